@@ -1,0 +1,385 @@
+//! What the UI asks for (`Action`) and how the controller carries it out against the store.
+
+use std::path::PathBuf;
+
+use super::FabulaApp;
+use super::state::{Fatal, OpenStory, Screen};
+use super::undo::Change;
+use crate::domain::{EntryId, EntryKind, EntryRow, FontSize, NewStory, StoryId, ThemeChoice};
+use crate::storage::{self, Store, StoreError};
+
+/// Everything the UI can ask the controller to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    Show(Screen),
+    CreateStory(NewStory),
+    OpenStory(StoryId),
+    RenameStory { story: StoryId, title: String },
+    DuplicateStory(StoryId),
+    TrashStory(StoryId),
+    RestoreStory(StoryId),
+    DeleteStoryForever(StoryId),
+    EmptyTrash,
+    AddEntry { kind: EntryKind, text: String },
+    EditEntry { entry: EntryId, text: String },
+    TrashEntry(EntryId),
+    RestoreEntry(EntryId),
+    DeleteEntryForever(EntryId),
+    Undo,
+    Redo,
+    CreateBackup,
+    RestoreBackup(PathBuf),
+    SetTheme(ThemeChoice),
+    SetFontSize(FontSize),
+    DismissStatus,
+}
+
+type Outcome = Result<(), StoreError>;
+
+impl FabulaApp {
+    /// Carries out one action; failures become a message in the status bar, never a panic.
+    pub fn apply(&mut self, action: Action) {
+        let result = match (action, self.store.take()) {
+            (Action::RestoreBackup(path), store) => self.restore_backup(store, &path),
+            (Action::DismissStatus, store) => {
+                self.store = store;
+                self.state.status = None;
+                Ok(())
+            }
+            (action, Some(mut store)) => {
+                let result = self.apply_with(&mut store, action);
+                self.store = Some(store);
+                result
+            }
+            // Without a database (recovery screen) only restoring a backup makes sense.
+            (_, None) => Ok(()),
+        };
+        if let Err(e) = result {
+            self.state.error(e.to_string());
+        }
+        self.state.undo_label = self.history.undo_label();
+        self.state.redo_label = self.history.redo_label();
+    }
+
+    fn apply_with(&mut self, store: &mut Store, action: Action) -> Outcome {
+        match action {
+            Action::Show(screen) => {
+                match screen {
+                    Screen::Library => self.refresh_library(store)?,
+                    Screen::Trash => self.refresh_trash(store)?,
+                    Screen::Backups => self.refresh_backups(),
+                    Screen::Story if self.state.open.is_none() => return Ok(()),
+                    Screen::Story | Screen::Settings => {}
+                }
+                self.state.screen = screen;
+            }
+            Action::CreateStory(new) => {
+                let story = store.create_story(&new)?;
+                self.state.info(format!("Created “{}”.", story.title), false);
+                self.open_story(store, &story.id)?;
+            }
+            Action::OpenStory(id) => self.open_story(store, &id)?,
+            Action::RenameStory { story, title } => {
+                let title = title.trim().to_owned();
+                if title.is_empty() {
+                    self.state.error("A story needs a title.");
+                    return Ok(());
+                }
+                let before = store.story_summary(&story)?.story.title;
+                if before == title {
+                    return Ok(());
+                }
+                store.rename_story(&story, &title)?;
+                self.history.record(Change::RenameStory {
+                    story: story.clone(),
+                    before,
+                    after: title,
+                });
+                self.refresh_story_facts(store, &story)?;
+            }
+            Action::DuplicateStory(id) => {
+                let copy = store.duplicate_story(&id)?;
+                self.state.info(format!("Duplicated as “{}”.", copy.title), false);
+                self.refresh_library(store)?;
+            }
+            Action::TrashStory(id) => {
+                let title = store.story_summary(&id)?.story.title;
+                store.trash_story(&id)?;
+                self.history.record(Change::TrashStory {
+                    story: id.clone(),
+                    title: title.clone(),
+                });
+                if self.state.open.as_ref().is_some_and(|o| o.summary.story.id == id) {
+                    self.state.open = None;
+                    self.cache.clear();
+                    self.state.screen = Screen::Library;
+                }
+                self.state.info(format!("Moved “{title}” to the Trash."), true);
+                self.refresh_library(store)?;
+            }
+            Action::RestoreStory(id) => {
+                store.restore_story(&id)?;
+                self.state.info("Story restored.", false);
+                self.refresh_trash(store)?;
+                self.refresh_library(store)?;
+            }
+            Action::DeleteStoryForever(id) => {
+                store.delete_story_forever(&id)?;
+                self.forget_story_history(&id);
+                self.state.info("Story deleted permanently.", false);
+                self.refresh_trash(store)?;
+            }
+            Action::EmptyTrash => {
+                store.empty_trash()?;
+                // Undo steps that would restore what is now gone can no longer work.
+                self.history.clear();
+                self.state.info("The Trash is empty.", false);
+                self.refresh_trash(store)?;
+            }
+            Action::AddEntry { kind, text } => self.add_entry(store, kind, &text)?,
+            Action::EditEntry { entry, text } => self.edit_entry(store, &entry, text)?,
+            Action::TrashEntry(entry) => {
+                let story = store.entry(&entry)?.story_id;
+                store.trash_entry(&entry)?;
+                self.history.record(Change::TrashEntry {
+                    story: story.clone(),
+                    entry,
+                });
+                self.state.info("Entry moved to the Trash.", true);
+                self.refresh_story_facts(store, &story)?;
+                self.reload_rows(store, &story)?;
+            }
+            Action::RestoreEntry(entry) => {
+                let story = store.entry(&entry)?.story_id;
+                store.restore_entry(&entry)?;
+                self.state.info("Entry restored to its story.", false);
+                self.refresh_trash(store)?;
+                self.reload_rows(store, &story)?;
+            }
+            Action::DeleteEntryForever(entry) => {
+                store.delete_entry_forever(&entry)?;
+                self.state.info("Entry deleted permanently.", false);
+                self.refresh_trash(store)?;
+            }
+            Action::Undo => {
+                if let Some(change) = self.history.undo(store)? {
+                    self.state.info(format!("Undid {}.", change.label()), false);
+                    self.after_history_step(store, &change)?;
+                }
+            }
+            Action::Redo => {
+                if let Some(change) = self.history.redo(store)? {
+                    self.state.info(format!("Redid {}.", change.label()), false);
+                    self.after_history_step(store, &change)?;
+                }
+            }
+            Action::CreateBackup => {
+                let made = store.create_backup(&self.paths, "-manual")?;
+                self.state
+                    .info(format!("Backed up to {}.", made.path.display()), false);
+                self.refresh_backups();
+            }
+            Action::RestoreBackup(_) | Action::DismissStatus => {}
+            Action::SetTheme(theme) => {
+                store.set_setting(ThemeChoice::KEY, theme.as_str())?;
+                self.state.prefs.theme = theme;
+            }
+            Action::SetFontSize(size) => {
+                store.set_setting(FontSize::KEY, size.as_str())?;
+                self.state.prefs.font_size = size;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn refresh_library(&mut self, store: &Store) -> Outcome {
+        self.state.stories = store.list_stories()?;
+        Ok(())
+    }
+
+    fn refresh_trash(&mut self, store: &Store) -> Outcome {
+        self.state.trash_stories = store.trashed_stories()?;
+        self.state.trash_entries = store.trashed_entries()?;
+        Ok(())
+    }
+
+    pub(super) fn refresh_backups(&mut self) {
+        match storage::list_backups(&self.paths.backups()) {
+            Ok(list) => self.state.backups = list,
+            Err(e) => self.state.error(e.to_string()),
+        }
+    }
+
+    pub(super) fn open_story(&mut self, store: &Store, id: &StoryId) -> Outcome {
+        let summary = store.story_summary(id)?;
+        let rows = store.entry_rows(id)?;
+        let version = self.state.open.as_ref().map_or(0, |o| o.rows_version) + 1;
+        self.cache.clear();
+        self.state.open = Some(OpenStory {
+            summary,
+            rows,
+            rows_version: version,
+        });
+        self.state.screen = Screen::Story;
+        Ok(())
+    }
+
+    /// Re-reads the open story's title and counts after a change to it.
+    fn refresh_story_facts(&mut self, store: &Store, story: &StoryId) -> Outcome {
+        if let Some(open) = self.state.open.as_mut().filter(|o| &o.summary.story.id == story) {
+            open.summary = store.story_summary(story)?;
+        }
+        self.refresh_library(store)
+    }
+
+    fn reload_rows(&mut self, store: &Store, story: &StoryId) -> Outcome {
+        if let Some(open) = self.state.open.as_mut().filter(|o| &o.summary.story.id == story) {
+            open.rows = store.entry_rows(story)?;
+            open.rows_version += 1;
+            open.summary = store.story_summary(story)?;
+        }
+        Ok(())
+    }
+
+    fn add_entry(&mut self, store: &Store, kind: EntryKind, text: &str) -> Outcome {
+        let Some(open) = self.state.open.as_mut() else {
+            return Ok(());
+        };
+        if text.trim().is_empty() {
+            return Ok(());
+        }
+        let story = open.summary.story.id.clone();
+        let entry = store.append_entry(&story, kind, text)?;
+        open.rows.push(EntryRow {
+            id: entry.id.clone(),
+            kind,
+            char_count: u32::try_from(text.chars().count()).unwrap_or(u32::MAX),
+        });
+        open.rows_version += 1;
+        open.summary.entry_count += 1;
+        open.summary.word_count += crate::domain::count_words(text);
+        open.summary.story.updated_at = entry.updated_at;
+        self.history.record(Change::AddEntry {
+            story,
+            entry: entry.id.clone(),
+        });
+        self.cache.put(entry);
+        Ok(())
+    }
+
+    fn edit_entry(&mut self, store: &Store, id: &EntryId, text: String) -> Outcome {
+        let before = match self.cache.get(id) {
+            Some(e) => e.clone(),
+            None => store.entry(id)?,
+        };
+        if before.content == text {
+            return Ok(());
+        }
+        store.update_entry_content(id, &text)?;
+        self.cache.set_content(id, &text);
+        if let Some(open) = self
+            .state
+            .open
+            .as_mut()
+            .filter(|o| o.summary.story.id == before.story_id)
+        {
+            if let Some(row) = open.rows.iter_mut().rev().find(|r| &r.id == id) {
+                row.char_count = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
+            }
+            open.rows_version += 1;
+        }
+        self.history.record(Change::EditEntry {
+            story: before.story_id.clone(),
+            entry: id.clone(),
+            before: before.content,
+            after: text,
+        });
+        self.refresh_story_facts(store, &before.story_id)
+    }
+
+    fn after_history_step(&mut self, store: &Store, change: &Change) -> Outcome {
+        let story = change.story().clone();
+        match change {
+            Change::EditEntry { entry, .. } => self.cache.forget(entry),
+            Change::AddEntry { entry, .. } | Change::TrashEntry { entry, .. } => {
+                self.cache.forget(entry)
+            }
+            Change::TrashStory { .. } => {
+                if self.state.open.as_ref().is_some_and(|o| o.summary.story.id == story)
+                    && store.story_summary(&story)?.deleted_at.is_some()
+                {
+                    self.state.open = None;
+                    self.state.screen = Screen::Library;
+                }
+            }
+            Change::RenameStory { .. } => {}
+        }
+        self.reload_rows(store, &story)?;
+        self.refresh_library(store)?;
+        if self.state.screen == Screen::Trash {
+            self.refresh_trash(store)?;
+        }
+        Ok(())
+    }
+
+    fn forget_story_history(&mut self, _story: &StoryId) {
+        // Steps about a story that no longer exists would fail; dropping all is simplest and honest.
+        self.history.clear();
+    }
+
+    /// Backs up (or, when damaged, sets aside) the current database, swaps in `backup`, reopens.
+    fn restore_backup(&mut self, store: Option<Store>, backup: &std::path::Path) -> Outcome {
+        let safety = match store.as_ref().map(|s| s.create_backup(&self.paths, "-pre-restore")) {
+            Some(Ok(made)) => Some(made.path),
+            Some(Err(e)) => {
+                // Without a safety copy nothing is replaced.
+                self.store = store;
+                return Err(e);
+            }
+            None => storage::set_aside_damaged(&self.paths)?,
+        };
+        // The swap needs every connection to the old file closed.
+        drop(store);
+        self.cache.clear();
+        self.history.clear();
+        self.state.open = None;
+        if let Err(e) = storage::restore_database(&self.paths, backup) {
+            // The old file is still in place unless it was set aside as damaged.
+            self.reopen_after_restore()?;
+            return Err(e);
+        }
+        self.reopen_after_restore()?;
+        let kept = safety
+            .map(|p| format!(" The previous database was kept as {}.", p.display()))
+            .unwrap_or_default();
+        self.state.info(
+            format!(
+                "Restored {}.{kept}",
+                backup.file_name().unwrap_or_default().to_string_lossy()
+            ),
+            false,
+        );
+        Ok(())
+    }
+
+    fn reopen_after_restore(&mut self) -> Outcome {
+        match Store::open(&self.paths.database()) {
+            Ok(store) => {
+                self.state.fatal = None;
+                self.state.screen = Screen::Library;
+                self.load_prefs(&store);
+                let r = self.refresh_library(&store);
+                self.store = Some(store);
+                self.refresh_backups();
+                r
+            }
+            Err(e) => {
+                self.state.fatal = Some(Fatal {
+                    message: e.to_string(),
+                    latest_backup: None,
+                });
+                Err(e)
+            }
+        }
+    }
+}

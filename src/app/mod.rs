@@ -1,0 +1,239 @@
+//! The controller: owns the store and the session history, applies `Action`s, and is the eframe app.
+
+mod actions;
+mod entry_cache;
+mod state;
+mod undo;
+
+pub use actions::Action;
+pub use entry_cache::{EntryCache, EntryLoader};
+pub use state::{AppState, Fatal, OpenStory, Screen, Status, StatusKind};
+
+use std::time::Instant;
+
+use crate::domain::{FontSize, Prefs, StoryId, ThemeChoice};
+use crate::storage::{self, DataPaths, InstanceLock, Store, StoreError};
+use crate::ui;
+use undo::History;
+
+/// How this run was started: what the command line asked of the window.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    pub started: Instant,
+    /// Print `first_frame_ms=…` once the first frame is on screen, then close.
+    pub quit_after_first_frame: bool,
+    pub open_story: Option<StoryId>,
+    /// Make the daily backup after the first frame (off in tests and benchmarks).
+    pub auto_backup: bool,
+}
+
+impl Default for Launch {
+    fn default() -> Self {
+        Self {
+            started: Instant::now(),
+            quit_after_first_frame: false,
+            open_story: None,
+            auto_backup: false,
+        }
+    }
+}
+
+pub struct FabulaApp {
+    store: Option<Store>,
+    paths: DataPaths,
+    state: AppState,
+    view: ui::ViewState,
+    cache: EntryCache,
+    history: History,
+    launch: Launch,
+    frames: u64,
+    applied_prefs: Option<Prefs>,
+    _lock: Option<InstanceLock>,
+}
+
+impl FabulaApp {
+    /// Builds the app around the result of opening the database: on failure the window shows
+    /// what went wrong and, for a damaged file, offers the latest backup.
+    pub fn new(paths: DataPaths, opened: Result<Store, StoreError>, launch: Launch) -> Self {
+        let mut state = AppState {
+            data_dir: paths.dir.clone(),
+            database_path: paths.database(),
+            ..AppState::default()
+        };
+        let store = match opened {
+            Ok(store) => Some(store),
+            Err(e) => {
+                let latest_backup = if e.is_damaged_database() {
+                    storage::list_backups(&paths.backups())
+                        .ok()
+                        .and_then(|b| b.into_iter().next())
+                } else {
+                    None
+                };
+                state.fatal = Some(Fatal {
+                    message: e.to_string(),
+                    latest_backup,
+                });
+                None
+            }
+        };
+        let mut app = Self {
+            store,
+            paths,
+            state,
+            view: ui::ViewState::default(),
+            cache: EntryCache::default(),
+            history: History::default(),
+            launch,
+            frames: 0,
+            applied_prefs: None,
+            _lock: None,
+        };
+        if let Some(store) = app.store.take() {
+            app.load_prefs(&store);
+            if let Err(e) = app.refresh_library(&store) {
+                app.state.error(e.to_string());
+            }
+            if let Some(id) = app.launch.open_story.clone() {
+                if let Err(e) = app.open_story(&store, &id) {
+                    app.state.error(e.to_string());
+                }
+            }
+            app.store = Some(store);
+        }
+        app
+    }
+
+    /// Keeps the single-instance lock alive as long as the window.
+    pub fn with_lock(mut self, lock: InstanceLock) -> Self {
+        self._lock = Some(lock);
+        self
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn is_failed(&self) -> bool {
+        self.state.fatal.is_some()
+    }
+
+    fn load_prefs(&mut self, store: &Store) {
+        let theme = store
+            .setting(ThemeChoice::KEY)
+            .ok()
+            .flatten()
+            .and_then(|s| ThemeChoice::parse(&s));
+        let size = store
+            .setting(FontSize::KEY)
+            .ok()
+            .flatten()
+            .and_then(|s| FontSize::parse(&s));
+        self.state.prefs = Prefs {
+            theme: theme.unwrap_or_default(),
+            font_size: size.unwrap_or_default(),
+        };
+    }
+
+    /// Work that must happen every frame, also while the window is hidden.
+    pub fn logic(&mut self, ctx: &egui::Context) {
+        if self.applied_prefs != Some(self.state.prefs) {
+            ui::apply_prefs(ctx, self.state.prefs);
+            self.applied_prefs = Some(self.state.prefs);
+        }
+    }
+
+    /// Draws one frame and applies what the user asked for in it.
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        self.frames += 1;
+        let mut actions = Vec::new();
+        {
+            let rows = self.state.open.as_ref().map_or(&[][..], |o| &o.rows[..]);
+            let mut loader = EntryLoader {
+                store: self.store.as_ref(),
+                cache: &mut self.cache,
+                rows,
+            };
+            ui::root_ui(ui, &self.state, &mut self.view, &mut loader, &mut actions);
+        }
+        let changed = !actions.is_empty();
+        for action in actions {
+            self.apply(action);
+        }
+        if changed {
+            ui.ctx().request_repaint();
+        }
+        self.after_frame(ui.ctx());
+    }
+
+    fn after_frame(&mut self, ctx: &egui::Context) {
+        match self.frames {
+            1 if self.launch.quit_after_first_frame => ctx.request_repaint(),
+            // Frame 2 starts only once frame 1 has been painted and presented.
+            2 if self.launch.quit_after_first_frame => {
+                println!(
+                    "first_frame_ms={}",
+                    self.launch.started.elapsed().as_millis()
+                );
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            2 if self.launch.auto_backup => self.auto_backup(),
+            _ => {}
+        }
+    }
+
+    fn auto_backup(&mut self) {
+        let Some(store) = self.store.as_ref() else {
+            return;
+        };
+        match store.auto_backup_if_due(&self.paths) {
+            Ok(Some(made)) => log::info!("daily backup written to {}", made.path.display()),
+            Ok(None) => {}
+            Err(e) => self
+                .state
+                .error(format!("The daily backup could not be made: {e}")),
+        }
+    }
+}
+
+impl eframe::App for FabulaApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        FabulaApp::logic(self, ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame_ui(ui);
+    }
+}
+
+/// Opens the window and runs until it closes. Returns whether the database was usable at the end.
+pub fn run_gui(app: FabulaApp) -> Result<bool, String> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Fabula")
+            .with_app_id("fabula")
+            .with_inner_size([1100.0, 760.0])
+            .with_min_inner_size([560.0, 420.0]),
+        ..Default::default()
+    };
+    let healthy = std::rc::Rc::new(std::cell::Cell::new(true));
+    let healthy_out = healthy.clone();
+    struct Watch(FabulaApp, std::rc::Rc<std::cell::Cell<bool>>);
+    impl eframe::App for Watch {
+        fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+            eframe::App::logic(&mut self.0, ctx, frame);
+        }
+        fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+            eframe::App::ui(&mut self.0, ui, frame);
+            self.1.set(!self.0.is_failed());
+        }
+    }
+    healthy.set(!app.is_failed());
+    eframe::run_native(
+        "Fabula",
+        options,
+        Box::new(move |_cc| Ok(Box::new(Watch(app, healthy)))),
+    )
+    .map_err(|e| format!("Could not open the window: {e}"))?;
+    Ok(healthy_out.get())
+}

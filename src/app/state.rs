@@ -1,0 +1,84 @@
+//! Everything the UI reads: the controller's view of the database, rebuilt by actions.
+
+use std::path::PathBuf;
+
+use crate::domain::{EntryRow, Prefs, StorySummary};
+use crate::storage::{BackupInfo, TrashedEntry};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Screen {
+    #[default]
+    Library,
+    Story,
+    Trash,
+    Backups,
+    Settings,
+}
+
+/// The story on screen and the small index of its entries (text is loaded per visible row).
+#[derive(Clone, Debug)]
+pub struct OpenStory {
+    pub summary: StorySummary,
+    pub rows: Vec<EntryRow>,
+    /// Bumped whenever `rows` changes, so the view knows to re-place rows.
+    pub rows_version: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StatusKind {
+    Info,
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Status {
+    pub text: String,
+    pub kind: StatusKind,
+    /// Whether an Undo button belongs next to the message.
+    pub undoable: bool,
+}
+
+/// Set when the database could not be opened; the window then offers only recovery.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fatal {
+    pub message: String,
+    /// A damaged database can be replaced by its latest backup.
+    pub latest_backup: Option<BackupInfo>,
+}
+
+#[derive(Debug, Default)]
+pub struct AppState {
+    pub screen: Screen,
+    pub stories: Vec<StorySummary>,
+    pub trash_stories: Vec<StorySummary>,
+    pub trash_entries: Vec<TrashedEntry>,
+    pub backups: Vec<BackupInfo>,
+    pub open: Option<OpenStory>,
+    pub prefs: Prefs,
+    pub data_dir: PathBuf,
+    pub database_path: PathBuf,
+    pub status: Option<Status>,
+    pub fatal: Option<Fatal>,
+    pub undo_label: Option<String>,
+    pub redo_label: Option<String>,
+}
+
+impl AppState {
+    pub fn info(&mut self, text: impl Into<String>, undoable: bool) {
+        self.status = Some(Status {
+            text: text.into(),
+            kind: StatusKind::Info,
+            undoable,
+        });
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        log::warn!("{text}");
+        self.status = Some(Status {
+            text,
+            kind: StatusKind::Error,
+            undoable: false,
+        });
+    }
+}

@@ -1,0 +1,112 @@
+//! The session's undo and redo history: each change knows how to revert and repeat itself.
+
+use crate::domain::{EntryId, StoryId};
+use crate::storage::{Store, StoreError};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    AddEntry { story: StoryId, entry: EntryId },
+    EditEntry { story: StoryId, entry: EntryId, before: String, after: String },
+    TrashEntry { story: StoryId, entry: EntryId },
+    TrashStory { story: StoryId, title: String },
+    RenameStory { story: StoryId, before: String, after: String },
+}
+
+impl Change {
+    pub fn label(&self) -> String {
+        match self {
+            Change::AddEntry { .. } => "add entry".into(),
+            Change::EditEntry { .. } => "edit entry".into(),
+            Change::TrashEntry { .. } => "delete entry".into(),
+            Change::TrashStory { title, .. } => format!("delete “{title}”"),
+            Change::RenameStory { after, .. } => format!("rename to “{after}”"),
+        }
+    }
+
+    /// The story whose entries this change touches, if any.
+    pub fn story(&self) -> &StoryId {
+        match self {
+            Change::AddEntry { story, .. }
+            | Change::EditEntry { story, .. }
+            | Change::TrashEntry { story, .. }
+            | Change::TrashStory { story, .. }
+            | Change::RenameStory { story, .. } => story,
+        }
+    }
+
+    fn revert(&self, store: &Store) -> Result<(), StoreError> {
+        match self {
+            Change::AddEntry { entry, .. } => store.trash_entry(entry),
+            Change::EditEntry { entry, before, .. } => store.update_entry_content(entry, before),
+            Change::TrashEntry { entry, .. } => store.restore_entry(entry),
+            Change::TrashStory { story, .. } => store.restore_story(story),
+            Change::RenameStory { story, before, .. } => store.rename_story(story, before),
+        }
+    }
+
+    fn repeat(&self, store: &Store) -> Result<(), StoreError> {
+        match self {
+            Change::AddEntry { entry, .. } => store.restore_entry(entry),
+            Change::EditEntry { entry, after, .. } => store.update_entry_content(entry, after),
+            Change::TrashEntry { entry, .. } => store.trash_entry(entry),
+            Change::TrashStory { story, .. } => store.trash_story(story),
+            Change::RenameStory { story, after, .. } => store.rename_story(story, after),
+        }
+    }
+}
+
+/// How many steps back a session can go; old steps fall off the bottom.
+const MAX_STEPS: usize = 500;
+
+#[derive(Debug, Default)]
+pub struct History {
+    undo: Vec<Change>,
+    redo: Vec<Change>,
+}
+
+impl History {
+    pub fn record(&mut self, change: Change) {
+        self.redo.clear();
+        self.undo.push(change);
+        if self.undo.len() > MAX_STEPS {
+            self.undo.remove(0);
+        }
+    }
+
+    pub fn undo(&mut self, store: &Store) -> Result<Option<Change>, StoreError> {
+        let Some(change) = self.undo.pop() else {
+            return Ok(None);
+        };
+        if let Err(e) = change.revert(store) {
+            self.undo.push(change);
+            return Err(e);
+        }
+        self.redo.push(change.clone());
+        Ok(Some(change))
+    }
+
+    pub fn redo(&mut self, store: &Store) -> Result<Option<Change>, StoreError> {
+        let Some(change) = self.redo.pop() else {
+            return Ok(None);
+        };
+        if let Err(e) = change.repeat(store) {
+            self.redo.push(change);
+            return Err(e);
+        }
+        self.undo.push(change.clone());
+        Ok(Some(change))
+    }
+
+    pub fn clear(&mut self) {
+        self.undo.clear();
+        self.redo.clear();
+    }
+
+    pub fn undo_label(&self) -> Option<String> {
+        self.undo.last().map(Change::label)
+    }
+
+    pub fn redo_label(&self) -> Option<String> {
+        self.redo.last().map(Change::label)
+    }
+}

@@ -1,0 +1,67 @@
+//! Story entries: what the user wrote (actions, directions), narration, and notes.
+
+use super::ids::{EntryId, StoryId};
+use super::story::StoryMode;
+
+/// The kind stored with an entry; spelled as the exchange format spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    UserAction,
+    Narration,
+    System,
+    Retry,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 4] = [
+        EntryKind::UserAction,
+        EntryKind::Narration,
+        EntryKind::System,
+        EntryKind::Retry,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::UserAction => "user_action",
+            EntryKind::Narration => "narration",
+            EntryKind::System => "system",
+            EntryKind::Retry => "retry",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// What the story view calls this kind: a user entry is an "action" in adventure
+    /// mode and a "direction" in creative writing, as in the original app.
+    pub fn label(self, mode: StoryMode) -> &'static str {
+        match (self, mode) {
+            (EntryKind::UserAction, StoryMode::Adventure) => "Action",
+            (EntryKind::UserAction, StoryMode::CreativeWriting) => "Direction",
+            (EntryKind::Narration, _) => "Narration",
+            (EntryKind::System | EntryKind::Retry, _) => "Note",
+        }
+    }
+}
+
+/// A whole entry as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub id: EntryId,
+    pub story_id: StoryId,
+    pub kind: EntryKind,
+    pub content: String,
+    pub position: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The small per-entry facts the story view needs for every entry to place rows
+/// without loading their text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntryRow {
+    pub id: EntryId,
+    pub kind: EntryKind,
+    pub char_count: u32,
+}

@@ -1,0 +1,55 @@
+//! Text measures shared by storage and UI: word counts and one-line previews.
+
+/// Words as a writer counts them: runs of non-whitespace. CJK text without spaces counts
+/// each ideograph as a word, which is how CJK word processors report length.
+pub fn count_words(text: &str) -> u64 {
+    let mut words = 0u64;
+    let mut in_word = false;
+    for c in text.chars() {
+        if is_cjk(c) {
+            words += 1;
+            in_word = false;
+        } else if c.is_whitespace() {
+            in_word = false;
+        } else if !in_word {
+            words += 1;
+            in_word = true;
+        }
+    }
+    words
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
+}
+
+/// The first line of `text`, cut to at most `max_chars` characters with an ellipsis.
+pub fn preview(text: &str, max_chars: usize) -> String {
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    if line.chars().count() <= max_chars {
+        return line.to_owned();
+    }
+    let mut cut: String = line.chars().take(max_chars.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_words_across_whitespace_kinds() {
+        assert_eq!(count_words(""), 0);
+        assert_eq!(count_words("  The door\topens.\n\nSlowly "), 4);
+        assert_eq!(count_words("我打开门"), 4);
+        assert_eq!(count_words("Mara said 你好"), 4);
+    }
+
+    #[test]
+    fn preview_takes_first_non_blank_line_and_cuts() {
+        assert_eq!(preview("\n  hello world\nmore", 50), "hello world");
+        assert_eq!(preview("abcdefghij", 5), "abcd…");
+    }
+}

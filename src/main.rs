@@ -1,0 +1,104 @@
+//! The `fabula` binary: parses the command line, sets up logging and the data folder, then runs
+//! the window or a headless subcommand.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use fabula::app::{FabulaApp, Launch, run_gui};
+use fabula::domain::StoryId;
+use fabula::storage::{DataPaths, InstanceLock, Store};
+
+#[derive(Parser)]
+#[command(name = "fabula", version, about = "AI-assisted interactive fiction and story writing")]
+struct Cli {
+    /// Where stories, settings and backups live (default: the platform's data folder).
+    #[arg(long, env = "FABULA_DATA_DIR", global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Open the window, print `first_frame_ms=<n>` once the first frame is painted, and exit.
+    #[arg(long)]
+    quit_after_first_frame: bool,
+    /// Open this story (by id) when the window opens.
+    #[arg(long, value_name = "STORY_ID")]
+    open: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the stories in the library.
+    List,
+    /// Write a backup of the database (into the backups folder unless --to is given).
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        to: Option<PathBuf>,
+    },
+    /// Developer tools.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DevCommand {
+    /// Create a synthetic story for benchmarks and demos; prints its id.
+    Seed {
+        #[arg(long, default_value_t = 1000)]
+        entries: usize,
+        #[arg(long)]
+        title: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let cli = Cli::parse();
+    match run(cli, started) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("fabula: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
+    let paths = DataPaths::resolve(cli.data_dir).map_err(|e| e.to_string())?;
+    paths.ensure().map_err(|e| e.to_string())?;
+    let Some(command) = cli.command else {
+        let lock = InstanceLock::acquire(&paths).map_err(|e| e.to_string())?;
+        let opened = Store::open(&paths.database());
+        if let Err(e) = &opened {
+            eprintln!("fabula: {e}");
+        }
+        let launch = Launch {
+            started,
+            quit_after_first_frame: cli.quit_after_first_frame,
+            open_story: cli.open.as_deref().map(StoryId::from),
+            auto_backup: !cli.quit_after_first_frame,
+        };
+        let app = FabulaApp::new(paths, opened, launch).with_lock(lock);
+        let healthy = run_gui(app)?;
+        return Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+    };
+    let mut store = Store::open(&paths.database()).map_err(|e| e.to_string())?;
+    match command {
+        Command::List => fabula::cli::list(&store, &mut std::io::stdout().lock())?,
+        Command::Backup { to } => {
+            let written = fabula::cli::backup(&store, &paths, to.as_deref()).map_err(|e| e.to_string())?;
+            println!("Backup written to {written}");
+        }
+        Command::Dev {
+            command: DevCommand::Seed { entries, title },
+        } => {
+            let id = fabula::cli::seed(&mut store, entries, title.as_deref()).map_err(|e| e.to_string())?;
+            println!("{id}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

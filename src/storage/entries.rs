@@ -1,0 +1,243 @@
+//! Entries of a story: append (one INSERT), edit, page loading for the story view, and the entry Trash.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::stories::expect_one;
+use super::{Result, Store, StoreError};
+use crate::domain::{Entry, EntryId, EntryKind, EntryRow, StoryId, count_words, now_ms};
+
+const ENTRY_COLUMNS: &str = "id, story_id, kind, content, position, created_at, updated_at";
+
+fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
+    let kind: String = row.get(2)?;
+    Ok(Entry {
+        id: EntryId(row.get(0)?),
+        story_id: StoryId(row.get(1)?),
+        kind: EntryKind::parse(&kind).unwrap_or(EntryKind::System),
+        content: row.get(3)?,
+        position: row.get(4)?,
+        created_at: row.get(5)?,
+        updated_at: row.get(6)?,
+    })
+}
+
+/// An entry in the Trash, with the story it belongs to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrashedEntry {
+    pub entry: Entry,
+    pub story_title: String,
+    pub deleted_at: i64,
+}
+
+fn char_count(text: &str) -> i64 {
+    i64::try_from(text.chars().count()).unwrap_or(i64::MAX)
+}
+
+fn word_count(text: &str) -> i64 {
+    i64::try_from(count_words(text)).unwrap_or(i64::MAX)
+}
+
+const INSERT_ENTRY: &str = "INSERT INTO entries (id, story_id, kind, content, position, char_count, word_count, created_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(position), -1) + 1 FROM entries WHERE story_id = ?2), ?5, ?6, ?7, ?7)
+     RETURNING position";
+
+impl Store {
+    /// Appends one entry at the end of a story: a single INSERT, whatever the story's length.
+    pub fn append_entry(&self, story: &StoryId, kind: EntryKind, content: &str) -> Result<Entry> {
+        let id = EntryId::new();
+        let now = now_ms();
+        let mut stmt = self
+            .conn
+            .prepare_cached(INSERT_ENTRY)
+            .map_err(|e| self.err(e))?;
+        let position: i64 = stmt
+            .query_row(
+                params![
+                    id.as_str(),
+                    story.as_str(),
+                    kind.as_str(),
+                    content,
+                    char_count(content),
+                    word_count(content),
+                    now
+                ],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(Entry {
+            id,
+            story_id: story.clone(),
+            kind,
+            content: content.to_owned(),
+            position,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// Appends many entries in one transaction: all of them or, on any failure, none.
+    pub fn append_entries<'a>(
+        &mut self,
+        story: &StoryId,
+        entries: impl IntoIterator<Item = (EntryKind, &'a str)>,
+    ) -> Result<usize> {
+        let path = self.path.clone();
+        let err = |e| super::classify(&path, e);
+        let tx = self.conn.transaction().map_err(err)?;
+        let mut count = 0;
+        {
+            let mut stmt = tx.prepare_cached(INSERT_ENTRY).map_err(err)?;
+            let now = now_ms();
+            for (kind, content) in entries {
+                stmt.query_row(
+                    params![
+                        EntryId::new().as_str(),
+                        story.as_str(),
+                        kind.as_str(),
+                        content,
+                        char_count(content),
+                        word_count(content),
+                        now
+                    ],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map_err(err)?;
+                count += 1;
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(count)
+    }
+
+    pub fn entry(&self, id: &EntryId) -> Result<Entry> {
+        self.conn
+            .query_row(
+                &format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?1"),
+                [id.as_str()],
+                entry_from_row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| StoreError::NotFound(format!("Entry {id}")))
+    }
+
+    /// The story view's index: one small row per live entry, read from the covering index
+    /// (no entry text is touched).
+    pub fn entry_rows(&self, story: &StoryId) -> Result<Vec<EntryRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, kind, char_count FROM entries
+                 WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY position",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([story.as_str()], |r| {
+                let kind: String = r.get(1)?;
+                Ok(EntryRow {
+                    id: EntryId(r.get(0)?),
+                    kind: EntryKind::parse(&kind).unwrap_or(EntryKind::System),
+                    char_count: u32::try_from(r.get::<_, i64>(2)?).unwrap_or(u32::MAX),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Live entries by id (for the rows on screen), in no particular order.
+    pub fn entries_by_ids(&self, ids: &[&EntryId]) -> Result<Vec<Entry>> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?1"))
+            .map_err(|e| self.err(e))?;
+        for id in ids {
+            if let Some(entry) = stmt
+                .query_row([id.as_str()], entry_from_row)
+                .optional()
+                .map_err(|e| self.err(e))?
+            {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn update_entry_content(&self, id: &EntryId, content: &str) -> Result<()> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE entries SET content = ?2, char_count = ?3, word_count = ?4, updated_at = ?5 WHERE id = ?1",
+                params![
+                    id.as_str(),
+                    content,
+                    char_count(content),
+                    word_count(content),
+                    now_ms()
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        expect_one(changed, || format!("Entry {id}"))
+    }
+
+    pub fn trash_entry(&self, id: &EntryId) -> Result<()> {
+        let now = now_ms();
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE entries SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+                params![id.as_str(), now],
+            )
+            .map_err(|e| self.err(e))?;
+        expect_one(changed, || format!("Entry {id}"))
+    }
+
+    /// Puts an entry back at its old place in the story.
+    pub fn restore_entry(&self, id: &EntryId) -> Result<()> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE entries SET deleted_at = NULL, updated_at = ?2 WHERE id = ?1",
+                params![id.as_str(), now_ms()],
+            )
+            .map_err(|e| self.err(e))?;
+        expect_one(changed, || format!("Entry {id}"))
+    }
+
+    pub fn delete_entry_forever(&self, id: &EntryId) -> Result<()> {
+        let changed = self
+            .conn
+            .execute(
+                "DELETE FROM entries WHERE id = ?1 AND deleted_at IS NOT NULL",
+                [id.as_str()],
+            )
+            .map_err(|e| self.err(e))?;
+        expect_one(changed, || format!("Entry {id} in the Trash"))
+    }
+
+    /// Entries deleted one by one from stories that are themselves not in the Trash.
+    pub fn trashed_entries(&self) -> Result<Vec<TrashedEntry>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT e.id, e.story_id, e.kind, e.content, e.position, e.created_at, e.updated_at,
+                        s.title, e.deleted_at
+                 FROM entries e JOIN stories s ON s.id = e.story_id
+                 WHERE e.deleted_at IS NOT NULL AND s.deleted_at IS NULL
+                 ORDER BY e.deleted_at DESC LIMIT 500",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(TrashedEntry {
+                    entry: entry_from_row(r)?,
+                    story_title: r.get(7)?,
+                    deleted_at: r.get(8)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+}

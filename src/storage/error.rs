@@ -1,0 +1,56 @@
+//! The errors storage reports, worded so the UI and CLI can show them as they are.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{} is not a Fabula database (it is not an SQLite file). It has not been changed.", path.display())]
+    NotADatabase { path: PathBuf },
+    #[error("The database {} is damaged ({detail}). It has not been changed.", path.display())]
+    Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "The database {} was written by a newer version of Fabula (schema {found}, this version knows up to {supported}). Update Fabula to open it; nothing was changed.",
+        path.display()
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("The database {} is locked by another program (is Fabula already running?).", path.display())]
+    Locked { path: PathBuf },
+    #[error("Fabula is already running with the data folder {} (close the other window first).", path.display())]
+    AlreadyRunning { path: PathBuf },
+    #[error("The disk holding {} is full; the last change was not saved.", path.display())]
+    DiskFull { path: PathBuf },
+    #[error("Cannot use {}: {detail}", path.display())]
+    Io { path: PathBuf, detail: String },
+    #[error("Could not update the database schema of {}: {detail}", path.display())]
+    Migration { path: PathBuf, detail: String },
+    #[error("{0} was not found.")]
+    NotFound(String),
+    #[error("Database error: {0}")]
+    Sqlite(String),
+}
+
+impl StoreError {
+    pub(crate) fn io(path: &Path, e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::StorageFull {
+            return StoreError::DiskFull {
+                path: path.to_owned(),
+            };
+        }
+        StoreError::Io {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        }
+    }
+
+    /// Whether restoring a backup is the way out (the file itself is unreadable).
+    pub fn is_damaged_database(&self) -> bool {
+        matches!(
+            self,
+            StoreError::NotADatabase { .. } | StoreError::Corrupt { .. }
+        )
+    }
+}

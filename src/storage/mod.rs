@@ -1,0 +1,236 @@
+//! The only module that names rusqlite and refinery: opening, migrating and querying the database.
+
+mod backup;
+mod entries;
+mod error;
+mod paths;
+mod settings;
+mod stories;
+
+pub use backup::{
+    BackupInfo, KEEP_BACKUPS, list_backups, prune_backups, restore_database, set_aside_damaged,
+};
+pub use entries::TrashedEntry;
+pub use error::StoreError;
+pub use paths::{DataPaths, InstanceLock};
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// How long a write waits for another process holding the database before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The open database. All reads and writes of stories go through its methods.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if absent, owner-only) and migrates the database at `path`.
+    ///
+    /// A file that is not SQLite, fails its consistency check, or was written by a newer
+    /// Fabula is refused before anything is written to it.
+    pub fn open(path: &Path) -> Result<Self> {
+        create_private_file(path)?;
+        check_header(path)?;
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| classify(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| classify(path, e))?;
+        quick_check(&conn, path)?;
+        refuse_newer_schema(&conn, path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| classify(path, e))?;
+        // FULL makes every committed entry survive a power cut, not only a crash.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| classify(path, e))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| classify(path, e))?;
+        embedded::migrations::runner()
+            .set_abort_divergent(true)
+            .run(&mut conn)
+            .map_err(|e| StoreError::Migration {
+                path: path.to_owned(),
+                detail: e.to_string(),
+            })?;
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The full (slow) consistency check, for `fabula check` and before restoring a backup.
+    pub fn integrity_check(&self) -> Result<()> {
+        let report = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
+            .map_err(|e| classify(&self.path, e))?;
+        if report == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: report,
+            })
+        }
+    }
+
+    /// Writes a consistent copy of the live database to `dest` (SQLite online backup).
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        if dest.exists() {
+            return Err(StoreError::Io {
+                path: dest.to_owned(),
+                detail: "a file with that name already exists".into(),
+            });
+        }
+        let partial = dest.with_extension("partial");
+        let _ = std::fs::remove_file(&partial);
+        self.conn
+            .backup(rusqlite::MAIN_DB, &partial, None::<fn(rusqlite::backup::Progress)>)
+            .map_err(|e| StoreError::Io {
+                path: dest.to_owned(),
+                detail: e.to_string(),
+            })?;
+        // Renaming only a finished copy means a crash mid-backup never leaves a file that looks complete.
+        std::fs::rename(&partial, dest).map_err(|e| StoreError::io(dest, e))?;
+        Ok(())
+    }
+}
+
+/// The newest schema version this build knows.
+pub fn latest_schema_version() -> i64 {
+    embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| i64::from(m.version()))
+        .max()
+        .unwrap_or(0)
+}
+
+fn create_private_file(path: &Path) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::io(path, e)),
+    }
+}
+
+fn check_header(path: &Path) -> Result<()> {
+    let mut header = Vec::with_capacity(16);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(16).read_to_end(&mut header))
+        .map_err(|e| StoreError::io(path, e))?;
+    if header.is_empty() || header.as_slice() == SQLITE_HEADER {
+        Ok(())
+    } else {
+        Err(StoreError::NotADatabase {
+            path: path.to_owned(),
+        })
+    }
+}
+
+fn quick_check(conn: &Connection, path: &Path) -> Result<()> {
+    let report: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| classify(path, e))?;
+    if report == "ok" {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt {
+            path: path.to_owned(),
+            detail: report,
+        })
+    }
+}
+
+fn refuse_newer_schema(conn: &Connection, path: &Path) -> Result<()> {
+    let has_history: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refinery_schema_history')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| classify(path, e))?;
+    if !has_history {
+        return Ok(());
+    }
+    let found: Option<i64> = conn
+        .query_row("SELECT MAX(version) FROM refinery_schema_history", [], |r| r.get(0))
+        .map_err(|e| classify(path, e))?;
+    let supported = latest_schema_version();
+    match found {
+        Some(found) if found > supported => Err(StoreError::NewerSchema {
+            path: path.to_owned(),
+            found,
+            supported,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Turns SQLite's error codes into the cases a user can act on.
+fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => StoreError::NotADatabase {
+            path: path.to_owned(),
+        },
+        Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked {
+            path: path.to_owned(),
+        },
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => {
+            StoreError::Io {
+                path: path.to_owned(),
+                detail: e.to_string(),
+            }
+        }
+        Some(ErrorCode::DiskFull) => StoreError::DiskFull {
+            path: path.to_owned(),
+        },
+        _ => StoreError::Sqlite(e.to_string()),
+    }
+}
+
+impl Store {
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        classify(&self.path, e)
+    }
+}

@@ -1,0 +1,109 @@
+//! The input box under the story: adventure action types with their prefixes, or an author's direction.
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+use crate::app::Action;
+use crate::domain::{ActionType, EntryKind, Story, StoryMode, compose_input};
+
+const SUBMIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
+const SUBMIT_NARRATION: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Enter);
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Composer {
+    pub text: String,
+    pub action: ActionType,
+}
+
+/// Returns whether something was submitted this frame.
+pub fn composer_ui(ui: &mut egui::Ui, story: &Story, composer: &mut Composer, actions: &mut Vec<Action>) -> bool {
+    ui.add_space(4.0);
+    let adventure = story.mode == StoryMode::Adventure;
+    let action = if adventure { composer.action } else { ActionType::Free };
+    let label_text = if adventure { "Your action" } else { "Author's direction" };
+
+    let (mut submit, mut as_narration) = (false, false);
+    // Taken before the TextEdit sees the keys, so Ctrl+Enter never inserts a newline.
+    ui.input_mut(|i| {
+        if i.consume_shortcut(&SUBMIT_NARRATION) {
+            as_narration = true;
+        } else if i.consume_shortcut(&SUBMIT) {
+            submit = true;
+        }
+    });
+
+    let label = ui
+        .horizontal(|ui| {
+            let label = ui.strong(label_text);
+            if adventure {
+                ui.add_space(8.0);
+                for kind in ActionType::ALL {
+                    if ui.selectable_label(composer.action == kind, kind.label()).clicked() {
+                        composer.action = kind;
+                    }
+                }
+            }
+            label
+        })
+        .inner;
+    let hint = if adventure {
+        action.hint()
+    } else {
+        "What should happen next? Describe it, or write the passage yourself."
+    };
+    ui.add(
+        egui::TextEdit::multiline(&mut composer.text)
+            .id(egui::Id::unique("composer"))
+            .hint_text(hint)
+            .desired_rows(3)
+            .desired_width(f32::INFINITY),
+    )
+    .labelled_by(label.id);
+
+    let composed = compose_input(
+        action,
+        story.pov,
+        story.protagonist.as_deref().unwrap_or(""),
+        &composer.text,
+    );
+    ui.horizontal(|ui| {
+        let has_text = composed.is_some();
+        if ui
+            .add_enabled(has_text, egui::Button::new("Add"))
+            .on_hover_text("Add to the story (Ctrl+Enter)")
+            .clicked()
+        {
+            submit = true;
+        }
+        if ui
+            .add_enabled(has_text, egui::Button::new("Add as narration"))
+            .on_hover_text("Add the text as it is, as narration (Ctrl+Shift+Enter)")
+            .clicked()
+        {
+            as_narration = true;
+        }
+        if let (true, Some(preview)) = (adventure && !matches!(action, ActionType::Free | ActionType::Story), &composed) {
+            ui.weak(format!("→ {}", crate::domain::preview(preview, 90)));
+        }
+    });
+    ui.add_space(4.0);
+
+    let submitted = if as_narration {
+        let text = composer.text.trim().to_owned();
+        (!text.is_empty()).then_some((EntryKind::Narration, text))
+    } else if submit {
+        // A "Story" action is the writer narrating, so it lands as narration.
+        let kind = if action == ActionType::Story { EntryKind::Narration } else { EntryKind::UserAction };
+        composed.map(|text| (kind, text))
+    } else {
+        None
+    };
+    match submitted {
+        Some((kind, text)) => {
+            actions.push(Action::AddEntry { kind, text });
+            composer.text.clear();
+            true
+        }
+        None => false,
+    }
+}

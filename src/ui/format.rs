@@ -1,0 +1,73 @@
+//! Human wording for times and sizes shown in lists.
+
+/// "just now", "5 min ago", "3 h ago", "2 days ago", then the date.
+pub fn relative_time(then_ms: i64, now_ms: i64) -> String {
+    let secs = (now_ms - then_ms).max(0) / 1000;
+    match secs {
+        0..60 => "just now".to_owned(),
+        60..3600 => format!("{} min ago", secs / 60),
+        3600..86_400 => format!("{} h ago", secs / 3600),
+        86_400..604_800 => {
+            let days = secs / 86_400;
+            if days == 1 {
+                "yesterday".to_owned()
+            } else {
+                format!("{days} days ago")
+            }
+        }
+        _ => date(then_ms),
+    }
+}
+
+/// The calendar date (UTC) of a Unix-ms time, as YYYY-MM-DD.
+pub fn date(ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0).unsigned_abs());
+    humantime::format_rfc3339_seconds(t)
+        .to_string()
+        .chars()
+        .take(10)
+        .collect()
+}
+
+pub fn bytes(n: u64) -> String {
+    const KB: f64 = 1024.0;
+    let f = n as f64;
+    if f < KB {
+        format!("{n} B")
+    } else if f < KB * KB {
+        format!("{:.1} KB", f / KB)
+    } else if f < KB * KB * KB {
+        format!("{:.1} MB", f / KB / KB)
+    } else {
+        format!("{:.2} GB", f / KB / KB / KB)
+    }
+}
+
+/// 12345 → "12,345", for word counts.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wording() {
+        assert_eq!(relative_time(0, 30_000), "just now");
+        assert_eq!(relative_time(0, 5 * 60_000), "5 min ago");
+        assert_eq!(relative_time(0, 86_400_000 + 1), "yesterday");
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(bytes(2048), "2.0 KB");
+    }
+}

@@ -1,0 +1,241 @@
+//! egui only: draws `AppState`, keeps transient view state, and turns clicks and keys into `Action`s.
+
+mod backups;
+mod composer;
+mod dialogs;
+mod format;
+mod library;
+mod settings;
+mod story_view;
+mod trash;
+
+pub use composer::Composer;
+pub use dialogs::Confirm;
+pub use story_view::StoryLayout;
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+use crate::app::{Action, AppState, Screen, StatusKind};
+use crate::domain::{Entry, EntryId, EntryRow, NewStory, Prefs, StoryId, ThemeChoice};
+
+/// Entry texts for the story view, fetched on demand for the rows on screen.
+pub trait EntrySource {
+    fn len(&self) -> usize;
+    fn row(&self, index: usize) -> Option<&EntryRow>;
+    fn entry(&mut self, index: usize) -> Option<&Entry>;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The entry being edited in place: one TextEdit at a time, never one for the whole story.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EditState {
+    pub entry: EntryId,
+    pub text: String,
+    pub request_focus: bool,
+}
+
+/// How the library orders stories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LibrarySort {
+    #[default]
+    LastEdited,
+    Title,
+}
+
+/// View state the controller never needs: text being typed, open dialogs, layout caches.
+#[derive(Default)]
+pub struct ViewState {
+    pub filter: String,
+    pub sort: LibrarySort,
+    pub focus_filter: bool,
+    pub new_story: Option<NewStory>,
+    pub rename: Option<(StoryId, String)>,
+    pub confirm: Option<Confirm>,
+    pub composer: Composer,
+    pub editing: Option<EditState>,
+    pub layout: StoryLayout,
+}
+
+const UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
+const REDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Z);
+const REDO_Y: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
+const FIND: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
+const NEW_STORY: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
+
+/// The whole window for one frame.
+pub fn root_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    view: &mut ViewState,
+    entries: &mut dyn EntrySource,
+    actions: &mut Vec<Action>,
+) {
+    if let Some(fatal) = &state.fatal {
+        egui::CentralPanel::default_margins().show(ui, |ui| {
+            dialogs::fatal_ui(ui, fatal, state, actions);
+        });
+        return;
+    }
+    shortcuts(ui.ctx(), state, view, actions);
+
+    egui::Panel::top("nav").show(ui, |ui| nav_ui(ui, state, actions));
+    if let Some(status) = &state.status {
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let color = match status.kind {
+                    StatusKind::Error => ui.visuals().error_fg_color,
+                    StatusKind::Info => ui.visuals().text_color(),
+                };
+                ui.colored_label(color, &status.text);
+                if status.undoable && ui.button("Undo").clicked() {
+                    actions.push(Action::Undo);
+                }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui
+                        .small_button("✖")
+                        .on_hover_text("Dismiss message")
+                        .clicked()
+                    {
+                        actions.push(Action::DismissStatus);
+                    }
+                });
+            });
+        });
+    }
+
+    match (state.screen, &state.open) {
+        (Screen::Story, Some(open)) => {
+            egui::Panel::bottom("composer").show(ui, |ui| {
+                if composer::composer_ui(ui, &open.summary.story, &mut view.composer, actions) {
+                    view.layout.scroll_to_bottom();
+                }
+            });
+            egui::CentralPanel::default_margins().show(ui, |ui| {
+                story_view::story_ui(ui, open, view, entries, actions);
+            });
+        }
+        (Screen::Trash, _) => {
+            egui::CentralPanel::default_margins().show(ui, |ui| {
+                trash::trash_ui(ui, state, view, actions);
+            });
+        }
+        (Screen::Backups, _) => {
+            egui::CentralPanel::default_margins().show(ui, |ui| {
+                backups::backups_ui(ui, state, view, actions);
+            });
+        }
+        (Screen::Settings, _) => {
+            egui::CentralPanel::default_margins().show(ui, |ui| {
+                settings::settings_ui(ui, state, actions);
+            });
+        }
+        _ => {
+            egui::CentralPanel::default_margins().show(ui, |ui| {
+                library::library_ui(ui, state, view, actions);
+            });
+        }
+    }
+
+    dialogs::dialogs_ui(ui.ctx(), view, actions);
+}
+
+fn nav_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+    ui.horizontal(|ui| {
+        ui.strong("Fabula");
+        ui.separator();
+        let tab = |ui: &mut egui::Ui, screen: Screen, label: &str, actions: &mut Vec<Action>| {
+            if ui.selectable_label(state.screen == screen, label).clicked() {
+                actions.push(Action::Show(screen));
+            }
+        };
+        tab(ui, Screen::Library, "Library", actions);
+        if let Some(open) = &state.open {
+            let title = crate::domain::preview(&open.summary.story.title, 32);
+            if ui
+                .selectable_label(state.screen == Screen::Story, format!("📖 {title}"))
+                .on_hover_text("Back to the open story")
+                .clicked()
+            {
+                actions.push(Action::Show(Screen::Story));
+            }
+        }
+        let trash_count = state.trash_stories.len() + state.trash_entries.len();
+        let trash_label = if trash_count > 0 && state.screen == Screen::Trash {
+            format!("Trash ({trash_count})")
+        } else {
+            "Trash".to_owned()
+        };
+        tab(ui, Screen::Trash, &trash_label, actions);
+        tab(ui, Screen::Backups, "Backups", actions);
+        tab(ui, Screen::Settings, "Settings", actions);
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let redo = ui.add_enabled(state.redo_label.is_some(), egui::Button::new("Redo"));
+            if redo
+                .on_hover_text(format!(
+                    "Redo {} (Ctrl+Shift+Z)",
+                    state.redo_label.as_deref().unwrap_or("")
+                ))
+                .clicked()
+            {
+                actions.push(Action::Redo);
+            }
+            let undo = ui.add_enabled(state.undo_label.is_some(), egui::Button::new("Undo"));
+            if undo
+                .on_hover_text(format!(
+                    "Undo {} (Ctrl+Z)",
+                    state.undo_label.as_deref().unwrap_or("")
+                ))
+                .clicked()
+            {
+                actions.push(Action::Undo);
+            }
+        });
+    });
+}
+
+fn shortcuts(ctx: &egui::Context, state: &AppState, view: &mut ViewState, actions: &mut Vec<Action>) {
+    // A focused text field keeps Ctrl+Z for its own typing history.
+    let typing = ctx.memory(|m| m.focused().is_some());
+    let modal_open = view.new_story.is_some() || view.rename.is_some() || view.confirm.is_some();
+    ctx.input_mut(|i| {
+        if !typing && !modal_open {
+            // Redo first: Ctrl+Z would also match Ctrl+Shift+Z.
+            if i.consume_shortcut(&REDO) || i.consume_shortcut(&REDO_Y) {
+                actions.push(Action::Redo);
+            } else if i.consume_shortcut(&UNDO) {
+                actions.push(Action::Undo);
+            }
+        }
+        if i.consume_shortcut(&FIND) {
+            if state.screen != Screen::Library {
+                actions.push(Action::Show(Screen::Library));
+            }
+            view.focus_filter = true;
+        }
+        if !modal_open && i.consume_shortcut(&NEW_STORY) {
+            view.new_story = Some(NewStory::default());
+        }
+    });
+}
+
+/// Applies theme and text size to every style of the context.
+pub fn apply_prefs(ctx: &egui::Context, prefs: Prefs) {
+    ctx.set_theme(match prefs.theme {
+        ThemeChoice::Dark => egui::Theme::Dark,
+        ThemeChoice::Light => egui::Theme::Light,
+    });
+    let body = prefs.font_size.body_points();
+    ctx.all_styles_mut(|style| {
+        use egui::{FontFamily, FontId, TextStyle};
+        style.text_styles = [
+            (TextStyle::Small, FontId::new(body * 0.75, FontFamily::Proportional)),
+            (TextStyle::Body, FontId::new(body, FontFamily::Proportional)),
+            (TextStyle::Button, FontId::new(body * 0.95, FontFamily::Proportional)),
+            (TextStyle::Heading, FontId::new(body * 1.5, FontFamily::Proportional)),
+            (TextStyle::Monospace, FontId::new(body * 0.9, FontFamily::Monospace)),
+        ]
+        .into();
+    });
+}

@@ -1,0 +1,388 @@
+//! The story view: a virtualized column of entries. Only rows on screen are laid out; every other
+//! row is placed by its measured (or, until seen, estimated) height.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use egui::{Color32, Galley, Key, KeyboardShortcut, Modifiers, Rect, TextStyle, UiBuilder, vec2};
+
+use super::format::thousands;
+use super::{EditState, EntrySource, ViewState};
+use crate::app::{Action, OpenStory};
+use crate::domain::{Entry, EntryId, EntryKind, EntryRow, StoryId, StoryMode};
+
+const ROW_GAP: f32 = 6.0;
+const ROW_MARGIN: i8 = 10;
+const SAVE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
+
+struct CachedGalley {
+    content_hash: u64,
+    galley: Arc<Galley>,
+}
+
+/// Row placement and text layout kept between frames.
+#[derive(Default)]
+pub struct StoryLayout {
+    story: Option<StoryId>,
+    version: u64,
+    wrap_width: f32,
+    font_px: f32,
+    dark: bool,
+    last_id: Option<EntryId>,
+    heights: Vec<f32>,
+    /// `prefix[i]` is the top of row i; one longer than `heights`.
+    prefix: Vec<f32>,
+    prefix_dirty: bool,
+    measured: HashMap<EntryId, f32>,
+    galleys: HashMap<EntryId, CachedGalley>,
+    scroll_to_bottom: bool,
+}
+
+/// What an estimate needs to know about the text metrics in use.
+#[derive(Clone, Copy)]
+struct Metrics {
+    wrap_width: f32,
+    font_px: f32,
+    line_height: f32,
+    header_height: f32,
+}
+
+impl Metrics {
+    fn estimate(&self, row: &EntryRow) -> f32 {
+        // Proportional fonts average about half an em per character in running prose.
+        let chars_per_line = (self.wrap_width / (self.font_px * 0.5)).max(8.0);
+        let lines = (row.char_count as f32 / chars_per_line).ceil().max(1.0);
+        2.0 * f32::from(ROW_MARGIN) + self.header_height + lines * self.line_height + ROW_GAP
+    }
+}
+
+impl StoryLayout {
+    /// Brings placement up to date with the rows and the current width and font.
+    fn sync(&mut self, story: &StoryId, rows: &[EntryRow], version: u64, metrics: Metrics, dark: bool) {
+        let new_story = self.story.as_ref() != Some(story);
+        let new_metrics = (self.wrap_width - metrics.wrap_width).abs() > 0.5
+            || (self.font_px - metrics.font_px).abs() > 0.01
+            || self.dark != dark;
+        if new_story || new_metrics {
+            self.measured.clear();
+            self.galleys.clear();
+            self.scroll_to_bottom |= new_story;
+            self.story = Some(story.clone());
+            self.wrap_width = metrics.wrap_width;
+            self.font_px = metrics.font_px;
+            self.dark = dark;
+            self.rebuild(rows, metrics);
+        } else if self.version != version {
+            let appended_one = rows.len() == self.heights.len() + 1
+                && rows.len() >= 2
+                && self.last_id.as_ref() == Some(&rows[rows.len() - 2].id)
+                || rows.len() == 1 && self.heights.is_empty();
+            if appended_one {
+                // The common case while writing: one new row at the end, no need to revisit the rest.
+                let row = &rows[rows.len() - 1];
+                let h = metrics.estimate(row);
+                let top = self.prefix.last().copied().unwrap_or(0.0);
+                self.heights.push(h);
+                self.prefix.push(top + h);
+                self.last_id = Some(row.id.clone());
+            } else {
+                self.rebuild(rows, metrics);
+            }
+        }
+        self.version = version;
+    }
+
+    fn rebuild(&mut self, rows: &[EntryRow], metrics: Metrics) {
+        self.heights.clear();
+        self.heights.extend(
+            rows.iter()
+                .map(|r| self.measured.get(&r.id).copied().unwrap_or_else(|| metrics.estimate(r))),
+        );
+        self.last_id = rows.last().map(|r| r.id.clone());
+        self.prefix_dirty = true;
+        self.ensure_prefix();
+    }
+
+    fn ensure_prefix(&mut self) {
+        if !self.prefix_dirty && self.prefix.len() == self.heights.len() + 1 {
+            return;
+        }
+        self.prefix.clear();
+        self.prefix.reserve(self.heights.len() + 1);
+        let mut y = 0.0;
+        self.prefix.push(y);
+        for h in &self.heights {
+            y += h;
+            self.prefix.push(y);
+        }
+        self.prefix_dirty = false;
+    }
+
+    fn total_height(&self) -> f32 {
+        self.prefix.last().copied().unwrap_or(0.0)
+    }
+
+    /// The row whose span contains `y` (clamped to the rows there are).
+    fn row_at(&self, y: f32) -> usize {
+        let upper = self.prefix.partition_point(|top| *top <= y);
+        upper.saturating_sub(1).min(self.heights.len().saturating_sub(1))
+    }
+
+    fn record_height(&mut self, index: usize, id: &EntryId, height: f32) {
+        if let Some(h) = self.heights.get_mut(index)
+            && (*h - height).abs() > 0.5
+        {
+            *h = height;
+            self.prefix_dirty = true;
+        }
+        self.measured.insert(id.clone(), height);
+    }
+
+    /// Forgets what was measured for an entry whose text changed.
+    pub fn invalidate(&mut self, id: &EntryId) {
+        self.measured.remove(id);
+        self.galleys.remove(id);
+    }
+
+    pub fn scroll_to_bottom(&mut self) {
+        self.scroll_to_bottom = true;
+    }
+
+    fn galley(&mut self, ui: &egui::Ui, entry: &Entry, color: Color32) -> Arc<Galley> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        entry.content.hash(&mut hasher);
+        let content_hash = hasher.finish();
+        if let Some(cached) = self.galleys.get(&entry.id)
+            && cached.content_hash == content_hash
+        {
+            return cached.galley.clone();
+        }
+        let font = TextStyle::Body.resolve(ui.style());
+        let galley = ui.fonts_mut(|f| f.layout(entry.content.clone(), font, color, self.wrap_width));
+        if self.galleys.len() > 2048 {
+            self.galleys.clear();
+        }
+        self.galleys.insert(
+            entry.id.clone(),
+            CachedGalley {
+                content_hash,
+                galley: galley.clone(),
+            },
+        );
+        galley
+    }
+}
+
+pub fn story_ui(
+    ui: &mut egui::Ui,
+    open: &OpenStory,
+    view: &mut ViewState,
+    entries: &mut dyn EntrySource,
+    actions: &mut Vec<Action>,
+) {
+    let story = &open.summary.story;
+    ui.horizontal_wrapped(|ui| {
+        ui.heading(&story.title);
+        ui.add_space(8.0);
+        let mut facts = vec![story.mode.label(), story.pov.label(), story.tense.label()];
+        if let Some(genre) = &story.genre {
+            facts.push(genre);
+        }
+        ui.weak(facts.join(" · "));
+        ui.weak(format!(
+            "· {} entries · {} words",
+            thousands(open.summary.entry_count),
+            thousands(open.summary.word_count)
+        ));
+    });
+    ui.separator();
+
+    if entries.is_empty() {
+        ui.add_space(40.0);
+        ui.vertical_centered(|ui| {
+            ui.label("This story has no entries yet.");
+            ui.weak(match story.mode {
+                StoryMode::Adventure => "Type what you do below and press Ctrl+Enter.",
+                StoryMode::CreativeWriting => "Write an opening or a direction below and press Ctrl+Enter.",
+            });
+        });
+        return;
+    }
+
+    let font_px = TextStyle::Body.resolve(ui.style()).size;
+    let line_height = ui.text_style_height(&TextStyle::Body);
+    let header_height = ui.text_style_height(&TextStyle::Small) + ui.spacing().item_spacing.y + 6.0;
+    // Room for the scroll bar and the row's own margins.
+    let row_width = (ui.available_width() - 18.0).max(120.0);
+    let metrics = Metrics {
+        wrap_width: row_width - 2.0 * f32::from(ROW_MARGIN),
+        font_px,
+        line_height,
+        header_height,
+    };
+    let layout = &mut view.layout;
+    layout.sync(&story.id, &open.rows, open.rows_version, metrics, ui.visuals().dark_mode);
+    layout.ensure_prefix();
+
+    let mut scroll = egui::ScrollArea::vertical()
+        .id_salt(("story-scroll", story.id.as_str()))
+        .auto_shrink([false, false])
+        .stick_to_bottom(true);
+    if std::mem::take(&mut layout.scroll_to_bottom) {
+        scroll = scroll.vertical_scroll_offset(layout.total_height());
+    }
+    let editing = &mut view.editing;
+    scroll.show_viewport(ui, |ui, viewport| {
+        ui.set_height(layout.total_height());
+        let origin = ui.max_rect().min;
+        let mut index = layout.row_at(viewport.min.y);
+        let mut y = layout.prefix.get(index).copied().unwrap_or(0.0);
+        let mut changed = false;
+        while index < entries.len() && y <= viewport.max.y {
+            let Some(row) = entries.row(index).cloned() else { break };
+            let rect = Rect::from_min_size(
+                origin + vec2(0.0, y),
+                vec2(row_width, layout.heights[index]),
+            );
+            let height = row_ui(ui, rect, &row, story.mode, entries.entry(index), layout, editing, actions);
+            if (height - layout.heights[index]).abs() > 0.5 {
+                changed = true;
+            }
+            layout.record_height(index, &row.id, height);
+            y += height;
+            index += 1;
+        }
+        if changed {
+            // Placement of later rows moved; settle it next frame instead of drawing overlaps.
+            ui.ctx().request_repaint();
+        }
+    });
+}
+
+fn kind_color(kind: EntryKind, visuals: &egui::Visuals) -> Color32 {
+    match kind {
+        EntryKind::UserAction => {
+            if visuals.dark_mode {
+                Color32::from_rgb(120, 170, 255)
+            } else {
+                Color32::from_rgb(30, 90, 200)
+            }
+        }
+        EntryKind::Narration => visuals.weak_text_color(),
+        EntryKind::System | EntryKind::Retry => Color32::from_rgb(170, 140, 60),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row_ui(
+    ui: &mut egui::Ui,
+    rect: Rect,
+    row: &EntryRow,
+    mode: StoryMode,
+    entry: Option<&Entry>,
+    layout: &mut StoryLayout,
+    editing: &mut Option<EditState>,
+    actions: &mut Vec<Action>,
+) -> f32 {
+    let mut child = ui.new_child(
+        UiBuilder::new()
+            .max_rect(rect)
+            .id_salt(("entry", row.id.as_str()))
+            .layout(egui::Layout::top_down(egui::Align::Min)),
+    );
+    let fill = match row.kind {
+        EntryKind::UserAction => child.visuals().faint_bg_color,
+        _ => Color32::TRANSPARENT,
+    };
+    egui::Frame::new()
+        .inner_margin(egui::Margin::same(ROW_MARGIN))
+        .corner_radius(6)
+        .fill(fill)
+        .show(&mut child, |ui| {
+            ui.set_width(ui.available_width());
+            let is_editing = editing.as_ref().is_some_and(|e| e.entry == row.id);
+            let header = ui
+                .horizontal(|ui| {
+                    let kind = row.kind.label(mode);
+                    let label = ui.label(
+                        egui::RichText::new(if is_editing { format!("Editing {}", kind.to_lowercase()) } else { kind.to_owned() })
+                            .small()
+                            .strong()
+                            .color(kind_color(row.kind, ui.visuals())),
+                    );
+                    if let (Some(entry), false) = (entry, is_editing) {
+                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                            if ui.small_button("Delete").on_hover_text("Move this entry to the Trash").clicked() {
+                                actions.push(Action::TrashEntry(entry.id.clone()));
+                            }
+                            if ui.small_button("Copy").on_hover_text("Copy the text").clicked() {
+                                ui.ctx().copy_text(entry.content.clone());
+                            }
+                            if ui.small_button("Edit").on_hover_text("Edit this entry in place").clicked() {
+                                *editing = Some(EditState {
+                                    entry: entry.id.clone(),
+                                    text: entry.content.clone(),
+                                    request_focus: true,
+                                });
+                            }
+                        });
+                    }
+                    label.id
+                })
+                .inner;
+            match (entry, editing.as_mut().filter(|e| e.entry == row.id)) {
+                (_, Some(edit)) => {
+                    if let Some(done) = edit_ui(ui, edit, header) {
+                        if let Some(text) = done {
+                            actions.push(Action::EditEntry { entry: row.id.clone(), text });
+                        }
+                        layout.invalidate(&row.id);
+                        *editing = None;
+                    }
+                }
+                (Some(entry), None) => {
+                    let galley = layout.galley(ui, entry, ui.visuals().text_color());
+                    ui.add(egui::Label::new(galley));
+                }
+                (None, None) => {
+                    ui.weak("…");
+                }
+            }
+        });
+    child.min_rect().height() + ROW_GAP
+}
+
+/// The in-place editor. Returns `Some(Some(text))` to save, `Some(None)` to cancel, `None` to keep editing.
+fn edit_ui(ui: &mut egui::Ui, edit: &mut EditState, label: egui::Id) -> Option<Option<String>> {
+    let id = egui::Id::unique(("edit-entry", edit.entry.as_str()));
+    let focused = ui.memory(|m| m.has_focus(id));
+    if focused && ui.input_mut(|i| i.consume_shortcut(&SAVE)) {
+        return Some(Some(edit.text.clone()));
+    }
+    let response = ui
+        .add(
+            egui::TextEdit::multiline(&mut edit.text)
+                .id(id)
+                .desired_width(f32::INFINITY)
+                .desired_rows(3),
+        )
+        .labelled_by(label);
+    if std::mem::take(&mut edit.request_focus) {
+        response.request_focus();
+    }
+    // Esc leaves edit mode keeping what was typed: nothing written is ever thrown away by a key.
+    if response.lost_focus() && ui.input(|i| i.key_pressed(Key::Escape)) {
+        return Some(Some(edit.text.clone()));
+    }
+    let mut result = None;
+    ui.horizontal(|ui| {
+        if ui.button("Save").on_hover_text("Save (Ctrl+Enter or Esc)").clicked() {
+            result = Some(Some(edit.text.clone()));
+        }
+        if ui.button("Cancel").on_hover_text("Discard these changes").clicked() {
+            result = Some(None);
+        }
+    });
+    result
+}

@@ -1,0 +1,90 @@
+//! The Trash: deleted stories and entries, restorable until deleted for good (which asks first).
+
+use super::format::relative_time;
+use super::{Confirm, ViewState};
+use crate::app::{Action, AppState};
+use crate::domain::{now_ms, preview};
+
+pub fn trash_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: &mut Vec<Action>) {
+    ui.horizontal(|ui| {
+        ui.heading("Trash");
+        let empty = state.trash_stories.is_empty() && state.trash_entries.is_empty();
+        if !empty && ui.button("Empty Trash…").clicked() {
+            view.confirm = Some(Confirm {
+                title: "Empty the Trash?".into(),
+                message: format!(
+                    "{} stories and {} entries will be deleted permanently. This cannot be undone.",
+                    state.trash_stories.len(),
+                    state.trash_entries.len()
+                ),
+                confirm_label: "Delete permanently".into(),
+                action: Action::EmptyTrash,
+            });
+        }
+    });
+    ui.weak("Deleted stories and entries wait here until you restore them or delete them permanently.");
+    ui.add_space(8.0);
+    if state.trash_stories.is_empty() && state.trash_entries.is_empty() {
+        ui.label("The Trash is empty.");
+        return;
+    }
+    let now = now_ms();
+    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+        if !state.trash_stories.is_empty() {
+            ui.strong("Stories");
+            for s in &state.trash_stories {
+                ui.horizontal(|ui| {
+                    ui.label(&s.story.title);
+                    ui.weak(format!(
+                        "{} entries · deleted {}",
+                        s.entry_count,
+                        relative_time(s.deleted_at.unwrap_or(now), now)
+                    ));
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui.button("Delete permanently…").clicked() {
+                            view.confirm = Some(Confirm {
+                                title: format!("Delete “{}” permanently?", s.story.title),
+                                message: format!(
+                                    "The story and its {} entries will be gone for good. This cannot be undone.",
+                                    s.entry_count
+                                ),
+                                confirm_label: "Delete permanently".into(),
+                                action: Action::DeleteStoryForever(s.story.id.clone()),
+                            });
+                        }
+                        if ui.button("Restore").clicked() {
+                            actions.push(Action::RestoreStory(s.story.id.clone()));
+                        }
+                    });
+                });
+            }
+            ui.add_space(10.0);
+        }
+        if !state.trash_entries.is_empty() {
+            ui.strong("Entries");
+            for t in &state.trash_entries {
+                ui.horizontal(|ui| {
+                    ui.label(preview(&t.entry.content, 70));
+                    ui.weak(format!(
+                        "from “{}” · deleted {}",
+                        preview(&t.story_title, 30),
+                        relative_time(t.deleted_at, now)
+                    ));
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui.button("Delete permanently…").clicked() {
+                            view.confirm = Some(Confirm {
+                                title: "Delete this entry permanently?".into(),
+                                message: format!("“{}” will be gone for good.", preview(&t.entry.content, 80)),
+                                confirm_label: "Delete permanently".into(),
+                                action: Action::DeleteEntryForever(t.entry.id.clone()),
+                            });
+                        }
+                        if ui.button("Restore").clicked() {
+                            actions.push(Action::RestoreEntry(t.entry.id.clone()));
+                        }
+                    });
+                });
+            }
+        }
+    });
+}
