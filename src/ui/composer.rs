@@ -83,7 +83,7 @@ pub fn composer_ui(ui: &mut egui::Ui, story: &Story, composer: &mut Composer, ac
             as_narration = true;
         }
         if let (true, Some(preview)) = (adventure && !matches!(action, ActionType::Free | ActionType::Story), &composed) {
-            ui.weak(format!("→ {}", crate::domain::preview(preview, 90)));
+            ui.weak(format!("Will add: {}", crate::domain::preview(preview, 90)));
         }
     });
     ui.add_space(4.0);

@@ -10,7 +10,7 @@ pub fn library_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, act
         ui.heading("Library");
         ui.add_space(12.0);
         if ui
-            .button("➕ New story")
+            .button("New story")
             .on_hover_text("Start a new story (Ctrl+N)")
             .clicked()
         {

@@ -94,7 +94,7 @@ pub fn root_ui(
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui
-                        .small_button("✖")
+                        .small_button("Dismiss")
                         .on_hover_text("Dismiss message")
                         .clicked()
                     {
@@ -154,7 +154,7 @@ fn nav_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
         if let Some(open) = &state.open {
             let title = crate::domain::preview(&open.summary.story.title, 32);
             if ui
-                .selectable_label(state.screen == Screen::Story, format!("📖 {title}"))
+                .selectable_label(state.screen == Screen::Story, format!("Story: {title}"))
                 .on_hover_text("Back to the open story")
                 .clicked()
             {

@@ -1,0 +1,70 @@
+//! Shared test set-up: a temporary data folder with a real database, and the real app in a kittest harness.
+#![allow(dead_code)]
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use fabula::app::{FabulaApp, Launch};
+use fabula::storage::{DataPaths, Store};
+
+/// A fresh data folder that disappears with the value.
+pub struct TempData {
+    pub dir: tempfile::TempDir,
+    pub paths: DataPaths,
+}
+
+impl TempData {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let paths = DataPaths {
+            dir: dir.path().join("data"),
+        };
+        paths.ensure().expect("data folder");
+        Self { dir, paths }
+    }
+
+    pub fn open(&self) -> Store {
+        Store::open(&self.paths.database()).expect("open store")
+    }
+}
+
+/// The whole app as the window runs it, on the database in `data`.
+pub fn harness(data: &TempData) -> Harness<'static, FabulaApp> {
+    let app = FabulaApp::new(
+        data.paths.clone(),
+        Store::open(&data.paths.database()),
+        Launch::default(),
+    );
+    harness_for(app)
+}
+
+pub fn harness_for(app: FabulaApp) -> Harness<'static, FabulaApp> {
+    let mut harness = Harness::builder()
+        .with_size([1000.0, 760.0])
+        .with_max_steps(12)
+        .build_ui_state(
+            |ui, app: &mut FabulaApp| {
+                app.logic(ui.ctx());
+                app.frame_ui(ui);
+            },
+            app,
+        );
+    harness.run_ok();
+    harness
+}
+
+/// Focuses the field named `label` and types `text` into it.
+pub fn type_into(harness: &mut Harness<'static, FabulaApp>, label: &str, text: &str) {
+    harness.get_by_label(label).focus();
+    harness.run_ok();
+    harness.get_by_label(label).type_text(text);
+    harness.run_ok();
+}
+
+pub fn click(harness: &mut Harness<'static, FabulaApp>, label: &str) {
+    harness.get_by_label(label).click();
+    harness.run_ok();
+}
+
+pub fn has_label(harness: &Harness<'static, FabulaApp>, label: &str) -> bool {
+    harness.query_by_label(label).is_some()
+}

@@ -1,0 +1,145 @@
+//! The real UI driven through egui_kittest on a real database: create, write, edit, delete, undo, reopen.
+
+mod common;
+
+use common::{TempData, click, harness, has_label, type_into};
+use egui::{Key, Modifiers};
+use egui_kittest::kittest::Queryable;
+
+#[test]
+fn a_story_written_through_the_ui_survives_a_restart() {
+    let data = TempData::new();
+    let mut h = harness(&data);
+
+    assert!(has_label(&h, "Your library is empty"), "first launch shows the empty library");
+    click(&mut h, "Create your first story");
+    type_into(&mut h, "Title", "The Lighthouse");
+    click(&mut h, "Create story");
+    assert!(has_label(&h, "The Lighthouse"), "the new story opens");
+
+    type_into(&mut h, "Your action", "open the door");
+    click(&mut h, "Add");
+    assert!(has_label(&h, "I open the door."), "a Do action gets the first-person prefix");
+
+    type_into(&mut h, "Your action", "The hinges scream in the dark.");
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Enter);
+    h.run_ok();
+    assert!(has_label(&h, "The hinges scream in the dark."), "Ctrl+Shift+Enter adds narration");
+
+    // Edit the first entry in place.
+    h.get_all_by_label("Edit").next().expect("edit button").click();
+    h.run_ok();
+    h.get_by_label("Editing action").focus();
+    h.run_ok();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_label("Editing action").type_text("I open the cellar door.");
+    h.run_ok();
+    click(&mut h, "Save");
+    assert!(has_label(&h, "I open the cellar door."));
+    assert!(!has_label(&h, "I open the door."), "the old text is replaced");
+
+    // Delete the narration, then undo the delete.
+    h.get_all_by_label("Delete").last().expect("delete button").click();
+    h.run_ok();
+    assert!(!has_label(&h, "The hinges scream in the dark."), "deleted entry leaves the view");
+    h.get_all_by_label("Undo").next().expect("undo button").click();
+    h.run_ok();
+    assert!(has_label(&h, "The hinges scream in the dark."), "undo brings it back");
+    drop(h);
+
+    // A new window on the same database finds everything as it was left.
+    let mut h = harness(&data);
+    assert!(has_label(&h, "The Lighthouse"));
+    click(&mut h, "Open");
+    assert!(has_label(&h, "I open the cellar door."));
+    assert!(has_label(&h, "The hinges scream in the dark."));
+}
+
+#[test]
+fn a_deleted_story_goes_to_the_trash_and_comes_back() {
+    let data = TempData::new();
+    {
+        let store = data.open();
+        store
+            .create_story(&fabula::domain::NewStory {
+                title: "Moonfall".into(),
+                ..Default::default()
+            })
+            .expect("create");
+    }
+    let mut h = harness(&data);
+    click(&mut h, "Delete");
+    assert!(!has_label(&h, "Moonfall"), "the story leaves the library");
+    assert!(has_label(&h, "Moved “Moonfall” to the Trash."));
+
+    click(&mut h, "Trash");
+    assert!(has_label(&h, "Moonfall"), "the Trash lists it");
+    click(&mut h, "Restore");
+    click(&mut h, "Library");
+    assert!(has_label(&h, "Moonfall"), "restored into the library");
+
+    // Permanent deletion asks first.
+    click(&mut h, "Delete");
+    click(&mut h, "Trash");
+    click(&mut h, "Delete permanently…");
+    assert!(has_label(&h, "Delete “Moonfall” permanently?"));
+    click(&mut h, "Keep it");
+    assert!(has_label(&h, "Moonfall"), "cancelling keeps it");
+    click(&mut h, "Delete permanently…");
+    click(&mut h, "Delete permanently");
+    assert!(!has_label(&h, "Moonfall"));
+    assert!(data.open().trashed_stories().expect("trash").is_empty());
+}
+
+#[test]
+fn rename_and_filter_in_the_library() {
+    let data = TempData::new();
+    {
+        let store = data.open();
+        for title in ["Ashes", "Bright Water"] {
+            store
+                .create_story(&fabula::domain::NewStory {
+                    title: title.into(),
+                    genre: "Fantasy".into(),
+                    ..Default::default()
+                })
+                .expect("create");
+        }
+    }
+    let mut h = harness(&data);
+    type_into(&mut h, "Filter", "bright");
+    assert!(has_label(&h, "Bright Water"));
+    assert!(!has_label(&h, "Ashes"), "the filter hides non-matching stories");
+
+    click(&mut h, "Rename");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_label("New title").type_text("Dark Water");
+    h.run_ok();
+    click(&mut h, "Save title");
+    click(&mut h, "Clear");
+    assert!(has_label(&h, "Dark Water"));
+    assert!(has_label(&h, "Ashes"));
+
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_ok();
+    assert!(has_label(&h, "Bright Water"), "Ctrl+Z undoes the rename");
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    h.run_ok();
+    assert!(has_label(&h, "Dark Water"), "Ctrl+Shift+Z redoes it");
+}
+
+#[test]
+fn settings_persist_in_the_database() {
+    let data = TempData::new();
+    let mut h = harness(&data);
+    click(&mut h, "Settings");
+    click(&mut h, "Light");
+    assert!(!(h.ctx.theme() == egui::Theme::Dark), "the theme switches at once");
+    drop(h);
+    let h = harness(&data);
+    assert!(!(h.ctx.theme() == egui::Theme::Dark), "and is light again after a restart");
+    assert_eq!(
+        data.open().setting("ui.theme").expect("read").as_deref(),
+        Some("light")
+    );
+}
