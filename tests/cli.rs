@@ -1,0 +1,121 @@
+//! The real `fabula` binary: subcommands, exit codes and messages on bad input.
+
+use std::process::Command;
+
+fn fabula(data: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fabula"));
+    cmd.env("FABULA_DATA_DIR", data).env_remove("RUST_LOG");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("run fabula");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn seed_list_and_backup() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    let (code, out, err) = run(fabula(&data).args(["list"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("No stories yet."));
+
+    let (code, id, err) = run(fabula(&data).args(["dev", "seed", "--entries", "250", "--title", "Seeded tale"]));
+    assert_eq!(code, 0, "{err}");
+    let id = id.trim().to_owned();
+    assert_eq!(id.len(), 36, "prints the new story's id: {id}");
+
+    let (code, out, _) = run(fabula(&data).args(["list"]));
+    assert_eq!(code, 0);
+    assert!(out.contains(&id) && out.contains("Seeded tale") && out.contains("250 entries"), "{out}");
+
+    let (code, out, err) = run(fabula(&data).args(["backup"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Backup written to"), "{out}");
+    let backups: Vec<_> = std::fs::read_dir(data.join("backups")).expect("dir").collect();
+    assert_eq!(backups.len(), 1);
+
+    let target = tmp.path().join("copy.sqlite3");
+    let (code, _, err) = run(fabula(&data).args(["backup", "--to"]).arg(&target));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = run(Command::new(env!("CARGO_BIN_EXE_fabula"))
+        .arg("--data-dir")
+        .arg(tmp.path().join("other"))
+        .arg("list"));
+    assert_eq!(code, 0);
+    assert!(out.contains("No stories yet."), "--data-dir points elsewhere");
+    std::fs::create_dir_all(tmp.path().join("restored")).expect("dir");
+    std::fs::copy(&target, tmp.path().join("restored/fabula.sqlite3")).expect("copy");
+    let (_, out, _) = run(fabula(&tmp.path().join("restored")).args(["list"]));
+    assert!(out.contains("Seeded tale"), "the --to copy is a usable database: {out}");
+
+    let (code, _, err) = run(fabula(&data).args(["backup", "--to"]).arg(&target));
+    assert_ne!(code, 0, "an existing file is never overwritten");
+    assert!(err.contains("already exists"), "{err}");
+}
+
+#[test]
+fn bad_arguments_are_refused_with_usage() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (code, _, err) = run(fabula(tmp.path()).args(["frobnicate"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("Usage"), "{err}");
+    let (code, _, err) = run(fabula(tmp.path()).args(["dev", "seed", "--entries", "many"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("invalid value"), "{err}");
+}
+
+#[test]
+fn a_damaged_database_is_reported_and_kept() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(tmp.path().join("fabula.sqlite3"), b"definitely not sqlite").expect("write");
+    let (code, _, err) = run(fabula(tmp.path()).args(["list"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("not a Fabula database"), "{err}");
+    assert_eq!(
+        std::fs::read(tmp.path().join("fabula.sqlite3")).expect("read"),
+        b"definitely not sqlite"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unwritable_data_folder_is_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let locked = tmp.path().join("locked");
+    std::fs::create_dir(&locked).expect("dir");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o500)).expect("chmod");
+    // Root ignores permissions; the check only means something for ordinary users.
+    if std::fs::write(locked.join("probe"), b"x").is_ok() {
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+        let file_in_place = tmp.path().join("a-file");
+        std::fs::write(&file_in_place, b"x").expect("write");
+        let (code, _, err) = run(fabula(&file_in_place.join("sub")).args(["list"]));
+        assert_eq!(code, 1);
+        assert!(err.contains("Cannot use"), "{err}");
+        return;
+    }
+    let (code, _, err) = run(fabula(&locked.join("data")).args(["list"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("Cannot use"), "{err}");
+}
+
+#[test]
+fn a_locked_database_is_reported() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (code, _, _) = run(fabula(tmp.path()).args(["list"]));
+    assert_eq!(code, 0);
+    // Another process holds a write lock for longer than the busy timeout.
+    let conn = rusqlite::Connection::open(tmp.path().join("fabula.sqlite3")).expect("open");
+    conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;").expect("lock");
+    let (code, _, err) = run(fabula(tmp.path()).args(["dev", "seed", "--entries", "1"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("locked"), "{err}");
+    drop(conn);
+}
