@@ -1,1 +1,145 @@
-fn main() {}
+//! Headless benchmarks of the real app (store + controller + egui UI, no window): opening a
+//! 10,000-entry story, a frame while scrolling 100,000 entries, appending to 100,000 entries.
+
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use egui::{Event, MouseWheelUnit, Pos2, RawInput, Rect, vec2};
+use fabula::app::{Action, FabulaApp, Launch};
+use fabula::domain::{EntryKind, StoryId};
+use fabula::storage::{DataPaths, Store};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    paths: DataPaths,
+    story: StoryId,
+}
+
+fn fixture(entries: usize) -> Fixture {
+    let dir = tempfile::tempdir().expect("tmp");
+    let paths = DataPaths {
+        dir: dir.path().join("data"),
+    };
+    paths.ensure().expect("data dir");
+    let mut store = Store::open(&paths.database()).expect("store");
+    let id = fabula::cli::seed(&mut store, entries, Some("Bench")).expect("seed");
+    Fixture {
+        _dir: dir,
+        paths,
+        story: StoryId(id),
+    }
+}
+
+fn app(f: &Fixture, open: bool) -> FabulaApp {
+    FabulaApp::new(
+        f.paths.clone(),
+        Store::open(&f.paths.database()),
+        Launch {
+            open_story: open.then(|| f.story.clone()),
+            ..Launch::default()
+        },
+    )
+}
+
+fn input(events: Vec<Event>) -> RawInput {
+    RawInput {
+        screen_rect: Some(Rect::from_min_size(Pos2::ZERO, vec2(1100.0, 760.0))),
+        events,
+        ..RawInput::default()
+    }
+}
+
+/// One full frame as the window does it: logic, ui, and tessellation of what was drawn.
+fn frame(ctx: &egui::Context, app: &mut FabulaApp, events: Vec<Event>) -> usize {
+    let output = ctx.run_ui(input(events), |ui| {
+        app.logic(ui.ctx());
+        app.frame_ui(ui);
+    });
+    ctx.tessellate(output.shapes, output.pixels_per_point).len()
+}
+
+fn open_story(c: &mut Criterion) {
+    let f = fixture(10_000);
+    c.bench_function("open 10k-entry story + first screen", |b| {
+        b.iter_batched(
+            || {
+                let ctx = egui::Context::default();
+                let mut app = app(&f, false);
+                // Fonts and the library are warm, as in a running window.
+                frame(&ctx, &mut app, vec![]);
+                (ctx, app)
+            },
+            |(ctx, mut app)| {
+                app.apply(Action::OpenStory(f.story.clone()));
+                frame(&ctx, &mut app, vec![])
+            },
+            BatchSize::PerIteration,
+        )
+    });
+}
+
+fn scroll_frame(c: &mut Criterion) {
+    let f = fixture(100_000);
+    let ctx = egui::Context::default();
+    let mut app = app(&f, true);
+    for _ in 0..3 {
+        frame(&ctx, &mut app, vec![]);
+    }
+    let over_story = Pos2::new(500.0, 300.0);
+    let mut step = 0u32;
+    c.bench_function("frame while scrolling 100k-entry story", |b| {
+        b.iter(|| {
+            step += 1;
+            // Long runs up then back down, so new rows keep coming into view.
+            let delta = if (step / 400) % 2 == 0 { 240.0 } else { -240.0 };
+            frame(
+                &ctx,
+                &mut app,
+                vec![
+                    Event::PointerMoved(over_story),
+                    Event::MouseWheel {
+                        unit: MouseWheelUnit::Point,
+                        delta: vec2(0.0, delta),
+                        phase: egui::TouchPhase::Move,
+                        source: egui::MouseWheelSource::Unknown,
+                        modifiers: egui::Modifiers::NONE,
+                    },
+                ],
+            )
+        })
+    });
+}
+
+fn append(c: &mut Criterion) {
+    let f = fixture(100_000);
+    let ctx = egui::Context::default();
+    let mut app = app(&f, true);
+    frame(&ctx, &mut app, vec![]);
+    c.bench_function("append one entry to 100k-entry story (store + controller)", |b| {
+        b.iter(|| {
+            app.apply(Action::AddEntry {
+                kind: EntryKind::UserAction,
+                text: "I light the lamp and wait for the ship.".into(),
+            });
+        })
+    });
+    c.bench_function("append one entry to 100k-entry story + next frame", |b| {
+        b.iter(|| {
+            app.apply(Action::AddEntry {
+                kind: EntryKind::Narration,
+                text: "The beam sweeps the water; far out, a light answers.".into(),
+            });
+            frame(&ctx, &mut app, vec![])
+        })
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    targets = open_story, scroll_frame, append
+}
+criterion_main!(benches);

@@ -143,3 +143,72 @@ fn settings_persist_in_the_database() {
         Some("light")
     );
 }
+
+#[test]
+fn a_damaged_database_offers_the_latest_backup_and_keeps_the_damaged_file() {
+    let data = TempData::new();
+    {
+        let store = data.open();
+        store
+            .create_story(&fabula::domain::NewStory {
+                title: "Saved in time".into(),
+                ..Default::default()
+            })
+            .expect("create");
+        store.create_backup(&data.paths, "").expect("backup");
+    }
+    std::fs::write(data.paths.database(), b"scribbled over by something else").expect("damage");
+
+    let mut h = harness(&data);
+    assert!(has_label(&h, "Fabula could not open your stories"));
+    click(&mut h, "Restore the latest backup");
+    assert!(has_label(&h, "Saved in time"), "the library is back");
+    let damaged: Vec<_> = std::fs::read_dir(&data.paths.dir)
+        .expect("dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("fabula-damaged-"))
+        .collect();
+    assert_eq!(damaged.len(), 1, "the damaged file is set aside, not overwritten");
+    assert_eq!(
+        std::fs::read(damaged[0].path()).expect("read"),
+        b"scribbled over by something else"
+    );
+}
+
+#[test]
+fn backups_screen_backs_up_and_restores_after_confirming() {
+    let data = TempData::new();
+    {
+        let store = data.open();
+        store
+            .create_story(&fabula::domain::NewStory {
+                title: "Alpha".into(),
+                ..Default::default()
+            })
+            .expect("create");
+    }
+    let mut h = harness(&data);
+    click(&mut h, "Backups");
+    assert!(has_label(&h, "No backups yet."));
+    click(&mut h, "Back up now");
+    assert!(!has_label(&h, "No backups yet."), "the new backup is listed");
+
+    click(&mut h, "Library");
+    click(&mut h, "Delete");
+    assert!(!has_label(&h, "Alpha"));
+
+    click(&mut h, "Backups");
+    click(&mut h, "Restore…");
+    assert!(has_label(&h, "Restore this backup?"), "restoring asks first");
+    click(&mut h, "Restore");
+    assert!(has_label(&h, "Alpha"), "the backed-up library is back");
+    let names: Vec<String> = fabula::storage::list_backups(&data.paths.backups())
+        .expect("list")
+        .iter()
+        .map(|b| b.file_name())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.contains("pre-restore")),
+        "the replaced database was backed up first: {names:?}"
+    );
+}
