@@ -91,7 +91,11 @@ fn scroll_frame(c: &mut Criterion) {
         b.iter(|| {
             step += 1;
             // Long runs up then back down, so new rows keep coming into view.
-            let delta = if (step / 400) % 2 == 0 { 240.0 } else { -240.0 };
+            let delta = if (step / 400).is_multiple_of(2) {
+                240.0
+            } else {
+                -240.0
+            };
             frame(
                 &ctx,
                 &mut app,
@@ -115,14 +119,17 @@ fn append(c: &mut Criterion) {
     let ctx = egui::Context::default();
     let mut app = app(&f, true);
     frame(&ctx, &mut app, vec![]);
-    c.bench_function("append one entry to 100k-entry story (store + controller)", |b| {
-        b.iter(|| {
-            app.apply(Action::AddEntry {
-                kind: EntryKind::UserAction,
-                text: "I light the lamp and wait for the ship.".into(),
-            });
-        })
-    });
+    c.bench_function(
+        "append one entry to 100k-entry story (store + controller)",
+        |b| {
+            b.iter(|| {
+                app.apply(Action::AddEntry {
+                    kind: EntryKind::UserAction,
+                    text: "I light the lamp and wait for the ship.".into(),
+                });
+            })
+        },
+    );
     c.bench_function("append one entry to 100k-entry story + next frame", |b| {
         b.iter(|| {
             app.apply(Action::AddEntry {

@@ -76,7 +76,11 @@ pub fn seed(store: &mut Store, entries: usize, title: Option<&str>) -> Result<St
     })?;
     let texts: Vec<(EntryKind, String)> = (0..entries)
         .map(|i| {
-            let kind = if i % 2 == 0 { EntryKind::UserAction } else { EntryKind::Narration };
+            let kind = if i % 2 == 0 {
+                EntryKind::UserAction
+            } else {
+                EntryKind::Narration
+            };
             let text = if kind == EntryKind::UserAction {
                 format!("I look around ({}).", i + 1)
             } else {

@@ -12,7 +12,11 @@ use fabula::domain::StoryId;
 use fabula::storage::{DataPaths, InstanceLock, Store};
 
 #[derive(Parser)]
-#[command(name = "fabula", version, about = "AI-assisted interactive fiction and story writing")]
+#[command(
+    name = "fabula",
+    version,
+    about = "AI-assisted interactive fiction and story writing"
+)]
 struct Cli {
     /// Where stories, settings and backups live (default: the platform's data folder).
     #[arg(long, env = "FABULA_DATA_DIR", global = true, value_name = "DIR")]
@@ -84,19 +88,25 @@ fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
         };
         let app = FabulaApp::new(paths, opened, launch).with_lock(lock);
         let healthy = run_gui(app)?;
-        return Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        return Ok(if healthy {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
     };
     let mut store = Store::open(&paths.database()).map_err(|e| e.to_string())?;
     match command {
         Command::List => fabula::cli::list(&store, &mut std::io::stdout().lock())?,
         Command::Backup { to } => {
-            let written = fabula::cli::backup(&store, &paths, to.as_deref()).map_err(|e| e.to_string())?;
+            let written =
+                fabula::cli::backup(&store, &paths, to.as_deref()).map_err(|e| e.to_string())?;
             println!("Backup written to {written}");
         }
         Command::Dev {
             command: DevCommand::Seed { entries, title },
         } => {
-            let id = fabula::cli::seed(&mut store, entries, title.as_deref()).map_err(|e| e.to_string())?;
+            let id = fabula::cli::seed(&mut store, entries, title.as_deref())
+                .map_err(|e| e.to_string())?;
             println!("{id}");
         }
     }

@@ -54,18 +54,44 @@ fn violations(dir: &str, forbidden: &[&str]) -> Vec<String> {
 fn ui_reads_state_and_pushes_actions_only() {
     let bad = violations(
         "ui",
-        &["rusqlite", "ureq", "tiny_http", "std::fs", "std::thread", "crate::storage::Store", "storage::Store", "refinery"],
+        &[
+            "rusqlite",
+            "ureq",
+            "tiny_http",
+            "std::fs",
+            "std::thread",
+            "crate::storage::Store",
+            "storage::Store",
+            "refinery",
+        ],
     );
-    assert!(bad.is_empty(), "ui/ must not do I/O or start threads:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "ui/ must not do I/O or start threads:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
 fn domain_is_pure() {
     let bad = violations(
         "domain",
-        &["egui", "eframe", "rusqlite", "ureq", "tiny_http", "std::fs", "std::thread", "crate::storage"],
+        &[
+            "egui",
+            "eframe",
+            "rusqlite",
+            "ureq",
+            "tiny_http",
+            "std::fs",
+            "std::thread",
+            "crate::storage",
+        ],
     );
-    assert!(bad.is_empty(), "domain/ must stay pure:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "domain/ must stay pure:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -82,7 +108,11 @@ fn only_storage_names_sqlite() {
             }
         }
     }
-    assert!(bad.is_empty(), "only storage/ may name SQLite:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "only storage/ may name SQLite:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -96,30 +126,42 @@ fn no_thread_is_started_outside_jobs() {
             bad.push(file.display().to_string());
         }
     }
-    assert!(bad.is_empty(), "threads start only in jobs/:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "threads start only in jobs/:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
 fn every_source_file_says_what_it_is_for() {
     let missing: Vec<String> = rust_files(&src(""))
         .into_iter()
-        .filter(|f| {
-            !std::fs::read_to_string(f)
-                .expect("read")
-                .starts_with("//!")
-        })
+        .filter(|f| !std::fs::read_to_string(f).expect("read").starts_with("//!"))
         .map(|f| f.display().to_string())
         .collect();
-    assert!(missing.is_empty(), "files without a leading //! line:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "files without a leading //! line:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
 fn the_checks_can_fail() {
     // Guards the guard: a forbidden name in a scanned folder must be seen.
     let dir = tempfile::tempdir().expect("tmp");
-    std::fs::write(dir.path().join("x.rs"), "//! x\nuse rusqlite::Connection;\n").expect("write");
+    std::fs::write(
+        dir.path().join("x.rs"),
+        "//! x\nuse rusqlite::Connection;\n",
+    )
+    .expect("write");
     let files = rust_files(dir.path());
     assert!(code_of(&files[0]).contains("rusqlite"));
-    std::fs::write(dir.path().join("x.rs"), "//! x\n// rusqlite is mentioned in a comment only\n").expect("write");
+    std::fs::write(
+        dir.path().join("x.rs"),
+        "//! x\n// rusqlite is mentioned in a comment only\n",
+    )
+    .expect("write");
     assert!(!code_of(&files[0]).contains("rusqlite"));
 }

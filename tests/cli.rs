@@ -25,19 +25,25 @@ fn seed_list_and_backup() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("No stories yet."));
 
-    let (code, id, err) = run(fabula(&data).args(["dev", "seed", "--entries", "250", "--title", "Seeded tale"]));
+    let (code, id, err) =
+        run(fabula(&data).args(["dev", "seed", "--entries", "250", "--title", "Seeded tale"]));
     assert_eq!(code, 0, "{err}");
     let id = id.trim().to_owned();
     assert_eq!(id.len(), 36, "prints the new story's id: {id}");
 
     let (code, out, _) = run(fabula(&data).args(["list"]));
     assert_eq!(code, 0);
-    assert!(out.contains(&id) && out.contains("Seeded tale") && out.contains("250 entries"), "{out}");
+    assert!(
+        out.contains(&id) && out.contains("Seeded tale") && out.contains("250 entries"),
+        "{out}"
+    );
 
     let (code, out, err) = run(fabula(&data).args(["backup"]));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Backup written to"), "{out}");
-    let backups: Vec<_> = std::fs::read_dir(data.join("backups")).expect("dir").collect();
+    let backups: Vec<_> = std::fs::read_dir(data.join("backups"))
+        .expect("dir")
+        .collect();
     assert_eq!(backups.len(), 1);
 
     let target = tmp.path().join("copy.sqlite3");
@@ -48,11 +54,17 @@ fn seed_list_and_backup() {
         .arg(tmp.path().join("other"))
         .arg("list"));
     assert_eq!(code, 0);
-    assert!(out.contains("No stories yet."), "--data-dir points elsewhere");
+    assert!(
+        out.contains("No stories yet."),
+        "--data-dir points elsewhere"
+    );
     std::fs::create_dir_all(tmp.path().join("restored")).expect("dir");
     std::fs::copy(&target, tmp.path().join("restored/fabula.sqlite3")).expect("copy");
     let (_, out, _) = run(fabula(&tmp.path().join("restored")).args(["list"]));
-    assert!(out.contains("Seeded tale"), "the --to copy is a usable database: {out}");
+    assert!(
+        out.contains("Seeded tale"),
+        "the --to copy is a usable database: {out}"
+    );
 
     let (code, _, err) = run(fabula(&data).args(["backup", "--to"]).arg(&target));
     assert_ne!(code, 0, "an existing file is never overwritten");
@@ -113,7 +125,8 @@ fn a_locked_database_is_reported() {
     assert_eq!(code, 0);
     // Another process holds a write lock for longer than the busy timeout.
     let conn = rusqlite::Connection::open(tmp.path().join("fabula.sqlite3")).expect("open");
-    conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;").expect("lock");
+    conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;")
+        .expect("lock");
     let (code, _, err) = run(fabula(tmp.path()).args(["dev", "seed", "--entries", "1"]));
     assert_eq!(code, 1);
     assert!(err.contains("locked"), "{err}");

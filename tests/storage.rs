@@ -27,7 +27,11 @@ fn a_fresh_database_is_migrated_private_and_in_wal_mode() {
         .expect("journal mode");
     assert_eq!(mode, "wal");
     let version: i64 = conn
-        .query_row("SELECT MAX(version) FROM refinery_schema_history", [], |r| r.get(0))
+        .query_row(
+            "SELECT MAX(version) FROM refinery_schema_history",
+            [],
+            |r| r.get(0),
+        )
         .expect("migrated");
     assert_eq!(version, fabula::storage::latest_schema_version());
     #[cfg(unix)]
@@ -51,7 +55,11 @@ fn reopening_keeps_stories_entries_and_counts() {
             .append_entry(&id, EntryKind::UserAction, "I climb the stairs.")
             .expect("append");
         store
-            .append_entry(&id, EntryKind::Narration, "The lamp room is cold and bright.")
+            .append_entry(
+                &id,
+                EntryKind::Narration,
+                "The lamp room is cold and bright.",
+            )
             .expect("append");
         id
     };
@@ -93,9 +101,14 @@ fn a_failed_transaction_leaves_nothing_behind() {
         (EntryKind::Narration, "poison"),
         (EntryKind::Narration, "four"),
     ];
-    let err = store.append_entries(&id, batch).expect_err("the batch must fail");
+    let err = store
+        .append_entries(&id, batch)
+        .expect_err("the batch must fail");
     assert!(err.to_string().contains("poisoned"), "{err}");
-    assert!(store.entry_rows(&id).expect("rows").is_empty(), "no row of the batch stays");
+    assert!(
+        store.entry_rows(&id).expect("rows").is_empty(),
+        "no row of the batch stays"
+    );
     assert_eq!(store.story_summary(&id).expect("summary").entry_count, 0);
 }
 
@@ -104,17 +117,27 @@ fn trash_and_restore_stories_and_entries() {
     let data = TempData::new();
     let mut store = data.open();
     let id = story(&store, "Tides");
-    let kept = store.append_entry(&id, EntryKind::Narration, "kept").expect("append");
-    let gone = store.append_entry(&id, EntryKind::Narration, "gone for a while").expect("append");
+    let kept = store
+        .append_entry(&id, EntryKind::Narration, "kept")
+        .expect("append");
+    let gone = store
+        .append_entry(&id, EntryKind::Narration, "gone for a while")
+        .expect("append");
 
     store.trash_entry(&gone.id).expect("trash entry");
     assert_eq!(store.entry_rows(&id).expect("rows").len(), 1);
     assert_eq!(store.story_summary(&id).expect("s").entry_count, 1);
-    assert_eq!(store.trashed_entries().expect("trash")[0].entry.content, "gone for a while");
+    assert_eq!(
+        store.trashed_entries().expect("trash")[0].entry.content,
+        "gone for a while"
+    );
     store.restore_entry(&gone.id).expect("restore entry");
     let rows = store.entry_rows(&id).expect("rows");
     assert_eq!(rows.len(), 2);
-    assert_eq!(rows[1].id, gone.id, "a restored entry returns to its old place");
+    assert_eq!(
+        rows[1].id, gone.id,
+        "a restored entry returns to its old place"
+    );
     assert_eq!(rows[0].id, kept.id);
 
     store.trash_story(&id).expect("trash story");
@@ -134,7 +157,10 @@ fn trash_and_restore_stories_and_entries() {
     store.trash_story(&id).expect("trash");
     store.empty_trash().expect("empty");
     assert!(store.trashed_stories().expect("trash").is_empty());
-    assert!(store.entry_rows(&id).expect("rows").is_empty(), "entries went with the story");
+    assert!(
+        store.entry_rows(&id).expect("rows").is_empty(),
+        "entries went with the story"
+    );
 }
 
 #[test]
@@ -142,8 +168,12 @@ fn duplicate_copies_every_live_entry_under_new_ids() {
     let data = TempData::new();
     let mut store = data.open();
     let id = story(&store, "Original");
-    store.append_entry(&id, EntryKind::UserAction, "a").expect("append");
-    store.append_entry(&id, EntryKind::Narration, "b c").expect("append");
+    store
+        .append_entry(&id, EntryKind::UserAction, "a")
+        .expect("append");
+    store
+        .append_entry(&id, EntryKind::Narration, "b c")
+        .expect("append");
     let copy = store.duplicate_story(&id).expect("duplicate");
     assert_eq!(copy.title, "Original (copy)");
     let original_rows = store.entry_rows(&id).expect("rows");
@@ -172,7 +202,9 @@ fn a_corrupted_database_is_refused_and_left_untouched() {
         let id = story(&store, "Soon damaged");
         let text = "x".repeat(3000);
         for _ in 0..200 {
-            store.append_entry(&id, EntryKind::Narration, &text).expect("append");
+            store
+                .append_entry(&id, EntryKind::Narration, &text)
+                .expect("append");
         }
     }
     // Overwrite a stretch of pages in the middle of the file, keeping the header valid.
@@ -184,7 +216,11 @@ fn a_corrupted_database_is_refused_and_left_untouched() {
     std::fs::write(data.paths.database(), &bytes).expect("write");
     let err = Store::open(&data.paths.database()).expect_err("must refuse");
     assert!(err.is_damaged_database(), "{err}");
-    assert_eq!(std::fs::read(data.paths.database()).expect("read"), bytes, "never overwritten");
+    assert_eq!(
+        std::fs::read(data.paths.database()).expect("read"),
+        bytes,
+        "never overwritten"
+    );
 }
 
 #[test]
@@ -200,7 +236,10 @@ fn a_database_from_a_newer_version_is_refused_without_changes() {
     drop(conn);
     let before = std::fs::read(data.paths.database()).expect("read");
     let err = Store::open(&data.paths.database()).expect_err("must refuse");
-    assert!(matches!(err, StoreError::NewerSchema { found: 999, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::NewerSchema { found: 999, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("newer version of Fabula"));
     assert_eq!(std::fs::read(data.paths.database()).expect("read"), before);
 }
@@ -210,13 +249,21 @@ fn backups_are_consistent_copies_and_restore_swaps_them_in() {
     let data = TempData::new();
     let store = data.open();
     let id = story(&store, "Before backup");
-    store.append_entry(&id, EntryKind::Narration, "safe text").expect("append");
+    store
+        .append_entry(&id, EntryKind::Narration, "safe text")
+        .expect("append");
     let backup = store.create_backup(&data.paths, "-manual").expect("backup");
     store.rename_story(&id, "After backup").expect("rename");
     assert_eq!(list_backups(&data.paths.backups()).expect("list").len(), 1);
 
     // A second start on the same day makes no second automatic backup... after the first.
-    assert!(store.auto_backup_if_due(&data.paths).expect("auto").is_none(), "a backup exists from today");
+    assert!(
+        store
+            .auto_backup_if_due(&data.paths)
+            .expect("auto")
+            .is_none(),
+        "a backup exists from today"
+    );
     drop(store);
 
     restore_database(&data.paths, &backup.path).expect("restore");
@@ -235,7 +282,10 @@ fn restoring_a_broken_backup_changes_nothing() {
     let bogus = data.dir.path().join("fabula-bogus.sqlite3");
     std::fs::write(&bogus, b"not a database at all, just text padding it out").expect("write");
     assert!(restore_database(&data.paths, &bogus).is_err());
-    assert_eq!(data.open().list_stories().expect("list")[0].story.title, "Precious");
+    assert_eq!(
+        data.open().list_stories().expect("list")[0].story.title,
+        "Precious"
+    );
 }
 
 #[test]
@@ -250,23 +300,43 @@ fn automatic_backups_keep_the_last_ten() {
         // Old enough that a new automatic backup is due.
         let f = std::fs::File::options()
             .write(true)
-            .open(data.paths.backups().join(format!("fabula-2026-01-{day:02}T00-00-00.000Z.sqlite3")))
+            .open(
+                data.paths
+                    .backups()
+                    .join(format!("fabula-2026-01-{day:02}T00-00-00.000Z.sqlite3")),
+            )
             .expect("open");
-        f.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(86_400 * day))
-            .expect("mtime");
+        f.set_modified(
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(86_400 * day),
+        )
+        .expect("mtime");
     }
-    let manual = data.paths.backups().join("fabula-2025-01-01T00-00-00.000Z-manual.sqlite3");
+    let manual = data
+        .paths
+        .backups()
+        .join("fabula-2025-01-01T00-00-00.000Z-manual.sqlite3");
     std::fs::write(&manual, b"manual").expect("write");
-    let made = store.auto_backup_if_due(&data.paths).expect("auto").expect("due");
+    let made = store
+        .auto_backup_if_due(&data.paths)
+        .expect("auto")
+        .expect("due");
     let names: Vec<String> = list_backups(&data.paths.backups())
         .expect("list")
         .iter()
         .map(|b| b.file_name())
         .collect();
-    assert_eq!(names.len(), 11, "ten automatic plus the manual one: {names:?}");
+    assert_eq!(
+        names.len(),
+        11,
+        "ten automatic plus the manual one: {names:?}"
+    );
     assert!(names.contains(&made.file_name()), "the new one is kept");
     assert!(manual.exists(), "manual backups are never pruned");
-    assert!(!names.iter().any(|n| n.contains("2026-01-01") || n.contains("2026-01-02") || n.contains("2026-01-03")));
+    assert!(
+        !names.iter().any(|n| n.contains("2026-01-01")
+            || n.contains("2026-01-02")
+            || n.contains("2026-01-03"))
+    );
 }
 
 #[test]
@@ -277,5 +347,8 @@ fn settings_round_trip() {
     store.set_setting("ui.theme", "light").expect("write");
     store.set_setting("ui.theme", "dark").expect("overwrite");
     drop(store);
-    assert_eq!(data.open().setting("ui.theme").expect("read").as_deref(), Some("dark"));
+    assert_eq!(
+        data.open().setting("ui.theme").expect("read").as_deref(),
+        Some("dark")
+    );
 }

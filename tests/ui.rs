@@ -11,7 +11,10 @@ fn a_story_written_through_the_ui_survives_a_restart() {
     let data = TempData::new();
     let mut h = harness(&data);
 
-    assert!(has_label(&h, "Your library is empty"), "first launch shows the empty library");
+    assert!(
+        has_label(&h, "Your library is empty"),
+        "first launch shows the empty library"
+    );
     click(&mut h, "Create your first story");
     type_into(&mut h, "Title", "The Lighthouse");
     click(&mut h, "Create story");
@@ -19,32 +22,57 @@ fn a_story_written_through_the_ui_survives_a_restart() {
 
     type_into(&mut h, "Your action", "open the door");
     click(&mut h, "Add");
-    assert!(has_label(&h, "I open the door."), "a Do action gets the first-person prefix");
+    assert!(
+        has_label(&h, "I open the door."),
+        "a Do action gets the first-person prefix"
+    );
 
     type_into(&mut h, "Your action", "The hinges scream in the dark.");
     h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Enter);
     h.run_ok();
-    assert!(has_label(&h, "The hinges scream in the dark."), "Ctrl+Shift+Enter adds narration");
+    assert!(
+        has_label(&h, "The hinges scream in the dark."),
+        "Ctrl+Shift+Enter adds narration"
+    );
 
     // Edit the first entry in place.
-    h.get_all_by_label("Edit").next().expect("edit button").click();
+    h.get_all_by_label("Edit")
+        .next()
+        .expect("edit button")
+        .click();
     h.run_ok();
     h.get_by_label("Editing action").focus();
     h.run_ok();
     h.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    h.get_by_label("Editing action").type_text("I open the cellar door.");
+    h.get_by_label("Editing action")
+        .type_text("I open the cellar door.");
     h.run_ok();
     click(&mut h, "Save");
     assert!(has_label(&h, "I open the cellar door."));
-    assert!(!has_label(&h, "I open the door."), "the old text is replaced");
+    assert!(
+        !has_label(&h, "I open the door."),
+        "the old text is replaced"
+    );
 
     // Delete the narration, then undo the delete.
-    h.get_all_by_label("Delete").last().expect("delete button").click();
+    h.get_all_by_label("Delete")
+        .last()
+        .expect("delete button")
+        .click();
     h.run_ok();
-    assert!(!has_label(&h, "The hinges scream in the dark."), "deleted entry leaves the view");
-    h.get_all_by_label("Undo").next().expect("undo button").click();
+    assert!(
+        !has_label(&h, "The hinges scream in the dark."),
+        "deleted entry leaves the view"
+    );
+    h.get_all_by_label("Undo")
+        .next()
+        .expect("undo button")
+        .click();
     h.run_ok();
-    assert!(has_label(&h, "The hinges scream in the dark."), "undo brings it back");
+    assert!(
+        has_label(&h, "The hinges scream in the dark."),
+        "undo brings it back"
+    );
     drop(h);
 
     // A new window on the same database finds everything as it was left.
@@ -109,7 +137,10 @@ fn rename_and_filter_in_the_library() {
     let mut h = harness(&data);
     type_into(&mut h, "Filter", "bright");
     assert!(has_label(&h, "Bright Water"));
-    assert!(!has_label(&h, "Ashes"), "the filter hides non-matching stories");
+    assert!(
+        !has_label(&h, "Ashes"),
+        "the filter hides non-matching stories"
+    );
 
     click(&mut h, "Rename");
     h.key_press_modifiers(Modifiers::COMMAND, Key::A);
@@ -134,10 +165,16 @@ fn settings_persist_in_the_database() {
     let mut h = harness(&data);
     click(&mut h, "Settings");
     click(&mut h, "Light");
-    assert!(!(h.ctx.theme() == egui::Theme::Dark), "the theme switches at once");
+    assert!(
+        !(h.ctx.theme() == egui::Theme::Dark),
+        "the theme switches at once"
+    );
     drop(h);
     let h = harness(&data);
-    assert!(!(h.ctx.theme() == egui::Theme::Dark), "and is light again after a restart");
+    assert!(
+        !(h.ctx.theme() == egui::Theme::Dark),
+        "and is light again after a restart"
+    );
     assert_eq!(
         data.open().setting("ui.theme").expect("read").as_deref(),
         Some("light")
@@ -166,9 +203,17 @@ fn a_damaged_database_offers_the_latest_backup_and_keeps_the_damaged_file() {
     let damaged: Vec<_> = std::fs::read_dir(&data.paths.dir)
         .expect("dir")
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("fabula-damaged-"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("fabula-damaged-")
+        })
         .collect();
-    assert_eq!(damaged.len(), 1, "the damaged file is set aside, not overwritten");
+    assert_eq!(
+        damaged.len(),
+        1,
+        "the damaged file is set aside, not overwritten"
+    );
     assert_eq!(
         std::fs::read(damaged[0].path()).expect("read"),
         b"scribbled over by something else"
@@ -191,7 +236,10 @@ fn backups_screen_backs_up_and_restores_after_confirming() {
     click(&mut h, "Backups");
     assert!(has_label(&h, "No backups yet."));
     click(&mut h, "Back up now");
-    assert!(!has_label(&h, "No backups yet."), "the new backup is listed");
+    assert!(
+        !has_label(&h, "No backups yet."),
+        "the new backup is listed"
+    );
 
     click(&mut h, "Library");
     click(&mut h, "Delete");
@@ -199,7 +247,10 @@ fn backups_screen_backs_up_and_restores_after_confirming() {
 
     click(&mut h, "Backups");
     click(&mut h, "Restore…");
-    assert!(has_label(&h, "Restore this backup?"), "restoring asks first");
+    assert!(
+        has_label(&h, "Restore this backup?"),
+        "restoring asks first"
+    );
     click(&mut h, "Restore");
     assert!(has_label(&h, "Alpha"), "the backed-up library is back");
     let names: Vec<String> = fabula::storage::list_backups(&data.paths.backups())

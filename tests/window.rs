@@ -31,8 +31,14 @@ fn the_window_opens_paints_and_reports_its_first_frame() {
     let tmp = tempfile::tempdir().expect("tmp");
     let (code, out, err) = fabula_in_xvfb(tmp.path(), &[]);
     assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
-    assert!(first_frame_ms(&out).is_some(), "stdout: {out}\nstderr: {err}");
-    assert!(tmp.path().join("fabula.sqlite3").exists(), "first launch creates the database");
+    assert!(
+        first_frame_ms(&out).is_some(),
+        "stdout: {out}\nstderr: {err}"
+    );
+    assert!(
+        tmp.path().join("fabula.sqlite3").exists(),
+        "first launch creates the database"
+    );
 
     let seeded = Command::new(env!("CARGO_BIN_EXE_fabula"))
         .args(["dev", "seed", "--entries", "500"])
@@ -42,7 +48,10 @@ fn the_window_opens_paints_and_reports_its_first_frame() {
     let id = String::from_utf8_lossy(&seeded.stdout).trim().to_owned();
     let (code, out, err) = fabula_in_xvfb(tmp.path(), &["--open", &id]);
     assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
-    assert!(first_frame_ms(&out).is_some(), "stdout: {out}\nstderr: {err}");
+    assert!(
+        first_frame_ms(&out).is_some(),
+        "stdout: {out}\nstderr: {err}"
+    );
 }
 
 #[test]

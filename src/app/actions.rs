@@ -75,7 +75,8 @@ impl FabulaApp {
             }
             Action::CreateStory(new) => {
                 let story = store.create_story(&new)?;
-                self.state.info(format!("Created “{}”.", story.title), false);
+                self.state
+                    .info(format!("Created “{}”.", story.title), false);
                 self.open_story(store, &story.id)?;
             }
             Action::OpenStory(id) => self.open_story(store, &id)?,
@@ -99,7 +100,8 @@ impl FabulaApp {
             }
             Action::DuplicateStory(id) => {
                 let copy = store.duplicate_story(&id)?;
-                self.state.info(format!("Duplicated as “{}”.", copy.title), false);
+                self.state
+                    .info(format!("Duplicated as “{}”.", copy.title), false);
                 self.refresh_library(store)?;
             }
             Action::TrashStory(id) => {
@@ -109,12 +111,18 @@ impl FabulaApp {
                     story: id.clone(),
                     title: title.clone(),
                 });
-                if self.state.open.as_ref().is_some_and(|o| o.summary.story.id == id) {
+                if self
+                    .state
+                    .open
+                    .as_ref()
+                    .is_some_and(|o| o.summary.story.id == id)
+                {
                     self.state.open = None;
                     self.cache.clear();
                     self.state.screen = Screen::Library;
                 }
-                self.state.info(format!("Moved “{title}” to the Trash."), true);
+                self.state
+                    .info(format!("Moved “{title}” to the Trash."), true);
                 self.refresh_library(store)?;
             }
             Action::RestoreStory(id) => {
@@ -226,14 +234,24 @@ impl FabulaApp {
 
     /// Re-reads the open story's title and counts after a change to it.
     fn refresh_story_facts(&mut self, store: &Store, story: &StoryId) -> Outcome {
-        if let Some(open) = self.state.open.as_mut().filter(|o| &o.summary.story.id == story) {
+        if let Some(open) = self
+            .state
+            .open
+            .as_mut()
+            .filter(|o| &o.summary.story.id == story)
+        {
             open.summary = store.story_summary(story)?;
         }
         self.refresh_library(store)
     }
 
     fn reload_rows(&mut self, store: &Store, story: &StoryId) -> Outcome {
-        if let Some(open) = self.state.open.as_mut().filter(|o| &o.summary.story.id == story) {
+        if let Some(open) = self
+            .state
+            .open
+            .as_mut()
+            .filter(|o| &o.summary.story.id == story)
+        {
             open.rows = store.entry_rows(story)?;
             open.rows_version += 1;
             open.summary = store.story_summary(story)?;
@@ -305,7 +323,11 @@ impl FabulaApp {
                 self.cache.forget(entry)
             }
             Change::TrashStory { .. } => {
-                if self.state.open.as_ref().is_some_and(|o| o.summary.story.id == story)
+                if self
+                    .state
+                    .open
+                    .as_ref()
+                    .is_some_and(|o| o.summary.story.id == story)
                     && store.story_summary(&story)?.deleted_at.is_some()
                 {
                     self.state.open = None;
@@ -329,7 +351,10 @@ impl FabulaApp {
 
     /// Backs up (or, when damaged, sets aside) the current database, swaps in `backup`, reopens.
     fn restore_backup(&mut self, store: Option<Store>, backup: &std::path::Path) -> Outcome {
-        let safety = match store.as_ref().map(|s| s.create_backup(&self.paths, "-pre-restore")) {
+        let safety = match store
+            .as_ref()
+            .map(|s| s.create_backup(&self.paths, "-pre-restore"))
+        {
             Some(Ok(made)) => Some(made.path),
             Some(Err(e)) => {
                 // Without a safety copy nothing is replaced.

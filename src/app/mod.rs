@@ -94,10 +94,10 @@ impl FabulaApp {
             if let Err(e) = app.refresh_library(&store) {
                 app.state.error(e.to_string());
             }
-            if let Some(id) = app.launch.open_story.clone() {
-                if let Err(e) = app.open_story(&store, &id) {
-                    app.state.error(e.to_string());
-                }
+            if let Some(id) = app.launch.open_story.clone()
+                && let Err(e) = app.open_story(&store, &id)
+            {
+                app.state.error(e.to_string());
             }
             app.store = Some(store);
         }

@@ -5,11 +5,29 @@ use crate::storage::{Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
-    AddEntry { story: StoryId, entry: EntryId },
-    EditEntry { story: StoryId, entry: EntryId, before: String, after: String },
-    TrashEntry { story: StoryId, entry: EntryId },
-    TrashStory { story: StoryId, title: String },
-    RenameStory { story: StoryId, before: String, after: String },
+    AddEntry {
+        story: StoryId,
+        entry: EntryId,
+    },
+    EditEntry {
+        story: StoryId,
+        entry: EntryId,
+        before: String,
+        after: String,
+    },
+    TrashEntry {
+        story: StoryId,
+        entry: EntryId,
+    },
+    TrashStory {
+        story: StoryId,
+        title: String,
+    },
+    RenameStory {
+        story: StoryId,
+        before: String,
+        after: String,
+    },
 }
 
 impl Change {

@@ -64,11 +64,21 @@ pub fn compose_input(action: ActionType, pov: Pov, protagonist: &str, raw: &str)
         }
         ActionType::Say => {
             let verb = if third { "says" } else { "say" };
-            format!("{name} {verb}, \"{}\"", end_with_punctuation(strip_quotes(text)))
+            format!(
+                "{name} {verb}, \"{}\"",
+                end_with_punctuation(strip_quotes(text))
+            )
         }
         ActionType::Think => {
-            let verb = if third { "thinks to themselves" } else { "think to myself" };
-            format!("{name} {verb}, \"{}\"", end_with_punctuation(strip_quotes(text)))
+            let verb = if third {
+                "thinks to themselves"
+            } else {
+                "think to myself"
+            };
+            format!(
+                "{name} {verb}, \"{}\"",
+                end_with_punctuation(strip_quotes(text))
+            )
         }
         ActionType::Story | ActionType::Free => text.to_owned(),
     })
@@ -86,7 +96,9 @@ fn lowercase_first_unless_name(text: &str, name: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         // Keep "I" and proper nouns such as the protagonist's own name as typed.
-        Some(first) if first.is_uppercase() && !text.starts_with("I ") && !text.starts_with(name) => {
+        Some(first)
+            if first.is_uppercase() && !text.starts_with("I ") && !text.starts_with(name) =>
+        {
             let second_is_upper = chars.clone().next().is_some_and(char::is_uppercase);
             if second_is_upper {
                 text.to_owned()

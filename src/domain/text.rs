@@ -26,7 +26,11 @@ fn is_cjk(c: char) -> bool {
 
 /// The first line of `text`, cut to at most `max_chars` characters with an ellipsis.
 pub fn preview(text: &str, max_chars: usize) -> String {
-    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
     if line.chars().count() <= max_chars {
         return line.to_owned();
     }

@@ -32,7 +32,9 @@ impl BackupInfo {
 
 /// A name that sorts by time: `fabula-2026-11-24T11-36-17.123Z.sqlite3`.
 fn backup_name(at: SystemTime, tag: &str) -> String {
-    let stamp = humantime::format_rfc3339_millis(at).to_string().replace(':', "-");
+    let stamp = humantime::format_rfc3339_millis(at)
+        .to_string()
+        .replace(':', "-");
     format!("{PREFIX}{stamp}{tag}{SUFFIX}")
 }
 
@@ -58,7 +60,7 @@ pub fn list_backups(dir: &Path) -> Result<Vec<BackupInfo>> {
         }
     }
     // Names carry the time, so they order correctly even if mtimes were touched by a copy.
-    out.sort_by(|a, b| b.file_name().cmp(&a.file_name()));
+    out.sort_by_key(|b| std::cmp::Reverse(b.file_name()));
     Ok(out)
 }
 

@@ -150,7 +150,9 @@ impl Store {
         let mut out = Vec::with_capacity(ids.len());
         let mut stmt = self
             .conn
-            .prepare_cached(&format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?1"))
+            .prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?1"
+            ))
             .map_err(|e| self.err(e))?;
         for id in ids {
             if let Some(entry) = stmt

@@ -56,7 +56,8 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| classify(path, e))?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| classify(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| classify(path, e))?;
         quick_check(&conn, path)?;
         refuse_newer_schema(&conn, path)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -110,7 +111,11 @@ impl Store {
         let partial = dest.with_extension("partial");
         let _ = std::fs::remove_file(&partial);
         self.conn
-            .backup(rusqlite::MAIN_DB, &partial, None::<fn(rusqlite::backup::Progress)>)
+            .backup(
+                rusqlite::MAIN_DB,
+                &partial,
+                None::<fn(rusqlite::backup::Progress)>,
+            )
             .map_err(|e| StoreError::Io {
                 path: dest.to_owned(),
                 detail: e.to_string(),
@@ -189,7 +194,11 @@ fn refuse_newer_schema(conn: &Connection, path: &Path) -> Result<()> {
         return Ok(());
     }
     let found: Option<i64> = conn
-        .query_row("SELECT MAX(version) FROM refinery_schema_history", [], |r| r.get(0))
+        .query_row(
+            "SELECT MAX(version) FROM refinery_schema_history",
+            [],
+            |r| r.get(0),
+        )
         .map_err(|e| classify(path, e))?;
     let supported = latest_schema_version();
     match found {

@@ -5,7 +5,12 @@ use super::{Confirm, ViewState};
 use crate::app::{Action, AppState};
 use crate::domain::now_ms;
 
-pub fn backups_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: &mut Vec<Action>) {
+pub fn backups_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    view: &mut ViewState,
+    actions: &mut Vec<Action>,
+) {
     ui.horizontal(|ui| {
         ui.heading("Backups");
         if ui.button("Back up now").clicked() {

@@ -16,11 +16,24 @@ pub struct Composer {
 }
 
 /// Returns whether something was submitted this frame.
-pub fn composer_ui(ui: &mut egui::Ui, story: &Story, composer: &mut Composer, actions: &mut Vec<Action>) -> bool {
+pub fn composer_ui(
+    ui: &mut egui::Ui,
+    story: &Story,
+    composer: &mut Composer,
+    actions: &mut Vec<Action>,
+) -> bool {
     ui.add_space(4.0);
     let adventure = story.mode == StoryMode::Adventure;
-    let action = if adventure { composer.action } else { ActionType::Free };
-    let label_text = if adventure { "Your action" } else { "Author's direction" };
+    let action = if adventure {
+        composer.action
+    } else {
+        ActionType::Free
+    };
+    let label_text = if adventure {
+        "Your action"
+    } else {
+        "Author's direction"
+    };
 
     let (mut submit, mut as_narration) = (false, false);
     // Taken before the TextEdit sees the keys, so Ctrl+Enter never inserts a newline.
@@ -38,7 +51,10 @@ pub fn composer_ui(ui: &mut egui::Ui, story: &Story, composer: &mut Composer, ac
             if adventure {
                 ui.add_space(8.0);
                 for kind in ActionType::ALL {
-                    if ui.selectable_label(composer.action == kind, kind.label()).clicked() {
+                    if ui
+                        .selectable_label(composer.action == kind, kind.label())
+                        .clicked()
+                    {
                         composer.action = kind;
                     }
                 }
@@ -82,7 +98,10 @@ pub fn composer_ui(ui: &mut egui::Ui, story: &Story, composer: &mut Composer, ac
         {
             as_narration = true;
         }
-        if let (true, Some(preview)) = (adventure && !matches!(action, ActionType::Free | ActionType::Story), &composed) {
+        if let (true, Some(preview)) = (
+            adventure && !matches!(action, ActionType::Free | ActionType::Story),
+            &composed,
+        ) {
             ui.weak(format!("Will add: {}", crate::domain::preview(preview, 90)));
         }
     });
@@ -93,7 +112,11 @@ pub fn composer_ui(ui: &mut egui::Ui, story: &Story, composer: &mut Composer, ac
         (!text.is_empty()).then_some((EntryKind::Narration, text))
     } else if submit {
         // A "Story" action is the writer narrating, so it lands as narration.
-        let kind = if action == ActionType::Story { EntryKind::Narration } else { EntryKind::UserAction };
+        let kind = if action == ActionType::Story {
+            EntryKind::Narration
+        } else {
+            EntryKind::UserAction
+        };
         composed.map(|text| (kind, text))
     } else {
         None

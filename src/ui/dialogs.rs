@@ -53,10 +53,19 @@ pub fn dialogs_ui(ctx: &egui::Context, view: &mut ViewState, actions: &mut Vec<A
     }
 }
 
-fn labelled_field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) -> egui::Response {
+fn labelled_field(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut String,
+    hint: &str,
+) -> egui::Response {
     let label = ui.label(label);
-    ui.add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(320.0))
-        .labelled_by(label.id)
+    ui.add(
+        egui::TextEdit::singleline(value)
+            .hint_text(hint)
+            .desired_width(320.0),
+    )
+    .labelled_by(label.id)
 }
 
 /// `Some(true)` create, `Some(false)` cancel, `None` still open.
@@ -108,7 +117,12 @@ fn new_story_ui(ctx: &egui::Context, new: &mut NewStory) -> Option<bool> {
                 ui.end_row();
 
                 if new.pov == Pov::Third {
-                    labelled_field(ui, "Protagonist", &mut new.protagonist, "Name used in actions");
+                    labelled_field(
+                        ui,
+                        "Protagonist",
+                        &mut new.protagonist,
+                        "Name used in actions",
+                    );
                     ui.end_row();
                 }
 

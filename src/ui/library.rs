@@ -5,7 +5,12 @@ use super::{LibrarySort, ViewState};
 use crate::app::{Action, AppState};
 use crate::domain::{NewStory, StorySummary, now_ms};
 
-pub fn library_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: &mut Vec<Action>) {
+pub fn library_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    view: &mut ViewState,
+    actions: &mut Vec<Action>,
+) {
     ui.horizontal(|ui| {
         ui.heading("Library");
         ui.add_space(12.0);
@@ -61,7 +66,7 @@ pub fn library_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, act
         .filter(|s| needle.is_empty() || matches_filter(s, &needle))
         .collect();
     match view.sort {
-        LibrarySort::LastEdited => shown.sort_by(|a, b| b.story.updated_at.cmp(&a.story.updated_at)),
+        LibrarySort::LastEdited => shown.sort_by_key(|s| std::cmp::Reverse(s.story.updated_at)),
         LibrarySort::Title => {
             shown.sort_by_cached_key(|s| s.story.title.to_lowercase());
         }
@@ -85,7 +90,10 @@ pub fn library_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, act
 fn matches_filter(s: &StorySummary, needle: &str) -> bool {
     let story = &s.story;
     story.title.to_lowercase().contains(needle)
-        || story.genre.as_deref().is_some_and(|g| g.to_lowercase().contains(needle))
+        || story
+            .genre
+            .as_deref()
+            .is_some_and(|g| g.to_lowercase().contains(needle))
         || story
             .description
             .as_deref()
@@ -97,7 +105,9 @@ fn empty_library_ui(ui: &mut egui::Ui, view: &mut ViewState) {
     ui.vertical_centered(|ui| {
         ui.heading("Your library is empty");
         ui.add_space(6.0);
-        ui.label("Start an adventure or a piece of creative writing. Everything is saved as you type.");
+        ui.label(
+            "Start an adventure or a piece of creative writing. Everything is saved as you type.",
+        );
         ui.add_space(12.0);
         if ui
             .add(egui::Button::new("Create your first story").min_size(egui::vec2(220.0, 36.0)))
@@ -122,14 +132,17 @@ fn story_card_ui(
             ui.set_width(ui.available_width());
             ui.horizontal(|ui| {
                 let title = ui.add(
-                    egui::Button::new(egui::RichText::new(&story.title).heading())
-                        .frame(false),
+                    egui::Button::new(egui::RichText::new(&story.title).heading()).frame(false),
                 );
                 if title.on_hover_text("Open this story").clicked() {
                     actions.push(Action::OpenStory(story.id.clone()));
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if ui.button("Delete").on_hover_text("Move to the Trash").clicked() {
+                    if ui
+                        .button("Delete")
+                        .on_hover_text("Move to the Trash")
+                        .clicked()
+                    {
                         actions.push(Action::TrashStory(story.id.clone()));
                     }
                     if ui.button("Duplicate").clicked() {
@@ -150,7 +163,11 @@ fn story_card_ui(
             facts.push(format!(
                 "{} {}",
                 thousands(summary.entry_count),
-                if summary.entry_count == 1 { "entry" } else { "entries" }
+                if summary.entry_count == 1 {
+                    "entry"
+                } else {
+                    "entries"
+                }
             ));
             facts.push(format!("{} words", thousands(summary.word_count)));
             facts.push(format!("edited {}", relative_time(story.updated_at, now)));

@@ -59,7 +59,8 @@ pub struct ViewState {
 }
 
 const UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
-const REDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Z);
+const REDO: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Z);
 const REDO_Y: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
 const FIND: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
 const NEW_STORY: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
@@ -195,7 +196,12 @@ fn nav_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     });
 }
 
-fn shortcuts(ctx: &egui::Context, state: &AppState, view: &mut ViewState, actions: &mut Vec<Action>) {
+fn shortcuts(
+    ctx: &egui::Context,
+    state: &AppState,
+    view: &mut ViewState,
+    actions: &mut Vec<Action>,
+) {
     // A focused text field keeps Ctrl+Z for its own typing history.
     let typing = ctx.memory(|m| m.focused().is_some());
     let modal_open = view.new_story.is_some() || view.rename.is_some() || view.confirm.is_some();
@@ -230,11 +236,23 @@ pub fn apply_prefs(ctx: &egui::Context, prefs: Prefs) {
     ctx.all_styles_mut(|style| {
         use egui::{FontFamily, FontId, TextStyle};
         style.text_styles = [
-            (TextStyle::Small, FontId::new(body * 0.75, FontFamily::Proportional)),
+            (
+                TextStyle::Small,
+                FontId::new(body * 0.75, FontFamily::Proportional),
+            ),
             (TextStyle::Body, FontId::new(body, FontFamily::Proportional)),
-            (TextStyle::Button, FontId::new(body * 0.95, FontFamily::Proportional)),
-            (TextStyle::Heading, FontId::new(body * 1.5, FontFamily::Proportional)),
-            (TextStyle::Monospace, FontId::new(body * 0.9, FontFamily::Monospace)),
+            (
+                TextStyle::Button,
+                FontId::new(body * 0.95, FontFamily::Proportional),
+            ),
+            (
+                TextStyle::Heading,
+                FontId::new(body * 1.5, FontFamily::Proportional),
+            ),
+            (
+                TextStyle::Monospace,
+                FontId::new(body * 0.9, FontFamily::Monospace),
+            ),
         ]
         .into();
     });

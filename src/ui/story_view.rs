@@ -59,7 +59,14 @@ impl Metrics {
 
 impl StoryLayout {
     /// Brings placement up to date with the rows and the current width and font.
-    fn sync(&mut self, story: &StoryId, rows: &[EntryRow], version: u64, metrics: Metrics, dark: bool) {
+    fn sync(
+        &mut self,
+        story: &StoryId,
+        rows: &[EntryRow],
+        version: u64,
+        metrics: Metrics,
+        dark: bool,
+    ) {
         let new_story = self.story.as_ref() != Some(story);
         let new_metrics = (self.wrap_width - metrics.wrap_width).abs() > 0.5
             || (self.font_px - metrics.font_px).abs() > 0.01
@@ -95,10 +102,12 @@ impl StoryLayout {
 
     fn rebuild(&mut self, rows: &[EntryRow], metrics: Metrics) {
         self.heights.clear();
-        self.heights.extend(
-            rows.iter()
-                .map(|r| self.measured.get(&r.id).copied().unwrap_or_else(|| metrics.estimate(r))),
-        );
+        self.heights.extend(rows.iter().map(|r| {
+            self.measured
+                .get(&r.id)
+                .copied()
+                .unwrap_or_else(|| metrics.estimate(r))
+        }));
         self.last_id = rows.last().map(|r| r.id.clone());
         self.prefix_dirty = true;
         self.ensure_prefix();
@@ -126,7 +135,9 @@ impl StoryLayout {
     /// The row whose span contains `y` (clamped to the rows there are).
     fn row_at(&self, y: f32) -> usize {
         let upper = self.prefix.partition_point(|top| *top <= y);
-        upper.saturating_sub(1).min(self.heights.len().saturating_sub(1))
+        upper
+            .saturating_sub(1)
+            .min(self.heights.len().saturating_sub(1))
     }
 
     fn record_height(&mut self, index: usize, id: &EntryId, height: f32) {
@@ -159,7 +170,8 @@ impl StoryLayout {
             return cached.galley.clone();
         }
         let font = TextStyle::Body.resolve(ui.style());
-        let galley = ui.fonts_mut(|f| f.layout(entry.content.clone(), font, color, self.wrap_width));
+        let galley =
+            ui.fonts_mut(|f| f.layout(entry.content.clone(), font, color, self.wrap_width));
         if self.galleys.len() > 2048 {
             self.galleys.clear();
         }
@@ -204,7 +216,9 @@ pub fn story_ui(
             ui.label("This story has no entries yet.");
             ui.weak(match story.mode {
                 StoryMode::Adventure => "Type what you do below and press Ctrl+Enter.",
-                StoryMode::CreativeWriting => "Write an opening or a direction below and press Ctrl+Enter.",
+                StoryMode::CreativeWriting => {
+                    "Write an opening or a direction below and press Ctrl+Enter."
+                }
             });
         });
         return;
@@ -222,7 +236,13 @@ pub fn story_ui(
         header_height,
     };
     let layout = &mut view.layout;
-    layout.sync(&story.id, &open.rows, open.rows_version, metrics, ui.visuals().dark_mode);
+    layout.sync(
+        &story.id,
+        &open.rows,
+        open.rows_version,
+        metrics,
+        ui.visuals().dark_mode,
+    );
     layout.ensure_prefix();
 
     let mut scroll = egui::ScrollArea::vertical()
@@ -240,12 +260,23 @@ pub fn story_ui(
         let mut y = layout.prefix.get(index).copied().unwrap_or(0.0);
         let mut changed = false;
         while index < entries.len() && y <= viewport.max.y {
-            let Some(row) = entries.row(index).cloned() else { break };
+            let Some(row) = entries.row(index).cloned() else {
+                break;
+            };
             let rect = Rect::from_min_size(
                 origin + vec2(0.0, y),
                 vec2(row_width, layout.heights[index]),
             );
-            let height = row_ui(ui, rect, &row, story.mode, entries.entry(index), layout, editing, actions);
+            let height = row_ui(
+                ui,
+                rect,
+                &row,
+                story.mode,
+                entries.entry(index),
+                layout,
+                editing,
+                actions,
+            );
             if (height - layout.heights[index]).abs() > 0.5 {
                 changed = true;
             }
@@ -306,20 +337,36 @@ fn row_ui(
                 .horizontal(|ui| {
                     let kind = row.kind.label(mode);
                     let label = ui.label(
-                        egui::RichText::new(if is_editing { format!("Editing {}", kind.to_lowercase()) } else { kind.to_owned() })
-                            .small()
-                            .strong()
-                            .color(kind_color(row.kind, ui.visuals())),
+                        egui::RichText::new(if is_editing {
+                            format!("Editing {}", kind.to_lowercase())
+                        } else {
+                            kind.to_owned()
+                        })
+                        .small()
+                        .strong()
+                        .color(kind_color(row.kind, ui.visuals())),
                     );
                     if let (Some(entry), false) = (entry, is_editing) {
                         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                            if ui.small_button("Delete").on_hover_text("Move this entry to the Trash").clicked() {
+                            if ui
+                                .small_button("Delete")
+                                .on_hover_text("Move this entry to the Trash")
+                                .clicked()
+                            {
                                 actions.push(Action::TrashEntry(entry.id.clone()));
                             }
-                            if ui.small_button("Copy").on_hover_text("Copy the text").clicked() {
+                            if ui
+                                .small_button("Copy")
+                                .on_hover_text("Copy the text")
+                                .clicked()
+                            {
                                 ui.ctx().copy_text(entry.content.clone());
                             }
-                            if ui.small_button("Edit").on_hover_text("Edit this entry in place").clicked() {
+                            if ui
+                                .small_button("Edit")
+                                .on_hover_text("Edit this entry in place")
+                                .clicked()
+                            {
                                 *editing = Some(EditState {
                                     entry: entry.id.clone(),
                                     text: entry.content.clone(),
@@ -335,7 +382,10 @@ fn row_ui(
                 (_, Some(edit)) => {
                     if let Some(done) = edit_ui(ui, edit, header) {
                         if let Some(text) = done {
-                            actions.push(Action::EditEntry { entry: row.id.clone(), text });
+                            actions.push(Action::EditEntry {
+                                entry: row.id.clone(),
+                                text,
+                            });
                         }
                         layout.invalidate(&row.id);
                         *editing = None;
@@ -377,10 +427,18 @@ fn edit_ui(ui: &mut egui::Ui, edit: &mut EditState, label: egui::Id) -> Option<O
     }
     let mut result = None;
     ui.horizontal(|ui| {
-        if ui.button("Save").on_hover_text("Save (Ctrl+Enter or Esc)").clicked() {
+        if ui
+            .button("Save")
+            .on_hover_text("Save (Ctrl+Enter or Esc)")
+            .clicked()
+        {
             result = Some(Some(edit.text.clone()));
         }
-        if ui.button("Cancel").on_hover_text("Discard these changes").clicked() {
+        if ui
+            .button("Cancel")
+            .on_hover_text("Discard these changes")
+            .clicked()
+        {
             result = Some(None);
         }
     });

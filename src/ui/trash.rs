@@ -5,7 +5,12 @@ use super::{Confirm, ViewState};
 use crate::app::{Action, AppState};
 use crate::domain::{now_ms, preview};
 
-pub fn trash_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: &mut Vec<Action>) {
+pub fn trash_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    view: &mut ViewState,
+    actions: &mut Vec<Action>,
+) {
     ui.horizontal(|ui| {
         ui.heading("Trash");
         let empty = state.trash_stories.is_empty() && state.trash_entries.is_empty();
@@ -22,7 +27,9 @@ pub fn trash_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actio
             });
         }
     });
-    ui.weak("Deleted stories and entries wait here until you restore them or delete them permanently.");
+    ui.weak(
+        "Deleted stories and entries wait here until you restore them or delete them permanently.",
+    );
     ui.add_space(8.0);
     if state.trash_stories.is_empty() && state.trash_entries.is_empty() {
         ui.label("The Trash is empty.");
