@@ -27,6 +27,15 @@ fn a_story_written_through_the_ui_survives_a_restart() {
         "a Do action gets the first-person prefix"
     );
 
+    click(&mut h, "Say");
+    type_into(&mut h, "Your action", "Is anyone here?");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_ok();
+    assert!(
+        has_label(&h, "I say, \"Is anyone here?\""),
+        "Ctrl+Enter adds a Say action with its prefix"
+    );
+
     type_into(&mut h, "Your action", "The hinges scream in the dark.");
     h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Enter);
     h.run_ok();
@@ -261,5 +270,61 @@ fn backups_screen_backs_up_and_restores_after_confirming() {
     assert!(
         names.iter().any(|n| n.contains("pre-restore")),
         "the replaced database was backed up first: {names:?}"
+    );
+}
+
+#[test]
+fn a_long_story_lays_out_only_the_rows_on_screen_and_scrolls() {
+    let data = TempData::new();
+    let id = {
+        let mut store = data.open();
+        fabula::cli::seed(&mut store, 5_000, Some("Long")).expect("seed")
+    };
+    let app = fabula::app::FabulaApp::new(
+        data.paths.clone(),
+        fabula::storage::Store::open(&data.paths.database()),
+        fabula::app::Launch {
+            open_story: Some(fabula::domain::StoryId(id)),
+            ..Default::default()
+        },
+    );
+    let mut h = common::harness_for(app);
+    // Seeded actions read "I look around (N)." with N counting entries from 1.
+    assert!(
+        has_label(&h, "I look around (4999)."),
+        "opens at the end of the story"
+    );
+    assert!(
+        !has_label(&h, "I look around (1)."),
+        "rows far off screen are not laid out"
+    );
+    let laid_out = h.get_all_by_label("Edit").count();
+    assert!(
+        (3..60).contains(&laid_out),
+        "only a screenful of rows is built, not 5,000: {laid_out}"
+    );
+
+    // Scroll up a long way with the mouse wheel over the story.
+    for _ in 0..40 {
+        h.event(egui::Event::PointerMoved(egui::pos2(500.0, 300.0)));
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Page,
+            delta: egui::vec2(0.0, 5.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: Modifiers::NONE,
+        });
+        h.step();
+    }
+    h.run_ok();
+    assert!(
+        !has_label(&h, "I look around (4999)."),
+        "the last entry scrolled out of view"
+    );
+    assert!(
+        h.query_all_by_label_contains("I look around (")
+            .next()
+            .is_some(),
+        "other entries came into view"
     );
 }

@@ -162,13 +162,7 @@ fn nav_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
                 actions.push(Action::Show(Screen::Story));
             }
         }
-        let trash_count = state.trash_stories.len() + state.trash_entries.len();
-        let trash_label = if trash_count > 0 && state.screen == Screen::Trash {
-            format!("Trash ({trash_count})")
-        } else {
-            "Trash".to_owned()
-        };
-        tab(ui, Screen::Trash, &trash_label, actions);
+        tab(ui, Screen::Trash, "Trash", actions);
         tab(ui, Screen::Backups, "Backups", actions);
         tab(ui, Screen::Settings, "Settings", actions);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
