@@ -1,6 +1,6 @@
 //! The Backups screen: back up now, see what exists, restore one (after confirming).
 
-use super::format::{bytes, relative_time};
+use super::format::{bytes, relative_time, unix_ms};
 use super::{Confirm, ViewState};
 use crate::app::{Action, AppState};
 use crate::domain::now_ms;
@@ -30,11 +30,7 @@ pub fn backups_ui(
     let now = now_ms();
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         for backup in &state.backups {
-            let modified_ms = backup
-                .modified
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| i64::try_from(d.as_millis()).unwrap_or(0))
-                .unwrap_or(0);
+            let modified_ms = unix_ms(backup.modified);
             ui.horizontal(|ui| {
                 ui.label(backup.file_name());
                 ui.weak(format!("{} · {}", bytes(backup.size_bytes), relative_time(modified_ms, now)));

@@ -4,7 +4,7 @@ use crate::app::{Action, AppState, Fatal};
 use crate::domain::{NewStory, Pov, StoryMode, Tense};
 
 use super::ViewState;
-use super::format::{bytes, date};
+use super::format::{bytes, date, unix_ms};
 
 /// A question asked before something that cannot be undone.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +53,21 @@ pub fn dialogs_ui(ctx: &egui::Context, view: &mut ViewState, actions: &mut Vec<A
     }
 }
 
+/// Shows a modal; `body` sets the answer (`Some(true)` accept, `Some(false)` cancel).
+/// Esc or a click outside counts as cancel. `None` means still open.
+fn modal(
+    ctx: &egui::Context,
+    id: &str,
+    body: impl FnOnce(&mut egui::Ui, &mut Option<bool>),
+) -> Option<bool> {
+    let mut result = None;
+    let shown = egui::Modal::new(egui::Id::unique(id)).show(ctx, |ui| body(ui, &mut result));
+    if shown.should_close() && result.is_none() {
+        result = Some(false);
+    }
+    result
+}
+
 fn labelled_field(
     ui: &mut egui::Ui,
     label: &str,
@@ -70,8 +85,7 @@ fn labelled_field(
 
 /// `Some(true)` create, `Some(false)` cancel, `None` still open.
 fn new_story_ui(ctx: &egui::Context, new: &mut NewStory) -> Option<bool> {
-    let mut result = None;
-    let modal = egui::Modal::new(egui::Id::unique("new-story")).show(ctx, |ui| {
+    modal(ctx, "new-story", |ui, result| {
         ui.set_width(440.0);
         ui.heading("New story");
         ui.add_space(8.0);
@@ -139,22 +153,17 @@ fn new_story_ui(ctx: &egui::Context, new: &mut NewStory) -> Option<bool> {
         ui.add_space(10.0);
         ui.horizontal(|ui| {
             if ui.button("Create story").clicked() {
-                result = Some(true);
+                *result = Some(true);
             }
             if ui.button("Cancel").clicked() {
-                result = Some(false);
+                *result = Some(false);
             }
         });
-    });
-    if modal.should_close() && result.is_none() {
-        result = Some(false);
-    }
-    result
+    })
 }
 
 fn rename_ui(ctx: &egui::Context, title: &mut String) -> Option<bool> {
-    let mut result = None;
-    let modal = egui::Modal::new(egui::Id::unique("rename-story")).show(ctx, |ui| {
+    modal(ctx, "rename-story", |ui, result| {
         ui.set_width(360.0);
         ui.heading("Rename story");
         let field = labelled_field(ui, "New title", title, "Title");
@@ -162,27 +171,22 @@ fn rename_ui(ctx: &egui::Context, title: &mut String) -> Option<bool> {
             field.request_focus();
         }
         if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-            result = Some(true);
+            *result = Some(true);
         }
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             if ui.button("Save title").clicked() {
-                result = Some(true);
+                *result = Some(true);
             }
             if ui.button("Cancel").clicked() {
-                result = Some(false);
+                *result = Some(false);
             }
         });
-    });
-    if modal.should_close() && result.is_none() {
-        result = Some(false);
-    }
-    result
+    })
 }
 
 fn confirm_ui(ctx: &egui::Context, confirm: &Confirm) -> Option<bool> {
-    let mut result = None;
-    let modal = egui::Modal::new(egui::Id::unique("confirm")).show(ctx, |ui| {
+    modal(ctx, "confirm", |ui, result| {
         ui.set_max_width(420.0);
         ui.heading(&confirm.title);
         ui.add_space(6.0);
@@ -193,17 +197,13 @@ fn confirm_ui(ctx: &egui::Context, confirm: &Confirm) -> Option<bool> {
                 egui::RichText::new(&confirm.confirm_label).color(ui.visuals().error_fg_color),
             );
             if ui.add(danger).clicked() {
-                result = Some(true);
+                *result = Some(true);
             }
             if ui.button("Keep it").clicked() {
-                result = Some(false);
+                *result = Some(false);
             }
         });
-    });
-    if modal.should_close() && result.is_none() {
-        result = Some(false);
-    }
-    result
+    })
 }
 
 /// Shown instead of everything else when the database cannot be used.
@@ -222,13 +222,7 @@ pub fn fatal_ui(ui: &mut egui::Ui, fatal: &Fatal, state: &AppState, actions: &mu
                 ui.label(format!(
                     "The latest backup is {} ({}, {}). Restoring it keeps the damaged file beside it.",
                     backup.file_name(),
-                    date(
-                        backup
-                            .modified
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .map(|d| i64::try_from(d.as_millis()).unwrap_or(0))
-                            .unwrap_or(0)
-                    ),
+                    date(unix_ms(backup.modified)),
                     bytes(backup.size_bytes)
                 ));
                 ui.add_space(8.0);

@@ -29,6 +29,13 @@ pub fn date(ms: i64) -> String {
         .collect()
 }
 
+/// A file time as Unix milliseconds (0 for times before 1970).
+pub fn unix_ms(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 pub fn bytes(n: u64) -> String {
     const KB: f64 = 1024.0;
     let f = n as f64;
