@@ -97,6 +97,9 @@ fn new_story_ui(ctx: &egui::Context, new: &mut NewStory) -> Option<bool> {
                 if ui.memory(|m| m.focused().is_none()) {
                     title.request_focus();
                 }
+                if title.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                    *result = Some(true);
+                }
                 ui.end_row();
 
                 ui.label("Mode");
