@@ -328,3 +328,55 @@ fn a_long_story_lays_out_only_the_rows_on_screen_and_scrolls() {
         "other entries came into view"
     );
 }
+
+#[test]
+fn keyboard_ctrl_n_enter_creates_and_esc_leaves_edit_mode_keeping_the_text() {
+    let data = TempData::new();
+    let mut h = harness(&data);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    h.run_ok();
+    h.get_by_label("Title").type_text("Keys Only");
+    h.run_ok();
+    h.key_press(Key::Enter);
+    h.run_ok();
+    assert!(
+        has_label(&h, "Keys Only"),
+        "Enter in the title creates the story"
+    );
+
+    type_into(&mut h, "Your action", "wait");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_ok();
+    assert!(has_label(&h, "I wait."));
+
+    click(&mut h, "Edit");
+    h.get_by_label("Editing action")
+        .type_text(" Then I wait some more.");
+    h.run_ok();
+    h.key_press(Key::Escape);
+    h.run_ok();
+    assert!(
+        h.query_by_label("Editing action").is_none(),
+        "Esc leaves edit mode"
+    );
+    assert!(
+        has_label(&h, "I wait. Then I wait some more."),
+        "and keeps what was typed"
+    );
+}
+
+#[test]
+fn ctrl_f_focuses_the_library_filter() {
+    let data = TempData::new();
+    data.open()
+        .create_story(&fabula::domain::NewStory {
+            title: "Findable".into(),
+            ..Default::default()
+        })
+        .expect("create");
+    let mut h = harness(&data);
+    assert!(!h.get_by_label("Filter").is_focused());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    h.run_ok();
+    assert!(h.get_by_label("Filter").is_focused());
+}

@@ -16,8 +16,9 @@ pub struct Confirm {
 }
 
 pub fn dialogs_ui(ctx: &egui::Context, view: &mut ViewState, actions: &mut Vec<Action>) {
+    let focus = std::mem::take(&mut view.dialog_focus);
     if let Some(new) = view.new_story.as_mut() {
-        match new_story_ui(ctx, new) {
+        match new_story_ui(ctx, new, focus) {
             Some(true) => {
                 if let Some(new) = view.new_story.take() {
                     actions.push(Action::CreateStory(new));
@@ -28,7 +29,7 @@ pub fn dialogs_ui(ctx: &egui::Context, view: &mut ViewState, actions: &mut Vec<A
         }
     }
     if let Some((story, title)) = view.rename.as_mut() {
-        match rename_ui(ctx, title) {
+        match rename_ui(ctx, title, focus) {
             Some(true) => {
                 actions.push(Action::RenameStory {
                     story: story.clone(),
@@ -84,7 +85,7 @@ fn labelled_field(
 }
 
 /// `Some(true)` create, `Some(false)` cancel, `None` still open.
-fn new_story_ui(ctx: &egui::Context, new: &mut NewStory) -> Option<bool> {
+fn new_story_ui(ctx: &egui::Context, new: &mut NewStory, focus: bool) -> Option<bool> {
     modal(ctx, "new-story", |ui, result| {
         ui.set_width(440.0);
         ui.heading("New story");
@@ -94,7 +95,7 @@ fn new_story_ui(ctx: &egui::Context, new: &mut NewStory) -> Option<bool> {
             .spacing([12.0, 8.0])
             .show(ui, |ui| {
                 let title = labelled_field(ui, "Title", &mut new.title, "The Lighthouse Keeper");
-                if ui.memory(|m| m.focused().is_none()) {
+                if focus {
                     title.request_focus();
                 }
                 if title.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
@@ -165,12 +166,12 @@ fn new_story_ui(ctx: &egui::Context, new: &mut NewStory) -> Option<bool> {
     })
 }
 
-fn rename_ui(ctx: &egui::Context, title: &mut String) -> Option<bool> {
+fn rename_ui(ctx: &egui::Context, title: &mut String, focus: bool) -> Option<bool> {
     modal(ctx, "rename-story", |ui, result| {
         ui.set_width(360.0);
         ui.heading("Rename story");
         let field = labelled_field(ui, "New title", title, "Title");
-        if ui.memory(|m| m.focused().is_none()) {
+        if focus {
             field.request_focus();
         }
         if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {

@@ -3,7 +3,7 @@
 use super::format::{relative_time, thousands};
 use super::{LibrarySort, ViewState};
 use crate::app::{Action, AppState};
-use crate::domain::{NewStory, StorySummary, now_ms};
+use crate::domain::{StorySummary, now_ms};
 
 pub fn library_ui(
     ui: &mut egui::Ui,
@@ -19,7 +19,7 @@ pub fn library_ui(
             .on_hover_text("Start a new story (Ctrl+N)")
             .clicked()
         {
-            view.new_story = Some(NewStory::default());
+            view.open_new_story();
         }
     });
     ui.add_space(6.0);
@@ -113,7 +113,7 @@ fn empty_library_ui(ui: &mut egui::Ui, view: &mut ViewState) {
             .add(egui::Button::new("Create your first story").min_size(egui::vec2(220.0, 36.0)))
             .clicked()
         {
-            view.new_story = Some(NewStory::default());
+            view.open_new_story();
         }
     });
 }
@@ -149,7 +149,7 @@ fn story_card_ui(
                         actions.push(Action::DuplicateStory(story.id.clone()));
                     }
                     if ui.button("Rename").clicked() {
-                        view.rename = Some((story.id.clone(), story.title.clone()));
+                        view.open_rename(story.id.clone(), story.title.clone());
                     }
                     if ui.button("Open").clicked() {
                         actions.push(Action::OpenStory(story.id.clone()));

@@ -53,9 +53,24 @@ pub struct ViewState {
     pub new_story: Option<NewStory>,
     pub rename: Option<(StoryId, String)>,
     pub confirm: Option<Confirm>,
+    /// Set when a dialog opens so its first field takes the keyboard once (not every frame,
+    /// which would undo the field giving up focus on Enter).
+    pub dialog_focus: bool,
     pub composer: Composer,
     pub editing: Option<EditState>,
     pub layout: StoryLayout,
+}
+
+impl ViewState {
+    pub fn open_new_story(&mut self) {
+        self.new_story = Some(NewStory::default());
+        self.dialog_focus = true;
+    }
+
+    pub fn open_rename(&mut self, story: StoryId, title: String) {
+        self.rename = Some((story, title));
+        self.dialog_focus = true;
+    }
 }
 
 const UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
@@ -215,7 +230,7 @@ fn shortcuts(
             view.focus_filter = true;
         }
         if !modal_open && i.consume_shortcut(&NEW_STORY) {
-            view.new_story = Some(NewStory::default());
+            view.open_new_story();
         }
     });
 }
