@@ -189,6 +189,9 @@ impl FabulaApp {
         match store.auto_backup_if_due(&self.paths) {
             Ok(Some(made)) => log::info!("daily backup written to {}", made.path.display()),
             Ok(None) => {}
+            Err(e) if e.is_damaged_database() => self.state.error(format!(
+                "{e} Your existing backups were kept; restore one from the Backups screen."
+            )),
             Err(e) => self
                 .state
                 .error(format!("The daily backup could not be made: {e}")),

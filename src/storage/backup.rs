@@ -109,6 +109,9 @@ impl Store {
         if !due {
             return Ok(None);
         }
+        // The full check runs here, after the window is up, rather than at open: it reads the
+        // whole file. A damaged database must not rotate good old backups out.
+        self.integrity_check()?;
         let made = self.create_backup(paths, "")?;
         prune_backups(&paths.backups(), KEEP_BACKUPS)?;
         Ok(Some(made))

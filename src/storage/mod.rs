@@ -84,7 +84,7 @@ impl Store {
         &self.path
     }
 
-    /// The full (slow) consistency check, for `fabula check` and before restoring a backup.
+    /// The full consistency check (reads every page); run before the daily backup.
     pub fn integrity_check(&self) -> Result<()> {
         let report = self
             .conn
