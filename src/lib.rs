@@ -1,12 +1,13 @@
 //! Fabula: a native desktop app for interactive fiction and collaborative story writing.
 //!
 //! Reading order: `domain` (the story model, pure), `storage` (the only SQLite code),
-//! `app` (the controller that owns the store and applies `Action`s), `ui` (egui drawing
+//! `jobs` (worker threads and the Waker seam), `app` (the controller that owns the store and applies `Action`s), `ui` (egui drawing
 //! that reads `AppState` and pushes `Action`s), `cli` (headless subcommands).
 //! See README.md, section "Architecture", for the invariants.
 
 pub mod app;
 pub mod cli;
 pub mod domain;
+pub mod jobs;
 pub mod storage;
 pub mod ui;

@@ -63,6 +63,7 @@ fn ui_reads_state_and_pushes_actions_only() {
             "crate::storage::Store",
             "storage::Store",
             "refinery",
+            "crate::jobs",
         ],
     );
     assert!(

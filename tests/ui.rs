@@ -380,3 +380,64 @@ fn ctrl_f_focuses_the_library_filter() {
     h.run_ok();
     assert!(h.get_by_label("Filter").is_focused());
 }
+
+fn launch_with_daily_backup(
+    data: &TempData,
+) -> egui_kittest::Harness<'static, fabula::app::FabulaApp> {
+    let app = fabula::app::FabulaApp::new(
+        data.paths.clone(),
+        fabula::storage::Store::open(&data.paths.database()),
+        fabula::app::Launch {
+            auto_backup: true,
+            ..Default::default()
+        },
+    );
+    let mut h = common::harness_for(app);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while h.state().is_backing_up() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the backup job never finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        h.step();
+    }
+    h
+}
+
+#[test]
+fn the_daily_backup_runs_on_a_job_after_the_first_frame_once_a_day() {
+    let data = TempData::new();
+    data.open()
+        .create_story(&fabula::domain::NewStory {
+            title: "Backed up daily".into(),
+            ..Default::default()
+        })
+        .expect("create");
+    let h = launch_with_daily_backup(&data);
+    assert!(
+        h.state().state().status.is_none(),
+        "{:?}",
+        h.state().state().status
+    );
+    let backups = fabula::storage::list_backups(&data.paths.backups()).expect("list");
+    assert_eq!(backups.len(), 1);
+    drop(h);
+
+    // The backup is a complete database with the story in it.
+    let copy = TempData::new();
+    std::fs::copy(&backups[0].path, copy.paths.database()).expect("copy");
+    assert_eq!(
+        copy.open().list_stories().expect("list")[0].story.title,
+        "Backed up daily"
+    );
+
+    let _h = launch_with_daily_backup(&data);
+    assert_eq!(
+        fabula::storage::list_backups(&data.paths.backups())
+            .expect("list")
+            .len(),
+        1,
+        "a second start on the same day makes no second backup"
+    );
+}

@@ -9,10 +9,12 @@ pub use actions::Action;
 pub use entry_cache::{EntryCache, EntryLoader};
 pub use state::{AppState, Fatal, OpenStory, Screen, Status, StatusKind};
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::domain::{FontSize, Prefs, StoryId, ThemeChoice};
-use crate::storage::{self, DataPaths, InstanceLock, Store, StoreError};
+use crate::jobs::{self, JobHandle, Poll, Waker};
+use crate::storage::{self, BackupInfo, DataPaths, InstanceLock, Store, StoreError};
 use crate::ui;
 use undo::History;
 
@@ -38,6 +40,17 @@ impl Default for Launch {
     }
 }
 
+/// Wakes the window from a job thread; ~10 ms lets bursts of events share one frame.
+struct EguiWaker(egui::Context);
+
+impl Waker for EguiWaker {
+    fn wake(&self) {
+        self.0.request_repaint_after(Duration::from_millis(10));
+    }
+}
+
+type BackupOutcome = Result<Option<BackupInfo>, StoreError>;
+
 pub struct FabulaApp {
     store: Option<Store>,
     paths: DataPaths,
@@ -48,6 +61,7 @@ pub struct FabulaApp {
     launch: Launch,
     frames: u64,
     applied_prefs: Option<Prefs>,
+    backup_job: Option<JobHandle<BackupOutcome>>,
     _lock: Option<InstanceLock>,
 }
 
@@ -87,6 +101,7 @@ impl FabulaApp {
             launch,
             frames: 0,
             applied_prefs: None,
+            backup_job: None,
             _lock: None,
         };
         if let Some(store) = app.store.take() {
@@ -141,6 +156,12 @@ impl FabulaApp {
             ui::apply_prefs(ctx, self.state.prefs);
             self.applied_prefs = Some(self.state.prefs);
         }
+        self.poll_backup_job();
+    }
+
+    /// Whether the daily backup job is still running (for tests and a clean exit).
+    pub fn is_backing_up(&self) -> bool {
+        self.backup_job.is_some()
     }
 
     /// Draws one frame and applies what the user asked for in it.
@@ -177,24 +198,63 @@ impl FabulaApp {
                 );
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
-            2 if self.launch.auto_backup => self.auto_backup(),
+            2 if self.launch.auto_backup => self.start_auto_backup(ctx),
             _ => {}
         }
     }
 
-    fn auto_backup(&mut self) {
-        let Some(store) = self.store.as_ref() else {
+    /// The daily backup reads the whole database (integrity check, then copy), so it runs on a
+    /// job with its own connection, after the first frame, never delaying the window.
+    fn start_auto_backup(&mut self, ctx: &egui::Context) {
+        if self.store.is_none() {
             return;
-        };
-        match store.auto_backup_if_due(&self.paths) {
-            Ok(Some(made)) => log::info!("daily backup written to {}", made.path.display()),
-            Ok(None) => {}
-            Err(e) if e.is_damaged_database() => self.state.error(format!(
-                "{e} Your existing backups were kept; restore one from the Backups screen."
-            )),
+        }
+        let paths = self.paths.clone();
+        let waker: Arc<dyn Waker> = Arc::new(EguiWaker(ctx.clone()));
+        let started = jobs::spawn("daily-backup", waker, move |cx| {
+            let outcome = Store::open(&paths.database()).and_then(|s| s.auto_backup_if_due(&paths));
+            cx.send(outcome);
+        });
+        match started {
+            Ok(job) => self.backup_job = Some(job),
             Err(e) => self
                 .state
-                .error(format!("The daily backup could not be made: {e}")),
+                .error(format!("The daily backup could not be started: {e}")),
+        }
+    }
+
+    fn poll_backup_job(&mut self) {
+        let Some(job) = self.backup_job.as_mut() else {
+            return;
+        };
+        let (outcomes, done) = match job.poll() {
+            Poll::Events(events) => (events, false),
+            Poll::Finished(events) => (events, true),
+            Poll::Panicked { name, events } => {
+                self.state
+                    .error(format!("The background task “{name}” failed unexpectedly."));
+                (events, true)
+            }
+        };
+        for outcome in outcomes {
+            match outcome {
+                Ok(Some(made)) => {
+                    log::info!("daily backup written to {}", made.path.display());
+                    if self.state.screen == Screen::Backups {
+                        self.refresh_backups();
+                    }
+                }
+                Ok(None) => {}
+                Err(e) if e.is_damaged_database() => self.state.error(format!(
+                    "{e} Your existing backups were kept; restore one from the Backups screen."
+                )),
+                Err(e) => self
+                    .state
+                    .error(format!("The daily backup could not be made: {e}")),
+            }
+        }
+        if done {
+            self.backup_job = None;
         }
     }
 }

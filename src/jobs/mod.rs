@@ -1,0 +1,202 @@
+//! The only place threads start: named worker threads that report events over a channel,
+//! wake the UI through the `Waker` seam, and stop when their cancel flag is raised.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+use std::thread::JoinHandle;
+
+/// How engine code tells the UI that something arrived, without naming egui.
+pub trait Waker: Send + Sync {
+    fn wake(&self);
+}
+
+/// A waker for headless runs (CLI, tests) where nobody needs waking.
+pub struct NoWaker;
+
+impl Waker for NoWaker {
+    fn wake(&self) {}
+}
+
+/// What a job's closure gets: a way to report and a way to notice cancellation.
+pub struct JobContext<E> {
+    events: Sender<E>,
+    cancel: Arc<AtomicBool>,
+    waker: Arc<dyn Waker>,
+}
+
+impl<E> JobContext<E> {
+    /// Sends an event and wakes the UI. Returns false once nobody listens any more.
+    pub fn send(&self, event: E) -> bool {
+        let delivered = self.events.send(event).is_ok();
+        self.waker.wake();
+        delivered
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// The controller's end of a running job.
+pub struct JobHandle<E> {
+    name: String,
+    events: Receiver<E>,
+    cancel: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// What `JobHandle::poll` found.
+#[derive(Debug, PartialEq)]
+pub enum Poll<E> {
+    Events(Vec<E>),
+    /// The thread ended; the events it sent last are included.
+    Finished(Vec<E>),
+    /// The thread panicked: the job's work did not complete.
+    Panicked {
+        name: String,
+        events: Vec<E>,
+    },
+}
+
+impl<E> JobHandle<E> {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// Takes every event sent so far without waiting.
+    pub fn poll(&mut self) -> Poll<E> {
+        let mut events = Vec::new();
+        loop {
+            match self.events.try_recv() {
+                Ok(e) => events.push(e),
+                Err(TryRecvError::Empty) => return Poll::Events(events),
+                Err(TryRecvError::Disconnected) => break,
+            }
+        }
+        // The sender is gone, so the thread has left the job's closure; joining is immediate.
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Err(_)) => Poll::Panicked {
+                name: self.name.clone(),
+                events,
+            },
+            _ => Poll::Finished(events),
+        }
+    }
+}
+
+/// Starts `work` on a new named thread.
+pub fn spawn<E, F>(name: &str, waker: Arc<dyn Waker>, work: F) -> std::io::Result<JobHandle<E>>
+where
+    E: Send + 'static,
+    F: FnOnce(&JobContext<E>) + Send + 'static,
+{
+    let (tx, rx) = channel();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let context = JobContext {
+        events: tx,
+        cancel: cancel.clone(),
+        waker: waker.clone(),
+    };
+    let thread = std::thread::Builder::new()
+        .name(format!("fabula-{name}"))
+        .spawn(move || {
+            work(&context);
+            // Dropping the context closes the channel; wake the UI so it sees the end promptly.
+            drop(context.events);
+            context.waker.wake();
+        })?;
+    Ok(JobHandle {
+        name: name.to_owned(),
+        events: rx,
+        cancel,
+        thread: Some(thread),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::time::{Duration, Instant};
+
+    struct CountingWaker(AtomicUsize);
+    impl Waker for CountingWaker {
+        fn wake(&self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn wait_until_done<E: std::fmt::Debug>(job: &mut JobHandle<E>) -> (Vec<E>, Poll<E>) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut seen = Vec::new();
+        loop {
+            match job.poll() {
+                Poll::Events(mut e) => seen.append(&mut e),
+                end => return (seen, end),
+            }
+            assert!(Instant::now() < deadline, "job did not finish");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    #[test]
+    fn events_arrive_in_order_and_each_wakes_the_ui() {
+        let waker = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let mut job = spawn("count", waker.clone(), |cx| {
+            for i in 0..5 {
+                cx.send(i);
+            }
+        })
+        .expect("spawn");
+        let (mut seen, end) = wait_until_done(&mut job);
+        match end {
+            Poll::Finished(mut rest) => seen.append(&mut rest),
+            other => panic!("unexpected end {other:?}"),
+        }
+        assert_eq!(seen, vec![0, 1, 2, 3, 4]);
+        assert!(
+            waker.0.load(Ordering::SeqCst) >= 6,
+            "five events and the end wake the UI"
+        );
+    }
+
+    #[test]
+    fn cancel_is_seen_by_the_job() {
+        let mut job = spawn("loop", Arc::new(NoWaker), |cx: &JobContext<u32>| {
+            let start = Instant::now();
+            while !cx.is_cancelled() && start.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            cx.send(u32::from(cx.is_cancelled()));
+        })
+        .expect("spawn");
+        job.cancel();
+        let (mut seen, end) = wait_until_done(&mut job);
+        if let Poll::Finished(mut rest) = end {
+            seen.append(&mut rest);
+        }
+        assert_eq!(seen, vec![1], "the loop stopped because of the flag");
+    }
+
+    #[test]
+    fn a_panicking_job_is_reported_not_propagated() {
+        let mut job = spawn("boom", Arc::new(NoWaker), |cx: &JobContext<&str>| {
+            cx.send("before");
+            panic!("deliberate test panic");
+        })
+        .expect("spawn");
+        let (seen, end) = wait_until_done(&mut job);
+        match end {
+            Poll::Panicked { name, events } => {
+                assert_eq!(name, "boom");
+                assert_eq!([seen, events].concat(), vec!["before"]);
+            }
+            other => panic!("expected a panic report, got {other:?}"),
+        }
+    }
+}
