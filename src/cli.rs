@@ -1,10 +1,70 @@
 //! Headless subcommands: list stories, back up, seed synthetic stories for benchmarks and demos.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use crate::domain::{EntryKind, NewStory, Pov, StoryMode};
 use crate::storage::{DataPaths, Store, StoreError};
+use crate::update::{self, CheckOutcome, UpdateConfig};
+
+/// Exit code of `fabula update --check` when a newer version exists.
+pub const EXIT_UPDATE_AVAILABLE: u8 = 10;
+
+/// `fabula update [--check] [--yes] [--pre]`.
+pub fn update(check_only: bool, yes: bool, pre: bool) -> Result<ExitCode, String> {
+    let config = UpdateConfig::for_this_build(pre).map_err(|e| e.to_string())?;
+    let outcome = update::check(&config).map_err(|e| e.to_string())?;
+    let available = match outcome {
+        CheckOutcome::UpToDate { latest } => {
+            println!("current={} latest={latest}", config.current_version);
+            println!("Fabula is up to date.");
+            return Ok(ExitCode::SUCCESS);
+        }
+        CheckOutcome::Available(available) => available,
+    };
+    println!(
+        "current={} latest={}",
+        config.current_version, available.version
+    );
+    if !available.notes.trim().is_empty() {
+        println!("\n{}\n", available.notes.trim());
+    }
+    if check_only {
+        return Ok(ExitCode::from(EXIT_UPDATE_AVAILABLE));
+    }
+    if let Some(reason) = config.disabled_reason() {
+        return Err(format!("Updates are disabled in this build: {reason}"));
+    }
+    if !yes {
+        print!("Install Fabula {}? [y/N] ", available.version);
+        std::io::stdout().flush().map_err(|e| e.to_string())?;
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|e| e.to_string())?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            println!("Nothing was changed.");
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    update::install(
+        &config,
+        &available,
+        |done, total| match total {
+            Some(total) if total > 0 => eprint!("\rdownloading {}%", done * 100 / total),
+            _ => eprint!("\rdownloading {} KB", done / 1024),
+        },
+        Arc::new(AtomicBool::new(false)),
+    )
+    .map_err(|e| e.to_string())?;
+    eprintln!();
+    println!("Installed Fabula {}. Restart to use it.", available.version);
+    Ok(ExitCode::SUCCESS)
+}
 
 /// `fabula list`: one line per story, tab-separated, for people and scripts alike.
 pub fn list(store: &Store, out: &mut dyn Write) -> Result<(), String> {

@@ -11,3 +11,4 @@ pub mod domain;
 pub mod jobs;
 pub mod storage;
 pub mod ui;
+pub mod update;

@@ -40,6 +40,18 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         to: Option<PathBuf>,
     },
+    /// Check for a newer release (exit 10 when one exists) or install it.
+    Update {
+        /// Only report current and latest version.
+        #[arg(long)]
+        check: bool,
+        /// Install without asking.
+        #[arg(long)]
+        yes: bool,
+        /// Consider pre-releases too.
+        #[arg(long)]
+        pre: bool,
+    },
     /// Developer tools.
     Dev {
         #[command(subcommand)]
@@ -74,6 +86,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
     let paths = DataPaths::resolve(cli.data_dir).map_err(|e| e.to_string())?;
     paths.ensure().map_err(|e| e.to_string())?;
+    if let Some(Command::Update { check, yes, pre }) = cli.command {
+        return fabula::cli::update(check, yes, pre);
+    }
     let Some(command) = cli.command else {
         let lock = InstanceLock::acquire(&paths).map_err(|e| e.to_string())?;
         let opened = Store::open(&paths.database());
@@ -102,6 +117,7 @@ fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
                 fabula::cli::backup(&store, &paths, to.as_deref()).map_err(|e| e.to_string())?;
             println!("Backup written to {written}");
         }
+        Command::Update { .. } => {}
         Command::Dev {
             command: DevCommand::Seed { entries, title },
         } => {
