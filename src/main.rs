@@ -100,8 +100,13 @@ fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
             quit_after_first_frame: cli.quit_after_first_frame,
             open_story: cli.open.as_deref().map(StoryId::from),
             auto_backup: !cli.quit_after_first_frame,
+            update_check: !cli.quit_after_first_frame,
         };
-        let app = FabulaApp::new(paths, opened, launch).with_lock(lock);
+        let mut app = FabulaApp::new(paths, opened, launch).with_lock(lock);
+        match fabula::update::UpdateConfig::for_this_build(false) {
+            Ok(config) => app = app.with_update_config(config),
+            Err(e) => log::warn!("updates unavailable: {e}"),
+        }
         let healthy = run_gui(app)?;
         return Ok(if healthy {
             ExitCode::SUCCESS

@@ -441,3 +441,164 @@ fn the_daily_backup_runs_on_a_job_after_the_first_frame_once_a_day() {
         "a second start on the same day makes no second backup"
     );
 }
+
+mod updates {
+    use super::common::github::{
+        AssetReply, FakeGithub, NEW_BINARY, OLD_BINARY, fake_github, release_key, signed_archive,
+    };
+    use super::common::{TempData, click, harness_for, has_label};
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use fabula::app::{FabulaApp, Launch};
+    use fabula::update::UpdateConfig;
+
+    fn config(fake: &FakeGithub, install_path: std::path::PathBuf, with_key: bool) -> UpdateConfig {
+        UpdateConfig {
+            repo_owner: "o".into(),
+            repo_name: "n".into(),
+            api_base: fake.base.clone(),
+            current_version: semver::Version::new(0, 1, 0),
+            target: super::common::github::TARGET.into(),
+            allow_prerelease: false,
+            keys: if with_key {
+                vec![release_key().verifying_key().to_bytes()]
+            } else {
+                vec![]
+            },
+            install_path,
+        }
+    }
+
+    fn app(data: &TempData, launch: Launch, config: UpdateConfig) -> Harness<'static, FabulaApp> {
+        let app = FabulaApp::new(
+            data.paths.clone(),
+            fabula::storage::Store::open(&data.paths.database()),
+            launch,
+        )
+        .with_update_config(config);
+        harness_for(app)
+    }
+
+    fn wait_for(h: &mut Harness<'static, FabulaApp>, label: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !has_label(h, label) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "“{label}” never appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            h.step();
+        }
+    }
+
+    fn old_binary(data: &TempData) -> std::path::PathBuf {
+        let path = data.dir.path().join("fabula-installed");
+        std::fs::write(&path, OLD_BINARY).expect("write");
+        path
+    }
+
+    #[test]
+    fn settings_checks_shows_notes_installs_with_progress_and_offers_restart() {
+        let data = TempData::new();
+        let fake = fake_github(AssetReply::Bytes(signed_archive(&release_key())));
+        let installed = old_binary(&data);
+        let mut h = app(
+            &data,
+            Launch::default(),
+            config(&fake, installed.clone(), true),
+        );
+        click(&mut h, "Settings");
+        assert!(has_label(&h, "This is Fabula 0.1.0."));
+        click(&mut h, "Check for updates");
+        wait_for(&mut h, "Fabula 0.2.0 is available.");
+        assert!(
+            has_label(&h, "Faster scrolling and a new theme."),
+            "release notes are shown"
+        );
+        click(&mut h, "Download and install");
+        wait_for(&mut h, "Restart now");
+        assert_eq!(std::fs::read(&installed).expect("read"), NEW_BINARY);
+    }
+
+    #[test]
+    fn a_build_without_a_key_shows_why_it_cannot_install() {
+        let data = TempData::new();
+        let fake = fake_github(AssetReply::Bytes(signed_archive(&release_key())));
+        let installed = old_binary(&data);
+        let mut h = app(
+            &data,
+            Launch::default(),
+            config(&fake, installed.clone(), false),
+        );
+        click(&mut h, "Settings");
+        click(&mut h, "Check for updates");
+        wait_for(&mut h, "Fabula 0.2.0 is available.");
+        assert!(
+            h.query_by_label_contains("This build cannot install updates")
+                .is_some()
+        );
+        assert!(!has_label(&h, "Download and install"));
+        assert_eq!(std::fs::read(&installed).expect("read"), OLD_BINARY);
+    }
+
+    #[test]
+    fn the_start_up_check_runs_once_a_day_and_can_be_switched_off() {
+        let data = TempData::new();
+        let launch = Launch {
+            update_check: true,
+            ..Launch::default()
+        };
+        let fake = fake_github(AssetReply::NotFound);
+        let mut h = app(
+            &data,
+            launch.clone(),
+            config(&fake, old_binary(&data), true),
+        );
+        wait_for(&mut h, "Fabula 0.2.0 is available");
+        drop(h);
+
+        // Same day: no second request, so nothing is announced.
+        let fake = fake_github(AssetReply::NotFound);
+        let h = app(
+            &data,
+            launch.clone(),
+            config(&fake, old_binary(&data), true),
+        );
+        assert!(!has_label(&h, "Fabula 0.2.0 is available"));
+        drop(h);
+
+        // Switched off, even a day later it stays quiet.
+        let store = data.open();
+        store
+            .set_setting("update.last_check_ms", "0")
+            .expect("age the last check");
+        drop(store);
+        let fake = fake_github(AssetReply::NotFound);
+        let mut h = app(
+            &data,
+            launch.clone(),
+            config(&fake, old_binary(&data), true),
+        );
+        click(&mut h, "Settings");
+        click(
+            &mut h,
+            "Check for updates when Fabula starts (at most once a day)",
+        );
+        drop(h);
+        data.open()
+            .set_setting("update.last_check_ms", "0")
+            .expect("age the last check");
+        let fake = fake_github(AssetReply::NotFound);
+        let mut h = app(&data, launch, config(&fake, old_binary(&data), true));
+        for _ in 0..20 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            h.step();
+        }
+        click(&mut h, "Settings");
+        assert!(
+            !has_label(&h, "Fabula 0.2.0 is available."),
+            "no check was made"
+        );
+        assert!(!has_label(&h, "Checking…"));
+    }
+}

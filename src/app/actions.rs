@@ -32,6 +32,11 @@ pub enum Action {
     SetTheme(ThemeChoice),
     SetFontSize(FontSize),
     DismissStatus,
+    CheckForUpdates,
+    InstallUpdate,
+    CancelUpdate,
+    SetCheckUpdatesOnStart(bool),
+    RestartAfterUpdate,
 }
 
 type Outcome = Result<(), StoreError>;
@@ -188,6 +193,11 @@ impl FabulaApp {
                 self.refresh_backups();
             }
             Action::RestoreBackup(_) | Action::DismissStatus => {}
+            Action::CheckForUpdates => self.check_for_updates(),
+            Action::InstallUpdate => self.install_update(),
+            Action::CancelUpdate => self.cancel_update(),
+            Action::SetCheckUpdatesOnStart(on) => self.set_check_on_start(store, on)?,
+            Action::RestartAfterUpdate => self.restart(),
             Action::SetTheme(theme) => {
                 store.set_setting(ThemeChoice::KEY, theme.as_str())?;
                 self.state.prefs.theme = theme;

@@ -4,10 +4,13 @@ mod actions;
 mod entry_cache;
 mod state;
 mod undo;
+mod updates;
 
 pub use actions::Action;
 pub use entry_cache::{EntryCache, EntryLoader};
-pub use state::{AppState, Fatal, OpenStory, Screen, Status, StatusKind};
+pub use state::{
+    AppState, Fatal, OpenStory, Screen, Status, StatusKind, UpdateState, UpdateStatus,
+};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,6 +30,8 @@ pub struct Launch {
     pub open_story: Option<StoryId>,
     /// Make the daily backup after the first frame (off in tests and benchmarks).
     pub auto_backup: bool,
+    /// Ask for a newer release after the first frame, at most once a day, if the user allows it.
+    pub update_check: bool,
 }
 
 impl Default for Launch {
@@ -36,6 +41,7 @@ impl Default for Launch {
             quit_after_first_frame: false,
             open_story: None,
             auto_backup: false,
+            update_check: false,
         }
     }
 }
@@ -62,6 +68,11 @@ pub struct FabulaApp {
     frames: u64,
     applied_prefs: Option<Prefs>,
     backup_job: Option<JobHandle<BackupOutcome>>,
+    update_config: Option<crate::update::UpdateConfig>,
+    update_job: Option<JobHandle<updates::UpdateEvent>>,
+    update_cancel: Arc<std::sync::atomic::AtomicBool>,
+    waker: Option<Arc<dyn Waker>>,
+    close_requested: bool,
     _lock: Option<InstanceLock>,
 }
 
@@ -102,6 +113,11 @@ impl FabulaApp {
             frames: 0,
             applied_prefs: None,
             backup_job: None,
+            update_config: None,
+            update_job: None,
+            update_cancel: Arc::default(),
+            waker: None,
+            close_requested: false,
             _lock: None,
         };
         if let Some(store) = app.store.take() {
@@ -119,6 +135,14 @@ impl FabulaApp {
         app
     }
 
+    /// Where updates come from and go to; without one (tests, benchmarks) updating is unavailable.
+    pub fn with_update_config(mut self, config: crate::update::UpdateConfig) -> Self {
+        self.state.update.install_disabled = config.disabled_reason();
+        self.state.update.current_version = config.current_version.to_string();
+        self.update_config = Some(config);
+        self
+    }
+
     /// Keeps the single-instance lock alive as long as the window.
     pub fn with_lock(mut self, lock: InstanceLock) -> Self {
         self._lock = Some(lock);
@@ -134,6 +158,11 @@ impl FabulaApp {
     }
 
     fn load_prefs(&mut self, store: &Store) {
+        self.state.update.check_on_start = store
+            .setting(updates::CHECK_ON_START_KEY)
+            .ok()
+            .flatten()
+            .is_none_or(|v| v != "false");
         let theme = store
             .setting(ThemeChoice::KEY)
             .ok()
@@ -156,7 +185,11 @@ impl FabulaApp {
             ui::apply_prefs(ctx, self.state.prefs);
             self.applied_prefs = Some(self.state.prefs);
         }
+        if self.waker.is_none() {
+            self.waker = Some(Arc::new(EguiWaker(ctx.clone())));
+        }
         self.poll_backup_job();
+        self.poll_update_job();
     }
 
     /// Whether the daily backup job is still running (for tests and a clean exit).
@@ -184,6 +217,9 @@ impl FabulaApp {
         if changed {
             ui.ctx().request_repaint();
         }
+        if std::mem::take(&mut self.close_requested) {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        }
         self.after_frame(ui.ctx());
     }
 
@@ -198,7 +234,14 @@ impl FabulaApp {
                 );
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
-            2 if self.launch.auto_backup => self.start_auto_backup(ctx),
+            2 => {
+                if self.launch.auto_backup {
+                    self.start_auto_backup(ctx);
+                }
+                if self.launch.update_check {
+                    self.start_update_check_if_due();
+                }
+            }
             _ => {}
         }
     }

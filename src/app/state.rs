@@ -4,6 +4,37 @@ use std::path::PathBuf;
 
 use crate::domain::{EntryRow, Prefs, StorySummary};
 use crate::storage::{BackupInfo, TrashedEntry};
+use crate::update::Available;
+
+/// Where the updater is, as the Settings screen shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum UpdateStatus {
+    #[default]
+    Idle,
+    Checking,
+    UpToDate {
+        latest: String,
+    },
+    Available(Available),
+    Downloading {
+        version: String,
+        done: u64,
+        total: Option<u64>,
+    },
+    Installed {
+        version: String,
+    },
+    Failed(String),
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UpdateState {
+    pub status: UpdateStatus,
+    pub check_on_start: bool,
+    /// Why this build cannot install updates (no signing key), shown next to the button.
+    pub install_disabled: Option<String>,
+    pub current_version: String,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Screen {
@@ -61,6 +92,7 @@ pub struct AppState {
     pub fatal: Option<Fatal>,
     pub undo_label: Option<String>,
     pub redo_label: Option<String>,
+    pub update: UpdateState,
 }
 
 impl AppState {

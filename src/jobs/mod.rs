@@ -33,6 +33,19 @@ impl<E> JobContext<E> {
         delivered
     }
 
+    /// A callback that sends events from code that wants a `Fn` (e.g. a download's progress hook).
+    pub fn progress_sender(&self) -> impl Fn(E) + Send + Sync + 'static
+    where
+        E: Send + 'static,
+    {
+        let events = self.events.clone();
+        let waker = self.waker.clone();
+        move |event| {
+            let _ = events.send(event);
+            waker.wake();
+        }
+    }
+
     pub fn is_cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
     }

@@ -77,12 +77,22 @@ impl InstanceLock {
             .write(true)
             .open(&path)
             .map_err(|e| StoreError::io(&path, e))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Self { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::AlreadyRunning {
-                path: paths.dir.clone(),
-            }),
-            Err(std::fs::TryLockError::Error(e)) => Err(StoreError::io(&path, e)),
+        // A restart after an update starts the new process while the old one is closing:
+        // give the old one a moment to let go.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Self { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(StoreError::AlreadyRunning {
+                        path: paths.dir.clone(),
+                    });
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io(&path, e)),
+            }
         }
     }
 }

@@ -181,6 +181,14 @@ fn nav_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
         tab(ui, Screen::Backups, "Backups", actions);
         tab(ui, Screen::Settings, "Settings", actions);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if let crate::app::UpdateStatus::Available(a) = &state.update.status
+                && state.screen != Screen::Settings
+                && ui
+                    .link(format!("Fabula {} is available", a.version))
+                    .clicked()
+            {
+                actions.push(Action::Show(Screen::Settings));
+            }
             let redo = ui.add_enabled(state.redo_label.is_some(), egui::Button::new("Redo"));
             if redo
                 .on_hover_text(format!(

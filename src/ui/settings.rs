@@ -1,6 +1,6 @@
 //! The Settings screen: appearance and where the data lives.
 
-use crate::app::{Action, AppState, Screen};
+use crate::app::{Action, AppState, Screen, UpdateStatus};
 use crate::domain::{FontSize, ThemeChoice};
 
 pub fn settings_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
@@ -47,5 +47,99 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action
     ui.weak("Set FABULA_DATA_DIR or pass --data-dir to keep your stories somewhere else.");
     if ui.link("Manage backups").clicked() {
         actions.push(Action::Show(Screen::Backups));
+    }
+    ui.add_space(16.0);
+    updates_ui(ui, state, actions);
+}
+
+fn updates_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+    let update = &state.update;
+    ui.strong("Updates");
+    if !update.current_version.is_empty() {
+        ui.label(format!("This is Fabula {}.", update.current_version));
+    }
+    let mut on = update.check_on_start;
+    if ui
+        .checkbox(
+            &mut on,
+            "Check for updates when Fabula starts (at most once a day)",
+        )
+        .changed()
+    {
+        actions.push(Action::SetCheckUpdatesOnStart(on));
+    }
+    ui.horizontal(|ui| {
+        let busy = matches!(
+            update.status,
+            UpdateStatus::Checking | UpdateStatus::Downloading { .. }
+        );
+        if ui
+            .add_enabled(!busy, egui::Button::new("Check for updates"))
+            .clicked()
+        {
+            actions.push(Action::CheckForUpdates);
+        }
+        match &update.status {
+            UpdateStatus::Idle => {}
+            UpdateStatus::Checking => {
+                ui.spinner();
+                ui.label("Checking…");
+            }
+            UpdateStatus::UpToDate { latest } => {
+                ui.label(format!("Fabula is up to date (latest release: {latest})."));
+            }
+            UpdateStatus::Failed(message) => {
+                ui.colored_label(ui.visuals().error_fg_color, message);
+            }
+            UpdateStatus::Installed { version } => {
+                ui.label(format!("Fabula {version} is installed."));
+                if ui.button("Restart now").clicked() {
+                    actions.push(Action::RestartAfterUpdate);
+                }
+            }
+            UpdateStatus::Available(_) | UpdateStatus::Downloading { .. } => {}
+        }
+    });
+    match &update.status {
+        UpdateStatus::Available(available) => {
+            ui.label(format!("Fabula {} is available.", available.version));
+            if !available.notes.trim().is_empty() {
+                egui::ScrollArea::vertical()
+                    .id_salt("release-notes")
+                    .max_height(160.0)
+                    .show(ui, |ui| ui.label(available.notes.trim()));
+            }
+            match &update.install_disabled {
+                Some(reason) => {
+                    ui.weak(format!("This build cannot install updates: {reason}"));
+                }
+                None => {
+                    if ui.button("Download and install").clicked() {
+                        actions.push(Action::InstallUpdate);
+                    }
+                }
+            }
+        }
+        UpdateStatus::Downloading {
+            version,
+            done,
+            total,
+        } => {
+            let fraction = total.filter(|t| *t > 0).map(|t| *done as f32 / t as f32);
+            ui.horizontal(|ui| {
+                let bar = match fraction {
+                    Some(f) => egui::ProgressBar::new(f).show_percentage(),
+                    None => egui::ProgressBar::new(0.0)
+                        .text(format!("{} KB", done / 1024))
+                        .animate(true),
+                };
+                ui.add(bar.desired_width(280.0))
+                    .on_hover_text(format!("Downloading Fabula {version}"));
+                if ui.button("Cancel").clicked() {
+                    actions.push(Action::CancelUpdate);
+                }
+            });
+        }
+        _ => {}
     }
 }

@@ -1,6 +1,8 @@
 //! Shared test set-up: a temporary data folder with a real database, and the real app in a kittest harness.
 #![allow(dead_code)]
 
+pub mod github;
+
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use fabula::app::{FabulaApp, Launch};

@@ -1,0 +1,174 @@
+//! The controller's side of self-update: checks and installs run as jobs; their events move
+//! `AppState::update` along; a daily check after the first frame when the user allows it.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::FabulaApp;
+use super::state::UpdateStatus;
+use crate::domain::now_ms;
+use crate::jobs::{self, NoWaker, Poll, Waker};
+use crate::storage::Store;
+use crate::update::{self, CheckOutcome, UpdateError};
+
+pub const CHECK_ON_START_KEY: &str = "update.check_on_start";
+const LAST_CHECK_KEY: &str = "update.last_check_ms";
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+pub enum UpdateEvent {
+    Checked(Result<CheckOutcome, UpdateError>),
+    Progress(u64, Option<u64>),
+    Installed(Result<(), UpdateError>),
+}
+
+impl FabulaApp {
+    fn waker(&self) -> Arc<dyn Waker> {
+        self.waker.clone().unwrap_or_else(|| Arc::new(NoWaker))
+    }
+
+    pub(super) fn start_update_check_if_due(&mut self) {
+        if !self.state.update.check_on_start {
+            return;
+        }
+        let last = self
+            .store
+            .as_ref()
+            .and_then(|s| s.setting(LAST_CHECK_KEY).ok().flatten())
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        if now_ms() - last >= DAY_MS {
+            self.check_for_updates();
+        }
+    }
+
+    pub(super) fn check_for_updates(&mut self) {
+        let Some(config) = self.update_config.clone() else {
+            self.state.update.status =
+                UpdateStatus::Failed("Updates are not configured in this run.".into());
+            return;
+        };
+        if self.update_job.is_some() {
+            return;
+        }
+        if let Some(store) = self.store.as_ref() {
+            let _ = store.set_setting(LAST_CHECK_KEY, &now_ms().to_string());
+        }
+        self.state.update.status = UpdateStatus::Checking;
+        match jobs::spawn("update-check", self.waker(), move |cx| {
+            cx.send(UpdateEvent::Checked(update::check(&config)));
+        }) {
+            Ok(job) => self.update_job = Some(job),
+            Err(e) => self.state.update.status = UpdateStatus::Failed(e.to_string()),
+        }
+    }
+
+    pub(super) fn install_update(&mut self) {
+        let (Some(config), UpdateStatus::Available(available)) =
+            (self.update_config.clone(), self.state.update.status.clone())
+        else {
+            return;
+        };
+        if self.update_job.is_some() {
+            return;
+        }
+        self.update_cancel.store(false, Ordering::Relaxed);
+        let cancel = self.update_cancel.clone();
+        self.state.update.status = UpdateStatus::Downloading {
+            version: available.version.to_string(),
+            done: 0,
+            total: None,
+        };
+        match jobs::spawn("update-install", self.waker(), move |cx| {
+            let progress_tx = cx.progress_sender();
+            let result = update::install(
+                &config,
+                &available,
+                move |done, total| progress_tx(UpdateEvent::Progress(done, total)),
+                cancel,
+            );
+            cx.send(UpdateEvent::Installed(result));
+        }) {
+            Ok(job) => self.update_job = Some(job),
+            Err(e) => self.state.update.status = UpdateStatus::Failed(e.to_string()),
+        }
+    }
+
+    pub(super) fn cancel_update(&mut self) {
+        self.update_cancel.store(true, Ordering::Relaxed);
+    }
+
+    pub(super) fn set_check_on_start(
+        &mut self,
+        store: &Store,
+        on: bool,
+    ) -> Result<(), crate::storage::StoreError> {
+        store.set_setting(CHECK_ON_START_KEY, if on { "true" } else { "false" })?;
+        self.state.update.check_on_start = on;
+        Ok(())
+    }
+
+    pub(super) fn poll_update_job(&mut self) {
+        let Some(job) = self.update_job.as_mut() else {
+            return;
+        };
+        let (events, done) = match job.poll() {
+            Poll::Events(events) => (events, false),
+            Poll::Finished(events) => (events, true),
+            Poll::Panicked { events, .. } => {
+                self.state.update.status = UpdateStatus::Failed(
+                    "The update stopped unexpectedly; nothing was changed.".into(),
+                );
+                (events, true)
+            }
+        };
+        for event in events {
+            self.state.update.status = match (event, &self.state.update.status) {
+                (UpdateEvent::Checked(Ok(CheckOutcome::UpToDate { latest })), _) => {
+                    UpdateStatus::UpToDate {
+                        latest: latest.to_string(),
+                    }
+                }
+                (UpdateEvent::Checked(Ok(CheckOutcome::Available(a))), _) => {
+                    UpdateStatus::Available(a)
+                }
+                (UpdateEvent::Progress(done, total), UpdateStatus::Downloading { version, .. }) => {
+                    UpdateStatus::Downloading {
+                        version: version.clone(),
+                        done,
+                        total,
+                    }
+                }
+                (UpdateEvent::Progress(..), other) => other.clone(),
+                (UpdateEvent::Installed(Ok(())), UpdateStatus::Downloading { version, .. }) => {
+                    UpdateStatus::Installed {
+                        version: version.clone(),
+                    }
+                }
+                (UpdateEvent::Installed(Ok(())), _) => UpdateStatus::Installed {
+                    version: String::new(),
+                },
+                (UpdateEvent::Checked(Err(e)) | UpdateEvent::Installed(Err(e)), _) => {
+                    UpdateStatus::Failed(e.to_string())
+                }
+            };
+        }
+        if done {
+            self.update_job = None;
+        }
+    }
+
+    /// Starts the installed binary again with the same data folder, then closes this window.
+    pub(super) fn restart(&mut self) {
+        let Some(config) = self.update_config.as_ref() else {
+            return;
+        };
+        match std::process::Command::new(&config.install_path)
+            .arg("--data-dir")
+            .arg(&self.paths.dir)
+            .spawn()
+        {
+            Ok(_) => self.close_requested = true,
+            Err(e) => self.state.error(format!("Could not restart Fabula: {e}")),
+        }
+    }
+}
