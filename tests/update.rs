@@ -266,3 +266,18 @@ fn cli_check_against_an_unreachable_server_says_so() {
         "{err}"
     );
 }
+
+#[test]
+fn pre_releases_are_offered_only_when_opted_in() {
+    let fake = fake_github(AssetReply::NotFound);
+    let installed = installed_copy();
+    let mut cfg = config(&fake, &installed);
+    assert_eq!(available(&cfg).version, semver::Version::new(0, 2, 0));
+    cfg.allow_prerelease = true;
+    let beta = available(&cfg);
+    assert_eq!(
+        beta.version,
+        semver::Version::parse("0.3.0-beta.1").expect("semver")
+    );
+    assert_eq!(beta.tag, "v0.3.0-beta.1");
+}

@@ -191,7 +191,8 @@ pub fn check(config: &UpdateConfig) -> Result<CheckOutcome, UpdateError> {
                 return Err(UpdateError::NoAsset(asset_name));
             }
             Ok(CheckOutcome::Available(Available {
-                tag: release.version().to_owned(),
+                // Releases are tagged v<version> (README, "Releasing").
+                tag: format!("v{version}"),
                 notes: release.body().unwrap_or_default().to_owned(),
                 asset_name,
                 version,
@@ -234,9 +235,9 @@ pub fn install(
             }
             progress(done, total);
         });
-    if config.allow_prerelease {
-        builder.release_tag(available.tag.clone());
-    }
+    // Pinned to what the user was shown: unpinned, the crate would pick the newest entry of the
+    // release list itself, which could be another version or a pre-release.
+    builder.release_tag(available.tag.clone());
     let updater = builder.build().map_err(classify)?;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| updater.update()));
     match outcome {
@@ -275,7 +276,7 @@ mod tests {
         assert!(config.disabled_reason().is_some());
         let available = Available {
             version: semver::Version::new(0, 2, 0),
-            tag: "0.2.0".into(),
+            tag: "v0.2.0".into(),
             notes: String::new(),
             asset_name: config.asset_name(&semver::Version::new(0, 2, 0)),
         };

@@ -103,6 +103,19 @@ pub fn fake_github(asset: AssetReply) -> FakeGithub {
         }]
     })
     .to_string();
+    // A newer pre-release that only an opted-in check may offer.
+    let beta = serde_json::json!({
+        "tag_name": "v0.3.0-beta.1",
+        "name": "Fabula 0.3.0 beta 1",
+        "body": "Try the new thing.",
+        "created_at": "2026-11-22T10:00:00Z",
+        "prerelease": true,
+        "assets": [{
+            "name": format!("fabula-0.3.0-beta.1-{TARGET}.tar.gz"),
+            "url": format!("{base}/repos/o/n/releases/assets/2"),
+        }]
+    })
+    .to_string();
     let thread = std::thread::spawn(move || {
         // Bounded: a test needs at most a handful of requests.
         for _ in 0..8 {
@@ -110,7 +123,9 @@ pub fn fake_github(asset: AssetReply) -> FakeGithub {
                 return;
             };
             let path = request.url().to_owned();
-            if path.starts_with("/repos/o/n/releases/latest") {
+            if path.starts_with("/repos/o/n/releases/latest")
+                || path.starts_with("/repos/o/n/releases/tags/v0.2.0")
+            {
                 let header = tiny_http::Header::from_bytes("Content-Type", "application/json")
                     .expect("header");
                 let _ = request
@@ -127,10 +142,10 @@ pub fn fake_github(asset: AssetReply) -> FakeGithub {
                     }
                     AssetReply::CutOff(_) => unreachable!("served by hang_up_half_way"),
                 }
-            } else if path.starts_with("/repos/o/n/releases") {
+            } else if path.starts_with("/repos/o/n/releases?") {
                 let header = tiny_http::Header::from_bytes("Content-Type", "application/json")
                     .expect("header");
-                let list = format!("[{release}]");
+                let list = format!("[{beta},{release}]");
                 let _ = request.respond(tiny_http::Response::from_string(list).with_header(header));
             } else {
                 let _ =
