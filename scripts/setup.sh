@@ -6,8 +6,8 @@ set -euo pipefail
 packages=(
   # The window: OpenGL through Mesa, X11 and Wayland client libraries, keyboard handling.
   libgl1 libegl1 libgl1-mesa-dri libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon0 libxkbcommon-x11-0 libwayland-client0
-  # Tests: a virtual X server for the window smoke test.
-  xvfb xauth
+  # Tests: a virtual X server for the window smoke test; chattr, to make a swap fail for real.
+  xvfb xauth e2fsprogs
 )
 
 missing=()

@@ -281,3 +281,59 @@ fn pre_releases_are_offered_only_when_opted_in() {
     );
     assert_eq!(beta.tag, "v0.3.0-beta.1");
 }
+
+/// Makes a folder immutable (even for root) until dropped, so replacing a file in it fails.
+struct Immutable(PathBuf);
+
+impl Immutable {
+    fn new(dir: &std::path::Path) -> Self {
+        let status = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(dir)
+            .status()
+            .expect("chattr (e2fsprogs) must be installed: run scripts/setup.sh");
+        assert!(status.success(), "chattr +i failed on {}", dir.display());
+        Self(dir.to_owned())
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_swap_that_cannot_happen_leaves_the_old_binary_in_place() {
+    // The target folder sits on the build's own file system (ext4 here), where chattr works.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tmp");
+    let path = dir.path().join("fabula");
+    std::fs::write(&path, OLD_BINARY).expect("write");
+    let fake = fake_github(AssetReply::Bytes(signed_archive(&release_key())));
+    let installed = Installed {
+        _dir: tempfile::tempdir().expect("unused"),
+        path: path.clone(),
+    };
+    let cfg = config(&fake, &installed);
+    let found = available(&cfg);
+    let result = {
+        let _frozen = Immutable::new(dir.path());
+        update::install(&cfg, &found, |_, _| {}, Arc::new(AtomicBool::new(false)))
+    };
+    assert!(result.is_err(), "the swap cannot have succeeded");
+    assert_eq!(read(&path), OLD_BINARY, "the old binary is untouched");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        1,
+        "nothing half-written is left beside it: {leftovers:?}"
+    );
+}

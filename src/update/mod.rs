@@ -33,7 +33,7 @@ pub struct UpdateConfig {
 pub enum UpdateError {
     #[error("Updates are disabled in this build: {0}")]
     Disabled(String),
-    #[error("The update server could not be reached: {0}")]
+    #[error("The update server could not be reached (are you offline?): {0}")]
     Network(String),
     #[error("No release was found at {0}.")]
     NotFound(String),
