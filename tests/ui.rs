@@ -95,15 +95,7 @@ fn a_story_written_through_the_ui_survives_a_restart() {
 #[test]
 fn a_deleted_story_goes_to_the_trash_and_comes_back() {
     let data = TempData::new();
-    {
-        let store = data.open();
-        store
-            .create_story(&fabula::domain::NewStory {
-                title: "Moonfall".into(),
-                ..Default::default()
-            })
-            .expect("create");
-    }
+    data.add_story("Moonfall");
     let mut h = harness(&data);
     click(&mut h, "Delete");
     assert!(!has_label(&h, "Moonfall"), "the story leaves the library");
@@ -232,15 +224,7 @@ fn a_damaged_database_offers_the_latest_backup_and_keeps_the_damaged_file() {
 #[test]
 fn backups_screen_backs_up_and_restores_after_confirming() {
     let data = TempData::new();
-    {
-        let store = data.open();
-        store
-            .create_story(&fabula::domain::NewStory {
-                title: "Alpha".into(),
-                ..Default::default()
-            })
-            .expect("create");
-    }
+    data.add_story("Alpha");
     let mut h = harness(&data);
     click(&mut h, "Backups");
     assert!(has_label(&h, "No backups yet."));
@@ -368,12 +352,7 @@ fn keyboard_ctrl_n_enter_creates_and_esc_leaves_edit_mode_keeping_the_text() {
 #[test]
 fn ctrl_f_focuses_the_library_filter() {
     let data = TempData::new();
-    data.open()
-        .create_story(&fabula::domain::NewStory {
-            title: "Findable".into(),
-            ..Default::default()
-        })
-        .expect("create");
+    data.add_story("Findable");
     let mut h = harness(&data);
     assert!(!h.get_by_label("Filter").is_focused());
     h.key_press_modifiers(Modifiers::COMMAND, Key::F);
@@ -408,12 +387,7 @@ fn launch_with_daily_backup(
 #[test]
 fn the_daily_backup_runs_on_a_job_after_the_first_frame_once_a_day() {
     let data = TempData::new();
-    data.open()
-        .create_story(&fabula::domain::NewStory {
-            title: "Backed up daily".into(),
-            ..Default::default()
-        })
-        .expect("create");
+    data.add_story("Backed up daily");
     let h = launch_with_daily_backup(&data);
     assert!(
         h.state().state().status.is_none(),

@@ -27,6 +27,17 @@ impl TempData {
     pub fn open(&self) -> Store {
         Store::open(&self.paths.database()).expect("open store")
     }
+
+    /// A story with just a title, written straight to the database.
+    pub fn add_story(&self, title: &str) -> fabula::domain::StoryId {
+        self.open()
+            .create_story(&fabula::domain::NewStory {
+                title: title.into(),
+                ..Default::default()
+            })
+            .expect("create story")
+            .id
+    }
 }
 
 /// The whole app as the window runs it, on the database in `data`.
