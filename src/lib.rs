@@ -1,7 +1,7 @@
 //! Fabula: a native desktop app for interactive fiction and collaborative story writing.
 //!
 //! Reading order: `domain` (the story model, pure), `storage` (the only SQLite code),
-//! `jobs` (worker threads and the Waker seam), `app` (the controller that owns the store and applies `Action`s), `ui` (egui drawing
+//! `providers` (LLM protocols; today the stream decoders), `jobs` (worker threads and the Waker seam), `app` (the controller that owns the store and applies `Action`s), `ui` (egui drawing
 //! that reads `AppState` and pushes `Action`s), `cli` (headless subcommands).
 //! See README.md, section "Architecture", for the invariants.
 
@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod domain;
 pub mod jobs;
+pub mod providers;
 pub mod storage;
 pub mod ui;
 pub mod update;
