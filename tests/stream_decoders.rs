@@ -95,7 +95,7 @@ proptest! {
         cuts in proptest::collection::vec(any::<usize>(), 0..12),
     ) {
         let bytes = encode(&specs, eol, comments);
-        let whole = decode_sse(&[bytes.clone()]);
+        let whole = decode_sse(std::slice::from_ref(&bytes));
         prop_assert_eq!(&whole, &expected(&specs));
         prop_assert_eq!(decode_sse(&chunks(&bytes, &cuts)), whole);
     }
@@ -105,7 +105,7 @@ proptest! {
         bytes in proptest::collection::vec(any::<u8>(), 0..512),
         cuts in proptest::collection::vec(any::<usize>(), 0..12),
     ) {
-        let whole = decode_sse(&[bytes.clone()]);
+        let whole = decode_sse(std::slice::from_ref(&bytes));
         prop_assert_eq!(decode_sse(&chunks(&bytes, &cuts)), whole);
     }
 
