@@ -471,20 +471,33 @@ mod updates {
         path
     }
 
-    #[test]
-    fn settings_checks_shows_notes_installs_with_progress_and_offers_restart() {
+    /// A window whose Settings screen has just found release 0.2.0 on a fake GitHub.
+    fn checked_in_settings(
+        with_key: bool,
+    ) -> (
+        TempData,
+        FakeGithub,
+        std::path::PathBuf,
+        Harness<'static, FabulaApp>,
+    ) {
         let data = TempData::new();
         let fake = fake_github(AssetReply::Bytes(signed_archive(&release_key())));
         let installed = old_binary(&data);
         let mut h = app(
             &data,
             Launch::default(),
-            config(&fake, installed.clone(), true),
+            config(&fake, installed.clone(), with_key),
         );
         click(&mut h, "Settings");
-        assert!(has_label(&h, "This is Fabula 0.1.0."));
         click(&mut h, "Check for updates");
         wait_for(&mut h, "Fabula 0.2.0 is available.");
+        (data, fake, installed, h)
+    }
+
+    #[test]
+    fn settings_checks_shows_notes_installs_with_progress_and_offers_restart() {
+        let (_data, _fake, installed, mut h) = checked_in_settings(true);
+        assert!(has_label(&h, "This is Fabula 0.1.0."));
         assert!(
             has_label(&h, "Faster scrolling and a new theme."),
             "release notes are shown"
@@ -496,17 +509,7 @@ mod updates {
 
     #[test]
     fn a_build_without_a_key_shows_why_it_cannot_install() {
-        let data = TempData::new();
-        let fake = fake_github(AssetReply::Bytes(signed_archive(&release_key())));
-        let installed = old_binary(&data);
-        let mut h = app(
-            &data,
-            Launch::default(),
-            config(&fake, installed.clone(), false),
-        );
-        click(&mut h, "Settings");
-        click(&mut h, "Check for updates");
-        wait_for(&mut h, "Fabula 0.2.0 is available.");
+        let (_data, _fake, installed, h) = checked_in_settings(false);
         assert!(
             h.query_by_label_contains("This build cannot install updates")
                 .is_some()

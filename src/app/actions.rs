@@ -101,7 +101,7 @@ impl FabulaApp {
                     before,
                     after: title,
                 });
-                self.refresh_story_facts(store, &story)?;
+                self.refresh_after_change(store, &story)?;
             }
             Action::DuplicateStory(id) => {
                 let copy = store.duplicate_story(&id)?;
@@ -133,12 +133,12 @@ impl FabulaApp {
             Action::RestoreStory(id) => {
                 store.restore_story(&id)?;
                 self.state.info("Story restored.", false);
-                self.refresh_trash(store)?;
-                self.refresh_library(store)?;
+                self.refresh_after_change(store, &id)?;
             }
             Action::DeleteStoryForever(id) => {
                 store.delete_story_forever(&id)?;
-                self.forget_story_history(&id);
+                // Steps about a story that no longer exists would fail.
+                self.history.clear();
                 self.state.info("Story deleted permanently.", false);
                 self.refresh_trash(store)?;
             }
@@ -159,15 +159,15 @@ impl FabulaApp {
                     entry,
                 });
                 self.state.info("Entry moved to the Trash.", true);
-                self.refresh_story_facts(store, &story)?;
                 self.reload_rows(store, &story)?;
+                self.refresh_after_change(store, &story)?;
             }
             Action::RestoreEntry(entry) => {
                 let story = store.entry(&entry)?.story_id;
                 store.restore_entry(&entry)?;
                 self.state.info("Entry restored to its story.", false);
-                self.refresh_trash(store)?;
                 self.reload_rows(store, &story)?;
+                self.refresh_after_change(store, &story)?;
             }
             Action::DeleteEntryForever(entry) => {
                 store.delete_entry_forever(&entry)?;
@@ -242,8 +242,10 @@ impl FabulaApp {
         Ok(())
     }
 
-    /// Re-reads the open story's title and counts after a change to it.
-    fn refresh_story_facts(&mut self, store: &Store, story: &StoryId) -> Outcome {
+    /// After a change to `story`: re-reads the open story's title and counts, and the list on
+    /// screen. The Library and Trash lists are re-read whenever they are shown, so a list that is
+    /// not on screen is left alone (it would be a whole-library query per keystroke-sized edit).
+    fn refresh_after_change(&mut self, store: &Store, story: &StoryId) -> Outcome {
         if let Some(open) = self
             .state
             .open
@@ -252,9 +254,14 @@ impl FabulaApp {
         {
             open.summary = store.story_summary(story)?;
         }
-        self.refresh_library(store)
+        match self.state.screen {
+            Screen::Library => self.refresh_library(store),
+            Screen::Trash => self.refresh_trash(store),
+            Screen::Story | Screen::Backups | Screen::Settings => Ok(()),
+        }
     }
 
+    /// Re-reads the open story's row index after entries were removed or put back.
     fn reload_rows(&mut self, store: &Store, story: &StoryId) -> Outcome {
         if let Some(open) = self
             .state
@@ -264,7 +271,6 @@ impl FabulaApp {
         {
             open.rows = store.entry_rows(story)?;
             open.rows_version += 1;
-            open.summary = store.story_summary(story)?;
         }
         Ok(())
     }
@@ -322,16 +328,15 @@ impl FabulaApp {
             before: before.content,
             after: text,
         });
-        self.refresh_story_facts(store, &before.story_id)
+        self.refresh_after_change(store, &before.story_id)
     }
 
     fn after_history_step(&mut self, store: &Store, change: &Change) -> Outcome {
         let story = change.story().clone();
         match change {
-            Change::EditEntry { entry, .. } => self.cache.forget(entry),
-            Change::AddEntry { entry, .. } | Change::TrashEntry { entry, .. } => {
-                self.cache.forget(entry)
-            }
+            Change::EditEntry { entry, .. }
+            | Change::AddEntry { entry, .. }
+            | Change::TrashEntry { entry, .. } => self.cache.forget(entry),
             Change::TrashStory { .. } => {
                 if self
                     .state
@@ -347,16 +352,7 @@ impl FabulaApp {
             Change::RenameStory { .. } => {}
         }
         self.reload_rows(store, &story)?;
-        self.refresh_library(store)?;
-        if self.state.screen == Screen::Trash {
-            self.refresh_trash(store)?;
-        }
-        Ok(())
-    }
-
-    fn forget_story_history(&mut self, _story: &StoryId) {
-        // Steps about a story that no longer exists would fail; dropping all is simplest and honest.
-        self.history.clear();
+        self.refresh_after_change(store, &story)
     }
 
     /// Backs up (or, when damaged, sets aside) the current database, swaps in `backup`, reopens.

@@ -80,10 +80,6 @@ impl Store {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The full consistency check (reads every page); run before the daily backup.
     pub fn integrity_check(&self) -> Result<()> {
         let report = self

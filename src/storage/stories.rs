@@ -233,17 +233,6 @@ impl Store {
             .map_err(err)?;
         tx.commit().map_err(err)
     }
-
-    /// The protagonist name, used for third-person action prefixes.
-    pub fn set_protagonist(&self, id: &StoryId, name: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE stories SET protagonist = ?2 WHERE id = ?1",
-                params![id.as_str(), none_if_blank(name)],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
-    }
 }
 
 pub(super) fn expect_one(changed: usize, what: impl FnOnce() -> String) -> Result<()> {
