@@ -52,6 +52,11 @@ enum Command {
         #[arg(long)]
         pre: bool,
     },
+    /// Manage API profiles and check providers.
+    Provider {
+        #[command(subcommand)]
+        command: fabula::cli::ProviderCommand,
+    },
     /// Developer tools.
     Dev {
         #[command(subcommand)]
@@ -123,6 +128,7 @@ fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
             println!("Backup written to {written}");
         }
         Command::Update { .. } => {}
+        Command::Provider { command } => return fabula::cli::provider(&mut store, command),
         Command::Dev {
             command: DevCommand::Seed { entries, title },
         } => {

@@ -1,8 +1,8 @@
 //! The only place threads start: named worker threads that report events over a channel,
 //! wake the UI through the `Waker` seam, and stop when their cancel flag is raised.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::thread::JoinHandle;
 
@@ -18,10 +18,69 @@ impl Waker for NoWaker {
     fn wake(&self) {}
 }
 
+type CancelHook = Box<dyn FnOnce() + Send>;
+
+#[derive(Default)]
+struct CancelInner {
+    flag: AtomicBool,
+    hooks: Mutex<Vec<CancelHook>>,
+}
+
+/// A cancel flag that can also act at once: blocking work (a socket read) registers a hook that
+/// interrupts it, so cancelling does not wait for the next byte or a timeout.
+#[derive(Clone, Default)]
+pub struct CancelToken(Arc<CancelInner>);
+
+impl CancelToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.flag.store(true, Ordering::SeqCst);
+        let hooks = std::mem::take(
+            &mut *self
+                .0
+                .hooks
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        for hook in hooks {
+            hook();
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.flag.load(Ordering::SeqCst)
+    }
+
+    /// Runs `hook` when the token is cancelled, or right away if it already is.
+    pub fn on_cancel(&self, hook: impl FnOnce() + Send + 'static) {
+        let mut hooks = self
+            .0
+            .hooks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Checked under the lock: `cancel` takes the hooks under it too, so none is missed.
+        if self.is_cancelled() {
+            drop(hooks);
+            hook();
+        } else {
+            hooks.push(Box::new(hook));
+        }
+    }
+}
+
+impl std::fmt::Debug for CancelToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CancelToken(cancelled: {})", self.is_cancelled())
+    }
+}
+
 /// What a job's closure gets: a way to report and a way to notice cancellation.
 pub struct JobContext<E> {
     events: Sender<E>,
-    cancel: Arc<AtomicBool>,
+    cancel: CancelToken,
     waker: Arc<dyn Waker>,
 }
 
@@ -47,7 +106,12 @@ impl<E> JobContext<E> {
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        self.cancel.is_cancelled()
+    }
+
+    /// The job's cancel token, for blocking work that must be interrupted promptly.
+    pub fn cancel_token(&self) -> &CancelToken {
+        &self.cancel
     }
 }
 
@@ -55,7 +119,7 @@ impl<E> JobContext<E> {
 pub struct JobHandle<E> {
     name: String,
     events: Receiver<E>,
-    cancel: Arc<AtomicBool>,
+    cancel: CancelToken,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -78,7 +142,7 @@ impl<E> JobHandle<E> {
     }
 
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+        self.cancel.cancel();
     }
 
     /// Takes every event sent so far without waiting.
@@ -109,7 +173,7 @@ where
     F: FnOnce(&JobContext<E>) + Send + 'static,
 {
     let (tx, rx) = channel();
-    let cancel = Arc::new(AtomicBool::new(false));
+    let cancel = CancelToken::new();
     let context = JobContext {
         events: tx,
         cancel: cancel.clone(),
@@ -194,6 +258,25 @@ mod tests {
             seen.append(&mut rest);
         }
         assert_eq!(seen, vec![1], "the loop stopped because of the flag");
+    }
+
+    #[test]
+    fn hooks_run_once_on_cancel_and_at_once_when_late() {
+        let token = CancelToken::new();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let r = runs.clone();
+        token.on_cancel(move || {
+            r.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 0);
+        token.cancel();
+        token.cancel();
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "a hook runs once");
+        let r = runs.clone();
+        token.on_cancel(move || {
+            r.fetch_add(10, Ordering::SeqCst);
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 11, "a late hook runs at once");
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub enum StoreError {
     Io { path: PathBuf, detail: String },
     #[error("Could not update the database schema of {}: {detail}", path.display())]
     Migration { path: PathBuf, detail: String },
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0} was not found.")]
     NotFound(String),
     #[error("Database error: {0}")]

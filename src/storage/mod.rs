@@ -4,8 +4,10 @@ mod backup;
 mod entries;
 mod error;
 mod paths;
+mod profiles;
 mod settings;
 mod stories;
+mod usage;
 
 pub use backup::{
     BackupInfo, KEEP_BACKUPS, list_backups, prune_backups, restore_database, set_aside_damaged,

@@ -1,6 +1,7 @@
 //! Shared test set-up: a temporary data folder with a real database, and the real app in a kittest harness.
 #![allow(dead_code)]
 
+pub mod fake_llm;
 pub mod github;
 
 use egui_kittest::Harness;

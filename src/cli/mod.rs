@@ -1,4 +1,8 @@
-//! Headless subcommands: list stories, back up, seed synthetic stories for benchmarks and demos.
+//! Headless subcommands: list stories, back up, seed synthetic stories, manage and check providers.
+
+mod provider;
+
+pub use provider::{ProviderCommand, provider};
 
 use std::io::{BufRead, Write};
 use std::path::Path;

@@ -1,0 +1,228 @@
+//! Anthropic Messages over SSE (`x-api-key`, `anthropic-version`; message_start, content_block_*
+//! with text_delta and thinking_delta, message_delta usage, message_stop, ping, error) and
+//! `GET /v1/models`.
+
+use serde_json::{Value, json};
+
+use super::{
+    ChatRequest, Endpoint, HttpCall, ModelInfo, ModelPage, Piece, ProviderError, Role, Usage,
+    json_u64,
+};
+use crate::domain::Reasoning;
+
+pub const API_VERSION: &str = "2023-06-01";
+
+/// Anthropic requires max_tokens; this is what a narration needs when the task sets none.
+const DEFAULT_MAX_TOKENS: u32 = 2048;
+
+fn headers(endpoint: &Endpoint) -> Vec<(String, String)> {
+    let mut headers = vec![("anthropic-version".to_owned(), API_VERSION.to_owned())];
+    if let Some(key) = endpoint.key() {
+        headers.push(("x-api-key".into(), key.to_owned()));
+    }
+    headers
+}
+
+pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall {
+    let messages: Vec<Value> = request
+        .messages
+        .iter()
+        .filter(|m| m.role != Role::System)
+        .map(|m| {
+            let role = if m.role == Role::Assistant {
+                "assistant"
+            } else {
+                "user"
+            };
+            json!({"role": role, "content": m.content})
+        })
+        .collect();
+    let output = request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
+    let mut body = json!({
+        "model": request.model,
+        "messages": messages,
+        "max_tokens": output,
+        "stream": true,
+    });
+    if let Some(system) = request.system_text() {
+        body["system"] = json!(system);
+    }
+    if request.reasoning == Reasoning::Off {
+        if let Some(t) = request.temperature {
+            body["temperature"] = json!(t);
+        }
+    } else {
+        // The thinking budget counts inside max_tokens, which must stay above it; with thinking
+        // on, Anthropic accepts no temperature but the default.
+        let budget = request.reasoning.budget_tokens();
+        body["thinking"] = json!({"type": "enabled", "budget_tokens": budget});
+        body["max_tokens"] = json!(budget + output);
+    }
+    HttpCall::post_json(
+        format!("{}/messages", endpoint.base_url),
+        headers(endpoint),
+        &body,
+    )
+}
+
+fn usage_of(v: &Value) -> Usage {
+    Usage {
+        prompt_tokens: v.get("input_tokens").and_then(json_u64),
+        completion_tokens: v.get("output_tokens").and_then(json_u64),
+        reasoning_tokens: None,
+    }
+}
+
+/// Parses one SSE event of the stream; `event` is its `event:` name.
+pub(super) fn parse_event(
+    provider: &str,
+    model: &str,
+    event: &str,
+    data: &str,
+    out: &mut Vec<Piece>,
+) -> Result<(), String> {
+    if event == "ping" {
+        return Ok(());
+    }
+    let value: Value = serde_json::from_str(data).map_err(|e| format!("bad JSON in stream: {e}"))?;
+    let kind = value.get("type").and_then(Value::as_str).unwrap_or(event);
+    match kind {
+        "message_start" => {
+            if let Some(usage) = value.pointer("/message/usage") {
+                out.push(Piece::Usage(usage_of(usage)));
+            }
+        }
+        "content_block_start" => {
+            // A block may open with text already in it.
+            let block = &value["content_block"];
+            if let Some(t) = block.get("text").and_then(Value::as_str)
+                && !t.is_empty()
+            {
+                out.push(Piece::Text(t.to_owned()));
+            }
+            if let Some(t) = block.get("thinking").and_then(Value::as_str)
+                && !t.is_empty()
+            {
+                out.push(Piece::Reasoning(t.to_owned()));
+            }
+        }
+        "content_block_delta" => {
+            let delta = &value["delta"];
+            match delta.get("type").and_then(Value::as_str) {
+                Some("text_delta") => {
+                    if let Some(t) = delta.get("text").and_then(Value::as_str) {
+                        out.push(Piece::Text(t.to_owned()));
+                    }
+                }
+                Some("thinking_delta") => {
+                    if let Some(t) = delta.get("thinking").and_then(Value::as_str) {
+                        out.push(Piece::Reasoning(t.to_owned()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        "message_delta" => {
+            if let Some(usage) = value.get("usage") {
+                out.push(Piece::Usage(usage_of(usage)));
+            }
+            if let Some(reason) = value.pointer("/delta/stop_reason").and_then(Value::as_str) {
+                out.push(Piece::Finish(reason.to_owned()));
+            }
+        }
+        "message_stop" => out.push(Piece::Done),
+        "error" => {
+            let (message, code) = error_details(data).unwrap_or_else(|| (data.to_owned(), String::new()));
+            let status = match code.as_str() {
+                "overloaded_error" => 529,
+                "rate_limit_error" => 429,
+                "authentication_error" => 401,
+                "not_found_error" => 404,
+                "invalid_request_error" => 400,
+                _ => 500,
+            };
+            out.push(Piece::Error(ProviderError::from_status(
+                provider, status, message, &code, model, None,
+            )));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}`.
+pub(super) fn error_details(body: &str) -> Option<(String, String)> {
+    super::common_error_details(body)
+}
+
+pub(super) fn models_call(endpoint: &Endpoint, page: Option<&str>) -> HttpCall {
+    let mut url = format!("{}/models?limit=1000", endpoint.base_url);
+    if let Some(after) = page {
+        url.push_str("&after_id=");
+        url.push_str(after);
+    }
+    HttpCall::get(url, headers(endpoint))
+}
+
+pub(super) fn parse_models(body: &str) -> Result<ModelPage, String> {
+    let value: Value = serde_json::from_str(body).map_err(|e| format!("bad model list: {e}"))?;
+    let items = value
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or("the model list has no `data` array")?;
+    let models = items
+        .iter()
+        .filter_map(|m| {
+            let id = m.get("id")?.as_str()?.to_owned();
+            Some(ModelInfo {
+                name: m
+                    .get("display_name")
+                    .and_then(Value::as_str)
+                    .unwrap_or(&id)
+                    .to_owned(),
+                id,
+                ..ModelInfo::default()
+            })
+        })
+        .collect();
+    let next = if value.get("has_more").and_then(Value::as_bool) == Some(true) {
+        value.get("last_id").and_then(Value::as_str).map(str::to_owned)
+    } else {
+        None
+    };
+    Ok(ModelPage { models, next })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Secret;
+    use crate::providers::{Message, preset};
+
+    #[test]
+    fn thinking_budget_and_system_prompt_are_placed_as_documented() {
+        let endpoint = Endpoint::new(
+            preset("anthropic").expect("preset"),
+            "",
+            Some(Secret::new("k")),
+        )
+        .expect("endpoint");
+        let mut req = ChatRequest::new(
+            "claude-sonnet-4-5",
+            vec![Message::system("You narrate."), Message::user("Go on")],
+        );
+        req.max_tokens = Some(1000);
+        req.temperature = Some(0.7);
+        req.reasoning = Reasoning::Medium;
+        let call = chat_call(&endpoint, &req);
+        assert_eq!(call.url, "https://api.anthropic.com/v1/messages");
+        let body: Value = serde_json::from_slice(call.body.as_deref().unwrap_or_default()).expect("json");
+        assert_eq!(body["thinking"], json!({"type": "enabled", "budget_tokens": 8000}));
+        assert_eq!(body["max_tokens"], json!(9000));
+        assert!(body.get("temperature").is_none());
+        assert_eq!(body["system"], json!("You narrate."));
+        assert_eq!(body["messages"].as_array().map(Vec::len), Some(1));
+        assert!(call.headers.contains(&("anthropic-version".into(), API_VERSION.into())));
+        assert!(call.headers.contains(&("x-api-key".into(), "k".into())));
+    }
+}

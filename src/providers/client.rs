@@ -1,0 +1,505 @@
+//! The driver every protocol shares: sends the call with ureq (connect and idle timeouts, no total
+//! cap), retries before the first token, decodes the stream, splits `<think>` text, and stops
+//! within milliseconds of a cancel by shutting the connection down.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use super::ndjson::NdjsonDecoder;
+use super::sse::SseDecoder;
+use super::think::ThinkSplitter;
+use super::{
+    ChatRequest, Completion, Delta, Endpoint, Failure, Finish, HttpCall, ModelInfo, ModelPage,
+    Piece, Protocol, ProviderError, Usage, anthropic, gemini, ollama, openai,
+};
+use crate::jobs::CancelToken;
+
+/// Error bodies are read up to this size: enough for any provider's message, not a memory risk.
+const ERROR_BODY_LIMIT: u64 = 64 * 1024;
+/// Model lists (OpenRouter's is a few MB) are read up to this size.
+const MODEL_LIST_LIMIT: u64 = 64 * 1024 * 1024;
+const MAX_MODEL_PAGES: usize = 20;
+const READ_BUFFER: usize = 16 * 1024;
+
+/// How one attempt ended when it did not complete.
+enum AttemptEnd {
+    Cancelled,
+    Failed(ProviderError),
+}
+
+/// The reply as it accumulates across the attempt that produced tokens.
+struct Reply {
+    started: Instant,
+    text: String,
+    reasoning: String,
+    usage: Usage,
+    finish_reason: Option<String>,
+    first_token_ms: Option<u64>,
+    attempts: u32,
+}
+
+impl Reply {
+    fn new() -> Self {
+        Self {
+            started: Instant::now(),
+            text: String::new(),
+            reasoning: String::new(),
+            usage: Usage::default(),
+            finish_reason: None,
+            first_token_ms: None,
+            attempts: 0,
+        }
+    }
+
+    fn has_tokens(&self) -> bool {
+        self.first_token_ms.is_some()
+    }
+
+    fn deliver(&mut self, delta: Delta, on_delta: &mut dyn FnMut(&Delta)) {
+        if self.first_token_ms.is_none() {
+            self.first_token_ms = Some(elapsed_ms(self.started));
+        }
+        match &delta {
+            Delta::Text(t) => self.text.push_str(t),
+            Delta::Reasoning(r) => self.reasoning.push_str(r),
+        }
+        on_delta(&delta);
+    }
+
+    fn into_completion(self, finish: Finish) -> Completion {
+        Completion {
+            total_ms: elapsed_ms(self.started),
+            text: self.text,
+            reasoning: self.reasoning,
+            usage: self.usage,
+            finish,
+            finish_reason: self.finish_reason,
+            first_token_ms: self.first_token_ms,
+            attempts: self.attempts,
+        }
+    }
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Streams one chat reply, calling `on_delta` for every piece of text or reasoning as it arrives.
+///
+/// Cancelling `cancel` ends the call at once; the text so far comes back with `Finish::Cancelled`.
+/// On failure the text so far is kept in `Failure::partial`.
+pub fn stream_chat(
+    endpoint: &Endpoint,
+    request: &ChatRequest,
+    cancel: &CancelToken,
+    on_delta: &mut dyn FnMut(&Delta),
+) -> Result<Completion, Failure> {
+    let mut reply = Reply::new();
+    let policy = endpoint.retry;
+    loop {
+        if cancel.is_cancelled() {
+            return Ok(reply.into_completion(Finish::Cancelled));
+        }
+        reply.attempts += 1;
+        let error = match attempt(endpoint, request, cancel, &mut reply, on_delta) {
+            Ok(()) => return Ok(reply.into_completion(Finish::Complete)),
+            Err(AttemptEnd::Cancelled) => return Ok(reply.into_completion(Finish::Cancelled)),
+            Err(AttemptEnd::Failed(error)) => error,
+        };
+        let wait = if reply.has_tokens()
+            || !error.is_retryable()
+            || reply.attempts >= policy.attempts.max(1)
+        {
+            None
+        } else {
+            match &error {
+                ProviderError::RateLimited {
+                    retry_after: Some(after),
+                    ..
+                } => (*after <= policy.max_wait).then_some(*after),
+                _ => Some(policy.base_delay * 2u32.saturating_pow(reply.attempts - 1)),
+            }
+        };
+        let Some(wait) = wait else {
+            return Err(Failure {
+                error,
+                partial: reply.into_completion(Finish::Complete),
+            });
+        };
+        log::info!(
+            "{}: attempt {} failed ({error}); retrying in {} ms",
+            endpoint.label(),
+            reply.attempts,
+            wait.as_millis()
+        );
+        if sleep_unless_cancelled(wait, cancel) {
+            return Ok(reply.into_completion(Finish::Cancelled));
+        }
+    }
+}
+
+/// Sleeps in short steps; true when cancelled meanwhile.
+fn sleep_unless_cancelled(total: Duration, cancel: &CancelToken) -> bool {
+    let until = Instant::now() + total;
+    while Instant::now() < until {
+        if cancel.is_cancelled() {
+            return true;
+        }
+        std::thread::sleep((until - Instant::now()).min(Duration::from_millis(10)));
+    }
+    cancel.is_cancelled()
+}
+
+fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall {
+    match endpoint.preset.protocol {
+        Protocol::OpenAi => openai::chat_call(endpoint, request),
+        Protocol::Anthropic => anthropic::chat_call(endpoint, request),
+        Protocol::Gemini => gemini::chat_call(endpoint, request),
+        Protocol::Ollama => ollama::chat_call(endpoint, request),
+    }
+}
+
+/// An agent of its own per call, so a cancel can shut down exactly this call's connection.
+fn agent_for(endpoint: &Endpoint, cancel: &CancelToken) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .timeout_connect(Some(endpoint.timeouts.connect))
+        .timeout_per_read(Some(endpoint.timeouts.idle))
+        .http_status_as_error(false)
+        .user_agent(concat!("Fabula/", env!("CARGO_PKG_VERSION")))
+        .build();
+    let agent = ureq::Agent::new_with_config(config);
+    let for_cancel = agent.clone();
+    cancel.on_cancel(move || for_cancel.shutdown());
+    agent
+}
+
+fn send(agent: &ureq::Agent, call: &HttpCall) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    match &call.body {
+        Some(body) => {
+            let mut req = agent.post(&call.url);
+            for (k, v) in &call.headers {
+                req = req.header(k, v);
+            }
+            req.header("Accept-Encoding", "identity").send(&body[..])
+        }
+        None => {
+            let mut req = agent.get(&call.url);
+            for (k, v) in &call.headers {
+                req = req.header(k, v);
+            }
+            req.call()
+        }
+    }
+}
+
+/// Words for a transport error, in the group the user can act on.
+fn transport_error(endpoint: &Endpoint, e: ureq::Error) -> ProviderError {
+    let provider = endpoint.label().to_owned();
+    match e {
+        ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
+            ProviderError::Network {
+                provider,
+                detail: format!(
+                    "no connection to {} within {} s",
+                    endpoint.base_url,
+                    endpoint.timeouts.connect.as_secs()
+                ),
+            }
+        }
+        ureq::Error::Timeout(_) => ProviderError::IdleTimeout {
+            provider,
+            after: endpoint.timeouts.idle,
+        },
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            ProviderError::IdleTimeout {
+                provider,
+                after: endpoint.timeouts.idle,
+            }
+        }
+        ureq::Error::HostNotFound => ProviderError::Network {
+            provider,
+            detail: format!("the host of {} was not found", endpoint.base_url),
+        },
+        ureq::Error::Io(io) => ProviderError::Network {
+            provider,
+            detail: format!("{} ({})", io, endpoint.base_url),
+        },
+        ureq::Error::ConnectionFailed => ProviderError::Network {
+            provider,
+            detail: format!("the connection to {} failed", endpoint.base_url),
+        },
+        other => ProviderError::Network {
+            provider,
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn retry_after(response: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
+    let value = response.headers().get("retry-after")?.to_str().ok()?;
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// Reads an error reply and turns it into the right error, with the provider's own message.
+fn status_error(
+    endpoint: &Endpoint,
+    model: &str,
+    response: ureq::http::Response<ureq::Body>,
+) -> ProviderError {
+    let status = response.status().as_u16();
+    let after = retry_after(&response);
+    let mut body = String::new();
+    // A body cut off by a dropped connection still carries the status, which is what matters.
+    let _ = response
+        .into_body()
+        .into_with_config()
+        .limit(ERROR_BODY_LIMIT)
+        .lossy_utf8(true)
+        .reader()
+        .read_to_string(&mut body);
+    let (message, code) = super::common_error_details(&body).unwrap_or_else(|| {
+        let text = body.trim();
+        let text = if text.is_empty() {
+            "no details given".to_owned()
+        } else {
+            crate::domain::preview(text, 300)
+        };
+        (text, String::new())
+    });
+    ProviderError::from_status(endpoint.label(), status, message, &code, model, after)
+}
+
+/// Frames the body into protocol messages (SSE events, NDJSON lines, or one JSON document).
+enum Framing {
+    Sse(SseDecoder),
+    Ndjson(NdjsonDecoder),
+    Whole(Vec<u8>),
+}
+
+impl Framing {
+    fn for_call(endpoint: &Endpoint, request: &ChatRequest) -> Self {
+        match endpoint.preset.protocol {
+            Protocol::Ollama => Framing::Ndjson(NdjsonDecoder::new()),
+            Protocol::Gemini if !request.stream => Framing::Whole(Vec::new()),
+            _ => Framing::Sse(SseDecoder::new()),
+        }
+    }
+
+    /// (event name, payload) pairs completed by `bytes`.
+    fn push(&mut self, bytes: &[u8]) -> Vec<(String, String)> {
+        match self {
+            Framing::Sse(d) => d.push(bytes).into_iter().map(|e| (e.event, e.data)).collect(),
+            Framing::Ndjson(d) => d.push(bytes).into_iter().map(|l| (String::new(), l)).collect(),
+            Framing::Whole(all) => {
+                all.extend_from_slice(bytes);
+                Vec::new()
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Vec<(String, String)> {
+        match self {
+            Framing::Sse(_) => Vec::new(),
+            Framing::Ndjson(d) => d.finish().map(|l| (String::new(), l)).into_iter().collect(),
+            Framing::Whole(all) => {
+                let text = String::from_utf8_lossy(&std::mem::take(all)).into_owned();
+                if text.trim().is_empty() {
+                    Vec::new()
+                } else {
+                    vec![(String::new(), text)]
+                }
+            }
+        }
+    }
+}
+
+fn parse_message(
+    endpoint: &Endpoint,
+    model: &str,
+    event: &str,
+    data: &str,
+    out: &mut Vec<Piece>,
+) -> Result<(), String> {
+    let provider = endpoint.label();
+    match endpoint.preset.protocol {
+        Protocol::OpenAi => openai::parse_event(provider, model, data, out),
+        Protocol::Anthropic => anthropic::parse_event(provider, model, event, data, out),
+        Protocol::Gemini => gemini::parse_event(provider, model, data, out),
+        Protocol::Ollama => ollama::parse_line(provider, model, data, out),
+    }
+}
+
+/// What the stream has said about its end so far.
+#[derive(Default)]
+struct StreamEnd {
+    done: bool,
+    finished: bool,
+}
+
+fn attempt(
+    endpoint: &Endpoint,
+    request: &ChatRequest,
+    cancel: &CancelToken,
+    reply: &mut Reply,
+    on_delta: &mut dyn FnMut(&Delta),
+) -> Result<(), AttemptEnd> {
+    let agent = agent_for(endpoint, cancel);
+    let call = chat_call(endpoint, request);
+    let response = match send(&agent, &call) {
+        Ok(r) => r,
+        Err(_) if cancel.is_cancelled() => return Err(AttemptEnd::Cancelled),
+        Err(e) => return Err(AttemptEnd::Failed(transport_error(endpoint, e))),
+    };
+    if !response.status().is_success() {
+        return Err(AttemptEnd::Failed(status_error(
+            endpoint,
+            &request.model,
+            response,
+        )));
+    }
+    let mut body = response.into_body().into_reader();
+    let mut framing = Framing::for_call(endpoint, request);
+    let mut think = ThinkSplitter::new();
+    let mut end = StreamEnd::default();
+    let mut buf = vec![0u8; READ_BUFFER];
+    let mut pieces = Vec::new();
+    let mut deltas = Vec::new();
+    loop {
+        let read = body.read(&mut buf);
+        if cancel.is_cancelled() {
+            think.finish(&mut deltas);
+            for d in deltas.drain(..) {
+                reply.deliver(d, on_delta);
+            }
+            return Err(AttemptEnd::Cancelled);
+        }
+        let messages = match read {
+            Ok(0) => framing.finish(),
+            Ok(n) => framing.push(&buf[..n]),
+            Err(e) => {
+                think.finish(&mut deltas);
+                for d in deltas.drain(..) {
+                    reply.deliver(d, on_delta);
+                }
+                return Err(AttemptEnd::Failed(read_error(endpoint, e)));
+            }
+        };
+        for (event, data) in messages {
+            if let Err(detail) = parse_message(endpoint, &request.model, &event, &data, &mut pieces)
+            {
+                log::warn!("{}: unreadable stream message skipped: {detail}", endpoint.label());
+            }
+            for piece in pieces.drain(..) {
+                match piece {
+                    Piece::Text(t) => think.push(&t, &mut deltas),
+                    Piece::Reasoning(r) => deltas.push(Delta::Reasoning(r)),
+                    Piece::Usage(u) => reply.usage.merge(u),
+                    Piece::Finish(reason) => {
+                        end.finished = true;
+                        reply.finish_reason = Some(reason);
+                    }
+                    Piece::Done => end.done = true,
+                    Piece::Error(e) => {
+                        think.finish(&mut deltas);
+                        for d in deltas.drain(..) {
+                            reply.deliver(d, on_delta);
+                        }
+                        return Err(AttemptEnd::Failed(e));
+                    }
+                }
+            }
+            for d in deltas.drain(..) {
+                reply.deliver(d, on_delta);
+            }
+        }
+        if matches!(read, Ok(0)) || end.done {
+            break;
+        }
+    }
+    think.finish(&mut deltas);
+    for d in deltas.drain(..) {
+        reply.deliver(d, on_delta);
+    }
+    if end.done || end.finished {
+        Ok(())
+    } else {
+        Err(AttemptEnd::Failed(ProviderError::Network {
+            provider: endpoint.label().to_owned(),
+            detail: "the connection closed before the reply was complete".into(),
+        }))
+    }
+}
+
+fn read_error(endpoint: &Endpoint, e: std::io::Error) -> ProviderError {
+    match ureq::Error::from(e) {
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            ProviderError::Network {
+                provider: endpoint.label().to_owned(),
+                detail: "the connection was lost in the middle of the reply".into(),
+            }
+        }
+        other => transport_error(endpoint, other),
+    }
+}
+
+/// Lists the models the endpoint offers (all pages), as the provider describes them.
+pub fn list_models(
+    endpoint: &Endpoint,
+    cancel: &CancelToken,
+) -> Result<Vec<ModelInfo>, ProviderError> {
+    let agent = agent_for(endpoint, cancel);
+    let mut models = Vec::new();
+    let mut page: Option<String> = None;
+    for _ in 0..MAX_MODEL_PAGES {
+        let call = match endpoint.preset.protocol {
+            Protocol::OpenAi => openai::models_call(endpoint),
+            Protocol::Anthropic => anthropic::models_call(endpoint, page.as_deref()),
+            Protocol::Gemini => gemini::models_call(endpoint, page.as_deref()),
+            Protocol::Ollama => ollama::models_call(endpoint),
+        };
+        let cancelled = || ProviderError::Network {
+            provider: endpoint.label().to_owned(),
+            detail: "cancelled".into(),
+        };
+        let response = match send(&agent, &call) {
+            Ok(r) => r,
+            Err(_) if cancel.is_cancelled() => return Err(cancelled()),
+            Err(e) => return Err(transport_error(endpoint, e)),
+        };
+        if !response.status().is_success() {
+            return Err(status_error(endpoint, "", response));
+        }
+        let mut body = String::new();
+        response
+            .into_body()
+            .into_with_config()
+            .limit(MODEL_LIST_LIMIT)
+            .lossy_utf8(true)
+            .reader()
+            .read_to_string(&mut body)
+            .map_err(|e| read_error(endpoint, e))?;
+        let parsed: Result<ModelPage, String> = match endpoint.preset.protocol {
+            Protocol::OpenAi => openai::parse_models(&body),
+            Protocol::Anthropic => anthropic::parse_models(&body),
+            Protocol::Gemini => gemini::parse_models(&body),
+            Protocol::Ollama => ollama::parse_models(&body),
+        };
+        let parsed = parsed.map_err(|detail| ProviderError::Protocol {
+            provider: endpoint.label().to_owned(),
+            detail,
+        })?;
+        models.extend(parsed.models);
+        match parsed.next {
+            Some(next) => page = Some(next),
+            None => break,
+        }
+    }
+    models.sort_by(|a, b| a.id.cmp(&b.id));
+    models.dedup_by(|a, b| a.id == b.id);
+    Ok(models)
+}

@@ -1,0 +1,190 @@
+//! From profiles to a call: environment keys as ready profiles, which profile and model serve a
+//! task, and the usage row a finished call leaves.
+
+use super::{Completion, Endpoint, Failure, Finish, ProviderError, preset, PRESETS};
+use crate::domain::{
+    ApiProfile, CallOutcome, ModelInfo, ProfileSource, Reasoning, Task, TaskAssignment,
+    UsageRecord, now_ms,
+};
+
+/// A profile for every preset whose key is set in the environment (never stored).
+pub fn environment_profiles(lookup: &dyn Fn(&str) -> Option<String>) -> Vec<ApiProfile> {
+    PRESETS
+        .iter()
+        .filter_map(|p| {
+            let (var, key) = p.key_env.iter().find_map(|var| {
+                lookup(var)
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| (*var, v))
+            })?;
+            Some(ApiProfile {
+                id: ApiProfile::environment_id(p.id),
+                name: format!("{} ({var})", p.label),
+                preset: p.id.to_owned(),
+                base_url: String::new(),
+                api_key: Some(crate::domain::Secret::new(key)),
+                default_model: String::new(),
+                custom_models: Vec::new(),
+                favourite_models: Vec::new(),
+                source: ProfileSource::Environment(var),
+            })
+        })
+        .collect()
+}
+
+/// The endpoint a profile describes.
+pub fn endpoint_for(profile: &ApiProfile) -> Result<Endpoint, ProviderError> {
+    let preset = preset(&profile.preset).ok_or_else(|| {
+        ProviderError::Config(format!(
+            "The profile “{}” uses an unknown provider “{}”.",
+            profile.name, profile.preset
+        ))
+    })?;
+    Endpoint::new(preset, &profile.base_url, profile.api_key.clone())
+}
+
+/// Everything needed to make one call for a task.
+#[derive(Clone, Debug)]
+pub struct ResolvedCall {
+    pub task: Task,
+    pub profile: ApiProfile,
+    pub endpoint: Endpoint,
+    /// Empty when neither the task nor the profile names one.
+    pub model: String,
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+    pub reasoning: Reasoning,
+}
+
+/// Picks the task's own profile and settings, falling back to the main profile and its model.
+pub fn resolve(
+    task: Task,
+    profiles: &[ApiProfile],
+    main_profile: Option<&str>,
+    assignment: &TaskAssignment,
+) -> Result<ResolvedCall, ProviderError> {
+    let wanted = assignment.profile_id.as_deref().or(main_profile);
+    let profile = match wanted {
+        Some(id) => profiles.iter().find(|p| p.id == id).ok_or_else(|| {
+            ProviderError::Config(format!(
+                "The profile chosen for {} no longer exists; pick another in Settings → Providers.",
+                task.label()
+            ))
+        })?,
+        None => profiles.first().ok_or_else(|| {
+            ProviderError::Config(
+                "No provider is set up yet: add a profile in Settings → Providers.".into(),
+            )
+        })?,
+    };
+    let model = assignment
+        .model
+        .clone()
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| profile.default_model.clone());
+    Ok(ResolvedCall {
+        task,
+        endpoint: endpoint_for(profile)?,
+        profile: profile.clone(),
+        model,
+        temperature: assignment.temperature,
+        max_tokens: assignment.max_tokens,
+        reasoning: assignment.reasoning.unwrap_or_default(),
+    })
+}
+
+/// The ledger row for a finished call; `models` supplies prices when the list had them.
+pub fn usage_record(
+    call: &ResolvedCall,
+    model: &str,
+    story_id: Option<&str>,
+    outcome: &Result<Completion, Failure>,
+    models: &[ModelInfo],
+) -> UsageRecord {
+    let (completion, result, error) = match outcome {
+        Ok(c) if c.finish == Finish::Cancelled => (c, CallOutcome::Cancelled, None),
+        Ok(c) => (c, CallOutcome::Ok, None),
+        Err(f) => (&f.partial, CallOutcome::Failed, Some(f.error.to_string())),
+    };
+    let usage = completion.usage;
+    let cost = models
+        .iter()
+        .find(|m| m.id == model)
+        .and_then(|m| m.pricing)
+        .zip(usage.prompt_tokens.zip(usage.completion_tokens))
+        .map(|(p, (prompt, done))| p.cost_micro_usd(prompt, done));
+    UsageRecord {
+        at_ms: now_ms(),
+        provider: call.endpoint.preset.id.to_owned(),
+        profile_id: Some(call.profile.id.clone()),
+        model: model.to_owned(),
+        task: call.task,
+        story_id: story_id.map(str::to_owned),
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        reasoning_tokens: usage.reasoning_tokens,
+        first_token_ms: completion.first_token_ms,
+        total_ms: completion.total_ms,
+        cost_micro_usd: cost,
+        outcome: result,
+        error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Secret;
+
+    fn stored(id: &str, preset: &str, model: &str) -> ApiProfile {
+        ApiProfile {
+            id: id.into(),
+            name: id.into(),
+            preset: preset.into(),
+            base_url: String::new(),
+            api_key: Some(Secret::new("k")),
+            default_model: model.into(),
+            custom_models: vec![],
+            favourite_models: vec![],
+            source: ProfileSource::Stored,
+        }
+    }
+
+    #[test]
+    fn environment_keys_become_profiles_in_preference_order() {
+        let env = |k: &str| match k {
+            "GOOGLE_API_KEY" => Some("g2".to_owned()),
+            "GEMINI_API_KEY" => Some("g1".to_owned()),
+            "OPENAI_API_KEY" => Some("  ".to_owned()),
+            _ => None,
+        };
+        let found = environment_profiles(&env);
+        assert_eq!(found.len(), 1, "a blank key is no key");
+        assert_eq!(found[0].id, "env:google");
+        assert_eq!(found[0].api_key.as_ref().map(Secret::expose), Some("g1"));
+        assert_eq!(found[0].source, ProfileSource::Environment("GEMINI_API_KEY"));
+    }
+
+    #[test]
+    fn a_task_uses_its_own_profile_or_falls_back_to_the_main_one() {
+        let profiles = vec![stored("a", "openai", "gpt-a"), stored("b", "anthropic", "claude-b")];
+        let main = resolve(Task::Narrator, &profiles, Some("b"), &TaskAssignment::default())
+            .expect("resolve");
+        assert_eq!((main.profile.id.as_str(), main.model.as_str()), ("b", "claude-b"));
+        let own = TaskAssignment {
+            profile_id: Some("a".into()),
+            model: Some("gpt-mini".into()),
+            reasoning: Some(Reasoning::Low),
+            ..TaskAssignment::default()
+        };
+        let r = resolve(Task::Suggestions, &profiles, Some("b"), &own).expect("resolve");
+        assert_eq!((r.profile.id.as_str(), r.model.as_str()), ("a", "gpt-mini"));
+        assert_eq!(r.reasoning, Reasoning::Low);
+        let gone = TaskAssignment {
+            profile_id: Some("zzz".into()),
+            ..TaskAssignment::default()
+        };
+        assert!(resolve(Task::Memory, &profiles, None, &gone).is_err());
+        assert!(resolve(Task::Memory, &[], None, &TaskAssignment::default()).is_err());
+    }
+}
