@@ -180,7 +180,11 @@ fn send(agent: &ureq::Agent, call: &HttpCall) -> Result<ureq::http::Response<ure
             for (k, v) in &call.headers {
                 req = req.header(k, v);
             }
-            req.header("Accept-Encoding", "identity").send(&body[..])
+            // One agent per call, so the connection is never reused: say so, and the server
+            // closes it as soon as the reply ends.
+            req.header("Accept-Encoding", "identity")
+                .header("Connection", "close")
+                .send(&body[..])
         }
         None => {
             let mut req = agent.get(&call.url);
