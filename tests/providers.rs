@@ -2,6 +2,8 @@
 //! bodies: the happy path, then the fault matrix (401, 404 model, 429 with Retry-After, 500 then
 //! success, idle stall, dropped connection, garbage lines) and cancel.
 
+#![allow(clippy::result_large_err)]
+
 mod common;
 
 use std::time::{Duration, Instant};
@@ -58,32 +60,60 @@ impl P {
     /// The provider's own error reply for a status, worded as it words it.
     fn error(self, status: u16) -> Reply {
         let body = match (self, status) {
-            (P::OpenAi, 401) => wire::openai_error("invalid_api_key", "Incorrect API key provided: sk-bad."),
+            (P::OpenAi, 401) => {
+                wire::openai_error("invalid_api_key", "Incorrect API key provided: sk-bad.")
+            }
             (P::OpenAi, 404) => wire::openai_error(
                 "model_not_found",
                 "The model `gpt-9` does not exist or you do not have access to it.",
             ),
-            (P::OpenAi, 429) => wire::openai_error("rate_limit_exceeded", "Rate limit reached for requests"),
-            (P::OpenAi, _) => wire::openai_error("server_error", "The server had an error while processing your request."),
-            (P::Anthropic, 401) => wire::anthropic_error("authentication_error", "invalid x-api-key"),
+            (P::OpenAi, 429) => {
+                wire::openai_error("rate_limit_exceeded", "Rate limit reached for requests")
+            }
+            (P::OpenAi, _) => wire::openai_error(
+                "server_error",
+                "The server had an error while processing your request.",
+            ),
+            (P::Anthropic, 401) => {
+                wire::anthropic_error("authentication_error", "invalid x-api-key")
+            }
             (P::Anthropic, 404) => wire::anthropic_error("not_found_error", "model: claude-9"),
-            (P::Anthropic, 429) => wire::anthropic_error("rate_limit_error", "Number of requests has exceeded your rate limit"),
+            (P::Anthropic, 429) => wire::anthropic_error(
+                "rate_limit_error",
+                "Number of requests has exceeded your rate limit",
+            ),
             (P::Anthropic, _) => wire::anthropic_error("api_error", "Internal server error"),
-            (P::Gemini, 401) => wire::gemini_error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key."),
+            (P::Gemini, 401) => wire::gemini_error(
+                400,
+                "INVALID_ARGUMENT",
+                "API key not valid. Please pass a valid API key.",
+            ),
             (P::Gemini, 404) => wire::gemini_error(
                 404,
                 "NOT_FOUND",
                 "models/gemini-9 is not found for API version v1beta, or is not supported for generateContent.",
             ),
-            (P::Gemini, 429) => wire::gemini_error(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota)."),
-            (P::Gemini, _) => wire::gemini_error(500, "INTERNAL", "An internal error has occurred."),
+            (P::Gemini, 429) => wire::gemini_error(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "Resource has been exhausted (e.g. check quota).",
+            ),
+            (P::Gemini, _) => {
+                wire::gemini_error(500, "INTERNAL", "An internal error has occurred.")
+            }
             (P::Ollama, 401) => wire::ollama_error("unauthorized"),
-            (P::Ollama, 404) => wire::ollama_error("model \"llama9\" not found, try pulling it first"),
+            (P::Ollama, 404) => {
+                wire::ollama_error("model \"llama9\" not found, try pulling it first")
+            }
             (P::Ollama, 429) => wire::ollama_error("too many requests"),
             (P::Ollama, _) => wire::ollama_error("llama runner process has terminated"),
         };
         // Gemini reports a bad key as 400.
-        let status = if matches!(self, P::Gemini) && status == 401 { 400 } else { status };
+        let status = if matches!(self, P::Gemini) && status == 401 {
+            400
+        } else {
+            status
+        };
         Reply::json(status, &body)
     }
 
@@ -115,7 +145,10 @@ fn first_piece(p: P) -> usize {
 fn request() -> ChatRequest {
     ChatRequest::new(
         "test-model",
-        vec![Message::system("You narrate."), Message::user("I open the door")],
+        vec![
+            Message::system("You narrate."),
+            Message::user("I open the door"),
+        ],
     )
 }
 
@@ -161,7 +194,11 @@ fn every_protocol_streams_text_and_usage() {
         let r = run(p, &server, &request(), &CancelToken::new());
         let done = r.outcome.unwrap_or_else(|f| panic!("{p:?}: {}", f.error));
         assert_eq!(done.text, PIECES.concat(), "{p:?}");
-        assert_eq!(text_of(&r.deltas), done.text, "{p:?}: deltas add up to the text");
+        assert_eq!(
+            text_of(&r.deltas),
+            done.text,
+            "{p:?}: deltas add up to the text"
+        );
         assert!(r.deltas.len() >= PIECES.len(), "{p:?}: streamed in pieces");
         assert_eq!(done.finish, Finish::Complete);
         assert_eq!(done.usage.prompt_tokens, Some(11), "{p:?}");
@@ -183,7 +220,10 @@ fn every_protocol_streams_text_and_usage() {
                 assert_eq!(body["system"], "You narrate.");
             }
             P::Gemini => {
-                assert_eq!(sent.url, "/v1/models/test-model:streamGenerateContent?alt=sse");
+                assert_eq!(
+                    sent.url,
+                    "/v1/models/test-model:streamGenerateContent?alt=sse"
+                );
                 assert_eq!(sent.header("x-goog-api-key"), Some("test-key"));
             }
             P::Ollama => {
@@ -236,10 +276,17 @@ fn a_rejected_key_is_an_auth_error_with_the_providers_words() {
         let server = FakeProvider::start(vec![p.error(401)]);
         let f = failure(p, run(p, &server, &request(), &CancelToken::new()));
         assert_eq!(f.error.kind(), ErrorKind::Auth, "{p:?}: {}", f.error);
-        assert_eq!(server.recorded().len(), 1, "{p:?}: auth errors are not retried");
+        assert_eq!(
+            server.recorded().len(),
+            1,
+            "{p:?}: auth errors are not retried"
+        );
     }
     let server = FakeProvider::start(vec![P::Anthropic.error(401)]);
-    let f = failure(P::Anthropic, run(P::Anthropic, &server, &request(), &CancelToken::new()));
+    let f = failure(
+        P::Anthropic,
+        run(P::Anthropic, &server, &request(), &CancelToken::new()),
+    );
     assert_eq!(
         f.error.to_string(),
         "The key was rejected by Anthropic (401): invalid x-api-key"
@@ -251,7 +298,12 @@ fn an_unknown_model_is_reported_as_such() {
     for p in ALL {
         let server = FakeProvider::start(vec![p.error(404)]);
         let f = failure(p, run(p, &server, &request(), &CancelToken::new()));
-        assert_eq!(f.error.kind(), ErrorKind::ModelNotFound, "{p:?}: {}", f.error);
+        assert_eq!(
+            f.error.kind(),
+            ErrorKind::ModelNotFound,
+            "{p:?}: {}",
+            f.error
+        );
         assert!(f.error.to_string().contains("test-model"), "{}", f.error);
     }
 }
@@ -265,7 +317,10 @@ fn rate_limits_are_waited_out_when_short_and_reported_when_long() {
         let done = r.outcome.unwrap_or_else(|f| panic!("{p:?}: {}", f.error));
         assert_eq!(done.text, PIECES.concat());
         assert_eq!(done.attempts, 2);
-        assert!(elapsed >= Duration::from_secs(1), "{p:?}: Retry-After honoured ({elapsed:?})");
+        assert!(
+            elapsed >= Duration::from_secs(1),
+            "{p:?}: Retry-After honoured ({elapsed:?})"
+        );
 
         let server = FakeProvider::start(vec![p.error(429).header("Retry-After", "3600")]);
         let f = failure(p, run(p, &server, &request(), &CancelToken::new()));
@@ -301,14 +356,24 @@ fn a_stalled_stream_times_out_and_keeps_its_text() {
     for p in ALL {
         // The first two text pieces arrive, then silence far longer than the idle limit.
         let head = first_piece(p);
-        let stall = p.ok().then_at(head + 2, Step::Sleep(Duration::from_secs(10)));
+        let stall = p
+            .ok()
+            .then_at(head + 2, Step::Sleep(Duration::from_secs(10)));
         let server = FakeProvider::start(vec![stall]);
         let r = run(p, &server, &request(), &CancelToken::new());
-        assert!(r.elapsed < Duration::from_secs(5), "{p:?}: gave up early ({:?})", r.elapsed);
+        assert!(
+            r.elapsed < Duration::from_secs(5),
+            "{p:?}: gave up early ({:?})",
+            r.elapsed
+        );
         let f = failure(p, r);
         assert_eq!(f.error.kind(), ErrorKind::IdleTimeout, "{p:?}: {}", f.error);
         assert_eq!(f.partial.text, "The door creaks ", "{p:?}");
-        assert_eq!(server.recorded().len(), 1, "{p:?}: never retried after text arrived");
+        assert_eq!(
+            server.recorded().len(),
+            1,
+            "{p:?}: never retried after text arrived"
+        );
     }
 }
 
@@ -370,7 +435,10 @@ fn an_error_event_mid_stream_keeps_the_text_so_far() {
             .to_owned(),
     );
     let server = FakeProvider::start(vec![Reply::stream("text/event-stream", &stream)]);
-    let f = failure(P::Anthropic, run(P::Anthropic, &server, &request(), &CancelToken::new()));
+    let f = failure(
+        P::Anthropic,
+        run(P::Anthropic, &server, &request(), &CancelToken::new()),
+    );
     assert_eq!(f.error.kind(), ErrorKind::Server);
     assert!(f.error.to_string().contains("Overloaded"));
     assert_eq!(f.partial.text, PIECES.concat());
@@ -381,7 +449,8 @@ fn cancel_stops_a_stream_at_once_and_returns_the_text_so_far() {
     for p in ALL {
         let head = first_piece(p);
         let server = FakeProvider::start(vec![
-            p.ok().then_at(head + 1, Step::Sleep(Duration::from_secs(20))),
+            p.ok()
+                .then_at(head + 1, Step::Sleep(Duration::from_secs(20))),
         ]);
         let mut endpoint = p.endpoint(&server);
         endpoint.timeouts.idle = Duration::from_secs(60);
@@ -395,7 +464,9 @@ fn cancel_stops_a_stream_at_once_and_returns_the_text_so_far() {
                 })
             })
         };
-        let first = rx.recv_timeout(Duration::from_secs(5)).expect("first delta");
+        let first = rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("first delta");
         assert_eq!(first, Delta::Text("The door ".into()));
         let asked = Instant::now();
         cancel.cancel();
@@ -454,7 +525,10 @@ fn gemini_generate_content_returns_one_reply() {
     assert_eq!(done.text, "Hello there.");
     assert_eq!(done.reasoning, "Plan.");
     assert_eq!(done.usage.reasoning_tokens, Some(2));
-    assert_eq!(server.recorded()[0].url, "/v1/models/test-model:generateContent");
+    assert_eq!(
+        server.recorded()[0].url,
+        "/v1/models/test-model:generateContent"
+    );
 }
 
 #[test]
@@ -505,13 +579,19 @@ fn model_lists_per_protocol() {
 fn anthropic_model_lists_follow_pages() {
     let server = FakeProvider::start_routed(|req, _| {
         if req.url.contains("after_id=m2") {
-            Reply::json(200, r#"{"data":[{"type":"model","id":"m3","display_name":"M3"}],"has_more":false,"last_id":"m3"}"#)
+            Reply::json(
+                200,
+                r#"{"data":[{"type":"model","id":"m3","display_name":"M3"}],"has_more":false,"last_id":"m3"}"#,
+            )
         } else {
-            Reply::json(200, r#"{"data":[{"type":"model","id":"m1","display_name":"M1"},{"type":"model","id":"m2","display_name":"M2"}],"has_more":true,"last_id":"m2"}"#)
+            Reply::json(
+                200,
+                r#"{"data":[{"type":"model","id":"m1","display_name":"M1"},{"type":"model","id":"m2","display_name":"M2"}],"has_more":true,"last_id":"m2"}"#,
+            )
         }
     });
-    let models = providers::list_models(&P::Anthropic.endpoint(&server), &CancelToken::new())
-        .expect("list");
+    let models =
+        providers::list_models(&P::Anthropic.endpoint(&server), &CancelToken::new()).expect("list");
     let ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, vec!["m1", "m2", "m3"]);
 }

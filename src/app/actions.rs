@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use super::FabulaApp;
 use super::state::{Fatal, OpenStory, Screen};
 use super::undo::Change;
-use crate::domain::{EntryId, EntryKind, EntryRow, FontSize, NewStory, StoryId, ThemeChoice};
+use crate::domain::{
+    ApiProfile, EntryId, EntryKind, EntryRow, FontSize, NewStory, StoryId, Task, TaskAssignment,
+    ThemeChoice, UsageGrouping,
+};
 use crate::storage::{self, Store, StoreError};
 
 /// Everything the UI can ask the controller to do.
@@ -14,14 +17,23 @@ pub enum Action {
     Show(Screen),
     CreateStory(NewStory),
     OpenStory(StoryId),
-    RenameStory { story: StoryId, title: String },
+    RenameStory {
+        story: StoryId,
+        title: String,
+    },
     DuplicateStory(StoryId),
     TrashStory(StoryId),
     RestoreStory(StoryId),
     DeleteStoryForever(StoryId),
     EmptyTrash,
-    AddEntry { kind: EntryKind, text: String },
-    EditEntry { entry: EntryId, text: String },
+    AddEntry {
+        kind: EntryKind,
+        text: String,
+    },
+    EditEntry {
+        entry: EntryId,
+        text: String,
+    },
     TrashEntry(EntryId),
     RestoreEntry(EntryId),
     DeleteEntryForever(EntryId),
@@ -37,6 +49,18 @@ pub enum Action {
     CancelUpdate,
     SetCheckUpdatesOnStart(bool),
     RestartAfterUpdate,
+    SaveProfile(ApiProfile),
+    DeleteProfile(String),
+    SetMainProfile(String),
+    /// "Test connection": list the models and stream a one-line reply.
+    CheckProfile(String),
+    RefreshModels(String),
+    ToggleFavouriteModel {
+        profile: String,
+        model: String,
+    },
+    AssignTask(Task, TaskAssignment),
+    ShowUsage(UsageGrouping),
 }
 
 type Outcome = Result<(), StoreError>;
@@ -74,6 +98,8 @@ impl FabulaApp {
                     Screen::Trash => self.refresh_trash(store)?,
                     Screen::Backups => self.refresh_backups(),
                     Screen::Story if self.state.open.is_none() => return Ok(()),
+                    Screen::Providers => self.refresh_providers(store)?,
+                    Screen::Usage => self.refresh_usage(store, self.state.usage.grouping)?,
                     Screen::Story | Screen::Settings => {}
                 }
                 self.state.screen = screen;
@@ -198,6 +224,19 @@ impl FabulaApp {
             Action::CancelUpdate => self.cancel_update(),
             Action::SetCheckUpdatesOnStart(on) => self.set_check_on_start(store, on)?,
             Action::RestartAfterUpdate => self.restart(),
+            Action::SaveProfile(profile) => self.save_profile(store, profile)?,
+            Action::DeleteProfile(id) => self.delete_profile(store, &id)?,
+            Action::SetMainProfile(id) => {
+                store.set_main_profile_id(&id)?;
+                self.refresh_providers(store)?;
+            }
+            Action::CheckProfile(id) => self.start_check(&id, false),
+            Action::RefreshModels(id) => self.start_check(&id, true),
+            Action::ToggleFavouriteModel { profile, model } => {
+                self.toggle_favourite(store, &profile, &model)?;
+            }
+            Action::AssignTask(task, assignment) => self.assign_task(store, task, &assignment)?,
+            Action::ShowUsage(grouping) => self.refresh_usage(store, grouping)?,
             Action::SetTheme(theme) => {
                 store.set_setting(ThemeChoice::KEY, theme.as_str())?;
                 self.state.prefs.theme = theme;
@@ -257,7 +296,11 @@ impl FabulaApp {
         match self.state.screen {
             Screen::Library => self.refresh_library(store),
             Screen::Trash => self.refresh_trash(store),
-            Screen::Story | Screen::Backups | Screen::Settings => Ok(()),
+            Screen::Story
+            | Screen::Backups
+            | Screen::Settings
+            | Screen::Providers
+            | Screen::Usage => Ok(()),
         }
     }
 

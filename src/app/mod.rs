@@ -2,6 +2,7 @@
 
 mod actions;
 mod entry_cache;
+mod providers;
 mod state;
 mod undo;
 mod updates;
@@ -9,7 +10,8 @@ mod updates;
 pub use actions::Action;
 pub use entry_cache::{EntryCache, EntryLoader};
 pub use state::{
-    AppState, Fatal, OpenStory, Screen, Status, StatusKind, UpdateState, UpdateStatus,
+    AppState, CheckStatus, Fatal, OpenStory, ProvidersState, Screen, Status, StatusKind,
+    UpdateState, UpdateStatus, UsageState,
 };
 
 use std::sync::Arc;
@@ -70,6 +72,7 @@ pub struct FabulaApp {
     backup_job: Option<JobHandle<BackupOutcome>>,
     update_config: Option<crate::update::UpdateConfig>,
     update_job: Option<JobHandle<updates::UpdateEvent>>,
+    check_jobs: std::collections::HashMap<String, JobHandle<providers::CheckEvent>>,
     update_cancel: Arc<std::sync::atomic::AtomicBool>,
     waker: Option<Arc<dyn Waker>>,
     close_requested: bool,
@@ -115,6 +118,7 @@ impl FabulaApp {
             backup_job: None,
             update_config: None,
             update_job: None,
+            check_jobs: std::collections::HashMap::new(),
             update_cancel: Arc::default(),
             waker: None,
             close_requested: false,
@@ -190,6 +194,7 @@ impl FabulaApp {
         }
         self.poll_backup_job();
         self.poll_update_job();
+        self.poll_check_jobs();
     }
 
     /// Whether the daily backup job is still running (for tests and a clean exit).

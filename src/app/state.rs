@@ -2,7 +2,12 @@
 
 use std::path::PathBuf;
 
-use crate::domain::{EntryRow, Prefs, StorySummary};
+use std::collections::HashMap;
+
+use crate::domain::{
+    ApiProfile, EntryRow, ModelInfo, Prefs, StorySummary, Task, TaskAssignment, UsageGrouping,
+    UsageRecord, UsageTotal,
+};
 use crate::storage::{BackupInfo, TrashedEntry};
 use crate::update::Available;
 
@@ -44,6 +49,49 @@ pub enum Screen {
     Trash,
     Backups,
     Settings,
+    /// Settings → Providers.
+    Providers,
+    /// Settings → Usage.
+    Usage,
+}
+
+/// Where "Test connection" (or a model-list refresh) of one profile stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CheckStatus {
+    Running {
+        models_only: bool,
+        model: Option<String>,
+        reply: String,
+    },
+    ModelsListed {
+        count: usize,
+    },
+    Passed {
+        model: String,
+        models: usize,
+        reply: String,
+        first_token_ms: Option<u64>,
+    },
+    Failed(String),
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProvidersState {
+    /// Saved profiles, then those from environment variables.
+    pub profiles: Vec<ApiProfile>,
+    pub main_profile: Option<String>,
+    pub assignments: Vec<(Task, TaskAssignment)>,
+    /// Cached model lists by profile id.
+    pub models: HashMap<String, Vec<ModelInfo>>,
+    pub checks: HashMap<String, CheckStatus>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UsageState {
+    pub grouping: UsageGrouping,
+    pub totals: Vec<UsageTotal>,
+    /// The newest calls, newest first.
+    pub recent: Vec<UsageRecord>,
 }
 
 /// The story on screen and the small index of its entries (text is loaded per visible row).
@@ -93,6 +141,8 @@ pub struct AppState {
     pub undo_label: Option<String>,
     pub redo_label: Option<String>,
     pub update: UpdateState,
+    pub providers: ProvidersState,
+    pub usage: UsageState,
 }
 
 impl AppState {

@@ -9,12 +9,9 @@ use clap::Subcommand;
 use crate::domain::{ApiProfile, ProfileSource, Reasoning, Secret, Task, TaskAssignment};
 use crate::jobs::CancelToken;
 use crate::providers::{
-    self, ChatRequest, Delta, Finish, Message, PRESETS, ProviderError, ResolvedCall,
+    self, CHECK_PROMPT, ChatRequest, Delta, Finish, Message, PRESETS, ProviderError, ResolvedCall,
 };
 use crate::storage::Store;
-
-/// The prompt `provider check` sends when none is given: short, so the check is quick and cheap.
-pub const CHECK_PROMPT: &str = "Reply with one short friendly sentence.";
 
 #[derive(Subcommand, Debug)]
 pub enum ProviderCommand {
@@ -73,12 +70,10 @@ fn parse_reasoning(s: &str) -> Result<Reasoning, String> {
 }
 
 fn parse_task(s: &str) -> Result<Task, String> {
-    Task::parse(s)
-        .filter(|t| *t != Task::Check)
-        .ok_or_else(|| {
-            let names: Vec<&str> = Task::ASSIGNABLE.iter().map(|t| t.as_str()).collect();
-            format!("expected one of {}", names.join(", "))
-        })
+    Task::parse(s).filter(|t| *t != Task::Check).ok_or_else(|| {
+        let names: Vec<&str> = Task::ASSIGNABLE.iter().map(|t| t.as_str()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
 }
 
 /// Saved profiles followed by those found in the environment.
@@ -124,7 +119,10 @@ pub fn provider(store: &mut Store, command: ProviderCommand) -> Result<ExitCode,
             };
             providers::endpoint_for(&profile).map_err(|e| e.to_string())?;
             store.save_profile(&profile).map_err(|e| e.to_string())?;
-            let made_main = store.main_profile_id().map_err(|e| e.to_string())?.is_none();
+            let made_main = store
+                .main_profile_id()
+                .map_err(|e| e.to_string())?
+                .is_none();
             if made_main {
                 store
                     .set_main_profile_id(&profile.id)
@@ -133,7 +131,11 @@ pub fn provider(store: &mut Store, command: ProviderCommand) -> Result<ExitCode,
             println!(
                 "Added profile “{name}” ({}){}.",
                 p.label,
-                if made_main { ", now the main profile" } else { "" }
+                if made_main {
+                    ", now the main profile"
+                } else {
+                    ""
+                }
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -334,7 +336,10 @@ fn list(store: &Store, out: &mut dyn Write) -> Result<ExitCode, String> {
     let main = store.main_profile_id().map_err(|e| e.to_string())?;
     let w = |out: &mut dyn Write, line: String| writeln!(out, "{line}").map_err(|e| e.to_string());
     if profiles.is_empty() {
-        w(out, "No profiles yet: add one with `fabula provider add NAME --preset P`.".into())?;
+        w(
+            out,
+            "No profiles yet: add one with `fabula provider add NAME --preset P`.".into(),
+        )?;
     }
     for p in &profiles {
         let source = match p.source {
@@ -349,9 +354,19 @@ fn list(store: &Store, out: &mut dyn Write) -> Result<ExitCode, String> {
                 if is_main { "* " } else { "  " },
                 p.name,
                 p.preset,
-                if p.base_url.is_empty() { "(preset address)" } else { &p.base_url },
-                if p.default_model.is_empty() { "(none)" } else { &p.default_model },
-                p.api_key.as_ref().map_or_else(|| "none".to_owned(), Secret::hint),
+                if p.base_url.is_empty() {
+                    "(preset address)"
+                } else {
+                    &p.base_url
+                },
+                if p.default_model.is_empty() {
+                    "(none)"
+                } else {
+                    &p.default_model
+                },
+                p.api_key
+                    .as_ref()
+                    .map_or_else(|| "none".to_owned(), Secret::hint),
             ),
         )?;
     }

@@ -13,8 +13,8 @@ pub use ids::{EntryId, StoryId, new_uuid, now_ms};
 pub use input::{ActionType, compose_input};
 pub use prefs::{FontSize, Prefs, ThemeChoice};
 pub use profile::{
-    ApiProfile, CallOutcome, ModelInfo, Pricing, ProfileSource, Reasoning, Secret, Task, TaskAssignment,
-    UsageGrouping, UsageRecord, UsageTotal,
+    ApiProfile, CallOutcome, ModelInfo, Pricing, ProfileSource, Reasoning, Secret, Task,
+    TaskAssignment, UsageGrouping, UsageRecord, UsageTotal,
 };
 pub use story::{NewStory, Pov, Story, StoryMode, StorySummary, Tense};
 pub use text::{count_words, preview};

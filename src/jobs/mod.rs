@@ -2,8 +2,8 @@
 //! wake the UI through the `Waker` seam, and stop when their cancel flag is raised.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 /// How engine code tells the UI that something arrived, without naming egui.
@@ -38,13 +38,8 @@ impl CancelToken {
 
     pub fn cancel(&self) {
         self.0.flag.store(true, Ordering::SeqCst);
-        let hooks = std::mem::take(
-            &mut *self
-                .0
-                .hooks
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
+        let hooks =
+            std::mem::take(&mut *self.0.hooks.lock().unwrap_or_else(PoisonError::into_inner));
         for hook in hooks {
             hook();
         }
@@ -56,11 +51,7 @@ impl CancelToken {
 
     /// Runs `hook` when the token is cancelled, or right away if it already is.
     pub fn on_cancel(&self, hook: impl FnOnce() + Send + 'static) {
-        let mut hooks = self
-            .0
-            .hooks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut hooks = self.0.hooks.lock().unwrap_or_else(PoisonError::into_inner);
         // Checked under the lock: `cancel` takes the hooks under it too, so none is missed.
         if self.is_cancelled() {
             drop(hooks);

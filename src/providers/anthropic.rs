@@ -84,7 +84,8 @@ pub(super) fn parse_event(
     if event == "ping" {
         return Ok(());
     }
-    let value: Value = serde_json::from_str(data).map_err(|e| format!("bad JSON in stream: {e}"))?;
+    let value: Value =
+        serde_json::from_str(data).map_err(|e| format!("bad JSON in stream: {e}"))?;
     let kind = value.get("type").and_then(Value::as_str).unwrap_or(event);
     match kind {
         "message_start" => {
@@ -132,7 +133,8 @@ pub(super) fn parse_event(
         }
         "message_stop" => out.push(Piece::Done),
         "error" => {
-            let (message, code) = error_details(data).unwrap_or_else(|| (data.to_owned(), String::new()));
+            let (message, code) =
+                error_details(data).unwrap_or_else(|| (data.to_owned(), String::new()));
             let status = match code.as_str() {
                 "overloaded_error" => 529,
                 "rate_limit_error" => 429,
@@ -186,7 +188,10 @@ pub(super) fn parse_models(body: &str) -> Result<ModelPage, String> {
         })
         .collect();
     let next = if value.get("has_more").and_then(Value::as_bool) == Some(true) {
-        value.get("last_id").and_then(Value::as_str).map(str::to_owned)
+        value
+            .get("last_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
     } else {
         None
     };
@@ -216,13 +221,20 @@ mod tests {
         req.reasoning = Reasoning::Medium;
         let call = chat_call(&endpoint, &req);
         assert_eq!(call.url, "https://api.anthropic.com/v1/messages");
-        let body: Value = serde_json::from_slice(call.body.as_deref().unwrap_or_default()).expect("json");
-        assert_eq!(body["thinking"], json!({"type": "enabled", "budget_tokens": 8000}));
+        let body: Value =
+            serde_json::from_slice(call.body.as_deref().unwrap_or_default()).expect("json");
+        assert_eq!(
+            body["thinking"],
+            json!({"type": "enabled", "budget_tokens": 8000})
+        );
         assert_eq!(body["max_tokens"], json!(9000));
         assert!(body.get("temperature").is_none());
         assert_eq!(body["system"], json!("You narrate."));
         assert_eq!(body["messages"].as_array().map(Vec::len), Some(1));
-        assert!(call.headers.contains(&("anthropic-version".into(), API_VERSION.into())));
+        assert!(
+            call.headers
+                .contains(&("anthropic-version".into(), API_VERSION.into()))
+        );
         assert!(call.headers.contains(&("x-api-key".into(), "k".into())));
     }
 }

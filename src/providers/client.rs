@@ -88,6 +88,8 @@ fn elapsed_ms(since: Instant) -> u64 {
 ///
 /// Cancelling `cancel` ends the call at once; the text so far comes back with `Finish::Cancelled`.
 /// On failure the text so far is kept in `Failure::partial`.
+// A failure carries its partial reply by design; it happens once per call, so its size is moot.
+#[allow(clippy::result_large_err)]
 pub fn stream_chat(
     endpoint: &Endpoint,
     request: &ChatRequest,
@@ -173,7 +175,10 @@ fn agent_for(endpoint: &Endpoint, cancel: &CancelToken) -> ureq::Agent {
     agent
 }
 
-fn send(agent: &ureq::Agent, call: &HttpCall) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+fn send(
+    agent: &ureq::Agent,
+    call: &HttpCall,
+) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
     match &call.body {
         Some(body) => {
             let mut req = agent.post(&call.url);
@@ -297,8 +302,16 @@ impl Framing {
     /// (event name, payload) pairs completed by `bytes`.
     fn push(&mut self, bytes: &[u8]) -> Vec<(String, String)> {
         match self {
-            Framing::Sse(d) => d.push(bytes).into_iter().map(|e| (e.event, e.data)).collect(),
-            Framing::Ndjson(d) => d.push(bytes).into_iter().map(|l| (String::new(), l)).collect(),
+            Framing::Sse(d) => d
+                .push(bytes)
+                .into_iter()
+                .map(|e| (e.event, e.data))
+                .collect(),
+            Framing::Ndjson(d) => d
+                .push(bytes)
+                .into_iter()
+                .map(|l| (String::new(), l))
+                .collect(),
             Framing::Whole(all) => {
                 all.extend_from_slice(bytes);
                 Vec::new()
@@ -396,7 +409,10 @@ fn attempt(
         for (event, data) in messages {
             if let Err(detail) = parse_message(endpoint, &request.model, &event, &data, &mut pieces)
             {
-                log::warn!("{}: unreadable stream message skipped: {detail}", endpoint.label());
+                log::warn!(
+                    "{}: unreadable stream message skipped: {detail}",
+                    endpoint.label()
+                );
             }
             for piece in pieces.drain(..) {
                 match piece {

@@ -191,11 +191,18 @@ mod tests {
             ProviderError::from_status("X", status, msg.into(), code, "m", None).kind()
         };
         assert_eq!(e(401, "invalid x-api-key", ""), ErrorKind::Auth);
-        assert_eq!(e(404, "model: m", "not_found_error"), ErrorKind::ModelNotFound);
+        assert_eq!(
+            e(404, "model: m", "not_found_error"),
+            ErrorKind::ModelNotFound
+        );
         assert_eq!(e(404, "no route", ""), ErrorKind::BadRequest);
         assert_eq!(e(429, "slow down", ""), ErrorKind::RateLimited);
         assert_eq!(
-            e(400, "This model's maximum context length is 8192 tokens", ""),
+            e(
+                400,
+                "This model's maximum context length is 8192 tokens",
+                ""
+            ),
             ErrorKind::ContextTooLong
         );
         assert_eq!(e(529, "Overloaded", ""), ErrorKind::Server);

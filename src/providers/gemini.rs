@@ -77,7 +77,8 @@ pub(super) fn parse_event(
     data: &str,
     out: &mut Vec<Piece>,
 ) -> Result<(), String> {
-    let value: Value = serde_json::from_str(data).map_err(|e| format!("bad JSON in stream: {e}"))?;
+    let value: Value =
+        serde_json::from_str(data).map_err(|e| format!("bad JSON in stream: {e}"))?;
     if value.get("error").is_some() {
         let (message, code) =
             super::common_error_details(data).unwrap_or_else(|| (data.to_owned(), String::new()));
@@ -188,8 +189,12 @@ mod tests {
 
     #[test]
     fn urls_roles_and_thinking_config() {
-        let endpoint =
-            Endpoint::new(preset("google").expect("preset"), "", Some(Secret::new("g"))).expect("endpoint");
+        let endpoint = Endpoint::new(
+            preset("google").expect("preset"),
+            "",
+            Some(Secret::new("g")),
+        )
+        .expect("endpoint");
         let mut req = ChatRequest::new(
             "models/gemini-2.5-flash",
             vec![
@@ -204,13 +209,17 @@ mod tests {
             call.url,
             "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
         );
-        let body: Value = serde_json::from_slice(call.body.as_deref().unwrap_or_default()).expect("json");
+        let body: Value =
+            serde_json::from_slice(call.body.as_deref().unwrap_or_default()).expect("json");
         assert_eq!(body["contents"][1]["role"], json!("model"));
         assert_eq!(
             body["generationConfig"]["thinkingConfig"],
             json!({"thinkingBudget": 4000, "includeThoughts": true})
         );
-        assert_eq!(body["systemInstruction"]["parts"][0]["text"], json!("Narrate."));
+        assert_eq!(
+            body["systemInstruction"]["parts"][0]["text"],
+            json!("Narrate.")
+        );
         req.stream = false;
         assert!(chat_call(&endpoint, &req).url.ends_with(":generateContent"));
     }

@@ -16,6 +16,9 @@ pub mod think;
 
 use std::time::Duration;
 
+/// What a connection check asks the model: short, so the check is quick and cheap.
+pub const CHECK_PROMPT: &str = "Reply with one short friendly sentence.";
+
 pub use catalog::{PRESETS, Preset, Protocol, ReasoningStyle, preset};
 pub use client::{list_models, stream_chat};
 pub use error::{ErrorKind, ProviderError};
@@ -270,7 +273,11 @@ impl HttpCall {
         }
     }
 
-    fn post_json(url: String, mut headers: Vec<(String, String)>, body: &serde_json::Value) -> Self {
+    fn post_json(
+        url: String,
+        mut headers: Vec<(String, String)>,
+        body: &serde_json::Value,
+    ) -> Self {
         headers.push(("Content-Type".into(), "application/json".into()));
         Self {
             url,

@@ -54,7 +54,11 @@ pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall 
     if request.reasoning != Reasoning::Off {
         body["think"] = json!(true);
     }
-    HttpCall::post_json(format!("{}/api/chat", root(endpoint)), headers(endpoint), &body)
+    HttpCall::post_json(
+        format!("{}/api/chat", root(endpoint)),
+        headers(endpoint),
+        &body,
+    )
 }
 
 /// Parses one NDJSON line of the stream.
@@ -64,7 +68,8 @@ pub(super) fn parse_line(
     line: &str,
     out: &mut Vec<Piece>,
 ) -> Result<(), String> {
-    let value: Value = serde_json::from_str(line).map_err(|e| format!("bad JSON in stream: {e}"))?;
+    let value: Value =
+        serde_json::from_str(line).map_err(|e| format!("bad JSON in stream: {e}"))?;
     if let Some(error) = value.get("error").and_then(Value::as_str) {
         out.push(Piece::Error(ProviderError::from_status(
             provider,
@@ -135,14 +140,19 @@ mod tests {
 
     #[test]
     fn chat_goes_to_the_server_root_with_options() {
-        let endpoint = Endpoint::new(preset("ollama").expect("preset"), "http://box:11434/v1/", None)
-            .expect("endpoint");
+        let endpoint = Endpoint::new(
+            preset("ollama").expect("preset"),
+            "http://box:11434/v1/",
+            None,
+        )
+        .expect("endpoint");
         let mut req = ChatRequest::new("llama3.2", vec![Message::user("hi")]);
         req.max_tokens = Some(64);
         req.reasoning = Reasoning::High;
         let call = chat_call(&endpoint, &req);
         assert_eq!(call.url, "http://box:11434/api/chat");
-        let body: Value = serde_json::from_slice(call.body.as_deref().unwrap_or_default()).expect("json");
+        let body: Value =
+            serde_json::from_slice(call.body.as_deref().unwrap_or_default()).expect("json");
         assert_eq!(body["options"]["num_predict"], json!(64));
         assert_eq!(body["think"], json!(true));
         assert_eq!(models_call(&endpoint).url, "http://box:11434/api/tags");

@@ -73,7 +73,8 @@ pub(super) fn parse_event(
         out.push(Piece::Done);
         return Ok(());
     }
-    let value: Value = serde_json::from_str(data).map_err(|e| format!("bad JSON in stream: {e}"))?;
+    let value: Value =
+        serde_json::from_str(data).map_err(|e| format!("bad JSON in stream: {e}"))?;
     if let Some(error) = value.get("error") {
         let message = error
             .get("message")
@@ -83,7 +84,11 @@ pub(super) fn parse_event(
             .to_owned();
         let code = error
             .get("code")
-            .map(|c| c.as_str().map(str::to_owned).unwrap_or_else(|| c.to_string()))
+            .map(|c| {
+                c.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| c.to_string())
+            })
             .unwrap_or_default();
         let status = code.parse::<u16>().unwrap_or(500);
         out.push(Piece::Error(ProviderError::from_status(
@@ -174,7 +179,12 @@ mod tests {
     use crate::providers::{Message, preset};
 
     fn endpoint(id: &str) -> Endpoint {
-        Endpoint::new(preset(id).expect("preset"), "", Some(Secret::new("sk-test"))).expect("ok")
+        Endpoint::new(
+            preset(id).expect("preset"),
+            "",
+            Some(Secret::new("sk-test")),
+        )
+        .expect("ok")
     }
 
     #[test]
@@ -188,18 +198,27 @@ mod tests {
         req.reasoning = Reasoning::High;
         let call = chat_call(&endpoint("openai"), &req);
         assert_eq!(call.url, "https://api.openai.com/v1/chat/completions");
-        let body: Value = serde_json::from_slice(call.body.as_deref().unwrap_or_default()).expect("json");
+        let body: Value =
+            serde_json::from_slice(call.body.as_deref().unwrap_or_default()).expect("json");
         assert_eq!(body["stream_options"]["include_usage"], json!(true));
         assert_eq!(body["reasoning_effort"], json!("high"));
         assert_eq!(body["messages"][0]["role"], json!("system"));
-        assert!(call.headers.contains(&("Authorization".into(), "Bearer sk-test".into())));
+        assert!(
+            call.headers
+                .contains(&("Authorization".into(), "Bearer sk-test".into()))
+        );
 
         let call = chat_call(&endpoint("openrouter"), &req);
-        let body: Value = serde_json::from_slice(call.body.as_deref().unwrap_or_default()).expect("json");
+        let body: Value =
+            serde_json::from_slice(call.body.as_deref().unwrap_or_default()).expect("json");
         assert_eq!(body["reasoning"], json!({"max_tokens": 16000}));
         assert!(body.get("reasoning_effort").is_none());
         assert!(call.headers.iter().any(|(k, _)| k == "HTTP-Referer"));
-        assert!(call.headers.iter().any(|(k, v)| k == "X-Title" && v == "Fabula"));
+        assert!(
+            call.headers
+                .iter()
+                .any(|(k, v)| k == "X-Title" && v == "Fabula")
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! From profiles to a call: environment keys as ready profiles, which profile and model serve a
 //! task, and the usage row a finished call leaves.
 
-use super::{Completion, Endpoint, Failure, Finish, ProviderError, preset, PRESETS};
+use super::{Completion, Endpoint, Failure, Finish, PRESETS, ProviderError, preset};
 use crate::domain::{
     ApiProfile, CallOutcome, ModelInfo, ProfileSource, Reasoning, Task, TaskAssignment,
     UsageRecord, now_ms,
@@ -162,15 +162,29 @@ mod tests {
         assert_eq!(found.len(), 1, "a blank key is no key");
         assert_eq!(found[0].id, "env:google");
         assert_eq!(found[0].api_key.as_ref().map(Secret::expose), Some("g1"));
-        assert_eq!(found[0].source, ProfileSource::Environment("GEMINI_API_KEY"));
+        assert_eq!(
+            found[0].source,
+            ProfileSource::Environment("GEMINI_API_KEY")
+        );
     }
 
     #[test]
     fn a_task_uses_its_own_profile_or_falls_back_to_the_main_one() {
-        let profiles = vec![stored("a", "openai", "gpt-a"), stored("b", "anthropic", "claude-b")];
-        let main = resolve(Task::Narrator, &profiles, Some("b"), &TaskAssignment::default())
-            .expect("resolve");
-        assert_eq!((main.profile.id.as_str(), main.model.as_str()), ("b", "claude-b"));
+        let profiles = vec![
+            stored("a", "openai", "gpt-a"),
+            stored("b", "anthropic", "claude-b"),
+        ];
+        let main = resolve(
+            Task::Narrator,
+            &profiles,
+            Some("b"),
+            &TaskAssignment::default(),
+        )
+        .expect("resolve");
+        assert_eq!(
+            (main.profile.id.as_str(), main.model.as_str()),
+            ("b", "claude-b")
+        );
         let own = TaskAssignment {
             profile_id: Some("a".into()),
             model: Some("gpt-mini".into()),

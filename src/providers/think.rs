@@ -34,7 +34,11 @@ impl ThinkSplitter {
             // Hold back a suffix that could still grow into the tag.
             let keep = (1..tag.len())
                 .rev()
-                .find(|&n| rest.len() >= n && rest.is_char_boundary(rest.len() - n) && tag.starts_with(&rest[rest.len() - n..]))
+                .find(|&n| {
+                    rest.len() >= n
+                        && rest.is_char_boundary(rest.len() - n)
+                        && tag.starts_with(&rest[rest.len() - n..])
+                })
                 .unwrap_or(0);
             let (now, later) = rest.split_at(rest.len() - keep);
             self.emit(now, out);
@@ -87,20 +91,29 @@ mod tests {
     fn tags_in_one_piece_and_split_across_pieces() {
         let whole = split(&["<think>plan the scene</think>The door creaks."]);
         assert_eq!(whole, ("The door creaks.".into(), "plan the scene".into()));
-        let cut = split(&["<thi", "nk>plan the", " scene</th", "ink>The door", " creaks."]);
+        let cut = split(&[
+            "<thi",
+            "nk>plan the",
+            " scene</th",
+            "ink>The door",
+            " creaks.",
+        ]);
         assert_eq!(cut, whole);
-        let bytewise: Vec<String> = "<think>a</think>b"
-            .chars()
-            .map(|c| c.to_string())
-            .collect();
+        let bytewise: Vec<String> = "<think>a</think>b".chars().map(|c| c.to_string()).collect();
         let refs: Vec<&str> = bytewise.iter().map(String::as_str).collect();
         assert_eq!(split(&refs), ("b".into(), "a".into()));
     }
 
     #[test]
     fn text_that_only_looks_like_a_tag_is_kept() {
-        assert_eq!(split(&["a <b> c <thin", "g"]), ("a <b> c <thing".into(), String::new()));
-        assert_eq!(split(&["ends with <"]), ("ends with <".into(), String::new()));
+        assert_eq!(
+            split(&["a <b> c <thin", "g"]),
+            ("a <b> c <thing".into(), String::new())
+        );
+        assert_eq!(
+            split(&["ends with <"]),
+            ("ends with <".into(), String::new())
+        );
         assert_eq!(split(&["é<thé"]), ("é<thé".into(), String::new()));
     }
 }

@@ -215,7 +215,11 @@ fn models_from_json(text: &str) -> Vec<ModelInfo> {
             let price = |k: &str| m.get(k).and_then(Value::as_f64);
             Some(ModelInfo {
                 id: m.get("id")?.as_str()?.to_owned(),
-                name: m.get("name").and_then(Value::as_str).unwrap_or("").to_owned(),
+                name: m
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
                 context_length: m.get("context_length").and_then(Value::as_u64),
                 pricing: match (price("prompt_per_mtok"), price("completion_per_mtok")) {
                     (Some(p), Some(c)) => Some(Pricing {

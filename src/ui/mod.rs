@@ -5,12 +5,14 @@ mod composer;
 mod dialogs;
 mod format;
 mod library;
+mod providers;
 mod settings;
 mod story_view;
 mod trash;
 
 pub use composer::Composer;
 pub use dialogs::Confirm;
+pub use providers::{ProfileForm, TaskEdit};
 pub use story_view::StoryLayout;
 
 use egui::{Key, KeyboardShortcut, Modifiers};
@@ -59,6 +61,8 @@ pub struct ViewState {
     pub composer: Composer,
     pub editing: Option<EditState>,
     pub layout: StoryLayout,
+    pub profile_form: Option<ProfileForm>,
+    pub task_edits: std::collections::HashMap<crate::domain::Task, TaskEdit>,
 }
 
 impl ViewState {
@@ -144,7 +148,18 @@ pub fn root_ui(
         }
         (Screen::Settings, _) => {
             egui::CentralPanel::default_margins().show(ui, |ui| {
+                providers::settings_tabs_ui(ui, Screen::Settings, actions);
                 settings::settings_ui(ui, state, actions);
+            });
+        }
+        (Screen::Providers, _) => {
+            egui::CentralPanel::default_margins().show(ui, |ui| {
+                providers::providers_ui(ui, state, view, actions);
+            });
+        }
+        (Screen::Usage, _) => {
+            egui::CentralPanel::default_margins().show(ui, |ui| {
+                providers::usage_ui(ui, state, actions);
             });
         }
         _ => {
@@ -179,7 +194,13 @@ fn nav_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
         }
         tab(ui, Screen::Trash, "Trash", actions);
         tab(ui, Screen::Backups, "Backups", actions);
-        tab(ui, Screen::Settings, "Settings", actions);
+        let in_settings = matches!(
+            state.screen,
+            Screen::Settings | Screen::Providers | Screen::Usage
+        );
+        if ui.selectable_label(in_settings, "Settings").clicked() {
+            actions.push(Action::Show(Screen::Settings));
+        }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if let crate::app::UpdateStatus::Available(a) = &state.update.status
                 && state.screen != Screen::Settings

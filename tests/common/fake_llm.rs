@@ -143,7 +143,6 @@ impl Drop for FakeProvider {
     }
 }
 
-
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
@@ -173,7 +172,10 @@ fn write_reply(mut w: Box<dyn Write + Send>, reply: &Reply) {
         return;
     }
     head.push_str("Transfer-Encoding: chunked\r\n\r\n");
-    if w.write_all(head.as_bytes()).and_then(|()| w.flush()).is_err() {
+    if w.write_all(head.as_bytes())
+        .and_then(|()| w.flush())
+        .is_err()
+    {
         return;
     }
     for step in &reply.steps {
@@ -319,7 +321,10 @@ pub mod wire {
             ));
         }
         for p in pieces {
-            out.push(chunk(format!(r#"{{"text": {}}}"#, serde_json::json!(p)), ""));
+            out.push(chunk(
+                format!(r#"{{"text": {}}}"#, serde_json::json!(p)),
+                "",
+            ));
         }
         out.push(format!(
             "data: {{\"candidates\": [{{\"content\": {{\"parts\": [{{\"text\": \"\"}}],\"role\": \"model\"}},\"finishReason\": \"STOP\",\"index\": 0}}],\"usageMetadata\": {{\"promptTokenCount\": {prompt},\"candidatesTokenCount\": {output},\"totalTokenCount\": {},\"thoughtsTokenCount\": 7}},\"modelVersion\": \"gemini-2.5-flash\"}}\r\n\r\n",

@@ -1,0 +1,323 @@
+//! The controller's side of providers: profiles and task assignments from the store, "Test
+//! connection" and model-list refreshes as jobs, and the usage ledger for the Usage view.
+
+use std::sync::Arc;
+
+use super::FabulaApp;
+use super::state::{CheckStatus, ProvidersState};
+use crate::domain::{ApiProfile, ModelInfo, ProfileSource, Task, TaskAssignment, UsageGrouping};
+use crate::jobs::{self, NoWaker, Poll, Waker};
+use crate::providers::{
+    self, ChatRequest, Completion, Delta, Failure, Message, ProviderError, ResolvedCall,
+};
+use crate::storage::{Store, StoreError};
+
+/// What a connection check or model refresh reports from its job.
+pub enum CheckEvent {
+    Models(Result<Vec<ModelInfo>, ProviderError>),
+    /// The model the check is about to call.
+    Calling(String),
+    Text(String),
+    Done {
+        outcome: Box<Result<Completion, Failure>>,
+        record: Box<crate::domain::UsageRecord>,
+    },
+}
+
+/// Every profile the user can pick: saved ones, then those found in the environment.
+fn all_profiles(store: &Store) -> Result<Vec<ApiProfile>, StoreError> {
+    let mut profiles = store.list_profiles()?;
+    profiles.extend(providers::environment_profiles(&|k| std::env::var(k).ok()));
+    Ok(profiles)
+}
+
+impl FabulaApp {
+    fn job_waker(&self) -> Arc<dyn Waker> {
+        self.waker.clone().unwrap_or_else(|| Arc::new(NoWaker))
+    }
+
+    pub(super) fn refresh_providers(&mut self, store: &Store) -> Result<(), StoreError> {
+        let profiles = all_profiles(store)?;
+        let mut models = std::collections::HashMap::new();
+        for p in &profiles {
+            if let Some((_, list)) = store.cached_models(&p.id)? {
+                models.insert(p.id.clone(), list);
+            }
+        }
+        let assignments = Task::ASSIGNABLE
+            .iter()
+            .map(|t| store.task_assignment(*t).map(|a| (*t, a)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let checks = std::mem::take(&mut self.state.providers.checks);
+        self.state.providers = ProvidersState {
+            main_profile: store.main_profile_id()?,
+            profiles,
+            assignments,
+            models,
+            checks,
+        };
+        Ok(())
+    }
+
+    pub(super) fn refresh_usage(
+        &mut self,
+        store: &Store,
+        grouping: UsageGrouping,
+    ) -> Result<(), StoreError> {
+        self.state.usage.grouping = grouping;
+        self.state.usage.totals = store.usage_totals(grouping)?;
+        self.state.usage.recent = store.recent_usage(50)?;
+        Ok(())
+    }
+
+    pub(super) fn save_profile(
+        &mut self,
+        store: &Store,
+        mut profile: ApiProfile,
+    ) -> Result<(), StoreError> {
+        profile.name = profile.name.trim().to_owned();
+        if profile.name.is_empty() {
+            self.state.error("A profile needs a name.");
+            return Ok(());
+        }
+        // An edit that leaves the key field empty keeps the key it had.
+        if profile.api_key.as_ref().is_none_or(|k| k.is_empty())
+            && let Some(old) = self
+                .state
+                .providers
+                .profiles
+                .iter()
+                .find(|p| p.id == profile.id)
+        {
+            profile.api_key = old.api_key.clone();
+        }
+        if let Err(e) = providers::endpoint_for(&profile) {
+            self.state.error(e.to_string());
+            return Ok(());
+        }
+        let model = profile.default_model.trim().to_owned();
+        let listed = self
+            .state
+            .providers
+            .models
+            .get(&profile.id)
+            .is_some_and(|m| m.iter().any(|x| x.id == model));
+        if !model.is_empty() && !listed && !profile.custom_models.contains(&model) {
+            profile.custom_models.push(model);
+        }
+        store.save_profile(&profile)?;
+        if store.main_profile_id()?.is_none() {
+            store.set_main_profile_id(&profile.id)?;
+        }
+        self.state
+            .info(format!("Saved the profile “{}”.", profile.name), false);
+        self.refresh_providers(store)
+    }
+
+    pub(super) fn delete_profile(&mut self, store: &mut Store, id: &str) -> Result<(), StoreError> {
+        store.delete_profile(id)?;
+        self.state.providers.checks.remove(id);
+        self.state.info("Profile deleted.", false);
+        self.refresh_providers(store)
+    }
+
+    pub(super) fn toggle_favourite(
+        &mut self,
+        store: &Store,
+        profile_id: &str,
+        model: &str,
+    ) -> Result<(), StoreError> {
+        let Some(mut profile) = self
+            .state
+            .providers
+            .profiles
+            .iter()
+            .find(|p| p.id == profile_id && p.source == ProfileSource::Stored)
+            .cloned()
+        else {
+            self.state
+                .error("Favourites can be kept for saved profiles only.");
+            return Ok(());
+        };
+        if let Some(at) = profile.favourite_models.iter().position(|m| m == model) {
+            profile.favourite_models.remove(at);
+        } else {
+            profile.favourite_models.push(model.to_owned());
+        }
+        store.save_profile(&profile)?;
+        self.refresh_providers(store)
+    }
+
+    pub(super) fn assign_task(
+        &mut self,
+        store: &Store,
+        task: Task,
+        assignment: &TaskAssignment,
+    ) -> Result<(), StoreError> {
+        store.set_task_assignment(task, assignment)?;
+        self.refresh_providers(store)
+    }
+
+    /// Lists the models and, unless `models_only`, streams a one-line reply, on a job.
+    pub(super) fn start_check(&mut self, profile_id: &str, models_only: bool) {
+        if self.check_jobs.contains_key(profile_id) {
+            return;
+        }
+        let providers_state = &self.state.providers;
+        let assignment = TaskAssignment {
+            profile_id: Some(profile_id.to_owned()),
+            ..TaskAssignment::default()
+        };
+        let call =
+            match providers::resolve(Task::Check, &providers_state.profiles, None, &assignment) {
+                Ok(call) => call,
+                Err(e) => {
+                    self.state
+                        .providers
+                        .checks
+                        .insert(profile_id.to_owned(), CheckStatus::Failed(e.to_string()));
+                    return;
+                }
+            };
+        self.state.providers.checks.insert(
+            profile_id.to_owned(),
+            CheckStatus::Running {
+                models_only,
+                model: None,
+                reply: String::new(),
+            },
+        );
+        let started = jobs::spawn("provider-check", self.job_waker(), move |cx| {
+            run_check(&call, models_only, cx);
+        });
+        match started {
+            Ok(job) => {
+                self.check_jobs.insert(profile_id.to_owned(), job);
+            }
+            Err(e) => {
+                self.state.providers.checks.insert(
+                    profile_id.to_owned(),
+                    CheckStatus::Failed(format!("Could not start the check: {e}")),
+                );
+            }
+        }
+    }
+
+    pub(super) fn poll_check_jobs(&mut self) {
+        let ids: Vec<String> = self.check_jobs.keys().cloned().collect();
+        for id in ids {
+            let Some(job) = self.check_jobs.get_mut(&id) else {
+                continue;
+            };
+            let (events, done) = match job.poll() {
+                Poll::Events(e) => (e, false),
+                Poll::Finished(e) => (e, true),
+                Poll::Panicked { events, .. } => {
+                    self.state.providers.checks.insert(
+                        id.clone(),
+                        CheckStatus::Failed("The check stopped unexpectedly.".into()),
+                    );
+                    (events, true)
+                }
+            };
+            for event in events {
+                self.apply_check_event(&id, event);
+            }
+            if done {
+                self.check_jobs.remove(&id);
+            }
+        }
+    }
+
+    fn apply_check_event(&mut self, id: &str, event: CheckEvent) {
+        let checks = &mut self.state.providers.checks;
+        match event {
+            CheckEvent::Models(Ok(models)) => {
+                if let Some(store) = self.store.as_ref()
+                    && let Err(e) = store.cache_models(id, &models)
+                {
+                    log::warn!("the model list could not be cached: {e}");
+                }
+                if let Some(CheckStatus::Running {
+                    models_only: true, ..
+                }) = checks.get(id)
+                {
+                    checks.insert(
+                        id.to_owned(),
+                        CheckStatus::ModelsListed {
+                            count: models.len(),
+                        },
+                    );
+                }
+                self.state.providers.models.insert(id.to_owned(), models);
+            }
+            CheckEvent::Models(Err(e)) => {
+                checks.insert(id.to_owned(), CheckStatus::Failed(e.to_string()));
+            }
+            CheckEvent::Calling(model) => {
+                if let Some(CheckStatus::Running { model: m, .. }) = checks.get_mut(id) {
+                    *m = Some(model);
+                }
+            }
+            CheckEvent::Text(t) => {
+                if let Some(CheckStatus::Running { reply, .. }) = checks.get_mut(id) {
+                    reply.push_str(&t);
+                }
+            }
+            CheckEvent::Done { outcome, record } => {
+                if let Some(store) = self.store.as_ref()
+                    && let Err(e) = store.record_usage(&record)
+                {
+                    log::warn!("the usage ledger could not be written: {e}");
+                }
+                let status = match *outcome {
+                    Ok(done) => CheckStatus::Passed {
+                        model: record.model.clone(),
+                        models: self.state.providers.models.get(id).map_or(0, Vec::len),
+                        reply: done.text.trim().to_owned(),
+                        first_token_ms: done.first_token_ms,
+                    },
+                    Err(f) => CheckStatus::Failed(f.error.to_string()),
+                };
+                self.state.providers.checks.insert(id.to_owned(), status);
+            }
+        }
+    }
+}
+
+/// The job's work: model list, then (for a full check) one short streamed reply.
+fn run_check(call: &ResolvedCall, models_only: bool, cx: &jobs::JobContext<CheckEvent>) {
+    let listed = providers::list_models(&call.endpoint, cx.cancel_token());
+    let first = listed
+        .as_ref()
+        .ok()
+        .and_then(|m| m.first())
+        .map(|m| m.id.clone());
+    let models = listed.clone().unwrap_or_default();
+    let list_failed = listed.is_err();
+    cx.send(CheckEvent::Models(listed));
+    if models_only || (list_failed && call.model.is_empty()) {
+        return;
+    }
+    let model = if call.model.is_empty() {
+        match first {
+            Some(m) => m,
+            None => return,
+        }
+    } else {
+        call.model.clone()
+    };
+    cx.send(CheckEvent::Calling(model.clone()));
+    let mut request = ChatRequest::new(model.clone(), vec![Message::user(providers::CHECK_PROMPT)]);
+    request.max_tokens = Some(60);
+    let outcome = providers::stream_chat(&call.endpoint, &request, cx.cancel_token(), &mut |d| {
+        if let Delta::Text(t) = d {
+            cx.send(CheckEvent::Text(t.clone()));
+        }
+    });
+    let record = providers::usage_record(call, &model, None, &outcome, &models);
+    cx.send(CheckEvent::Done {
+        outcome: Box::new(outcome),
+        record: Box::new(record),
+    });
+}

@@ -1,0 +1,144 @@
+//! Settings → Providers and Usage through the real UI (egui_kittest) on a real database, against a
+//! provider served on 127.0.0.1 in the test.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::fake_llm::{FakeProvider, Reply, wire};
+use common::{TempData, click, harness, has_label, type_into};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use fabula::app::FabulaApp;
+use fabula::domain::Task;
+
+fn wait_for_text(h: &mut Harness<'static, FabulaApp>, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while h.query_by_label_contains(text).is_none() {
+        assert!(Instant::now() < deadline, "“{text}” never appeared");
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+}
+
+fn local_server(reply_pieces: &[&str]) -> FakeProvider {
+    let stream = wire::openai(reply_pieces, 5, 7);
+    FakeProvider::start_routed(move |req, _| {
+        if req.url.ends_with("/models") {
+            Reply::json(
+                200,
+                r#"{"object":"list","data":[{"id":"smol-135m","object":"model","created":1,"owned_by":"me"}]}"#,
+            )
+        } else {
+            Reply::stream("text/event-stream", &stream)
+        }
+    })
+}
+
+fn add_local_profile(h: &mut Harness<'static, FabulaApp>, base: &str) {
+    click(h, "Settings");
+    click(h, "Providers");
+    click(h, "Add profile");
+    h.get_by_label("Choose provider").click();
+    h.run_ok();
+    click(h, "llama.cpp");
+    type_into(h, "Base URL", &format!("{base}/v1"));
+    click(h, "Save profile");
+}
+
+#[test]
+fn add_a_profile_test_it_and_see_the_call_in_usage() {
+    let data = TempData::new();
+    let server = local_server(&["Hello ", "from the ", "hearth."]);
+    let mut h = harness(&data);
+    add_local_profile(&mut h, &server.base);
+    assert!(
+        has_label(&h, "(main)"),
+        "the first profile becomes the main one: {:?}",
+        h.state().state().status
+    );
+
+    click(&mut h, "Test connection");
+    wait_for_text(&mut h, "Hello from the hearth.");
+    assert!(h.query_by_label_contains("1 models listed").is_some());
+    assert!(h.query_by_label_contains("smol-135m replied").is_some());
+
+    // The profile, main choice and cached models are in the database, not only on screen.
+    let store = data.open();
+    let profiles = store.list_profiles().expect("profiles");
+    assert_eq!(profiles.len(), 1);
+    assert_eq!(profiles[0].preset, "llamacpp");
+    assert_eq!(
+        store.main_profile_id().expect("main"),
+        Some(profiles[0].id.clone())
+    );
+    assert_eq!(
+        store
+            .cached_models(&profiles[0].id)
+            .expect("cache")
+            .map(|(_, m)| m.len()),
+        Some(1)
+    );
+
+    click(&mut h, "Usage");
+    assert!(has_label(&h, "(no story)"), "a check belongs to no story");
+    click(&mut h, "By provider");
+    assert!(has_label(&h, "llamacpp"));
+    assert!(
+        has_label(&h, "5"),
+        "prompt tokens from the provider's usage"
+    );
+    assert!(has_label(&h, "7"));
+    let recent = store.recent_usage(10).expect("usage");
+    assert_eq!(recent.len(), 1);
+    assert_eq!(recent[0].task, Task::Check);
+    assert_eq!(recent[0].model, "smol-135m");
+}
+
+#[test]
+fn a_rejected_key_shows_the_providers_message() {
+    let data = TempData::new();
+    let server = FakeProvider::start(vec![Reply::json(
+        401,
+        &wire::openai_error("invalid_api_key", "Incorrect API key provided: sk-bad."),
+    )]);
+    let mut h = harness(&data);
+    click(&mut h, "Settings");
+    click(&mut h, "Providers");
+    click(&mut h, "Add profile");
+    type_into(&mut h, "Profile name", " work");
+    type_into(&mut h, "Base URL", &format!("{}/v1", server.base));
+    type_into(&mut h, "API key", "sk-bad");
+    click(&mut h, "Save profile");
+    assert!(
+        h.query_by_label_contains("sk-bad").is_none(),
+        "the key is never shown in full"
+    );
+    click(&mut h, "Test connection");
+    wait_for_text(
+        &mut h,
+        "The key was rejected by OpenAI (401): Incorrect API key provided",
+    );
+}
+
+#[test]
+fn a_task_can_use_its_own_model() {
+    let data = TempData::new();
+    let server = local_server(&["ok"]);
+    let mut h = harness(&data);
+    add_local_profile(&mut h, &server.base);
+    click(&mut h, "Narrator reasoning");
+    click(&mut h, "High");
+    let store = data.open();
+    assert_eq!(
+        store
+            .task_assignment(Task::Narrator)
+            .expect("read")
+            .reasoning,
+        Some(fabula::domain::Reasoning::High)
+    );
+    assert_eq!(
+        store.task_assignment(Task::Memory).expect("read").reasoning,
+        None
+    );
+}
