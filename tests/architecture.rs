@@ -166,3 +166,16 @@ fn the_checks_can_fail() {
     .expect("write");
     assert!(!code_of(&files[0]).contains("rusqlite"));
 }
+
+#[test]
+fn only_providers_and_update_name_ureq() {
+    let mut found = Vec::new();
+    for dir in ["app", "cli", "domain", "jobs", "storage", "ui"] {
+        found.extend(violations(dir, &["ureq"]));
+    }
+    assert!(
+        found.is_empty(),
+        "HTTP for model calls lives in providers/:\n{}",
+        found.join("\n")
+    );
+}
