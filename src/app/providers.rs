@@ -24,20 +24,13 @@ pub enum CheckEvent {
     },
 }
 
-/// Every profile the user can pick: saved ones, then those found in the environment.
-fn all_profiles(store: &Store) -> Result<Vec<ApiProfile>, StoreError> {
-    let mut profiles = store.list_profiles()?;
-    profiles.extend(providers::environment_profiles(&|k| std::env::var(k).ok()));
-    Ok(profiles)
-}
-
 impl FabulaApp {
     fn job_waker(&self) -> Arc<dyn Waker> {
         self.waker.clone().unwrap_or_else(|| Arc::new(NoWaker))
     }
 
     pub(super) fn refresh_providers(&mut self, store: &Store) -> Result<(), StoreError> {
-        let profiles = all_profiles(store)?;
+        let profiles = providers::with_environment_profiles(store.list_profiles()?);
         let mut models = std::collections::HashMap::new();
         for p in &profiles {
             if let Some((_, list)) = store.cached_models(&p.id)? {

@@ -78,9 +78,8 @@ fn parse_task(s: &str) -> Result<Task, String> {
 
 /// Saved profiles followed by those found in the environment.
 pub fn all_profiles(store: &Store) -> Result<Vec<ApiProfile>, String> {
-    let mut profiles = store.list_profiles().map_err(|e| e.to_string())?;
-    profiles.extend(providers::environment_profiles(&|k| std::env::var(k).ok()));
-    Ok(profiles)
+    let saved = store.list_profiles().map_err(|e| e.to_string())?;
+    Ok(providers::with_environment_profiles(saved))
 }
 
 fn find_profile(store: &Store, name: &str) -> Result<ApiProfile, String> {

@@ -22,7 +22,10 @@ pub const CHECK_PROMPT: &str = "Reply with one short friendly sentence.";
 pub use catalog::{PRESETS, Preset, Protocol, ReasoningStyle, preset};
 pub use client::{list_models, stream_chat};
 pub use error::{ErrorKind, ProviderError};
-pub use resolve::{ResolvedCall, endpoint_for, environment_profiles, resolve, usage_record};
+pub use resolve::{
+    ResolvedCall, endpoint_for, environment_profiles, resolve, usage_record,
+    with_environment_profiles,
+};
 
 pub use crate::domain::ModelInfo;
 use crate::domain::{Reasoning, Secret};
@@ -32,6 +35,17 @@ pub enum Role {
     System,
     User,
     Assistant,
+}
+
+impl Role {
+    /// The role's name in OpenAI-style and Ollama message lists.
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

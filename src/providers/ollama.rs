@@ -4,8 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{
-    ChatRequest, Endpoint, HttpCall, ModelInfo, ModelPage, Piece, ProviderError, Role, Usage,
-    json_u64,
+    ChatRequest, Endpoint, HttpCall, ModelInfo, ModelPage, Piece, ProviderError, Usage, json_u64,
 };
 use crate::domain::Reasoning;
 
@@ -28,14 +27,7 @@ pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall 
     let messages: Vec<Value> = request
         .messages
         .iter()
-        .map(|m| {
-            let role = match m.role {
-                Role::System => "system",
-                Role::User => "user",
-                Role::Assistant => "assistant",
-            };
-            json!({"role": role, "content": m.content})
-        })
+        .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
         .collect();
     let mut options = serde_json::Map::new();
     if let Some(t) = request.temperature {

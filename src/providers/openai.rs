@@ -5,8 +5,7 @@ use serde_json::{Value, json};
 
 use super::catalog::ReasoningStyle;
 use super::{
-    ChatRequest, Endpoint, HttpCall, ModelInfo, ModelPage, Piece, ProviderError, Role, Usage,
-    json_u64,
+    ChatRequest, Endpoint, HttpCall, ModelInfo, ModelPage, Piece, ProviderError, Usage, json_u64,
 };
 use crate::domain::{Pricing, Reasoning};
 
@@ -27,14 +26,7 @@ pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall 
     let messages: Vec<Value> = request
         .messages
         .iter()
-        .map(|m| {
-            let role = match m.role {
-                Role::System => "system",
-                Role::User => "user",
-                Role::Assistant => "assistant",
-            };
-            json!({"role": role, "content": m.content})
-        })
+        .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
         .collect();
     let mut body = json!({
         "model": request.model,

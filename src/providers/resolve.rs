@@ -32,6 +32,12 @@ pub fn environment_profiles(lookup: &dyn Fn(&str) -> Option<String>) -> Vec<ApiP
         .collect()
 }
 
+/// Saved profiles followed by those found in this process's environment.
+pub fn with_environment_profiles(mut saved: Vec<ApiProfile>) -> Vec<ApiProfile> {
+    saved.extend(environment_profiles(&|k| std::env::var(k).ok()));
+    saved
+}
+
 /// The endpoint a profile describes.
 pub fn endpoint_for(profile: &ApiProfile) -> Result<Endpoint, ProviderError> {
     let preset = preset(&profile.preset).ok_or_else(|| {
