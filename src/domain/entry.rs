@@ -55,6 +55,17 @@ pub struct Entry {
     pub position: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// What the model thought before writing this text; empty when it did not say.
+    pub reasoning: String,
+    /// Which of the entry's alternative texts is shown, when it has more than one.
+    pub alternative: Option<AlternativePosition>,
+}
+
+/// "2 of 3": the active alternative (1-based) and how many there are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlternativePosition {
+    pub index: u32,
+    pub count: u32,
 }
 
 /// The small per-entry facts the story view needs for every entry to place rows

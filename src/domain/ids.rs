@@ -59,3 +59,5 @@ macro_rules! text_id {
 
 text_id!(StoryId, "a story");
 text_id!(EntryId, "a story entry");
+text_id!(LoreId, "a lorebook entry");
+text_id!(AlternativeId, "an alternative text of an entry");

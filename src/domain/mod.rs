@@ -1,20 +1,39 @@
 //! The story model and its rules: pure data and functions, no I/O, no egui, no threads.
 
 mod entry;
+mod generation;
 mod ids;
 mod input;
+mod lore;
 mod prefs;
 mod profile;
+mod prompt;
 mod story;
+mod story_settings;
 mod text;
+mod tokens;
 
-pub use entry::{Entry, EntryKind, EntryRow};
-pub use ids::{EntryId, StoryId, new_uuid, now_ms};
+pub use entry::{AlternativePosition, Entry, EntryKind, EntryRow};
+pub use generation::{Draft, DraftState, GenerationRecord, KEEP_GENERATIONS};
+pub use ids::{AlternativeId, EntryId, LoreId, StoryId, new_uuid, now_ms};
 pub use input::{ActionType, compose_input};
+pub use lore::{
+    FireReason, FiredLore, InjectionMode, LoreEntry, LoreKind, LoreMatcher, LoreSelection,
+    MatchSource, select_lore,
+};
 pub use prefs::{FontSize, Prefs, ThemeChoice};
 pub use profile::{
     ApiProfile, CallOutcome, ModelInfo, Pricing, ProfileSource, Reasoning, Secret, Task,
     TaskAssignment, UsageGrouping, UsageRecord, UsageTotal,
 };
+pub use prompt::{
+    AssembledPrompt, Budget, HistoryItem, NARRATOR_PLACEHOLDERS, PromptInput, PromptPack,
+    SUGGESTION_PLACEHOLDERS, TemplateError, TemplateKind, assemble, check_template,
+    parse_suggestions, render_template, style_instruction, suggestions_prompt,
+};
 pub use story::{NewStory, Pov, Story, StoryMode, StorySummary, Tense};
+pub use story_settings::{
+    DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_OUTPUT, NarrationLength, StorySettings,
+};
 pub use text::{count_words, preview};
+pub use tokens::count_tokens;

@@ -152,6 +152,17 @@ fn sleep_unless_cancelled(total: Duration, cancel: &CancelToken) -> bool {
     cancel.is_cancelled()
 }
 
+/// What `stream_chat` would send, for the prompt inspector: the URL and the JSON body exactly as
+/// written on the wire. Every protocol sends its key in a header, so neither holds a secret.
+pub fn request_preview(endpoint: &Endpoint, request: &ChatRequest) -> (String, String) {
+    let call = chat_call(endpoint, request);
+    let body = call
+        .body
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    (call.url, body)
+}
+
 fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall {
     match endpoint.preset.protocol {
         Protocol::OpenAi => openai::chat_call(endpoint, request),

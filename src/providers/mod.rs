@@ -20,7 +20,7 @@ use std::time::Duration;
 pub const CHECK_PROMPT: &str = "Reply with one short friendly sentence.";
 
 pub use catalog::{PRESETS, Preset, Protocol, ReasoningStyle, preset};
-pub use client::{list_models, stream_chat};
+pub use client::{list_models, request_preview, stream_chat};
 pub use error::{ErrorKind, ProviderError};
 pub use resolve::{
     ResolvedCall, endpoint_for, environment_profiles, resolve, usage_record,

@@ -4,9 +4,18 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::stories::expect_one;
 use super::{Result, Store, StoreError};
-use crate::domain::{Entry, EntryId, EntryKind, EntryRow, StoryId, count_words, now_ms};
+use crate::domain::{
+    AlternativePosition, Entry, EntryId, EntryKind, EntryRow, StoryId, count_tokens, count_words,
+    now_ms,
+};
 
-const ENTRY_COLUMNS: &str = "id, story_id, kind, content, position, created_at, updated_at";
+/// Columns of `entry_from_row`; the alternative position is counted by rowid, which grows with
+/// every insert, so "2 of 3" follows the order the alternatives were written in.
+const ENTRY_COLUMNS: &str = "id, story_id, kind, content, position, created_at, updated_at, \
+     COALESCE(reasoning, ''), \
+     (SELECT COUNT(*) FROM entry_alternatives a WHERE a.entry_id = entries.id), \
+     (SELECT COUNT(*) FROM entry_alternatives a WHERE a.entry_id = entries.id \
+         AND a.rowid <= (SELECT b.rowid FROM entry_alternatives b WHERE b.id = entries.active_alternative_id))";
 
 fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
     let kind: String = row.get(2)?;
@@ -18,6 +27,15 @@ fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
         position: row.get(4)?,
         created_at: row.get(5)?,
         updated_at: row.get(6)?,
+        reasoning: row.get(7)?,
+        alternative: alternative_position(row.get(8)?, row.get(9)?),
+    })
+}
+
+fn alternative_position(count: i64, index: i64) -> Option<AlternativePosition> {
+    (count > 1).then(|| AlternativePosition {
+        index: u32::try_from(index.clamp(1, count)).unwrap_or(1),
+        count: u32::try_from(count).unwrap_or(u32::MAX),
     })
 }
 
@@ -29,16 +47,21 @@ pub struct TrashedEntry {
     pub deleted_at: i64,
 }
 
-fn char_count(text: &str) -> i64 {
+pub(super) fn char_count(text: &str) -> i64 {
     i64::try_from(text.chars().count()).unwrap_or(i64::MAX)
 }
 
-fn word_count(text: &str) -> i64 {
+pub(super) fn word_count(text: &str) -> i64 {
     i64::try_from(count_words(text)).unwrap_or(i64::MAX)
 }
 
-const INSERT_ENTRY: &str = "INSERT INTO entries (id, story_id, kind, content, position, char_count, word_count, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(position), -1) + 1 FROM entries WHERE story_id = ?2), ?5, ?6, ?7, ?7)
+pub(super) fn token_count(text: &str) -> i64 {
+    i64::try_from(count_tokens(text)).unwrap_or(i64::MAX)
+}
+
+// Token counts are left NULL here: bulk inserts stay fast, and the prompt fills them in once.
+pub(super) const INSERT_ENTRY: &str = "INSERT INTO entries (id, story_id, kind, content, position, char_count, word_count, created_at, updated_at, reasoning, token_count)
+     VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(position), -1) + 1 FROM entries WHERE story_id = ?2), ?5, ?6, ?7, ?7, ?8, ?9)
      RETURNING position";
 
 impl Store {
@@ -59,7 +82,9 @@ impl Store {
                     content,
                     char_count(content),
                     word_count(content),
-                    now
+                    now,
+                    Option::<&str>::None,
+                    Option::<i64>::None
                 ],
                 |r| r.get(0),
             )
@@ -72,6 +97,8 @@ impl Store {
             position,
             created_at: now,
             updated_at: now,
+            reasoning: String::new(),
+            alternative: None,
         })
     }
 
@@ -97,7 +124,9 @@ impl Store {
                         content,
                         char_count(content),
                         word_count(content),
-                        now
+                        now,
+                        Option::<&str>::None,
+                        Option::<i64>::None
                     ],
                     |r| r.get::<_, i64>(0),
                 )
@@ -167,10 +196,11 @@ impl Store {
     }
 
     pub fn update_entry_content(&self, id: &EntryId, content: &str) -> Result<()> {
-        let changed = self
-            .conn
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let changed = tx
             .execute(
-                "UPDATE entries SET content = ?2, char_count = ?3, word_count = ?4, updated_at = ?5 WHERE id = ?1",
+                "UPDATE entries SET content = ?2, char_count = ?3, word_count = ?4, updated_at = ?5,
+                     token_count = NULL WHERE id = ?1",
                 params![
                     id.as_str(),
                     content,
@@ -180,7 +210,15 @@ impl Store {
                 ],
             )
             .map_err(|e| self.err(e))?;
-        expect_one(changed, || format!("Entry {id}"))
+        expect_one(changed, || format!("Entry {id}"))?;
+        // The active alternative follows an edit, so switching away and back keeps it.
+        tx.execute(
+            "UPDATE entry_alternatives SET content = ?2
+             WHERE id = (SELECT active_alternative_id FROM entries WHERE id = ?1)",
+            params![id.as_str(), content],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
     }
 
     pub fn trash_entry(&self, id: &EntryId) -> Result<()> {
@@ -224,7 +262,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT e.id, e.story_id, e.kind, e.content, e.position, e.created_at, e.updated_at,
-                        s.title, e.deleted_at
+                        COALESCE(e.reasoning, ''), 0, 0, s.title, e.deleted_at
                  FROM entries e JOIN stories s ON s.id = e.story_id
                  WHERE e.deleted_at IS NOT NULL AND s.deleted_at IS NULL
                  ORDER BY e.deleted_at DESC LIMIT 500",
@@ -234,8 +272,8 @@ impl Store {
             .query_map([], |r| {
                 Ok(TrashedEntry {
                     entry: entry_from_row(r)?,
-                    story_title: r.get(7)?,
-                    deleted_at: r.get(8)?,
+                    story_title: r.get(10)?,
+                    deleted_at: r.get(11)?,
                 })
             })
             .map_err(|e| self.err(e))?;

@@ -29,6 +29,9 @@ pub enum StoreError {
     Migration { path: PathBuf, detail: String },
     #[error("{0}")]
     Conflict(String),
+    /// Input that cannot be stored as it is (said in words the user can act on).
+    #[error("{0}")]
+    Invalid(String),
     #[error("{0} was not found.")]
     NotFound(String),
     #[error("Database error: {0}")]

@@ -3,11 +3,13 @@
 mod backup;
 mod entries;
 mod error;
+mod lore;
 mod paths;
 mod profiles;
 mod settings;
 mod stories;
 mod usage;
+mod writing;
 
 pub use backup::{
     BackupInfo, KEEP_BACKUPS, list_backups, prune_backups, restore_database, set_aside_damaged,

@@ -1,0 +1,187 @@
+//! Golden prompts: the narrator request for both modes × 3 points of view × 2 tenses, compared with
+//! files under tests/golden/. `UPDATE_GOLDEN=1 cargo test --test prompt_golden` rewrites them after a
+//! deliberate change; review the diff before committing.
+
+use fabula::domain::{
+    EntryId, EntryKind, HistoryItem, InjectionMode, LoreEntry, LoreKind, LoreMatcher,
+    NarrationLength, Pov, PromptInput, PromptPack, Story, StoryId, StoryMode, StorySettings, Tense,
+    assemble, count_tokens,
+};
+
+fn story(mode: StoryMode, pov: Pov, tense: Tense) -> Story {
+    Story {
+        id: StoryId::from("story-1"),
+        title: "The Salt Road".into(),
+        description: Some("A caravan crosses a desert that remembers.".into()),
+        genre: Some("Fantasy".into()),
+        mode,
+        pov,
+        tense,
+        protagonist: (pov == Pov::Third).then(|| "Mara".to_owned()),
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+fn history(mode: StoryMode) -> Vec<HistoryItem> {
+    let texts: &[(EntryKind, &str)] = match mode {
+        StoryMode::Adventure => &[
+            (
+                EntryKind::Narration,
+                "The caravan stops at the well of Qasr.",
+            ),
+            (
+                EntryKind::UserAction,
+                "I ask the guide about the Salt Witch.",
+            ),
+            (
+                EntryKind::Narration,
+                "The guide spits into the sand and says nothing.",
+            ),
+            (EntryKind::UserAction, "I draw water from the well."),
+        ],
+        StoryMode::CreativeWriting => &[
+            (
+                EntryKind::Narration,
+                "The caravan stopped at the well of Qasr.",
+            ),
+            (
+                EntryKind::UserAction,
+                "Introduce the Salt Witch through rumour only.",
+            ),
+            (EntryKind::Narration, "Nobody said her name after dark."),
+            (
+                EntryKind::UserAction,
+                "Mara goes to the well alone at night.",
+            ),
+        ],
+    };
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, (kind, text))| HistoryItem {
+            id: EntryId::from(format!("e{i}").as_str()),
+            kind: *kind,
+            text: (*text).to_owned(),
+            tokens: count_tokens(text),
+        })
+        .collect()
+}
+
+fn lore() -> Vec<LoreEntry> {
+    vec![
+        LoreEntry {
+            name: "Salt Witch".into(),
+            description: "A figure of caravan legend said to drown travellers in dry sand.".into(),
+            hidden_info: "She is the guide's mother.".into(),
+            aliases: vec!["the Witch".into()],
+            priority: 5,
+            ..LoreEntry::default()
+        },
+        LoreEntry {
+            name: "Qasr".into(),
+            description: "An oasis town around a single deep well.".into(),
+            kind: LoreKind::Location,
+            mode: InjectionMode::Keyword,
+            priority: 1,
+            ..LoreEntry::default()
+        },
+        LoreEntry {
+            name: "Ostrava".into(),
+            description: "A port city far to the north.".into(),
+            ..LoreEntry::default()
+        },
+    ]
+}
+
+#[test]
+fn narrator_prompts_match_the_golden_files() {
+    let pack = PromptPack::default();
+    let lore = lore();
+    let matcher = LoreMatcher::new(&lore);
+    let settings = StorySettings {
+        tone: "Wry, dusty, patient".into(),
+        themes: vec!["memory".into(), "debt".into()],
+        length: NarrationLength::Short,
+        ..StorySettings::new()
+    };
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut mismatches = Vec::new();
+    for mode in StoryMode::ALL {
+        for pov in Pov::ALL {
+            for tense in Tense::ALL {
+                let story = story(mode, pov, tense);
+                let history = history(mode);
+                let prompt = assemble(&PromptInput {
+                    story: &story,
+                    settings: &settings,
+                    pack: &pack,
+                    lore: &lore,
+                    matcher: &matcher,
+                    history: &history,
+                    context_window: 8192,
+                    max_output: 1024,
+                    count_tokens: &count_tokens,
+                })
+                .expect("the default templates render");
+                let text = format!(
+                    "=== system ===\n{}\n=== user ===\n{}\n=== budget ===\n{:?}\n",
+                    prompt.system, prompt.user, prompt.budget
+                );
+                let name = format!("{}-{}-{}.txt", mode.as_str(), pov.as_str(), tense.as_str());
+                let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/golden")
+                    .join(&name);
+                if update {
+                    std::fs::write(&path, &text).expect("write golden file");
+                    continue;
+                }
+                let expected = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("{name}: {e} (run with UPDATE_GOLDEN=1 once)"));
+                if expected != text {
+                    mismatches.push(format!(
+                        "{name}:\n--- expected\n{expected}\n--- got\n{text}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn history_is_cut_from_the_oldest_end_and_the_input_always_stays() {
+    let pack = PromptPack::default();
+    let story = story(StoryMode::Adventure, Pov::Second, Tense::Present);
+    let history = history(StoryMode::Adventure);
+    let settings = StorySettings::new();
+    let matcher = LoreMatcher::new(&[]);
+    let full = |window: usize| {
+        assemble(&PromptInput {
+            story: &story,
+            settings: &settings,
+            pack: &pack,
+            lore: &[],
+            matcher: &matcher,
+            history: &history,
+            context_window: window,
+            max_output: 100,
+            count_tokens: &count_tokens,
+        })
+        .expect("renders")
+    };
+    let roomy = full(8192);
+    assert!(roomy.cut.is_empty());
+    assert!(roomy.user.starts_with("[NARRATIVE] The caravan stops"));
+    // Just enough for the system prompt, the input and the newest older entry.
+    let tight_window = roomy.budget.system + roomy.budget.input + history[2].tokens + 2 + 100;
+    let tight = full(tight_window);
+    assert_eq!(tight.cut, vec![EntryId::from("e0"), EntryId::from("e1")]);
+    assert!(tight.user.starts_with("[NARRATIVE] The guide spits"));
+    assert!(
+        tight
+            .user
+            .contains("[ACTION] I draw water from the well.\n\nContinue the narrative:")
+    );
+    assert!(tight.budget.used() <= tight_window);
+}
