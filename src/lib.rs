@@ -1,8 +1,10 @@
 //! Fabula: a native desktop app for interactive fiction and collaborative story writing.
 //!
 //! Reading order: `domain` (the story model, pure), `storage` (the only SQLite code),
-//! `providers` (LLM protocols; today the stream decoders), `jobs` (worker threads and the Waker seam), `app` (the controller that owns the store and applies `Action`s), `ui` (egui drawing
-//! that reads `AppState` and pushes `Action`s), `cli` (headless subcommands).
+//! `providers` (LLM wire protocols), `jobs` (worker threads and the Waker seam), `writing` (the
+//! generation pipeline shared by window and CLI), `update` (self-update), `app` (the controller that
+//! owns the store and applies `Action`s), `ui` (egui drawing that reads `AppState` and pushes
+//! `Action`s), `cli` (headless subcommands).
 //! See README.md, section "Architecture", for the invariants.
 
 pub mod app;
@@ -13,3 +15,4 @@ pub mod providers;
 pub mod storage;
 pub mod ui;
 pub mod update;
+pub mod writing;

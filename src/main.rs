@@ -57,6 +57,25 @@ enum Command {
         #[command(subcommand)]
         command: fabula::cli::ProviderCommand,
     },
+    /// Create stories.
+    Story {
+        #[command(subcommand)]
+        command: fabula::cli::StoryCommand,
+    },
+    /// Store an action and stream the narrator's reply, exactly as the Generate button does.
+    Generate {
+        story: String,
+        #[arg(long, value_enum, default_value_t = fabula::cli::ActionArg::Do)]
+        action: fabula::cli::ActionArg,
+        /// The action or direction; empty continues the story.
+        #[arg(trailing_var_arg = true)]
+        text: Vec<String>,
+    },
+    /// Manage a story's lorebook.
+    Lore {
+        #[command(subcommand)]
+        command: fabula::cli::LoreCommand,
+    },
     /// Developer tools.
     Dev {
         #[command(subcommand)]
@@ -129,6 +148,13 @@ fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
         }
         Command::Update { .. } => {}
         Command::Provider { command } => return fabula::cli::provider(&mut store, command),
+        Command::Story { command } => return fabula::cli::story(&store, command),
+        Command::Generate {
+            story,
+            action,
+            text,
+        } => return fabula::cli::generate(&mut store, &story, action, &text.join(" ")),
+        Command::Lore { command } => return fabula::cli::lore(&store, command),
         Command::Dev {
             command: DevCommand::Seed { entries, title },
         } => {

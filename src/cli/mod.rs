@@ -1,8 +1,11 @@
-//! Headless subcommands: list stories, back up, seed synthetic stories, manage and check providers.
+//! Headless subcommands: list stories, back up, seed synthetic stories, manage and check providers,
+//! create stories, generate narration and manage the lorebook.
 
 mod provider;
+mod story;
 
 pub use provider::{ProviderCommand, provider};
+pub use story::{ActionArg, LoreCommand, StoryCommand, generate, lore, story};
 
 use std::io::{BufRead, Write};
 use std::path::Path;

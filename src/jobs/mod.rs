@@ -186,6 +186,57 @@ where
     })
 }
 
+/// A named thread that calls `tick` every `period` until the value is dropped; dropping it stops
+/// the thread and waits for a tick in progress, so nothing it does outlives its owner.
+pub struct Periodic {
+    stop: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Periodic {
+    pub fn start(
+        name: &str,
+        period: std::time::Duration,
+        mut tick: impl FnMut() + Send + 'static,
+    ) -> std::io::Result<Self> {
+        let stop = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let signal = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("fabula-{name}"))
+            .spawn(move || {
+                let (lock, wake) = &*signal;
+                let mut stopped = lock.lock().unwrap_or_else(PoisonError::into_inner);
+                loop {
+                    let (guard, _) = wake
+                        .wait_timeout(stopped, period)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    stopped = guard;
+                    if *stopped {
+                        return;
+                    }
+                    drop(stopped);
+                    tick();
+                    stopped = lock.lock().unwrap_or_else(PoisonError::into_inner);
+                }
+            })?;
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Periodic {
+    fn drop(&mut self) {
+        let (lock, wake) = &*self.stop;
+        *lock.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        wake.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

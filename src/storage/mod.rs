@@ -84,6 +84,32 @@ impl Store {
         })
     }
 
+    /// A second connection to a database this process already opened with [`Store::open`], for a
+    /// job thread. It skips the consistency check and migrations (done at open), so it costs a few
+    /// milliseconds whatever the database's size.
+    pub fn open_worker(path: &Path) -> Result<Self> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| classify(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| classify(path, e))?;
+        refuse_newer_schema(&conn, path)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| classify(path, e))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| classify(path, e))?;
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The full consistency check (reads every page); run before the daily backup.
     pub fn integrity_check(&self) -> Result<()> {
         let report = self

@@ -1,0 +1,501 @@
+//! The writing loop's pipeline, shared by the window and the CLI: prepare the narrator's request from
+//! the store, stream it while keeping a draft on disk, then write the narration (or keep the draft).
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::domain::{
+    AssembledPrompt, DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_OUTPUT, Draft, DraftState, EntryId,
+    GenerationRecord, LoreEntry, LoreMatcher, ModelInfo, PromptInput, Story, StoryId,
+    StorySettings, Task, TaskAssignment, TemplateError, TemplateKind, assemble, count_tokens,
+    now_ms, parse_suggestions, suggestions_prompt,
+};
+use crate::jobs::{CancelToken, Periodic};
+use crate::providers::{
+    self, ChatRequest, Completion, Delta, Failure, Finish, Message, ProviderError, ResolvedCall,
+};
+use crate::storage::{Store, StoreError};
+
+/// How often the text streamed so far is written to the draft: a crash loses at most this much.
+const DRAFT_EVERY: Duration = Duration::from_secs(1);
+/// An empty reply is asked for again this many times before it counts as a failure.
+const EMPTY_RETRIES: u32 = 3;
+/// Entries the suggestions call sees.
+const SUGGESTION_CONTEXT: usize = 6;
+
+/// What a generation writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A new narration at the end of the story.
+    Next,
+    /// Another alternative of this narration entry, written from the context before it.
+    Regenerate(EntryId),
+}
+
+impl Target {
+    fn entry(&self) -> Option<&EntryId> {
+        match self {
+            Target::Next => None,
+            Target::Regenerate(id) => Some(id),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WritingError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("The {} template has a problem: {error}", kind.label())]
+    Template {
+        kind: TemplateKind,
+        error: TemplateError,
+    },
+    #[error("Only narration can be regenerated.")]
+    NotNarration,
+}
+
+/// A story's lorebook with its matcher, built once per change and shared with generation jobs.
+#[derive(Clone, Debug)]
+pub struct Lorebook {
+    pub entries: Arc<Vec<LoreEntry>>,
+    pub matcher: Arc<LoreMatcher>,
+}
+
+impl Lorebook {
+    pub fn new(entries: Vec<LoreEntry>) -> Self {
+        let matcher = LoreMatcher::new(&entries);
+        Self {
+            entries: Arc::new(entries),
+            matcher: Arc::new(matcher),
+        }
+    }
+
+    pub fn load(store: &Store, story: &StoryId) -> Result<Self, StoreError> {
+        Ok(Self::new(store.lore(story)?))
+    }
+}
+
+/// A narrator request ready to send, and how it was put together.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub story: Story,
+    pub settings: StorySettings,
+    pub target: Target,
+    pub call: ResolvedCall,
+    pub request: ChatRequest,
+    pub prompt: AssembledPrompt,
+    /// Lore that fired: name, why, and whether it fit.
+    pub lore: Vec<(String, String, bool)>,
+    pub models: Vec<ModelInfo>,
+}
+
+/// The narrator's profile and settings: the story's own choices over the task's, over the main profile.
+pub fn narrator_call(
+    store: &Store,
+    settings: &StorySettings,
+    cancel: &CancelToken,
+) -> Result<(ResolvedCall, Vec<ModelInfo>), WritingError> {
+    let assignment = store.task_assignment(Task::Narrator)?;
+    let merged = TaskAssignment {
+        profile_id: settings.profile_id.clone().or(assignment.profile_id),
+        model: settings.model.clone().or(assignment.model),
+        temperature: settings.temperature.or(assignment.temperature),
+        max_tokens: settings.max_tokens.or(assignment.max_tokens),
+        reasoning: settings.reasoning.or(assignment.reasoning),
+    };
+    task_call(store, Task::Narrator, &merged, cancel)
+}
+
+/// Resolves a task's call and fills in a model when none is named: the first cached one, or the
+/// first the provider lists.
+fn task_call(
+    store: &Store,
+    task: Task,
+    assignment: &TaskAssignment,
+    cancel: &CancelToken,
+) -> Result<(ResolvedCall, Vec<ModelInfo>), WritingError> {
+    let profiles = providers::with_environment_profiles(store.list_profiles()?);
+    let main = store.main_profile_id()?;
+    let mut call = providers::resolve(task, &profiles, main.as_deref(), assignment)?;
+    let mut models = store
+        .cached_models(&call.profile.id)?
+        .map(|(_, m)| m)
+        .unwrap_or_default();
+    if call.model.is_empty() {
+        if models.is_empty() {
+            models = providers::list_models(&call.endpoint, cancel)?;
+            if let Err(e) = store.cache_models(&call.profile.id, &models) {
+                log::warn!("the model list could not be cached: {e}");
+            }
+        }
+        call.model = models.first().map(|m| m.id.clone()).ok_or_else(|| {
+            ProviderError::Config(format!(
+                "{} lists no models; name one in the profile.",
+                call.endpoint.label()
+            ))
+        })?;
+    }
+    Ok((call, models))
+}
+
+/// Reads what the prompt needs and assembles the narrator's request.
+pub fn prepare(
+    store: &Store,
+    story_id: &StoryId,
+    target: Target,
+    lorebook: &Lorebook,
+    cancel: &CancelToken,
+) -> Result<Prepared, WritingError> {
+    let story = store.story_summary(story_id)?.story;
+    let settings = store.story_settings(story_id)?;
+    if let Some(entry) = target.entry()
+        && store.entry(entry)?.kind != crate::domain::EntryKind::Narration
+    {
+        return Err(WritingError::NotNarration);
+    }
+    let (call, models) = narrator_call(store, &settings, cancel)?;
+    let context_window = settings
+        .context_window
+        .map(|w| w as usize)
+        .or_else(|| {
+            models
+                .iter()
+                .find(|m| m.id == call.model)
+                .and_then(|m| m.context_length)
+                .map(|w| usize::try_from(w).unwrap_or(usize::MAX))
+        })
+        .unwrap_or(DEFAULT_CONTEXT_WINDOW as usize);
+    let max_output = call.max_tokens.unwrap_or(DEFAULT_MAX_OUTPUT) as usize;
+    let pack = store.prompt_pack()?;
+    pack.check()
+        .map_err(|(kind, e)| WritingError::Template { kind, error: e })?;
+    let history = store.history_within(
+        story_id,
+        target.entry(),
+        context_window.saturating_sub(max_output),
+    )?;
+    let prompt = assemble(&PromptInput {
+        story: &story,
+        settings: &settings,
+        pack: &pack,
+        lore: &lorebook.entries,
+        matcher: &lorebook.matcher,
+        history: &history,
+        context_window,
+        max_output,
+        count_tokens: &count_tokens,
+    })
+    .map_err(|e| WritingError::Template {
+        kind: pack.narrator(story.mode).1,
+        error: e,
+    })?;
+    let lore = prompt
+        .lore
+        .injected
+        .iter()
+        .map(|f| (f, true))
+        .chain(prompt.lore.cut.iter().map(|f| (f, false)))
+        .filter_map(|(f, fit)| {
+            let entry = lorebook.entries.get(f.index)?;
+            Some((entry.name.clone(), f.reason.describe(), fit))
+        })
+        .collect();
+    let mut request = ChatRequest::new(
+        call.model.clone(),
+        vec![
+            Message::system(prompt.system.clone()),
+            Message::user(prompt.user.clone()),
+        ],
+    );
+    request.temperature = call.temperature;
+    request.max_tokens = Some(u32::try_from(max_output).unwrap_or(DEFAULT_MAX_OUTPUT));
+    request.reasoning = call.reasoning;
+    Ok(Prepared {
+        story,
+        settings,
+        target,
+        call,
+        request,
+        prompt,
+        lore,
+        models,
+    })
+}
+
+/// How a generation ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ending {
+    /// The narration was written: a new entry, or a new alternative of the target.
+    Written(EntryId),
+    /// Stopped by the user; the text so far is a draft.
+    Cancelled,
+    /// The provider failed; the text so far (if any) is a draft.
+    Failed(ProviderError),
+}
+
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub ending: Ending,
+    pub text: String,
+    pub reasoning: String,
+    pub first_token_ms: Option<u64>,
+    pub total_ms: u64,
+    pub prompt_tokens: Option<u64>,
+    pub completion_tokens: Option<u64>,
+}
+
+/// Streams the prepared request. Every `on_delta` piece is also kept in the story's draft, written
+/// at most once a second; at the end the narration is stored (and the draft removed) in one
+/// transaction, or the draft is marked cancelled or failed with the text so far.
+pub fn run(
+    store: &mut Store,
+    prepared: &Prepared,
+    cancel: &CancelToken,
+    on_delta: &mut dyn FnMut(&Delta),
+) -> Result<Outcome, WritingError> {
+    let started_at = now_ms();
+    let mut draft = Draft {
+        story_id: prepared.story.id.clone(),
+        target: prepared.target.entry().cloned(),
+        content: String::new(),
+        reasoning: String::new(),
+        state: DraftState::Streaming,
+        error: None,
+        model: Some(prepared.call.model.clone()),
+        started_at,
+        updated_at: started_at,
+    };
+    store.save_draft(&draft)?;
+    // A ticker writes what has arrived once a second, also while the stream stalls, so a crash or
+    // kill loses at most the last second; it has its own connection and stops before `finish`.
+    let pending = Arc::new(Mutex::new((draft.clone(), false)));
+    let saver = {
+        let pending = pending.clone();
+        let path = store.path().to_owned();
+        let mut connection: Option<Store> = None;
+        Periodic::start("draft-saver", DRAFT_EVERY, move || {
+            let snapshot = {
+                let mut guard = pending.lock().unwrap_or_else(PoisonError::into_inner);
+                if !guard.1 {
+                    return;
+                }
+                guard.1 = false;
+                guard.0.updated_at = now_ms();
+                guard.0.clone()
+            };
+            if connection.is_none() {
+                connection = Store::open_worker(&path)
+                    .map_err(|e| log::warn!("the draft saver could not open the database: {e}"))
+                    .ok();
+            }
+            if let Some(store) = &connection
+                && let Err(e) = store.save_draft(&snapshot)
+            {
+                log::warn!("the draft could not be saved while streaming: {e}");
+            }
+        })
+        .map_err(|e| StoreError::Sqlite(format!("the draft saver could not start: {e}")))?
+    };
+    let mut empties = 0;
+    let result = loop {
+        {
+            let mut guard = pending.lock().unwrap_or_else(PoisonError::into_inner);
+            guard.0.content.clear();
+            guard.0.reasoning.clear();
+        }
+        let outcome = providers::stream_chat(
+            &prepared.call.endpoint,
+            &prepared.request,
+            cancel,
+            &mut |delta| {
+                {
+                    let mut guard = pending.lock().unwrap_or_else(PoisonError::into_inner);
+                    match delta {
+                        Delta::Text(t) => guard.0.content.push_str(t),
+                        Delta::Reasoning(r) => guard.0.reasoning.push_str(r),
+                    }
+                    guard.1 = true;
+                }
+                on_delta(delta);
+            },
+        );
+        match &outcome {
+            Ok(c) if c.finish == Finish::Complete && c.text.trim().is_empty() => {
+                empties += 1;
+                log_call(store, prepared, &outcome);
+                if empties > EMPTY_RETRIES || cancel.is_cancelled() {
+                    break Err(empty_failure(
+                        prepared.call.endpoint.label(),
+                        c.clone(),
+                        empties,
+                    ));
+                }
+                log::info!("empty reply from {}; asking again", prepared.call.model);
+            }
+            _ => break outcome,
+        }
+    };
+    drop(saver);
+    finish(store, prepared, &mut draft, result)
+}
+
+#[allow(clippy::result_large_err)]
+fn empty_failure(provider: &str, partial: Completion, times: u32) -> Failure {
+    Failure {
+        error: ProviderError::Protocol {
+            provider: provider.to_owned(),
+            detail: format!("only empty replies ({times} in a row)"),
+        },
+        partial,
+    }
+}
+
+#[allow(clippy::result_large_err)]
+fn finish(
+    store: &mut Store,
+    prepared: &Prepared,
+    draft: &mut Draft,
+    result: Result<Completion, Failure>,
+) -> Result<Outcome, WritingError> {
+    let usage = providers::usage_record(
+        &prepared.call,
+        &prepared.call.model,
+        Some(prepared.story.id.as_str()),
+        &result,
+        &prepared.models,
+    );
+    if let Err(e) = store.record_usage(&usage) {
+        log::warn!("the usage row could not be written: {e}");
+    }
+    log_call(store, prepared, &result);
+    let (completion, ending) = match result {
+        Ok(c) if c.finish == Finish::Complete => {
+            let text = c.text.trim();
+            let id = match &prepared.target {
+                Target::Next => store.finish_narration(&prepared.story.id, text, &c.reasoning)?,
+                Target::Regenerate(entry) => {
+                    store.add_alternative(entry, text, &c.reasoning)?;
+                    entry.clone()
+                }
+            };
+            (c, Ending::Written(id))
+        }
+        Ok(c) => (c, Ending::Cancelled),
+        Err(f) => (f.partial, Ending::Failed(f.error)),
+    };
+    if !matches!(ending, Ending::Written(_)) {
+        draft.content = completion.text.trim_start().to_owned();
+        draft.reasoning.clone_from(&completion.reasoning);
+        draft.updated_at = now_ms();
+        (draft.state, draft.error) = match &ending {
+            Ending::Failed(error) => (DraftState::Failed, Some(error.to_string())),
+            _ => (DraftState::Cancelled, None),
+        };
+        store.save_draft(draft)?;
+    }
+    Ok(Outcome {
+        ending,
+        text: completion.text,
+        reasoning: completion.reasoning,
+        first_token_ms: completion.first_token_ms,
+        total_ms: completion.total_ms,
+        prompt_tokens: completion.usage.prompt_tokens,
+        completion_tokens: completion.usage.completion_tokens,
+    })
+}
+
+fn log_call(store: &Store, prepared: &Prepared, result: &Result<Completion, Failure>) {
+    let (url, request) = providers::request_preview(&prepared.call.endpoint, &prepared.request);
+    let (completion, outcome, error) = match result {
+        Ok(c) if c.finish == Finish::Cancelled => (c, "cancelled", None),
+        Ok(c) if c.text.trim().is_empty() => (c, "empty", None),
+        Ok(c) => (c, "ok", None),
+        Err(f) => (&f.partial, "failed", Some(f.error.to_string())),
+    };
+    let usage = completion.usage;
+    let usage = (usage.prompt_tokens.is_some() || usage.completion_tokens.is_some()).then(|| {
+        serde_json::json!({
+            "promptTokens": usage.prompt_tokens,
+            "completionTokens": usage.completion_tokens,
+            "reasoningTokens": usage.reasoning_tokens,
+            "firstTokenMs": completion.first_token_ms,
+            "totalMs": completion.total_ms,
+        })
+        .to_string()
+    });
+    let lore: Vec<String> = prepared
+        .lore
+        .iter()
+        .map(|(name, why, fit)| {
+            format!(
+                "{name}: {why}{}",
+                if *fit { "" } else { " (cut: over budget)" }
+            )
+        })
+        .collect();
+    let record = GenerationRecord {
+        id: 0,
+        story_id: Some(prepared.story.id.clone()),
+        task: Task::Narrator.as_str().to_owned(),
+        provider: prepared.call.endpoint.preset.id.to_owned(),
+        model: prepared.call.model.clone(),
+        url,
+        request,
+        response: completion.text.clone(),
+        reasoning: completion.reasoning.clone(),
+        usage,
+        budget: Some(prepared.prompt.budget),
+        lore: (!lore.is_empty()).then(|| lore.join("\n")),
+        outcome: outcome.to_owned(),
+        error,
+        created_at: now_ms(),
+    };
+    if let Err(e) = store.log_generation(&record) {
+        log::warn!("the prompt inspector's record could not be written: {e}");
+    }
+}
+
+/// Asks the suggestions task for the next actions (adventure, up to 4) or directions (creative,
+/// up to 3) after the newest entry.
+pub fn suggest(
+    store: &Store,
+    story_id: &StoryId,
+    cancel: &CancelToken,
+) -> Result<Vec<String>, WritingError> {
+    let story = store.story_summary(story_id)?.story;
+    let assignment = store.task_assignment(Task::Suggestions)?;
+    let (call, models) = task_call(store, Task::Suggestions, &assignment, cancel)?;
+    let pack = store.prompt_pack()?;
+    let recent = store.history_within(story_id, None, 3000)?;
+    let start = recent.len().saturating_sub(SUGGESTION_CONTEXT);
+    let prompt = suggestions_prompt(&story, &pack, &recent[start..]).map_err(|e| {
+        let kind = match story.mode {
+            crate::domain::StoryMode::Adventure => TemplateKind::SuggestionsAdventure,
+            crate::domain::StoryMode::CreativeWriting => TemplateKind::SuggestionsCreative,
+        };
+        WritingError::Template { kind, error: e }
+    })?;
+    let mut request = ChatRequest::new(call.model.clone(), vec![Message::user(prompt)]);
+    request.temperature = call.temperature.or(Some(0.8));
+    request.max_tokens = Some(call.max_tokens.unwrap_or(300));
+    request.reasoning = call.reasoning;
+    let result = providers::stream_chat(&call.endpoint, &request, cancel, &mut |_| {});
+    let usage = providers::usage_record(
+        &call,
+        &call.model,
+        Some(story_id.as_str()),
+        &result,
+        &models,
+    );
+    if let Err(e) = store.record_usage(&usage) {
+        log::warn!("the usage row could not be written: {e}");
+    }
+    let completion = result.map_err(|f| WritingError::Provider(f.error))?;
+    let max = match story.mode {
+        crate::domain::StoryMode::Adventure => 4,
+        crate::domain::StoryMode::CreativeWriting => 3,
+    };
+    Ok(parse_suggestions(&completion.text, max))
+}

@@ -1,0 +1,189 @@
+//! `fabula story new`, `fabula lore add|list` and `fabula generate` through the real binary against a
+//! provider on 127.0.0.1, including Ctrl+C in the middle of a stream.
+
+mod common;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::fake_llm::{FakeProvider, Reply, Step, wire};
+use fabula::domain::{DraftState, EntryKind, StoryId};
+use fabula::storage::{DataPaths, Store};
+
+fn fabula(data: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fabula"));
+    cmd.env("FABULA_DATA_DIR", data).env_remove("RUST_LOG");
+    for var in [
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("run fabula");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn setup(data: &std::path::Path, base: &str) -> String {
+    let (code, _, err) = run(fabula(data).args([
+        "provider",
+        "add",
+        "Local",
+        "--preset",
+        "openai-compatible",
+        "--base-url",
+        &format!("{base}/v1"),
+        "--model",
+        "tiny",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(fabula(data).args([
+        "story",
+        "new",
+        "--title",
+        "Harbour",
+        "--mode",
+        "adventure",
+        "--pov",
+        "third",
+        "--tense",
+        "past",
+        "--protagonist",
+        "Mara",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let id = out.trim().to_owned();
+    assert_eq!(id.len(), 36, "a UUID: {out}");
+    id
+}
+
+fn store(data: &std::path::Path) -> Store {
+    Store::open(&DataPaths { dir: data.into() }.database()).expect("open")
+}
+
+#[test]
+fn generate_streams_and_stores_the_turn_with_lore() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = FakeProvider::start(vec![Reply::stream(
+        "text/event-stream",
+        &wire::openai(&["The tide ", "turned."], 30, 3),
+    )]);
+    let story = setup(tmp.path(), &server.base);
+    let (code, out, err) = run(fabula(tmp.path()).args([
+        "lore",
+        "add",
+        &story,
+        "Old Pier",
+        "--kind",
+        "location",
+        "--description",
+        "Rotten planks over black water.",
+        "--aliases",
+        "the pier,jetty",
+        "--priority",
+        "3",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim().len(), 36);
+    let (_, out, _) = run(fabula(tmp.path()).args(["lore", "list", &story]));
+    assert!(
+        out.contains("Old Pier\tlocation\tkeyword\tpriority 3\tthe pier, jetty"),
+        "{out}"
+    );
+
+    let (code, out, err) = run(fabula(tmp.path()).args([
+        "generate", &story, "--action", "do", "walks", "to", "the", "jetty",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "The tide turned.\n");
+    assert!(
+        err.contains("prompt_tokens=30") && err.contains("completion_tokens=3"),
+        "{err}"
+    );
+    let body = &server.recorded()[0].body;
+    assert!(body.contains("Mara walks to the jetty."), "{body}");
+    assert!(body.contains("Rotten planks over black water."), "{body}");
+    assert!(body.contains("third person and the past tense"), "{body}");
+
+    let store = store(tmp.path());
+    let id = StoryId::from(story.as_str());
+    let rows = store.entry_rows(&id).expect("rows");
+    assert_eq!(
+        rows.iter().map(|r| r.kind).collect::<Vec<_>>(),
+        [EntryKind::UserAction, EntryKind::Narration]
+    );
+}
+
+#[test]
+fn a_rejected_key_exits_with_the_auth_code_and_keeps_the_action() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = FakeProvider::start(vec![Reply::json(
+        401,
+        &wire::openai_error("invalid_api_key", "Incorrect API key provided: sk-bad."),
+    )]);
+    let story = setup(tmp.path(), &server.base);
+    let (code, out, err) = run(fabula(tmp.path()).args(["generate", &story, "look around"]));
+    assert_eq!(code, 20, "{out}{err}");
+    assert!(err.contains("Incorrect API key provided"), "{err}");
+    let store = store(tmp.path());
+    let id = StoryId::from(story.as_str());
+    assert_eq!(
+        store.entry_rows(&id).expect("rows").len(),
+        1,
+        "the action stays"
+    );
+    let draft = store.draft(&id).expect("draft").expect("failed draft");
+    assert_eq!(draft.state, DraftState::Failed);
+}
+
+#[test]
+fn ctrl_c_mid_stream_leaves_the_text_so_far_as_a_draft() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let reply = Reply::stream(
+        "text/event-stream",
+        &wire::openai(&["Fog rolls ", "in from ", "the sea."], 5, 5),
+    )
+    .then_at(3, Step::Sleep(Duration::from_secs(20)));
+    let server = FakeProvider::start(vec![reply]);
+    let story = setup(tmp.path(), &server.base);
+    let mut child = fabula(tmp.path())
+        .args(["generate", &story, "waits"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut buf = [0u8; 64];
+    while !String::from_utf8_lossy(&seen).contains("in from") {
+        assert!(Instant::now() < deadline, "no text streamed");
+        let n = stdout.read(&mut buf).expect("read");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    // Past one draft tick, then Ctrl+C.
+    std::thread::sleep(Duration::from_millis(1500));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    child.wait().expect("wait");
+
+    let store = store(tmp.path());
+    let draft = store
+        .draft(&StoryId::from(story.as_str()))
+        .expect("read")
+        .expect("the partial narration is a draft");
+    assert_eq!(draft.content, "Fog rolls in from ");
+}
