@@ -6,8 +6,8 @@ use super::FabulaApp;
 use super::state::{Fatal, OpenStory, Screen};
 use super::undo::Change;
 use crate::domain::{
-    ApiProfile, EntryId, EntryKind, EntryRow, FontSize, NewStory, StoryId, Task, TaskAssignment,
-    ThemeChoice, UsageGrouping,
+    ApiProfile, EntryId, EntryKind, EntryRow, FontSize, LoreEntry, LoreId, NewStory, PromptPack,
+    StoryId, StorySettings, Task, TaskAssignment, ThemeChoice, UsageGrouping,
 };
 use crate::storage::{self, Store, StoreError};
 
@@ -61,6 +61,26 @@ pub enum Action {
     },
     AssignTask(Task, TaskAssignment),
     ShowUsage(UsageGrouping),
+    /// Store what the user wrote (if anything) and write the next narration.
+    Generate(Option<(EntryKind, String)>),
+    /// Write another alternative of this narration from the context before it.
+    Regenerate(EntryId),
+    EditAndRegenerate {
+        entry: EntryId,
+        text: String,
+    },
+    StopGeneration,
+    KeepDraft,
+    RetryDraft,
+    DiscardDraft,
+    SelectAlternative {
+        entry: EntryId,
+        index: u32,
+    },
+    SaveLore(LoreEntry),
+    TrashLore(LoreId),
+    SaveStorySettings(StorySettings),
+    SavePromptPack(PromptPack),
 }
 
 type Outcome = Result<(), StoreError>;
@@ -224,6 +244,24 @@ impl FabulaApp {
             Action::CancelUpdate => self.cancel_update(),
             Action::SetCheckUpdatesOnStart(on) => self.set_check_on_start(store, on)?,
             Action::RestartAfterUpdate => self.restart(),
+            Action::Generate(input) => self.generate(store, input)?,
+            Action::Regenerate(entry) => {
+                self.start_generation(store, crate::writing::Target::Regenerate(entry))?;
+            }
+            Action::EditAndRegenerate { entry, text } => {
+                self.edit_and_regenerate(store, &entry, text)?;
+            }
+            Action::StopGeneration => self.stop_generation(),
+            Action::KeepDraft => self.keep_draft(store)?,
+            Action::RetryDraft => self.retry_draft(store)?,
+            Action::DiscardDraft => self.discard_draft(store)?,
+            Action::SelectAlternative { entry, index } => {
+                self.select_alternative(store, &entry, index)?;
+            }
+            Action::SaveLore(entry) => self.save_lore(store, entry)?,
+            Action::TrashLore(id) => self.trash_lore(store, &id)?,
+            Action::SaveStorySettings(settings) => self.save_story_settings(store, settings)?,
+            Action::SavePromptPack(pack) => self.save_prompt_pack(store, pack)?,
             Action::SaveProfile(profile) => self.save_profile(store, profile)?,
             Action::DeleteProfile(id) => self.delete_profile(store, &id)?,
             Action::SetMainProfile(id) => {
@@ -278,7 +316,7 @@ impl FabulaApp {
             rows_version: version,
         });
         self.state.screen = Screen::Story;
-        Ok(())
+        self.load_writing(store, id)
     }
 
     /// After a change to `story`: re-reads the open story's title and counts, and the list on
@@ -318,7 +356,7 @@ impl FabulaApp {
         Ok(())
     }
 
-    fn add_entry(&mut self, store: &Store, kind: EntryKind, text: &str) -> Outcome {
+    pub(super) fn add_entry(&mut self, store: &Store, kind: EntryKind, text: &str) -> Outcome {
         let Some(open) = self.state.open.as_mut() else {
             return Ok(());
         };
@@ -344,7 +382,7 @@ impl FabulaApp {
         Ok(())
     }
 
-    fn edit_entry(&mut self, store: &Store, id: &EntryId, text: String) -> Outcome {
+    pub(super) fn edit_entry(&mut self, store: &Store, id: &EntryId, text: String) -> Outcome {
         let before = match self.cache.get(id) {
             Some(e) => e.clone(),
             None => store.entry(id)?,
@@ -393,6 +431,10 @@ impl FabulaApp {
                 }
             }
             Change::RenameStory { .. } => {}
+            Change::TrashLore { .. } => {
+                self.state.writing.lore = store.lore(&story)?;
+                self.lorebook = None;
+            }
         }
         self.reload_rows(store, &story)?;
         self.refresh_after_change(store, &story)

@@ -6,13 +6,15 @@ mod providers;
 mod state;
 mod undo;
 mod updates;
+mod writing;
 
 pub use actions::Action;
 pub use entry_cache::{EntryCache, EntryLoader};
 pub use state::{
-    AppState, CheckStatus, Fatal, OpenStory, ProvidersState, Screen, Status, StatusKind,
-    UpdateState, UpdateStatus, UsageState,
+    AppState, CheckStatus, Fatal, OpenStory, ProvidersState, Screen, Status, StatusKind, Streaming,
+    SuggestionStatus, UpdateState, UpdateStatus, UsageState, WritingState,
 };
+pub use writing::{GenerationEvent, is_interrupted};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -73,6 +75,9 @@ pub struct FabulaApp {
     update_config: Option<crate::update::UpdateConfig>,
     update_job: Option<JobHandle<updates::UpdateEvent>>,
     check_jobs: std::collections::HashMap<String, JobHandle<providers::CheckEvent>>,
+    generation_job: Option<JobHandle<writing::GenerationEvent>>,
+    suggestion_job: Option<JobHandle<Result<Vec<String>, String>>>,
+    lorebook: Option<(StoryId, crate::writing::Lorebook)>,
     update_cancel: Arc<std::sync::atomic::AtomicBool>,
     waker: Option<Arc<dyn Waker>>,
     close_requested: bool,
@@ -119,6 +124,9 @@ impl FabulaApp {
             update_config: None,
             update_job: None,
             check_jobs: std::collections::HashMap::new(),
+            generation_job: None,
+            suggestion_job: None,
+            lorebook: None,
             update_cancel: Arc::default(),
             waker: None,
             close_requested: false,
@@ -195,6 +203,7 @@ impl FabulaApp {
         self.poll_backup_job();
         self.poll_update_job();
         self.poll_check_jobs();
+        self.poll_writing_jobs();
     }
 
     /// Whether the daily backup job is still running (for tests and a clean exit).

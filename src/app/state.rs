@@ -5,11 +5,13 @@ use std::path::PathBuf;
 use std::collections::HashMap;
 
 use crate::domain::{
-    ApiProfile, EntryRow, ModelInfo, Prefs, StorySummary, Task, TaskAssignment, UsageGrouping,
-    UsageRecord, UsageTotal,
+    ApiProfile, Budget, Draft, EntryRow, GenerationRecord, LoreEntry, ModelInfo, Prefs, PromptPack,
+    StoryId, StorySettings, StorySummary, Task, TaskAssignment, UsageGrouping, UsageRecord,
+    UsageTotal,
 };
 use crate::storage::{BackupInfo, TrashedEntry};
 use crate::update::Available;
+use crate::writing::Target;
 
 /// Where the updater is, as the Settings screen shows it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -49,7 +51,7 @@ pub enum Screen {
     Trash,
     Backups,
     Settings,
-    /// Settings → Providers.
+    /// Settings > Providers.
     Providers,
     /// Settings → Usage.
     Usage,
@@ -92,6 +94,47 @@ pub struct UsageState {
     pub totals: Vec<UsageTotal>,
     /// The newest calls, newest first.
     pub recent: Vec<UsageRecord>,
+}
+
+/// A narration being written right now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Streaming {
+    pub target: Target,
+    pub text: String,
+    pub reasoning: String,
+    /// Known once the request is prepared.
+    pub model: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum SuggestionStatus {
+    #[default]
+    Idle,
+    Loading,
+    Failed(String),
+}
+
+/// The writing loop as the story screen shows it.
+#[derive(Clone, Debug, Default)]
+pub struct WritingState {
+    pub story: Option<StoryId>,
+    pub streaming: Option<Streaming>,
+    /// Narration that was stopped, failed, or interrupted by a crash.
+    pub draft: Option<Draft>,
+    /// How the window was spent by the latest request.
+    pub budget: Option<Budget>,
+    /// Entries that went into the latest request (the rest of the story was left out).
+    pub kept: Option<usize>,
+    /// Lore that fired last turn: name, why, and whether it fit the budget.
+    pub lore_fired: Vec<(String, String, bool)>,
+    pub lore: Vec<LoreEntry>,
+    pub settings: StorySettings,
+    pub suggestions: Vec<String>,
+    pub suggestions_status: SuggestionStatus,
+    /// The newest generations first.
+    pub inspector: Vec<GenerationRecord>,
+    pub pack: PromptPack,
+    pub last_error: Option<String>,
 }
 
 /// The story on screen and the small index of its entries (text is loaded per visible row).
@@ -143,6 +186,7 @@ pub struct AppState {
     pub update: UpdateState,
     pub providers: ProvidersState,
     pub usage: UsageState,
+    pub writing: WritingState,
 }
 
 impl AppState {

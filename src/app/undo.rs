@@ -1,6 +1,6 @@
 //! The session's undo and redo history: each change knows how to revert and repeat itself.
 
-use crate::domain::{EntryId, StoryId};
+use crate::domain::{EntryId, LoreId, StoryId};
 use crate::storage::{Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -28,6 +28,10 @@ pub enum Change {
         before: String,
         after: String,
     },
+    TrashLore {
+        story: StoryId,
+        lore: LoreId,
+    },
 }
 
 impl Change {
@@ -38,6 +42,7 @@ impl Change {
             Change::TrashEntry { .. } => "delete entry".into(),
             Change::TrashStory { title, .. } => format!("delete “{title}”"),
             Change::RenameStory { after, .. } => format!("rename to “{after}”"),
+            Change::TrashLore { .. } => "delete lore entry".into(),
         }
     }
 
@@ -48,7 +53,8 @@ impl Change {
             | Change::EditEntry { story, .. }
             | Change::TrashEntry { story, .. }
             | Change::TrashStory { story, .. }
-            | Change::RenameStory { story, .. } => story,
+            | Change::RenameStory { story, .. }
+            | Change::TrashLore { story, .. } => story,
         }
     }
 
@@ -59,6 +65,7 @@ impl Change {
             Change::TrashEntry { entry, .. } => store.restore_entry(entry),
             Change::TrashStory { story, .. } => store.restore_story(story),
             Change::RenameStory { story, before, .. } => store.rename_story(story, before),
+            Change::TrashLore { lore, .. } => store.restore_lore(lore),
         }
     }
 
@@ -69,6 +76,7 @@ impl Change {
             Change::TrashEntry { entry, .. } => store.trash_entry(entry),
             Change::TrashStory { story, .. } => store.trash_story(story),
             Change::RenameStory { story, after, .. } => store.rename_story(story, after),
+            Change::TrashLore { lore, .. } => store.trash_lore(lore),
         }
     }
 }

@@ -22,7 +22,7 @@ pub enum UpdateEvent {
 }
 
 impl FabulaApp {
-    fn waker(&self) -> Arc<dyn Waker> {
+    pub(super) fn waker(&self) -> Arc<dyn Waker> {
         self.waker.clone().unwrap_or_else(|| Arc::new(NoWaker))
     }
 

@@ -367,8 +367,10 @@ pub struct AssembledPrompt {
     pub user: String,
     pub budget: Budget,
     pub lore: LoreSelection,
-    /// Entries left out because the window was full, oldest first.
+    /// Entries left out because the window was full, oldest first (of those the caller passed).
     pub cut: Vec<EntryId>,
+    /// Entries that went in, counting the current input.
+    pub kept: usize,
 }
 
 /// Labels entries as the original app did, so prompts written for it keep working.
@@ -498,6 +500,7 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
         },
         lore: selection,
         cut: older[..first_kept].iter().map(|h| h.id.clone()).collect(),
+        kept: kept.len() + usize::from(current.is_some()),
     })
 }
 

@@ -73,13 +73,13 @@ pub fn resolve(
     let profile = match wanted {
         Some(id) => profiles.iter().find(|p| p.id == id).ok_or_else(|| {
             ProviderError::Config(format!(
-                "The profile chosen for {} no longer exists; pick another in Settings → Providers.",
+                "The profile chosen for {} no longer exists; pick another in Settings > Providers.",
                 task.label()
             ))
         })?,
         None => profiles.first().ok_or_else(|| {
             ProviderError::Config(
-                "No provider is set up yet: add a profile in Settings → Providers.".into(),
+                "No provider is set up yet: add a profile in Settings > Providers.".into(),
             )
         })?,
     };

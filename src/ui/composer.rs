@@ -1,4 +1,5 @@
-//! The input box under the story: adventure action types with their prefixes, or an author's direction.
+//! The input box under the story: adventure action types with their prefixes, or an author's
+//! direction; Ctrl+Enter stores it and asks the narrator to continue.
 
 use egui::{Key, KeyboardShortcut, Modifiers};
 
@@ -15,11 +16,13 @@ pub struct Composer {
     pub action: ActionType,
 }
 
-/// Returns whether something was submitted this frame.
+/// Returns whether something was submitted this frame. `busy` while a narration is being written:
+/// typing goes on, but nothing new is sent until it ends.
 pub fn composer_ui(
     ui: &mut egui::Ui,
     story: &Story,
     composer: &mut Composer,
+    busy: bool,
     actions: &mut Vec<Action>,
 ) -> bool {
     ui.add_space(4.0);
@@ -35,13 +38,13 @@ pub fn composer_ui(
         "Author's direction"
     };
 
-    let (mut submit, mut as_narration) = (false, false);
+    let (mut generate, mut add_only, mut as_narration) = (false, false, false);
     // Taken before the TextEdit sees the keys, so Ctrl+Enter never inserts a newline.
     ui.input_mut(|i| {
         if i.consume_shortcut(&SUBMIT_NARRATION) {
             as_narration = true;
         } else if i.consume_shortcut(&SUBMIT) {
-            submit = true;
+            generate = !busy;
         }
     });
 
@@ -84,12 +87,30 @@ pub fn composer_ui(
     );
     ui.horizontal(|ui| {
         let has_text = composed.is_some();
+        let (label, hint) = if has_text {
+            (
+                "Generate",
+                "Add this to the story and let the narrator continue (Ctrl+Enter)",
+            )
+        } else {
+            (
+                "Continue",
+                "Let the narrator continue the story (Ctrl+Enter)",
+            )
+        };
         if ui
-            .add_enabled(has_text, egui::Button::new("Add"))
-            .on_hover_text("Add to the story (Ctrl+Enter)")
+            .add_enabled(!busy, egui::Button::new(label))
+            .on_hover_text(hint)
             .clicked()
         {
-            submit = true;
+            generate = true;
+        }
+        if ui
+            .add_enabled(has_text, egui::Button::new("Add"))
+            .on_hover_text("Add to the story without asking the narrator")
+            .clicked()
+        {
+            add_only = true;
         }
         if ui
             .add_enabled(has_text, egui::Button::new("Add as narration"))
@@ -107,26 +128,31 @@ pub fn composer_ui(
     });
     ui.add_space(4.0);
 
-    let submitted = if as_narration {
-        let text = composer.text.trim().to_owned();
-        (!text.is_empty()).then_some((EntryKind::Narration, text))
-    } else if submit {
-        // A "Story" action is the writer narrating, so it lands as narration.
-        let kind = if action == ActionType::Story {
-            EntryKind::Narration
-        } else {
-            EntryKind::UserAction
-        };
-        composed.map(|text| (kind, text))
+    // A "Story" action is the writer narrating, so it lands as narration.
+    let kind = if action == ActionType::Story {
+        EntryKind::Narration
     } else {
-        None
+        EntryKind::UserAction
     };
-    match submitted {
-        Some((kind, text)) => {
-            actions.push(Action::AddEntry { kind, text });
-            composer.text.clear();
-            true
+    if as_narration {
+        let text = composer.text.trim().to_owned();
+        if text.is_empty() {
+            return false;
         }
-        None => false,
+        actions.push(Action::AddEntry {
+            kind: EntryKind::Narration,
+            text,
+        });
+    } else if add_only {
+        let Some(text) = composed else {
+            return false;
+        };
+        actions.push(Action::AddEntry { kind, text });
+    } else if generate {
+        actions.push(Action::Generate(composed.map(|text| (kind, text))));
+    } else {
+        return false;
     }
+    composer.text.clear();
+    true
 }

@@ -5,13 +5,16 @@ mod composer;
 mod dialogs;
 mod format;
 mod library;
+mod lore;
 mod providers;
 mod settings;
 mod story_view;
 mod trash;
+mod turn;
 
 pub use composer::Composer;
 pub use dialogs::Confirm;
+pub use lore::{LoreForm, SettingsForm, SidePanel};
 pub use providers::{ProfileForm, TaskEdit};
 pub use story_view::StoryLayout;
 
@@ -63,6 +66,12 @@ pub struct ViewState {
     pub layout: StoryLayout,
     pub profile_form: Option<ProfileForm>,
     pub task_edits: std::collections::HashMap<crate::domain::Task, TaskEdit>,
+    /// The story's side panel, when open.
+    pub side: Option<SidePanel>,
+    pub lore_form: Option<LoreForm>,
+    pub lore_error: Option<String>,
+    pub settings_form: Option<(StoryId, SettingsForm)>,
+    pub inspector_selected: Option<i64>,
 }
 
 impl ViewState {
@@ -128,12 +137,21 @@ pub fn root_ui(
     match (state.screen, &state.open) {
         (Screen::Story, Some(open)) => {
             egui::Panel::bottom("composer").show(ui, |ui| {
-                if composer::composer_ui(ui, &open.summary.story, &mut view.composer, actions) {
+                turn::turn_ui(ui, open, &state.writing, view, actions);
+                let busy = state.writing.streaming.is_some();
+                if composer::composer_ui(ui, &open.summary.story, &mut view.composer, busy, actions)
+                {
                     view.layout.scroll_to_bottom();
                 }
             });
+            if view.side.is_some() {
+                egui::Panel::right("story-side")
+                    .resizable(true)
+                    .default_size(360.0)
+                    .show(ui, |ui| lore::side_panel_ui(ui, state, open, view, actions));
+            }
             egui::CentralPanel::default_margins().show(ui, |ui| {
-                story_view::story_ui(ui, open, view, entries, actions);
+                story_view::story_ui(ui, open, &state.writing, view, entries, actions);
             });
         }
         (Screen::Trash, _) => {
@@ -244,6 +262,12 @@ fn shortcuts(
     let typing = ctx.memory(|m| m.focused().is_some());
     let modal_open = view.new_story.is_some() || view.rename.is_some() || view.confirm.is_some();
     ctx.input_mut(|i| {
+        if state.writing.streaming.is_some()
+            && !modal_open
+            && i.consume_key(Modifiers::NONE, Key::Escape)
+        {
+            actions.push(Action::StopGeneration);
+        }
         if !typing && !modal_open {
             // Redo first: Ctrl+Z would also match Ctrl+Shift+Z.
             if i.consume_shortcut(&REDO) || i.consume_shortcut(&REDO_Y) {

@@ -1,4 +1,4 @@
-//! Settings → Providers (profiles, Test connection, models, task assignments) and Settings → Usage.
+//! Settings > Providers (profiles, Test connection, models, task assignments) and Settings > Usage.
 
 use std::collections::HashMap;
 

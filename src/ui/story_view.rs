@@ -9,8 +9,9 @@ use egui::{Color32, Galley, Key, KeyboardShortcut, Modifiers, Rect, TextStyle, U
 
 use super::format::thousands;
 use super::{EditState, EntrySource, ViewState};
-use crate::app::{Action, OpenStory};
+use crate::app::{Action, OpenStory, Streaming, WritingState};
 use crate::domain::{Entry, EntryId, EntryKind, EntryRow, StoryId, StoryMode};
+use crate::writing::Target;
 
 const ROW_GAP: f32 = 6.0;
 const ROW_MARGIN: i8 = 10;
@@ -37,6 +38,8 @@ pub struct StoryLayout {
     measured: HashMap<EntryId, f32>,
     galleys: HashMap<EntryId, CachedGalley>,
     scroll_to_bottom: bool,
+    /// Height of the narration being streamed under the last row, as last drawn.
+    tail_height: f32,
 }
 
 /// What an estimate needs to know about the text metrics in use.
@@ -186,9 +189,21 @@ impl StoryLayout {
     }
 }
 
+/// What a row needs to know about the writing loop.
+#[derive(Clone, Copy)]
+struct RowContext<'a> {
+    mode: StoryMode,
+    /// Something is being written; regenerating is off until it ends.
+    busy: bool,
+    /// The entry being regenerated right now shows the new text as it streams.
+    streaming: Option<&'a Streaming>,
+    last_action: Option<&'a EntryId>,
+}
+
 pub fn story_ui(
     ui: &mut egui::Ui,
     open: &OpenStory,
+    writing: &WritingState,
     view: &mut ViewState,
     entries: &mut dyn EntrySource,
     actions: &mut Vec<Action>,
@@ -207,10 +222,22 @@ pub fn story_ui(
             thousands(open.summary.entry_count),
             thousands(open.summary.word_count)
         ));
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            for page in super::SidePanel::ALL.into_iter().rev() {
+                let on = view.side == Some(page);
+                if ui.selectable_label(on, page.label()).clicked() {
+                    view.side = (!on).then_some(page);
+                }
+            }
+        });
     });
     ui.separator();
 
-    if entries.is_empty() {
+    let tail = writing
+        .streaming
+        .as_ref()
+        .filter(|s| s.target == Target::Next);
+    if entries.is_empty() && tail.is_none() {
         ui.add_space(40.0);
         ui.vertical_centered(|ui| {
             ui.label("This story has no entries yet.");
@@ -245,16 +272,31 @@ pub fn story_ui(
     );
     layout.ensure_prefix();
 
+    let last_action = open
+        .rows
+        .iter()
+        .rev()
+        .find(|r| r.kind == EntryKind::UserAction)
+        .map(|r| &r.id);
+    let context = RowContext {
+        mode: story.mode,
+        busy: writing.streaming.is_some(),
+        streaming: writing.streaming.as_ref(),
+        last_action,
+    };
     let mut scroll = egui::ScrollArea::vertical()
         .id_salt(("story-scroll", story.id.as_str()))
         .auto_shrink([false, false])
         .stick_to_bottom(true);
     if std::mem::take(&mut layout.scroll_to_bottom) {
-        scroll = scroll.vertical_scroll_offset(layout.total_height());
+        scroll = scroll.vertical_scroll_offset(layout.total_height() + layout.tail_height);
+    }
+    if tail.is_none() {
+        layout.tail_height = 0.0;
     }
     let editing = &mut view.editing;
     scroll.show_viewport(ui, |ui, viewport| {
-        ui.set_height(layout.total_height());
+        ui.set_height(layout.total_height() + layout.tail_height);
         let origin = ui.max_rect().min;
         let mut index = layout.row_at(viewport.min.y);
         let mut y = layout.prefix.get(index).copied().unwrap_or(0.0);
@@ -271,7 +313,7 @@ pub fn story_ui(
                 ui,
                 rect,
                 &row,
-                story.mode,
+                context,
                 entries.entry(index),
                 layout,
                 editing,
@@ -284,11 +326,69 @@ pub fn story_ui(
             y += height;
             index += 1;
         }
+        if let Some(streaming) = tail {
+            let top = layout.total_height();
+            if top <= viewport.max.y {
+                let rect = Rect::from_min_size(
+                    origin + vec2(0.0, top),
+                    vec2(row_width, layout.tail_height.max(40.0)),
+                );
+                let height = streaming_row_ui(ui, rect, streaming);
+                if (height - layout.tail_height).abs() > 0.5 {
+                    layout.tail_height = height;
+                    changed = true;
+                }
+            }
+        }
         if changed {
             // Placement of later rows moved; settle it next frame instead of drawing overlaps.
             ui.ctx().request_repaint();
         }
     });
+}
+
+/// The narration arriving under the last entry.
+fn streaming_row_ui(ui: &mut egui::Ui, rect: Rect, streaming: &Streaming) -> f32 {
+    let mut child = ui.new_child(
+        UiBuilder::new()
+            .max_rect(rect)
+            .id_salt("streaming-narration")
+            .layout(egui::Layout::top_down(egui::Align::Min)),
+    );
+    egui::Frame::new()
+        .inner_margin(egui::Margin::same(ROW_MARGIN))
+        .corner_radius(6)
+        .stroke(egui::Stroke::new(1.0, child.visuals().selection.bg_fill))
+        .show(&mut child, |ui| {
+            ui.set_width(ui.available_width());
+            streaming_body_ui(ui, streaming);
+        });
+    child.min_rect().height() + ROW_GAP
+}
+
+fn streaming_body_ui(ui: &mut egui::Ui, streaming: &Streaming) {
+    ui.horizontal(|ui| {
+        ui.spinner();
+        ui.label(
+            egui::RichText::new(match &streaming.model {
+                Some(model) => format!("Writing with {model}…"),
+                None => "Preparing the prompt…".to_owned(),
+            })
+            .small()
+            .strong(),
+        );
+    });
+    if !streaming.reasoning.is_empty() {
+        egui::CollapsingHeader::new(egui::RichText::new("Reasoning").small())
+            .id_salt("streaming-reasoning")
+            .show(ui, |ui| {
+                ui.weak(streaming.reasoning.trim());
+            });
+    }
+    let text = streaming.text.trim_start();
+    if !text.is_empty() {
+        ui.label(text);
+    }
 }
 
 fn kind_color(kind: EntryKind, visuals: &egui::Visuals) -> Color32 {
@@ -310,7 +410,7 @@ fn row_ui(
     ui: &mut egui::Ui,
     rect: Rect,
     row: &EntryRow,
-    mode: StoryMode,
+    context: RowContext<'_>,
     entry: Option<&Entry>,
     layout: &mut StoryLayout,
     editing: &mut Option<EditState>,
@@ -332,7 +432,11 @@ fn row_ui(
         .fill(fill)
         .show(&mut child, |ui| {
             ui.set_width(ui.available_width());
+            let mode = context.mode;
             let is_editing = editing.as_ref().is_some_and(|e| e.entry == row.id);
+            let regenerating = context
+                .streaming
+                .filter(|s| s.target == Target::Regenerate(row.id.clone()));
             let header = ui
                 .horizontal(|ui| {
                     let kind = row.kind.label(mode);
@@ -347,6 +451,9 @@ fn row_ui(
                         .color(kind_color(row.kind, ui.visuals())),
                     );
                     if let (Some(entry), false) = (entry, is_editing) {
+                        if let Some(pos) = entry.alternative {
+                            alternatives_ui(ui, entry, pos, context.busy, actions);
+                        }
                         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                             if ui
                                 .small_button("Delete")
@@ -373,25 +480,59 @@ fn row_ui(
                                     request_focus: true,
                                 });
                             }
+                            if row.kind == EntryKind::Narration
+                                && ui
+                                    .add_enabled(
+                                        !context.busy,
+                                        egui::Button::new("Regenerate").small(),
+                                    )
+                                    .on_hover_text(
+                                        "Write this narration again from what came before it; \
+                                         the current text stays as an alternative",
+                                    )
+                                    .clicked()
+                            {
+                                actions.push(Action::Regenerate(entry.id.clone()));
+                            }
                         });
                     }
                     label.id
                 })
                 .inner;
+            let can_regenerate = context.last_action == Some(&row.id) && !context.busy;
             match (entry, editing.as_mut().filter(|e| e.entry == row.id)) {
                 (_, Some(edit)) => {
-                    if let Some(done) = edit_ui(ui, edit, header) {
-                        if let Some(text) = done {
-                            actions.push(Action::EditEntry {
+                    if let Some(done) = edit_ui(ui, edit, header, can_regenerate) {
+                        match done {
+                            EditEnd::Save(text) => actions.push(Action::EditEntry {
                                 entry: row.id.clone(),
                                 text,
-                            });
+                            }),
+                            EditEnd::SaveAndRegenerate(text) => {
+                                actions.push(Action::EditAndRegenerate {
+                                    entry: row.id.clone(),
+                                    text,
+                                });
+                            }
+                            EditEnd::Cancel => {}
                         }
                         layout.invalidate(&row.id);
                         *editing = None;
                     }
                 }
+                (_, None) if regenerating.is_some() => {
+                    if let Some(streaming) = regenerating {
+                        streaming_body_ui(ui, streaming);
+                    }
+                }
                 (Some(entry), None) => {
+                    if !entry.reasoning.is_empty() {
+                        egui::CollapsingHeader::new(egui::RichText::new("Reasoning").small())
+                            .id_salt(("reasoning", entry.id.as_str()))
+                            .show(ui, |ui| {
+                                ui.weak(entry.reasoning.trim());
+                            });
+                    }
                     let galley = layout.galley(ui, entry, ui.visuals().text_color());
                     ui.add(egui::Label::new(galley));
                 }
@@ -403,12 +544,55 @@ fn row_ui(
     child.min_rect().height() + ROW_GAP
 }
 
-/// The in-place editor. Returns `Some(Some(text))` to save, `Some(None)` to cancel, `None` to keep editing.
-fn edit_ui(ui: &mut egui::Ui, edit: &mut EditState, label: egui::Id) -> Option<Option<String>> {
+enum EditEnd {
+    Save(String),
+    SaveAndRegenerate(String),
+    Cancel,
+}
+
+/// ‹ 2/3 ›: flips between the texts this narration has had; the one shown is what prompts see.
+fn alternatives_ui(
+    ui: &mut egui::Ui,
+    entry: &Entry,
+    pos: crate::domain::AlternativePosition,
+    busy: bool,
+    actions: &mut Vec<Action>,
+) {
+    let back = ui
+        .add_enabled(!busy && pos.index > 1, egui::Button::new("‹").small())
+        .on_hover_text("Previous version");
+    if back.clicked() {
+        actions.push(Action::SelectAlternative {
+            entry: entry.id.clone(),
+            index: pos.index - 1,
+        });
+    }
+    ui.small(format!("{}/{}", pos.index, pos.count));
+    let next = ui
+        .add_enabled(
+            !busy && pos.index < pos.count,
+            egui::Button::new("›").small(),
+        )
+        .on_hover_text("Next version");
+    if next.clicked() {
+        actions.push(Action::SelectAlternative {
+            entry: entry.id.clone(),
+            index: pos.index + 1,
+        });
+    }
+}
+
+/// The in-place editor. Returns what ended the edit, or `None` to keep editing.
+fn edit_ui(
+    ui: &mut egui::Ui,
+    edit: &mut EditState,
+    label: egui::Id,
+    can_regenerate: bool,
+) -> Option<EditEnd> {
     let id = egui::Id::unique(("edit-entry", edit.entry.as_str()));
     let focused = ui.memory(|m| m.has_focus(id));
     if focused && ui.input_mut(|i| i.consume_shortcut(&SAVE)) {
-        return Some(Some(edit.text.clone()));
+        return Some(EditEnd::Save(edit.text.clone()));
     }
     let response = ui
         .add(
@@ -423,7 +607,7 @@ fn edit_ui(ui: &mut egui::Ui, edit: &mut EditState, label: egui::Id) -> Option<O
     }
     // Esc leaves edit mode keeping what was typed: nothing written is ever thrown away by a key.
     if response.lost_focus() && ui.input(|i| i.key_pressed(Key::Escape)) {
-        return Some(Some(edit.text.clone()));
+        return Some(EditEnd::Save(edit.text.clone()));
     }
     let mut result = None;
     ui.horizontal(|ui| {
@@ -432,14 +616,22 @@ fn edit_ui(ui: &mut egui::Ui, edit: &mut EditState, label: egui::Id) -> Option<O
             .on_hover_text("Save (Ctrl+Enter or Esc)")
             .clicked()
         {
-            result = Some(Some(edit.text.clone()));
+            result = Some(EditEnd::Save(edit.text.clone()));
+        }
+        if can_regenerate
+            && ui
+                .button("Save and regenerate")
+                .on_hover_text("Save the action and write its narration again")
+                .clicked()
+        {
+            result = Some(EditEnd::SaveAndRegenerate(edit.text.clone()));
         }
         if ui
             .button("Cancel")
             .on_hover_text("Discard these changes")
             .clicked()
         {
-            result = Some(None);
+            result = Some(EditEnd::Cancel);
         }
     });
     result

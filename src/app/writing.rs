@@ -1,0 +1,503 @@
+//! The controller's side of the writing loop: starts generation and suggestion jobs, folds their
+//! events into `WritingState` each frame, and applies drafts, alternatives, lore and story settings.
+
+use super::FabulaApp;
+use super::state::{Streaming, SuggestionStatus, WritingState};
+use crate::domain::{
+    Draft, DraftState, EntryId, EntryKind, LoreEntry, LoreId, PromptPack, StoryId, StorySettings,
+};
+use crate::jobs::{self, JobContext, Poll};
+use crate::providers::Delta;
+use crate::storage::{Store, StoreError};
+use crate::writing::{self, Ending, Lorebook, Outcome, Target};
+
+/// What a generation job reports.
+#[derive(Debug)]
+pub enum GenerationEvent {
+    Prepared {
+        model: String,
+        budget: crate::domain::Budget,
+        kept: usize,
+        lore: Vec<(String, String, bool)>,
+    },
+    Delta(Delta),
+    Done(std::result::Result<Outcome, String>),
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+impl FabulaApp {
+    /// The open story's lorebook with its matcher, rebuilt only after the lorebook changed.
+    fn lorebook(&mut self, store: &Store, story: &StoryId) -> Result<Lorebook> {
+        if let Some((id, book)) = &self.lorebook
+            && id == story
+        {
+            return Ok(book.clone());
+        }
+        let book = Lorebook::load(store, story)?;
+        self.lorebook = Some((story.clone(), book.clone()));
+        Ok(book)
+    }
+
+    /// Reads everything the story screen shows about writing: draft, lore, settings, the inspector.
+    pub(super) fn load_writing(&mut self, store: &Store, story: &StoryId) -> Result<()> {
+        let generating = self
+            .state
+            .writing
+            .streaming
+            .as_ref()
+            .filter(|_| self.state.writing.story.as_ref() == Some(story))
+            .cloned();
+        let inspector = store.recent_generations(Some(story))?;
+        let budget = inspector.first().and_then(|r| r.budget);
+        let lore_fired = inspector
+            .first()
+            .and_then(|r| r.lore.clone())
+            .map(|text| {
+                text.lines()
+                    .filter_map(|l| {
+                        let (name, why) = l.split_once(": ")?;
+                        let fit = !why.ends_with("(cut: over budget)");
+                        Some((name.to_owned(), why.to_owned(), fit))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.state.writing = WritingState {
+            story: Some(story.clone()),
+            streaming: generating,
+            draft: store.draft(story)?,
+            budget,
+            lore: store.lore(story)?,
+            lore_fired,
+            settings: store.story_settings(story)?,
+            inspector,
+            pack: store.prompt_pack()?,
+            ..WritingState::default()
+        };
+        self.lorebook = None;
+        Ok(())
+    }
+
+    /// Starts the narrator for `target` on a job; the user's entry (if any) is already stored.
+    pub(super) fn start_generation(&mut self, store: &Store, target: Target) -> Result<()> {
+        let Some(open) = &self.state.open else {
+            return Ok(());
+        };
+        if self.generation_job.is_some() {
+            self.state
+                .error("A narration is still being written; stop it first (Esc).");
+            return Ok(());
+        }
+        let story = open.summary.story.id.clone();
+        let lorebook = self.lorebook(store, &story)?;
+        // A leftover draft is replaced by the new attempt (Retry and Regenerate both mean that).
+        store.discard_draft(&story)?;
+        self.state.writing.draft = None;
+        self.state.writing.suggestions.clear();
+        self.state.writing.suggestions_status = SuggestionStatus::Idle;
+        let path = store.path().to_owned();
+        let job_story = story.clone();
+        let job_target = target.clone();
+        let started = jobs::spawn("generation", self.waker(), move |cx| {
+            generation_job(&path, &job_story, job_target, &lorebook, cx);
+        });
+        match started {
+            Ok(job) => {
+                self.generation_job = Some(job);
+                self.state.writing.streaming = Some(Streaming {
+                    target,
+                    text: String::new(),
+                    reasoning: String::new(),
+                    model: None,
+                });
+                self.state.status = None;
+            }
+            Err(e) => self
+                .state
+                .error(format!("The generation could not be started: {e}")),
+        }
+        Ok(())
+    }
+
+    pub(super) fn stop_generation(&mut self) {
+        if let Some(job) = &self.generation_job {
+            job.cancel();
+        }
+        if let Some(job) = &self.suggestion_job {
+            job.cancel();
+        }
+    }
+
+    /// Folds what the generation and suggestion jobs sent since the last frame into the state.
+    pub(super) fn poll_writing_jobs(&mut self) {
+        if let Some(job) = self.generation_job.as_mut() {
+            let (events, done) = match job.poll() {
+                Poll::Events(events) => (events, false),
+                Poll::Finished(events) => (events, true),
+                Poll::Panicked { name, events } => {
+                    self.state
+                        .error(format!("The background task “{name}” failed unexpectedly."));
+                    (events, true)
+                }
+            };
+            for event in events {
+                self.on_generation_event(event);
+            }
+            if done {
+                self.generation_job = None;
+                if self.state.writing.streaming.take().is_some() {
+                    // Ended without a Done event (a panic): show whatever the draft kept.
+                    self.reload_draft();
+                }
+            }
+        }
+        if let Some(job) = self.suggestion_job.as_mut() {
+            let (events, done) = match job.poll() {
+                Poll::Events(events) => (events, false),
+                Poll::Finished(events) | Poll::Panicked { events, .. } => (events, true),
+            };
+            for event in events {
+                self.state.writing.suggestions_status = match event {
+                    Ok(list) => {
+                        self.state.writing.suggestions = list;
+                        SuggestionStatus::Idle
+                    }
+                    Err(message) => SuggestionStatus::Failed(message),
+                };
+            }
+            if done {
+                self.suggestion_job = None;
+                if self.state.writing.suggestions_status == SuggestionStatus::Loading {
+                    self.state.writing.suggestions_status = SuggestionStatus::Idle;
+                }
+            }
+        }
+    }
+
+    fn on_generation_event(&mut self, event: GenerationEvent) {
+        let writing = &mut self.state.writing;
+        match event {
+            GenerationEvent::Prepared {
+                model,
+                budget,
+                kept,
+                lore,
+            } => {
+                writing.budget = Some(budget);
+                writing.kept = Some(kept);
+                writing.lore_fired = lore;
+                if let Some(s) = writing.streaming.as_mut() {
+                    s.model = Some(model);
+                }
+            }
+            GenerationEvent::Delta(delta) => {
+                if let Some(s) = writing.streaming.as_mut() {
+                    match delta {
+                        Delta::Text(t) => s.text.push_str(&t),
+                        Delta::Reasoning(r) => s.reasoning.push_str(&r),
+                    }
+                }
+            }
+            GenerationEvent::Done(result) => {
+                let streaming = writing.streaming.take();
+                match result {
+                    Ok(outcome) => self.on_generation_done(outcome, streaming),
+                    Err(message) => {
+                        self.state.error(message.clone());
+                        self.state.writing.last_error = Some(message);
+                        self.reload_draft();
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_generation_done(&mut self, outcome: Outcome, streaming: Option<Streaming>) {
+        let Some(store) = self.store.take() else {
+            return;
+        };
+        let result = (|| -> Result<()> {
+            match &outcome.ending {
+                Ending::Written(id) => {
+                    self.cache.forget(id);
+                    self.view.layout.invalidate(id);
+                    if let Some(story) = self.open_story_id() {
+                        self.reload_open(&store, &story)?;
+                        self.state.writing.inspector = store.recent_generations(Some(&story))?;
+                        let fresh_turn = matches!(streaming.map(|s| s.target), Some(Target::Next));
+                        if fresh_turn && self.state.writing.settings.suggestions {
+                            self.start_suggestions(&store, &story);
+                        }
+                    }
+                    self.state.writing.last_error = None;
+                }
+                Ending::Cancelled => {
+                    self.state
+                        .info("Stopped. The text so far is kept as a draft.", false);
+                    self.refresh_draft_and_inspector(&store)?;
+                }
+                Ending::Failed(error) => {
+                    let message = format!("{error} The text so far is kept as a draft.");
+                    self.state.error(message.clone());
+                    self.state.writing.last_error = Some(message);
+                    self.refresh_draft_and_inspector(&store)?;
+                }
+            }
+            Ok(())
+        })();
+        self.store = Some(store);
+        if let Err(e) = result {
+            self.state.error(e.to_string());
+        }
+    }
+
+    fn refresh_draft_and_inspector(&mut self, store: &Store) -> Result<()> {
+        if let Some(story) = self.open_story_id() {
+            self.state.writing.draft = store.draft(&story)?;
+            self.state.writing.inspector = store.recent_generations(Some(&story))?;
+        }
+        Ok(())
+    }
+
+    fn reload_draft(&mut self) {
+        if let (Some(store), Some(story)) = (self.store.as_ref(), self.open_story_id()) {
+            match store.draft(&story) {
+                Ok(draft) => self.state.writing.draft = draft,
+                Err(e) => self.state.error(e.to_string()),
+            }
+        }
+    }
+
+    fn open_story_id(&self) -> Option<StoryId> {
+        self.state.open.as_ref().map(|o| o.summary.story.id.clone())
+    }
+
+    /// Re-reads the open story's rows and counts after the pipeline wrote to it.
+    fn reload_open(&mut self, store: &Store, story: &StoryId) -> Result<()> {
+        if let Some(open) = self
+            .state
+            .open
+            .as_mut()
+            .filter(|o| &o.summary.story.id == story)
+        {
+            open.summary = store.story_summary(story)?;
+            open.rows = store.entry_rows(story)?;
+            open.rows_version += 1;
+        }
+        Ok(())
+    }
+
+    fn start_suggestions(&mut self, store: &Store, story: &StoryId) {
+        let path = store.path().to_owned();
+        let story = story.clone();
+        let started = jobs::spawn("suggestions", self.waker(), move |cx| {
+            let outcome = Store::open_worker(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|store| {
+                    writing::suggest(&store, &story, cx.cancel_token()).map_err(|e| e.to_string())
+                });
+            cx.send(outcome);
+        });
+        match started {
+            Ok(job) => {
+                self.suggestion_job = Some(job);
+                self.state.writing.suggestions_status = SuggestionStatus::Loading;
+            }
+            Err(e) => {
+                self.state.writing.suggestions_status = SuggestionStatus::Failed(e.to_string());
+            }
+        }
+    }
+
+    /// Generate: store what the user wrote (if anything), then write the next narration.
+    pub(super) fn generate(
+        &mut self,
+        store: &Store,
+        input: Option<(EntryKind, String)>,
+    ) -> Result<()> {
+        if self.generation_job.is_some() {
+            self.state
+                .error("A narration is still being written; stop it first (Esc).");
+            return Ok(());
+        }
+        if let Some((kind, text)) = input {
+            self.add_entry(store, kind, &text)?;
+        }
+        self.start_generation(store, Target::Next)
+    }
+
+    /// Edits the last action and writes its narration again: a new alternative when the action
+    /// already has one, otherwise the next narration.
+    pub(super) fn edit_and_regenerate(
+        &mut self,
+        store: &Store,
+        entry: &EntryId,
+        text: String,
+    ) -> Result<()> {
+        self.edit_entry(store, entry, text)?;
+        let Some(open) = &self.state.open else {
+            return Ok(());
+        };
+        let at = open.rows.iter().position(|r| &r.id == entry);
+        let next = at.and_then(|i| open.rows.get(i + 1));
+        match next {
+            Some(row) if row.kind == EntryKind::Narration => {
+                let id = row.id.clone();
+                self.start_generation(store, Target::Regenerate(id))
+            }
+            _ => self.start_generation(store, Target::Next),
+        }
+    }
+
+    /// Keep: the draft becomes the narration (or the new alternative) it was meant to be.
+    pub(super) fn keep_draft(&mut self, store: &mut Store) -> Result<()> {
+        let Some(draft) = self.state.writing.draft.clone() else {
+            return Ok(());
+        };
+        if draft.content.trim().is_empty() {
+            return self.discard_draft(store);
+        }
+        let written = match &draft.target {
+            None => {
+                store.finish_narration(&draft.story_id, draft.content.trim(), &draft.reasoning)?
+            }
+            Some(entry) => {
+                store.add_alternative(entry, draft.content.trim(), &draft.reasoning)?;
+                entry.clone()
+            }
+        };
+        self.cache.forget(&written);
+        self.view.layout.invalidate(&written);
+        self.state.writing.draft = None;
+        self.reload_open(store, &draft.story_id)?;
+        self.view.layout.scroll_to_bottom();
+        self.state.info("The draft was added to the story.", false);
+        Ok(())
+    }
+
+    pub(super) fn retry_draft(&mut self, store: &Store) -> Result<()> {
+        let target = match self.state.writing.draft.as_ref().map(|d| d.target.clone()) {
+            Some(Some(entry)) => Target::Regenerate(entry),
+            _ => Target::Next,
+        };
+        self.start_generation(store, target)
+    }
+
+    /// Discard asks first in the UI; the text stays in the inspector's log either way.
+    pub(super) fn discard_draft(&mut self, store: &Store) -> Result<()> {
+        if let Some(draft) = self.state.writing.draft.take() {
+            store.discard_draft(&draft.story_id)?;
+            self.state.info(
+                "The draft was discarded (its text is still in the prompt inspector).",
+                false,
+            );
+        }
+        Ok(())
+    }
+
+    pub(super) fn select_alternative(
+        &mut self,
+        store: &mut Store,
+        entry: &EntryId,
+        index: u32,
+    ) -> Result<()> {
+        store.select_alternative(entry, index)?;
+        self.cache.forget(entry);
+        self.view.layout.invalidate(entry);
+        if let Some(story) = self.open_story_id() {
+            self.reload_open(store, &story)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn save_lore(&mut self, store: &Store, entry: LoreEntry) -> Result<()> {
+        let saved = store.save_lore(&entry)?;
+        self.state.writing.lore = store.lore(&saved.story_id)?;
+        self.lorebook = None;
+        self.state.info(format!("Saved “{}”.", saved.name), false);
+        Ok(())
+    }
+
+    pub(super) fn trash_lore(&mut self, store: &Store, id: &LoreId) -> Result<()> {
+        let name = self
+            .state
+            .writing
+            .lore
+            .iter()
+            .find(|l| &l.id == id)
+            .map(|l| l.name.clone())
+            .unwrap_or_default();
+        store.trash_lore(id)?;
+        self.lorebook = None;
+        self.history.record(super::undo::Change::TrashLore {
+            story: self.open_story_id().unwrap_or_default(),
+            lore: id.clone(),
+        });
+        if let Some(story) = self.open_story_id() {
+            self.state.writing.lore = store.lore(&story)?;
+        }
+        self.state
+            .info(format!("Deleted “{name}” from the lorebook."), true);
+        Ok(())
+    }
+
+    pub(super) fn save_story_settings(
+        &mut self,
+        store: &Store,
+        settings: StorySettings,
+    ) -> Result<()> {
+        if let Some(story) = self.open_story_id() {
+            store.save_story_settings(&story, &settings)?;
+            self.state.writing.settings = store.story_settings(&story)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn save_prompt_pack(&mut self, store: &Store, pack: PromptPack) -> Result<()> {
+        if let Err((kind, e)) = pack.check() {
+            self.state
+                .error(format!("The {} template was not saved: {e}", kind.label()));
+            return Ok(());
+        }
+        store.save_prompt_pack(&pack)?;
+        self.state.writing.pack = pack;
+        self.state.info("Prompt templates saved.", false);
+        Ok(())
+    }
+
+    /// Whether a narration is being written (for tests and a clean exit).
+    pub fn is_generating(&self) -> bool {
+        self.generation_job.is_some() || self.suggestion_job.is_some()
+    }
+}
+
+fn generation_job(
+    path: &std::path::Path,
+    story: &StoryId,
+    target: Target,
+    lorebook: &Lorebook,
+    cx: &JobContext<GenerationEvent>,
+) {
+    let result = (|| -> std::result::Result<Outcome, String> {
+        let mut store = Store::open_worker(path).map_err(|e| e.to_string())?;
+        let prepared = writing::prepare(&store, story, target, lorebook, cx.cancel_token())
+            .map_err(|e| e.to_string())?;
+        cx.send(GenerationEvent::Prepared {
+            model: prepared.call.model.clone(),
+            budget: prepared.prompt.budget,
+            kept: prepared.prompt.kept,
+            lore: prepared.lore.clone(),
+        });
+        writing::run(&mut store, &prepared, cx.cancel_token(), &mut |delta| {
+            cx.send(GenerationEvent::Delta(delta.clone()));
+        })
+        .map_err(|e| e.to_string())
+    })();
+    cx.send(GenerationEvent::Done(result));
+}
+
+/// A draft left by a run that never finished (the app was closed or killed while streaming).
+pub fn is_interrupted(draft: &Draft, generating: bool) -> bool {
+    draft.state == DraftState::Streaming && !generating
+}

@@ -1,0 +1,251 @@
+//! Between the story and the input: the Stop button while writing, the draft with Keep / Retry /
+//! Discard, action choices or suggestions, and the token budget bar.
+
+use egui::{Color32, Sense, vec2};
+
+use super::format::thousands;
+use super::{Confirm, ViewState};
+use crate::app::{Action, OpenStory, SuggestionStatus, WritingState, is_interrupted};
+use crate::domain::{Budget, DraftState, StoryMode, preview};
+
+pub fn turn_ui(
+    ui: &mut egui::Ui,
+    open: &OpenStory,
+    writing: &WritingState,
+    view: &mut ViewState,
+    actions: &mut Vec<Action>,
+) {
+    if let Some(streaming) = &writing.streaming {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(match &streaming.model {
+                Some(model) => format!("Writing with {model}…"),
+                None => "Preparing the prompt…".to_owned(),
+            });
+            if ui
+                .button("Stop")
+                .on_hover_text("Stop writing and keep the text so far as a draft (Esc)")
+                .clicked()
+            {
+                actions.push(Action::StopGeneration);
+            }
+        });
+    } else if let Some(draft) = &writing.draft {
+        draft_ui(ui, draft, view, actions);
+    } else if let Some(error) = &writing.last_error {
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+            if ui
+                .button("Retry")
+                .on_hover_text("Ask the narrator again")
+                .clicked()
+            {
+                actions.push(Action::Generate(None));
+            }
+        });
+    }
+    suggestions_ui(ui, open, writing, view);
+    if let Some(budget) = writing.budget {
+        budget_ui(ui, &budget, writing, open.summary.entry_count);
+    }
+}
+
+fn draft_ui(
+    ui: &mut egui::Ui,
+    draft: &crate::domain::Draft,
+    view: &mut ViewState,
+    actions: &mut Vec<Action>,
+) {
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        let heading = match draft.state {
+            _ if is_interrupted(draft, false) => {
+                "Draft: Fabula stopped while this was being written".to_owned()
+            }
+            DraftState::Cancelled => "Draft: stopped before the end".to_owned(),
+            DraftState::Failed => "Draft: the provider failed".to_owned(),
+            DraftState::Streaming => "Draft".to_owned(),
+        };
+        ui.strong(heading);
+        if let Some(error) = &draft.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        if draft.content.trim().is_empty() {
+            ui.weak("No text arrived.");
+        } else {
+            egui::ScrollArea::vertical()
+                .id_salt("draft-text")
+                .max_height(140.0)
+                .show(ui, |ui| {
+                    ui.label(draft.content.trim());
+                });
+        }
+        ui.horizontal(|ui| {
+            let has_text = !draft.content.trim().is_empty();
+            if ui
+                .add_enabled(has_text, egui::Button::new("Keep"))
+                .on_hover_text("Add this text to the story as it is")
+                .clicked()
+            {
+                actions.push(Action::KeepDraft);
+            }
+            if ui
+                .button("Retry")
+                .on_hover_text("Ask the narrator again (the draft is replaced)")
+                .clicked()
+            {
+                actions.push(Action::RetryDraft);
+            }
+            if ui
+                .button("Discard")
+                .on_hover_text("Throw this draft away")
+                .clicked()
+            {
+                if has_text {
+                    view.confirm = Some(Confirm {
+                        title: "Discard the draft?".into(),
+                        message: format!(
+                            "“{}” will not be added to the story. Its text stays in the prompt inspector.",
+                            preview(&draft.content, 80)
+                        ),
+                        confirm_label: "Discard".into(),
+                        action: Action::DiscardDraft,
+                    });
+                } else {
+                    actions.push(Action::DiscardDraft);
+                }
+            }
+        });
+    });
+}
+
+fn suggestions_ui(
+    ui: &mut egui::Ui,
+    open: &OpenStory,
+    writing: &WritingState,
+    view: &mut ViewState,
+) {
+    if writing.streaming.is_some() || !writing.settings.suggestions {
+        return;
+    }
+    let label = match open.summary.story.mode {
+        StoryMode::Adventure => "Choices:",
+        StoryMode::CreativeWriting => "Ideas:",
+    };
+    match &writing.suggestions_status {
+        SuggestionStatus::Loading => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.weak("Thinking of what could happen next…");
+            });
+        }
+        SuggestionStatus::Failed(message) => {
+            ui.weak(format!("No suggestions this time: {message}"));
+        }
+        SuggestionStatus::Idle if !writing.suggestions.is_empty() => {
+            ui.horizontal_wrapped(|ui| {
+                ui.weak(label);
+                for suggestion in &writing.suggestions {
+                    if ui
+                        .button(suggestion)
+                        .on_hover_text("Put this in the input box")
+                        .clicked()
+                    {
+                        view.composer.text.clone_from(suggestion);
+                        if open.summary.story.mode == StoryMode::Adventure {
+                            view.composer.action = crate::domain::ActionType::Do;
+                        }
+                    }
+                }
+            });
+        }
+        SuggestionStatus::Idle => {}
+    }
+}
+
+const SEGMENTS: [(&str, Color32); 5] = [
+    ("System", Color32::from_rgb(110, 130, 170)),
+    ("Lore", Color32::from_rgb(160, 110, 190)),
+    ("History", Color32::from_rgb(90, 160, 110)),
+    ("Input", Color32::from_rgb(80, 140, 220)),
+    ("Reserved for the reply", Color32::from_rgb(120, 120, 120)),
+];
+
+/// How the context window was spent by the latest request.
+fn budget_ui(ui: &mut egui::Ui, budget: &Budget, writing: &WritingState, entries: u64) {
+    let amber = Color32::from_rgb(230, 160, 40);
+    let values = [
+        budget.system,
+        budget.lore,
+        budget.history,
+        budget.input,
+        budget.reserved_output,
+    ];
+    let window = budget.window.max(budget.used()).max(1) as f32;
+    let summary = format!(
+        "Context: {} of {} tokens",
+        thousands(budget.used() as u64),
+        thousands(budget.window as u64)
+    );
+    let response = ui
+        .horizontal(|ui| {
+            let label = if budget.is_tight() {
+                ui.colored_label(amber, format!("{summary} (near the limit)"))
+            } else {
+                ui.weak(&summary)
+            };
+            let width = ui.available_width().clamp(80.0, 420.0);
+            let (rect, bar) = ui.allocate_exact_size(vec2(width, 10.0), Sense::hover());
+            let painter = ui.painter();
+            painter.rect_filled(rect, 3.0, ui.visuals().extreme_bg_color);
+            let mut x = rect.left();
+            for ((_, color), value) in SEGMENTS.iter().zip(values) {
+                let w = rect.width() * value as f32 / window;
+                if w > 0.0 {
+                    let seg = egui::Rect::from_min_size(
+                        egui::pos2(x, rect.top()),
+                        vec2(w, rect.height()),
+                    );
+                    painter.rect_filled(seg, 0.0, *color);
+                    x += w;
+                }
+            }
+            if budget.is_tight() {
+                painter.rect_stroke(
+                    rect,
+                    3.0,
+                    egui::Stroke::new(1.5, amber),
+                    egui::StrokeKind::Outside,
+                );
+            }
+            label.union(bar)
+        })
+        .inner;
+    response.on_hover_ui(|ui| {
+        for ((name, color), value) in SEGMENTS.iter().zip(values) {
+            ui.horizontal(|ui| {
+                let (rect, _) = ui.allocate_exact_size(vec2(10.0, 10.0), Sense::hover());
+                ui.painter().rect_filled(rect, 2.0, *color);
+                ui.label(format!("{name}: {} tokens", thousands(value as u64)));
+            });
+        }
+        if let Some(kept) = writing.kept {
+            let left_out = entries.saturating_sub(kept as u64);
+            if left_out > 0 {
+                ui.label(format!(
+                    "The oldest {} entries did not fit and were left out.",
+                    thousands(left_out)
+                ));
+            } else {
+                ui.label("Every entry fit.");
+            }
+        }
+        for (name, why, fit) in &writing.lore_fired {
+            if !fit {
+                ui.label(format!(
+                    "Lore “{name}” ({why}) was cut: over the lore budget."
+                ));
+            }
+        }
+    });
+}

@@ -1,0 +1,201 @@
+//! The writing loop through the real UI (egui_kittest) on a real database, against a provider on
+//! 127.0.0.1: generate with streaming, stop mid-stream into a draft, regenerate into ‹ 2/2 ›,
+//! switch back and find the choice after a restart, suggestions, and a provider error.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::fake_llm::{FakeProvider, Reply, Step, wire};
+use common::{TempData, click, harness, type_into};
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use fabula::app::FabulaApp;
+use fabula::domain::{DraftState, EntryKind};
+
+fn wait_for(
+    h: &mut Harness<'static, FabulaApp>,
+    what: &str,
+    done: impl Fn(&Harness<'static, FabulaApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done(h) {
+        assert!(
+            Instant::now() < deadline,
+            "{what} never happened; status: {:?}",
+            h.state().state().status
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    h.run_ok();
+}
+
+fn wait_for_text(h: &mut Harness<'static, FabulaApp>, text: &str) {
+    wait_for(h, &format!("“{text}” on screen"), |h| {
+        h.query_all_by_label_contains(text).next().is_some()
+    });
+}
+
+fn wait_until_idle(h: &mut Harness<'static, FabulaApp>) {
+    wait_for(h, "the end of generation", |h| !h.state().is_generating());
+}
+
+/// Narrator replies in order: a full one, one that stalls (to be stopped), a regeneration, then a
+/// rejected key. Suggestion calls get action choices.
+fn server() -> FakeProvider {
+    let narrations = Arc::new(AtomicUsize::new(0));
+    FakeProvider::start_routed(move |req, _| {
+        if req.url.ends_with("/models") {
+            return Reply::json(
+                200,
+                r#"{"object":"list","data":[{"id":"smol-135m","object":"model","created":1,"owned_by":"me"}]}"#,
+            );
+        }
+        if req.body.contains("Answer with JSON only") {
+            return Reply::stream(
+                "text/event-stream",
+                &wire::openai(
+                    &[
+                        "```json\n{\"choices\": [\"Light a torch\", ",
+                        "\"Call out\"]}\n```",
+                    ],
+                    40,
+                    12,
+                ),
+            );
+        }
+        match narrations.fetch_add(1, Ordering::SeqCst) {
+            0 => Reply::stream(
+                "text/event-stream",
+                &wire::openai(&["The door ", "groans ", "open."], 50, 3),
+            ),
+            1 => Reply::stream(
+                "text/event-stream",
+                &wire::openai(&["The corridor ", "smells of ", "salt."], 60, 5),
+            )
+            .then_at(3, Step::Sleep(Duration::from_secs(30))),
+            2 => Reply::stream(
+                "text/event-stream",
+                &wire::openai(&["A second ", "telling."], 50, 2),
+            ),
+            _ => Reply::json(
+                401,
+                &wire::openai_error("invalid_api_key", "Incorrect API key provided: sk-old."),
+            ),
+        }
+    })
+}
+
+fn add_local_profile(h: &mut Harness<'static, FabulaApp>, base: &str) {
+    click(h, "Settings");
+    click(h, "Providers");
+    click(h, "Add profile");
+    h.get_by_label("Choose provider").click();
+    h.run_ok();
+    click(h, "llama.cpp");
+    type_into(h, "Base URL", &format!("{base}/v1"));
+    click(h, "Save profile");
+}
+
+#[test]
+fn generate_stop_regenerate_and_switch_alternatives() {
+    let data = TempData::new();
+    let server = server();
+    let mut h = harness(&data);
+    add_local_profile(&mut h, &server.base);
+
+    h.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    h.run_ok();
+    h.get_by_label("Title").type_text("The Drowned Inn");
+    h.run_ok();
+    h.key_press(Key::Enter);
+    h.run_ok();
+
+    // Generate: the action goes in, the narration streams in and is stored.
+    type_into(&mut h, "Your action", "open the door");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_ok();
+    assert!(h.query_by_label("I open the door.").is_some());
+    wait_for_text(&mut h, "The door groans open.");
+    wait_until_idle(&mut h);
+    let story = h
+        .state()
+        .state()
+        .open
+        .as_ref()
+        .expect("open")
+        .summary
+        .story
+        .id
+        .clone();
+    let kinds: Vec<EntryKind> = data
+        .open()
+        .entry_rows(&story)
+        .expect("rows")
+        .iter()
+        .map(|r| r.kind)
+        .collect();
+    assert_eq!(kinds, [EntryKind::UserAction, EntryKind::Narration]);
+    assert!(
+        h.query_by_label_contains("Context: ").is_some(),
+        "the budget bar shows"
+    );
+
+    // Action choices arrive after the narration; a click fills the input.
+    wait_for_text(&mut h, "Light a torch");
+    click(&mut h, "Light a torch");
+
+    // Stop mid-stream: the partial text is a draft, on screen and on disk.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_ok();
+    wait_for_text(&mut h, "The corridor smells of");
+    h.key_press(Key::Escape);
+    h.run_ok();
+    wait_until_idle(&mut h);
+    wait_for_text(&mut h, "Draft: stopped before the end");
+    let draft = data.open().draft(&story).expect("read").expect("a draft");
+    assert_eq!(draft.state, DraftState::Cancelled);
+    assert_eq!(draft.content, "The corridor smells of ");
+    click(&mut h, "Keep");
+    assert!(data.open().draft(&story).expect("read").is_none());
+
+    // Regenerate the first narration: 2/2, then back to 1/2.
+    h.get_all_by_label("Regenerate")
+        .next()
+        .expect("a Regenerate button")
+        .click();
+    h.run_ok();
+    wait_until_idle(&mut h);
+    wait_for_text(&mut h, "A second telling.");
+    assert!(h.query_by_label("2/2").is_some());
+    click(&mut h, "‹");
+    assert!(h.query_by_label("1/2").is_some());
+    assert!(h.query_by_label_contains("The door groans open.").is_some());
+    drop(h);
+
+    // Reopened, the story still shows the first version.
+    let store = data.open();
+    let rows = store.entry_rows(&story).expect("rows");
+    let first = store.entry(&rows[1].id).expect("entry");
+    assert_eq!(first.content, "The door groans open.");
+    let pos = first.alternative.expect("alternatives");
+    assert_eq!((pos.index, pos.count), (1, 2));
+    drop(store);
+
+    // A provider error shows the provider's words and keeps what the user wrote.
+    let mut h = harness(&data);
+    click(&mut h, "The Drowned Inn");
+    type_into(&mut h, "Your action", "ring the bell");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_ok();
+    wait_until_idle(&mut h);
+    wait_for_text(&mut h, "Incorrect API key provided");
+    assert!(
+        h.query_by_label("I ring the bell.").is_some(),
+        "the action stays in the story"
+    );
+}
