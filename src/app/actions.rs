@@ -6,8 +6,8 @@ use super::FabulaApp;
 use super::state::{Fatal, OpenStory, Screen};
 use super::undo::Change;
 use crate::domain::{
-    ApiProfile, EntryId, EntryKind, EntryRow, FontSize, LoreEntry, LoreId, NewStory, PromptPack,
-    StoryId, StorySettings, Task, TaskAssignment, ThemeChoice, UsageGrouping,
+    ApiProfile, EntryId, EntryKind, EntryRow, FontSize, LoreEntry, LoreId, NewStory, Pov,
+    PromptPack, StoryId, StorySettings, Task, TaskAssignment, Tense, ThemeChoice, UsageGrouping,
 };
 use crate::storage::{self, Store, StoreError};
 
@@ -81,6 +81,13 @@ pub enum Action {
     TrashLore(LoreId),
     SaveStorySettings(StorySettings),
     SavePromptPack(PromptPack),
+    ExportPromptPack(PathBuf),
+    ImportPromptPack(PathBuf),
+    /// Point of view and tense of the open story.
+    SetStoryStyle {
+        pov: Pov,
+        tense: Tense,
+    },
 }
 
 type Outcome = Result<(), StoreError>;
@@ -120,6 +127,7 @@ impl FabulaApp {
                     Screen::Story if self.state.open.is_none() => return Ok(()),
                     Screen::Providers => self.refresh_providers(store)?,
                     Screen::Usage => self.refresh_usage(store, self.state.usage.grouping)?,
+                    Screen::Prompts => self.state.writing.pack = store.prompt_pack()?,
                     Screen::Story | Screen::Settings => {}
                 }
                 self.state.screen = screen;
@@ -262,6 +270,9 @@ impl FabulaApp {
             Action::TrashLore(id) => self.trash_lore(store, &id)?,
             Action::SaveStorySettings(settings) => self.save_story_settings(store, settings)?,
             Action::SavePromptPack(pack) => self.save_prompt_pack(store, pack)?,
+            Action::ExportPromptPack(path) => self.export_prompt_pack(store, &path)?,
+            Action::ImportPromptPack(path) => self.import_prompt_pack(store, &path)?,
+            Action::SetStoryStyle { pov, tense } => self.set_story_style(store, pov, tense)?,
             Action::SaveProfile(profile) => self.save_profile(store, profile)?,
             Action::DeleteProfile(id) => self.delete_profile(store, &id)?,
             Action::SetMainProfile(id) => {
@@ -338,6 +349,7 @@ impl FabulaApp {
             | Screen::Backups
             | Screen::Settings
             | Screen::Providers
+            | Screen::Prompts
             | Screen::Usage => Ok(()),
         }
     }

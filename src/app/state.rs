@@ -53,7 +53,9 @@ pub enum Screen {
     Settings,
     /// Settings > Providers.
     Providers,
-    /// Settings → Usage.
+    /// Settings > Prompts.
+    Prompts,
+    /// Settings > Usage.
     Usage,
 }
 

@@ -1,6 +1,8 @@
 //! The controller's side of the writing loop: starts generation and suggestion jobs, folds their
 //! events into `WritingState` each frame, and applies drafts, alternatives, lore and story settings.
 
+use std::path::Path;
+
 use super::FabulaApp;
 use super::state::{Streaming, SuggestionStatus, WritingState};
 use crate::domain::{
@@ -463,6 +465,57 @@ impl FabulaApp {
         store.save_prompt_pack(&pack)?;
         self.state.writing.pack = pack;
         self.state.info("Prompt templates saved.", false);
+        Ok(())
+    }
+
+    pub(super) fn export_prompt_pack(&mut self, store: &Store, path: &Path) -> Result<()> {
+        let pack = store.prompt_pack()?;
+        let text = serde_json::to_string_pretty(&pack)
+            .map_err(|e| StoreError::Invalid(format!("The templates could not be written: {e}")))?;
+        match std::fs::write(path, text) {
+            Ok(()) => self
+                .state
+                .info(format!("Templates exported to {}.", path.display()), false),
+            Err(e) => self.state.error(format!(
+                "The templates could not be written to {}: {e}",
+                path.display()
+            )),
+        }
+        Ok(())
+    }
+
+    /// Reads a prompt pack; a file that is not a pack, or has an unknown placeholder, changes nothing.
+    pub(super) fn import_prompt_pack(&mut self, store: &Store, path: &Path) -> Result<()> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => {
+                self.state
+                    .error(format!("{} could not be read: {e}", path.display()));
+                return Ok(());
+            }
+        };
+        match serde_json::from_str::<PromptPack>(&text) {
+            Ok(pack) => self.save_prompt_pack(store, pack),
+            Err(e) => {
+                self.state.error(format!(
+                    "{} is not a prompt pack ({e}); nothing was changed.",
+                    path.display()
+                ));
+                Ok(())
+            }
+        }
+    }
+
+    pub(super) fn set_story_style(
+        &mut self,
+        store: &Store,
+        pov: crate::domain::Pov,
+        tense: crate::domain::Tense,
+    ) -> Result<()> {
+        if let Some(story) = self.open_story_id() {
+            store.set_story_style(&story, pov, tense)?;
+            self.reload_open(store, &story)?;
+        }
         Ok(())
     }
 

@@ -8,7 +8,8 @@ use super::stories::expect_one;
 use super::{Result, Store, StoreError};
 use crate::domain::{
     AlternativeId, Budget, Draft, DraftState, EntryId, EntryKind, GenerationRecord, HistoryItem,
-    KEEP_GENERATIONS, NarrationLength, PromptPack, Reasoning, StoryId, StorySettings, now_ms,
+    KEEP_GENERATIONS, NarrationLength, Pov, PromptPack, Reasoning, StoryId, StorySettings, Tense,
+    now_ms,
 };
 
 const PROMPT_PACK_KEY: &str = "prompts.pack";
@@ -470,6 +471,17 @@ impl Store {
             .execute(
                 "UPDATE stories SET settings = ?2 WHERE id = ?1",
                 params![story.as_str(), text],
+            )
+            .map_err(|e| self.err(e))?;
+        expect_one(changed, || format!("Story {story}"))
+    }
+
+    pub fn set_story_style(&self, story: &StoryId, pov: Pov, tense: Tense) -> Result<()> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE stories SET pov = ?2, tense = ?3, updated_at = ?4 WHERE id = ?1",
+                params![story.as_str(), pov.as_str(), tense.as_str(), now_ms()],
             )
             .map_err(|e| self.err(e))?;
         expect_one(changed, || format!("Story {story}"))

@@ -6,7 +6,8 @@ use egui::RichText;
 use super::ViewState;
 use crate::app::{Action, AppState, OpenStory, WritingState};
 use crate::domain::{
-    InjectionMode, LoreEntry, LoreId, LoreKind, NarrationLength, Reasoning, StorySettings,
+    InjectionMode, LoreEntry, LoreId, LoreKind, NarrationLength, Pov, Reasoning, StorySettings,
+    Tense,
 };
 
 /// Which page the story's side panel shows.
@@ -141,11 +142,11 @@ pub fn side_panel_ui(
         return;
     };
     ui.horizontal(|ui| {
-        for page in SidePanel::ALL {
-            if ui.selectable_label(panel == page, page.label()).clicked() {
-                view.side = Some(page);
-            }
-        }
+        ui.weak(match panel {
+            SidePanel::Lorebook => "Told to the narrator when it matters",
+            SidePanel::Settings => "How this story is written",
+            SidePanel::Inspector => "What was sent and received",
+        });
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui
                 .small_button("Close")
@@ -346,16 +347,41 @@ fn settings_ui(
     let Some((_, form)) = view.settings_form.as_mut() else {
         return;
     };
-    ui.weak(format!(
-        "{} · {} · {}",
-        story.mode.label(),
-        story.pov.label(),
-        story.tense.label()
-    ));
+    ui.weak(story.mode.label());
     egui::Grid::new("story-settings")
         .num_columns(2)
         .spacing([8.0, 6.0])
         .show(ui, |ui| {
+            // Point of view and tense apply at once: they are the story's, not a draft of settings.
+            ui.label("Point of view");
+            let mut pov = story.pov;
+            egui::ComboBox::from_id_salt("story-pov")
+                .selected_text(pov.label())
+                .show_ui(ui, |ui| {
+                    for p in Pov::ALL {
+                        ui.selectable_value(&mut pov, p, p.label());
+                    }
+                })
+                .response
+                .widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Point of view")
+                });
+            ui.end_row();
+            ui.label("Tense");
+            let mut tense = story.tense;
+            egui::ComboBox::from_id_salt("story-tense")
+                .selected_text(tense.label())
+                .show_ui(ui, |ui| {
+                    for t in Tense::ALL {
+                        ui.selectable_value(&mut tense, t, t.label());
+                    }
+                })
+                .response
+                .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Tense"));
+            ui.end_row();
+            if pov != story.pov || tense != story.tense {
+                actions.push(Action::SetStoryStyle { pov, tense });
+            }
             let label = ui.label("Tone");
             ui.text_edit_singleline(&mut form.settings.tone)
                 .labelled_by(label.id);

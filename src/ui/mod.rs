@@ -6,6 +6,7 @@ mod dialogs;
 mod format;
 mod library;
 mod lore;
+mod prompts;
 mod providers;
 mod settings;
 mod story_view;
@@ -15,6 +16,7 @@ mod turn;
 pub use composer::Composer;
 pub use dialogs::Confirm;
 pub use lore::{LoreForm, SettingsForm, SidePanel};
+pub use prompts::PromptEditor;
 pub use providers::{ProfileForm, TaskEdit};
 pub use story_view::StoryLayout;
 
@@ -72,6 +74,7 @@ pub struct ViewState {
     pub lore_error: Option<String>,
     pub settings_form: Option<(StoryId, SettingsForm)>,
     pub inspector_selected: Option<i64>,
+    pub prompt_editor: Option<PromptEditor>,
 }
 
 impl ViewState {
@@ -175,6 +178,13 @@ pub fn root_ui(
                 providers::providers_ui(ui, state, view, actions);
             });
         }
+        (Screen::Prompts, _) => {
+            egui::CentralPanel::default_margins().show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("prompts-scroll")
+                    .show(ui, |ui| prompts::prompts_ui(ui, state, view, actions));
+            });
+        }
         (Screen::Usage, _) => {
             egui::CentralPanel::default_margins().show(ui, |ui| {
                 providers::usage_ui(ui, state, actions);
@@ -214,7 +224,7 @@ fn nav_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
         tab(ui, Screen::Backups, "Backups", actions);
         let in_settings = matches!(
             state.screen,
-            Screen::Settings | Screen::Providers | Screen::Usage
+            Screen::Settings | Screen::Providers | Screen::Prompts | Screen::Usage
         );
         if ui.selectable_label(in_settings, "Settings").clicked() {
             actions.push(Action::Show(Screen::Settings));

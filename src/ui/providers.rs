@@ -60,6 +60,7 @@ pub fn settings_tabs_ui(ui: &mut egui::Ui, current: Screen, actions: &mut Vec<Ac
         for (screen, label) in [
             (Screen::Settings, "General"),
             (Screen::Providers, "Providers"),
+            (Screen::Prompts, "Prompts"),
             (Screen::Usage, "Usage"),
         ] {
             if ui.selectable_label(current == screen, label).clicked() && current != screen {
