@@ -6,7 +6,8 @@ use std::path::Path;
 use super::FabulaApp;
 use super::state::{Streaming, SuggestionStatus, WritingState};
 use crate::domain::{
-    Draft, DraftState, EntryId, EntryKind, LoreEntry, LoreId, PromptPack, StoryId, StorySettings,
+    Draft, DraftState, EntryId, EntryKind, EntryRow, LoreEntry, LoreId, PromptPack, StoryId,
+    StorySettings,
 };
 use crate::jobs::{self, JobContext, Poll};
 use crate::providers::Delta;
@@ -222,10 +223,8 @@ impl FabulaApp {
         let result = (|| -> Result<()> {
             match &outcome.ending {
                 Ending::Written(id) => {
-                    self.cache.forget(id);
-                    self.view.layout.invalidate(id);
+                    self.refresh_entry(&store, id)?;
                     if let Some(story) = self.open_story_id() {
-                        self.reload_open(&store, &story)?;
                         self.state.writing.inspector = store.recent_generations(Some(&story))?;
                         let fresh_turn = matches!(streaming.map(|s| s.target), Some(Target::Next));
                         if fresh_turn && self.state.writing.settings.suggestions {
@@ -275,18 +274,31 @@ impl FabulaApp {
         self.state.open.as_ref().map(|o| o.summary.story.id.clone())
     }
 
-    /// Re-reads the open story's rows and counts after the pipeline wrote to it.
-    fn reload_open(&mut self, store: &Store, story: &StoryId) -> Result<()> {
-        if let Some(open) = self
+    /// Brings the open story up to date after `entry` was written or changed: its row is updated
+    /// or appended (never the whole index re-read, which grows with the story).
+    fn refresh_entry(&mut self, store: &Store, entry: &EntryId) -> Result<()> {
+        let fresh = store.entry(entry)?;
+        let Some(open) = self
             .state
             .open
             .as_mut()
-            .filter(|o| &o.summary.story.id == story)
-        {
-            open.summary = store.story_summary(story)?;
-            open.rows = store.entry_rows(story)?;
-            open.rows_version += 1;
+            .filter(|o| o.summary.story.id == fresh.story_id)
+        else {
+            return Ok(());
+        };
+        let char_count = u32::try_from(fresh.content.chars().count()).unwrap_or(u32::MAX);
+        match open.rows.iter_mut().rev().find(|r| &r.id == entry) {
+            Some(row) => row.char_count = char_count,
+            None => open.rows.push(EntryRow {
+                id: fresh.id.clone(),
+                kind: fresh.kind,
+                char_count,
+            }),
         }
+        open.rows_version += 1;
+        open.summary = store.story_summary(&fresh.story_id)?;
+        self.cache.put(fresh);
+        self.view.layout.invalidate(entry);
         Ok(())
     }
 
@@ -369,10 +381,8 @@ impl FabulaApp {
                 entry.clone()
             }
         };
-        self.cache.forget(&written);
-        self.view.layout.invalidate(&written);
         self.state.writing.draft = None;
-        self.reload_open(store, &draft.story_id)?;
+        self.refresh_entry(store, &written)?;
         self.view.layout.scroll_to_bottom();
         self.state.info("The draft was added to the story.", false);
         Ok(())
@@ -405,12 +415,7 @@ impl FabulaApp {
         index: u32,
     ) -> Result<()> {
         store.select_alternative(entry, index)?;
-        self.cache.forget(entry);
-        self.view.layout.invalidate(entry);
-        if let Some(story) = self.open_story_id() {
-            self.reload_open(store, &story)?;
-        }
-        Ok(())
+        self.refresh_entry(store, entry)
     }
 
     pub(super) fn save_lore(&mut self, store: &Store, entry: LoreEntry) -> Result<()> {
@@ -514,7 +519,9 @@ impl FabulaApp {
     ) -> Result<()> {
         if let Some(story) = self.open_story_id() {
             store.set_story_style(&story, pov, tense)?;
-            self.reload_open(store, &story)?;
+            if let Some(open) = self.state.open.as_mut() {
+                open.summary = store.story_summary(&story)?;
+            }
         }
         Ok(())
     }

@@ -367,8 +367,8 @@ fn streaming_row_ui(ui: &mut egui::Ui, rect: Rect, streaming: &Streaming) -> f32
 }
 
 fn streaming_body_ui(ui: &mut egui::Ui, streaming: &Streaming) {
+    // No spinner: the arriving text shows progress, and an animation would repaint every frame.
     ui.horizontal(|ui| {
-        ui.spinner();
         ui.label(
             egui::RichText::new(match &streaming.model {
                 Some(model) => format!("Writing with {model}…"),

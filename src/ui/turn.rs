@@ -16,8 +16,8 @@ pub fn turn_ui(
     actions: &mut Vec<Action>,
 ) {
     if let Some(streaming) = &writing.streaming {
+        // Static on purpose: a spinner repaints every frame for as long as the stream lasts.
         ui.horizontal(|ui| {
-            ui.spinner();
             ui.label(match &streaming.model {
                 Some(model) => format!("Writing with {model}…"),
                 None => "Preparing the prompt…".to_owned(),
@@ -134,10 +134,7 @@ fn suggestions_ui(
     };
     match &writing.suggestions_status {
         SuggestionStatus::Loading => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.weak("Thinking of what could happen next…");
-            });
+            ui.weak("Thinking of what could happen next…");
         }
         SuggestionStatus::Failed(message) => {
             ui.weak(format!("No suggestions this time: {message}"));

@@ -1,0 +1,127 @@
+//! The writing loop's budgets: assembling the narrator prompt for a 10,000-entry story with a
+//! 5,000-entry lorebook, rebuilding the lorebook matcher, and reading the prompt's history from SQLite.
+
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use fabula::domain::{
+    EntryId, EntryKind, HistoryItem, InjectionMode, LoreEntry, LoreKind, LoreMatcher, Pov,
+    PromptInput, PromptPack, Story, StoryId, StoryMode, StorySettings, Tense, assemble,
+    count_tokens,
+};
+use fabula::storage::{DataPaths, Store};
+
+fn story() -> Story {
+    Story {
+        id: StoryId::from("bench"),
+        title: "Bench".into(),
+        description: Some("A long story.".into()),
+        genre: Some("Fantasy".into()),
+        mode: StoryMode::Adventure,
+        pov: Pov::Second,
+        tense: Tense::Present,
+        protagonist: None,
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+fn history(entries: usize) -> Vec<HistoryItem> {
+    (0..entries)
+        .map(|i| {
+            let kind = if i % 2 == 0 {
+                EntryKind::UserAction
+            } else {
+                EntryKind::Narration
+            };
+            let text = if kind == EntryKind::UserAction {
+                format!("I ask Keeper{} about the light ({i}).", i % 5000)
+            } else {
+                fabula::cli::seed_text(i)
+            };
+            HistoryItem {
+                id: EntryId::from(format!("e{i}").as_str()),
+                kind,
+                tokens: count_tokens(&text),
+                text,
+            }
+        })
+        .collect()
+}
+
+fn lorebook(entries: usize) -> Vec<LoreEntry> {
+    (0..entries)
+        .map(|i| LoreEntry {
+            name: format!("Keeper{i}"),
+            kind: LoreKind::Character,
+            description: format!(
+                "Keeper number {i} of the northern lights, who remembers every ship."
+            ),
+            aliases: vec![format!("the {i}th keeper")],
+            keywords: vec![format!("lamp{i}")],
+            mode: if i % 50 == 0 {
+                InjectionMode::Always
+            } else {
+                InjectionMode::Keyword
+            },
+            priority: (i % 7) as i64,
+            ..LoreEntry::default()
+        })
+        .collect()
+}
+
+fn assembly(c: &mut Criterion) {
+    let story = story();
+    let history = history(10_000);
+    let lore = lorebook(5_000);
+    let matcher = LoreMatcher::new(&lore);
+    let pack = PromptPack::default();
+    let settings = StorySettings::new();
+    let mut group = c.benchmark_group("prompt");
+    group.bench_function("assemble: 10k entries, 5k lore, 128k window", |b| {
+        b.iter(|| {
+            assemble(&PromptInput {
+                story: &story,
+                settings: &settings,
+                pack: &pack,
+                lore: &lore,
+                matcher: &matcher,
+                history: &history,
+                context_window: 128_000,
+                max_output: 1024,
+                count_tokens: &count_tokens,
+            })
+            .map(|p| p.user.len())
+        })
+    });
+    group.bench_function("rebuild matcher: 5k lore entries", |b| {
+        b.iter(|| LoreMatcher::new(&lore))
+    });
+    group.finish();
+}
+
+fn history_from_sqlite(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let paths = DataPaths {
+        dir: dir.path().join("data"),
+    };
+    paths.ensure().expect("data dir");
+    let mut store = Store::open(&paths.database()).expect("store");
+    let id = StoryId(fabula::cli::seed(&mut store, 10_000, Some("Bench")).expect("seed"));
+    // Token counts are filled on first use; the budget is for the usual, warm case.
+    store.history_within(&id, None, 10_000_000).expect("warm");
+    c.bench_function(
+        "prompt history from SQLite: 10k entries, 127k tokens",
+        |b| b.iter(|| store.history_within(&id, None, 127_000).map(|h| h.len())),
+    );
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    targets = assembly, history_from_sqlite
+}
+criterion_main!(benches);
