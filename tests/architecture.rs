@@ -179,3 +179,17 @@ fn only_providers_and_update_name_ureq() {
         found.join("\n")
     );
 }
+
+#[test]
+fn the_writing_pipeline_knows_no_window() {
+    // The CLI runs the very same pipeline as the Generate button, so it must not need egui.
+    let bad = violations(
+        "writing",
+        &["egui", "eframe", "crate::app", "crate::ui", "ureq"],
+    );
+    assert!(
+        bad.is_empty(),
+        "writing/ is shared by window and CLI:\n{}",
+        bad.join("\n")
+    );
+}

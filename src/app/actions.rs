@@ -445,7 +445,7 @@ impl FabulaApp {
             Change::RenameStory { .. } => {}
             Change::TrashLore { .. } => {
                 self.state.writing.lore = store.lore(&story)?;
-                self.lorebook = None;
+                self.forget_lorebook();
             }
         }
         self.reload_rows(store, &story)?;

@@ -78,6 +78,8 @@ pub struct FabulaApp {
     generation_job: Option<JobHandle<writing::GenerationEvent>>,
     suggestion_job: Option<JobHandle<Result<Vec<String>, String>>>,
     lorebook: Option<(StoryId, crate::writing::Lorebook)>,
+    /// Bumped on every lorebook change, so a matcher built from older lore is not kept.
+    lore_version: u64,
     update_cancel: Arc<std::sync::atomic::AtomicBool>,
     waker: Option<Arc<dyn Waker>>,
     close_requested: bool,
@@ -127,6 +129,7 @@ impl FabulaApp {
             generation_job: None,
             suggestion_job: None,
             lorebook: None,
+            lore_version: 0,
             update_cancel: Arc::default(),
             waker: None,
             close_requested: false,

@@ -101,6 +101,7 @@ pub struct UsageState {
 /// A narration being written right now.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Streaming {
+    pub story: StoryId,
     pub target: Target,
     pub text: String,
     pub reasoning: String,
@@ -137,6 +138,13 @@ pub struct WritingState {
     pub inspector: Vec<GenerationRecord>,
     pub pack: PromptPack,
     pub last_error: Option<String>,
+}
+
+impl WritingState {
+    /// The narration being written for `story`, if that is the story it is for.
+    pub fn streaming_for(&self, story: &StoryId) -> Option<&Streaming> {
+        self.streaming.as_ref().filter(|s| &s.story == story)
+    }
 }
 
 /// The story on screen and the small index of its entries (text is loaded per visible row).

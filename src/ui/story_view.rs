@@ -233,10 +233,8 @@ pub fn story_ui(
     });
     ui.separator();
 
-    let tail = writing
-        .streaming
-        .as_ref()
-        .filter(|s| s.target == Target::Next);
+    let streaming = writing.streaming_for(&story.id);
+    let tail = streaming.filter(|s| s.target == Target::Next);
     if entries.is_empty() && tail.is_none() {
         ui.add_space(40.0);
         ui.vertical_centered(|ui| {
@@ -281,7 +279,7 @@ pub fn story_ui(
     let context = RowContext {
         mode: story.mode,
         busy: writing.streaming.is_some(),
-        streaming: writing.streaming.as_ref(),
+        streaming,
         last_action,
     };
     let mut scroll = egui::ScrollArea::vertical()

@@ -15,7 +15,7 @@ pub fn turn_ui(
     view: &mut ViewState,
     actions: &mut Vec<Action>,
 ) {
-    if let Some(streaming) = &writing.streaming {
+    if let Some(streaming) = writing.streaming_for(&open.summary.story.id) {
         // Static on purpose: a spinner repaints every frame for as long as the stream lasts.
         ui.horizontal(|ui| {
             ui.label(match &streaming.model {
@@ -31,7 +31,7 @@ pub fn turn_ui(
             }
         });
     } else if let Some(draft) = &writing.draft {
-        draft_ui(ui, draft, view, actions);
+        draft_ui(ui, draft, writing.streaming.is_some(), view, actions);
     } else if let Some(error) = &writing.last_error {
         ui.horizontal_wrapped(|ui| {
             ui.colored_label(ui.visuals().error_fg_color, error);
@@ -53,12 +53,15 @@ pub fn turn_ui(
 fn draft_ui(
     ui: &mut egui::Ui,
     draft: &crate::domain::Draft,
+    busy: bool,
     view: &mut ViewState,
     actions: &mut Vec<Action>,
 ) {
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.set_width(ui.available_width());
         let heading = match draft.state {
+            // A draft is shown only while its own story is not being written, so "streaming" means the
+            // app stopped mid-stream.
             _ if is_interrupted(draft, false) => {
                 "Draft: Fabula stopped while this was being written".to_owned()
             }
@@ -90,7 +93,7 @@ fn draft_ui(
                 actions.push(Action::KeepDraft);
             }
             if ui
-                .button("Retry")
+                .add_enabled(!busy, egui::Button::new("Retry"))
                 .on_hover_text("Ask the narrator again (the draft is replaced)")
                 .clicked()
             {
