@@ -332,6 +332,21 @@ fn keyboard_ctrl_n_enter_creates_and_esc_leaves_edit_mode_keeping_the_text() {
     h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
     h.run_ok();
     assert!(has_label(&h, "I wait."));
+    // Ctrl+Enter also asked the narrator; with no provider set up that ends with a message.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while h.state().is_generating() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the generation never ended"
+        );
+        h.step();
+    }
+    h.run_ok();
+    assert!(
+        h.query_all_by_label_contains("No provider is set up yet")
+            .next()
+            .is_some()
+    );
 
     click(&mut h, "Edit");
     h.get_by_label("Editing action")

@@ -272,8 +272,10 @@ fn shortcuts(
     let typing = ctx.memory(|m| m.focused().is_some());
     let modal_open = view.new_story.is_some() || view.rename.is_some() || view.confirm.is_some();
     ctx.input_mut(|i| {
+        // Esc stops the narration, except while an entry is being edited: there it leaves edit mode.
         if state.writing.streaming.is_some()
             && !modal_open
+            && view.editing.is_none()
             && i.consume_key(Modifiers::NONE, Key::Escape)
         {
             actions.push(Action::StopGeneration);
