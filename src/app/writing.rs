@@ -248,7 +248,10 @@ impl FabulaApp {
                     self.refresh_draft_and_inspector(&store)?;
                 }
                 Ending::Failed(error) => {
-                    let message = format!("{error} The text so far is kept as a draft.");
+                    let message = format!(
+                        "{} The text so far is kept as a draft.",
+                        crate::domain::end_sentence(&error.to_string())
+                    );
                     self.state.error(message.clone());
                     self.state.writing.last_error = Some(message);
                     self.refresh_draft_and_inspector(&store)?;

@@ -224,7 +224,8 @@ pub fn generate(
         Ending::Cancelled => Err("Stopped; the text so far was kept as a draft.".into()),
         Ending::Failed(error) => {
             eprintln!(
-                "fabula: {error} The text so far was kept as a draft; your action is in the story."
+                "fabula: {} The text so far was kept as a draft; your action is in the story.",
+                crate::domain::end_sentence(&error.to_string())
             );
             Ok(ExitCode::from(error.kind().exit_code()))
         }

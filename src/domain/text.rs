@@ -39,8 +39,27 @@ pub fn preview(text: &str, max_chars: usize) -> String {
     cut
 }
 
+/// `text` ending in a full stop (or the punctuation it already has), so another sentence can follow.
+pub fn end_sentence(text: &str) -> String {
+    let t = text.trim_end();
+    if t.ends_with(['.', '!', '?', '…', '"', '”']) {
+        t.to_owned()
+    } else {
+        format!("{t}.")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sentences_get_one_full_stop() {
+        assert_eq!(
+            super::end_sentence("lost in the middle"),
+            "lost in the middle."
+        );
+        assert_eq!(super::end_sentence("Done! "), "Done!");
+    }
+
     use super::*;
 
     #[test]

@@ -63,6 +63,18 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A model id as people read it: local servers often report the model's file path, of which only
+/// the file name says anything.
+pub fn model_label(model: &str) -> &str {
+    let looks_like_path =
+        model.starts_with('/') || model.contains('\\') || model.ends_with(".gguf");
+    if looks_like_path {
+        model.rsplit(['/', '\\']).next().unwrap_or(model)
+    } else {
+        model
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +88,13 @@ mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(999), "999");
         assert_eq!(bytes(2048), "2.0 KB");
+        assert_eq!(
+            model_label("/models/SmolLM2-135M.Q4_1.gguf"),
+            "SmolLM2-135M.Q4_1.gguf"
+        );
+        assert_eq!(
+            model_label("anthropic/claude-sonnet-4"),
+            "anthropic/claude-sonnet-4"
+        );
     }
 }

@@ -149,7 +149,7 @@ pub fn side_panel_ui(
         });
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui
-                .small_button("Close")
+                .small_button("Close panel")
                 .on_hover_text("Hide the side panel")
                 .clicked()
             {
@@ -228,12 +228,6 @@ fn lorebook_ui(
     for entry in &writing.lore {
         ui.horizontal(|ui| {
             ui.label(RichText::new(&entry.name).strong());
-            ui.weak(format!(
-                "{} · {} · priority {}",
-                entry.kind.label(),
-                entry.mode.label(),
-                entry.priority
-            ));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui
                     .small_button("Delete")
@@ -252,9 +246,17 @@ fn lorebook_ui(
                 }
             });
         });
+        // Facts on a line of their own, so the buttons never sit on top of them.
+        ui.weak(format!(
+            "{} · {} · priority {}",
+            entry.kind.label(),
+            entry.mode.label(),
+            entry.priority
+        ));
         if !entry.description.is_empty() {
-            ui.weak(crate::domain::preview(&entry.description, 90));
+            ui.label(crate::domain::preview(&entry.description, 90));
         }
+        ui.add_space(4.0);
     }
 }
 
@@ -502,7 +504,10 @@ fn inspector_ui(ui: &mut egui::Ui, writing: &WritingState, view: &mut ViewState)
         let when = super::format::relative_time(record.created_at, crate::domain::now_ms());
         let title = format!(
             "{} · {} · {} · {}",
-            when, record.model, record.task, record.outcome
+            when,
+            super::format::model_label(&record.model),
+            record.task,
+            record.outcome
         );
         if ui.selectable_label(selected, title).clicked() {
             view.inspector_selected = (!selected).then_some(record.id);
@@ -522,10 +527,8 @@ fn inspector_ui(ui: &mut egui::Ui, writing: &WritingState, view: &mut ViewState)
                 ui.label(format!("Lore: {}", lore.replace('\n', "; ")));
             }
             ui.label(RichText::new("Request body").strong());
-            let pretty = serde_json::from_str::<serde_json::Value>(&record.request)
-                .and_then(|v| serde_json::to_string_pretty(&v))
-                .unwrap_or_else(|_| record.request.clone());
-            ui.add(egui::Label::new(RichText::new(pretty).monospace().small()).wrap());
+            // Exactly as sent (pretty-printing would reorder the keys).
+            ui.add(egui::Label::new(RichText::new(&record.request).monospace().small()).wrap());
             if ui.small_button("Copy request").clicked() {
                 ui.ctx().copy_text(record.request.clone());
             }

@@ -217,19 +217,31 @@ pub fn story_ui(
             facts.push(genre);
         }
         ui.weak(facts.join(" · "));
+        let plural = |n: u64, one: &str, many: &str| {
+            format!("{} {}", thousands(n), if n == 1 { one } else { many })
+        };
         ui.weak(format!(
-            "· {} entries · {} words",
-            thousands(open.summary.entry_count),
-            thousands(open.summary.word_count)
+            "· {} · {}",
+            plural(open.summary.entry_count, "entry", "entries"),
+            plural(open.summary.word_count, "word", "words")
         ));
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            for page in super::SidePanel::ALL.into_iter().rev() {
-                let on = view.side == Some(page);
-                if ui.selectable_label(on, page.label()).clicked() {
-                    view.side = (!on).then_some(page);
-                }
+    });
+    // A row of its own: sharing the title's row, the buttons would cover long titles and facts.
+    ui.horizontal(|ui| {
+        for page in super::SidePanel::ALL {
+            let on = view.side == Some(page);
+            if ui
+                .selectable_label(on, page.label())
+                .on_hover_text(if on {
+                    "Hide the panel"
+                } else {
+                    "Show the panel"
+                })
+                .clicked()
+            {
+                view.side = (!on).then_some(page);
             }
-        });
+        }
     });
     ui.separator();
 
@@ -369,7 +381,7 @@ fn streaming_body_ui(ui: &mut egui::Ui, streaming: &Streaming) {
     ui.horizontal(|ui| {
         ui.label(
             egui::RichText::new(match &streaming.model {
-                Some(model) => format!("Writing with {model}…"),
+                Some(model) => format!("Writing with {}…", super::format::model_label(model)),
                 None => "Preparing the prompt…".to_owned(),
             })
             .small()

@@ -19,7 +19,7 @@ pub fn turn_ui(
         // Static on purpose: a spinner repaints every frame for as long as the stream lasts.
         ui.horizontal(|ui| {
             ui.label(match &streaming.model {
-                Some(model) => format!("Writing with {model}…"),
+                Some(model) => format!("Writing with {}…", super::format::model_label(model)),
                 None => "Preparing the prompt…".to_owned(),
             });
             if ui
