@@ -1,5 +1,6 @@
 //! The story model and its rules: pure data and functions, no I/O, no egui, no threads.
 
+mod bundle;
 mod entry;
 mod generation;
 mod ids;
@@ -13,6 +14,7 @@ mod story_settings;
 mod text;
 mod tokens;
 
+pub use bundle::{BundleEntry, BundleLore, BundleStory, StoryBundle};
 pub use entry::{AlternativePosition, Entry, EntryKind, EntryRow};
 pub use generation::{Draft, DraftState, GenerationRecord, KEEP_GENERATIONS};
 pub use ids::{AlternativeId, EntryId, LoreId, StoryId, new_uuid, now_ms};

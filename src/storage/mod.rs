@@ -3,6 +3,7 @@
 mod backup;
 mod entries;
 mod error;
+mod exchange;
 mod lore;
 mod paths;
 mod profiles;
@@ -16,6 +17,7 @@ pub use backup::{
 };
 pub use entries::TrashedEntry;
 pub use error::StoreError;
+pub use exchange::{Imported, OnConflict};
 pub use paths::{DataPaths, InstanceLock};
 
 use std::io::Read;

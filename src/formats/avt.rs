@@ -1,0 +1,522 @@
+//! The original app's story exchange file (`.avt`): wire types, a reader for every 1.x version and
+//! a writer of 1.8.0. Sections Fabula does not model are carried through verbatim.
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+use super::FormatError;
+use crate::domain::{
+    BundleEntry, BundleLore, BundleStory, EntryId, EntryKind, InjectionMode, LoreEntry, LoreId,
+    LoreKind, Pov, StoryBundle, StoryId, StoryMode, Tense, now_ms,
+};
+
+/// The version this build writes.
+pub const WRITE_VERSION: &str = "1.8.0";
+
+/// Top-level keys Fabula models; every other key is kept verbatim.
+const MODELED: &[&str] = &[
+    "version",
+    "exportedAt",
+    "story",
+    "entries",
+    "lorebookEntries",
+];
+/// Sections the reference lists, written even when empty (as the original does).
+const LISTED_ARRAYS: &[&str] = &[
+    "characters",
+    "locations",
+    "items",
+    "storyBeats",
+    "embeddedImages",
+    "checkpoints",
+    "branches",
+    "chapters",
+];
+const LISTED_NULLABLE: &[&str] = &["styleReviewState", "currentBgImage"];
+
+/// Unix milliseconds written by JavaScript may arrive as floats.
+fn de_ms<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let value = Value::deserialize(d)?;
+    value
+        .as_i64()
+        .or_else(|| value.as_f64().map(|f| f as i64))
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "a timestamp must be a number of milliseconds, not {value}"
+            ))
+        })
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct AvtStory {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub genre: Option<String>,
+    #[serde(default)]
+    pub template_id: Option<String>,
+    pub mode: String,
+    #[serde(deserialize_with = "de_ms")]
+    pub created_at: i64,
+    #[serde(deserialize_with = "de_ms")]
+    pub updated_at: i64,
+    #[serde(default)]
+    pub settings: Option<Value>,
+    #[serde(default)]
+    pub memory_config: Option<Value>,
+    #[serde(default)]
+    pub retry_state: Option<Value>,
+    #[serde(default)]
+    pub style_review_state: Option<Value>,
+    #[serde(default)]
+    pub time_tracker: Option<Value>,
+    #[serde(default)]
+    pub current_branch_id: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct AvtEntry {
+    pub id: String,
+    pub story_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub content: String,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    pub position: i64,
+    #[serde(deserialize_with = "de_ms")]
+    pub created_at: i64,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    #[serde(default)]
+    pub branch_id: Option<String>,
+    /// Absent when there is none, as the original writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+    #[serde(default)]
+    pub translated_content: Option<String>,
+    #[serde(default)]
+    pub translation_language: Option<String>,
+    #[serde(default)]
+    pub original_input: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct AvtInjection {
+    pub mode: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub priority: i64,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct AvtLore {
+    pub id: String,
+    pub story_id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub hidden_info: Option<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub state: Option<Value>,
+    #[serde(default)]
+    pub adventure_state: Option<Value>,
+    #[serde(default)]
+    pub creative_state: Option<Value>,
+    pub injection: AvtInjection,
+    #[serde(default)]
+    pub first_mentioned: Option<Value>,
+    #[serde(default)]
+    pub last_mentioned: Option<Value>,
+    #[serde(default)]
+    pub mention_count: i64,
+    #[serde(default = "by_user")]
+    pub created_by: String,
+    #[serde(deserialize_with = "de_ms")]
+    pub created_at: i64,
+    #[serde(deserialize_with = "de_ms")]
+    pub updated_at: i64,
+    #[serde(default)]
+    pub lore_management_blacklisted: bool,
+    #[serde(default)]
+    pub branch_id: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn by_user() -> String {
+    "user".to_owned()
+}
+
+/// The whole file. Unknown and unmodeled top-level keys land in `sections`.
+#[derive(Serialize, Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct AvtFile {
+    pub version: String,
+    #[serde(deserialize_with = "de_ms")]
+    pub exported_at: i64,
+    pub story: AvtStory,
+    pub entries: Vec<AvtEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lorebook_entries: Option<Vec<AvtLore>>,
+    #[serde(flatten)]
+    pub sections: Map<String, Value>,
+}
+
+fn json_text(value: &Option<Value>) -> Option<String> {
+    value
+        .as_ref()
+        .filter(|v| !v.is_null())
+        .map(Value::to_string)
+}
+
+fn extra_text(map: &Map<String, Value>) -> Option<String> {
+    (!map.is_empty()).then(|| Value::Object(map.clone()).to_string())
+}
+
+fn parse_json(text: &Option<String>) -> Option<Value> {
+    text.as_deref().and_then(|t| serde_json::from_str(t).ok())
+}
+
+fn parse_extra(text: &Option<String>) -> Map<String, Value> {
+    match parse_json(text) {
+        Some(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+/// Reads an exchange file of any 1.x version. Bad input is refused with a message that names the
+/// problem; nothing is returned half-read.
+pub fn read(reader: impl Read) -> Result<StoryBundle, FormatError> {
+    let file: AvtFile = serde_json::from_reader(std::io::BufReader::with_capacity(1 << 16, reader))
+        .map_err(FormatError::from_json)?;
+    from_wire(file)
+}
+
+/// Checks and converts a parsed file.
+pub fn from_wire(file: AvtFile) -> Result<StoryBundle, FormatError> {
+    let major = file.version.split('.').next().unwrap_or("");
+    if major != "1" {
+        return Err(FormatError::Invalid(format!(
+            "This file is version {}; Fabula reads version 1 files.",
+            file.version
+        )));
+    }
+    let story = file.story;
+    if story.id.trim().is_empty() {
+        return Err(FormatError::Invalid("The story has no id.".into()));
+    }
+    let mode = StoryMode::parse(&story.mode).ok_or_else(|| {
+        FormatError::Invalid(format!(
+            "The story's mode “{}” is neither adventure nor creative-writing.",
+            story.mode
+        ))
+    })?;
+    let setting = |key: &str| {
+        story
+            .settings
+            .as_ref()
+            .and_then(|s| s.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let pov = setting("pov")
+        .and_then(|p| Pov::parse(&p))
+        .unwrap_or_default();
+    let tense = setting("tense")
+        .and_then(|t| Tense::parse(&t))
+        .unwrap_or_default();
+    // The original marks the protagonist as the character whose relationship is "self".
+    let protagonist = file
+        .sections
+        .get("characters")
+        .and_then(Value::as_array)
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c.get("relationship").and_then(Value::as_str) == Some("self"))
+        })
+        .and_then(|c| c.get("name").and_then(Value::as_str))
+        .map(str::to_owned);
+    let story_id = StoryId(story.id.clone());
+
+    let mut seen = HashSet::new();
+    let mut entries = Vec::with_capacity(file.entries.len());
+    for (i, e) in file.entries.into_iter().enumerate() {
+        let where_ = || format!("Entry {} ({})", i + 1, e.id);
+        if e.id.trim().is_empty() {
+            return Err(FormatError::Invalid(format!("Entry {} has no id.", i + 1)));
+        }
+        if !seen.insert(e.id.clone()) {
+            return Err(FormatError::Invalid(format!(
+                "{} appears twice in the file.",
+                where_()
+            )));
+        }
+        if e.story_id != story.id {
+            return Err(FormatError::Invalid(format!(
+                "{} belongs to another story ({}).",
+                where_(),
+                e.story_id
+            )));
+        }
+        let kind = EntryKind::parse(&e.kind).ok_or_else(|| {
+            FormatError::Invalid(format!("{} has an unknown type “{}”.", where_(), e.kind))
+        })?;
+        entries.push(BundleEntry {
+            id: EntryId(e.id),
+            kind,
+            content: e.content,
+            parent_id: e.parent_id,
+            position: e.position,
+            created_at: e.created_at,
+            updated_at: e.created_at,
+            metadata: json_text(&e.metadata),
+            branch_id: e.branch_id,
+            reasoning: e.reasoning,
+            translated_content: e.translated_content,
+            translation_language: e.translation_language,
+            original_input: e.original_input,
+            extra: extra_text(&e.extra),
+        });
+    }
+    for e in &entries {
+        if let Some(parent) = &e.parent_id
+            && !seen.contains(parent)
+        {
+            return Err(FormatError::Invalid(format!(
+                "Entry {} points to a parent entry {parent} that is not in the file.",
+                e.id
+            )));
+        }
+    }
+    entries.sort_by_key(|e| e.position);
+
+    let mut lore = Vec::new();
+    for (i, l) in file.lorebook_entries.into_iter().flatten().enumerate() {
+        let where_ = || format!("Lore entry {} ({})", i + 1, l.name);
+        if !seen.insert(l.id.clone()) {
+            return Err(FormatError::Invalid(format!(
+                "{} reuses the id {}.",
+                where_(),
+                l.id
+            )));
+        }
+        let kind = LoreKind::parse(&l.kind).ok_or_else(|| {
+            FormatError::Invalid(format!("{} has an unknown type “{}”.", where_(), l.kind))
+        })?;
+        let mode = InjectionMode::parse(&l.injection.mode).ok_or_else(|| {
+            FormatError::Invalid(format!(
+                "{} has an unknown injection mode “{}”.",
+                where_(),
+                l.injection.mode
+            ))
+        })?;
+        lore.push(BundleLore {
+            entry: LoreEntry {
+                id: LoreId(l.id),
+                story_id: story_id.clone(),
+                name: l.name,
+                kind,
+                description: l.description,
+                hidden_info: l.hidden_info.unwrap_or_default(),
+                aliases: l.aliases,
+                keywords: l.injection.keywords,
+                mode,
+                priority: l.injection.priority,
+                created_at: l.created_at,
+                updated_at: l.updated_at,
+            },
+            state: json_text(&l.state),
+            adventure_state: json_text(&l.adventure_state),
+            creative_state: json_text(&l.creative_state),
+            first_mentioned: json_text(&l.first_mentioned),
+            last_mentioned: json_text(&l.last_mentioned),
+            mention_count: l.mention_count,
+            created_by: l.created_by,
+            blacklisted: l.lore_management_blacklisted,
+            branch_id: l.branch_id,
+            extra: extra_text(&l.extra),
+            injection_extra: extra_text(&l.injection.extra),
+        });
+    }
+
+    let sections = file
+        .sections
+        .into_iter()
+        .filter(|(k, _)| !MODELED.contains(&k.as_str()))
+        .map(|(k, v)| (k, v.to_string()))
+        .collect();
+    Ok(StoryBundle {
+        story: BundleStory {
+            id: story_id,
+            title: story.title,
+            description: story.description,
+            genre: story.genre,
+            template_id: story.template_id,
+            mode,
+            pov,
+            tense,
+            protagonist,
+            settings: json_text(&story.settings),
+            memory_config: json_text(&story.memory_config),
+            retry_state: json_text(&story.retry_state),
+            style_review_state: json_text(&story.style_review_state),
+            time_tracker: json_text(&story.time_tracker),
+            current_branch_id: story.current_branch_id,
+            created_at: story.created_at,
+            updated_at: story.updated_at,
+            extra: extra_text(&story.extra),
+        },
+        entries,
+        lore,
+        sections,
+    })
+}
+
+/// The settings object as the file carries it, with the point of view and tense Fabula may have
+/// changed. A story without settings keeps `null` unless they differ from the defaults.
+fn settings_value(story: &BundleStory) -> Option<Value> {
+    let mut settings = parse_json(&story.settings);
+    match &mut settings {
+        Some(Value::Object(map)) => {
+            map.insert("pov".into(), Value::from(story.pov.as_str()));
+            map.insert("tense".into(), Value::from(story.tense.as_str()));
+        }
+        _ if story.pov != Pov::default() || story.tense != Tense::default() => {
+            settings = Some(serde_json::json!({
+                "pov": story.pov.as_str(),
+                "tense": story.tense.as_str(),
+            }));
+        }
+        _ => {}
+    }
+    settings
+}
+
+/// Converts a bundle to the wire form this build writes (version 1.8.0, every listed section).
+pub fn to_wire(bundle: &StoryBundle) -> AvtFile {
+    let story = &bundle.story;
+    let id = story.id.0.clone();
+    let entries = bundle
+        .entries
+        .iter()
+        .map(|e| AvtEntry {
+            id: e.id.0.clone(),
+            story_id: id.clone(),
+            kind: e.kind.as_str().to_owned(),
+            content: e.content.clone(),
+            parent_id: e.parent_id.clone(),
+            position: e.position,
+            created_at: e.created_at,
+            metadata: parse_json(&e.metadata),
+            branch_id: e.branch_id.clone(),
+            reasoning: e.reasoning.clone().filter(|r| !r.is_empty()),
+            translated_content: e.translated_content.clone(),
+            translation_language: e.translation_language.clone(),
+            original_input: e.original_input.clone(),
+            extra: parse_extra(&e.extra),
+        })
+        .collect();
+    let lore = bundle
+        .lore
+        .iter()
+        .map(|l| AvtLore {
+            id: l.entry.id.0.clone(),
+            story_id: id.clone(),
+            name: l.entry.name.clone(),
+            kind: l.entry.kind.as_str().to_owned(),
+            description: l.entry.description.clone(),
+            hidden_info: Some(l.entry.hidden_info.clone()).filter(|h| !h.is_empty()),
+            aliases: l.entry.aliases.clone(),
+            state: parse_json(&l.state)
+                .or_else(|| Some(serde_json::json!({ "type": l.entry.kind.as_str() }))),
+            adventure_state: parse_json(&l.adventure_state),
+            creative_state: parse_json(&l.creative_state),
+            injection: AvtInjection {
+                mode: l.entry.mode.as_str().to_owned(),
+                keywords: l.entry.keywords.clone(),
+                priority: l.entry.priority,
+                extra: parse_extra(&l.injection_extra),
+            },
+            first_mentioned: parse_json(&l.first_mentioned),
+            last_mentioned: parse_json(&l.last_mentioned),
+            mention_count: l.mention_count,
+            created_by: l.created_by.clone(),
+            created_at: l.entry.created_at,
+            updated_at: l.entry.updated_at,
+            lore_management_blacklisted: l.blacklisted,
+            branch_id: l.branch_id.clone(),
+            extra: parse_extra(&l.extra),
+        })
+        .collect();
+    let mut sections: Map<String, Value> = bundle
+        .sections
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), serde_json::from_str(v).ok()?)))
+        .collect();
+    for key in LISTED_ARRAYS {
+        sections
+            .entry((*key).to_owned())
+            .or_insert_with(|| Value::Array(Vec::new()));
+    }
+    for key in LISTED_NULLABLE {
+        sections.entry((*key).to_owned()).or_insert(Value::Null);
+    }
+    AvtFile {
+        version: WRITE_VERSION.to_owned(),
+        exported_at: now_ms(),
+        story: AvtStory {
+            id: id.clone(),
+            title: story.title.clone(),
+            description: story.description.clone(),
+            genre: story.genre.clone(),
+            template_id: story.template_id.clone(),
+            mode: story.mode.as_str().to_owned(),
+            created_at: story.created_at,
+            updated_at: story.updated_at,
+            settings: settings_value(story),
+            memory_config: parse_json(&story.memory_config),
+            retry_state: parse_json(&story.retry_state),
+            style_review_state: parse_json(&story.style_review_state),
+            time_tracker: parse_json(&story.time_tracker),
+            current_branch_id: story.current_branch_id.clone(),
+            extra: parse_extra(&story.extra),
+        },
+        entries,
+        lorebook_entries: Some(lore),
+        sections,
+    }
+}
+
+/// Writes the file pretty-printed, as the original does for files.
+pub fn write(bundle: &StoryBundle, writer: impl Write) -> Result<(), FormatError> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, writer);
+    serde_json::to_writer_pretty(&mut out, &to_wire(bundle)).map_err(FormatError::from_json)?;
+    out.flush().map_err(FormatError::Io)
+}
+
+/// The compact form sync messages carry inside a JSON string.
+pub fn to_compact_string(bundle: &StoryBundle) -> Result<String, FormatError> {
+    serde_json::to_string(&to_wire(bundle)).map_err(FormatError::from_json)
+}

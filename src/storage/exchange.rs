@@ -1,0 +1,380 @@
+//! Whole stories in and out: reading a story with everything it has into a `StoryBundle`, and
+//! writing a bundle back in one transaction, with the conflict rule for ids that already exist.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::entries::{char_count, word_count};
+use super::{Result, Store, StoreError};
+use crate::domain::{
+    BundleEntry, BundleLore, BundleStory, EntryId, EntryKind, InjectionMode, LoreEntry, LoreId,
+    LoreKind, Pov, StoryBundle, StoryId, StoryMode, Tense, now_ms,
+};
+
+/// What to do when the story's id is already in the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnConflict {
+    /// Refuse with `StoreError::Conflict` (the caller asks the user).
+    Refuse,
+    /// Import a copy with new ids and "(imported)" after its title.
+    KeepBoth,
+    /// Put the current story in the Trash (under new ids), then import with the file's ids.
+    Replace,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Imported {
+    pub story: StoryId,
+    pub title: String,
+    pub entries: usize,
+    /// The story that was put in the Trash to make room, when replacing.
+    pub replaced: Option<StoryId>,
+}
+
+fn strings(json: &str) -> Vec<String> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+impl Store {
+    /// Whether a story with this id exists (in the library or the Trash), and its title.
+    pub fn story_title(&self, id: &StoryId) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT title FROM stories WHERE id = ?1",
+                [id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Everything stored about a story, entries in order, for export or sync.
+    pub fn export_bundle(&self, id: &StoryId) -> Result<StoryBundle> {
+        let story = self
+            .conn
+            .query_row(
+                "SELECT id, title, description, genre, template_id, mode, pov, tense, protagonist,
+                        settings, memory_config, retry_state, style_review_state, time_tracker,
+                        current_branch_id, created_at, updated_at, extra
+                 FROM stories WHERE id = ?1",
+                [id.as_str()],
+                |r| {
+                    let mode: String = r.get(5)?;
+                    let pov: String = r.get(6)?;
+                    let tense: String = r.get(7)?;
+                    Ok(BundleStory {
+                        id: StoryId(r.get(0)?),
+                        title: r.get(1)?,
+                        description: r.get(2)?,
+                        genre: r.get(3)?,
+                        template_id: r.get(4)?,
+                        mode: StoryMode::parse(&mode).unwrap_or_default(),
+                        pov: Pov::parse(&pov).unwrap_or_default(),
+                        tense: Tense::parse(&tense).unwrap_or_default(),
+                        protagonist: r.get(8)?,
+                        settings: r.get(9)?,
+                        memory_config: r.get(10)?,
+                        retry_state: r.get(11)?,
+                        style_review_state: r.get(12)?,
+                        time_tracker: r.get(13)?,
+                        current_branch_id: r.get(14)?,
+                        created_at: r.get(15)?,
+                        updated_at: r.get(16)?,
+                        extra: r.get(17)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| StoreError::NotFound(format!("Story {id}")))?;
+
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, kind, content, parent_id, position, created_at, updated_at, metadata,
+                        branch_id, reasoning, translated_content, translation_language,
+                        original_input, extra
+                 FROM entries WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY position, rowid",
+            )
+            .map_err(|e| self.err(e))?;
+        let entries = stmt
+            .query_map([id.as_str()], |r| {
+                let kind: String = r.get(1)?;
+                Ok(BundleEntry {
+                    id: EntryId(r.get(0)?),
+                    kind: EntryKind::parse(&kind).unwrap_or(EntryKind::System),
+                    content: r.get(2)?,
+                    parent_id: r.get(3)?,
+                    position: r.get(4)?,
+                    created_at: r.get(5)?,
+                    updated_at: r.get(6)?,
+                    metadata: r.get(7)?,
+                    branch_id: r.get(8)?,
+                    reasoning: r.get(9)?,
+                    translated_content: r.get(10)?,
+                    translation_language: r.get(11)?,
+                    original_input: r.get(12)?,
+                    extra: r.get(13)?,
+                })
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, name, kind, description, COALESCE(hidden_info, ''), aliases, keywords,
+                        injection_mode, priority, created_at, updated_at, state, adventure_state,
+                        creative_state, first_mentioned, last_mentioned, mention_count, created_by,
+                        lore_management_blacklisted, branch_id, extra, injection_extra
+                 FROM lore_entries WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY rowid",
+            )
+            .map_err(|e| self.err(e))?;
+        let lore = stmt
+            .query_map([id.as_str()], |r| {
+                let kind: String = r.get(2)?;
+                let mode: String = r.get(7)?;
+                Ok(BundleLore {
+                    entry: LoreEntry {
+                        id: LoreId(r.get(0)?),
+                        story_id: id.clone(),
+                        name: r.get(1)?,
+                        kind: LoreKind::parse(&kind).unwrap_or_default(),
+                        description: r.get(3)?,
+                        hidden_info: r.get(4)?,
+                        aliases: strings(&r.get::<_, String>(5)?),
+                        keywords: strings(&r.get::<_, String>(6)?),
+                        mode: InjectionMode::parse(&mode).unwrap_or_default(),
+                        priority: r.get(8)?,
+                        created_at: r.get(9)?,
+                        updated_at: r.get(10)?,
+                    },
+                    state: r.get(11)?,
+                    adventure_state: r.get(12)?,
+                    creative_state: r.get(13)?,
+                    first_mentioned: r.get(14)?,
+                    last_mentioned: r.get(15)?,
+                    mention_count: r.get(16)?,
+                    created_by: r.get(17)?,
+                    blacklisted: r.get(18)?,
+                    branch_id: r.get(19)?,
+                    extra: r.get(20)?,
+                    injection_extra: r.get(21)?,
+                })
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT name, json FROM story_sections WHERE story_id = ?1 ORDER BY name",
+            )
+            .map_err(|e| self.err(e))?;
+        let sections = stmt
+            .query_map([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+        Ok(StoryBundle {
+            story,
+            entries,
+            lore,
+            sections,
+        })
+    }
+
+    /// Writes a whole story in one transaction: killed half way, nothing of it remains.
+    pub fn import_bundle(
+        &mut self,
+        bundle: &StoryBundle,
+        on_conflict: OnConflict,
+    ) -> Result<Imported> {
+        let existing = self.story_title(&bundle.story.id)?;
+        let (bundle, replaced) = match (&existing, on_conflict) {
+            (None, _) => (std::borrow::Cow::Borrowed(bundle), None),
+            (Some(title), OnConflict::Refuse) => {
+                return Err(StoreError::Conflict(format!(
+                    "This story is already in Fabula as “{title}”. Import it as a copy, or replace the one you have (it goes to the Trash)."
+                )));
+            }
+            (Some(_), OnConflict::KeepBoth) => {
+                let mut copy = bundle.with_new_ids();
+                copy.story.title = format!("{} (imported)", copy.story.title);
+                (std::borrow::Cow::Owned(copy), None)
+            }
+            (Some(_), OnConflict::Replace) => (std::borrow::Cow::Borrowed(bundle), Some(())),
+        };
+        let path = self.path.clone();
+        let err = |e| super::classify(&path, e);
+        let tx = self.conn.transaction().map_err(err)?;
+        let replaced_id = match replaced {
+            // The current story keeps everything (alternatives, drafts, sections) under new ids.
+            Some(()) => Some(rekey_into_trash(&tx, &bundle.story.id).map_err(err)?),
+            None => None,
+        };
+        insert_bundle(&tx, &bundle).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(Imported {
+            story: bundle.story.id.clone(),
+            title: bundle.story.title.clone(),
+            entries: bundle.entries.len(),
+            replaced: replaced_id,
+        })
+    }
+}
+
+/// Gives a story and everything under it new ids and puts it in the Trash, inside `tx`.
+fn rekey_into_trash(tx: &Transaction<'_>, old: &StoryId) -> rusqlite::Result<StoryId> {
+    // Children point at the ids being changed; the checks run at commit, when all agree again.
+    tx.pragma_update(None, "defer_foreign_keys", "ON")?;
+    let new = StoryId::new();
+    let now = now_ms();
+    tx.execute(
+        "UPDATE stories SET id = ?2, deleted_at = ?3 WHERE id = ?1",
+        params![old.as_str(), new.as_str(), now],
+    )?;
+    for table in ["lore_entries", "drafts", "story_sections"] {
+        tx.execute(
+            &format!("UPDATE {table} SET story_id = ?2 WHERE story_id = ?1"),
+            params![old.as_str(), new.as_str()],
+        )?;
+    }
+    tx.execute(
+        "UPDATE lore_entries SET id = lower(hex(randomblob(16))) WHERE story_id = ?1",
+        [new.as_str()],
+    )?;
+    let ids: Vec<String> = {
+        let mut stmt = tx.prepare("SELECT id FROM entries WHERE story_id = ?1")?;
+        stmt.query_map([old.as_str()], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let map: std::collections::HashMap<String, String> =
+        ids.into_iter().map(|id| (id, EntryId::new().0)).collect();
+    let mut entry = tx.prepare_cached("UPDATE entries SET id = ?2, story_id = ?3 WHERE id = ?1")?;
+    let mut parent = tx.prepare_cached(
+        "UPDATE entries SET parent_id = ?2 WHERE story_id = ?3 AND parent_id = ?1",
+    )?;
+    let mut alternatives =
+        tx.prepare_cached("UPDATE entry_alternatives SET entry_id = ?2 WHERE entry_id = ?1")?;
+    let mut drafts =
+        tx.prepare_cached("UPDATE drafts SET target_entry_id = ?2 WHERE target_entry_id = ?1")?;
+    for (old_id, new_id) in &map {
+        entry.execute(params![old_id, new_id, new.as_str()])?;
+        parent.execute(params![old_id, new_id, new.as_str()])?;
+        alternatives.execute(params![old_id, new_id])?;
+        drafts.execute(params![old_id, new_id])?;
+    }
+    Ok(new)
+}
+
+fn insert_bundle(tx: &Transaction<'_>, bundle: &StoryBundle) -> rusqlite::Result<()> {
+    let s = &bundle.story;
+    tx.execute(
+        "INSERT INTO stories (id, title, description, genre, template_id, mode, pov, tense, protagonist,
+             settings, memory_config, retry_state, style_review_state, time_tracker, current_branch_id,
+             created_at, updated_at, extra)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        params![
+            s.id.as_str(),
+            s.title,
+            s.description,
+            s.genre,
+            s.template_id,
+            s.mode.as_str(),
+            s.pov.as_str(),
+            s.tense.as_str(),
+            s.protagonist,
+            s.settings,
+            s.memory_config,
+            s.retry_state,
+            s.style_review_state,
+            s.time_tracker,
+            s.current_branch_id,
+            s.created_at,
+            s.updated_at,
+            s.extra
+        ],
+    )?;
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO entries (id, story_id, kind, content, parent_id, position, branch_id, metadata,
+                 reasoning, translated_content, translation_language, original_input, char_count,
+                 word_count, created_at, updated_at, extra)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        )?;
+        for e in &bundle.entries {
+            stmt.execute(params![
+                e.id.as_str(),
+                s.id.as_str(),
+                e.kind.as_str(),
+                e.content,
+                e.parent_id,
+                e.position,
+                e.branch_id,
+                e.metadata,
+                e.reasoning,
+                e.translated_content,
+                e.translation_language,
+                e.original_input,
+                char_count(&e.content),
+                word_count(&e.content),
+                e.created_at,
+                e.updated_at,
+                e.extra
+            ])?;
+        }
+    }
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO lore_entries (id, story_id, name, kind, description, hidden_info, aliases,
+                 keywords, injection_mode, priority, state, adventure_state, creative_state,
+                 first_mentioned, last_mentioned, mention_count, created_by,
+                 lore_management_blacklisted, branch_id, created_at, updated_at, extra, injection_extra)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                 ?19, ?20, ?21, ?22, ?23)",
+        )?;
+        for l in &bundle.lore {
+            let e = &l.entry;
+            let list = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+            stmt.execute(params![
+                e.id.as_str(),
+                s.id.as_str(),
+                e.name,
+                e.kind.as_str(),
+                e.description,
+                (!e.hidden_info.is_empty()).then_some(&e.hidden_info),
+                list(&e.aliases),
+                list(&e.keywords),
+                e.mode.as_str(),
+                e.priority,
+                l.state,
+                l.adventure_state,
+                l.creative_state,
+                l.first_mentioned,
+                l.last_mentioned,
+                l.mention_count,
+                l.created_by,
+                l.blacklisted,
+                l.branch_id,
+                e.created_at,
+                e.updated_at,
+                l.extra,
+                l.injection_extra
+            ])?;
+        }
+    }
+    let mut stmt =
+        tx.prepare_cached("INSERT INTO story_sections (story_id, name, json) VALUES (?1, ?2, ?3)")?;
+    for (name, json) in &bundle.sections {
+        stmt.execute(params![s.id.as_str(), name, json])?;
+    }
+    // The entry triggers move updated_at forward; the file's own time is the story's.
+    tx.execute(
+        "UPDATE stories SET updated_at = ?2 WHERE id = ?1",
+        params![s.id.as_str(), s.updated_at],
+    )?;
+    Ok(())
+}

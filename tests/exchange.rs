@@ -1,0 +1,220 @@
+//! `.avt` exchange files against a real database: a file written as the original app writes it
+//! (tests/fixtures/original-1.7.avt) imports and exports back equal, conflicts never overwrite
+//! silently, and bad files are refused with a message and nothing written.
+
+mod common;
+
+use common::TempData;
+use fabula::domain::{EntryKind, StoryId};
+use fabula::formats::{avt, text};
+use fabula::storage::{OnConflict, StoreError};
+use proptest::prelude::*;
+use serde_json::Value;
+
+const FIXTURE: &str = include_str!("fixtures/original-1.7.avt");
+const STORY: &str = "6f1c2a9e-2b7d-4c1e-9a3f-0d5e8b7c6a41";
+
+fn fixture_json() -> Value {
+    serde_json::from_str(FIXTURE).expect("fixture is JSON")
+}
+
+#[test]
+fn an_original_file_round_trips_equal_for_every_section() {
+    let data = TempData::new();
+    let mut store = data.open();
+    let bundle = avt::read(FIXTURE.as_bytes()).expect("read");
+    let imported = store
+        .import_bundle(&bundle, OnConflict::Refuse)
+        .expect("import");
+    assert_eq!(imported.story.as_str(), STORY, "the file's ids are kept");
+    assert_eq!(imported.entries, 3);
+
+    // What the app shows: entries, the protagonist from the "self" character, reasoning, times.
+    let id = StoryId::from(STORY);
+    let summary = store.story_summary(&id).expect("story");
+    assert_eq!(summary.story.title, "The Lantern Keeper");
+    assert_eq!(summary.story.protagonist.as_deref(), Some("Wren"));
+    let rows = store.entry_rows(&id).expect("rows");
+    let last = store.entry(&rows[2].id).expect("entry");
+    assert_eq!(last.kind, EntryKind::Narration);
+    assert!(last.reasoning.starts_with("The player lit the lamp"));
+    assert_eq!(last.created_at, 1_738_600_075_000);
+    assert_eq!(store.lore(&id).expect("lore")[0].name, "The Drowned Fleet");
+
+    let mut out = Vec::new();
+    avt::write(&store.export_bundle(&id).expect("export"), &mut out).expect("write");
+    let exported: Value = serde_json::from_slice(&out).expect("our file is JSON");
+    assert_eq!(exported["version"], "1.8.0");
+    let input = fixture_json();
+    for (key, value) in input.as_object().expect("object") {
+        if key == "version" || key == "exportedAt" {
+            continue;
+        }
+        assert_eq!(
+            &exported[key], value,
+            "section {key} changed on the way through"
+        );
+    }
+    // 1.8.0 adds these; the original's 1.7 file did not have them.
+    assert_eq!(exported["currentBgImage"], Value::Null);
+    assert_eq!(exported["embeddedImages"], Value::Array(vec![]));
+}
+
+#[test]
+fn conflicts_ask_and_keep_both_or_replace_never_overwrite() {
+    let data = TempData::new();
+    let mut store = data.open();
+    let bundle = avt::read(FIXTURE.as_bytes()).expect("read");
+    store
+        .import_bundle(&bundle, OnConflict::Refuse)
+        .expect("first import");
+    let id = StoryId::from(STORY);
+    let first_entry = store.entry_rows(&id).expect("rows")[0].id.clone();
+    // Something only this copy has: an alternative text, which a replace must not lose.
+    store
+        .add_alternative(&first_entry, "A different opening.", "")
+        .expect("alternative");
+
+    let refused = store.import_bundle(&bundle, OnConflict::Refuse);
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("already in Fabula as “The Lantern Keeper”")),
+        "{refused:?}"
+    );
+
+    let copy = store
+        .import_bundle(&bundle, OnConflict::KeepBoth)
+        .expect("keep both");
+    assert_ne!(copy.story, id);
+    assert_eq!(copy.title, "The Lantern Keeper (imported)");
+    let exported = store.export_bundle(&copy.story).expect("export copy");
+    let old_ids = bundle.ids();
+    assert!(exported.entries.iter().all(|e| !old_ids.contains(&e.id.0)));
+    assert_eq!(
+        exported.entries[1].parent_id.as_deref(),
+        Some(exported.entries[0].id.as_str()),
+        "references follow the new ids"
+    );
+    let checkpoints = &exported
+        .sections
+        .iter()
+        .find(|(k, _)| k == "checkpoints")
+        .expect("kept")
+        .1;
+    assert!(checkpoints.contains(exported.entries[0].id.as_str()));
+    assert!(!checkpoints.contains(STORY));
+
+    let replaced = store
+        .import_bundle(&bundle, OnConflict::Replace)
+        .expect("replace");
+    assert_eq!(replaced.story, id);
+    let trashed = replaced.replaced.expect("the old one went to the Trash");
+    let in_trash = store.trashed_stories().expect("trash");
+    assert_eq!(in_trash.len(), 1);
+    assert_eq!(in_trash[0].story.id, trashed);
+    // The trashed copy still has its alternative; the replacement is the file's text.
+    let old_first = &store.export_bundle(&trashed).expect("trashed").entries[0];
+    assert_eq!(old_first.content, "A different opening.");
+    assert!(
+        store
+            .entry(&first_entry)
+            .expect("entry")
+            .content
+            .starts_with("The lamp room")
+    );
+    assert_eq!(store.list_stories().expect("library").len(), 2);
+}
+
+fn refused(text: &str) -> String {
+    match avt::read(text.as_bytes()) {
+        Ok(_) => panic!("accepted: {text:.80}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn bad_files_are_refused_with_a_message_that_names_the_problem() {
+    let cut = &FIXTURE[..FIXTURE.len() / 2];
+    assert!(refused(cut).contains("ends too early"), "{}", refused(cut));
+    assert!(refused("hello").contains("not valid JSON"));
+    assert!(refused("[]").contains("not a story file"));
+
+    let mut v = fixture_json();
+    v["version"] = "2.0.0".into();
+    assert!(refused(&v.to_string()).contains("version 2.0.0"));
+
+    let mut v = fixture_json();
+    v.as_object_mut().expect("object").remove("story");
+    assert!(refused(&v.to_string()).contains("missing field `story`"));
+
+    let mut v = fixture_json();
+    v["entries"] = serde_json::json!({"not": "a list"});
+    assert!(refused(&v.to_string()).contains("not a story file"));
+
+    let mut v = fixture_json();
+    v["entries"][1]["id"] = v["entries"][0]["id"].clone();
+    assert!(refused(&v.to_string()).contains("appears twice"));
+
+    let mut v = fixture_json();
+    v["entries"][1]["parentId"] = "nowhere".into();
+    assert!(refused(&v.to_string()).contains("parent entry nowhere that is not in the file"));
+
+    let mut v = fixture_json();
+    v["entries"][0]["type"] = "monologue".into();
+    assert!(refused(&v.to_string()).contains("unknown type “monologue”"));
+
+    let mut v = fixture_json();
+    v["entries"][0]["storyId"] = "someone-else".into();
+    assert!(refused(&v.to_string()).contains("belongs to another story"));
+
+    let mut v = fixture_json();
+    v["story"]["createdAt"] = "yesterday".into();
+    assert!(refused(&v.to_string()).contains("timestamp"));
+}
+
+#[test]
+fn a_refused_file_writes_nothing() {
+    let data = TempData::new();
+    let mut store = data.open();
+    let mut v = fixture_json();
+    v["lorebookEntries"][0]["injection"]["mode"] = "sometimes".into();
+    let err = avt::read(v.to_string().as_bytes()).expect_err("refused");
+    assert!(err.to_string().contains("injection mode “sometimes”"));
+    assert!(store.list_stories().expect("library").is_empty());
+    // And an accepted file is all there after the one transaction.
+    let bundle = avt::read(FIXTURE.as_bytes()).expect("read");
+    store
+        .import_bundle(&bundle, OnConflict::Refuse)
+        .expect("import");
+    assert_eq!(store.list_stories().expect("library")[0].entry_count, 3);
+}
+
+#[test]
+fn markdown_and_text_read_as_manuscripts() {
+    let bundle = avt::read(FIXTURE.as_bytes()).expect("read");
+    let md = text::export(&bundle, text::Flavour::Markdown, true);
+    assert!(md.starts_with("# The Lantern Keeper\n"));
+    assert!(
+        md.contains("*Adventure · Second person · Present tense · Mystery · started 2025-02-03*")
+    );
+    assert!(md.contains("> **Action:** I light the lamp.\n"));
+    assert!(md.contains("## Lorebook\n\n**The Drowned Fleet** (Faction): Ships lost off the cape"));
+    let plain = text::export(&bundle, text::Flavour::Plain, false);
+    assert!(plain.starts_with("The Lantern Keeper\n==================\n"));
+    assert!(plain.contains("[Action] I light the lamp.\n"));
+    assert!(!plain.contains("Drowned Fleet"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_reader(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let _ = avt::read(&bytes[..]);
+    }
+
+    #[test]
+    fn any_cut_of_a_valid_file_is_refused_not_panicked(at in 0usize..FIXTURE.len()) {
+        let cut = &FIXTURE.as_bytes()[..at];
+        prop_assert!(avt::read(cut).is_err());
+    }
+}
