@@ -71,6 +71,25 @@ enum Command {
         #[arg(trailing_var_arg = true)]
         text: Vec<String>,
     },
+    /// Write a story as an .avt exchange file (the original app's format), Markdown or plain text.
+    Export {
+        story: String,
+        #[arg(long, value_enum, default_value_t = fabula::cli::ExportFormat::Avt)]
+        format: fabula::cli::ExportFormat,
+        /// Where to write (default: the title, in the current folder).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Add the lorebook at the end (Markdown and text).
+        #[arg(long)]
+        lore: bool,
+    },
+    /// Read an .avt exchange file into the library; prints the story's id.
+    Import {
+        file: PathBuf,
+        /// When the story is already here: keep both, or replace yours (it goes to the Trash).
+        #[arg(long, value_enum)]
+        on_conflict: Option<fabula::cli::ConflictArg>,
+    },
     /// Manage a story's lorebook.
     Lore {
         #[command(subcommand)]
@@ -155,6 +174,15 @@ fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
             text,
         } => return fabula::cli::generate(&mut store, &story, action, &text.join(" ")),
         Command::Lore { command } => return fabula::cli::lore(&store, command),
+        Command::Export {
+            story,
+            format,
+            output,
+            lore,
+        } => return fabula::cli::export(&store, &story, format, output, lore),
+        Command::Import { file, on_conflict } => {
+            return fabula::cli::import(&mut store, &file, on_conflict);
+        }
         Command::Dev {
             command: DevCommand::Seed { entries, title },
         } => {

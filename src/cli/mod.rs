@@ -1,9 +1,11 @@
 //! Headless subcommands: list stories, back up, seed synthetic stories, manage and check providers,
 //! create stories, generate narration and manage the lorebook.
 
+mod exchange;
 mod provider;
 mod story;
 
+pub use exchange::{ConflictArg, ExportFormat, export, file_stem, import};
 pub use provider::{ProviderCommand, provider};
 pub use story::{ActionArg, LoreCommand, StoryCommand, generate, lore, story};
 

@@ -1,0 +1,134 @@
+//! `fabula export` and `fabula import`: .avt exchange files, Markdown and plain text.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+
+use crate::domain::StoryId;
+use crate::formats::{ProgressReader, avt, text};
+use crate::storage::{OnConflict, Store};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ExportFormat {
+    Avt,
+    Md,
+    Txt,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ConflictArg {
+    /// Import a copy with new ids and "(imported)" after the title.
+    KeepBoth,
+    /// Put the current story in the Trash, then import.
+    Replace,
+}
+
+/// Writes next to the target and renames, so a failed export never leaves half a file behind.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> Result<(), String>,
+) -> Result<(), String> {
+    let partial = path.with_extension("partial");
+    let mut file = std::fs::File::create(&partial)
+        .map_err(|e| format!("{} could not be created: {e}", partial.display()))?;
+    let result = write(&mut file).and_then(|()| {
+        file.sync_all()
+            .map_err(|e| format!("{} could not be written: {e}", partial.display()))
+    });
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
+    std::fs::rename(&partial, path)
+        .map_err(|e| format!("{} could not be written: {e}", path.display()))
+}
+
+pub fn export(
+    store: &Store,
+    story: &str,
+    format: ExportFormat,
+    out: Option<PathBuf>,
+    lore: bool,
+) -> Result<ExitCode, String> {
+    let bundle = store
+        .export_bundle(&StoryId::from(story))
+        .map_err(|e| e.to_string())?;
+    let extension = match format {
+        ExportFormat::Avt => "avt",
+        ExportFormat::Md => "md",
+        ExportFormat::Txt => "txt",
+    };
+    let path = out.unwrap_or_else(|| {
+        PathBuf::from(format!("{}.{extension}", file_stem(&bundle.story.title)))
+    });
+    write_atomically(&path, |file| match format {
+        ExportFormat::Avt => avt::write(&bundle, file).map_err(|e| e.to_string()),
+        ExportFormat::Md | ExportFormat::Txt => {
+            let flavour = if matches!(format, ExportFormat::Md) {
+                text::Flavour::Markdown
+            } else {
+                text::Flavour::Plain
+            };
+            std::io::Write::write_all(file, text::export(&bundle, flavour, lore).as_bytes())
+                .map_err(|e| e.to_string())
+        }
+    })?;
+    println!("{}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A file name from a title: letters, digits, spaces and dashes kept, the rest dropped.
+pub fn file_stem(title: &str) -> String {
+    let stem: String = title
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .collect();
+    let stem = stem.trim();
+    if stem.is_empty() {
+        "story".to_owned()
+    } else {
+        stem.to_owned()
+    }
+}
+
+pub fn import(
+    store: &mut Store,
+    file: &Path,
+    on_conflict: Option<ConflictArg>,
+) -> Result<ExitCode, String> {
+    let opened = std::fs::File::open(file)
+        .map_err(|e| format!("{} could not be opened: {e}", file.display()))?;
+    let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
+    // Progress on stderr for files over a few MB; small ones are done before it would show.
+    let show = size > 4 << 20;
+    let reader = ProgressReader::new(opened, 1 << 20, |done| {
+        if show && size > 0 {
+            eprint!("\rreading {}%", done * 100 / size);
+        }
+    });
+    let bundle = avt::read(reader).map_err(|e| format!("{}: {e}", file.display()))?;
+    if show {
+        eprintln!();
+    }
+    let mode = match on_conflict {
+        None => OnConflict::Refuse,
+        Some(ConflictArg::KeepBoth) => OnConflict::KeepBoth,
+        Some(ConflictArg::Replace) => OnConflict::Replace,
+    };
+    let imported = store.import_bundle(&bundle, mode).map_err(|e| match e {
+        crate::storage::StoreError::Conflict(m) => {
+            format!("{m} (pass --on-conflict keep-both or --on-conflict replace)")
+        }
+        other => other.to_string(),
+    })?;
+    if let Some(old) = &imported.replaced {
+        eprintln!("The story you had is in the Trash as {old}.");
+    }
+    println!("{}", imported.story);
+    eprintln!(
+        "Imported “{}” ({} entries).",
+        imported.title, imported.entries
+    );
+    Ok(ExitCode::SUCCESS)
+}

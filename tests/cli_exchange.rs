@@ -1,0 +1,90 @@
+//! `fabula import` and `fabula export` through the real binary.
+
+use std::process::Command;
+
+fn fabula(data: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fabula"));
+    cmd.env("FABULA_DATA_DIR", data).env_remove("RUST_LOG");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("run fabula");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/original-1.7.avt"
+);
+
+#[test]
+fn import_export_and_conflicts_from_the_command_line() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    let (code, out, err) = run(fabula(&data).args(["import", FIXTURE]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "6f1c2a9e-2b7d-4c1e-9a3f-0d5e8b7c6a41");
+    assert!(
+        err.contains("Imported “The Lantern Keeper” (3 entries)."),
+        "{err}"
+    );
+
+    let (code, _, err) = run(fabula(&data).args(["import", FIXTURE]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("already in Fabula") && err.contains("--on-conflict"),
+        "{err}"
+    );
+    let (code, out, err) =
+        run(fabula(&data).args(["import", FIXTURE, "--on-conflict", "keep-both"]));
+    assert_eq!(code, 0, "{err}");
+    assert_ne!(out.trim(), "6f1c2a9e-2b7d-4c1e-9a3f-0d5e8b7c6a41");
+
+    let avt = tmp.path().join("out.avt");
+    let (code, out, err) = run(fabula(&data).args([
+        "export",
+        "6f1c2a9e-2b7d-4c1e-9a3f-0d5e8b7c6a41",
+        "-o",
+        avt.to_str().expect("utf-8"),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), avt.display().to_string());
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&avt).expect("written")).expect("json");
+    assert_eq!(written["version"], "1.8.0");
+    assert_eq!(written["entries"].as_array().map(Vec::len), Some(3));
+
+    let md = tmp.path().join("out.md");
+    let (code, _, err) = run(fabula(&data).args([
+        "export",
+        "6f1c2a9e-2b7d-4c1e-9a3f-0d5e8b7c6a41",
+        "--format",
+        "md",
+        "--lore",
+        "-o",
+        md.to_str().expect("utf-8"),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&md).expect("md");
+    assert!(text.starts_with("# The Lantern Keeper"));
+    assert!(text.contains("## Lorebook"));
+
+    // A cut-off file: a clear message, nothing added, no half story.
+    let cut = tmp.path().join("cut.avt");
+    let full = std::fs::read(FIXTURE).expect("fixture");
+    std::fs::write(&cut, &full[..full.len() / 3]).expect("write");
+    let (code, _, err) = run(fabula(&data).args(["import", cut.to_str().expect("utf-8")]));
+    assert_eq!(code, 1);
+    assert!(err.contains("ends too early"), "{err}");
+    let (_, list, _) = run(fabula(&data).args(["list"]));
+    assert_eq!(list.lines().count(), 2, "{list}");
+
+    let (code, _, err) = run(fabula(&data).args(["export", "no-such-story"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("Story no-such-story was not found"), "{err}");
+}
