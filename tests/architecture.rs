@@ -193,3 +193,30 @@ fn the_writing_pipeline_knows_no_window() {
         bad.join("\n")
     );
 }
+
+#[test]
+fn only_sync_names_tiny_http_and_sync_http_stays_in_sync() {
+    let mut found = Vec::new();
+    for dir in [
+        "app",
+        "cli",
+        "domain",
+        "formats",
+        "jobs",
+        "providers",
+        "storage",
+        "ui",
+        "update",
+        "writing",
+    ] {
+        found.extend(violations(dir, &["tiny_http"]));
+    }
+    for dir in ["formats", "writing"] {
+        found.extend(violations(dir, &["ureq"]));
+    }
+    assert!(
+        found.is_empty(),
+        "the sync server's HTTP lives in sync/:\n{}",
+        found.join("\n")
+    );
+}

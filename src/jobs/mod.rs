@@ -136,6 +136,13 @@ impl<E> JobHandle<E> {
         self.cancel.cancel();
     }
 
+    /// Waits for the thread to leave the job's closure (cancel first, or this may wait long).
+    pub fn wait(mut self) {
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+
     /// Takes every event sent so far without waiting.
     pub fn poll(&mut self) -> Poll<E> {
         let mut events = Vec::new();

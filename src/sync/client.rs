@@ -1,0 +1,144 @@
+//! The sync client: lists, pulls and pushes stories against a peer running Fabula or the original
+//! app. Timeouts start from the original's (10 s to list, 30 s per transfer) and grow with the story.
+
+use std::time::Duration;
+
+use super::SyncError;
+use super::server::BODY_LIMIT;
+use super::wire::{StoryListing, SyncAction, SyncRequest, SyncResponse};
+use crate::domain::StoryBundle;
+use crate::formats::avt;
+
+/// Where a peer listens and the token it showed (typed in or read from its QR code).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Peer {
+    pub host: String,
+    pub port: u16,
+    pub token: String,
+}
+
+impl Peer {
+    /// Parses "HOST:PORT" (an IPv6 address in brackets).
+    pub fn parse(address: &str, token: &str) -> Result<Self, SyncError> {
+        let address = address.trim();
+        let (host, port) = address
+            .rsplit_once(':')
+            .ok_or_else(|| SyncError::Peer(format!("“{address}” is not HOST:PORT.")))?;
+        let port: u16 = port
+            .parse()
+            .map_err(|_| SyncError::Peer(format!("“{port}” is not a port number.")))?;
+        if host.is_empty() {
+            return Err(SyncError::Peer(format!("“{address}” has no host.")));
+        }
+        Ok(Self {
+            host: host.trim_matches(['[', ']']).to_owned(),
+            port,
+            token: token.trim().to_owned(),
+        })
+    }
+
+    fn url(&self) -> String {
+        if self.host.contains(':') {
+            format!("http://[{}]:{}/sync", self.host, self.port)
+        } else {
+            format!("http://{}:{}/sync", self.host, self.port)
+        }
+    }
+}
+
+const LIST_TIMEOUT: Duration = Duration::from_secs(10);
+const TRANSFER_TIMEOUT: Duration = Duration::from_secs(30);
+/// The slowest link a transfer is expected to survive; bigger stories get proportionally longer.
+const SLOWEST_BYTES_PER_SECOND: u64 = 1 << 20;
+
+fn call(peer: &Peer, action: SyncAction, timeout: Duration) -> Result<SyncResponse, SyncError> {
+    let config = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .user_agent(concat!("Fabula/", env!("CARGO_PKG_VERSION")))
+        .build();
+    let agent = ureq::Agent::new_with_config(config);
+    let body = serde_json::to_vec(&SyncRequest {
+        token: peer.token.clone(),
+        action,
+    })
+    .map_err(|e| SyncError::Peer(e.to_string()))?;
+    let where_ = format!("{}:{}", peer.host, peer.port);
+    let response = agent
+        .post(&peer.url())
+        .header("Content-Type", "application/json")
+        .send(&body[..])
+        .map_err(|e| match e {
+            ureq::Error::Timeout(_) => SyncError::Peer(format!("{where_} did not answer in time.")),
+            ureq::Error::Io(io) => SyncError::Peer(format!("Could not reach {where_}: {io}")),
+            other => SyncError::Peer(format!("Could not reach {where_}: {other}")),
+        })?;
+    let status = response.status().as_u16();
+    let reader = response
+        .into_body()
+        .into_with_config()
+        .limit(BODY_LIMIT + 4096)
+        .reader();
+    let parsed: Result<SyncResponse, _> =
+        serde_json::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
+    match parsed {
+        Ok(SyncResponse::Error { message }) => Err(SyncError::Refused(message)),
+        Ok(reply) => Ok(reply),
+        Err(e) if status != 200 => Err(SyncError::Peer(format!(
+            "{where_} answered {status}, not a sync reply ({e})."
+        ))),
+        Err(e) => Err(SyncError::Peer(format!(
+            "{where_} sent a reply Fabula could not read: {e}"
+        ))),
+    }
+}
+
+pub fn list(peer: &Peer) -> Result<Vec<StoryListing>, SyncError> {
+    match call(peer, SyncAction::ListStories, LIST_TIMEOUT)? {
+        SyncResponse::StoriesList { stories } => Ok(stories),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// The story as the peer has it; storing it (and the conflict rule) is the caller's.
+pub fn pull(peer: &Peer, story_id: &str, expected_bytes: u64) -> Result<StoryBundle, SyncError> {
+    let reply = call(
+        peer,
+        SyncAction::PullStory {
+            story_id: story_id.to_owned(),
+        },
+        transfer_timeout(expected_bytes),
+    )?;
+    match reply {
+        SyncResponse::StoryData { data } => avt::read(data.as_bytes())
+            .map_err(|e| SyncError::Peer(format!("The story sent could not be read: {e}"))),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Sends a story; returns the peer's message.
+pub fn push(peer: &Peer, bundle: &StoryBundle) -> Result<String, SyncError> {
+    let data = avt::to_compact_string(bundle).map_err(|e| SyncError::Peer(e.to_string()))?;
+    let timeout = transfer_timeout(data.len() as u64);
+    match call(peer, SyncAction::PushStory { story_data: data }, timeout)? {
+        SyncResponse::Success { message } => Ok(message),
+        other => Err(unexpected(&other)),
+    }
+}
+
+fn transfer_timeout(bytes: u64) -> Duration {
+    TRANSFER_TIMEOUT.max(Duration::from_secs(bytes / SLOWEST_BYTES_PER_SECOND * 2))
+}
+
+fn unexpected(reply: &SyncResponse) -> SyncError {
+    let kind = match reply {
+        SyncResponse::StoriesList { .. } => "a story list",
+        SyncResponse::StoryData { .. } => "a story",
+        SyncResponse::Success { .. } => "a success message",
+        SyncResponse::Error { .. } => "an error",
+    };
+    SyncError::Peer(format!(
+        "The peer answered with {kind}, which does not fit the request."
+    ))
+}

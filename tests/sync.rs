@@ -1,0 +1,372 @@
+//! LAN sync over 127.0.0.1: a client in the test speaking the original's protocol as raw HTTP
+//! against our server, our client against a server in the test that answers as the original does,
+//! and the bad input a peer can send.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::TempData;
+use fabula::domain::StoryId;
+use fabula::formats::avt;
+use fabula::jobs::NoWaker;
+use fabula::storage::OnConflict;
+use fabula::sync::server::parse_request;
+use fabula::sync::{Peer, ServerOptions, SyncError, SyncServer, client};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+const FIXTURE: &str = include_str!("fixtures/original-1.7.avt");
+const STORY: &str = "6f1c2a9e-2b7d-4c1e-9a3f-0d5e8b7c6a41";
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+fn library_with_fixture() -> TempData {
+    let data = TempData::new();
+    let bundle = avt::read(FIXTURE.as_bytes()).expect("fixture");
+    data.open()
+        .import_bundle(&bundle, OnConflict::Refuse)
+        .expect("import");
+    data
+}
+
+fn server(data: &TempData, tweak: impl FnOnce(&mut ServerOptions)) -> SyncServer {
+    let mut options = ServerOptions::new(LOCALHOST, data.paths.database());
+    options.token = Some("secret-token".into());
+    tweak(&mut options);
+    SyncServer::start(options, Arc::new(NoWaker)).expect("server")
+}
+
+/// One request written by hand, as the original's fetch() sends it; returns status and body.
+fn raw_post(port: u16, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST /sync HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    read_response(&mut stream)
+}
+
+fn read_response(stream: &mut TcpStream) -> (u16, String) {
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn json_of(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+#[test]
+fn the_original_protocol_byte_for_byte() {
+    let data = library_with_fixture();
+    let server = server(&data, |_| {});
+    let port = server.addr.port();
+
+    let (status, body) = raw_post(
+        port,
+        r#"{"token":"secret-token","action":{"type":"listStories"}}"#,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        json_of(&body),
+        json!({"type": "storiesList", "stories": [{
+            "id": STORY, "title": "The Lantern Keeper", "genre": "Mystery",
+            "updatedAt": 1_738_612_000_000_i64, "entryCount": 3
+        }]})
+    );
+
+    let (status, body) = raw_post(
+        port,
+        &format!(
+            r#"{{"token":"secret-token","action":{{"type":"pullStory","story_id":"{STORY}"}}}}"#
+        ),
+    );
+    assert_eq!(status, 200);
+    let reply = json_of(&body);
+    assert_eq!(reply["type"], "storyData");
+    let data_text = reply["data"].as_str().expect("data is a string");
+    assert!(!data_text.contains('\n'), "compact inside sync messages");
+    let inner = json_of(data_text);
+    assert_eq!(inner["story"]["id"], STORY);
+    assert_eq!(inner["entries"].as_array().map(Vec::len), Some(3));
+
+    for (request, message) in [
+        (
+            r#"{"token":"wrong","action":{"type":"listStories"}}"#.to_owned(),
+            "Invalid authentication token".to_owned(),
+        ),
+        (
+            r#"{"token":"secret-token","action":{"type":"pullStory","story_id":"nope"}}"#
+                .to_owned(),
+            "Story not found: nope".to_owned(),
+        ),
+    ] {
+        let (status, body) = raw_post(port, &request);
+        assert_eq!(status, 200, "errors are HTTP 200 as in the original");
+        assert_eq!(json_of(&body), json!({"type": "error", "message": message}));
+    }
+    for garbage in [
+        r#"{"token":"secret-token","action":{"type":"deleteEverything"}}"#,
+        "this is not json",
+        r#"{"token":"secret-token"}"#,
+    ] {
+        let (status, body) = raw_post(port, garbage);
+        assert_eq!(status, 200);
+        let reply = json_of(&body);
+        assert_eq!(reply["type"], "error");
+        assert!(
+            reply["message"]
+                .as_str()
+                .expect("message")
+                .starts_with("Malformed request")
+        );
+    }
+}
+
+#[test]
+fn oversized_bodies_are_refused_before_reading_and_stalled_peers_time_out() {
+    let data = library_with_fixture();
+    let server = server(&data, |o| {
+        o.body_limit = 1024;
+        o.workers = 1;
+        o.io_timeout = Duration::from_secs(1);
+    });
+    let port = server.addr.port();
+
+    // A Content-Length over the limit: answered at once, with no body sent at all.
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST /sync HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n"
+    )
+    .expect("write");
+    let (status, body) = read_response(&mut stream);
+    assert_eq!(status, 413);
+    assert!(
+        json_of(&body)["message"]
+            .as_str()
+            .expect("msg")
+            .contains("1024-byte limit")
+    );
+
+    // A chunked body that keeps going past the limit is cut off while reading.
+    let big = format!(
+        r#"{{"token":"secret-token","action":{{"type":"pushStory","story_data":"{}"}}}}"#,
+        "x".repeat(4000)
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST /sync HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{big}\r\n0\r\n\r\n",
+        big.len()
+    )
+    .expect("write");
+    let (status, body) = read_response(&mut stream);
+    assert_eq!(status, 413, "{body}");
+
+    // A peer that stops half way through its body pins the only worker for one timeout, no more.
+    let mut stalled = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stalled,
+        "POST /sync HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{{\"token\":\"secr"
+    )
+    .expect("write");
+    std::thread::sleep(Duration::from_millis(100));
+    let started = Instant::now();
+    let (status, body) = raw_post(
+        port,
+        r#"{"token":"secret-token","action":{"type":"listStories"}}"#,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(json_of(&body)["type"], "storiesList");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the stalled peer was let go: {:?}",
+        started.elapsed()
+    );
+    drop(stalled);
+}
+
+#[test]
+fn our_client_lists_pulls_and_pushes_without_overwriting() {
+    let here = library_with_fixture();
+    let server = server(&here, |_| {});
+    let peer =
+        Peer::parse(&format!("127.0.0.1:{}", server.addr.port()), "secret-token").expect("peer");
+
+    let listed = client::list(&peer).expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].title, "The Lantern Keeper");
+
+    let pulled = client::pull(&peer, STORY, 0).expect("pull");
+    let stored = here
+        .open()
+        .export_bundle(&StoryId::from(STORY))
+        .expect("stored");
+    assert_eq!(pulled.story, stored.story);
+    assert_eq!(pulled.entries, stored.entries);
+    assert_eq!(pulled.lore, stored.lore);
+    for section in &stored.sections {
+        assert!(pulled.sections.contains(section), "{} lost", section.0);
+    }
+
+    // The other device changed the story and pushes it back: the old copy goes to the Trash.
+    let mut changed = pulled.clone();
+    changed.story.title = "The Lantern Keeper, revised".into();
+    changed.entries[0].content = "Revised opening.".into();
+    let message = client::push(&peer, &changed).expect("push");
+    assert!(
+        message.contains("previous copy is in the Trash"),
+        "{message}"
+    );
+    let store = here.open();
+    assert_eq!(
+        store
+            .story_summary(&StoryId::from(STORY))
+            .expect("story")
+            .story
+            .title,
+        "The Lantern Keeper, revised"
+    );
+    assert_eq!(store.trashed_stories().expect("trash").len(), 1);
+
+    let wrong = Peer {
+        token: "nope".into(),
+        ..peer.clone()
+    };
+    match client::list(&wrong) {
+        Err(SyncError::Refused(m)) => assert_eq!(m, "Invalid authentication token"),
+        other => panic!("{other:?}"),
+    }
+    drop(server);
+    let gone = client::list(&peer);
+    assert!(matches!(gone, Err(SyncError::Peer(_))), "{gone:?}");
+}
+
+/// A server that answers as the original app does, from canned JSON.
+fn original_app(
+    reply: impl Fn(&Value) -> (u16, String) + Send + Sync + 'static,
+) -> (u16, Arc<tiny_http::Server>) {
+    let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind"));
+    let port = server.server_addr().to_ip().expect("ip").port();
+    let srv = server.clone();
+    std::thread::spawn(move || {
+        for mut request in srv.incoming_requests() {
+            let mut body = String::new();
+            let _ = request.as_reader().read_to_string(&mut body);
+            let (status, text) = reply(&serde_json::from_str(&body).unwrap_or(Value::Null));
+            let _ =
+                request.respond(tiny_http::Response::from_string(text).with_status_code(status));
+        }
+    });
+    (port, server)
+}
+
+#[test]
+fn our_client_reads_what_the_original_sends() {
+    let (port, _server) = original_app(|request| {
+        if request["token"] != "paired" {
+            return (
+                200,
+                r#"{"type":"error","message":"Invalid authentication token"}"#.into(),
+            );
+        }
+        match request["action"]["type"].as_str() {
+            Some("listStories") => (
+                200,
+                format!(r#"{{"type":"storiesList","stories":[{{"id":"{STORY}","title":"The Lantern Keeper","genre":null,"updatedAt":1738612000000,"entryCount":3}}]}}"#),
+            ),
+            Some("pullStory") => (
+                200,
+                json!({"type": "storyData", "data": serde_json::to_string(&serde_json::from_str::<Value>(FIXTURE).expect("fixture")).expect("compact")}).to_string(),
+            ),
+            Some("pushStory") => (200, r#"{"type":"success","message":"Story imported successfully"}"#.into()),
+            _ => (200, r#"{"type":"error","message":"Unknown action"}"#.into()),
+        }
+    });
+    let peer = Peer::parse(&format!("127.0.0.1:{port}"), "paired").expect("peer");
+    let listed = client::list(&peer).expect("list");
+    assert_eq!(listed[0].genre, None);
+    assert_eq!(listed[0].entry_count, 3);
+    let pulled = client::pull(&peer, STORY, 0).expect("pull");
+    assert_eq!(pulled.entries.len(), 3);
+    assert_eq!(pulled.story.protagonist.as_deref(), Some("Wren"));
+    assert_eq!(
+        client::push(&peer, &pulled).expect("push"),
+        "Story imported successfully"
+    );
+
+    // Pulled stories go through the import conflict rule: never matched by title, never overwritten.
+    let data = TempData::new();
+    let mut store = data.open();
+    store
+        .import_bundle(&pulled, OnConflict::Refuse)
+        .expect("first pull");
+    assert!(store.import_bundle(&pulled, OnConflict::Refuse).is_err());
+
+    let wrong = Peer {
+        token: "old".into(),
+        ..peer
+    };
+    assert!(
+        matches!(client::list(&wrong), Err(SyncError::Refused(m)) if m == "Invalid authentication token")
+    );
+}
+
+#[test]
+fn a_peer_sending_garbage_is_an_error_not_a_crash() {
+    let (port, _server) = original_app(|_| (200, "<html>captive portal</html>".into()));
+    let peer = Peer::parse(&format!("127.0.0.1:{port}"), "t").expect("peer");
+    let err = client::list(&peer).expect_err("garbage");
+    assert!(err.to_string().contains("could not read"), "{err}");
+    let (port, _server) = original_app(|_| (500, "oops".into()));
+    let peer = Peer::parse(&format!("127.0.0.1:{port}"), "t").expect("peer");
+    assert!(
+        client::list(&peer)
+            .expect_err("500")
+            .to_string()
+            .contains("answered 500")
+    );
+    assert!(Peer::parse("no-port", "t").is_err());
+    assert!(Peer::parse("host:99999", "t").is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn the_request_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
+        let _ = parse_request(&bytes[..], 512);
+    }
+
+    #[test]
+    fn requests_round_trip(token in "[a-z0-9]{0,40}", id in "[a-z0-9-]{0,40}") {
+        let text = json!({"token": token, "action": {"type": "pullStory", "story_id": id}}).to_string();
+        let parsed = parse_request(text.as_bytes(), 1 << 20).expect("valid");
+        prop_assert_eq!(parsed.token, token);
+    }
+}
