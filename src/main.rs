@@ -90,6 +90,11 @@ enum Command {
         #[arg(long, value_enum)]
         on_conflict: Option<fabula::cli::ConflictArg>,
     },
+    /// Sync stories with other devices on the local network (this app or the original).
+    Sync {
+        #[command(subcommand)]
+        command: fabula::cli::SyncCommand,
+    },
     /// Manage a story's lorebook.
     Lore {
         #[command(subcommand)]
@@ -180,6 +185,7 @@ fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
             output,
             lore,
         } => return fabula::cli::export(&store, &story, format, output, lore),
+        Command::Sync { command } => return fabula::cli::sync(&mut store, &paths, command),
         Command::Import { file, on_conflict } => {
             return fabula::cli::import(&mut store, &file, on_conflict);
         }

@@ -4,10 +4,12 @@
 mod exchange;
 mod provider;
 mod story;
+mod sync;
 
 pub use exchange::{ConflictArg, ExportFormat, export, file_stem, import};
 pub use provider::{ProviderCommand, provider};
 pub use story::{ActionArg, LoreCommand, StoryCommand, generate, lore, story};
+pub use sync::{SyncCommand, lan_address, sync};
 
 use std::io::{BufRead, Write};
 use std::path::Path;

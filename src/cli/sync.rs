@@ -1,0 +1,194 @@
+//! `fabula sync serve | list | pull | push`: LAN sync without a window.
+
+use std::net::IpAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Subcommand;
+
+use super::exchange::ConflictArg;
+use crate::domain::StoryId;
+use crate::jobs::NoWaker;
+use crate::storage::{DataPaths, OnConflict, Store, StoreError};
+use crate::sync::{Peer, ServerEvent, ServerOptions, SyncServer, client};
+
+#[derive(Subcommand, Debug)]
+pub enum SyncCommand {
+    /// Serve this library to other devices until Ctrl+C; prints the pairing JSON (the QR payload).
+    Serve {
+        /// The address to listen on (default: this machine's LAN address).
+        #[arg(long)]
+        bind: Option<IpAddr>,
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// A token to require (default: a fresh random one).
+        #[arg(long)]
+        token: Option<String>,
+    },
+    /// List a peer's stories, tab-separated.
+    List {
+        #[arg(long = "from", value_name = "HOST:PORT")]
+        from: String,
+        #[arg(long)]
+        token: String,
+    },
+    /// Copy stories from a peer into this library.
+    Pull {
+        #[arg(long = "from", value_name = "HOST:PORT")]
+        from: String,
+        #[arg(long)]
+        token: String,
+        #[arg(long, value_enum)]
+        on_conflict: Option<ConflictArg>,
+        #[arg(required = true)]
+        stories: Vec<String>,
+    },
+    /// Send stories from this library to a peer.
+    Push {
+        #[arg(long = "to", value_name = "HOST:PORT")]
+        to: String,
+        #[arg(long)]
+        token: String,
+        #[arg(required = true)]
+        stories: Vec<String>,
+    },
+}
+
+/// The address other devices on the network can reach: the one the default route leaves from.
+pub fn lan_address() -> Option<IpAddr> {
+    // No packet is sent: connecting a UDP socket only asks the OS which interface it would use.
+    let socket = std::net::UdpSocket::bind(("0.0.0.0", 0)).ok()?;
+    socket.connect(("192.0.2.1", 9)).ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_unspecified()).then_some(ip)
+}
+
+pub fn sync(
+    store: &mut Store,
+    paths: &DataPaths,
+    command: SyncCommand,
+) -> Result<ExitCode, String> {
+    match command {
+        SyncCommand::Serve { bind, port, token } => {
+            let bind = bind
+                .or_else(lan_address)
+                .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+            let mut options = ServerOptions::new(bind, paths.database());
+            options.port = port;
+            options.token = token;
+            let mut server =
+                SyncServer::start(options, Arc::new(NoWaker)).map_err(|e| e.to_string())?;
+            println!(
+                "{}",
+                serde_json::to_string(&server.pairing).map_err(|e| e.to_string())?
+            );
+            eprintln!(
+                "Serving {} on {} until Ctrl+C.",
+                paths.database().display(),
+                server.addr
+            );
+            loop {
+                for event in server.poll() {
+                    match event {
+                        ServerEvent::Listed { peer } => eprintln!("{peer} listed the stories"),
+                        ServerEvent::Pulled { peer, title } => eprintln!("{peer} pulled “{title}”"),
+                        ServerEvent::Pushed {
+                            peer,
+                            title,
+                            replaced,
+                        } => eprintln!(
+                            "{peer} pushed “{title}”{}",
+                            if replaced {
+                                " (the previous copy is in the Trash)"
+                            } else {
+                                ""
+                            }
+                        ),
+                        ServerEvent::Refused { peer, reason } => eprintln!("{peer}: {reason}"),
+                        ServerEvent::Stopped { reason } => return Err(reason),
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+        SyncCommand::List { from, token } => {
+            let peer = Peer::parse(&from, &token).map_err(|e| e.to_string())?;
+            for s in client::list(&peer).map_err(|e| e.to_string())? {
+                println!(
+                    "{}\t{}\t{}\t{} entries",
+                    s.id,
+                    s.title,
+                    s.genre.unwrap_or_default(),
+                    s.entry_count
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        SyncCommand::Pull {
+            from,
+            token,
+            on_conflict,
+            stories,
+        } => {
+            let peer = Peer::parse(&from, &token).map_err(|e| e.to_string())?;
+            let mode = match on_conflict {
+                None => OnConflict::Refuse,
+                Some(ConflictArg::KeepBoth) => OnConflict::KeepBoth,
+                Some(ConflictArg::Replace) => OnConflict::Replace,
+            };
+            let mut failed = 0;
+            for (i, id) in stories.iter().enumerate() {
+                eprint!("[{}/{}] {id}: ", i + 1, stories.len());
+                let result = client::pull(&peer, id, 0)
+                    .map_err(|e| e.to_string())
+                    .and_then(|bundle| {
+                        store.import_bundle(&bundle, mode).map_err(|e| match e {
+                            StoreError::Conflict(m) => {
+                                format!("{m} (pass --on-conflict keep-both or replace)")
+                            }
+                            other => other.to_string(),
+                        })
+                    });
+                match result {
+                    Ok(imported) => {
+                        eprintln!("pulled “{}”", imported.title);
+                        println!("{}", imported.story);
+                    }
+                    Err(e) => {
+                        eprintln!("{e}");
+                        failed += 1;
+                    }
+                }
+            }
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        SyncCommand::Push { to, token, stories } => {
+            let peer = Peer::parse(&to, &token).map_err(|e| e.to_string())?;
+            let mut failed = 0;
+            for (i, id) in stories.iter().enumerate() {
+                eprint!("[{}/{}] {id}: ", i + 1, stories.len());
+                let result = store
+                    .export_bundle(&StoryId::from(id.as_str()))
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| client::push(&peer, &b).map_err(|e| e.to_string()));
+                match result {
+                    Ok(message) => eprintln!("{message}"),
+                    Err(e) => {
+                        eprintln!("{e}");
+                        failed += 1;
+                    }
+                }
+            }
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}
