@@ -83,6 +83,23 @@ pub enum Action {
     SavePromptPack(PromptPack),
     ExportPromptPack(PathBuf),
     ImportPromptPack(PathBuf),
+    StartSharing(std::net::IpAddr),
+    StopSharing,
+    ConnectPeer {
+        address: String,
+        token: String,
+    },
+    PullStories(Vec<String>),
+    PushStories(Vec<StoryId>),
+    ImportFile(PathBuf),
+    /// The answer to "already in the library": keep both, replace, or (None) leave it.
+    ResolveConflict(Option<crate::storage::OnConflict>),
+    ExportStory {
+        story: StoryId,
+        format: super::state::ExportFormat,
+        path: PathBuf,
+        lore: bool,
+    },
     /// Point of view and tense of the open story.
     SetStoryStyle {
         pov: Pov,
@@ -128,6 +145,7 @@ impl FabulaApp {
                     Screen::Providers => self.refresh_providers(store)?,
                     Screen::Usage => self.refresh_usage(store, self.state.usage.grouping)?,
                     Screen::Prompts => self.state.writing.pack = store.prompt_pack()?,
+                    Screen::Sync => self.show_sync(),
                     Screen::Story | Screen::Settings => {}
                 }
                 self.state.screen = screen;
@@ -273,6 +291,19 @@ impl FabulaApp {
             Action::ExportPromptPack(path) => self.export_prompt_pack(store, &path)?,
             Action::ImportPromptPack(path) => self.import_prompt_pack(store, &path)?,
             Action::SetStoryStyle { pov, tense } => self.set_story_style(store, pov, tense)?,
+            Action::StartSharing(ip) => self.start_sharing(store, ip),
+            Action::StopSharing => self.stop_sharing(),
+            Action::ConnectPeer { address, token } => self.connect_peer(&address, &token),
+            Action::PullStories(ids) => self.pull_stories(store, ids),
+            Action::PushStories(ids) => self.push_stories(store, ids),
+            Action::ImportFile(path) => self.import_file(store, path),
+            Action::ResolveConflict(choice) => self.resolve_conflict(store, choice),
+            Action::ExportStory {
+                story,
+                format,
+                path,
+                lore,
+            } => self.export_story(store, &story, format, &path, lore)?,
             Action::SaveProfile(profile) => self.save_profile(store, profile)?,
             Action::DeleteProfile(id) => self.delete_profile(store, &id)?,
             Action::SetMainProfile(id) => {
@@ -350,6 +381,7 @@ impl FabulaApp {
             | Screen::Settings
             | Screen::Providers
             | Screen::Prompts
+            | Screen::Sync
             | Screen::Usage => Ok(()),
         }
     }

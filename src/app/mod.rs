@@ -4,15 +4,19 @@ mod actions;
 mod entry_cache;
 mod providers;
 mod state;
+mod sync;
 mod undo;
 mod updates;
 mod writing;
 
+/// What to do with a story that is already in the library (the UI's name for the storage rule).
+pub use crate::storage::OnConflict as ConflictChoice;
 pub use actions::Action;
 pub use entry_cache::{EntryCache, EntryLoader};
 pub use state::{
-    AppState, CheckStatus, Fatal, OpenStory, ProvidersState, Screen, Status, StatusKind, Streaming,
-    SuggestionStatus, UpdateState, UpdateStatus, UsageState, WritingState,
+    AppState, CheckStatus, ExportFormat, Fatal, OpenStory, PendingConflict, ProvidersState,
+    QrImage, Screen, Serving, Status, StatusKind, Streaming, SuggestionStatus, SyncBusy, SyncState,
+    UpdateState, UpdateStatus, UsageState, WritingState,
 };
 pub use writing::{GenerationEvent, is_interrupted};
 
@@ -78,6 +82,8 @@ pub struct FabulaApp {
     generation_job: Option<JobHandle<writing::GenerationEvent>>,
     suggestion_job: Option<JobHandle<Result<Vec<String>, String>>>,
     lorebook: Option<(StoryId, crate::writing::Lorebook)>,
+    sync_server: Option<crate::sync::SyncServer>,
+    exchange_job: Option<JobHandle<sync::ExchangeEvent>>,
     /// Bumped on every lorebook change, so a matcher built from older lore is not kept.
     lore_version: u64,
     update_cancel: Arc<std::sync::atomic::AtomicBool>,
@@ -130,6 +136,8 @@ impl FabulaApp {
             suggestion_job: None,
             lorebook: None,
             lore_version: 0,
+            sync_server: None,
+            exchange_job: None,
             update_cancel: Arc::default(),
             waker: None,
             close_requested: false,
@@ -207,6 +215,7 @@ impl FabulaApp {
         self.poll_update_job();
         self.poll_check_jobs();
         self.poll_writing_jobs();
+        self.poll_sync();
     }
 
     /// Whether the daily backup job is still running (for tests and a clean exit).

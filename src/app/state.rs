@@ -57,6 +57,8 @@ pub enum Screen {
     Prompts,
     /// Settings > Usage.
     Usage,
+    /// Sharing stories with other devices.
+    Sync,
 }
 
 /// Where "Test connection" (or a model-list refresh) of one profile stands.
@@ -96,6 +98,87 @@ pub struct UsageState {
     pub totals: Vec<UsageTotal>,
     /// The newest calls, newest first.
     pub recent: Vec<UsageRecord>,
+}
+
+/// A QR code as rows of modules, dark = true.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QrImage {
+    pub width: usize,
+    pub modules: Vec<bool>,
+}
+
+/// This device's sync server, while it runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Serving {
+    pub address: String,
+    pub token: String,
+    /// The JSON the QR code carries.
+    pub pairing: String,
+    pub qr: Option<QrImage>,
+    /// What other devices did, oldest first.
+    pub log: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncBusy {
+    Listing,
+    Pulling,
+    Pushing,
+    Importing,
+}
+
+/// A story that is already in the library, waiting for the user to say what to do.
+#[derive(Clone, Debug)]
+pub struct PendingConflict {
+    pub bundle: std::sync::Arc<crate::domain::StoryBundle>,
+    /// The title of the copy already here.
+    pub title: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Avt,
+    Markdown,
+    Text,
+}
+
+impl ExportFormat {
+    pub const ALL: [ExportFormat; 3] = [
+        ExportFormat::Avt,
+        ExportFormat::Markdown,
+        ExportFormat::Text,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ExportFormat::Avt => "Story file (.avt, opens in Aventura too)",
+            ExportFormat::Markdown => "Markdown (.md)",
+            ExportFormat::Text => "Plain text (.txt)",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Avt => "avt",
+            ExportFormat::Markdown => "md",
+            ExportFormat::Text => "txt",
+        }
+    }
+}
+
+/// The Sync screen, imports and exports.
+#[derive(Clone, Debug, Default)]
+pub struct SyncState {
+    pub interfaces: Vec<(String, std::net::IpAddr)>,
+    pub serving: Option<Serving>,
+    pub peer: Option<crate::sync::Peer>,
+    pub peer_stories: Vec<crate::sync::wire::StoryListing>,
+    pub peer_error: Option<String>,
+    pub busy: Option<SyncBusy>,
+    /// Done, total, and what is happening.
+    pub progress: Option<(u64, u64, String)>,
+    pub results: Vec<String>,
+    pub conflicts: Vec<PendingConflict>,
 }
 
 /// A narration being written right now.
@@ -197,6 +280,7 @@ pub struct AppState {
     pub providers: ProvidersState,
     pub usage: UsageState,
     pub writing: WritingState,
+    pub sync: SyncState,
 }
 
 impl AppState {

@@ -60,7 +60,10 @@ pub fn export(
         ExportFormat::Txt => "txt",
     };
     let path = out.unwrap_or_else(|| {
-        PathBuf::from(format!("{}.{extension}", file_stem(&bundle.story.title)))
+        PathBuf::from(format!(
+            "{}.{extension}",
+            crate::domain::file_stem(&bundle.story.title)
+        ))
     });
     write_atomically(&path, |file| match format {
         ExportFormat::Avt => avt::write(&bundle, file).map_err(|e| e.to_string()),
@@ -76,20 +79,6 @@ pub fn export(
     })?;
     println!("{}", path.display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// A file name from a title: letters, digits, spaces and dashes kept, the rest dropped.
-pub fn file_stem(title: &str) -> String {
-    let stem: String = title
-        .chars()
-        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
-        .collect();
-    let stem = stem.trim();
-    if stem.is_empty() {
-        "story".to_owned()
-    } else {
-        stem.to_owned()
-    }
 }
 
 pub fn import(

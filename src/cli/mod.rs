@@ -6,7 +6,7 @@ mod provider;
 mod story;
 mod sync;
 
-pub use exchange::{ConflictArg, ExportFormat, export, file_stem, import};
+pub use exchange::{ConflictArg, ExportFormat, export, import};
 pub use provider::{ProviderCommand, provider};
 pub use story::{ActionArg, LoreCommand, StoryCommand, generate, lore, story};
 pub use sync::{SyncCommand, lan_address, sync};

@@ -37,5 +37,5 @@ pub use story::{NewStory, Pov, Story, StoryMode, StorySummary, Tense};
 pub use story_settings::{
     DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_OUTPUT, NarrationLength, StorySettings,
 };
-pub use text::{count_words, end_sentence, preview};
+pub use text::{count_words, end_sentence, file_stem, preview};
 pub use tokens::count_tokens;

@@ -49,8 +49,31 @@ pub fn end_sentence(text: &str) -> String {
     }
 }
 
+/// A file name from a title: letters, digits, spaces, dashes and underscores kept, the rest dropped.
+pub fn file_stem(title: &str) -> String {
+    let stem: String = title
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .collect();
+    let stem = stem.trim();
+    if stem.is_empty() {
+        "story".to_owned()
+    } else {
+        stem.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn file_stems_drop_path_characters() {
+        assert_eq!(
+            super::file_stem("The Salt/Road: part 2"),
+            "The SaltRoad part 2"
+        );
+        assert_eq!(super::file_stem("../"), "story");
+    }
+
     #[test]
     fn sentences_get_one_full_stop() {
         assert_eq!(

@@ -21,3 +21,33 @@ pub enum SyncError {
     #[error("The other device said: {0}")]
     Refused(String),
 }
+
+/// The addresses this machine can be reached at, LAN ones first, loopback last.
+pub fn interfaces() -> Vec<(String, std::net::IpAddr)> {
+    let mut found: Vec<(String, std::net::IpAddr)> = if_addrs::get_if_addrs()
+        .map(|list| list.into_iter().map(|i| (i.name.clone(), i.ip())).collect())
+        .unwrap_or_default();
+    // IPv4 LAN addresses are what phones and the original app type in; put them first.
+    found.sort_by_key(|(_, ip)| (ip.is_loopback(), !ip.is_ipv4()));
+    found.dedup_by(|a, b| a.1 == b.1);
+    if found.is_empty() {
+        found.push((
+            "loopback".into(),
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        ));
+    }
+    found
+}
+
+/// The QR code of a pairing payload as rows of dark (true) and light modules.
+pub fn qr_modules(payload: &str) -> Result<(usize, Vec<bool>), SyncError> {
+    let code = qrcode::QrCode::new(payload.as_bytes())
+        .map_err(|e| SyncError::Server(format!("The QR code could not be made: {e}")))?;
+    let width = code.width();
+    let modules = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
+    Ok((width, modules))
+}

@@ -21,7 +21,26 @@ pub fn library_ui(
         {
             view.open_new_story();
         }
+        if ui
+            .button("Import…")
+            .on_hover_text("Add a story from an .avt file (Fabula or Aventura)")
+            .clicked()
+        {
+            view.import_path = Some(String::new());
+        }
     });
+    if let Some((done, total, what)) = &state.sync.progress {
+        let fraction = if *total > 0 {
+            *done as f32 / *total as f32
+        } else {
+            0.0
+        };
+        ui.add(
+            egui::ProgressBar::new(fraction)
+                .text(what.as_str())
+                .show_percentage(),
+        );
+    }
     ui.add_space(6.0);
 
     if state.stories.is_empty() {

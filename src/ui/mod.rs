@@ -10,6 +10,7 @@ mod prompts;
 mod providers;
 mod settings;
 mod story_view;
+mod sync;
 mod trash;
 mod turn;
 
@@ -75,6 +76,10 @@ pub struct ViewState {
     pub settings_form: Option<(StoryId, SettingsForm)>,
     pub inspector_selected: Option<i64>,
     pub prompt_editor: Option<PromptEditor>,
+    pub sync: sync::SyncView,
+    /// The import dialog's path, while it is open.
+    pub import_path: Option<String>,
+    pub export: Option<sync::ExportDialog>,
 }
 
 impl ViewState {
@@ -185,6 +190,13 @@ pub fn root_ui(
                     .show(ui, |ui| prompts::prompts_ui(ui, state, view, actions));
             });
         }
+        (Screen::Sync, _) => {
+            egui::CentralPanel::default_margins().show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("sync-scroll")
+                    .show(ui, |ui| sync::sync_ui(ui, state, view, actions));
+            });
+        }
         (Screen::Usage, _) => {
             egui::CentralPanel::default_margins().show(ui, |ui| {
                 providers::usage_ui(ui, state, actions);
@@ -198,6 +210,17 @@ pub fn root_ui(
     }
 
     dialogs::dialogs_ui(ui.ctx(), view, actions);
+    if let Some(path) = view.import_path.as_mut()
+        && !sync::import_dialog_ui(ui.ctx(), path, actions)
+    {
+        view.import_path = None;
+    }
+    if let Some(dialog) = view.export.as_mut()
+        && !sync::export_dialog_ui(ui.ctx(), dialog, actions)
+    {
+        view.export = None;
+    }
+    sync::conflict_ui(ui.ctx(), state, actions);
 }
 
 fn nav_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
@@ -220,6 +243,7 @@ fn nav_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
                 actions.push(Action::Show(Screen::Story));
             }
         }
+        tab(ui, Screen::Sync, "Sync", actions);
         tab(ui, Screen::Trash, "Trash", actions);
         tab(ui, Screen::Backups, "Backups", actions);
         let in_settings = matches!(

@@ -228,6 +228,18 @@ pub fn story_ui(
     });
     // A row of its own: sharing the title's row, the buttons would cover long titles and facts.
     ui.horizontal(|ui| {
+        if ui
+            .selectable_label(false, "Export…")
+            .on_hover_text("Save the story as an .avt file, Markdown or plain text")
+            .clicked()
+        {
+            view.export = Some(super::sync::ExportDialog {
+                story: story.id.clone(),
+                format: crate::app::ExportFormat::Avt,
+                path: format!("{}.avt", crate::domain::file_stem(&story.title)),
+                lore: false,
+            });
+        }
         for page in super::SidePanel::ALL {
             let on = view.side == Some(page);
             if ui

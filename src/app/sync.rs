@@ -1,0 +1,452 @@
+//! The controller's side of sharing stories: the sync server behind the QR code, jobs that list,
+//! pull and push against another device, and file import and export, with the conflict question.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use super::FabulaApp;
+use super::state::{ExportFormat, PendingConflict, QrImage, Serving, SyncBusy};
+use crate::domain::{StoryBundle, StoryId};
+use crate::formats::{ProgressReader, avt, text};
+use crate::jobs::{self, JobContext, Poll};
+use crate::storage::{OnConflict, Store, StoreError};
+use crate::sync::{self, Peer, ServerEvent, ServerOptions, SyncServer, client};
+
+/// What an exchange job (import, pull, push, list) reports.
+#[derive(Debug)]
+pub enum ExchangeEvent {
+    Progress {
+        done: u64,
+        total: u64,
+        what: String,
+    },
+    Listed(Result<Vec<crate::sync::wire::StoryListing>, String>),
+    /// One story done (pulled, pushed or imported), said for the log.
+    Done(String),
+    /// One story could not be moved; the rest go on.
+    Failed(String),
+    /// The story is already in the library: ask before doing anything.
+    Conflict(Box<StoryBundle>, String),
+    /// The library changed; re-read what is on screen.
+    LibraryChanged,
+}
+
+type Outcome = Result<(), StoreError>;
+
+impl FabulaApp {
+    pub(super) fn show_sync(&mut self) {
+        self.state.sync.interfaces = sync::interfaces();
+    }
+
+    pub(super) fn start_sharing(&mut self, store: &Store, ip: IpAddr) {
+        self.sync_server = None;
+        let options = ServerOptions::new(ip, store.path().to_owned());
+        match SyncServer::start(options, self.waker()) {
+            Ok(server) => {
+                let pairing = serde_json::to_string(&server.pairing).unwrap_or_default();
+                let qr = match sync::qr_modules(&pairing) {
+                    Ok((width, modules)) => Some(QrImage { width, modules }),
+                    Err(e) => {
+                        self.state.error(e.to_string());
+                        None
+                    }
+                };
+                self.state.sync.serving = Some(Serving {
+                    address: server.addr.to_string(),
+                    token: server.pairing.token.clone(),
+                    pairing,
+                    qr,
+                    log: Vec::new(),
+                });
+                self.sync_server = Some(server);
+            }
+            Err(e) => self.state.error(e.to_string()),
+        }
+    }
+
+    pub(super) fn stop_sharing(&mut self) {
+        self.sync_server = None;
+        self.state.sync.serving = None;
+    }
+
+    fn exchange_job(
+        &mut self,
+        busy: SyncBusy,
+        work: impl FnOnce(&JobContext<ExchangeEvent>) + Send + 'static,
+    ) {
+        if self.exchange_job.is_some() {
+            self.state
+                .error("Another transfer is still running; wait for it to finish.");
+            return;
+        }
+        match jobs::spawn("exchange", self.waker(), work) {
+            Ok(job) => {
+                self.exchange_job = Some(job);
+                self.state.sync.busy = Some(busy);
+                self.state.sync.progress = None;
+            }
+            Err(e) => self
+                .state
+                .error(format!("The transfer could not be started: {e}")),
+        }
+    }
+
+    pub(super) fn connect_peer(&mut self, address: &str, token: &str) {
+        let peer = match Peer::parse(address, token) {
+            Ok(p) => p,
+            Err(e) => {
+                self.state.sync.peer_error = Some(e.to_string());
+                return;
+            }
+        };
+        self.state.sync.peer_error = None;
+        self.state.sync.peer = Some(peer.clone());
+        self.exchange_job(SyncBusy::Listing, move |cx| {
+            say(
+                cx,
+                ExchangeEvent::Listed(client::list(&peer).map_err(|e| e.to_string())),
+            );
+        });
+    }
+
+    pub(super) fn pull_stories(&mut self, store: &Store, ids: Vec<String>) {
+        let Some(peer) = self.state.sync.peer.clone() else {
+            return;
+        };
+        let path = store.path().to_owned();
+        let titles = self.peer_titles(&ids);
+        self.exchange_job(SyncBusy::Pulling, move |cx| {
+            let mut store = match Store::open_worker(&path) {
+                Ok(s) => s,
+                Err(e) => return say(cx, ExchangeEvent::Failed(e.to_string())),
+            };
+            let total = ids.len() as u64;
+            for (i, (id, title)) in ids.iter().zip(titles).enumerate() {
+                if cx.is_cancelled() {
+                    break;
+                }
+                say(
+                    cx,
+                    ExchangeEvent::Progress {
+                        done: i as u64,
+                        total,
+                        what: format!("Pulling “{title}”"),
+                    },
+                );
+                match client::pull(&peer, id, 0) {
+                    Ok(bundle) => import_or_ask(&mut store, bundle, cx),
+                    Err(e) => say(cx, ExchangeEvent::Failed(format!("“{title}”: {e}"))),
+                }
+            }
+        });
+    }
+
+    fn peer_titles(&self, ids: &[String]) -> Vec<String> {
+        ids.iter()
+            .map(|id| {
+                self.state
+                    .sync
+                    .peer_stories
+                    .iter()
+                    .find(|s| &s.id == id)
+                    .map_or_else(|| id.clone(), |s| s.title.clone())
+            })
+            .collect()
+    }
+
+    pub(super) fn push_stories(&mut self, store: &Store, ids: Vec<StoryId>) {
+        let Some(peer) = self.state.sync.peer.clone() else {
+            return;
+        };
+        let path = store.path().to_owned();
+        self.exchange_job(SyncBusy::Pushing, move |cx| {
+            let store = match Store::open_worker(&path) {
+                Ok(s) => s,
+                Err(e) => return say(cx, ExchangeEvent::Failed(e.to_string())),
+            };
+            let total = ids.len() as u64;
+            for (i, id) in ids.iter().enumerate() {
+                if cx.is_cancelled() {
+                    break;
+                }
+                let bundle = match store.export_bundle(id) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        say(cx, ExchangeEvent::Failed(e.to_string()));
+                        continue;
+                    }
+                };
+                say(
+                    cx,
+                    ExchangeEvent::Progress {
+                        done: i as u64,
+                        total,
+                        what: format!("Pushing “{}”", bundle.story.title),
+                    },
+                );
+                match client::push(&peer, &bundle) {
+                    Ok(message) => say(cx, ExchangeEvent::Done(message)),
+                    Err(e) => say(
+                        cx,
+                        ExchangeEvent::Failed(format!("“{}”: {e}", bundle.story.title)),
+                    ),
+                }
+            }
+            if let Ok(stories) = client::list(&peer) {
+                say(cx, ExchangeEvent::Listed(Ok(stories)));
+            }
+        });
+    }
+
+    /// Reads an .avt file on a job (with progress for big files) and imports it, asking on conflict.
+    pub(super) fn import_file(&mut self, store: &Store, file: PathBuf) {
+        let path = store.path().to_owned();
+        self.exchange_job(SyncBusy::Importing, move |cx| {
+            let opened = match std::fs::File::open(&file) {
+                Ok(f) => f,
+                Err(e) => {
+                    return say(
+                        cx,
+                        ExchangeEvent::Failed(format!(
+                            "{} could not be opened: {e}",
+                            file.display()
+                        )),
+                    );
+                }
+            };
+            let total = opened.metadata().map(|m| m.len()).unwrap_or(0);
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let reader = ProgressReader::new(opened, 1 << 20, |done| {
+                say(
+                    cx,
+                    ExchangeEvent::Progress {
+                        done,
+                        total,
+                        what: format!("Reading {name}"),
+                    },
+                );
+            });
+            let bundle = match avt::read(reader) {
+                Ok(b) => b,
+                Err(e) => return say(cx, ExchangeEvent::Failed(format!("{name}: {e}"))),
+            };
+            match Store::open_worker(&path) {
+                Ok(mut store) => import_or_ask(&mut store, bundle, cx),
+                Err(e) => say(cx, ExchangeEvent::Failed(e.to_string())),
+            }
+        });
+    }
+
+    /// The user's answer to "this story is already here".
+    pub(super) fn resolve_conflict(&mut self, store: &Store, choice: Option<OnConflict>) {
+        let Some(pending) = self.state.sync.conflicts.first().cloned() else {
+            return;
+        };
+        self.state.sync.conflicts.remove(0);
+        let Some(mode) = choice else {
+            self.state
+                .info(format!("“{}” was left as it is.", pending.title), false);
+            return;
+        };
+        let path = store.path().to_owned();
+        self.exchange_job(SyncBusy::Importing, move |cx| {
+            match Store::open_worker(&path).and_then(|mut s| s.import_bundle(&pending.bundle, mode))
+            {
+                Ok(imported) => {
+                    say(
+                        cx,
+                        ExchangeEvent::Done(match imported.replaced {
+                            Some(_) => format!(
+                                "Replaced “{}”; the copy you had is in the Trash.",
+                                imported.title
+                            ),
+                            None => format!("Added “{}”.", imported.title),
+                        }),
+                    );
+                    say(cx, ExchangeEvent::LibraryChanged);
+                }
+                Err(e) => say(cx, ExchangeEvent::Failed(e.to_string())),
+            }
+        });
+    }
+
+    pub(super) fn export_story(
+        &mut self,
+        store: &Store,
+        story: &StoryId,
+        format: ExportFormat,
+        file: &Path,
+        lore: bool,
+    ) -> Outcome {
+        let bundle = store.export_bundle(story)?;
+        let partial = file.with_extension("partial");
+        let written = (|| -> Result<(), String> {
+            let mut out = std::fs::File::create(&partial).map_err(|e| e.to_string())?;
+            match format {
+                ExportFormat::Avt => avt::write(&bundle, &mut out).map_err(|e| e.to_string())?,
+                ExportFormat::Markdown | ExportFormat::Text => {
+                    let flavour = if format == ExportFormat::Markdown {
+                        text::Flavour::Markdown
+                    } else {
+                        text::Flavour::Plain
+                    };
+                    std::io::Write::write_all(
+                        &mut out,
+                        text::export(&bundle, flavour, lore).as_bytes(),
+                    )
+                    .map_err(|e| e.to_string())?;
+                }
+            }
+            out.sync_all().map_err(|e| e.to_string())?;
+            std::fs::rename(&partial, file).map_err(|e| e.to_string())
+        })();
+        match written {
+            Ok(()) => self.state.info(
+                format!("Exported “{}” to {}.", bundle.story.title, file.display()),
+                false,
+            ),
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                self.state
+                    .error(format!("{} could not be written: {e}", file.display()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Server events and transfer progress, every frame.
+    pub(super) fn poll_sync(&mut self) {
+        if let Some(server) = self.sync_server.as_mut() {
+            let events = server.poll();
+            let mut library_changed = false;
+            let mut stopped = None;
+            if let Some(serving) = self.state.sync.serving.as_mut() {
+                for event in events {
+                    let line = match event {
+                        ServerEvent::Listed { peer } => format!("{peer} looked at your stories"),
+                        ServerEvent::Pulled { peer, title } => format!("{peer} copied “{title}”"),
+                        ServerEvent::Pushed {
+                            peer,
+                            title,
+                            replaced,
+                        } => {
+                            library_changed = true;
+                            if replaced {
+                                format!(
+                                    "{peer} sent “{title}” (your previous copy is in the Trash)"
+                                )
+                            } else {
+                                format!("{peer} sent “{title}”")
+                            }
+                        }
+                        ServerEvent::Refused { peer, reason } => format!("{peer}: {reason}"),
+                        ServerEvent::Stopped { reason } => {
+                            stopped = Some(reason.clone());
+                            reason
+                        }
+                    };
+                    serving.log.push(line);
+                }
+            }
+            if let Some(reason) = stopped {
+                self.sync_server = None;
+                self.state.sync.serving = None;
+                self.state.error(reason);
+            }
+            if library_changed && let Some(store) = self.store.take() {
+                if let Err(e) = self.refresh_library(&store) {
+                    self.state.error(e.to_string());
+                }
+                self.store = Some(store);
+            }
+        }
+        let Some(job) = self.exchange_job.as_mut() else {
+            return;
+        };
+        let (events, done) = match job.poll() {
+            Poll::Events(events) => (events, false),
+            Poll::Finished(events) => (events, true),
+            Poll::Panicked { name, events } => {
+                self.state
+                    .error(format!("The background task “{name}” failed unexpectedly."));
+                (events, true)
+            }
+        };
+        let mut library_changed = false;
+        for event in events {
+            let sync = &mut self.state.sync;
+            match event {
+                ExchangeEvent::Progress { done, total, what } => {
+                    sync.progress = Some((done, total, what));
+                }
+                ExchangeEvent::Listed(Ok(stories)) => {
+                    sync.peer_stories = stories;
+                    sync.peer_error = None;
+                }
+                ExchangeEvent::Listed(Err(e)) => sync.peer_error = Some(e),
+                ExchangeEvent::Done(message) => {
+                    sync.results.push(message.clone());
+                    self.state.info(message, false);
+                    library_changed = true;
+                }
+                ExchangeEvent::Failed(message) => {
+                    sync.results.push(message.clone());
+                    self.state.error(message);
+                }
+                ExchangeEvent::Conflict(bundle, title) => sync.conflicts.push(PendingConflict {
+                    bundle: std::sync::Arc::new(*bundle),
+                    title,
+                }),
+                ExchangeEvent::LibraryChanged => library_changed = true,
+            }
+        }
+        if done {
+            self.exchange_job = None;
+            self.state.sync.busy = None;
+            self.state.sync.progress = None;
+        }
+        if library_changed && let Some(store) = self.store.take() {
+            if let Err(e) = self.refresh_library(&store) {
+                self.state.error(e.to_string());
+            }
+            self.store = Some(store);
+        }
+    }
+
+    /// Whether a transfer or import is running (for tests).
+    pub fn is_transferring(&self) -> bool {
+        self.exchange_job.is_some()
+    }
+}
+
+fn import_or_ask(store: &mut Store, bundle: StoryBundle, cx: &JobContext<ExchangeEvent>) {
+    match store.import_bundle(&bundle, OnConflict::Refuse) {
+        Ok(imported) => {
+            say(
+                cx,
+                ExchangeEvent::Done(format!(
+                    "Added “{}” ({} entries).",
+                    imported.title, imported.entries
+                )),
+            );
+            say(cx, ExchangeEvent::LibraryChanged);
+        }
+        Err(StoreError::Conflict(_)) => {
+            let title = store
+                .story_title(&bundle.story.id)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| bundle.story.title.clone());
+            say(cx, ExchangeEvent::Conflict(Box::new(bundle), title));
+        }
+        Err(e) => say(cx, ExchangeEvent::Failed(e.to_string())),
+    }
+}
+
+/// Sends an event; a closed channel means the window is gone and nobody is listening.
+fn say(cx: &JobContext<ExchangeEvent>, event: ExchangeEvent) {
+    let _ = cx.send(event);
+}

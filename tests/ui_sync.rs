@@ -1,0 +1,136 @@
+//! The Sync screen and file import through the real UI: a QR code for this device, another
+//! device's stories (a server in the test), pulling with the conflict question, importing a file.
+
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{TempData, click, harness, type_into};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use fabula::app::FabulaApp;
+use fabula::formats::avt;
+use fabula::jobs::NoWaker;
+use fabula::storage::OnConflict;
+use fabula::sync::{ServerOptions, SyncServer};
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/original-1.7.avt"
+);
+
+fn wait_for_text(h: &mut Harness<'static, FabulaApp>, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while h.query_all_by_label_contains(text).next().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "“{text}” never appeared; status: {:?}",
+            h.state().state().status
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    h.run_ok();
+}
+
+fn wait_idle(h: &mut Harness<'static, FabulaApp>) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while h.state().is_transferring() {
+        assert!(Instant::now() < deadline, "the transfer never ended");
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    h.run_ok();
+}
+
+#[test]
+fn share_with_a_qr_code_and_pull_from_a_peer() {
+    let data = TempData::new();
+    data.add_story("Mine");
+    let peer_data = TempData::new();
+    let bundle = avt::read(std::fs::File::open(FIXTURE).expect("fixture")).expect("read");
+    peer_data
+        .open()
+        .import_bundle(&bundle, OnConflict::Refuse)
+        .expect("peer library");
+    let mut options =
+        ServerOptions::new(IpAddr::V4(Ipv4Addr::LOCALHOST), peer_data.paths.database());
+    options.token = Some("peer-token".into());
+    let peer = SyncServer::start(options, Arc::new(NoWaker)).expect("peer server");
+
+    let mut h = harness(&data);
+    click(&mut h, "Sync");
+    click(&mut h, "Start sharing");
+    assert!(
+        h.query_by_label("QR code with this device's address and token")
+            .is_some(),
+        "the QR code is on screen"
+    );
+    let serving = h.state().state().sync.serving.clone().expect("serving");
+    let pairing: serde_json::Value = serde_json::from_str(&serving.pairing).expect("pairing JSON");
+    for key in ["ip", "port", "token", "version"] {
+        assert!(pairing.get(key).is_some(), "{key} in the QR payload");
+    }
+    assert!(
+        h.query_by_label_contains(&format!("Token: {}", serving.token))
+            .is_some()
+    );
+
+    type_into(
+        &mut h,
+        "Address",
+        &format!("127.0.0.1:{}", peer.addr.port()),
+    );
+    type_into(&mut h, "Token", "peer-token");
+    click(&mut h, "Connect");
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "The Lantern Keeper · 3 entries");
+
+    click(&mut h, "The Lantern Keeper · 3 entries");
+    click(&mut h, "Pull 1 here");
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "Added “The Lantern Keeper” (3 entries).");
+    assert_eq!(data.open().list_stories().expect("library").len(), 2);
+
+    // Again: the story is here now, so the app asks instead of overwriting.
+    click(&mut h, "The Lantern Keeper · 3 entries");
+    click(&mut h, "Pull 1 here");
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "Already in your library");
+    click(&mut h, "Keep both");
+    wait_idle(&mut h);
+    let titles: Vec<String> = data
+        .open()
+        .list_stories()
+        .expect("library")
+        .into_iter()
+        .map(|s| s.story.title)
+        .collect();
+    assert!(
+        titles.contains(&"The Lantern Keeper (imported)".to_owned()),
+        "{titles:?}"
+    );
+
+    click(&mut h, "Stop sharing");
+    assert!(h.query_by_label("Start sharing").is_some());
+}
+
+#[test]
+fn import_a_file_from_the_library() {
+    let data = TempData::new();
+    let mut h = harness(&data);
+    click(&mut h, "Import…");
+    type_into(&mut h, "File", FIXTURE);
+    click(&mut h, "Import");
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "The Lantern Keeper");
+    assert_eq!(data.open().list_stories().expect("library").len(), 1);
+
+    click(&mut h, "Import…");
+    type_into(&mut h, "File", "/no/such/file.avt");
+    click(&mut h, "Import");
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "could not be opened");
+}
