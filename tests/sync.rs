@@ -63,11 +63,32 @@ fn read_response(stream: &mut TcpStream) -> (u16, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .expect("status line");
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    (
+        status,
+        if chunked {
+            dechunk(body)
+        } else {
+            body.to_owned()
+        },
+    )
+}
+
+/// A chunked body as a client puts it back together.
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let (size, after) = rest.split_once("\r\n").expect("chunk size line");
+        let size = usize::from_str_radix(size.trim(), 16).expect("hex size");
+        if size == 0 {
+            return out;
+        }
+        out.push_str(&after[..size]);
+        rest = &after[size + 2..];
+    }
 }
 
 fn json_of(body: &str) -> Value {
@@ -369,4 +390,48 @@ proptest! {
         let parsed = parse_request(text.as_bytes(), 1 << 20).expect("valid");
         prop_assert_eq!(parsed.token, token);
     }
+}
+
+#[test]
+fn a_push_is_read_whatever_the_key_order_and_escapes() {
+    let data = TempData::new();
+    drop(data.open());
+    let server = server(&data, |_| {});
+    let mut story: Value = serde_json::from_str(FIXTURE).expect("fixture");
+    story["entries"][0]["content"] = "Quotes \"here\", a tab\t, é, 🐉 and a \\ backslash.".into();
+    // The story string escaped the way JavaScript's JSON.stringify writes it, with \u escapes too.
+    let inner = serde_json::to_string(&story).expect("compact");
+    let escaped = serde_json::to_string(&inner)
+        .expect("string")
+        .replace('🐉', "\\ud83d\\udc09")
+        .replace('é', "\\u00e9");
+    let body = format!(
+        r#"{{ "action" : {{ "story_data" : {escaped}, "note": [1, {{"a": "}}"}}], "type":"pushStory" }}, "extra": -1.5e3, "token" : "secret-token" }}"#
+    );
+    let (status, reply) = raw_post(server.addr.port(), &body);
+    assert_eq!(status, 200);
+    assert_eq!(json_of(&reply)["type"], "success", "{reply}");
+    let store = data.open();
+    let rows = store.entry_rows(&StoryId::from(STORY)).expect("rows");
+    assert_eq!(
+        store.entry(&rows[0].id).expect("entry").content,
+        "Quotes \"here\", a tab\t, é, 🐉 and a \\ backslash."
+    );
+
+    // A broken story inside a well-formed message is an error reply, and the server goes on.
+    let (_, reply) = raw_post(
+        server.addr.port(),
+        r#"{"token":"secret-token","action":{"type":"pushStory","story_data":"{\"version\":\"1.0\"}"}}"#,
+    );
+    assert!(
+        json_of(&reply)["message"]
+            .as_str()
+            .expect("msg")
+            .starts_with("The story could not be read")
+    );
+    let (_, reply) = raw_post(
+        server.addr.port(),
+        r#"{"token":"secret-token","action":{"type":"listStories"}}"#,
+    );
+    assert_eq!(json_of(&reply)["type"], "storiesList");
 }

@@ -416,64 +416,73 @@ fn settings_value(story: &BundleStory) -> Option<Value> {
 
 /// Converts a bundle to the wire form this build writes (version 1.8.0, every listed section).
 pub fn to_wire(bundle: &StoryBundle) -> AvtFile {
-    let story = &bundle.story;
-    let id = story.id.0.clone();
+    into_wire(bundle.clone())
+}
+
+/// As `to_wire`, taking the bundle so the texts move instead of being copied (a story can be
+/// hundreds of megabytes).
+pub fn into_wire(bundle: StoryBundle) -> AvtFile {
+    let settings = settings_value(&bundle.story);
+    let story = bundle.story;
+    let id = story.id.0;
     let entries = bundle
         .entries
-        .iter()
+        .into_iter()
         .map(|e| AvtEntry {
-            id: e.id.0.clone(),
+            id: e.id.0,
             story_id: id.clone(),
             kind: e.kind.as_str().to_owned(),
-            content: e.content.clone(),
-            parent_id: e.parent_id.clone(),
+            content: e.content,
+            parent_id: e.parent_id,
             position: e.position,
             created_at: e.created_at,
             metadata: parse_json(&e.metadata),
-            branch_id: e.branch_id.clone(),
-            reasoning: e.reasoning.clone().filter(|r| !r.is_empty()),
-            translated_content: e.translated_content.clone(),
-            translation_language: e.translation_language.clone(),
-            original_input: e.original_input.clone(),
+            branch_id: e.branch_id,
+            reasoning: e.reasoning.filter(|r| !r.is_empty()),
+            translated_content: e.translated_content,
+            translation_language: e.translation_language,
+            original_input: e.original_input,
             extra: parse_extra(&e.extra),
         })
         .collect();
     let lore = bundle
         .lore
-        .iter()
-        .map(|l| AvtLore {
-            id: l.entry.id.0.clone(),
-            story_id: id.clone(),
-            name: l.entry.name.clone(),
-            kind: l.entry.kind.as_str().to_owned(),
-            description: l.entry.description.clone(),
-            hidden_info: Some(l.entry.hidden_info.clone()).filter(|h| !h.is_empty()),
-            aliases: l.entry.aliases.clone(),
-            state: parse_json(&l.state)
-                .or_else(|| Some(serde_json::json!({ "type": l.entry.kind.as_str() }))),
-            adventure_state: parse_json(&l.adventure_state),
-            creative_state: parse_json(&l.creative_state),
-            injection: AvtInjection {
-                mode: l.entry.mode.as_str().to_owned(),
-                keywords: l.entry.keywords.clone(),
-                priority: l.entry.priority,
-                extra: parse_extra(&l.injection_extra),
-            },
-            first_mentioned: parse_json(&l.first_mentioned),
-            last_mentioned: parse_json(&l.last_mentioned),
-            mention_count: l.mention_count,
-            created_by: l.created_by.clone(),
-            created_at: l.entry.created_at,
-            updated_at: l.entry.updated_at,
-            lore_management_blacklisted: l.blacklisted,
-            branch_id: l.branch_id.clone(),
-            extra: parse_extra(&l.extra),
+        .into_iter()
+        .map(|l| {
+            let kind = l.entry.kind.as_str().to_owned();
+            AvtLore {
+                id: l.entry.id.0,
+                story_id: id.clone(),
+                name: l.entry.name,
+                state: parse_json(&l.state).or_else(|| Some(serde_json::json!({ "type": kind }))),
+                kind,
+                description: l.entry.description,
+                hidden_info: Some(l.entry.hidden_info).filter(|h| !h.is_empty()),
+                aliases: l.entry.aliases,
+                adventure_state: parse_json(&l.adventure_state),
+                creative_state: parse_json(&l.creative_state),
+                injection: AvtInjection {
+                    mode: l.entry.mode.as_str().to_owned(),
+                    keywords: l.entry.keywords,
+                    priority: l.entry.priority,
+                    extra: parse_extra(&l.injection_extra),
+                },
+                first_mentioned: parse_json(&l.first_mentioned),
+                last_mentioned: parse_json(&l.last_mentioned),
+                mention_count: l.mention_count,
+                created_by: l.created_by,
+                created_at: l.entry.created_at,
+                updated_at: l.entry.updated_at,
+                lore_management_blacklisted: l.blacklisted,
+                branch_id: l.branch_id,
+                extra: parse_extra(&l.extra),
+            }
         })
         .collect();
     let mut sections: Map<String, Value> = bundle
         .sections
-        .iter()
-        .filter_map(|(k, v)| Some((k.clone(), serde_json::from_str(v).ok()?)))
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, serde_json::from_str(&v).ok()?)))
         .collect();
     for key in LISTED_ARRAYS {
         sections
@@ -487,20 +496,20 @@ pub fn to_wire(bundle: &StoryBundle) -> AvtFile {
         version: WRITE_VERSION.to_owned(),
         exported_at: now_ms(),
         story: AvtStory {
-            id: id.clone(),
-            title: story.title.clone(),
-            description: story.description.clone(),
-            genre: story.genre.clone(),
-            template_id: story.template_id.clone(),
+            id,
+            title: story.title,
+            description: story.description,
+            genre: story.genre,
+            template_id: story.template_id,
             mode: story.mode.as_str().to_owned(),
             created_at: story.created_at,
             updated_at: story.updated_at,
-            settings: settings_value(story),
+            settings,
             memory_config: parse_json(&story.memory_config),
             retry_state: parse_json(&story.retry_state),
             style_review_state: parse_json(&story.style_review_state),
             time_tracker: parse_json(&story.time_tracker),
-            current_branch_id: story.current_branch_id.clone(),
+            current_branch_id: story.current_branch_id,
             extra: parse_extra(&story.extra),
         },
         entries,

@@ -2,6 +2,7 @@
 //! the QR code, and the client. The only module that names tiny_http.
 
 pub mod client;
+pub mod envelope;
 pub mod server;
 pub mod wire;
 

@@ -3,18 +3,16 @@
 //! Bodies over the limit are refused before they are read, sockets time out so a slow peer cannot
 //! pin a worker, and the token is compared in constant time.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::SyncError;
-use super::wire::{
-    BAD_TOKEN, Pairing, StoryListing, SyncAction, SyncRequest, SyncResponse, story_not_found,
-};
+use super::envelope::{self, Asked, Envelope};
+use super::wire::{BAD_TOKEN, Pairing, StoryListing, SyncResponse, story_not_found};
 use crate::domain::StoryId;
-use crate::formats::avt;
 use crate::jobs::{self, JobContext, JobHandle, Periodic, Poll, Waker};
 use crate::storage::{OnConflict, Store};
 
@@ -232,7 +230,7 @@ fn serve(
     }
 }
 
-fn too_large(limit: u64) -> String {
+pub(super) fn too_large(limit: u64) -> String {
     if limit >= 1 << 20 {
         format!("The message is larger than the {} MiB limit.", limit >> 20)
     } else {
@@ -241,15 +239,21 @@ fn too_large(limit: u64) -> String {
 }
 
 /// Reads one request body, at most `limit` bytes. Any bytes at all give a message, never a panic.
-pub fn parse_request(body: impl Read, limit: u64) -> Result<SyncRequest, String> {
-    let mut body = body.take(limit + 1);
-    let result = serde_json::from_reader::<_, SyncRequest>(&mut body);
-    let over = body.limit() == 0;
-    match result {
-        _ if over => Err(too_large(limit)),
-        Ok(r) => Ok(r),
-        Err(e) if e.is_io() => Err(format!("The message could not be read: {e}")),
-        Err(e) => Err(format!("Malformed request: {e}")),
+pub fn parse_request(body: impl Read, limit: u64) -> Result<Envelope, String> {
+    envelope::read_request(body, limit)
+}
+
+/// The pulled story streamed into a chunked reply: it is never held as one string, escaped or not.
+fn respond_story(request: tiny_http::Request, bundle: crate::domain::StoryBundle) {
+    let mut raw = request.into_writer();
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    let sent = raw.write_all(head.as_bytes()).and_then(|()| {
+        let mut body = envelope::Chunked::new(&mut raw);
+        envelope::write_story_data(bundle, &mut body)?;
+        body.finish()
+    });
+    if let Err(e) = sent {
+        log::debug!("sync: the story could not be sent: {e}");
     }
 }
 
@@ -310,8 +314,8 @@ fn handle(
     if !same_token(&sync.token, token) {
         return refuse(request, 200, BAD_TOKEN.to_owned());
     }
-    let reply = match sync.action {
-        SyncAction::ListStories => match store.list_stories() {
+    let reply = match sync.asked {
+        Asked::List => match store.list_stories() {
             Ok(stories) => {
                 cx.send(ServerEvent::Listed { peer: peer.clone() });
                 SyncResponse::StoriesList {
@@ -329,58 +333,50 @@ fn handle(
             }
             Err(e) => error(e.to_string()),
         },
-        SyncAction::PullStory { story_id } => {
+        Asked::Pull(story_id) => {
             let id = StoryId(story_id.clone());
             match store.story_title(&id) {
-                Ok(Some(title)) => match store
-                    .export_bundle(&id)
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| avt::to_compact_string(&b).map_err(|e| e.to_string()))
-                {
-                    Ok(data) => {
+                Ok(Some(title)) => match store.export_bundle(&id) {
+                    Ok(bundle) => {
                         cx.send(ServerEvent::Pulled {
                             peer: peer.clone(),
                             title,
                         });
-                        SyncResponse::StoryData { data }
+                        return respond_story(request, bundle);
                     }
-                    Err(e) => error(e),
+                    Err(e) => error(e.to_string()),
                 },
                 Ok(None) => error(story_not_found(&story_id)),
                 Err(e) => error(e.to_string()),
             }
         }
-        SyncAction::PushStory { story_data } => {
-            let bundle = avt::read(story_data.as_bytes());
-            drop(story_data);
-            match bundle {
-                Ok(bundle) => {
-                    // Never silently: a story already here goes to the Trash before the new one lands.
-                    match store.import_bundle(&bundle, OnConflict::Replace) {
-                        Ok(imported) => {
-                            let replaced = imported.replaced.is_some();
-                            cx.send(ServerEvent::Pushed {
-                                peer: peer.clone(),
-                                title: imported.title.clone(),
-                                replaced,
-                            });
-                            SyncResponse::Success {
-                                message: if replaced {
-                                    format!(
-                                        "Story “{}” received; the previous copy is in the Trash.",
-                                        imported.title
-                                    )
-                                } else {
-                                    format!("Story “{}” received.", imported.title)
-                                },
-                            }
+        Asked::Push(pushed) => match *pushed {
+            Ok(bundle) => {
+                // Never silently: a story already here goes to the Trash before the new one lands.
+                match store.import_bundle(&bundle, OnConflict::Replace) {
+                    Ok(imported) => {
+                        let replaced = imported.replaced.is_some();
+                        cx.send(ServerEvent::Pushed {
+                            peer: peer.clone(),
+                            title: imported.title.clone(),
+                            replaced,
+                        });
+                        SyncResponse::Success {
+                            message: if replaced {
+                                format!(
+                                    "Story “{}” received; the previous copy is in the Trash.",
+                                    imported.title
+                                )
+                            } else {
+                                format!("Story “{}” received.", imported.title)
+                            },
                         }
-                        Err(e) => error(e.to_string()),
                     }
+                    Err(e) => error(e.to_string()),
                 }
-                Err(e) => error(format!("The story could not be read: {e}")),
             }
-        }
+            Err(e) => error(format!("The story could not be read: {e}")),
+        },
     };
     respond(request, 200, &reply);
 }

@@ -132,7 +132,9 @@ fn share_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: 
                     sv.qr = Some((serving.pairing.clone(), qr_texture(ui.ctx(), qr)));
                 }
                 if let Some((_, texture)) = &sv.qr {
-                    let side = 220.0;
+                    // Whole pixels per module keep every module the same size on screen.
+                    let modules = texture.size()[0].max(1);
+                    let side = (240 / modules).max(2) as f32 * modules as f32;
                     ui.add(
                         egui::Image::new((texture.id(), egui::vec2(side, side)))
                             .alt_text("QR code with this device's address and token"),
@@ -216,7 +218,10 @@ fn peer_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: &
     if ui
         .add_enabled(
             !busy && !chosen.is_empty(),
-            egui::Button::new(format!("Pull {} here", chosen.len())),
+            egui::Button::new(match chosen.len() {
+                0 => "Pull here (tick stories first)".to_owned(),
+                n => format!("Pull {n} here"),
+            }),
         )
         .clicked()
     {
@@ -245,7 +250,10 @@ fn peer_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: &
     if ui
         .add_enabled(
             !busy && !chosen.is_empty(),
-            egui::Button::new(format!("Push {} there", chosen.len())),
+            egui::Button::new(match chosen.len() {
+                0 => "Push there (tick stories first)".to_owned(),
+                n => format!("Push {n} there"),
+            }),
         )
         .clicked()
     {

@@ -1,0 +1,110 @@
+//! Sync budgets, measured against the real `fabula sync serve` process over loopback: pushing a
+//! 100 MB story and pulling it back, and the serving process's peak memory (VmHWM).
+//! `FABULA_BENCH_MB` changes the story size.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use fabula::domain::{EntryKind, NewStory};
+use fabula::formats::avt;
+use fabula::storage::{DataPaths, Store};
+use fabula::sync::{Peer, client};
+
+fn peak_rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let megabytes: usize = std::env::var("FABULA_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let dir = tempfile::tempdir().expect("tmp");
+    let paths = DataPaths {
+        dir: dir.path().join("here"),
+    };
+    paths.ensure().expect("data dir");
+    let mut store = Store::open(&paths.database()).expect("store");
+    let story = store
+        .create_story(&NewStory {
+            title: "A very long story".into(),
+            ..NewStory::default()
+        })
+        .expect("story");
+    let paragraph = fabula::cli::seed_text(5);
+    let entry: String = std::iter::repeat_n(paragraph.as_str(), 10_000 / paragraph.len() + 1)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let count = megabytes * 1_000_000 / entry.len();
+    let texts: Vec<(EntryKind, &str)> = (0..count)
+        .map(|i| {
+            let kind = if i % 2 == 0 {
+                EntryKind::UserAction
+            } else {
+                EntryKind::Narration
+            };
+            (kind, entry.as_str())
+        })
+        .collect();
+    store.append_entries(&story.id, texts).expect("entries");
+    let bundle = store.export_bundle(&story.id).expect("bundle");
+    let size = avt::to_compact_string(&bundle).expect("json").len();
+    drop(store);
+
+    let served = dir.path().join("there");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fabula"))
+        .env("FABULA_DATA_DIR", &served)
+        .args(["sync", "serve", "--bind", "127.0.0.1", "--token", "bench"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("pairing");
+    let pairing: serde_json::Value = serde_json::from_str(&line).expect("pairing JSON");
+    let peer = Peer::parse(&format!("127.0.0.1:{}", pairing["port"]), "bench").expect("peer");
+    let idle_rss = peak_rss_kb(child.id());
+
+    let started = Instant::now();
+    let message = client::push(&peer, &bundle).expect("push");
+    let push = started.elapsed();
+    let started = Instant::now();
+    let pulled = client::pull(&peer, story.id.as_str(), size as u64).expect("pull");
+    let pull = started.elapsed();
+    let peak = peak_rss_kb(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(pulled.entries.len(), bundle.entries.len());
+
+    println!(
+        "story: {} entries, {:.1} MB as compact .avt ({message})",
+        count,
+        size as f64 / 1e6
+    );
+    println!(
+        "push_s={:.2} pull_s={:.2} push_then_pull_s={:.2}",
+        push.as_secs_f64(),
+        pull.as_secs_f64(),
+        (push + pull).as_secs_f64()
+    );
+    println!(
+        "server_peak_rss_mb={:.1} (idle {:.1}) ratio_to_story={:.2}",
+        peak as f64 / 1024.0,
+        idle_rss as f64 / 1024.0,
+        peak as f64 * 1024.0 / size as f64
+    );
+}

@@ -1,0 +1,422 @@
+//! Reading and writing sync messages without holding a story twice: the story inside a push is a
+//! JSON string holding JSON, so it is unescaped on the fly into the `.avt` reader, and a pulled
+//! story is escaped on the fly into the reply, chunk by chunk.
+
+use std::io::{self, BufReader, Read, Write};
+
+use crate::domain::StoryBundle;
+use crate::formats::{FormatError, avt};
+
+/// What a request asked for; a pushed story is already read.
+#[derive(Debug)]
+pub enum Asked {
+    List,
+    Pull(String),
+    Push(Box<Result<StoryBundle, FormatError>>),
+}
+
+#[derive(Debug)]
+pub struct Envelope {
+    pub token: String,
+    pub asked: Asked,
+}
+
+struct Bytes<R: Read> {
+    inner: BufReader<R>,
+    peeked: Option<u8>,
+}
+
+fn malformed(what: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.into())
+}
+
+impl<R: Read> Bytes<R> {
+    fn next(&mut self) -> io::Result<u8> {
+        if let Some(b) = self.peeked.take() {
+            return Ok(b);
+        }
+        let mut one = [0u8; 1];
+        match self.inner.read(&mut one)? {
+            0 => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the message ends early",
+            )),
+            _ => Ok(one[0]),
+        }
+    }
+
+    fn peek(&mut self) -> io::Result<u8> {
+        let b = self.next()?;
+        self.peeked = Some(b);
+        Ok(b)
+    }
+
+    fn token(&mut self) -> io::Result<u8> {
+        loop {
+            let b = self.next()?;
+            if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                return Ok(b);
+            }
+        }
+    }
+
+    fn expect(&mut self, want: u8) -> io::Result<()> {
+        let got = self.token()?;
+        if got == want {
+            Ok(())
+        } else {
+            Err(malformed(format!(
+                "expected '{}' but found '{}'",
+                want as char,
+                got.escape_ascii()
+            )))
+        }
+    }
+
+    /// A short string (a key, the token, a type); the opening quote is already read.
+    fn string(&mut self) -> io::Result<String> {
+        let mut raw = vec![b'"'];
+        loop {
+            let b = self.next()?;
+            raw.push(b);
+            match b {
+                b'\\' => raw.push(self.next()?),
+                b'"' => break,
+                _ => {}
+            }
+            if raw.len() > 64 * 1024 {
+                return Err(malformed("a key or token is too long"));
+            }
+        }
+        serde_json::from_slice(&raw).map_err(|e| malformed(e.to_string()))
+    }
+
+    /// Skips one value whose first byte is `first`.
+    fn skip(&mut self, first: u8) -> io::Result<()> {
+        match first {
+            b'"' => loop {
+                match self.next()? {
+                    b'\\' => {
+                        self.next()?;
+                    }
+                    b'"' => return Ok(()),
+                    _ => {}
+                }
+            },
+            b'{' | b'[' => {
+                let mut depth = 1usize;
+                while depth > 0 {
+                    match self.next()? {
+                        b'"' => self.skip(b'"')?,
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => depth -= 1,
+                        _ => {}
+                    }
+                }
+                Ok(())
+            }
+            _ => {
+                // A number or a literal: it ends before the next delimiter.
+                while !matches!(
+                    self.peek()?,
+                    b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'
+                ) {
+                    self.next()?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The content of a JSON string, unescaped as it is read; ends at the closing quote.
+struct Unescape<'a, R: Read> {
+    bytes: &'a mut Bytes<R>,
+    pending: Vec<u8>,
+    done: bool,
+}
+
+impl<R: Read> Unescape<'_, R> {
+    fn hex4(&mut self) -> io::Result<u32> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let d = (self.bytes.next()? as char)
+                .to_digit(16)
+                .ok_or_else(|| malformed("a bad \\u escape"))?;
+            v = v * 16 + d;
+        }
+        Ok(v)
+    }
+
+    fn escape(&mut self) -> io::Result<()> {
+        let c = match self.bytes.next()? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let first = self.hex4()?;
+                let code = if (0xD800..0xDC00).contains(&first) {
+                    if self.bytes.next()? != b'\\' || self.bytes.next()? != b'u' {
+                        return Err(malformed("a lone surrogate in a \\u escape"));
+                    }
+                    let second = self.hex4()?;
+                    0x10000 + ((first - 0xD800) << 10) + (second.wrapping_sub(0xDC00) & 0x3FF)
+                } else {
+                    first
+                };
+                char::from_u32(code).ok_or_else(|| malformed("a bad \\u escape"))?
+            }
+            other => {
+                return Err(malformed(format!(
+                    "an unknown escape \\{}",
+                    other.escape_ascii()
+                )));
+            }
+        };
+        let mut buf = [0u8; 4];
+        self.pending
+            .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for Unescape<'_, R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let mut n = 0;
+        while n < out.len() {
+            if !self.pending.is_empty() {
+                let take = self.pending.len().min(out.len() - n);
+                out[n..n + take].copy_from_slice(&self.pending[..take]);
+                self.pending.drain(..take);
+                n += take;
+                continue;
+            }
+            if self.done {
+                break;
+            }
+            match self.bytes.next()? {
+                b'"' => self.done = true,
+                b'\\' => self.escape()?,
+                b => {
+                    out[n] = b;
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Reads a request body of at most `limit` bytes. A pushed story is read straight into a bundle.
+pub fn read_request(body: impl Read, limit: u64) -> Result<Envelope, String> {
+    let mut limited = body.take(limit + 1);
+    let result = read_envelope(&mut limited);
+    if limited.limit() == 0 {
+        return Err(super::server::too_large(limit));
+    }
+    result.map_err(|e| match e.kind() {
+        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => {
+            format!("Malformed request: {e}")
+        }
+        _ => format!("The message could not be read: {e}"),
+    })
+}
+
+fn read_envelope(body: impl Read) -> io::Result<Envelope> {
+    let mut bytes = Bytes {
+        inner: BufReader::with_capacity(1 << 16, body),
+        peeked: None,
+    };
+    let (mut token, mut asked) = (None, None);
+    bytes.expect(b'{')?;
+    if bytes.peek_token()? == b'}' {
+        return Err(malformed("missing field `token`"));
+    }
+    loop {
+        bytes.expect(b'"')?;
+        let key = bytes.string()?;
+        bytes.expect(b':')?;
+        let first = bytes.token()?;
+        match (key.as_str(), first) {
+            ("token", b'"') => token = Some(bytes.string()?),
+            ("action", b'{') => asked = Some(read_action(&mut bytes)?),
+            ("token" | "action", _) => {
+                return Err(malformed(format!("`{key}` has the wrong type")));
+            }
+            _ => bytes.skip(first)?,
+        }
+        match bytes.token()? {
+            b',' => continue,
+            b'}' => break,
+            other => {
+                return Err(malformed(format!(
+                    "expected ',' or '}}' but found '{}'",
+                    other.escape_ascii()
+                )));
+            }
+        }
+    }
+    Ok(Envelope {
+        token: token.ok_or_else(|| malformed("missing field `token`"))?,
+        asked: asked.ok_or_else(|| malformed("missing field `action`"))?,
+    })
+}
+
+impl<R: Read> Bytes<R> {
+    fn peek_token(&mut self) -> io::Result<u8> {
+        let b = self.token()?;
+        self.peeked = Some(b);
+        Ok(b)
+    }
+}
+
+fn read_action<R: Read>(bytes: &mut Bytes<R>) -> io::Result<Asked> {
+    let (mut kind, mut story_id, mut story) = (None, None, None);
+    if bytes.peek_token()? != b'}' {
+        loop {
+            bytes.expect(b'"')?;
+            let key = bytes.string()?;
+            bytes.expect(b':')?;
+            let first = bytes.token()?;
+            match (key.as_str(), first) {
+                ("type", b'"') => kind = Some(bytes.string()?),
+                ("story_id", b'"') => story_id = Some(bytes.string()?),
+                ("story_data", b'"') => {
+                    let mut inner = Unescape {
+                        bytes: &mut *bytes,
+                        pending: Vec::new(),
+                        done: false,
+                    };
+                    let read = avt::read(&mut inner);
+                    // A story that failed half way leaves us inside the string: finish it.
+                    if read.is_err() {
+                        io::copy(&mut inner, &mut io::sink())?;
+                    }
+                    story = Some(read);
+                }
+                _ => bytes.skip(first)?,
+            }
+            match bytes.token()? {
+                b',' => continue,
+                b'}' => break,
+                other => {
+                    return Err(malformed(format!(
+                        "expected ',' or '}}' but found '{}'",
+                        other.escape_ascii()
+                    )));
+                }
+            }
+        }
+    } else {
+        bytes.token()?;
+    }
+    match kind.as_deref() {
+        Some("listStories") => Ok(Asked::List),
+        Some("pullStory") => Ok(Asked::Pull(
+            story_id.ok_or_else(|| malformed("missing field `story_id`"))?,
+        )),
+        Some("pushStory") => Ok(Asked::Push(Box::new(
+            story.ok_or_else(|| malformed("missing field `story_data`"))?,
+        ))),
+        Some(other) => Err(malformed(format!("unknown variant `{other}`"))),
+        None => Err(malformed("missing field `type`")),
+    }
+}
+
+/// Writes the body of a chunked HTTP reply, one chunk per buffer-full.
+pub struct Chunked<W: Write> {
+    inner: W,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> Chunked<W> {
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            buf: Vec::with_capacity(1 << 16),
+        }
+    }
+
+    fn emit(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            write!(self.inner, "{:x}\r\n", self.buf.len())?;
+            self.inner.write_all(&self.buf)?;
+            self.inner.write_all(b"\r\n")?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// The last chunk; the reply is complete after this.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.emit()?;
+        self.inner.write_all(b"0\r\n\r\n")?;
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Write for Chunked<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 1 << 16 {
+            self.emit()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.emit()?;
+        self.inner.flush()
+    }
+}
+
+/// Writes what it is given as the inside of a JSON string.
+struct Escape<W: Write>(W);
+
+impl<W: Write> Write for Escape<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let mut start = 0;
+        for (i, &b) in data.iter().enumerate() {
+            let escaped: Option<&[u8]> = match b {
+                b'"' => Some(b"\\\""),
+                b'\\' => Some(b"\\\\"),
+                b'\n' => Some(b"\\n"),
+                b'\r' => Some(b"\\r"),
+                b'\t' => Some(b"\\t"),
+                _ => None,
+            };
+            if let Some(e) = escaped {
+                self.0.write_all(&data[start..i])?;
+                self.0.write_all(e)?;
+                start = i + 1;
+            } else if b < 0x20 {
+                self.0.write_all(&data[start..i])?;
+                write!(self.0, "\\u{b:04x}")?;
+                start = i + 1;
+            }
+        }
+        self.0.write_all(&data[start..])?;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// `{"type":"storyData","data":"<the story as compact JSON>"}`, written as it is made.
+pub fn write_story_data(bundle: StoryBundle, out: impl Write) -> io::Result<()> {
+    let mut out = out;
+    out.write_all(br#"{"type":"storyData","data":""#)?;
+    {
+        let mut escaped = Escape(&mut out);
+        serde_json::to_writer(&mut escaped, &avt::into_wire(bundle)).map_err(io::Error::other)?;
+    }
+    out.write_all(b"\"}")?;
+    Ok(())
+}
