@@ -82,6 +82,7 @@ fn main() {
     let started = Instant::now();
     let message = client::push(&peer, &bundle).expect("push");
     let push = started.elapsed();
+    let after_push = peak_rss_kb(child.id());
     let started = Instant::now();
     let pulled = client::pull(&peer, story.id.as_str(), size as u64).expect("pull");
     let pull = started.elapsed();
@@ -102,9 +103,10 @@ fn main() {
         (push + pull).as_secs_f64()
     );
     println!(
-        "server_peak_rss_mb={:.1} (idle {:.1}) ratio_to_story={:.2}",
+        "server_peak_rss_mb={:.1} (idle {:.1}, after the push {:.1}) ratio_to_story={:.2}",
         peak as f64 / 1024.0,
         idle_rss as f64 / 1024.0,
+        after_push as f64 / 1024.0,
         peak as f64 * 1024.0 / size as f64
     );
 }

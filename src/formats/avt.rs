@@ -428,22 +428,7 @@ pub fn into_wire(bundle: StoryBundle) -> AvtFile {
     let entries = bundle
         .entries
         .into_iter()
-        .map(|e| AvtEntry {
-            id: e.id.0,
-            story_id: id.clone(),
-            kind: e.kind.as_str().to_owned(),
-            content: e.content,
-            parent_id: e.parent_id,
-            position: e.position,
-            created_at: e.created_at,
-            metadata: parse_json(&e.metadata),
-            branch_id: e.branch_id,
-            reasoning: e.reasoning.filter(|r| !r.is_empty()),
-            translated_content: e.translated_content,
-            translation_language: e.translation_language,
-            original_input: e.original_input,
-            extra: parse_extra(&e.extra),
-        })
+        .map(|e| entry_to_wire(e, &id))
         .collect();
     let lore = bundle
         .lore
@@ -516,6 +501,78 @@ pub fn into_wire(bundle: StoryBundle) -> AvtFile {
         lorebook_entries: Some(lore),
         sections,
     }
+}
+
+fn entry_to_wire(e: BundleEntry, story_id: &str) -> AvtEntry {
+    AvtEntry {
+        id: e.id.0,
+        story_id: story_id.to_owned(),
+        kind: e.kind.as_str().to_owned(),
+        content: e.content,
+        parent_id: e.parent_id,
+        position: e.position,
+        created_at: e.created_at,
+        metadata: parse_json(&e.metadata),
+        branch_id: e.branch_id,
+        reasoning: e.reasoning.filter(|r| !r.is_empty()),
+        translated_content: e.translated_content,
+        translation_language: e.translation_language,
+        original_input: e.original_input,
+        extra: parse_extra(&e.extra),
+    }
+}
+
+/// Entries serialized as they come from the database, one at a time.
+struct EntryStream<'a> {
+    story_id: &'a str,
+    rows: std::cell::RefCell<&'a mut dyn Iterator<Item = BundleEntry>>,
+}
+
+impl Serialize for EntryStream<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(None)?;
+        let mut rows = self.rows.borrow_mut();
+        while let Some(entry) = rows.next() {
+            seq.serialize_element(&entry_to_wire(entry, self.story_id))?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StreamedFile<'a> {
+    version: &'a str,
+    exported_at: i64,
+    story: &'a AvtStory,
+    entries: EntryStream<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lorebook_entries: Option<&'a Vec<AvtLore>>,
+    #[serde(flatten)]
+    sections: &'a Map<String, Value>,
+}
+
+/// Writes the compact file with the entries taken from `entries` as they are serialized: the
+/// story header and lore are in memory, the entries never all at once.
+pub fn write_streamed(
+    head: StoryBundle,
+    entries: &mut dyn Iterator<Item = BundleEntry>,
+    writer: impl Write,
+) -> Result<(), FormatError> {
+    let file = into_wire(head);
+    let streamed = StreamedFile {
+        version: &file.version,
+        exported_at: file.exported_at,
+        story: &file.story,
+        entries: EntryStream {
+            story_id: &file.story.id,
+            rows: std::cell::RefCell::new(entries),
+        },
+        lorebook_entries: file.lorebook_entries.as_ref(),
+        sections: &file.sections,
+    };
+    serde_json::to_writer(writer, &streamed).map_err(FormatError::from_json)
 }
 
 /// Writes the file pretty-printed, as the original does for files.

@@ -50,6 +50,68 @@ impl Store {
 
     /// Everything stored about a story, entries in order, for export or sync.
     pub fn export_bundle(&self, id: &StoryId) -> Result<StoryBundle> {
+        self.export_parts(id, true)
+    }
+
+    /// The story without its entries (for writers that stream them with `stream_entries`).
+    pub fn export_head(&self, id: &StoryId) -> Result<StoryBundle> {
+        self.export_parts(id, false)
+    }
+
+    /// Hands the story's live entries, in order, to `read` one row at a time, so a writer can
+    /// send a story of any size without holding it. A read error ends the rows and is returned.
+    pub fn stream_entries<T>(
+        &self,
+        id: &StoryId,
+        read: impl FnOnce(&mut dyn Iterator<Item = BundleEntry>) -> T,
+    ) -> Result<T> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, kind, content, parent_id, position, created_at, updated_at, metadata,
+                        branch_id, reasoning, translated_content, translation_language,
+                        original_input, extra
+                 FROM entries WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY position, rowid",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([id.as_str()], |r| {
+                let kind: String = r.get(1)?;
+                Ok(BundleEntry {
+                    id: EntryId(r.get(0)?),
+                    kind: EntryKind::parse(&kind).unwrap_or(EntryKind::System),
+                    content: r.get(2)?,
+                    parent_id: r.get(3)?,
+                    position: r.get(4)?,
+                    created_at: r.get(5)?,
+                    updated_at: r.get(6)?,
+                    metadata: r.get(7)?,
+                    branch_id: r.get(8)?,
+                    reasoning: r.get(9)?,
+                    translated_content: r.get(10)?,
+                    translation_language: r.get(11)?,
+                    original_input: r.get(12)?,
+                    extra: r.get(13)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let mut failed = None;
+        let mut ok_rows = rows.map_while(|r| match r {
+            Ok(entry) => Some(entry),
+            Err(e) => {
+                failed = Some(e);
+                None
+            }
+        });
+        let out = read(&mut ok_rows);
+        drop(ok_rows);
+        match failed {
+            Some(e) => Err(self.err(e)),
+            None => Ok(out),
+        }
+    }
+
+    fn export_parts(&self, id: &StoryId, with_entries: bool) -> Result<StoryBundle> {
         let story = self
             .conn
             .query_row(
@@ -88,38 +150,11 @@ impl Store {
             .map_err(|e| self.err(e))?
             .ok_or_else(|| StoreError::NotFound(format!("Story {id}")))?;
 
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, kind, content, parent_id, position, created_at, updated_at, metadata,
-                        branch_id, reasoning, translated_content, translation_language,
-                        original_input, extra
-                 FROM entries WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY position, rowid",
-            )
-            .map_err(|e| self.err(e))?;
-        let entries = stmt
-            .query_map([id.as_str()], |r| {
-                let kind: String = r.get(1)?;
-                Ok(BundleEntry {
-                    id: EntryId(r.get(0)?),
-                    kind: EntryKind::parse(&kind).unwrap_or(EntryKind::System),
-                    content: r.get(2)?,
-                    parent_id: r.get(3)?,
-                    position: r.get(4)?,
-                    created_at: r.get(5)?,
-                    updated_at: r.get(6)?,
-                    metadata: r.get(7)?,
-                    branch_id: r.get(8)?,
-                    reasoning: r.get(9)?,
-                    translated_content: r.get(10)?,
-                    translation_language: r.get(11)?,
-                    original_input: r.get(12)?,
-                    extra: r.get(13)?,
-                })
-            })
-            .map_err(|e| self.err(e))?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))?;
+        let entries = if with_entries {
+            self.stream_entries(id, |rows| rows.collect())?
+        } else {
+            Vec::new()
+        };
 
         let mut stmt = self
             .conn

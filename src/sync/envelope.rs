@@ -4,7 +4,7 @@
 
 use std::io::{self, BufReader, Read, Write};
 
-use crate::domain::StoryBundle;
+use crate::domain::{BundleEntry as StoryEntryRow, StoryBundle};
 use crate::formats::{FormatError, avt};
 
 /// What a request asked for; a pushed story is already read.
@@ -409,14 +409,16 @@ impl<W: Write> Write for Escape<W> {
     }
 }
 
-/// `{"type":"storyData","data":"<the story as compact JSON>"}`, written as it is made.
-pub fn write_story_data(bundle: StoryBundle, out: impl Write) -> io::Result<()> {
+/// `{"type":"storyData","data":"<the story as compact JSON>"}`, written as it is made: the entries
+/// come from `entries` one at a time and are escaped straight into `out`.
+pub fn write_story_data(
+    head: StoryBundle,
+    entries: &mut dyn Iterator<Item = StoryEntryRow>,
+    out: impl Write,
+) -> io::Result<()> {
     let mut out = out;
     out.write_all(br#"{"type":"storyData","data":""#)?;
-    {
-        let mut escaped = Escape(&mut out);
-        serde_json::to_writer(&mut escaped, &avt::into_wire(bundle)).map_err(io::Error::other)?;
-    }
+    avt::write_streamed(head, entries, Escape(&mut out)).map_err(io::Error::other)?;
     out.write_all(b"\"}")?;
     Ok(())
 }

@@ -243,18 +243,31 @@ pub fn parse_request(body: impl Read, limit: u64) -> Result<Envelope, String> {
     envelope::read_request(body, limit)
 }
 
-/// The pulled story streamed into a chunked reply: it is never held as one string, escaped or not.
-fn respond_story(request: tiny_http::Request, bundle: crate::domain::StoryBundle) {
+/// The pulled story streamed from the database into a chunked reply, entry by entry: it is never
+/// held whole, as a bundle or as a string.
+fn respond_story(request: tiny_http::Request, store: &Store, id: &StoryId) -> Result<(), String> {
+    let head = match store.export_head(id) {
+        Ok(head) => head,
+        Err(e) => {
+            respond(request, 200, &error(e.to_string()));
+            return Err(e.to_string());
+        }
+    };
     let mut raw = request.into_writer();
-    let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
-    let sent = raw.write_all(head.as_bytes()).and_then(|()| {
-        let mut body = envelope::Chunked::new(&mut raw);
-        envelope::write_story_data(bundle, &mut body)?;
-        body.finish()
-    });
+    let status = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    let sent = store
+        .stream_entries(id, |rows| {
+            raw.write_all(status.as_bytes())?;
+            let mut body = envelope::Chunked::new(&mut raw);
+            envelope::write_story_data(head, rows, &mut body)?;
+            body.finish()
+        })
+        .map_err(|e| e.to_string())?;
+    // Headers are already out: a failure now can only close the connection.
     if let Err(e) = sent {
         log::debug!("sync: the story could not be sent: {e}");
     }
+    Ok(())
 }
 
 fn respond(request: tiny_http::Request, status: u16, body: &SyncResponse) {
@@ -336,16 +349,16 @@ fn handle(
         Asked::Pull(story_id) => {
             let id = StoryId(story_id.clone());
             match store.story_title(&id) {
-                Ok(Some(title)) => match store.export_bundle(&id) {
-                    Ok(bundle) => {
-                        cx.send(ServerEvent::Pulled {
-                            peer: peer.clone(),
-                            title,
-                        });
-                        return respond_story(request, bundle);
+                Ok(Some(title)) => {
+                    cx.send(ServerEvent::Pulled {
+                        peer: peer.clone(),
+                        title,
+                    });
+                    if let Err(e) = respond_story(request, store, &id) {
+                        log::warn!("sync: could not send {story_id}: {e}");
                     }
-                    Err(e) => error(e.to_string()),
-                },
+                    return;
+                }
                 Ok(None) => error(story_not_found(&story_id)),
                 Err(e) => error(e.to_string()),
             }
