@@ -533,7 +533,7 @@ impl Serialize for EntryStream<'_> {
         use serde::ser::SerializeSeq;
         let mut seq = serializer.serialize_seq(None)?;
         let mut rows = self.rows.borrow_mut();
-        while let Some(entry) = rows.next() {
+        for entry in &mut **rows {
             seq.serialize_element(&entry_to_wire(entry, self.story_id))?;
         }
         seq.end()
