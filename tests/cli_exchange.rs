@@ -88,3 +88,34 @@ fn import_export_and_conflicts_from_the_command_line() {
     assert_eq!(code, 1);
     assert!(err.contains("Story no-such-story was not found"), "{err}");
 }
+
+#[test]
+fn an_import_killed_half_way_leaves_all_or_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let source = tmp.path().join("source");
+    let (code, out, err) = run(fabula(&source).args(["dev", "seed", "--entries", "20000"]));
+    assert_eq!(code, 0, "{err}");
+    let file = tmp.path().join("big.avt");
+    let (code, _, err) =
+        run(fabula(&source).args(["export", out.trim(), "-o", file.to_str().expect("utf-8")]));
+    assert_eq!(code, 0, "{err}");
+    for (i, delay_ms) in [50u64, 200, 400, 800, 1500].into_iter().enumerate() {
+        let target = tmp.path().join(format!("target-{i}"));
+        let mut child = fabula(&target)
+            .args(["import", file.to_str().expect("utf-8")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("import");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let (code, list, err) = run(fabula(&target).args(["list"]));
+        assert_eq!(code, 0, "{err}");
+        let stories: Vec<&str> = list.lines().filter(|l| l.contains('\t')).collect();
+        assert!(
+            stories.is_empty() || (stories.len() == 1 && stories[0].contains("\t20000 entries\t")),
+            "killed after {delay_ms} ms: {list}"
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! JSON string holding JSON, so it is unescaped on the fly into the `.avt` reader, and a pulled
 //! story is escaped on the fly into the reply, chunk by chunk.
 
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 
 use crate::domain::{BundleEntry as StoryEntryRow, StoryBundle};
 use crate::formats::{FormatError, avt};
@@ -35,14 +35,33 @@ impl<R: Read> Bytes<R> {
         if let Some(b) = self.peeked.take() {
             return Ok(b);
         }
-        let mut one = [0u8; 1];
-        match self.inner.read(&mut one)? {
-            0 => Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the message ends early",
-            )),
-            _ => Ok(one[0]),
+        let b = match self.inner.fill_buf()?.first() {
+            Some(b) => *b,
+            None => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the message ends early",
+                ));
+            }
+        };
+        self.inner.consume(1);
+        Ok(b)
+    }
+
+    /// Copies plain string bytes (no quote, no backslash) straight from the buffer into `out`.
+    fn plain_run(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.peeked.is_some() || out.is_empty() {
+            return Ok(0);
         }
+        let buf = self.inner.fill_buf()?;
+        let run = buf
+            .iter()
+            .take(out.len())
+            .position(|&b| b == b'"' || b == b'\\')
+            .unwrap_or(buf.len().min(out.len()));
+        out[..run].copy_from_slice(&buf[..run]);
+        self.inner.consume(run);
+        Ok(run)
     }
 
     fn peek(&mut self) -> io::Result<u8> {
@@ -198,6 +217,11 @@ impl<R: Read> Read for Unescape<'_, R> {
             }
             if self.done {
                 break;
+            }
+            let run = self.bytes.plain_run(&mut out[n..])?;
+            if run > 0 {
+                n += run;
+                continue;
             }
             match self.bytes.next()? {
                 b'"' => self.done = true,
@@ -407,6 +431,18 @@ impl<W: Write> Write for Escape<W> {
     fn flush(&mut self) -> io::Result<()> {
         self.0.flush()
     }
+}
+
+/// The body of a push, `{"token":…,"action":{"type":"pushStory","story_data":"<story JSON>"}}`,
+/// with the story escaped as it is serialized (one pass, no intermediate string).
+pub fn push_body(token: &str, bundle: &StoryBundle) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    out.extend_from_slice(br#"{"token":"#);
+    serde_json::to_writer(&mut out, token).map_err(io::Error::other)?;
+    out.extend_from_slice(br#","action":{"type":"pushStory","story_data":""#);
+    serde_json::to_writer(Escape(&mut out), &avt::to_wire(bundle)).map_err(io::Error::other)?;
+    out.extend_from_slice(b"\"}}");
+    Ok(out)
 }
 
 /// `{"type":"storyData","data":"<the story as compact JSON>"}`, written as it is made: the entries
