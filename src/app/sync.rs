@@ -253,8 +253,12 @@ impl FabulaApp {
         };
         let path = store.path().to_owned();
         self.exchange_job(SyncBusy::Importing, move |cx| {
-            match Store::open_worker(&path).and_then(|mut s| s.import_bundle(&pending.bundle, mode))
-            {
+            let imported = Store::open_worker(&path).and_then(|mut s| {
+                let imported = s.import_bundle(&pending.bundle, mode);
+                s.checkpoint();
+                imported
+            });
+            match imported {
                 Ok(imported) => {
                     say(
                         cx,
@@ -433,6 +437,8 @@ fn import_or_ask(store: &mut Store, bundle: StoryBundle, cx: &JobContext<Exchang
                 )),
             );
             say(cx, ExchangeEvent::LibraryChanged);
+            // Here rather than in the window's next commit, which would wait for it.
+            store.checkpoint();
         }
         Err(StoreError::Conflict(_)) => {
             let title = store

@@ -102,10 +102,25 @@ impl Store {
             .map_err(|e| classify(path, e))?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(|e| classify(path, e))?;
+        // A job's commit is durable once its WAL frames are synced; copying them into the main
+        // file can wait until the job has answered (see `checkpoint`) or the window's next commit.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(|e| classify(path, e))?;
         Ok(Self {
             conn,
             path: path.to_owned(),
         })
+    }
+
+    /// Copies committed WAL frames into the main file without waiting for readers; for jobs to
+    /// run after they have answered whoever was waiting on them.
+    pub fn checkpoint(&self) {
+        if let Err(e) = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        {
+            log::warn!("checkpoint of {} failed: {e}", self.path.display());
+        }
     }
 
     pub fn path(&self) -> &Path {

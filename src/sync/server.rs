@@ -391,7 +391,11 @@ fn handle(
             Err(e) => error(format!("The story could not be read: {e}")),
         },
     };
+    let wrote = matches!(reply, SyncResponse::Success { .. });
     respond(request, 200, &reply);
+    if wrote {
+        store.checkpoint();
+    }
 }
 
 #[cfg(test)]
