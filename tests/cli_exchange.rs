@@ -1,21 +1,8 @@
 //! `fabula import` and `fabula export` through the real binary.
 
-use std::process::Command;
+mod common;
 
-fn fabula(data: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fabula"));
-    cmd.env("FABULA_DATA_DIR", data).env_remove("RUST_LOG");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let out = cmd.output().expect("run fabula");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{fabula_cmd as fabula, run_cmd as run};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::{fabula_cmd as fabula, run_cmd as run};
+
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,29 +12,6 @@ use std::time::{Duration, Instant};
 use common::fake_llm::{FakeProvider, Reply, Step, wire};
 use fabula::domain::{DraftState, EntryKind, StoryId};
 use fabula::storage::{DataPaths, Store};
-
-fn fabula(data: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fabula"));
-    cmd.env("FABULA_DATA_DIR", data).env_remove("RUST_LOG");
-    for var in [
-        "OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-        "GEMINI_API_KEY",
-        "GOOGLE_API_KEY",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let out = cmd.output().expect("run fabula");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn setup(data: &std::path::Path, base: &str) -> String {
     let (code, _, err) = run(fabula(data).args([

@@ -1,22 +1,11 @@
 //! `fabula sync serve | list | pull | push` between two data folders through the real binary.
 
+mod common;
+
+use common::{fabula_cmd as fabula, run_cmd as run};
+
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
-fn fabula(data: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fabula"));
-    cmd.env("FABULA_DATA_DIR", data).env_remove("RUST_LOG");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let out = cmd.output().expect("run fabula");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use std::process::Stdio;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

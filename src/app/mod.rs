@@ -296,15 +296,7 @@ impl FabulaApp {
         let Some(job) = self.backup_job.as_mut() else {
             return;
         };
-        let (outcomes, done) = match job.poll() {
-            Poll::Events(events) => (events, false),
-            Poll::Finished(events) => (events, true),
-            Poll::Panicked { name, events } => {
-                self.state
-                    .error(format!("The background task “{name}” failed unexpectedly."));
-                (events, true)
-            }
-        };
+        let (outcomes, done) = drain(job, &mut self.state);
         for outcome in outcomes {
             match outcome {
                 Ok(Some(made)) => {
@@ -324,6 +316,18 @@ impl FabulaApp {
         }
         if done {
             self.backup_job = None;
+        }
+    }
+}
+
+/// Everything a job sent since the last frame, and whether it has ended; a panic is reported.
+fn drain<E>(job: &mut JobHandle<E>, state: &mut AppState) -> (Vec<E>, bool) {
+    match job.poll() {
+        Poll::Events(events) => (events, false),
+        Poll::Finished(events) => (events, true),
+        Poll::Panicked { name, events } => {
+            state.error(format!("The background task “{name}” failed unexpectedly."));
+            (events, true)
         }
     }
 }

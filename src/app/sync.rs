@@ -8,7 +8,7 @@ use super::FabulaApp;
 use super::state::{ExportFormat, PendingConflict, QrImage, Serving, SyncBusy};
 use crate::domain::{StoryBundle, StoryId};
 use crate::formats::{ProgressReader, avt, text};
-use crate::jobs::{self, JobContext, Poll};
+use crate::jobs::{self, JobContext};
 use crate::storage::{OnConflict, Store, StoreError};
 use crate::sync::{self, Peer, ServerEvent, ServerOptions, SyncServer, client};
 
@@ -370,15 +370,7 @@ impl FabulaApp {
         let Some(job) = self.exchange_job.as_mut() else {
             return;
         };
-        let (events, done) = match job.poll() {
-            Poll::Events(events) => (events, false),
-            Poll::Finished(events) => (events, true),
-            Poll::Panicked { name, events } => {
-                self.state
-                    .error(format!("The background task “{name}” failed unexpectedly."));
-                (events, true)
-            }
-        };
+        let (events, done) = super::drain(job, &mut self.state);
         let mut library_changed = false;
         for event in events {
             let sync = &mut self.state.sync;

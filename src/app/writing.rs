@@ -137,15 +137,7 @@ impl FabulaApp {
     /// Folds what the generation and suggestion jobs sent since the last frame into the state.
     pub(super) fn poll_writing_jobs(&mut self) {
         if let Some(job) = self.generation_job.as_mut() {
-            let (events, done) = match job.poll() {
-                Poll::Events(events) => (events, false),
-                Poll::Finished(events) => (events, true),
-                Poll::Panicked { name, events } => {
-                    self.state
-                        .error(format!("The background task “{name}” failed unexpectedly."));
-                    (events, true)
-                }
-            };
+            let (events, done) = super::drain(job, &mut self.state);
             for event in events {
                 self.on_generation_event(event);
             }

@@ -82,3 +82,28 @@ pub fn click(harness: &mut Harness<'static, FabulaApp>, label: &str) {
 pub fn has_label(harness: &Harness<'static, FabulaApp>, label: &str) -> bool {
     harness.query_by_label(label).is_some()
 }
+
+/// The real binary on a data folder, with no provider keys from the environment.
+pub fn fabula_cmd(data: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fabula"));
+    cmd.env("FABULA_DATA_DIR", data).env_remove("RUST_LOG");
+    for var in [
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Exit code, stdout and stderr of a finished command.
+pub fn run_cmd(cmd: &mut std::process::Command) -> (i32, String, String) {
+    let out = cmd.output().expect("run fabula");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
