@@ -68,7 +68,12 @@ fn main() {
         .env("FABULA_DATA_DIR", &served)
         .args(["sync", "serve", "--bind", "127.0.0.1", "--token", "bench"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        // FABULA_BENCH_VERBOSE=1 shows the server's own timings (with RUST_LOG=fabula=debug).
+        .stderr(if std::env::var_os("FABULA_BENCH_VERBOSE").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .spawn()
         .expect("serve");
     let mut line = String::new();
@@ -79,6 +84,13 @@ fn main() {
     let peer = Peer::parse(&format!("127.0.0.1:{}", pairing["port"]), "bench").expect("peer");
     let idle_rss = peak_rss_kb(child.id());
 
+    let started = Instant::now();
+    let body = fabula::sync::envelope::push_body("bench", &bundle).expect("body");
+    println!(
+        "client: push body made in {} ms",
+        started.elapsed().as_millis()
+    );
+    drop(body);
     let started = Instant::now();
     let message = client::push(&peer, &bundle).expect("push");
     let push = started.elapsed();

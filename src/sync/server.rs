@@ -316,7 +316,9 @@ fn handle(
     if request.body_length().is_some_and(|n| n as u64 > limit) {
         return refuse(request, 413, too_large(limit));
     }
+    let started = std::time::Instant::now();
     let parsed = parse_request(request.as_reader(), limit);
+    log::debug!("sync: request read in {} ms", started.elapsed().as_millis());
     let sync = match parsed {
         Ok(s) => s,
         Err(reason) => {
@@ -354,7 +356,10 @@ fn handle(
                         peer: peer.clone(),
                         title,
                     });
-                    if let Err(e) = respond_story(request, store, &id) {
+                    let sending = std::time::Instant::now();
+                    let sent = respond_story(request, store, &id);
+                    log::debug!("sync: story sent in {} ms", sending.elapsed().as_millis());
+                    if let Err(e) = sent {
                         log::warn!("sync: could not send {story_id}: {e}");
                     }
                     return;
@@ -366,7 +371,10 @@ fn handle(
         Asked::Push(pushed) => match *pushed {
             Ok(bundle) => {
                 // Never silently: a story already here goes to the Trash before the new one lands.
-                match store.import_bundle(&bundle, OnConflict::Replace) {
+                let importing = std::time::Instant::now();
+                let result = store.import_bundle(&bundle, OnConflict::Replace);
+                log::debug!("sync: stored in {} ms", importing.elapsed().as_millis());
+                match result {
                     Ok(imported) => {
                         let replaced = imported.replaced.is_some();
                         cx.send(ServerEvent::Pushed {
