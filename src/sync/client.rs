@@ -62,6 +62,16 @@ fn call(peer: &Peer, action: SyncAction, timeout: Duration) -> Result<SyncRespon
 }
 
 fn send(peer: &Peer, body: &[u8], timeout: Duration) -> Result<SyncResponse, SyncError> {
+    let (status, reply, where_) = exchange(peer, body, timeout)?;
+    parse_reply(status, &reply, &where_)
+}
+
+/// Posts `body` and returns the status, the whole reply and the peer's address for messages.
+fn exchange(
+    peer: &Peer,
+    body: &[u8],
+    timeout: Duration,
+) -> Result<(u16, Vec<u8>, String), SyncError> {
     let config = ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(10)))
         .timeout_global(Some(timeout))
@@ -90,9 +100,11 @@ fn send(peer: &Peer, body: &[u8], timeout: Duration) -> Result<SyncResponse, Syn
         .reader()
         .read_to_end(&mut body)
         .map_err(|e| SyncError::Peer(format!("{where_} stopped sending: {e}")))?;
-    let parsed: Result<SyncResponse, _> = serde_json::from_slice(&body);
-    drop(body);
-    match parsed {
+    Ok((status, body, where_))
+}
+
+fn parse_reply(status: u16, body: &[u8], where_: &str) -> Result<SyncResponse, SyncError> {
+    match serde_json::from_slice::<SyncResponse>(body) {
         Ok(SyncResponse::Error { message }) => Err(SyncError::Refused(message)),
         Ok(reply) => Ok(reply),
         Err(e) if status != 200 => Err(SyncError::Peer(format!(
@@ -113,18 +125,94 @@ pub fn list(peer: &Peer) -> Result<Vec<StoryListing>, SyncError> {
 
 /// The story as the peer has it; storing it (and the conflict rule) is the caller's.
 pub fn pull(peer: &Peer, story_id: &str, expected_bytes: u64) -> Result<StoryBundle, SyncError> {
-    let reply = call(
-        peer,
-        SyncAction::PullStory {
+    let request = serde_json::to_vec(&SyncRequest {
+        token: peer.token.clone(),
+        action: SyncAction::PullStory {
             story_id: story_id.to_owned(),
         },
-        transfer_timeout(expected_bytes),
-    )?;
-    match reply {
-        SyncResponse::StoryData { data } => avt::read(data.as_bytes())
-            .map_err(|e| SyncError::Peer(format!("The story sent could not be read: {e}"))),
+    })
+    .map_err(|e| SyncError::Peer(e.to_string()))?;
+    let (status, reply, where_) = exchange(peer, &request, transfer_timeout(expected_bytes))?;
+    let unreadable = |e: crate::formats::FormatError| {
+        SyncError::Peer(format!("The story sent could not be read: {e}"))
+    };
+    // The usual reply, as both apps write it, is unescaped in one pass straight into the reader;
+    // anything else goes through the general parser.
+    if status == 200
+        && let Some(story) = story_data_fast(&reply)
+    {
+        return avt::read_slice(&story).map_err(unreadable);
+    }
+    match parse_reply(status, &reply, &where_)? {
+        SyncResponse::StoryData { data } => avt::read_slice(data.as_bytes()).map_err(unreadable),
         other => Err(unexpected(&other)),
     }
+}
+
+/// The unescaped story of a reply that starts `{"type":"storyData","data":"` and ends `"}`.
+fn story_data_fast(reply: &[u8]) -> Option<Vec<u8>> {
+    let rest = reply.strip_prefix(br#"{"type":"storyData","data":""#)?;
+    let end = rest.iter().rposition(|&b| b == b'"')?;
+    if rest[end + 1..]
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .ne([b'}'])
+    {
+        return None;
+    }
+    let escaped = &rest[..end];
+    let mut out = Vec::with_capacity(escaped.len());
+    let mut i = 0;
+    while i < escaped.len() {
+        let run = escaped[i..]
+            .iter()
+            .position(|&b| b == b'\\' || b == b'"')
+            .unwrap_or(escaped.len() - i);
+        out.extend_from_slice(&escaped[i..i + run]);
+        i += run;
+        if i >= escaped.len() {
+            break;
+        }
+        if escaped[i] == b'"' {
+            // An unescaped quote inside: not the simple shape after all.
+            return None;
+        }
+        let (c, used) = match escaped.get(i + 1)? {
+            b'"' => ('"', 2),
+            b'\\' => ('\\', 2),
+            b'/' => ('/', 2),
+            b'b' => ('\u{8}', 2),
+            b'f' => ('\u{c}', 2),
+            b'n' => ('\n', 2),
+            b'r' => ('\r', 2),
+            b't' => ('\t', 2),
+            b'u' => {
+                let hex = |at: usize| {
+                    std::str::from_utf8(escaped.get(at..at + 4)?)
+                        .ok()
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                };
+                let first = hex(i + 2)?;
+                if (0xD800..0xDC00).contains(&first) {
+                    if escaped.get(i + 6..i + 8)? != b"\\u" {
+                        return None;
+                    }
+                    let second = hex(i + 8)?;
+                    let code =
+                        0x10000 + ((first - 0xD800) << 10) + (second.checked_sub(0xDC00)? & 0x3FF);
+                    (char::from_u32(code)?, 12)
+                } else {
+                    (char::from_u32(first)?, 6)
+                }
+            }
+            _ => return None,
+        };
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        i += used;
+    }
+    Some(out)
 }
 
 /// Sends a story; returns the peer's message.
@@ -152,4 +240,40 @@ fn unexpected(reply: &SyncResponse) -> SyncError {
     SyncError::Peer(format!(
         "The peer answered with {kind}, which does not fit the request."
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fast_path_unescapes_as_serde_does_or_steps_aside() {
+        let inner = "{\"a\":\"quote \\\" tab \t newline \n é 🐉 \\\\ / \u{1}\"}";
+        let reply = serde_json::to_string(&SyncResponse::StoryData {
+            data: inner.to_owned(),
+        })
+        .expect("json");
+        assert!(
+            reply.starts_with(r#"{"type":"storyData","data":""#),
+            "{reply}"
+        );
+        assert_eq!(
+            story_data_fast(reply.as_bytes()).as_deref(),
+            Some(inner.as_bytes())
+        );
+        // JavaScript may write \u escapes, surrogate pairs included.
+        let js = r#"{"type":"storyData","data":"\ud83d\udc09 caf\u00e9"}"#;
+        assert_eq!(
+            story_data_fast(js.as_bytes()).as_deref(),
+            Some("🐉 café".as_bytes())
+        );
+        for other in [
+            r#"{"data":"x","type":"storyData"}"#,
+            r#"{"type":"storyData","data":"a"b"}"#,
+            r#"{"type":"storyData","data":"bad \q"}"#,
+            r#"{"type":"storyData","data":"x"} trailing"#,
+        ] {
+            assert_eq!(story_data_fast(other.as_bytes()), None, "{other}");
+        }
+    }
 }
