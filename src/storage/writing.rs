@@ -375,9 +375,11 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// The story's generation settings, read from the exchange format's `settings` object (other
-    /// keys in it are kept as they are).
-    pub fn story_settings(&self, story: &StoryId) -> Result<StorySettings> {
+    /// The exchange format's `settings` object of a story (empty when it has none or it is unreadable).
+    fn settings_object(
+        &self,
+        story: &StoryId,
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
         let raw: Option<String> = self
             .conn
             .query_row(
@@ -388,10 +390,16 @@ impl Store {
             .optional()
             .map_err(|e| self.err(e))?
             .ok_or_else(|| StoreError::NotFound(format!("Story {story}")))?;
-        let value: serde_json::Value = raw
+        Ok(raw
             .as_deref()
             .and_then(|r| serde_json::from_str(r).ok())
-            .unwrap_or(serde_json::Value::Null);
+            .unwrap_or_default())
+    }
+
+    /// The story's generation settings, read from the exchange format's `settings` object (other
+    /// keys in it are kept as they are).
+    pub fn story_settings(&self, story: &StoryId) -> Result<StorySettings> {
+        let value = serde_json::Value::Object(self.settings_object(story)?);
         let str_of = |k: &str| value.get(k).and_then(|v| v.as_str()).map(str::to_owned);
         let num_of = |k: &str| value.get(k).and_then(serde_json::Value::as_f64);
         let defaults = StorySettings::new();
@@ -423,20 +431,7 @@ impl Store {
     }
 
     pub fn save_story_settings(&self, story: &StoryId, settings: &StorySettings) -> Result<()> {
-        let raw: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT settings FROM stories WHERE id = ?1",
-                [story.as_str()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?
-            .ok_or_else(|| StoreError::NotFound(format!("Story {story}")))?;
-        let mut value: serde_json::Map<String, serde_json::Value> = raw
-            .as_deref()
-            .and_then(|r| serde_json::from_str(r).ok())
-            .unwrap_or_default();
+        let mut value = self.settings_object(story)?;
         let mut put = |k: &str, v: Option<serde_json::Value>| match v {
             Some(v) => {
                 value.insert(k.to_owned(), v);
