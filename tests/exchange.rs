@@ -213,7 +213,8 @@ proptest! {
     }
 
     #[test]
-    fn any_cut_of_a_valid_file_is_refused_not_panicked(at in 0usize..FIXTURE.len()) {
+    // Cutting only the trailing newline leaves a whole file, so cuts stop before it.
+    fn any_cut_of_a_valid_file_is_refused_not_panicked(at in 0usize..FIXTURE.trim_end().len()) {
         let cut = &FIXTURE.as_bytes()[..at];
         prop_assert!(avt::read(cut).is_err());
     }
