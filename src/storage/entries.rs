@@ -59,9 +59,10 @@ pub(super) fn token_count(text: &str) -> i64 {
     i64::try_from(count_tokens(text)).unwrap_or(i64::MAX)
 }
 
-// Token counts are left NULL here: bulk inserts stay fast, and the prompt fills them in once.
-pub(super) const INSERT_ENTRY: &str = "INSERT INTO entries (id, story_id, kind, content, position, char_count, word_count, created_at, updated_at, reasoning, token_count)
-     VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(position), -1) + 1 FROM entries WHERE story_id = ?2), ?5, ?6, ?7, ?7, ?8, ?9)
+// Token counts are left NULL on every write: writes stay fast (the BPE tables are never loaded on
+// the UI thread), and the prompt's history read, on a job, fills them in once.
+pub(super) const INSERT_ENTRY: &str = "INSERT INTO entries (id, story_id, kind, content, position, char_count, word_count, created_at, updated_at, reasoning)
+     VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(position), -1) + 1 FROM entries WHERE story_id = ?2), ?5, ?6, ?7, ?7, ?8)
      RETURNING position";
 
 impl Store {
@@ -83,8 +84,7 @@ impl Store {
                     char_count(content),
                     word_count(content),
                     now,
-                    Option::<&str>::None,
-                    Option::<i64>::None
+                    Option::<&str>::None
                 ],
                 |r| r.get(0),
             )
@@ -125,8 +125,7 @@ impl Store {
                         char_count(content),
                         word_count(content),
                         now,
-                        Option::<&str>::None,
-                        Option::<i64>::None
+                        Option::<&str>::None
                     ],
                     |r| r.get::<_, i64>(0),
                 )

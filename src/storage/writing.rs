@@ -108,8 +108,7 @@ impl Store {
                 char_count(content),
                 word_count(content),
                 now,
-                (!reasoning.is_empty()).then_some(reasoning),
-                token_count(content)
+                (!reasoning.is_empty()).then_some(reasoning)
             ],
             |r| r.get::<_, i64>(0),
         )
@@ -178,7 +177,7 @@ impl Store {
         .map_err(err)?;
         tx.execute(
             "UPDATE entries SET content = ?2, reasoning = ?3, active_alternative_id = ?4,
-                 char_count = ?5, word_count = ?6, token_count = ?7, updated_at = ?8
+                 char_count = ?5, word_count = ?6, token_count = NULL, updated_at = ?7
              WHERE id = ?1",
             params![
                 entry.as_str(),
@@ -187,7 +186,6 @@ impl Store {
                 id.as_str(),
                 char_count(content),
                 word_count(content),
-                token_count(content),
                 now
             ],
         )
@@ -221,7 +219,7 @@ impl Store {
         let changed = tx
             .execute(
                 "UPDATE entries SET content = ?2, reasoning = ?3, active_alternative_id = ?4,
-                     char_count = ?5, word_count = ?6, token_count = ?7, updated_at = ?8
+                     char_count = ?5, word_count = ?6, token_count = NULL, updated_at = ?7
                  WHERE id = ?1",
                 params![
                     entry.as_str(),
@@ -230,7 +228,6 @@ impl Store {
                     id,
                     char_count(&content),
                     word_count(&content),
-                    token_count(&content),
                     now_ms()
                 ],
             )
