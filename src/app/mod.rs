@@ -18,7 +18,7 @@ pub use state::{
     QrImage, Screen, Serving, Status, StatusKind, Streaming, SuggestionStatus, SyncBusy, SyncState,
     UpdateState, UpdateStatus, UsageState, WritingState,
 };
-pub use writing::{GenerationEvent, is_interrupted};
+pub use writing::GenerationEvent;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

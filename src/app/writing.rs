@@ -6,8 +6,7 @@ use std::path::Path;
 use super::FabulaApp;
 use super::state::{Streaming, SuggestionStatus, WritingState};
 use crate::domain::{
-    Draft, DraftState, EntryId, EntryKind, EntryRow, LoreEntry, LoreId, PromptPack, StoryId,
-    StorySettings,
+    EntryId, EntryKind, EntryRow, LoreEntry, LoreId, PromptPack, StoryId, StorySettings,
 };
 use crate::jobs::{self, JobContext, Poll};
 use crate::providers::Delta;
@@ -173,12 +172,6 @@ impl FabulaApp {
     }
 
     fn on_generation_event(&mut self, event: GenerationEvent) {
-        if let GenerationEvent::Lorebook(version, story, book) = event {
-            if version == self.lore_version {
-                self.lorebook = Some((story, book));
-            }
-            return;
-        }
         let writing = &mut self.state.writing;
         match event {
             GenerationEvent::Prepared {
@@ -194,7 +187,11 @@ impl FabulaApp {
                     s.model = Some(model);
                 }
             }
-            GenerationEvent::Lorebook(..) => {}
+            GenerationEvent::Lorebook(version, story, book) => {
+                if version == self.lore_version {
+                    self.lorebook = Some((story, book));
+                }
+            }
             GenerationEvent::Delta(delta) => {
                 if let Some(s) = writing.streaming.as_mut() {
                     match delta {
@@ -571,9 +568,4 @@ fn generation_job(
         .map_err(|e| e.to_string())
     })();
     cx.send(GenerationEvent::Done(result));
-}
-
-/// A draft left by a run that never finished (the app was closed or killed while streaming).
-pub fn is_interrupted(draft: &Draft, generating: bool) -> bool {
-    draft.state == DraftState::Streaming && !generating
 }

@@ -3,6 +3,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use super::ids::{LoreId, StoryId};
+use super::text::is_cjk;
 
 /// What a lore entry describes; spelled as the exchange format spells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -261,11 +262,6 @@ fn is_whole_word(text: &str, start: usize, end: usize) -> bool {
     let before = text[..start].chars().next_back();
     let after = text[end..].chars().next();
     !before.is_some_and(is_word_char) && !after.is_some_and(is_word_char)
-}
-
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
 }
 
 /// Chooses the lore for one turn: always-on entries and keyword entries seen in the input or the

@@ -19,7 +19,8 @@ pub fn count_words(text: &str) -> u64 {
     words
 }
 
-fn is_cjk(c: char) -> bool {
+/// Scripts written without spaces between words (kana, CJK ideographs, Hangul).
+pub(super) fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
 }

@@ -5,7 +5,7 @@ use egui::{Color32, Sense, vec2};
 
 use super::format::thousands;
 use super::{Confirm, ViewState};
-use crate::app::{Action, OpenStory, SuggestionStatus, WritingState, is_interrupted};
+use crate::app::{Action, OpenStory, SuggestionStatus, WritingState};
 use crate::domain::{Budget, DraftState, StoryMode, preview};
 
 pub fn turn_ui(
@@ -60,14 +60,11 @@ fn draft_ui(
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.set_width(ui.available_width());
         let heading = match draft.state {
-            // A draft is shown only while its own story is not being written, so "streaming" means the
-            // app stopped mid-stream.
-            _ if is_interrupted(draft, false) => {
-                "Draft: Fabula stopped while this was being written".to_owned()
-            }
-            DraftState::Cancelled => "Draft: stopped before the end".to_owned(),
-            DraftState::Failed => "Draft: the provider failed".to_owned(),
-            DraftState::Streaming => "Draft".to_owned(),
+            // A draft is shown only while its own story is not being written, so "streaming" means
+            // the app stopped mid-stream.
+            DraftState::Streaming => "Draft: Fabula stopped while this was being written",
+            DraftState::Cancelled => "Draft: stopped before the end",
+            DraftState::Failed => "Draft: the provider failed",
         };
         ui.strong(heading);
         if let Some(error) = &draft.error {
