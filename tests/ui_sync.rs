@@ -134,3 +134,25 @@ fn import_a_file_from_the_library() {
     wait_idle(&mut h);
     wait_for_text(&mut h, "could not be opened");
 }
+
+#[test]
+fn export_a_story_from_its_screen() {
+    let data = TempData::new();
+    data.add_story("Sea Glass");
+    let out = data.dir.path().join("sea-glass.md");
+    let mut h = harness(&data);
+    click(&mut h, "Sea Glass");
+    click(&mut h, "Export…");
+    click(&mut h, "Markdown (.md)");
+    h.get_by_label("Save as").focus();
+    h.run_ok();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Save as")
+        .type_text(out.to_str().expect("utf-8"));
+    h.run_ok();
+    click(&mut h, "Export");
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "Exported “Sea Glass”");
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.starts_with("# Sea Glass\n"), "{text}");
+}

@@ -303,7 +303,7 @@ impl FabulaApp {
                 format,
                 path,
                 lore,
-            } => self.export_story(store, &story, format, &path, lore)?,
+            } => self.export_story(store, story, format, path, lore),
             Action::SaveProfile(profile) => self.save_profile(store, profile)?,
             Action::DeleteProfile(id) => self.delete_profile(store, &id)?,
             Action::SetMainProfile(id) => {

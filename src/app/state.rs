@@ -125,6 +125,7 @@ pub enum SyncBusy {
     Pulling,
     Pushing,
     Importing,
+    Exporting,
 }
 
 /// A story that is already in the library, waiting for the user to say what to do.
@@ -135,36 +136,8 @@ pub struct PendingConflict {
     pub title: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExportFormat {
-    Avt,
-    Markdown,
-    Text,
-}
-
-impl ExportFormat {
-    pub const ALL: [ExportFormat; 3] = [
-        ExportFormat::Avt,
-        ExportFormat::Markdown,
-        ExportFormat::Text,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ExportFormat::Avt => "Story file (.avt, opens in Aventura too)",
-            ExportFormat::Markdown => "Markdown (.md)",
-            ExportFormat::Text => "Plain text (.txt)",
-        }
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            ExportFormat::Avt => "avt",
-            ExportFormat::Markdown => "md",
-            ExportFormat::Text => "txt",
-        }
-    }
-}
+/// What a story is exported as (the UI's name for the file formats).
+pub use crate::formats::FileFormat as ExportFormat;
 
 /// The Sync screen, imports and exports.
 #[derive(Clone, Debug, Default)]

@@ -2,12 +2,12 @@
 //! pull and push against another device, and file import and export, with the conflict question.
 
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::FabulaApp;
 use super::state::{ExportFormat, PendingConflict, QrImage, Serving, SyncBusy};
 use crate::domain::{StoryBundle, StoryId};
-use crate::formats::{ProgressReader, avt, text};
+use crate::formats::{ProgressReader, avt, write_story_file};
 use crate::jobs::{self, JobContext};
 use crate::storage::{OnConflict, Store, StoreError};
 use crate::sync::{self, Peer, ServerEvent, ServerOptions, SyncServer, client};
@@ -30,8 +30,6 @@ pub enum ExchangeEvent {
     /// The library changed; re-read what is on screen.
     LibraryChanged,
 }
-
-type Outcome = Result<(), StoreError>;
 
 impl FabulaApp {
     pub(super) fn show_sync(&mut self) {
@@ -277,48 +275,35 @@ impl FabulaApp {
         });
     }
 
+    /// Writes the story to a file on a job: a long story takes a while to read and write.
     pub(super) fn export_story(
         &mut self,
         store: &Store,
-        story: &StoryId,
+        story: StoryId,
         format: ExportFormat,
-        file: &Path,
+        file: PathBuf,
         lore: bool,
-    ) -> Outcome {
-        let bundle = store.export_bundle(story)?;
-        let partial = file.with_extension("partial");
-        let written = (|| -> Result<(), String> {
-            let mut out = std::fs::File::create(&partial).map_err(|e| e.to_string())?;
-            match format {
-                ExportFormat::Avt => avt::write(&bundle, &mut out).map_err(|e| e.to_string())?,
-                ExportFormat::Markdown | ExportFormat::Text => {
-                    let flavour = if format == ExportFormat::Markdown {
-                        text::Flavour::Markdown
-                    } else {
-                        text::Flavour::Plain
-                    };
-                    std::io::Write::write_all(
-                        &mut out,
-                        text::export(&bundle, flavour, lore).as_bytes(),
-                    )
-                    .map_err(|e| e.to_string())?;
-                }
-            }
-            out.sync_all().map_err(|e| e.to_string())?;
-            std::fs::rename(&partial, file).map_err(|e| e.to_string())
-        })();
-        match written {
-            Ok(()) => self.state.info(
-                format!("Exported “{}” to {}.", bundle.story.title, file.display()),
-                false,
-            ),
-            Err(e) => {
-                let _ = std::fs::remove_file(&partial);
-                self.state
-                    .error(format!("{} could not be written: {e}", file.display()));
-            }
-        }
-        Ok(())
+    ) {
+        let path = store.path().to_owned();
+        self.exchange_job(SyncBusy::Exporting, move |cx| {
+            let written = Store::open_worker(&path)
+                .and_then(|store| store.export_bundle(&story))
+                .map_err(|e| e.to_string())
+                .and_then(|bundle| {
+                    write_story_file(&bundle, format, lore, &file)
+                        .map(|()| bundle.story.title)
+                        .map_err(|e| format!("{} could not be written: {e}", file.display()))
+                });
+            say(
+                cx,
+                match written {
+                    Ok(title) => {
+                        ExchangeEvent::Done(format!("Exported “{title}” to {}.", file.display()))
+                    }
+                    Err(e) => ExchangeEvent::Failed(e),
+                },
+            );
+        });
     }
 
     /// Server events and transfer progress, every frame.

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::ValueEnum;
 
 use crate::domain::StoryId;
-use crate::formats::{ProgressReader, avt, text};
+use crate::formats::{FileFormat, ProgressReader, avt, write_story_file};
 use crate::storage::{OnConflict, Store};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -24,26 +24,6 @@ pub enum ConflictArg {
     Replace,
 }
 
-/// Writes next to the target and renames, so a failed export never leaves half a file behind.
-fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut std::fs::File) -> Result<(), String>,
-) -> Result<(), String> {
-    let partial = path.with_extension("partial");
-    let mut file = std::fs::File::create(&partial)
-        .map_err(|e| format!("{} could not be created: {e}", partial.display()))?;
-    let result = write(&mut file).and_then(|()| {
-        file.sync_all()
-            .map_err(|e| format!("{} could not be written: {e}", partial.display()))
-    });
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&partial);
-        return Err(e);
-    }
-    std::fs::rename(&partial, path)
-        .map_err(|e| format!("{} could not be written: {e}", path.display()))
-}
-
 pub fn export(
     store: &Store,
     story: &str,
@@ -54,29 +34,20 @@ pub fn export(
     let bundle = store
         .export_bundle(&StoryId::from(story))
         .map_err(|e| e.to_string())?;
-    let extension = match format {
-        ExportFormat::Avt => "avt",
-        ExportFormat::Md => "md",
-        ExportFormat::Txt => "txt",
+    let format = match format {
+        ExportFormat::Avt => FileFormat::Avt,
+        ExportFormat::Md => FileFormat::Markdown,
+        ExportFormat::Txt => FileFormat::Text,
     };
     let path = out.unwrap_or_else(|| {
         PathBuf::from(format!(
-            "{}.{extension}",
-            crate::domain::file_stem(&bundle.story.title)
+            "{}.{}",
+            crate::domain::file_stem(&bundle.story.title),
+            format.extension()
         ))
     });
-    write_atomically(&path, |file| match format {
-        ExportFormat::Avt => avt::write(&bundle, file).map_err(|e| e.to_string()),
-        ExportFormat::Md | ExportFormat::Txt => {
-            let flavour = if matches!(format, ExportFormat::Md) {
-                text::Flavour::Markdown
-            } else {
-                text::Flavour::Plain
-            };
-            std::io::Write::write_all(file, text::export(&bundle, flavour, lore).as_bytes())
-                .map_err(|e| e.to_string())
-        }
-    })?;
+    write_story_file(&bundle, format, lore, &path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     println!("{}", path.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,10 @@
 pub mod avt;
 pub mod text;
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use crate::domain::StoryBundle;
 
 /// Why a file could not be read or written, in words that name the problem.
 #[derive(Debug, thiserror::Error)]
@@ -62,4 +65,64 @@ impl<R: Read, F: FnMut(u64)> Read for ProgressReader<R, F> {
         }
         Ok(n)
     }
+}
+
+/// The kinds of file a story can be written as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileFormat {
+    Avt,
+    Markdown,
+    Text,
+}
+
+impl FileFormat {
+    pub const ALL: [FileFormat; 3] = [FileFormat::Avt, FileFormat::Markdown, FileFormat::Text];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FileFormat::Avt => "Story file (.avt, opens in Aventura too)",
+            FileFormat::Markdown => "Markdown (.md)",
+            FileFormat::Text => "Plain text (.txt)",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            FileFormat::Avt => "avt",
+            FileFormat::Markdown => "md",
+            FileFormat::Text => "txt",
+        }
+    }
+}
+
+/// Writes the story to `path` as `format`, next to it first and then renamed, so a failed export
+/// never leaves half a file behind. `with_lore` adds the lorebook to Markdown and text.
+pub fn write_story_file(
+    bundle: &StoryBundle,
+    format: FileFormat,
+    with_lore: bool,
+    path: &Path,
+) -> Result<(), FormatError> {
+    let partial = path.with_extension("partial");
+    let written = (|| {
+        let mut file = std::fs::File::create(&partial)?;
+        match format {
+            FileFormat::Avt => avt::write(bundle, &mut file)?,
+            FileFormat::Markdown | FileFormat::Text => {
+                let flavour = if format == FileFormat::Markdown {
+                    text::Flavour::Markdown
+                } else {
+                    text::Flavour::Plain
+                };
+                file.write_all(text::export(bundle, flavour, with_lore).as_bytes())?;
+            }
+        }
+        file.sync_all()?;
+        std::fs::rename(&partial, path)?;
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
 }

@@ -78,6 +78,7 @@ pub fn sync_ui(
             SyncBusy::Pulling => "Pulling…",
             SyncBusy::Pushing => "Pushing…",
             SyncBusy::Importing => "Importing…",
+            SyncBusy::Exporting => "Exporting…",
         });
     }
     if !sync.results.is_empty() {
