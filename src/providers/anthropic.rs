@@ -167,11 +167,7 @@ pub(super) fn models_call(endpoint: &Endpoint, page: Option<&str>) -> HttpCall {
 }
 
 pub(super) fn parse_models(body: &str) -> Result<ModelPage, String> {
-    let value: Value = serde_json::from_str(body).map_err(|e| format!("bad model list: {e}"))?;
-    let items = value
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or("the model list has no `data` array")?;
+    let (value, items) = super::model_list(body, "data")?;
     let models = items
         .iter()
         .filter_map(|m| {

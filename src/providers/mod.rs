@@ -320,6 +320,19 @@ struct ModelPage {
     next: Option<String>,
 }
 
+/// A model list reply and its array under `key` (every protocol wraps its list in one object).
+fn model_list(
+    body: &str,
+    key: &str,
+) -> Result<(serde_json::Value, Vec<serde_json::Value>), String> {
+    let mut value: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| format!("bad model list: {e}"))?;
+    match value.get_mut(key).map(serde_json::Value::take) {
+        Some(serde_json::Value::Array(items)) => Ok((value, items)),
+        _ => Err(format!("the model list has no `{key}` array")),
+    }
+}
+
 /// Reads a JSON number as u64 (providers send integers, sometimes as floats).
 fn json_u64(v: &serde_json::Value) -> Option<u64> {
     v.as_u64().or_else(|| v.as_f64().map(|f| f.max(0.0) as u64))

@@ -102,11 +102,7 @@ pub(super) fn models_call(endpoint: &Endpoint) -> HttpCall {
 }
 
 pub(super) fn parse_models(body: &str) -> Result<ModelPage, String> {
-    let value: Value = serde_json::from_str(body).map_err(|e| format!("bad model list: {e}"))?;
-    let items = value
-        .get("models")
-        .and_then(Value::as_array)
-        .ok_or("the model list has no `models` array")?;
+    let (_, items) = super::model_list(body, "models")?;
     let models = items
         .iter()
         .filter_map(|m| {

@@ -134,11 +134,7 @@ fn per_mtok(v: Option<&Value>) -> Option<f64> {
 }
 
 pub(super) fn parse_models(body: &str) -> Result<ModelPage, String> {
-    let value: Value = serde_json::from_str(body).map_err(|e| format!("bad model list: {e}"))?;
-    let items = value
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or("the model list has no `data` array")?;
+    let (_, items) = super::model_list(body, "data")?;
     let models = items
         .iter()
         .filter_map(|m| {
