@@ -52,6 +52,25 @@ pub fn export(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Imports under the command line's conflict rule; a refusal says which flag decides.
+pub(super) fn import_bundle(
+    store: &mut Store,
+    bundle: &crate::domain::StoryBundle,
+    on_conflict: Option<ConflictArg>,
+) -> Result<crate::storage::Imported, String> {
+    let mode = match on_conflict {
+        None => OnConflict::Refuse,
+        Some(ConflictArg::KeepBoth) => OnConflict::KeepBoth,
+        Some(ConflictArg::Replace) => OnConflict::Replace,
+    };
+    store.import_bundle(bundle, mode).map_err(|e| match e {
+        crate::storage::StoreError::Conflict(m) => {
+            format!("{m} (pass --on-conflict keep-both or --on-conflict replace)")
+        }
+        other => other.to_string(),
+    })
+}
+
 pub fn import(
     store: &mut Store,
     file: &Path,
@@ -71,17 +90,7 @@ pub fn import(
     if show {
         eprintln!();
     }
-    let mode = match on_conflict {
-        None => OnConflict::Refuse,
-        Some(ConflictArg::KeepBoth) => OnConflict::KeepBoth,
-        Some(ConflictArg::Replace) => OnConflict::Replace,
-    };
-    let imported = store.import_bundle(&bundle, mode).map_err(|e| match e {
-        crate::storage::StoreError::Conflict(m) => {
-            format!("{m} (pass --on-conflict keep-both or --on-conflict replace)")
-        }
-        other => other.to_string(),
-    })?;
+    let imported = import_bundle(store, &bundle, on_conflict)?;
     if let Some(old) = &imported.replaced {
         eprintln!("The story you had is in the Trash as {old}.");
     }

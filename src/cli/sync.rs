@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use clap::Subcommand;
 
-use super::exchange::ConflictArg;
+use super::exchange::{ConflictArg, import_bundle};
 use crate::domain::StoryId;
 use crate::jobs::NoWaker;
-use crate::storage::{DataPaths, OnConflict, Store, StoreError};
+use crate::storage::{DataPaths, Store};
 use crate::sync::{Peer, ServerEvent, ServerOptions, SyncServer, client};
 
 #[derive(Subcommand, Debug)]
@@ -132,63 +132,41 @@ pub fn sync(
             stories,
         } => {
             let peer = Peer::parse(&from, &token).map_err(|e| e.to_string())?;
-            let mode = match on_conflict {
-                None => OnConflict::Refuse,
-                Some(ConflictArg::KeepBoth) => OnConflict::KeepBoth,
-                Some(ConflictArg::Replace) => OnConflict::Replace,
-            };
-            let mut failed = 0;
-            for (i, id) in stories.iter().enumerate() {
-                eprint!("[{}/{}] {id}: ", i + 1, stories.len());
-                let result = client::pull(&peer, id, 0)
-                    .map_err(|e| e.to_string())
-                    .and_then(|bundle| {
-                        store.import_bundle(&bundle, mode).map_err(|e| match e {
-                            StoreError::Conflict(m) => {
-                                format!("{m} (pass --on-conflict keep-both or replace)")
-                            }
-                            other => other.to_string(),
-                        })
-                    });
-                match result {
-                    Ok(imported) => {
-                        eprintln!("pulled “{}”", imported.title);
-                        println!("{}", imported.story);
-                    }
-                    Err(e) => {
-                        eprintln!("{e}");
-                        failed += 1;
-                    }
-                }
-            }
-            Ok(if failed == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            Ok(each_story(&stories, |id| {
+                let bundle = client::pull(&peer, id, 0).map_err(|e| e.to_string())?;
+                let imported = import_bundle(store, &bundle, on_conflict)?;
+                eprintln!("pulled “{}”", imported.title);
+                println!("{}", imported.story);
+                Ok(())
+            }))
         }
         SyncCommand::Push { to, token, stories } => {
             let peer = Peer::parse(&to, &token).map_err(|e| e.to_string())?;
-            let mut failed = 0;
-            for (i, id) in stories.iter().enumerate() {
-                eprint!("[{}/{}] {id}: ", i + 1, stories.len());
-                let result = store
-                    .export_bundle(&StoryId::from(id.as_str()))
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| client::push(&peer, &b).map_err(|e| e.to_string()));
-                match result {
-                    Ok(message) => eprintln!("{message}"),
-                    Err(e) => {
-                        eprintln!("{e}");
-                        failed += 1;
-                    }
-                }
-            }
-            Ok(if failed == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            Ok(each_story(&stories, |id| {
+                let bundle = store
+                    .export_bundle(&StoryId::from(id))
+                    .map_err(|e| e.to_string())?;
+                let message = client::push(&peer, &bundle).map_err(|e| e.to_string())?;
+                eprintln!("{message}");
+                Ok(())
+            }))
         }
+    }
+}
+
+/// Runs `one` for each story with "[i/n] id: " before it; a failure is reported and the rest go on.
+fn each_story(stories: &[String], mut one: impl FnMut(&str) -> Result<(), String>) -> ExitCode {
+    let mut failed = false;
+    for (i, id) in stories.iter().enumerate() {
+        eprint!("[{}/{}] {id}: ", i + 1, stories.len());
+        if let Err(e) = one(id) {
+            eprintln!("{e}");
+            failed = true;
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
