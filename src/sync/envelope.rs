@@ -79,7 +79,7 @@ impl<R: Read> Bytes<R> {
         }
     }
 
-    fn expect(&mut self, want: u8) -> io::Result<()> {
+    fn expect_byte(&mut self, want: u8) -> io::Result<()> {
         let got = self.token()?;
         if got == want {
             Ok(())
@@ -257,34 +257,18 @@ fn read_envelope(body: impl Read) -> io::Result<Envelope> {
         peeked: None,
     };
     let (mut token, mut asked) = (None, None);
-    bytes.expect(b'{')?;
-    if bytes.peek_token()? == b'}' {
-        return Err(malformed("missing field `token`"));
-    }
-    loop {
-        bytes.expect(b'"')?;
-        let key = bytes.string()?;
-        bytes.expect(b':')?;
-        let first = bytes.token()?;
-        match (key.as_str(), first) {
+    bytes.expect_byte(b'{')?;
+    bytes.members(|bytes, key, first| {
+        match (key, first) {
             ("token", b'"') => token = Some(bytes.string()?),
-            ("action", b'{') => asked = Some(read_action(&mut bytes)?),
+            ("action", b'{') => asked = Some(read_action(bytes)?),
             ("token" | "action", _) => {
                 return Err(malformed(format!("`{key}` has the wrong type")));
             }
             _ => bytes.skip(first)?,
         }
-        match bytes.token()? {
-            b',' => continue,
-            b'}' => break,
-            other => {
-                return Err(malformed(format!(
-                    "expected ',' or '}}' but found '{}'",
-                    other.escape_ascii()
-                )));
-            }
-        }
-    }
+        Ok(())
+    })?;
     Ok(Envelope {
         token: token.ok_or_else(|| malformed("missing field `token`"))?,
         asked: asked.ok_or_else(|| malformed("missing field `action`"))?,
@@ -297,37 +281,26 @@ impl<R: Read> Bytes<R> {
         self.peeked = Some(b);
         Ok(b)
     }
-}
 
-fn read_action<R: Read>(bytes: &mut Bytes<R>) -> io::Result<Asked> {
-    let (mut kind, mut story_id, mut story) = (None, None, None);
-    if bytes.peek_token()? != b'}' {
+    /// The members of an object whose `{` is already read, up to and including its `}`: `member`
+    /// gets each key and the first byte of its value, and must read or skip the value.
+    fn members(
+        &mut self,
+        mut member: impl FnMut(&mut Self, &str, u8) -> io::Result<()>,
+    ) -> io::Result<()> {
+        if self.peek_token()? == b'}' {
+            self.token()?;
+            return Ok(());
+        }
         loop {
-            bytes.expect(b'"')?;
-            let key = bytes.string()?;
-            bytes.expect(b':')?;
-            let first = bytes.token()?;
-            match (key.as_str(), first) {
-                ("type", b'"') => kind = Some(bytes.string()?),
-                ("story_id", b'"') => story_id = Some(bytes.string()?),
-                ("story_data", b'"') => {
-                    let mut inner = Unescape {
-                        bytes: &mut *bytes,
-                        pending: Vec::new(),
-                        done: false,
-                    };
-                    let read = avt::read(&mut inner);
-                    // A story that failed half way leaves us inside the string: finish it.
-                    if read.is_err() {
-                        io::copy(&mut inner, &mut io::sink())?;
-                    }
-                    story = Some(read);
-                }
-                _ => bytes.skip(first)?,
-            }
-            match bytes.token()? {
+            self.expect_byte(b'"')?;
+            let key = self.string()?;
+            self.expect_byte(b':')?;
+            let first = self.token()?;
+            member(self, &key, first)?;
+            match self.token()? {
                 b',' => continue,
-                b'}' => break,
+                b'}' => return Ok(()),
                 other => {
                     return Err(malformed(format!(
                         "expected ',' or '}}' but found '{}'",
@@ -336,9 +309,32 @@ fn read_action<R: Read>(bytes: &mut Bytes<R>) -> io::Result<Asked> {
                 }
             }
         }
-    } else {
-        bytes.token()?;
     }
+}
+
+fn read_action<R: Read>(bytes: &mut Bytes<R>) -> io::Result<Asked> {
+    let (mut kind, mut story_id, mut story) = (None, None, None);
+    bytes.members(|bytes, key, first| {
+        match (key, first) {
+            ("type", b'"') => kind = Some(bytes.string()?),
+            ("story_id", b'"') => story_id = Some(bytes.string()?),
+            ("story_data", b'"') => {
+                let mut inner = Unescape {
+                    bytes,
+                    pending: Vec::new(),
+                    done: false,
+                };
+                let read = avt::read(&mut inner);
+                // A story that failed half way leaves us inside the string: finish it.
+                if read.is_err() {
+                    io::copy(&mut inner, &mut io::sink())?;
+                }
+                story = Some(read);
+            }
+            _ => bytes.skip(first)?,
+        }
+        Ok(())
+    })?;
     match kind.as_deref() {
         Some("listStories") => Ok(Asked::List),
         Some("pullStory") => Ok(Asked::Pull(
