@@ -102,7 +102,7 @@ fn a_turn_stores_the_narration_usage_and_the_inspector_record() {
         "{body}"
     );
 
-    let log = store.recent_generations(Some(&story)).expect("log");
+    let log = store.recent_generations(Some(&story), 50).expect("log");
     assert_eq!(log.len(), 1);
     assert_eq!(
         log[0].request, sent.body,
@@ -197,7 +197,7 @@ fn a_hang_up_mid_stream_keeps_the_partial_text_as_a_failed_draft() {
         "only the action; no half narration"
     );
     assert_eq!(
-        store.recent_generations(None).expect("log")[0].outcome,
+        store.recent_generations(None, 50).expect("log")[0].outcome,
         "failed"
     );
 }
@@ -294,7 +294,7 @@ fn lore_goes_in_when_mentioned_as_a_whole_word_only() {
     let bodies: Vec<String> = server.recorded().into_iter().map(|r| r.body).collect();
     assert!(!bodies[0].contains("green giant"), "{}", bodies[0]);
     assert!(bodies[1].contains("green giant"), "{}", bodies[1]);
-    let log = store.recent_generations(Some(&story)).expect("log");
+    let log = store.recent_generations(Some(&story), 50).expect("log");
     assert_eq!(log[0].lore.as_deref(), Some("Hulk: “Hulk” in your input"));
 }
 

@@ -81,6 +81,8 @@ pub enum Action {
     TrashLore(LoreId),
     SaveStorySettings(StorySettings),
     SavePromptPack(PromptPack),
+    /// The prompt inspector's panel opened: read its list.
+    ShowInspector,
     ExportPromptPack(PathBuf),
     ImportPromptPack(PathBuf),
     StartSharing(std::net::IpAddr),
@@ -288,6 +290,7 @@ impl FabulaApp {
             Action::TrashLore(id) => self.trash_lore(store, &id)?,
             Action::SaveStorySettings(settings) => self.save_story_settings(store, settings)?,
             Action::SavePromptPack(pack) => self.save_prompt_pack(store, pack)?,
+            Action::ShowInspector => self.show_inspector(store)?,
             Action::ExportPromptPack(path) => self.export_prompt_pack(store, &path)?,
             Action::ImportPromptPack(path) => self.import_prompt_pack(store, &path)?,
             Action::SetStoryStyle { pov, tense } => self.set_story_style(store, pov, tense)?,

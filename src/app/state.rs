@@ -190,8 +190,9 @@ pub struct WritingState {
     pub settings: StorySettings,
     pub suggestions: Vec<String>,
     pub suggestions_status: SuggestionStatus,
-    /// The newest generations first.
+    /// The newest generations first, once the inspector has been opened.
     pub inspector: Vec<GenerationRecord>,
+    pub inspector_loaded: bool,
     pub pack: PromptPack,
     pub last_error: Option<String>,
 }

@@ -46,13 +46,14 @@ impl FabulaApp {
             .map(|(_, book)| book.clone())
     }
 
-    /// Reads everything the story screen shows about writing: draft, lore, settings, the inspector.
+    /// Reads what the story screen shows about writing: draft, lore, settings, and the latest
+    /// generation's budget. The inspector's list is read when its panel opens.
     pub(super) fn load_writing(&mut self, store: &Store, story: &StoryId) -> Result<()> {
         // A narration still being written (for this story or another) stays on: it ends on its own.
         let generating = self.state.writing.streaming.clone();
-        let inspector = store.recent_generations(Some(story))?;
-        let budget = inspector.first().and_then(|r| r.budget);
-        let lore_fired = inspector
+        let latest = store.recent_generations(Some(story), 1)?;
+        let budget = latest.first().and_then(|r| r.budget);
+        let lore_fired = latest
             .first()
             .and_then(|r| r.lore.clone())
             .map(|text| {
@@ -73,7 +74,6 @@ impl FabulaApp {
             lore: store.lore(story)?,
             lore_fired,
             settings: store.story_settings(story)?,
-            inspector,
             pack: store.prompt_pack()?,
             ..WritingState::default()
         };
@@ -222,8 +222,8 @@ impl FabulaApp {
             match &outcome.ending {
                 Ending::Written(id) => {
                     self.refresh_entry(&store, id)?;
+                    self.refresh_inspector(&store)?;
                     if let Some(story) = self.open_story_id() {
-                        self.state.writing.inspector = store.recent_generations(Some(&story))?;
                         let fresh_turn = matches!(streaming.map(|s| s.target), Some(Target::Next));
                         if fresh_turn && self.state.writing.settings.suggestions {
                             self.start_suggestions(&store, &story);
@@ -257,7 +257,21 @@ impl FabulaApp {
     fn refresh_draft_and_inspector(&mut self, store: &Store) -> Result<()> {
         if let Some(story) = self.open_story_id() {
             self.state.writing.draft = store.draft(&story)?;
-            self.state.writing.inspector = store.recent_generations(Some(&story))?;
+        }
+        self.refresh_inspector(store)
+    }
+
+    /// The inspector's list (each record holds a whole request): read when its panel opens, and
+    /// after a generation only while it has been opened.
+    pub(super) fn show_inspector(&mut self, store: &Store) -> Result<()> {
+        self.state.writing.inspector_loaded = true;
+        self.refresh_inspector(store)
+    }
+
+    fn refresh_inspector(&mut self, store: &Store) -> Result<()> {
+        if let (true, Some(story)) = (self.state.writing.inspector_loaded, self.open_story_id()) {
+            self.state.writing.inspector =
+                store.recent_generations(Some(&story), crate::domain::KEEP_GENERATIONS)?;
         }
         Ok(())
     }

@@ -330,8 +330,13 @@ impl Store {
         Ok(id)
     }
 
-    /// The inspector's list, newest first; `story` narrows it to one story.
-    pub fn recent_generations(&self, story: Option<&StoryId>) -> Result<Vec<GenerationRecord>> {
+    /// The newest `limit` generations (at most `KEEP_GENERATIONS`), newest first; `story` narrows
+    /// them to one story. Each holds a whole request, so ask only for what is shown.
+    pub fn recent_generations(
+        &self,
+        story: Option<&StoryId>,
+        limit: usize,
+    ) -> Result<Vec<GenerationRecord>> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -344,7 +349,7 @@ impl Store {
             .query_map(
                 params![
                     story.map(StoryId::as_str),
-                    i64::try_from(KEEP_GENERATIONS).unwrap_or(50)
+                    i64::try_from(limit.min(KEEP_GENERATIONS)).unwrap_or(50)
                 ],
                 |r| {
                     let budget: Option<String> = r.get(10)?;

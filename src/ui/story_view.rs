@@ -252,6 +252,9 @@ pub fn story_ui(
                 .clicked()
             {
                 view.side = (!on).then_some(page);
+                if !on && page == super::SidePanel::Inspector {
+                    actions.push(Action::ShowInspector);
+                }
             }
         }
     });
