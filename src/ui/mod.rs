@@ -5,10 +5,10 @@ mod composer;
 mod dialogs;
 mod format;
 mod library;
-mod lore;
 mod prompts;
 mod providers;
 mod settings;
+mod side_panel;
 mod story_view;
 mod sync;
 mod trash;
@@ -16,9 +16,9 @@ mod turn;
 
 pub use composer::Composer;
 pub use dialogs::Confirm;
-pub use lore::{LoreForm, SettingsForm, SidePanel};
 pub use prompts::PromptEditor;
 pub use providers::{ProfileForm, TaskEdit};
+pub use side_panel::{LoreForm, SettingsForm, SidePanel};
 pub use story_view::StoryLayout;
 
 use egui::{Key, KeyboardShortcut, Modifiers};
@@ -156,7 +156,9 @@ pub fn root_ui(
                 egui::Panel::right("story-side")
                     .resizable(true)
                     .default_size(360.0)
-                    .show(ui, |ui| lore::side_panel_ui(ui, state, open, view, actions));
+                    .show(ui, |ui| {
+                        side_panel::side_panel_ui(ui, state, open, view, actions)
+                    });
             }
             egui::CentralPanel::default_margins().show(ui, |ui| {
                 story_view::story_ui(ui, open, &state.writing, view, entries, actions);
