@@ -195,6 +195,8 @@ pub struct WritingState {
     pub inspector_loaded: bool,
     pub pack: PromptPack,
     pub last_error: Option<String>,
+    /// Where the Export dialog suggests saving; found when a story is first opened.
+    pub export_dir: PathBuf,
 }
 
 impl WritingState {

@@ -51,6 +51,10 @@ impl FabulaApp {
     pub(super) fn load_writing(&mut self, store: &Store, story: &StoryId) -> Result<()> {
         // A narration still being written (for this story or another) stays on: it ends on its own.
         let generating = self.state.writing.streaming.clone();
+        let mut export_dir = std::mem::take(&mut self.state.writing.export_dir);
+        if export_dir.as_os_str().is_empty() {
+            export_dir = crate::storage::documents_dir(&self.state.data_dir);
+        }
         let latest = store.recent_generations(Some(story), 1)?;
         let budget = latest.first().and_then(|r| r.budget);
         let lore_fired = latest
@@ -75,6 +79,7 @@ impl FabulaApp {
             lore_fired,
             settings: store.story_settings(story)?,
             pack: store.prompt_pack()?,
+            export_dir,
             ..WritingState::default()
         };
         self.forget_lorebook();

@@ -18,7 +18,7 @@ pub use backup::{
 pub use entries::TrashedEntry;
 pub use error::StoreError;
 pub use exchange::{Imported, OnConflict};
-pub use paths::{DataPaths, InstanceLock};
+pub use paths::{DataPaths, InstanceLock, documents_dir};
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -96,3 +96,14 @@ impl InstanceLock {
         }
     }
 }
+
+/// Where exports go by default: the user's documents folder, else the home folder, else `fallback`.
+pub fn documents_dir(fallback: &Path) -> PathBuf {
+    directories::UserDirs::new()
+        .map(|dirs| {
+            dirs.document_dir()
+                .unwrap_or_else(|| dirs.home_dir())
+                .to_path_buf()
+        })
+        .unwrap_or_else(|| fallback.to_path_buf())
+}

@@ -236,7 +236,11 @@ pub fn story_ui(
             view.export = Some(super::sync::ExportDialog {
                 story: story.id.clone(),
                 format: crate::app::ExportFormat::Avt,
-                path: format!("{}.avt", crate::domain::file_stem(&story.title)),
+                path: writing
+                    .export_dir
+                    .join(format!("{}.avt", crate::domain::file_stem(&story.title)))
+                    .display()
+                    .to_string(),
                 lore: false,
             });
         }
