@@ -169,6 +169,32 @@ fn bad_files_are_refused_with_a_message_that_names_the_problem() {
     let mut v = fixture_json();
     v["story"]["createdAt"] = "yesterday".into();
     assert!(refused(&v.to_string()).contains("timestamp"));
+
+    let mut v = fixture_json();
+    v["entries"][1]
+        .as_object_mut()
+        .expect("entry")
+        .remove("content");
+    assert!(refused(&v.to_string()).contains("missing field `content`"));
+
+    let mut v = fixture_json();
+    v["entries"][0]["createdAt"] = serde_json::json!([1]);
+    assert!(refused(&v.to_string()).contains("timestamp"));
+
+    let mut v = fixture_json();
+    v["entries"][0]["position"] = "first".into();
+    assert!(refused(&v.to_string()).contains("not a story file"));
+
+    // A key given twice would let a file say two things at once.
+    let text = fixture_json().to_string();
+    let twice = text.replacen("\"content\":", "\"content\":\"one\",\"content\":", 1);
+    assert!(
+        refused(&twice).contains("duplicate field `content`"),
+        "{}",
+        refused(&twice)
+    );
+    let twice = text.replacen("{", "{\"version\":\"1.0.0\",", 1);
+    assert!(refused(&twice).contains("duplicate field `version`"));
 }
 
 #[test]

@@ -4,10 +4,11 @@
 use std::collections::HashSet;
 use std::io::{Read, Write};
 
+use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use super::FormatError;
+use super::{FormatError, keyed};
 use crate::domain::{
     BundleEntry, BundleLore, BundleStory, EntryId, EntryKind, InjectionMode, LoreEntry, LoreId,
     LoreKind, Pov, StoryBundle, StoryId, StoryMode, Tense, now_ms,
@@ -82,7 +83,7 @@ pub struct AvtStory {
     pub extra: Map<String, Value>,
 }
 
-#[derive(Serialize, Deserialize, Debug)]
+#[derive(Serialize, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct AvtEntry {
     pub id: String,
@@ -90,23 +91,16 @@ pub struct AvtEntry {
     #[serde(rename = "type")]
     pub kind: String,
     pub content: String,
-    #[serde(default)]
     pub parent_id: Option<String>,
     pub position: i64,
-    #[serde(deserialize_with = "de_ms")]
     pub created_at: i64,
-    #[serde(default)]
     pub metadata: Option<Value>,
-    #[serde(default)]
     pub branch_id: Option<String>,
     /// Absent when there is none, as the original writes it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<String>,
-    #[serde(default)]
     pub translated_content: Option<String>,
-    #[serde(default)]
     pub translation_language: Option<String>,
-    #[serde(default)]
     pub original_input: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -170,18 +164,150 @@ fn by_user() -> String {
 }
 
 /// The whole file. Unknown and unmodeled top-level keys land in `sections`.
-#[derive(Serialize, Deserialize, Debug)]
+#[derive(Serialize, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct AvtFile {
     pub version: String,
-    #[serde(deserialize_with = "de_ms")]
     pub exported_at: i64,
     pub story: AvtStory,
     pub entries: Vec<AvtEntry>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lorebook_entries: Option<Vec<AvtLore>>,
     #[serde(flatten)]
     pub sections: Map<String, Value>,
+}
+
+/// A timestamp field read with `de_ms`.
+struct Millis(i64);
+
+impl<'de> Deserialize<'de> for Millis {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        de_ms(d).map(Millis)
+    }
+}
+
+fn required<T, E: serde::de::Error>(value: Option<T>, name: &'static str) -> Result<T, E> {
+    value.ok_or_else(|| E::missing_field(name))
+}
+
+// Entries and the file are read by hand rather than derived: see `keyed` for why.
+const ENTRY_FIELDS: &[&str] = &[
+    "id",
+    "storyId",
+    "type",
+    "content",
+    "parentId",
+    "position",
+    "createdAt",
+    "metadata",
+    "branchId",
+    "reasoning",
+    "translatedContent",
+    "translationLanguage",
+    "originalInput",
+];
+
+impl<'de> Deserialize<'de> for AvtEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = AvtEntry;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an entry object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AvtEntry, A::Error> {
+                let (mut id, mut story_id, mut kind, mut content) = (None, None, None, None);
+                let (mut position, mut created_at) = (None, None);
+                let (mut parent_id, mut metadata, mut branch_id, mut reasoning) =
+                    (None, None, None, None);
+                let (mut translated_content, mut translation_language, mut original_input) =
+                    (None, None, None);
+                let extra = keyed::read_members(&mut map, ENTRY_FIELDS, |field, map| {
+                    match field {
+                        0 => id = Some(map.next_value()?),
+                        1 => story_id = Some(map.next_value()?),
+                        2 => kind = Some(map.next_value()?),
+                        3 => content = Some(map.next_value()?),
+                        4 => parent_id = map.next_value()?,
+                        5 => position = Some(map.next_value()?),
+                        6 => created_at = Some(map.next_value::<Millis>()?.0),
+                        7 => metadata = map.next_value()?,
+                        8 => branch_id = map.next_value()?,
+                        9 => reasoning = map.next_value()?,
+                        10 => translated_content = map.next_value()?,
+                        11 => translation_language = map.next_value()?,
+                        _ => original_input = map.next_value()?,
+                    }
+                    Ok(())
+                })?;
+                Ok(AvtEntry {
+                    id: required(id, "id")?,
+                    story_id: required(story_id, "storyId")?,
+                    kind: required(kind, "type")?,
+                    content: required(content, "content")?,
+                    parent_id,
+                    position: required(position, "position")?,
+                    created_at: required(created_at, "createdAt")?,
+                    metadata,
+                    branch_id,
+                    reasoning,
+                    translated_content,
+                    translation_language,
+                    original_input,
+                    extra,
+                })
+            }
+        }
+        d.deserialize_map(EntryVisitor)
+    }
+}
+
+const FILE_FIELDS: &[&str] = &[
+    "version",
+    "exportedAt",
+    "story",
+    "entries",
+    "lorebookEntries",
+];
+
+impl<'de> Deserialize<'de> for AvtFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct FileVisitor;
+        impl<'de> Visitor<'de> for FileVisitor {
+            type Value = AvtFile;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a story file object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AvtFile, A::Error> {
+                let (mut version, mut exported_at, mut story, mut entries) =
+                    (None, None, None, None);
+                let mut lorebook_entries = None;
+                let sections = keyed::read_members(&mut map, FILE_FIELDS, |field, map| {
+                    match field {
+                        0 => version = Some(map.next_value()?),
+                        1 => exported_at = Some(map.next_value::<Millis>()?.0),
+                        2 => story = Some(map.next_value()?),
+                        3 => entries = Some(map.next_value()?),
+                        _ => lorebook_entries = map.next_value()?,
+                    }
+                    Ok(())
+                })?;
+                Ok(AvtFile {
+                    version: required(version, "version")?,
+                    exported_at: required(exported_at, "exportedAt")?,
+                    story: required(story, "story")?,
+                    entries: required(entries, "entries")?,
+                    lorebook_entries,
+                    sections,
+                })
+            }
+        }
+        d.deserialize_map(FileVisitor)
+    }
 }
 
 fn json_text(value: &Option<Value>) -> Option<String> {

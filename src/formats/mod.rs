@@ -1,6 +1,7 @@
 //! Import and export: the original app's `.avt` exchange file, and Markdown or plain-text manuscripts.
 
 pub mod avt;
+mod keyed;
 pub mod text;
 
 use std::io::{Read, Write};
