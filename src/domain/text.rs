@@ -3,9 +3,24 @@
 /// Words as a writer counts them: runs of non-whitespace. CJK text without spaces counts
 /// each ideograph as a word, which is how CJK word processors report length.
 pub fn count_words(text: &str) -> u64 {
+    // Byte by byte for ASCII, which is most of most stories: decoding every char made this a
+    // fifth of the time a 100 MB story takes to store.
+    let bytes = text.as_bytes();
     let mut words = 0u64;
     let mut in_word = false;
-    for c in text.chars() {
+    let mut at = 0;
+    while let Some(&b) = bytes.get(at) {
+        if b.is_ascii() {
+            // The ASCII characters `char::is_whitespace` accepts.
+            let space = matches!(b, b' ' | b'\t'..=b'\r');
+            words += u64::from(!space && !in_word);
+            in_word = !space;
+            at += 1;
+            continue;
+        }
+        let Some(c) = text.get(at..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
         if is_cjk(c) {
             words += 1;
             in_word = false;
@@ -15,6 +30,7 @@ pub fn count_words(text: &str) -> u64 {
             words += 1;
             in_word = true;
         }
+        at += c.len_utf8();
     }
     words
 }
@@ -66,6 +82,38 @@ pub fn file_stem(title: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    /// The definition `count_words` speeds up: every char decoded.
+    fn words_char_by_char(text: &str) -> u64 {
+        let mut words = 0u64;
+        let mut in_word = false;
+        for c in text.chars() {
+            if super::is_cjk(c) {
+                words += 1;
+                in_word = false;
+            } else if c.is_whitespace() {
+                in_word = false;
+            } else if !in_word {
+                words += 1;
+                in_word = true;
+            }
+        }
+        words
+    }
+
+    proptest! {
+        #[test]
+        fn the_byte_fast_path_counts_as_char_by_char(text in "[ a-z\\t\\n\\r\u{a0}\u{85}\u{2003}é竜が한\u{1f409}.,]{0,64}") {
+            prop_assert_eq!(super::count_words(&text), words_char_by_char(&text));
+        }
+
+        #[test]
+        fn any_string_counts_as_char_by_char(text in any::<String>()) {
+            prop_assert_eq!(super::count_words(&text), words_char_by_char(&text));
+        }
+    }
+
     #[test]
     fn file_stems_drop_path_characters() {
         assert_eq!(
