@@ -61,6 +61,35 @@ fn an_original_file_round_trips_equal_for_every_section() {
 }
 
 #[test]
+fn sections_of_every_json_kind_pass_through_compact_or_pretty() {
+    let mut v = fixture_json();
+    let extras = serde_json::json!({
+        "zNumber": -42.5e-1,
+        "zText": "a \"quoted\" \\ {brace} [bracket]",
+        "zTrue": true,
+        "zNull": null,
+        "zNested": [1, {"a": "}]", "b": [[], {}]}],
+    });
+    for (key, value) in extras.as_object().expect("object") {
+        v[key] = value.clone();
+    }
+    v["entries"][0]["futureField"] = serde_json::json!({"kept": ["as", "is"]});
+    for text in [
+        v.to_string(),
+        serde_json::to_string_pretty(&v).expect("pretty"),
+    ] {
+        let bundle = avt::read(text.as_bytes()).expect("read");
+        let back = serde_json::to_value(avt::to_wire(&bundle)).expect("wire");
+        for (key, value) in extras.as_object().expect("object") {
+            assert_eq!(&back[key], value, "{key}");
+        }
+        assert_eq!(back["entries"][0]["futureField"]["kept"][1], "is");
+        assert_eq!(back["entries"].as_array().map(Vec::len), Some(3));
+    }
+    assert!(refused(&format!("{} {{}}", v)).contains("after the story"));
+}
+
+#[test]
 fn conflicts_ask_and_keep_both_or_replace_never_overwrite() {
     let data = TempData::new();
     let mut store = data.open();

@@ -2,12 +2,13 @@
 //! a writer of 1.8.0. Sections Fabula does not model are carried through verbatim.
 
 use std::collections::HashSet;
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+use super::scan::{ScanError, Scanner};
 use super::{FormatError, keyed};
 use crate::domain::{
     BundleEntry, BundleLore, BundleStory, EntryId, EntryKind, InjectionMode, LoreEntry, LoreId,
@@ -335,9 +336,156 @@ fn parse_extra(text: &Option<String>) -> Map<String, Value> {
 /// Reads an exchange file of any 1.x version. Bad input is refused with a message that names the
 /// problem; nothing is returned half-read.
 pub fn read(reader: impl Read) -> Result<StoryBundle, FormatError> {
-    let file: AvtFile = serde_json::from_reader(std::io::BufReader::with_capacity(1 << 16, reader))
-        .map_err(FormatError::from_json)?;
-    from_wire(file)
+    let mut scanner = Scanner::new(std::io::BufReader::with_capacity(1 << 16, reader));
+    from_wire(read_file(&mut scanner)?)
+}
+
+fn scan_error(e: ScanError) -> FormatError {
+    match e {
+        ScanError::Io(e) => FormatError::Invalid(format!("The file could not be read: {e}")),
+        ScanError::Eof => {
+            FormatError::Invalid("The file ends too early; it may be cut off.".into())
+        }
+        ScanError::Unexpected(b) => FormatError::Invalid(format!(
+            "The file is not valid JSON (`{}` where it cannot be).",
+            b.escape_ascii()
+        )),
+    }
+}
+
+/// Parses the next value: objects, arrays and strings straight from the stream (a section of
+/// images may be hundreds of MB, read once), anything else from its bytes.
+fn stream_value<T: serde::de::DeserializeOwned, R: BufRead>(
+    scanner: &mut Scanner<R>,
+    buf: &mut Vec<u8>,
+    place: &str,
+) -> Result<T, FormatError> {
+    let first = scanner.peek_token().map_err(scan_error)?;
+    if matches!(first, Some(b'{' | b'[' | b'"')) {
+        // serde_json reads nothing past the `}`, `]` or `"` that ends these.
+        let mut de = serde_json::Deserializer::from_reader(scanner.reader());
+        T::deserialize(&mut de).map_err(|e| FormatError::from_json_in(e, place))
+    } else {
+        slice_value(scanner, buf, place)
+    }
+}
+
+/// Parses the next value from its bytes.
+fn slice_value<T: serde::de::DeserializeOwned, R: BufRead>(
+    scanner: &mut Scanner<R>,
+    buf: &mut Vec<u8>,
+    place: &str,
+) -> Result<T, FormatError> {
+    buf.clear();
+    scanner.take_value(buf).map_err(scan_error)?;
+    serde_json::from_slice(buf).map_err(|e| FormatError::from_json_in(e, place))
+}
+
+/// The entries array, each entry parsed from its own bytes.
+fn read_entries<R: BufRead>(
+    scanner: &mut Scanner<R>,
+    buf: &mut Vec<u8>,
+) -> Result<Vec<AvtEntry>, FormatError> {
+    if scanner.peek_token().map_err(scan_error)? != Some(b'[') {
+        // Not a list: the parser says what it is instead.
+        return slice_value(scanner, buf, "`entries`");
+    }
+    scanner.expect(b'[').map_err(scan_error)?;
+    let mut entries = Vec::new();
+    if scanner.peek_token().map_err(scan_error)? == Some(b']') {
+        scanner.expect(b']').map_err(scan_error)?;
+        return Ok(entries);
+    }
+    loop {
+        let place = format!("entry {}", entries.len() + 1);
+        entries.push(slice_value(scanner, buf, &place)?);
+        if scanner.one_of(b",]").map_err(scan_error)? == b']' {
+            return Ok(entries);
+        }
+    }
+}
+
+fn read_file<R: BufRead>(scanner: &mut Scanner<R>) -> Result<AvtFile, FormatError> {
+    match scanner.peek_token().map_err(scan_error)? {
+        Some(b'{') => scanner.expect(b'{').map_err(scan_error)?,
+        Some(b'[' | b'"' | b'-' | b'0'..=b'9') => {
+            return Err(FormatError::Invalid(
+                "The file is JSON but not a story file: it is not an object.".into(),
+            ));
+        }
+        Some(_) => {
+            return Err(FormatError::Invalid(
+                "The file is not valid JSON (it does not start with `{`).".into(),
+            ));
+        }
+        None => return Err(FormatError::Invalid("The file is empty.".into())),
+    }
+    let mut buf = Vec::new();
+    let (mut version, mut exported_at, mut story, mut entries) = (None, None, None, None);
+    let mut lorebook_entries = None;
+    let mut sections = Map::new();
+    let mut seen = HashSet::new();
+    if scanner.peek_token().map_err(scan_error)? == Some(b'}') {
+        scanner.expect(b'}').map_err(scan_error)?;
+    } else {
+        loop {
+            if scanner.peek_token().map_err(scan_error)? != Some(b'"') {
+                return Err(scan_error(match scanner.peek_token() {
+                    Ok(Some(b)) => ScanError::Unexpected(b),
+                    Ok(None) => ScanError::Eof,
+                    Err(e) => e,
+                }));
+            }
+            let key: String = slice_value(scanner, &mut buf, "a key")?;
+            scanner.expect(b':').map_err(scan_error)?;
+            if FILE_FIELDS.contains(&key.as_str()) && !seen.insert(key.clone()) {
+                return Err(FormatError::Invalid(format!(
+                    "The file is JSON but not a story file: duplicate field `{key}`."
+                )));
+            }
+            match key.as_str() {
+                "version" => {
+                    version = Some(slice_value::<String, _>(scanner, &mut buf, "`version`")?)
+                }
+                "exportedAt" => {
+                    exported_at =
+                        Some(slice_value::<Millis, _>(scanner, &mut buf, "`exportedAt`")?.0);
+                }
+                "story" => story = Some(stream_value::<AvtStory, _>(scanner, &mut buf, "`story`")?),
+                "entries" => entries = Some(read_entries(scanner, &mut buf)?),
+                "lorebookEntries" => {
+                    lorebook_entries = stream_value(scanner, &mut buf, "`lorebookEntries`")?;
+                }
+                _ => {
+                    let place = format!("`{key}`");
+                    let value: Value = stream_value(scanner, &mut buf, &place)?;
+                    sections.insert(key, value);
+                }
+            }
+            if scanner.one_of(b",}").map_err(scan_error)? == b'}' {
+                break;
+            }
+        }
+    }
+    if let Some(b) = scanner.peek_token().map_err(scan_error)? {
+        return Err(FormatError::Invalid(format!(
+            "The file is not valid JSON (`{}` after the story's closing brace).",
+            b.escape_ascii()
+        )));
+    }
+    let missing = |name: &str| {
+        FormatError::Invalid(format!(
+            "The file is JSON but not a story file: missing field `{name}`."
+        ))
+    };
+    Ok(AvtFile {
+        version: version.ok_or_else(|| missing("version"))?,
+        exported_at: exported_at.ok_or_else(|| missing("exportedAt"))?,
+        story: story.ok_or_else(|| missing("story"))?,
+        entries: entries.ok_or_else(|| missing("entries"))?,
+        lorebook_entries,
+        sections,
+    })
 }
 
 /// As `read`, for a file already in memory (a pulled story): parsing a slice is several times

@@ -2,6 +2,7 @@
 
 pub mod avt;
 mod keyed;
+mod scan;
 pub mod text;
 
 use std::io::{Read, Write};
@@ -19,6 +20,21 @@ pub enum FormatError {
 }
 
 impl FormatError {
+    /// As `from_json`, for a value parsed on its own: `place` says which (its line and column
+    /// count from that value's start).
+    pub fn from_json_in(e: serde_json::Error, place: &str) -> Self {
+        match Self::from_json(e) {
+            FormatError::Invalid(message) => {
+                let (message, end) = match message.strip_suffix('.') {
+                    Some(m) => (m, "."),
+                    None => (message.as_str(), ""),
+                };
+                FormatError::Invalid(format!("{message} (in {place}){end}"))
+            }
+            other => other,
+        }
+    }
+
     /// serde_json's message already says what and where (line and column); say which kind it is.
     pub fn from_json(e: serde_json::Error) -> Self {
         use serde_json::error::Category;

@@ -54,11 +54,8 @@ impl<R: Read> Bytes<R> {
             return Ok(0);
         }
         let buf = self.inner.fill_buf()?;
-        let run = buf
-            .iter()
-            .take(out.len())
-            .position(|&b| b == b'"' || b == b'\\')
-            .unwrap_or(buf.len().min(out.len()));
+        let window = &buf[..buf.len().min(out.len())];
+        let run = memchr::memchr2(b'"', b'\\', window).unwrap_or(window.len());
         out[..run].copy_from_slice(&buf[..run]);
         self.inner.consume(run);
         Ok(run)
@@ -398,29 +395,53 @@ impl<W: Write> Write for Chunked<W> {
 /// Writes what it is given as the inside of a JSON string.
 struct Escape<W: Write>(W);
 
+/// How many bytes at the start of `bytes` a JSON string holds as they are (no quote, backslash
+/// or control byte). Eight bytes at a time: this runs over every byte of every story sent.
+fn plain_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Non-zero when some byte of `w` is below `n` (exact for n <= 0x80), or equals 0 for `w ^ b`.
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS;
+    let mut at = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        if below(w, 0x20)
+            | below(w ^ (ONES * u64::from(b'"')), 1)
+            | below(w ^ (ONES * u64::from(b'\\')), 1)
+            != 0
+        {
+            break;
+        }
+        at += 8;
+    }
+    let tail = &bytes[at..];
+    at + tail
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .unwrap_or(tail.len())
+}
+
 impl<W: Write> Write for Escape<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let mut start = 0;
-        for (i, &b) in data.iter().enumerate() {
-            let escaped: Option<&[u8]> = match b {
-                b'"' => Some(b"\\\""),
-                b'\\' => Some(b"\\\\"),
-                b'\n' => Some(b"\\n"),
-                b'\r' => Some(b"\\r"),
-                b'\t' => Some(b"\\t"),
-                _ => None,
+        let mut rest = data;
+        loop {
+            let plain = plain_prefix(rest);
+            self.0.write_all(&rest[..plain])?;
+            let Some((&b, tail)) = rest[plain..].split_first() else {
+                break;
             };
-            if let Some(e) = escaped {
-                self.0.write_all(&data[start..i])?;
-                self.0.write_all(e)?;
-                start = i + 1;
-            } else if b < 0x20 {
-                self.0.write_all(&data[start..i])?;
-                write!(self.0, "\\u{b:04x}")?;
-                start = i + 1;
+            match b {
+                b'"' => self.0.write_all(b"\\\"")?,
+                b'\\' => self.0.write_all(b"\\\\")?,
+                b'\n' => self.0.write_all(b"\\n")?,
+                b'\r' => self.0.write_all(b"\\r")?,
+                b'\t' => self.0.write_all(b"\\t")?,
+                _ => write!(self.0, "\\u{b:04x}")?,
             }
+            rest = tail;
         }
-        self.0.write_all(&data[start..])?;
         Ok(data.len())
     }
 
@@ -453,4 +474,49 @@ pub fn write_story_data(
     avt::write_streamed(head, entries, Escape(&mut out)).map_err(io::Error::other)?;
     out.write_all(b"\"}")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn escaped_text_reads_back_as_a_json_string(
+            text in any::<String>(),
+            quoted in "[ a-z\"\\\\\n\r\t\u{0}\u{1f}\u{7f}é]{0,40}",
+            pieces in 1usize..5,
+        ) {
+            for text in [text, quoted] {
+                let mut out = b"\"".to_vec();
+                {
+                    let mut escape = Escape(&mut out);
+                    // Written in pieces, as serde_json writes, split anywhere.
+                    let bytes = text.as_bytes();
+                    let step = bytes.len() / pieces + 1;
+                    for piece in bytes.chunks(step) {
+                        escape.write_all(piece).expect("write");
+                    }
+                }
+                out.push(b'"');
+                let back: String = serde_json::from_slice(&out).expect("valid JSON string");
+                prop_assert_eq!(back, text);
+            }
+        }
+    }
+
+    #[test]
+    fn plain_prefix_stops_at_the_first_byte_to_escape() {
+        let text = b"0123456789abcdef0123456789";
+        assert_eq!(plain_prefix(text), text.len());
+        for special in [b'"', b'\\', b'\n', 0x00, 0x1f] {
+            for at in 0..text.len() {
+                let mut bytes = text.to_vec();
+                bytes[at] = special;
+                assert_eq!(plain_prefix(&bytes), at, "{special:#x} at {at}");
+            }
+        }
+        assert_eq!(plain_prefix("ééé ☕ ok".as_bytes()), "ééé ☕ ok".len());
+    }
 }
