@@ -116,12 +116,21 @@ fn history_from_sqlite(c: &mut Criterion) {
     );
 }
 
+fn tokenizer_first_use(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tokenizer");
+    group.sample_size(10);
+    group.bench_function("o200k_base tables built from the vocabulary", |b| {
+        b.iter(|| fabula::domain::build_o200k_base().map(|t| t.bpe.num_tokens()))
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    targets = assembly, history_from_sqlite
+    targets = assembly, history_from_sqlite, tokenizer_first_use
 }
 criterion_main!(benches);

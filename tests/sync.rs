@@ -359,6 +359,50 @@ fn our_client_reads_what_the_original_sends() {
 }
 
 #[test]
+fn pull_replies_are_read_in_any_key_order_with_javascript_escapes() {
+    // JSON.stringify may put `data` first and write non-ASCII as \u escapes, pairs included.
+    let story: Value = serde_json::from_str(FIXTURE).expect("fixture");
+    let mut compact = serde_json::to_string(&story).expect("compact");
+    compact = compact.replacen("The Lantern Keeper", "The Lantern Keeper 🐉 café", 1);
+    let ascii_escaped: String = serde_json::to_string(&compact)
+        .expect("string")
+        .chars()
+        .flat_map(|c| {
+            if c.is_ascii() {
+                vec![c.to_string()]
+            } else {
+                let mut units = [0u16; 2];
+                c.encode_utf16(&mut units)
+                    .iter()
+                    .map(|u| format!("\\u{u:04x}"))
+                    .collect()
+            }
+        })
+        .collect();
+    let body = format!(r#"{{"data":{ascii_escaped},"type":"storyData"}}"#);
+    let (port, _server) = original_app(move |_| (200, body.clone()));
+    let peer = Peer::parse(&format!("127.0.0.1:{port}"), "t").expect("peer");
+    let pulled = client::pull(&peer, STORY, 0).expect("pull");
+    assert_eq!(pulled.story.title, "The Lantern Keeper 🐉 café");
+    assert_eq!(pulled.entries.len(), 3);
+
+    let refused = |reply: &'static str| {
+        let (port, _server) = original_app(move |_| (200, reply.into()));
+        let peer = Peer::parse(&format!("127.0.0.1:{port}"), "t").expect("peer");
+        client::pull(&peer, STORY, 0).expect_err(reply).to_string()
+    };
+    assert!(
+        refused(r#"{"type":"error","message":"Story not found: x"}"#)
+            .contains("Story not found: x")
+    );
+    let cut = refused(r#"{"type":"storyData","data":"{\"version\":"#);
+    assert!(cut.contains("stopped sending"), "{cut}");
+    assert!(refused(r#"{"type":"storyData","data":"[1,2]"}"#).contains("not a story file"));
+    assert!(refused(r#"{"type":"success","message":"?"}"#).contains("does not fit"));
+    assert!(refused("<html>").contains("could not read"));
+}
+
+#[test]
 fn a_peer_sending_garbage_is_an_error_not_a_crash() {
     let (port, _server) = original_app(|_| (200, "<html>captive portal</html>".into()));
     let peer = Peer::parse(&format!("127.0.0.1:{port}"), "t").expect("peer");

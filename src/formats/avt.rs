@@ -488,13 +488,6 @@ fn read_file<R: BufRead>(scanner: &mut Scanner<R>) -> Result<AvtFile, FormatErro
     })
 }
 
-/// As `read`, for a file already in memory (a pulled story): parsing a slice is several times
-/// faster than parsing through a reader.
-pub fn read_slice(bytes: &[u8]) -> Result<StoryBundle, FormatError> {
-    let file: AvtFile = serde_json::from_slice(bytes).map_err(FormatError::from_json)?;
-    from_wire(file)
-}
-
 /// Checks and converts a parsed file.
 pub fn from_wire(file: AvtFile) -> Result<StoryBundle, FormatError> {
     let major = file.version.split('.').next().unwrap_or("");

@@ -5,10 +5,10 @@ use std::io::Read;
 use std::time::Duration;
 
 use super::SyncError;
+use super::envelope::{self, PullReply};
 use super::server::BODY_LIMIT;
 use super::wire::{StoryListing, SyncAction, SyncRequest, SyncResponse};
 use crate::domain::StoryBundle;
-use crate::formats::avt;
 
 /// Where a peer listens and the token it showed (typed in or read from its QR code).
 #[derive(Clone, Debug, PartialEq)]
@@ -67,11 +67,12 @@ fn send(peer: &Peer, body: &[u8], timeout: Duration) -> Result<SyncResponse, Syn
 }
 
 /// Posts `body` and returns the status, the whole reply and the peer's address for messages.
-fn exchange(
+/// Sends `body` and returns the reply's status and its body as a reader, limited in size.
+fn post(
     peer: &Peer,
     body: &[u8],
     timeout: Duration,
-) -> Result<(u16, Vec<u8>, String), SyncError> {
+) -> Result<(u16, impl Read + use<>, String), SyncError> {
     let config = ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(10)))
         .timeout_global(Some(timeout))
@@ -90,14 +91,22 @@ fn exchange(
             other => SyncError::Peer(format!("Could not reach {where_}: {other}")),
         })?;
     let status = response.status().as_u16();
-    // Read whole, then parse the slice: several times faster than parsing through a reader, and
-    // the client side is not the one with a memory budget.
-    let mut body = Vec::new();
-    response
+    let reader = response
         .into_body()
         .into_with_config()
         .limit(BODY_LIMIT + 4096)
-        .reader()
+        .reader();
+    Ok((status, reader, where_))
+}
+
+fn exchange(
+    peer: &Peer,
+    body: &[u8],
+    timeout: Duration,
+) -> Result<(u16, Vec<u8>, String), SyncError> {
+    let (status, mut reader, where_) = post(peer, body, timeout)?;
+    let mut body = Vec::new();
+    reader
         .read_to_end(&mut body)
         .map_err(|e| SyncError::Peer(format!("{where_} stopped sending: {e}")))?;
     Ok((status, body, where_))
@@ -132,87 +141,29 @@ pub fn pull(peer: &Peer, story_id: &str, expected_bytes: u64) -> Result<StoryBun
         },
     })
     .map_err(|e| SyncError::Peer(e.to_string()))?;
-    let (status, reply, where_) = exchange(peer, &request, transfer_timeout(expected_bytes))?;
-    let unreadable = |e: crate::formats::FormatError| {
-        SyncError::Peer(format!("The story sent could not be read: {e}"))
-    };
-    // The usual reply, as both apps write it, is unescaped in one pass straight into the reader;
-    // anything else goes through the general parser.
-    if status == 200
-        && let Some(story) = story_data_fast(&reply)
-    {
-        return avt::read_slice(&story).map_err(unreadable);
+    let (status, reader, where_) = post(peer, &request, transfer_timeout(expected_bytes))?;
+    if status != 200 {
+        let mut reply = Vec::new();
+        let mut reader = reader;
+        reader
+            .read_to_end(&mut reply)
+            .map_err(|e| SyncError::Peer(format!("{where_} stopped sending: {e}")))?;
+        let reply = parse_reply(status, &reply, &where_)?;
+        return Err(unexpected(&reply));
     }
-    match parse_reply(status, &reply, &where_)? {
-        SyncResponse::StoryData { data } => avt::read_slice(data.as_bytes()).map_err(unreadable),
-        other => Err(unexpected(&other)),
-    }
-}
-
-/// The unescaped story of a reply that starts `{"type":"storyData","data":"` and ends `"}`.
-fn story_data_fast(reply: &[u8]) -> Option<Vec<u8>> {
-    let rest = reply.strip_prefix(br#"{"type":"storyData","data":""#)?;
-    let end = rest.iter().rposition(|&b| b == b'"')?;
-    if rest[end + 1..]
-        .iter()
-        .copied()
-        .filter(|b| !b.is_ascii_whitespace())
-        .ne([b'}'])
-    {
-        return None;
-    }
-    let escaped = &rest[..end];
-    let mut out = Vec::with_capacity(escaped.len());
-    let mut i = 0;
-    while i < escaped.len() {
-        let run = escaped[i..]
-            .iter()
-            .position(|&b| b == b'\\' || b == b'"')
-            .unwrap_or(escaped.len() - i);
-        out.extend_from_slice(&escaped[i..i + run]);
-        i += run;
-        if i >= escaped.len() {
-            break;
+    match envelope::read_pull_reply(reader) {
+        Ok(PullReply::Story(read)) => {
+            (*read).map_err(|e| SyncError::Peer(format!("The story sent could not be read: {e}")))
         }
-        if escaped[i] == b'"' {
-            // An unescaped quote inside: not the simple shape after all.
-            return None;
-        }
-        let (c, used) = match escaped.get(i + 1)? {
-            b'"' => ('"', 2),
-            b'\\' => ('\\', 2),
-            b'/' => ('/', 2),
-            b'b' => ('\u{8}', 2),
-            b'f' => ('\u{c}', 2),
-            b'n' => ('\n', 2),
-            b'r' => ('\r', 2),
-            b't' => ('\t', 2),
-            b'u' => {
-                let hex = |at: usize| {
-                    std::str::from_utf8(escaped.get(at..at + 4)?)
-                        .ok()
-                        .and_then(|h| u32::from_str_radix(h, 16).ok())
-                };
-                let first = hex(i + 2)?;
-                if (0xD800..0xDC00).contains(&first) {
-                    if escaped.get(i + 6..i + 8)? != b"\\u" {
-                        return None;
-                    }
-                    let second = hex(i + 8)?;
-                    let code =
-                        0x10000 + ((first - 0xD800) << 10) + (second.checked_sub(0xDC00)? & 0x3FF);
-                    (char::from_u32(code)?, 12)
-                } else {
-                    (char::from_u32(first)?, 6)
-                }
-            }
-            _ => return None,
-        };
-        let mut buf = [0u8; 4];
-        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-        i += used;
+        Ok(PullReply::Refused(message)) => Err(SyncError::Refused(message)),
+        Ok(PullReply::Other(kind)) => Err(SyncError::Peer(format!(
+            "The peer answered with “{kind}”, which does not fit the request."
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(SyncError::Peer(format!(
+            "{where_} sent a reply Fabula could not read: {e}"
+        ))),
+        Err(e) => Err(SyncError::Peer(format!("{where_} stopped sending: {e}"))),
     }
-    Some(out)
 }
 
 /// Sends a story; returns the peer's message.
@@ -240,40 +191,4 @@ fn unexpected(reply: &SyncResponse) -> SyncError {
     SyncError::Peer(format!(
         "The peer answered with {kind}, which does not fit the request."
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_fast_path_unescapes_as_serde_does_or_steps_aside() {
-        let inner = "{\"a\":\"quote \\\" tab \t newline \n é 🐉 \\\\ / \u{1}\"}";
-        let reply = serde_json::to_string(&SyncResponse::StoryData {
-            data: inner.to_owned(),
-        })
-        .expect("json");
-        assert!(
-            reply.starts_with(r#"{"type":"storyData","data":""#),
-            "{reply}"
-        );
-        assert_eq!(
-            story_data_fast(reply.as_bytes()).as_deref(),
-            Some(inner.as_bytes())
-        );
-        // JavaScript may write \u escapes, surrogate pairs included.
-        let js = r#"{"type":"storyData","data":"\ud83d\udc09 caf\u00e9"}"#;
-        assert_eq!(
-            story_data_fast(js.as_bytes()).as_deref(),
-            Some("🐉 café".as_bytes())
-        );
-        for other in [
-            r#"{"data":"x","type":"storyData"}"#,
-            r#"{"type":"storyData","data":"a"b"}"#,
-            r#"{"type":"storyData","data":"bad \q"}"#,
-            r#"{"type":"storyData","data":"x"} trailing"#,
-        ] {
-            assert_eq!(story_data_fast(other.as_bytes()), None, "{other}");
-        }
-    }
 }

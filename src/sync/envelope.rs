@@ -315,19 +315,7 @@ fn read_action<R: Read>(bytes: &mut Bytes<R>) -> io::Result<Asked> {
         match (key, first) {
             ("type", b'"') => kind = Some(bytes.string()?),
             ("story_id", b'"') => story_id = Some(bytes.string()?),
-            ("story_data", b'"') => {
-                let mut inner = Unescape {
-                    bytes,
-                    pending: Vec::new(),
-                    done: false,
-                };
-                let read = avt::read(&mut inner);
-                // A story that failed half way leaves us inside the string: finish it.
-                if read.is_err() {
-                    io::copy(&mut inner, &mut io::sink())?;
-                }
-                story = Some(read);
-            }
+            ("story_data", b'"') => story = Some(read_embedded_story(bytes)?),
             _ => bytes.skip(first)?,
         }
         Ok(())
@@ -343,6 +331,61 @@ fn read_action<R: Read>(bytes: &mut Bytes<R>) -> io::Result<Asked> {
         Some(other) => Err(malformed(format!("unknown variant `{other}`"))),
         None => Err(malformed("missing field `type`")),
     }
+}
+
+/// How a peer answered a pull.
+pub enum PullReply {
+    /// `storyData`, its story read (or why it could not be).
+    Story(Box<Result<StoryBundle, crate::formats::FormatError>>),
+    /// `error`, with the peer's message.
+    Refused(String),
+    /// Any other reply type.
+    Other(String),
+}
+
+/// Reads the reply to a pull as it arrives: the story inside `data` is unescaped straight into
+/// the `.avt` reader, so it is parsed while the peer is still sending, and never held as text.
+pub fn read_pull_reply(body: impl Read) -> io::Result<PullReply> {
+    let mut bytes = Bytes {
+        inner: BufReader::with_capacity(1 << 16, body),
+        peeked: None,
+    };
+    let (mut kind, mut message, mut story) = (None, None, None);
+    bytes.expect_byte(b'{')?;
+    bytes.members(|bytes, key, first| {
+        match (key, first) {
+            ("type", b'"') => kind = Some(bytes.string()?),
+            ("message", b'"') => message = Some(bytes.string()?),
+            ("data", b'"') => story = Some(read_embedded_story(bytes)?),
+            _ => bytes.skip(first)?,
+        }
+        Ok(())
+    })?;
+    match kind.as_deref() {
+        Some("storyData") => story
+            .map(|read| PullReply::Story(Box::new(read)))
+            .ok_or_else(|| malformed("missing field `data`")),
+        Some("error") => Ok(PullReply::Refused(message.unwrap_or_default())),
+        Some(other) => Ok(PullReply::Other(other.to_owned())),
+        None => Err(malformed("missing field `type`")),
+    }
+}
+
+/// A story sent as a JSON string, read through its unescaping; the opening quote is read.
+fn read_embedded_story<R: Read>(
+    bytes: &mut Bytes<R>,
+) -> io::Result<Result<StoryBundle, crate::formats::FormatError>> {
+    let mut inner = Unescape {
+        bytes,
+        pending: Vec::new(),
+        done: false,
+    };
+    let read = avt::read(&mut inner);
+    // A story that failed half way leaves us inside the string: finish it.
+    if read.is_err() {
+        io::copy(&mut inner, &mut io::sink())?;
+    }
+    Ok(read)
 }
 
 /// Writes the body of a chunked HTTP reply, one chunk per buffer-full.

@@ -197,10 +197,19 @@ fn serve(
     cx: &JobContext<ServerEvent>,
 ) {
     let mut store: Option<Store> = None;
+    // A push leaves its story in the WAL; copying it into the main file is deferred until no
+    // request is waiting, so it does not slow the pull that often follows a push.
+    let mut checkpoint_due = false;
     while !cx.is_cancelled() {
         let request = match server.recv_timeout(Duration::from_millis(200)) {
             Ok(Some(r)) => r,
-            Ok(None) => continue,
+            Ok(None) => {
+                if let Some(store) = store.as_ref().filter(|_| checkpoint_due) {
+                    store.checkpoint();
+                    checkpoint_due = false;
+                }
+                continue;
+            }
             Err(e) => {
                 // tiny_http's accept loop has ended; nothing more will arrive.
                 cx.send(ServerEvent::Stopped {
@@ -225,8 +234,11 @@ fn serve(
             }
         }
         if let Some(store) = store.as_mut() {
-            handle(request, store, token, options, cx);
+            checkpoint_due |= handle(request, store, token, options, cx);
         }
+    }
+    if let Some(store) = store.as_ref().filter(|_| checkpoint_due) {
+        store.checkpoint();
     }
 }
 
@@ -291,13 +303,14 @@ fn error(message: impl Into<String>) -> SyncResponse {
     }
 }
 
+/// Answers one request; true when it wrote to the database.
 fn handle(
     mut request: tiny_http::Request,
     store: &mut Store,
     token: &str,
     options: &ServerOptions,
     cx: &JobContext<ServerEvent>,
-) {
+) -> bool {
     let peer = request
         .remote_addr()
         .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
@@ -307,6 +320,7 @@ fn handle(
             reason: reason.clone(),
         });
         respond(request, status, &error(reason));
+        false
     };
     if *request.method() != tiny_http::Method::Post || request.url() != "/sync" {
         let what = format!("No such endpoint: {} {}", request.method(), request.url());
@@ -362,7 +376,7 @@ fn handle(
                     if let Err(e) = sent {
                         log::warn!("sync: could not send {story_id}: {e}");
                     }
-                    return;
+                    return false;
                 }
                 Ok(None) => error(story_not_found(&story_id)),
                 Err(e) => error(e.to_string()),
@@ -401,9 +415,7 @@ fn handle(
     };
     let wrote = matches!(reply, SyncResponse::Success { .. });
     respond(request, 200, &reply);
-    if wrote {
-        store.checkpoint();
-    }
+    wrote
 }
 
 #[cfg(test)]
