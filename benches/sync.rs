@@ -62,6 +62,9 @@ fn main() {
     let bundle = store.export_bundle(&story.id).expect("bundle");
     let size = avt::to_compact_string(&bundle).expect("json").len();
     drop(store);
+    // Making the story above left a few hundred MB for the kernel to write back; flush it now, or
+    // the server's fsync at the end of the push pays for it (ext4 commits other files' data too).
+    let _ = Command::new("sync").status();
 
     let served = dir.path().join("there");
     let mut child = Command::new(env!("CARGO_BIN_EXE_fabula"))

@@ -827,12 +827,13 @@ struct StreamedFile<'a> {
     sections: &'a Map<String, Value>,
 }
 
-/// Writes the compact file with the entries taken from `entries` as they are serialized: the
-/// story header and lore are in memory, the entries never all at once.
+/// Writes the file with the entries taken from `entries` as they are serialized: the story
+/// header and lore are in memory, the entries never all at once. `formatter` shapes the JSON.
 pub fn write_streamed(
     head: StoryBundle,
     entries: &mut dyn Iterator<Item = BundleEntry>,
     writer: impl Write,
+    formatter: impl serde_json::ser::Formatter,
 ) -> Result<(), FormatError> {
     let file = into_wire(head);
     let streamed = StreamedFile {
@@ -846,7 +847,10 @@ pub fn write_streamed(
         lorebook_entries: file.lorebook_entries.as_ref(),
         sections: &file.sections,
     };
-    serde_json::to_writer(writer, &streamed).map_err(FormatError::from_json)
+    let mut serializer = serde_json::Serializer::with_formatter(writer, formatter);
+    streamed
+        .serialize(&mut serializer)
+        .map_err(FormatError::from_json)
 }
 
 /// Writes the file pretty-printed, as the original does for files.
