@@ -120,7 +120,14 @@ fn tokenizer_first_use(c: &mut Criterion) {
     let mut group = c.benchmark_group("tokenizer");
     group.sample_size(10);
     group.bench_function("o200k_base tables built from the vocabulary", |b| {
-        b.iter(|| fabula::domain::build_o200k_base().map(|t| t.bpe.num_tokens()))
+        b.iter(|| fabula::domain::build_o200k_tables().map(|t| t.num_tokens()))
+    });
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("o200k_base.tables");
+    let tables = fabula::domain::build_o200k_tables().expect("tables");
+    fabula::storage::write_tables(&path, &tables).expect("cache");
+    group.bench_function("o200k_base tables read from the cache file", |b| {
+        b.iter(|| fabula::storage::read_tables(&path).map(|t| t.num_tokens()))
     });
     group.finish();
 }

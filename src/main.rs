@@ -134,6 +134,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
     let paths = DataPaths::resolve(cli.data_dir).map_err(|e| e.to_string())?;
     paths.ensure().map_err(|e| e.to_string())?;
+    fabula::storage::use_tokenizer_cache();
     if let Some(Command::Update { check, yes, pre }) = cli.command {
         return fabula::cli::update(check, yes, pre);
     }

@@ -80,10 +80,14 @@ fn generate_streams_and_stores_the_turn_with_lore() {
         "{out}"
     );
 
-    let (code, out, err) = run(fabula(tmp.path()).args([
+    // The token counter's tables are built once and kept in the cache for the next run.
+    let cache = tmp.path().join("cache");
+    let (code, out, err) = run(fabula(tmp.path()).env("FABULA_CACHE_DIR", &cache).args([
         "generate", &story, "--action", "do", "walks", "to", "the", "jetty",
     ]));
     assert_eq!(code, 0, "{err}");
+    let cached = std::fs::metadata(cache.join("o200k_base.tables")).expect("tables cached");
+    assert!(cached.len() > 1_000_000, "{} bytes", cached.len());
     assert_eq!(out, "The tide turned.\n");
     assert!(
         err.contains("prompt_tokens=30") && err.contains("completion_tokens=3"),

@@ -1,12 +1,10 @@
 //! The controller's side of providers: profiles and task assignments from the store, "Test
 //! connection" and model-list refreshes as jobs, and the usage ledger for the Usage view.
 
-use std::sync::Arc;
-
 use super::FabulaApp;
 use super::state::{CheckStatus, ProvidersState};
 use crate::domain::{ApiProfile, ModelInfo, ProfileSource, Task, TaskAssignment, UsageGrouping};
-use crate::jobs::{self, NoWaker, Poll, Waker};
+use crate::jobs::{self, Poll};
 use crate::providers::{
     self, ChatRequest, Completion, Delta, Failure, Message, ProviderError, ResolvedCall,
 };
@@ -25,10 +23,6 @@ pub enum CheckEvent {
 }
 
 impl FabulaApp {
-    fn job_waker(&self) -> Arc<dyn Waker> {
-        self.waker.clone().unwrap_or_else(|| Arc::new(NoWaker))
-    }
-
     pub(super) fn refresh_providers(&mut self, store: &Store) -> Result<(), StoreError> {
         let profiles = providers::with_environment_profiles(store.list_profiles()?);
         let mut models = std::collections::HashMap::new();
@@ -180,7 +174,7 @@ impl FabulaApp {
                 reply: String::new(),
             },
         );
-        let started = jobs::spawn("provider-check", self.job_waker(), move |cx| {
+        let started = jobs::spawn("provider-check", self.waker(), move |cx| {
             run_check(&call, models_only, cx);
         });
         match started {

@@ -38,4 +38,4 @@ pub use story_settings::{
     DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_OUTPUT, NarrationLength, StorySettings,
 };
 pub use text::{count_words, end_sentence, file_stem, preview};
-pub use tokens::{build_o200k_base, count_tokens, warm_up_tokenizer};
+pub use tokens::{build_o200k_tables, count_tokens, set_tables_source};

@@ -1,11 +1,11 @@
 //! Token counts with OpenAI's o200k_base BPE: close enough for every provider's budget, exact for OpenAI's.
 //!
-//! The tables are built in memory from the 1.7 MB tiktoken file on first use. `bpe-openai`'s own
-//! `o200k_base()` embeds them prebuilt, which put 34 MB into the binary; building them takes a
-//! few hundred milliseconds once per process, on the job that first needs a count.
+//! The tables come from the 1.7 MB tiktoken vocabulary embedded here. `bpe-openai`'s own
+//! `o200k_base()` embeds them prebuilt, which put 34 MB into the binary; building them takes
+//! about 2 s, so storage keeps the built tables in a cache file (`set_tables_source`).
 
 use std::io::Read;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use bpe::byte_pair_encoding::{BytePairEncoding, read_tiktoken};
 use bpe_openai::Tokenizer;
@@ -29,25 +29,63 @@ const O200K_WORDS: &str = concat!(
 const O200K_SPACES_BEFORE_WORD: &str = r"\s+\s";
 const O200K_SPACES: &str = r"\s+";
 
-static O200K_BASE: LazyLock<Option<Tokenizer>> = LazyLock::new(|| match build_o200k_base() {
-    Ok(tokenizer) => Some(tokenizer),
-    Err(e) => {
-        log::error!(
-            "The o200k_base tokenizer could not be built ({e}); token counts are estimated"
-        );
-        None
+/// Where the shared tables come from; see `set_tables_source`.
+static TABLES_SOURCE: OnceLock<fn() -> Option<BytePairEncoding>> = OnceLock::new();
+
+/// Lets a caller outside the pure domain supply the tables (storage keeps a cache of them on
+/// disk), asked once, on the first count. Without it, or when it has none, they are built here.
+/// Only the first call has effect.
+pub fn set_tables_source(source: fn() -> Option<BytePairEncoding>) {
+    let _ = TABLES_SOURCE.set(source);
+}
+
+static O200K_BASE: LazyLock<Option<Tokenizer>> = LazyLock::new(|| {
+    let supplied = TABLES_SOURCE
+        .get()
+        .and_then(|source| source())
+        .and_then(|bpe| o200k_base_with(bpe).ok())
+        .filter(counts_reference_texts);
+    let built = match supplied {
+        Some(tokenizer) => Ok(tokenizer),
+        None => build_o200k_base(),
+    };
+    match built {
+        Ok(tokenizer) => Some(tokenizer),
+        Err(e) => {
+            log::error!(
+                "The o200k_base tokenizer could not be built ({e}); token counts are estimated"
+            );
+            None
+        }
     }
 });
 
-/// Builds o200k_base from its vocabulary. `count_tokens` builds one shared copy on first use; this
-/// is public so the benchmark can time that first use.
-pub fn build_o200k_base() -> Result<Tokenizer, String> {
+/// A cheap check that tables from elsewhere are o200k_base's: counts tiktoken gives.
+fn counts_reference_texts(tokenizer: &Tokenizer) -> bool {
+    tokenizer.bpe.num_tokens() == O200K_TOKENS
+        && tokenizer.count("Hello, world!") == 4
+        && tokenizer.count("Hello world") == 2
+}
+
+/// o200k_base's vocabulary size without special tokens.
+const O200K_TOKENS: usize = 199_998;
+
+/// Builds o200k_base's tables from the vocabulary: about 2 s in a release build, so callers keep
+/// the result (storage caches it on disk).
+pub fn build_o200k_tables() -> Result<BytePairEncoding, String> {
     let mut text = String::with_capacity(3_700_000);
     flate2::read::GzDecoder::new(O200K_BASE_GZ)
         .read_to_string(&mut text)
         .map_err(|e| e.to_string())?;
     let tokens = read_tiktoken(&text).map_err(|e| e.to_string())?;
-    let bpe = BytePairEncoding::from_dictionary(tokens, Some(O200K_HASH_FACTOR));
+    Ok(BytePairEncoding::from_dictionary(
+        tokens,
+        Some(O200K_HASH_FACTOR),
+    ))
+}
+
+/// The tokenizer: the tables with o200k_base's pre-tokenizer.
+fn o200k_base_with(bpe: BytePairEncoding) -> Result<Tokenizer, String> {
     Tokenizer::new_lookahead(
         bpe,
         &[
@@ -60,9 +98,9 @@ pub fn build_o200k_base() -> Result<Tokenizer, String> {
     .map_err(|e| e.to_string())
 }
 
-/// Builds the shared tables now, on the caller's thread, so the next count is quick.
-pub fn warm_up_tokenizer() {
-    LazyLock::force(&O200K_BASE);
+/// Builds o200k_base from its vocabulary (see `build_o200k_tables`).
+fn build_o200k_base() -> Result<Tokenizer, String> {
+    o200k_base_with(build_o200k_tables()?)
 }
 
 /// Tokens in `text` as o200k_base counts them. The first call in a process builds the tables;

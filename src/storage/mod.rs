@@ -9,6 +9,7 @@ mod paths;
 mod profiles;
 mod settings;
 mod stories;
+mod tokenizer_cache;
 mod usage;
 mod writing;
 
@@ -19,6 +20,7 @@ pub use entries::TrashedEntry;
 pub use error::StoreError;
 pub use exchange::{Imported, OnConflict};
 pub use paths::{DataPaths, InstanceLock, documents_dir};
+pub use tokenizer_cache::{read_tables, use_tokenizer_cache, write_tables};
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
