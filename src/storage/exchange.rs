@@ -250,8 +250,16 @@ impl Store {
             Some(()) => Some(rekey_into_trash(&tx, &bundle.story.id).map_err(err)?),
             None => None,
         };
+        let started = std::time::Instant::now();
         insert_bundle(&tx, &bundle).map_err(err)?;
+        let written = started.elapsed();
         tx.commit().map_err(err)?;
+        log::debug!(
+            "import: {} entries written in {} ms, committed in {} ms",
+            bundle.entries.len(),
+            written.as_millis(),
+            (started.elapsed() - written).as_millis()
+        );
         Ok(Imported {
             story: bundle.story.id.clone(),
             title: bundle.story.title.clone(),

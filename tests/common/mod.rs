@@ -17,6 +17,8 @@ pub struct TempData {
 
 impl TempData {
     pub fn new() -> Self {
+        // As the binary does at start-up: token counts read their tables from the user's cache.
+        fabula::storage::use_tokenizer_cache();
         let dir = tempfile::tempdir().expect("temp dir");
         let paths = DataPaths {
             dir: dir.path().join("data"),
