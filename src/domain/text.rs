@@ -3,8 +3,12 @@
 /// Words as a writer counts them: runs of non-whitespace. CJK text without spaces counts
 /// each ideograph as a word, which is how CJK word processors report length.
 pub fn count_words(text: &str) -> u64 {
-    // Byte by byte for ASCII, which is most of most stories: decoding every char made this a
-    // fifth of the time a 100 MB story takes to store.
+    // Stored stories are counted whole (a pushed 100 MB story, every entry): ASCII text, which most
+    // is, a block at a time in a form the compiler vectorizes (15 ms per 100 MB, not 150); other
+    // text byte by byte, decoding only non-ASCII chars.
+    if text.is_ascii() {
+        return count_ascii_words(text.as_bytes());
+    }
     let bytes = text.as_bytes();
     let mut words = 0u64;
     let mut in_word = false;
@@ -31,6 +35,25 @@ pub fn count_words(text: &str) -> u64 {
             in_word = true;
         }
         at += c.len_utf8();
+    }
+    words
+}
+
+/// Words in ASCII text: word starts are non-space bytes after a space (or at the start).
+fn count_ascii_words(bytes: &[u8]) -> u64 {
+    // The ASCII characters `char::is_whitespace` accepts: space and \t \n \x0b \x0c \r.
+    let space = |b: u8| (b == b' ') | (b.wrapping_sub(b'\t') < 5);
+    let mut words = u64::from(bytes.first().is_some_and(|&b| !space(b)));
+    let Some(before) = bytes.len().checked_sub(1) else {
+        return words;
+    };
+    // At most 255 pairs per block, so the block's count fits the u8 the vector lanes add in.
+    for (left, right) in bytes[..before].chunks(255).zip(bytes[1..].chunks(255)) {
+        let starts = left
+            .iter()
+            .zip(right)
+            .fold(0u8, |n, (&a, &b)| n + u8::from(space(a) & !space(b)));
+        words += u64::from(starts);
     }
     words
 }
@@ -105,6 +128,11 @@ mod tests {
     proptest! {
         #[test]
         fn the_byte_fast_path_counts_as_char_by_char(text in "[ a-z\\t\\n\\r\u{a0}\u{85}\u{2003}é竜が한\u{1f409}.,]{0,64}") {
+            prop_assert_eq!(super::count_words(&text), words_char_by_char(&text));
+        }
+
+        #[test]
+        fn ascii_text_counts_as_char_by_char(text in "[ a-z\\t\\n\\r\u{b}\u{c}.,!-]{0,800}") {
             prop_assert_eq!(super::count_words(&text), words_char_by_char(&text));
         }
 
