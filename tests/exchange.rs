@@ -244,6 +244,36 @@ fn a_refused_file_writes_nothing() {
 }
 
 #[test]
+fn an_import_sets_the_counts_and_leaves_the_count_trigger_working() {
+    let data = TempData::new();
+    let mut store = data.open();
+    let bundle = avt::read(FIXTURE.as_bytes()).expect("read");
+    store
+        .import_bundle(&bundle, OnConflict::Refuse)
+        .expect("import");
+    let id = StoryId::from(STORY);
+    let words: u64 = bundle
+        .entries
+        .iter()
+        .map(|e| fabula::domain::count_words(&e.content))
+        .sum();
+    let summary = store.story_summary(&id).expect("summary");
+    assert_eq!((summary.entry_count, summary.word_count), (3, words));
+
+    // An import that fails inside its transaction (its entry ids are taken) leaves nothing, and
+    // the counting trigger it set aside is back.
+    let mut clash = bundle.clone();
+    clash.story.id = StoryId::from("another-story");
+    assert!(store.import_bundle(&clash, OnConflict::Refuse).is_err());
+    assert_eq!(store.story_title(&clash.story.id).expect("query"), None);
+    store
+        .append_entries(&id, [(EntryKind::UserAction, "one two three")])
+        .expect("append");
+    let summary = store.story_summary(&id).expect("summary");
+    assert_eq!((summary.entry_count, summary.word_count), (4, words + 3));
+}
+
+#[test]
 fn markdown_and_text_read_as_manuscripts() {
     let bundle = avt::read(FIXTURE.as_bytes()).expect("read");
     let md = text::export(&bundle, text::Flavour::Markdown, true);
