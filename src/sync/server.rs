@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::SyncError;
@@ -123,12 +124,14 @@ impl SyncServer {
         );
         let token = options.token.clone().unwrap_or_else(random_token);
         let mut workers = Vec::new();
+        let serving = Arc::new(AtomicUsize::new(0));
         for i in 0..options.workers.max(1) {
             let server = server.clone();
             let token = token.clone();
             let options = options.clone();
+            let serving = serving.clone();
             let job = jobs::spawn(&format!("sync-{i}"), waker.clone(), move |cx| {
-                serve(&server, &token, &options, cx);
+                serve(&server, &token, &options, &serving, cx);
             })
             .map_err(|e| SyncError::Server(format!("The sync workers could not start: {e}")))?;
             workers.push(job);
@@ -190,21 +193,27 @@ fn knock_on(addr: SocketAddr) {
     }
 }
 
+/// One worker: answers requests until cancelled. `serving` counts the requests all workers are
+/// answering at the moment.
 fn serve(
     server: &tiny_http::Server,
     token: &str,
     options: &ServerOptions,
+    serving: &AtomicUsize,
     cx: &JobContext<ServerEvent>,
 ) {
     let mut store: Option<Store> = None;
-    // A push leaves its story in the WAL; copying it into the main file is deferred until no
-    // request is waiting, so it does not slow the pull that often follows a push.
+    // A push leaves its story in the WAL; copying it into the main file waits until no worker
+    // has a request, so it does not slow the pull that often follows a push.
     let mut checkpoint_due = false;
     while !cx.is_cancelled() {
         let request = match server.recv_timeout(Duration::from_millis(200)) {
             Ok(Some(r)) => r,
             Ok(None) => {
-                if let Some(store) = store.as_ref().filter(|_| checkpoint_due) {
+                if let Some(store) = store
+                    .as_ref()
+                    .filter(|_| checkpoint_due && serving.load(Ordering::SeqCst) == 0)
+                {
                     store.checkpoint();
                     checkpoint_due = false;
                 }
@@ -234,7 +243,9 @@ fn serve(
             }
         }
         if let Some(store) = store.as_mut() {
+            serving.fetch_add(1, Ordering::SeqCst);
             checkpoint_due |= handle(request, store, token, options, cx);
+            serving.fetch_sub(1, Ordering::SeqCst);
         }
     }
     if let Some(store) = store.as_ref().filter(|_| checkpoint_due) {
