@@ -191,7 +191,7 @@ fn required<T, E: serde::de::Error>(value: Option<T>, name: &'static str) -> Res
     value.ok_or_else(|| E::missing_field(name))
 }
 
-// Entries and the file are read by hand rather than derived: see `keyed` for why.
+// Entries are read by hand rather than derived (see `keyed` for why); the file itself by `read_file`.
 const ENTRY_FIELDS: &[&str] = &[
     "id",
     "storyId",
@@ -262,52 +262,6 @@ impl<'de> Deserialize<'de> for AvtEntry {
             }
         }
         d.deserialize_map(EntryVisitor)
-    }
-}
-
-const FILE_FIELDS: &[&str] = &[
-    "version",
-    "exportedAt",
-    "story",
-    "entries",
-    "lorebookEntries",
-];
-
-impl<'de> Deserialize<'de> for AvtFile {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct FileVisitor;
-        impl<'de> Visitor<'de> for FileVisitor {
-            type Value = AvtFile;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a story file object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AvtFile, A::Error> {
-                let (mut version, mut exported_at, mut story, mut entries) =
-                    (None, None, None, None);
-                let mut lorebook_entries = None;
-                let sections = keyed::read_members(&mut map, FILE_FIELDS, |field, map| {
-                    match field {
-                        0 => version = Some(map.next_value()?),
-                        1 => exported_at = Some(map.next_value::<Millis>()?.0),
-                        2 => story = Some(map.next_value()?),
-                        3 => entries = Some(map.next_value()?),
-                        _ => lorebook_entries = map.next_value()?,
-                    }
-                    Ok(())
-                })?;
-                Ok(AvtFile {
-                    version: required(version, "version")?,
-                    exported_at: required(exported_at, "exportedAt")?,
-                    story: required(story, "story")?,
-                    entries: required(entries, "entries")?,
-                    lorebook_entries,
-                    sections,
-                })
-            }
-        }
-        d.deserialize_map(FileVisitor)
     }
 }
 
@@ -429,16 +383,14 @@ fn read_file<R: BufRead>(scanner: &mut Scanner<R>) -> Result<AvtFile, FormatErro
         scanner.expect(b'}').map_err(scan_error)?;
     } else {
         loop {
-            if scanner.peek_token().map_err(scan_error)? != Some(b'"') {
-                return Err(scan_error(match scanner.peek_token() {
-                    Ok(Some(b)) => ScanError::Unexpected(b),
-                    Ok(None) => ScanError::Eof,
-                    Err(e) => e,
-                }));
+            match scanner.peek_token().map_err(scan_error)? {
+                Some(b'"') => {}
+                Some(b) => return Err(scan_error(ScanError::Unexpected(b))),
+                None => return Err(scan_error(ScanError::Eof)),
             }
             let key: String = slice_value(scanner, &mut buf, "a key")?;
             scanner.expect(b':').map_err(scan_error)?;
-            if FILE_FIELDS.contains(&key.as_str()) && !seen.insert(key.clone()) {
+            if MODELED.contains(&key.as_str()) && !seen.insert(key.clone()) {
                 return Err(FormatError::Invalid(format!(
                     "The file is JSON but not a story file: duplicate field `{key}`."
                 )));
