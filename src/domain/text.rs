@@ -105,6 +105,7 @@ pub fn file_stem(title: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use proptest::prelude::*;
 
     /// The definition `count_words` speeds up: every char decoded.
@@ -112,7 +113,7 @@ mod tests {
         let mut words = 0u64;
         let mut in_word = false;
         for c in text.chars() {
-            if super::is_cjk(c) {
+            if is_cjk(c) {
                 words += 1;
                 in_word = false;
             } else if c.is_whitespace() {
@@ -128,39 +129,31 @@ mod tests {
     proptest! {
         #[test]
         fn the_byte_fast_path_counts_as_char_by_char(text in "[ a-z\\t\\n\\r\u{a0}\u{85}\u{2003}é竜が한\u{1f409}.,]{0,64}") {
-            prop_assert_eq!(super::count_words(&text), words_char_by_char(&text));
+            prop_assert_eq!(count_words(&text), words_char_by_char(&text));
         }
 
         #[test]
         fn ascii_text_counts_as_char_by_char(text in "[ a-z\\t\\n\\r\u{b}\u{c}.,!-]{0,800}") {
-            prop_assert_eq!(super::count_words(&text), words_char_by_char(&text));
+            prop_assert_eq!(count_words(&text), words_char_by_char(&text));
         }
 
         #[test]
         fn any_string_counts_as_char_by_char(text in any::<String>()) {
-            prop_assert_eq!(super::count_words(&text), words_char_by_char(&text));
+            prop_assert_eq!(count_words(&text), words_char_by_char(&text));
         }
     }
 
     #[test]
     fn file_stems_drop_path_characters() {
-        assert_eq!(
-            super::file_stem("The Salt/Road: part 2"),
-            "The SaltRoad part 2"
-        );
-        assert_eq!(super::file_stem("../"), "story");
+        assert_eq!(file_stem("The Salt/Road: part 2"), "The SaltRoad part 2");
+        assert_eq!(file_stem("../"), "story");
     }
 
     #[test]
     fn sentences_get_one_full_stop() {
-        assert_eq!(
-            super::end_sentence("lost in the middle"),
-            "lost in the middle."
-        );
-        assert_eq!(super::end_sentence("Done! "), "Done!");
+        assert_eq!(end_sentence("lost in the middle"), "lost in the middle.");
+        assert_eq!(end_sentence("Done! "), "Done!");
     }
-
-    use super::*;
 
     #[test]
     fn counts_words_across_whitespace_kinds() {
