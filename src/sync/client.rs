@@ -104,12 +104,17 @@ fn exchange(
     body: &[u8],
     timeout: Duration,
 ) -> Result<(u16, Vec<u8>, String), SyncError> {
-    let (status, mut reader, where_) = post(peer, body, timeout)?;
+    let (status, reader, where_) = post(peer, body, timeout)?;
+    let body = read_whole(reader, &where_)?;
+    Ok((status, body, where_))
+}
+
+fn read_whole(mut reader: impl Read, where_: &str) -> Result<Vec<u8>, SyncError> {
     let mut body = Vec::new();
     reader
         .read_to_end(&mut body)
         .map_err(|e| SyncError::Peer(format!("{where_} stopped sending: {e}")))?;
-    Ok((status, body, where_))
+    Ok(body)
 }
 
 fn parse_reply(status: u16, body: &[u8], where_: &str) -> Result<SyncResponse, SyncError> {
@@ -143,12 +148,7 @@ pub fn pull(peer: &Peer, story_id: &str, expected_bytes: u64) -> Result<StoryBun
     .map_err(|e| SyncError::Peer(e.to_string()))?;
     let (status, reader, where_) = post(peer, &request, transfer_timeout(expected_bytes))?;
     if status != 200 {
-        let mut reply = Vec::new();
-        let mut reader = reader;
-        reader
-            .read_to_end(&mut reply)
-            .map_err(|e| SyncError::Peer(format!("{where_} stopped sending: {e}")))?;
-        let reply = parse_reply(status, &reply, &where_)?;
+        let reply = parse_reply(status, &read_whole(reader, &where_)?, &where_)?;
         return Err(unexpected(&reply));
     }
     match envelope::read_pull_reply(reader) {

@@ -31,6 +31,13 @@ fn malformed(what: impl Into<String>) -> io::Error {
 }
 
 impl<R: Read> Bytes<R> {
+    fn new(body: R) -> Self {
+        Self {
+            inner: BufReader::with_capacity(1 << 16, body),
+            peeked: None,
+        }
+    }
+
     fn next(&mut self) -> io::Result<u8> {
         if let Some(b) = self.peeked.take() {
             return Ok(b);
@@ -249,10 +256,7 @@ pub fn read_request(body: impl Read, limit: u64) -> Result<Envelope, String> {
 }
 
 fn read_envelope(body: impl Read) -> io::Result<Envelope> {
-    let mut bytes = Bytes {
-        inner: BufReader::with_capacity(1 << 16, body),
-        peeked: None,
-    };
+    let mut bytes = Bytes::new(body);
     let (mut token, mut asked) = (None, None);
     bytes.expect_byte(b'{')?;
     bytes.members(|bytes, key, first| {
@@ -346,10 +350,7 @@ pub enum PullReply {
 /// Reads the reply to a pull as it arrives: the story inside `data` is unescaped straight into
 /// the `.avt` reader, so it is parsed while the peer is still sending, and never held as text.
 pub fn read_pull_reply(body: impl Read) -> io::Result<PullReply> {
-    let mut bytes = Bytes {
-        inner: BufReader::with_capacity(1 << 16, body),
-        peeked: None,
-    };
+    let mut bytes = Bytes::new(body);
     let (mut kind, mut message, mut story) = (None, None, None);
     bytes.expect_byte(b'{')?;
     bytes.members(|bytes, key, first| {
