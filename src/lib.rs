@@ -4,11 +4,12 @@
 //! `formats` (.avt exchange files, Markdown and text exports), `providers` (LLM wire protocols), `jobs` (worker threads and the Waker seam), `sync` (LAN sync server and client), `writing` (the
 //! generation pipeline shared by window and CLI), `update` (self-update), `app` (the controller that
 //! owns the store and applies `Action`s), `ui` (egui drawing that reads `AppState` and pushes
-//! `Action`s), `cli` (headless subcommands).
+//! `Action`s), `cli` (headless subcommands), `diagnostics` (the redacting logger and the local error log).
 //! See README.md, section "Architecture", for the invariants.
 
 pub mod app;
 pub mod cli;
+pub mod diagnostics;
 pub mod domain;
 pub mod formats;
 pub mod jobs;

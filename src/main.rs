@@ -67,6 +67,9 @@ enum Command {
         story: String,
         #[arg(long, value_enum, default_value_t = fabula::cli::ActionArg::Do)]
         action: fabula::cli::ActionArg,
+        /// What to do with a draft an earlier run left unfinished (asked when not given).
+        #[arg(long, value_enum, value_name = "keep|discard")]
+        draft: Option<fabula::cli::DraftArg>,
         /// The action or direction; empty continues the story.
         #[arg(trailing_var_arg = true)]
         text: Vec<String>,
@@ -120,7 +123,6 @@ enum DevCommand {
 
 fn main() -> ExitCode {
     let started = Instant::now();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
     match run(cli, started) {
         Ok(code) => code,
@@ -132,8 +134,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
-    let paths = DataPaths::resolve(cli.data_dir).map_err(|e| e.to_string())?;
-    paths.ensure().map_err(|e| e.to_string())?;
+    let paths = match DataPaths::resolve(cli.data_dir).and_then(|p| p.ensure().map(|()| p)) {
+        Ok(paths) => paths,
+        Err(e) => {
+            fabula::diagnostics::init(None);
+            return Err(e.to_string());
+        }
+    };
+    fabula::diagnostics::init(Some(&paths.dir));
     fabula::storage::use_tokenizer_cache();
     if let Some(Command::Update { check, yes, pre }) = cli.command {
         return fabula::cli::update(check, yes, pre);
@@ -177,8 +185,9 @@ fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
         Command::Generate {
             story,
             action,
+            draft,
             text,
-        } => return fabula::cli::generate(&mut store, &story, action, &text.join(" ")),
+        } => return fabula::cli::generate(&mut store, &story, action, &text.join(" "), draft),
         Command::Lore { command } => return fabula::cli::lore(&store, command),
         Command::Export {
             story,

@@ -214,8 +214,21 @@ fn a_corrupted_database_is_refused_and_left_untouched() {
         *b = 0xA5;
     }
     std::fs::write(data.paths.database(), &bytes).expect("write");
-    let err = Store::open(&data.paths.database()).expect_err("must refuse");
+    // Opening reads only the header and the schema, so it costs the same for any size; the whole-file
+    // check (run on a job after the window is up, and before every daily backup) finds the damage.
+    let store = Store::open(&data.paths.database()).expect("opening checks only the header");
+    let err = store.integrity_check().expect_err("must find the damage");
     assert!(err.is_damaged_database(), "{err}");
+    let err = store
+        .auto_backup_if_due(&data.paths)
+        .expect_err("no backup of a damaged file");
+    assert!(err.is_damaged_database(), "{err}");
+    drop(store);
+    assert!(
+        list_backups(&data.paths.backups())
+            .expect("list")
+            .is_empty()
+    );
     assert_eq!(
         std::fs::read(data.paths.database()).expect("read"),
         bytes,

@@ -144,10 +144,24 @@ fn the_original_protocol_byte_for_byte() {
         assert_eq!(status, 200, "errors are HTTP 200 as in the original");
         assert_eq!(json_of(&body), json!({"type": "error", "message": message}));
     }
+    // Nothing about the content is said before the token is shown: garbage is a bad token.
+    for garbage in [
+        "this is not json",
+        r#"{"action":{"type":"listStories"}}"#,
+        r#"{"action":{"nonsense"#,
+    ] {
+        let (status, body) = raw_post(port, garbage);
+        assert_eq!(status, 200);
+        assert_eq!(
+            json_of(&body),
+            json!({"type": "error", "message": "Invalid authentication token"}),
+            "{garbage}"
+        );
+    }
     for garbage in [
         r#"{"token":"secret-token","action":{"type":"deleteEverything"}}"#,
-        "this is not json",
         r#"{"token":"secret-token"}"#,
+        r#"{"token":"secret-token","action":{"type":"#,
     ] {
         let (status, body) = raw_post(port, garbage);
         assert_eq!(status, 200);
@@ -425,13 +439,13 @@ proptest! {
 
     #[test]
     fn the_request_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
-        let _ = parse_request(&bytes[..], 512);
+        let _ = parse_request(&bytes[..], 512, "secret-token");
     }
 
     #[test]
     fn requests_round_trip(token in "[a-z0-9]{0,40}", id in "[a-z0-9-]{0,40}") {
         let text = json!({"token": token, "action": {"type": "pullStory", "story_id": id}}).to_string();
-        let parsed = parse_request(text.as_bytes(), 1 << 20).expect("valid");
+        let parsed = parse_request(text.as_bytes(), 1 << 20, &token).expect("valid");
         prop_assert_eq!(parsed.token, token);
     }
 }

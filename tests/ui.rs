@@ -222,6 +222,40 @@ fn a_damaged_database_offers_the_latest_backup_and_keeps_the_damaged_file() {
 }
 
 #[test]
+fn a_damaged_page_found_after_start_up_offers_the_latest_backup() {
+    let data = TempData::new();
+    {
+        let store = data.open();
+        let id = store
+            .create_story(&fabula::domain::NewStory {
+                title: "Saved in time".into(),
+                ..Default::default()
+            })
+            .expect("create")
+            .id;
+        store.create_backup(&data.paths, "").expect("backup");
+        let text = "x".repeat(3000);
+        for _ in 0..200 {
+            store
+                .append_entry(&id, fabula::domain::EntryKind::Narration, &text)
+                .expect("append");
+        }
+    }
+    // A stretch of pages in the middle, the header intact: opening does not read them.
+    let mut bytes = std::fs::read(data.paths.database()).expect("read");
+    for b in &mut bytes[40 * 1024..56 * 1024] {
+        *b = 0xA5;
+    }
+    std::fs::write(data.paths.database(), &bytes).expect("write");
+
+    let mut h = launch_with_daily_backup(&data);
+    h.run_ok();
+    assert!(has_label(&h, "Fabula could not open your stories"));
+    click(&mut h, "Restore the latest backup");
+    assert!(has_label(&h, "Saved in time"), "the library is back");
+}
+
+#[test]
 fn backups_screen_backs_up_and_restores_after_confirming() {
     let data = TempData::new();
     data.add_story("Alpha");

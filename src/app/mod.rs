@@ -36,7 +36,8 @@ pub struct Launch {
     /// Print `first_frame_ms=…` once the first frame is on screen, then close.
     pub quit_after_first_frame: bool,
     pub open_story: Option<StoryId>,
-    /// Make the daily backup after the first frame (off in tests and benchmarks).
+    /// After the first frame, check the whole database and make the daily backup (off in tests and
+    /// benchmarks).
     pub auto_backup: bool,
     /// Ask for a newer release after the first frame, at most once a day, if the user allows it.
     pub update_check: bool,
@@ -82,6 +83,9 @@ pub struct FabulaApp {
     generation_job: Option<JobHandle<writing::GenerationEvent>>,
     suggestion_job: Option<JobHandle<Result<Vec<String>, String>>>,
     lorebook: Option<(StoryId, crate::writing::Lorebook)>,
+    /// Narrations that arrived whole but could not be stored (full disk, a lock that stayed): held
+    /// here, by story, until Keep stores them or the user discards them.
+    unsaved: std::collections::HashMap<StoryId, crate::domain::Draft>,
     sync_server: Option<crate::sync::SyncServer>,
     exchange_job: Option<JobHandle<sync::ExchangeEvent>>,
     /// Bumped on every lorebook change, so a matcher built from older lore is not kept.
@@ -135,6 +139,7 @@ impl FabulaApp {
             generation_job: None,
             suggestion_job: None,
             lorebook: None,
+            unsaved: std::collections::HashMap::new(),
             lore_version: 0,
             sync_server: None,
             exchange_job: None,
@@ -281,7 +286,14 @@ impl FabulaApp {
         let paths = self.paths.clone();
         let waker: Arc<dyn Waker> = Arc::new(EguiWaker(ctx.clone()));
         let started = jobs::spawn("daily-backup", waker, move |cx| {
-            let outcome = Store::open(&paths.database()).and_then(|s| s.auto_backup_if_due(&paths));
+            // Opening checks only what costs the same for any size; the whole-file check runs
+            // here, on every start, and a damaged page sends the window to the recovery screen.
+            let outcome = Store::open_worker(&paths.database()).and_then(|s| {
+                match s.auto_backup_if_due(&paths)? {
+                    Some(made) => Ok(Some(made)),
+                    None => s.integrity_check().map(|()| None),
+                }
+            });
             cx.send(outcome);
         });
         match started {
@@ -306,9 +318,16 @@ impl FabulaApp {
                     }
                 }
                 Ok(None) => {}
-                Err(e) if e.is_damaged_database() => self.state.error(format!(
-                    "{e} Your existing backups were kept; restore one from the Backups screen."
-                )),
+                Err(e) if e.is_damaged_database() => {
+                    // Nothing more is written to a damaged file: the recovery screen takes over.
+                    self.store = None;
+                    self.state.fatal = Some(Fatal {
+                        message: format!("{e} Your existing backups were kept."),
+                        latest_backup: storage::list_backups(&self.paths.backups())
+                            .ok()
+                            .and_then(|b| b.into_iter().next()),
+                    });
+                }
                 Err(e) => self
                     .state
                     .error(format!("The daily backup could not be made: {e}")),

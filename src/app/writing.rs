@@ -73,7 +73,10 @@ impl FabulaApp {
         self.state.writing = WritingState {
             story: Some(story.clone()),
             streaming: generating,
-            draft: store.draft(story)?,
+            draft: match self.unsaved.get(story) {
+                Some(unsaved) => Some(unsaved.clone()),
+                None => store.draft(story)?,
+            },
             budget,
             lore: store.lore(story)?,
             lore_fired,
@@ -242,14 +245,51 @@ impl FabulaApp {
                     self.refresh_draft_and_inspector(&store)?;
                 }
                 Ending::Failed(error) => {
-                    let message = format!(
-                        "{} The text so far is kept as a draft.",
-                        crate::domain::end_sentence(&error.to_string())
-                    );
+                    let kept = if outcome.text.trim().is_empty() {
+                        "No text arrived."
+                    } else {
+                        "The text so far is kept as a draft."
+                    };
+                    let message =
+                        format!("{} {kept}", crate::domain::end_sentence(&error.to_string()));
                     self.state.error(message.clone());
                     self.state.writing.last_error = Some(message);
                     self.refresh_draft_and_inspector(&store)?;
                 }
+                Ending::Unsaved(reason) => {
+                    // The text is on disk nowhere: it stays here as a draft, and Keep tries the
+                    // write again once the disk or the lock is free.
+                    let message = format!(
+                        "The narration could not be stored: {} It is kept here as a draft; press Keep to try again.",
+                        crate::domain::end_sentence(reason)
+                    );
+                    if let Some(streaming) = streaming {
+                        let now = crate::domain::now_ms();
+                        let draft = crate::domain::Draft {
+                            story_id: streaming.story.clone(),
+                            target: match streaming.target {
+                                Target::Regenerate(entry) => Some(entry),
+                                Target::Next => None,
+                            },
+                            content: outcome.text.trim().to_owned(),
+                            reasoning: outcome.reasoning.clone(),
+                            state: crate::domain::DraftState::Failed,
+                            error: Some(reason.clone()),
+                            model: streaming.model,
+                            started_at: now,
+                            updated_at: now,
+                        };
+                        if self.open_story_id().as_ref() == Some(&draft.story_id) {
+                            self.state.writing.draft = Some(draft.clone());
+                        }
+                        self.unsaved.insert(draft.story_id.clone(), draft);
+                    }
+                    self.state.error(message.clone());
+                    self.state.writing.last_error = Some(message);
+                }
+            }
+            if let Some(problem) = &outcome.draft_problem {
+                log::warn!("the draft could not be kept on disk while streaming: {problem}");
             }
             Ok(())
         })();
@@ -402,6 +442,7 @@ impl FabulaApp {
             }
         };
         self.state.writing.draft = None;
+        self.unsaved.remove(&draft.story_id);
         self.refresh_entry(store, &written)?;
         self.view.layout.scroll_to_bottom();
         self.state.info("The draft was added to the story.", false);
@@ -419,6 +460,7 @@ impl FabulaApp {
     /// Discard asks first in the UI; the text stays in the inspector's log either way.
     pub(super) fn discard_draft(&mut self, store: &Store) -> Result<()> {
         if let Some(draft) = self.state.writing.draft.take() {
+            self.unsaved.remove(&draft.story_id);
             store.discard_draft(&draft.story_id)?;
             self.state.info(
                 "The draft was discarded (its text is still in the prompt inspector).",

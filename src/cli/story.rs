@@ -92,6 +92,15 @@ pub enum ActionArg {
     Free,
 }
 
+/// What `generate` does with a draft an earlier run left (interrupted, failed or stopped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DraftArg {
+    /// Add the draft to the story first; the narrator then goes on from it.
+    Keep,
+    /// Drop the draft (it stays in the prompt inspector's log).
+    Discard,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum LoreKindArg {
     Character,
@@ -155,10 +164,12 @@ pub fn generate(
     story: &str,
     action: ActionArg,
     text: &str,
+    on_draft: Option<DraftArg>,
 ) -> Result<ExitCode, String> {
     let story_id = StoryId::from(story);
     let summary = store.story_summary(&story_id).map_err(|e| e.to_string())?;
     let story = summary.story;
+    settle_draft(store, &story_id, on_draft)?;
     let action = match (story.mode, action) {
         (StoryMode::CreativeWriting, _) | (_, ActionArg::Free) => ActionType::Free,
         (_, ActionArg::Do) => ActionType::Do,
@@ -187,18 +198,20 @@ pub fn generate(
         Ok(p) => p,
         Err(e) => return Ok(fail(&e)),
     };
-    let mut stdout = std::io::stdout().lock();
-    let mut stderr = std::io::stderr().lock();
+    // stdout and stderr are locked per write, never across the run: the draft saver and the
+    // logger on other threads write to them too, and the run waits for the saver at its end.
     let mut at_line_start = true;
     let outcome = writing::run(store, &prepared, &cancel, &mut |delta| match delta {
         Delta::Text(t) => {
             // The model's leading blank lines are not part of the narration.
             let t = if at_line_start { t.trim_start() } else { t };
             at_line_start &= t.is_empty();
+            let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(t.as_bytes());
             let _ = stdout.flush();
         }
         Delta::Reasoning(r) => {
+            let mut stderr = std::io::stderr().lock();
             let _ = stderr.write_all(r.as_bytes());
             let _ = stderr.flush();
         }
@@ -207,7 +220,14 @@ pub fn generate(
         Ok(o) => o,
         Err(e) => return Ok(fail(&e)),
     };
-    let _ = writeln!(stdout);
+    println!();
+    if let Some(problem) = &outcome.draft_problem {
+        eprintln!(
+            "fabula: warning: the draft could not be kept on disk while streaming ({})",
+            crate::domain::end_sentence(problem).trim_end_matches('.')
+        );
+    }
+    let nothing_came = outcome.text.trim().is_empty();
     match outcome.ending {
         Ending::Written(id) => {
             eprintln!(
@@ -221,15 +241,95 @@ pub fn generate(
             );
             Ok(ExitCode::SUCCESS)
         }
+        Ending::Cancelled if nothing_came => Err("Stopped before any text arrived.".into()),
         Ending::Cancelled => Err("Stopped; the text so far was kept as a draft.".into()),
         Ending::Failed(error) => {
+            let kept = if nothing_came {
+                "No text arrived"
+            } else {
+                "The text so far was kept as a draft"
+            };
             eprintln!(
-                "fabula: {} The text so far was kept as a draft; your action is in the story.",
+                "fabula: {} {kept}; your action is in the story.",
                 crate::domain::end_sentence(&error.to_string())
             );
             Ok(ExitCode::from(error.kind().exit_code()))
         }
+        Ending::Unsaved(reason) => {
+            let rescued = rescue(store.path(), &story_id, &outcome.text);
+            Err(format!(
+                "The narration could not be stored: {} {rescued}",
+                crate::domain::end_sentence(&reason)
+            ))
+        }
     }
+}
+
+/// A draft left by an earlier run is the writer's text: it is never dropped without being asked.
+fn settle_draft(
+    store: &mut Store,
+    story_id: &StoryId,
+    on_draft: Option<DraftArg>,
+) -> Result<(), String> {
+    let Some(draft) = store.draft(story_id).map_err(|e| e.to_string())? else {
+        return Ok(());
+    };
+    if draft.content.trim().is_empty() {
+        return store.discard_draft(story_id).map_err(|e| e.to_string());
+    }
+    match on_draft {
+        None => {
+            let words = crate::domain::count_words(&draft.content);
+            let preview = crate::domain::preview(&draft.content, 80);
+            Err(format!(
+                "This story has a draft of {words} words from an earlier run that was not finished (“{preview}”). \
+                 Run again with --draft keep to add it to the story (the narrator then goes on from it), \
+                 --draft discard to drop it, or open the story in the window to read it first."
+            ))
+        }
+        Some(DraftArg::Discard) => store.discard_draft(story_id).map_err(|e| e.to_string()),
+        Some(DraftArg::Keep) => {
+            let content = draft.content.trim();
+            match &draft.target {
+                None => store
+                    .finish_narration(story_id, content, &draft.reasoning)
+                    .map(|_| ()),
+                Some(entry) => store
+                    .add_alternative(entry, content, &draft.reasoning)
+                    .map(|_| ()),
+            }
+            .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Puts a narration the database would not take into a text file (beside the database, else in the
+/// temporary folder) and says where; it is also on stdout already.
+fn rescue(database: &std::path::Path, story: &StoryId, text: &str) -> String {
+    let name = format!("fabula-unsaved-{story}-{}.txt", crate::domain::now_ms());
+    let places = [
+        database.parent().map(|dir| dir.join(&name)),
+        Some(std::env::temp_dir().join(&name)),
+    ];
+    for path in places.into_iter().flatten() {
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()));
+        match written {
+            Ok(()) => {
+                return format!(
+                    "It was printed above and saved to {}; add it with the window's Add (Ctrl+Shift+Enter) once the problem is fixed.",
+                    path.display()
+                );
+            }
+            Err(_) => {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+    "It was printed above (no file could be written either): copy it from there.".into()
 }
 
 /// Prints why the generation could not start; provider errors keep `provider check`'s exit codes.

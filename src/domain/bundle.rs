@@ -89,7 +89,20 @@ impl StoryBundle {
     /// A copy with fresh ids everywhere they appear, also inside the JSON kept verbatim (where an
     /// id shows up as a quoted string), so "keep both" never collides with the original.
     pub fn with_new_ids(&self) -> StoryBundle {
-        let old = self.ids();
+        self.renumbered(false)
+    }
+
+    /// The same story (its id kept) whose entries and lore get fresh ids: for a file whose entry
+    /// ids are already taken by another story of the library.
+    pub fn with_new_entry_ids(&self) -> StoryBundle {
+        self.renumbered(true)
+    }
+
+    fn renumbered(&self, keep_story_id: bool) -> StoryBundle {
+        let mut old = self.ids();
+        if keep_story_id {
+            old.remove(0);
+        }
         let new: Vec<String> = old.iter().map(|_| super::ids::new_uuid()).collect();
         let quoted_old: Vec<String> = old.iter().map(|id| format!("\"{id}\"")).collect();
         let quoted_new: Vec<String> = new.iter().map(|id| format!("\"{id}\"")).collect();

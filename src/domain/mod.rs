@@ -9,6 +9,7 @@ mod lore;
 mod prefs;
 mod profile;
 mod prompt;
+mod redact;
 mod story;
 mod story_settings;
 mod text;
@@ -33,6 +34,7 @@ pub use prompt::{
     SUGGESTION_PLACEHOLDERS, TemplateError, TemplateKind, assemble, check_template,
     parse_suggestions, render_template, style_instruction, suggestions_prompt,
 };
+pub use redact::redact;
 pub use story::{NewStory, Pov, Story, StoryMode, StorySummary, Tense};
 pub use story_settings::{
     DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_OUTPUT, NarrationLength, StorySettings,

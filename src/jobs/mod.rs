@@ -106,6 +106,26 @@ impl<E> JobContext<E> {
     }
 }
 
+impl<E> Clone for JobContext<E> {
+    /// Another sender of the same job's events, for helper threads the job starts (`detach`).
+    fn clone(&self) -> Self {
+        Self {
+            events: self.events.clone(),
+            cancel: self.cancel.clone(),
+            waker: self.waker.clone(),
+        }
+    }
+}
+
+/// A named thread nobody waits for: a job's helper that reports through a cloned `JobContext` and
+/// ends by itself (a sync request being answered, say).
+pub fn detach(name: &str, work: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name(format!("fabula-{name}"))
+        .spawn(work)
+        .map(drop)
+}
+
 /// The controller's end of a running job.
 pub struct JobHandle<E> {
     name: String,

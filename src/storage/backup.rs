@@ -97,7 +97,8 @@ impl Store {
     }
 
     /// The start-up backup: made when the newest backup is a day old or more, then pruned.
-    /// Returns the new backup, if one was due.
+    /// Returns the new backup, if one was due. The whole-file check runs first: a damaged
+    /// database must not rotate good old backups out.
     pub fn auto_backup_if_due(&self, paths: &DataPaths) -> Result<Option<BackupInfo>> {
         let backups = list_backups(&paths.backups())?;
         let due = backups.first().is_none_or(|newest| {
@@ -109,8 +110,6 @@ impl Store {
         if !due {
             return Ok(None);
         }
-        // The full check runs here, after the window is up, rather than at open: it reads the
-        // whole file. A damaged database must not rotate good old backups out.
         self.integrity_check()?;
         let made = self.create_backup(paths, "")?;
         prune_backups(&paths.backups(), KEEP_BACKUPS)?;

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 pub enum StoreError {
     #[error("{} is not a Fabula database (it is not an SQLite file). It has not been changed.", path.display())]
     NotADatabase { path: PathBuf },
+    #[error("{} is not a Fabula database: it is {what}. Fabula changed nothing in it; choose another data folder (--data-dir) or move the file away.", path.display())]
+    Foreign { path: PathBuf, what: String },
     #[error("The database {} is damaged ({detail}). It has not been changed.", path.display())]
     Corrupt { path: PathBuf, detail: String },
     #[error(
@@ -21,14 +23,21 @@ pub enum StoreError {
     Locked { path: PathBuf },
     #[error("Fabula is already running with the data folder {} (close the other window first).", path.display())]
     AlreadyRunning { path: PathBuf },
-    #[error("The disk holding {} is full; the last change was not saved.", path.display())]
+    #[error("The disk holding {} is full: the last change was not saved. Reading, exporting and backups to another disk still work; free some space to write again.", path.display())]
     DiskFull { path: PathBuf },
+    #[error("The database {} is read-only (the file's or folder's permissions, or a read-only disk): the last change was not saved. Reading, exporting and backups still work.", path.display())]
+    ReadOnly { path: PathBuf },
+    #[error("The database {} could not be read: {detail}. Nothing was changed.", path.display())]
+    Unreadable { path: PathBuf, detail: String },
     #[error("Cannot use {}: {detail}", path.display())]
     Io { path: PathBuf, detail: String },
     #[error("Could not update the database schema of {}: {detail}", path.display())]
     Migration { path: PathBuf, detail: String },
     #[error("{0}")]
     Conflict(String),
+    /// Entry or lore ids of an import are held by another story (named by its title).
+    #[error("Entries of this file are already in Fabula, in “{0}”.")]
+    IdsTaken(String),
     /// Input that cannot be stored as it is (said in words the user can act on).
     #[error("{0}")]
     Invalid(String),

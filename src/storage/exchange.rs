@@ -228,8 +228,8 @@ impl Store {
         on_conflict: OnConflict,
     ) -> Result<Imported> {
         let existing = self.story_title(&bundle.story.id)?;
-        let (bundle, replaced) = match (&existing, on_conflict) {
-            (None, _) => (std::borrow::Cow::Borrowed(bundle), None),
+        let (bundle, replace) = match (&existing, on_conflict) {
+            (None, _) => (std::borrow::Cow::Borrowed(bundle), false),
             (Some(title), OnConflict::Refuse) => {
                 return Err(StoreError::Conflict(format!(
                     "This story is already in Fabula as “{title}”. Import it as a copy, or replace the one you have (it goes to the Trash)."
@@ -238,20 +238,59 @@ impl Store {
             (Some(_), OnConflict::KeepBoth) => {
                 let mut copy = bundle.with_new_ids();
                 copy.story.title = format!("{} (imported)", copy.story.title);
-                (std::borrow::Cow::Owned(copy), None)
+                (std::borrow::Cow::Owned(copy), false)
             }
-            (Some(_), OnConflict::Replace) => (std::borrow::Cow::Borrowed(bundle), Some(())),
+            (Some(_), OnConflict::Replace) => (std::borrow::Cow::Borrowed(bundle), true),
         };
+        let (bundle, replaced_id) = match self.write_bundle(&bundle, replace) {
+            Err(StoreError::IdsTaken(owner)) => match on_conflict {
+                // The story itself is not here, but its entries' ids are (a copy made elsewhere
+                // from the same file): a copy under new ids is the only way to keep both.
+                OnConflict::KeepBoth | OnConflict::Replace => {
+                    let renumbered = bundle.with_new_entry_ids();
+                    let replaced_id = self.write_bundle(&renumbered, replace)?;
+                    (std::borrow::Cow::Owned(renumbered), replaced_id)
+                }
+                OnConflict::Refuse => {
+                    return Err(StoreError::Conflict(format!(
+                        "Entries of this file are already in Fabula, in “{owner}”. Import it as a copy (its entries get new ids)."
+                    )));
+                }
+            },
+            written => (bundle, written?),
+        };
+        Ok(Imported {
+            story: bundle.story.id.clone(),
+            title: bundle.story.title.clone(),
+            entries: bundle.entries.len(),
+            replaced: replaced_id,
+        })
+    }
+
+    /// One transaction: the story already there (when replacing) into the Trash, then the bundle.
+    /// Entry or lore ids that another story holds give `IdsTaken` and change nothing.
+    fn write_bundle(&mut self, bundle: &StoryBundle, replace: bool) -> Result<Option<StoryId>> {
         let path = self.path.clone();
         let err = |e| super::classify(&path, e);
         let tx = self.conn.transaction().map_err(err)?;
-        let replaced_id = match replaced {
+        let replaced_id = if replace {
             // The current story keeps everything (alternatives, drafts, sections) under new ids.
-            Some(()) => Some(rekey_into_trash(&tx, &bundle.story.id).map_err(err)?),
-            None => None,
+            Some(rekey_into_trash(&tx, &bundle.story.id).map_err(err)?)
+        } else {
+            None
         };
         let started = std::time::Instant::now();
-        insert_bundle(&tx, &bundle).map_err(err)?;
+        if let Err(e) = insert_bundle(&tx, bundle) {
+            let taken = e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation)
+                && ["entries.id", "lore_entries.id"]
+                    .iter()
+                    .any(|column| e.to_string().ends_with(column));
+            if taken {
+                drop(tx);
+                return Err(StoreError::IdsTaken(self.owner_of_taken_ids(bundle)?));
+            }
+            return Err(err(e));
+        }
         let written = started.elapsed();
         tx.commit().map_err(err)?;
         log::debug!(
@@ -260,12 +299,29 @@ impl Store {
             written.as_millis(),
             (started.elapsed() - written).as_millis()
         );
-        Ok(Imported {
-            story: bundle.story.id.clone(),
-            title: bundle.story.title.clone(),
-            entries: bundle.entries.len(),
-            replaced: replaced_id,
-        })
+        Ok(replaced_id)
+    }
+
+    /// The title of a story holding one of the bundle's entry or lore ids, to name in a message.
+    fn owner_of_taken_ids(&self, bundle: &StoryBundle) -> Result<String> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT s.title FROM stories s WHERE s.id IN (
+                     SELECT story_id FROM entries WHERE id = ?1
+                     UNION ALL SELECT story_id FROM lore_entries WHERE id = ?1)",
+            )
+            .map_err(|e| self.err(e))?;
+        for id in bundle.ids().iter().skip(1) {
+            if let Some(title) = stmt
+                .query_row([id], |r| r.get::<_, String>(0))
+                .optional()
+                .map_err(|e| self.err(e))?
+            {
+                return Ok(title);
+            }
+        }
+        Ok("another story".into())
     }
 }
 
@@ -289,27 +345,37 @@ fn rekey_into_trash(tx: &Transaction<'_>, old: &StoryId) -> rusqlite::Result<Sto
         "UPDATE lore_entries SET id = lower(hex(randomblob(16))) WHERE story_id = ?1",
         [new.as_str()],
     )?;
-    let ids: Vec<String> = {
-        let mut stmt = tx.prepare("SELECT id FROM entries WHERE story_id = ?1")?;
-        stmt.query_map([old.as_str()], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
-    };
-    let map: std::collections::HashMap<String, String> =
-        ids.into_iter().map(|id| (id, EntryId::new().0)).collect();
-    let mut entry = tx.prepare_cached("UPDATE entries SET id = ?2, story_id = ?3 WHERE id = ?1")?;
-    let mut parent = tx.prepare_cached(
-        "UPDATE entries SET parent_id = ?2 WHERE story_id = ?3 AND parent_id = ?1",
+    // One set-based pass per table through a map of old to new ids: looking each id up in the
+    // story's rows made a 20k-entry replace take 95 s.
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS rekey (old TEXT PRIMARY KEY NOT NULL, new TEXT NOT NULL) WITHOUT ROWID;
+         DELETE FROM temp.rekey;",
     )?;
-    let mut alternatives =
-        tx.prepare_cached("UPDATE entry_alternatives SET entry_id = ?2 WHERE entry_id = ?1")?;
-    let mut drafts =
-        tx.prepare_cached("UPDATE drafts SET target_entry_id = ?2 WHERE target_entry_id = ?1")?;
-    for (old_id, new_id) in &map {
-        entry.execute(params![old_id, new_id, new.as_str()])?;
-        parent.execute(params![old_id, new_id, new.as_str()])?;
-        alternatives.execute(params![old_id, new_id])?;
-        drafts.execute(params![old_id, new_id])?;
+    {
+        let mut ids = tx.prepare("SELECT id FROM entries WHERE story_id = ?1")?;
+        let mut map = tx.prepare("INSERT INTO temp.rekey (old, new) VALUES (?1, ?2)")?;
+        let mut rows = ids.query([old.as_str()])?;
+        while let Some(row) = rows.next()? {
+            map.execute(params![row.get::<_, String>(0)?, EntryId::new().0])?;
+        }
     }
+    tx.execute(
+        "UPDATE entries SET id = (SELECT new FROM temp.rekey WHERE old = entries.id), story_id = ?2
+         WHERE story_id = ?1",
+        params![old.as_str(), new.as_str()],
+    )?;
+    tx.execute(
+        "UPDATE entries SET parent_id = (SELECT new FROM temp.rekey WHERE old = entries.parent_id)
+         WHERE story_id = ?1 AND parent_id IN (SELECT old FROM temp.rekey)",
+        [new.as_str()],
+    )?;
+    tx.execute_batch(
+        "UPDATE entry_alternatives SET entry_id = (SELECT new FROM temp.rekey WHERE old = entry_alternatives.entry_id)
+         WHERE entry_id IN (SELECT old FROM temp.rekey);
+         UPDATE drafts SET target_entry_id = (SELECT new FROM temp.rekey WHERE old = drafts.target_entry_id)
+         WHERE target_entry_id IN (SELECT old FROM temp.rekey);
+         DELETE FROM temp.rekey;",
+    )?;
     Ok(new)
 }
 

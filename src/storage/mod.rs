@@ -38,6 +38,8 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// How long a write waits for another process holding the database before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a backup keeps trying while the database stays busy before it gives up with a reason.
+const BACKUP_PATIENCE: Duration = Duration::from_secs(20);
 
 /// The open database. All reads and writes of stories go through its methods.
 pub struct Store {
@@ -66,7 +68,9 @@ impl Store {
         .map_err(|e| classify(path, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| classify(path, e))?;
-        quick_check(&conn, path)?;
+        // Only checks that cost the same for any size: the whole-file check reads every page
+        // (seconds for a large library from a cold cache) and runs on a job after the window is up.
+        let fresh = check_owner(&conn, path)?;
         refuse_newer_schema(&conn, path)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| classify(path, e))?;
@@ -82,6 +86,10 @@ impl Store {
                 path: path.to_owned(),
                 detail: e.to_string(),
             })?;
+        if fresh {
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .map_err(|e| classify(path, e))?;
+        }
         Ok(Self {
             conn,
             path: path.to_owned(),
@@ -125,6 +133,12 @@ impl Store {
         }
     }
 
+    /// How long this connection's writes wait for another holder of the write lock; for work that
+    /// would rather skip a beat and try again than wait the default.
+    pub fn set_busy_timeout(&self, wait: Duration) -> Result<()> {
+        self.conn.busy_timeout(wait).map_err(|e| self.err(e))
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -145,7 +159,9 @@ impl Store {
         }
     }
 
-    /// Writes a consistent copy of the live database to `dest` (SQLite online backup).
+    /// Writes a consistent copy of the live database to `dest` (SQLite online backup), owner-only
+    /// (it holds every stored key). It ends within `BACKUP_PATIENCE` whatever holds the database,
+    /// and a failure leaves no partial file behind.
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
         if dest.exists() {
             return Err(StoreError::Io {
@@ -154,20 +170,86 @@ impl Store {
             });
         }
         let partial = dest.with_extension("partial");
-        let _ = std::fs::remove_file(&partial);
-        self.conn
-            .backup(
-                rusqlite::MAIN_DB,
-                &partial,
-                None::<fn(rusqlite::backup::Progress)>,
-            )
-            .map_err(|e| StoreError::Io {
-                path: dest.to_owned(),
-                detail: e.to_string(),
-            })?;
+        let leftovers = [
+            partial.clone(),
+            PathBuf::from(format!("{}-journal", partial.display())),
+        ];
+        let clean = || {
+            for file in &leftovers {
+                let _ = std::fs::remove_file(file);
+            }
+        };
+        clean();
+        let copied = self.copy_into(&partial, dest);
+        if copied.is_err() {
+            clean();
+            return copied;
+        }
         // Renaming only a finished copy means a crash mid-backup never leaves a file that looks complete.
-        std::fs::rename(&partial, dest).map_err(|e| StoreError::io(dest, e))?;
-        Ok(())
+        std::fs::rename(&partial, dest).map_err(|e| {
+            clean();
+            StoreError::io(dest, e)
+        })
+    }
+
+    fn copy_into(&self, partial: &Path, dest: &Path) -> Result<()> {
+        // SQLite keeps the mode of a file that exists, so the copy is never readable by others.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        options.open(partial).map_err(|e| StoreError::io(dest, e))?;
+        let mut target = Connection::open(partial).map_err(|e| StoreError::Io {
+            path: dest.to_owned(),
+            detail: e.to_string(),
+        })?;
+        let backup = rusqlite::backup::Backup::new(&self.conn, &mut target).map_err(|e| {
+            match classify(&self.path, e) {
+                StoreError::Sqlite(detail) => StoreError::Io {
+                    path: dest.to_owned(),
+                    detail,
+                },
+                other => other,
+            }
+        })?;
+        let give_up = std::time::Instant::now() + BACKUP_PATIENCE;
+        loop {
+            use rusqlite::backup::StepResult;
+            // rusqlite's own loop retries a busy or locked step for ever: on a read-only database
+            // whose WAL index cannot be rebuilt every step says busy, and it spun at 100 % CPU.
+            match backup.step(1024) {
+                Ok(StepResult::Done) => return Ok(()),
+                Ok(StepResult::More) => {}
+                Ok(StepResult::Busy | StepResult::Locked)
+                    if std::time::Instant::now() < give_up =>
+                {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Ok(StepResult::Busy | StepResult::Locked) => {
+                    return Err(StoreError::Unreadable {
+                        path: self.path.clone(),
+                        detail: format!(
+                            "it stayed locked for {} s (another program is using it, or it is read-only and its -wal/-shm files cannot be updated)",
+                            BACKUP_PATIENCE.as_secs()
+                        ),
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let e = classify(dest, e);
+                    return Err(match e {
+                        StoreError::Sqlite(detail) => StoreError::Io {
+                            path: dest.to_owned(),
+                            detail,
+                        },
+                        other => other,
+                    });
+                }
+            }
+        }
     }
 }
 
@@ -213,18 +295,72 @@ fn check_header(path: &Path) -> Result<()> {
     }
 }
 
-fn quick_check(conn: &Connection, path: &Path) -> Result<()> {
-    let report: String = conn
-        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+/// Marks Fabula's databases in the SQLite header (offset 68), so another program's file is
+/// recognised at once and never has Fabula's tables added to it: "Fabu".
+const APPLICATION_ID: i32 = 0x4661_6275;
+
+/// Databases other programs mark with an application id, to name in the refusal.
+const KNOWN_APPLICATION_IDS: &[(i32, &str)] = &[
+    (0x4750_4B47, "a GeoPackage map file"),
+    (0x4750_3130, "a GeoPackage map file"),
+    (0x4D50_4258, "an MBTiles map file"),
+    (0x0F05_5112, "a Fossil repository"),
+    (0x0F05_5113, "a Fossil repository"),
+    (0x4242_4c50, "an Apple Photos or Core Data store"),
+];
+
+/// Whether the file is Fabula's: marked, or an unmarked one Fabula wrote before marking (its
+/// schema history and `stories` table tell), or empty. Returns true when it still needs the mark.
+/// Costs a header read and a look at the schema, whatever the file's size.
+fn check_owner(conn: &Connection, path: &Path) -> Result<bool> {
+    let id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
         .map_err(|e| classify(path, e))?;
-    if report == "ok" {
-        Ok(())
-    } else {
-        Err(StoreError::Corrupt {
-            path: path.to_owned(),
-            detail: report,
-        })
+    if id == APPLICATION_ID {
+        return Ok(false);
     }
+    let refuse = |what: String| StoreError::Foreign {
+        path: path.to_owned(),
+        what,
+    };
+    if id != 0 {
+        let what = KNOWN_APPLICATION_IDS
+            .iter()
+            .find(|(known, _)| *known == id)
+            .map_or_else(
+                || format!("another program's SQLite database (application id {id:#010x})"),
+                |(_, name)| (*name).to_owned(),
+            );
+        return Err(refuse(what));
+    }
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
+        .map_err(|e| classify(path, e))?;
+    if tables.is_empty() {
+        return Ok(true);
+    }
+    let has = |name: &str| tables.iter().any(|t| t == name);
+    if has("refinery_schema_history") && has("stories") && has("entries") {
+        return Ok(true);
+    }
+    // The original app's database (Aventura, Tauri + SQLite) has these; it is imported, not opened.
+    if has("stories") && has("story_entries") {
+        return Err(refuse(
+            "the original Aventura app's database; bring its stories over with Import instead"
+                .into(),
+        ));
+    }
+    let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+    let more = if tables.len() > shown.len() {
+        ", …"
+    } else {
+        ""
+    };
+    Err(refuse(format!(
+        "another program's SQLite database (its tables: {}{more})",
+        shown.join(", ")
+    )))
 }
 
 fn refuse_newer_schema(conn: &Connection, path: &Path) -> Result<()> {
@@ -270,12 +406,13 @@ fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked {
             path: path.to_owned(),
         },
-        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => {
-            StoreError::Io {
-                path: path.to_owned(),
-                detail: e.to_string(),
-            }
-        }
+        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly {
+            path: path.to_owned(),
+        },
+        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => StoreError::Io {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        },
         Some(ErrorCode::DiskFull) => StoreError::DiskFull {
             path: path.to_owned(),
         },

@@ -40,18 +40,19 @@ impl DataPaths {
         self.dir.join(BACKUP_FOLDER)
     }
 
-    /// Creates the data folder (owner-only) and its backup folder, and proves it is writable.
+    /// Creates the data folder (owner-only) and its backup folder when they are missing. Writes
+    /// nothing else: on a full disk or a read-only folder, reading and copying out must still work,
+    /// and a write that fails later says so itself.
     pub fn ensure(&self) -> Result<()> {
         create_private_dir(&self.dir)?;
-        create_private_dir(&self.backups())?;
-        let probe = self.dir.join(".write-test");
-        std::fs::write(&probe, b"ok").map_err(|e| StoreError::io(&self.dir, e))?;
-        let _ = std::fs::remove_file(&probe);
-        Ok(())
+        create_private_dir(&self.backups())
     }
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

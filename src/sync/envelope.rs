@@ -240,28 +240,92 @@ impl<R: Read> Read for Unescape<'_, R> {
     }
 }
 
+/// Why a request was not read. Nothing about its content is said to a peer that has not shown the
+/// token: a bad token and anything unreadable before it are both `Unauthorized`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestError {
+    TooLarge(String),
+    Unauthorized,
+    Malformed(String),
+    /// The body did not arrive (too slowly, stalled, or the connection dropped).
+    Transport(String),
+}
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RequestError::TooLarge(m) | RequestError::Malformed(m) | RequestError::Transport(m) => {
+                f.write_str(m)
+            }
+            RequestError::Unauthorized => f.write_str(super::wire::BAD_TOKEN),
+        }
+    }
+}
+
+pub fn too_large(limit: u64) -> String {
+    if limit >= 1 << 20 {
+        format!("The message is larger than the {} MiB limit.", limit >> 20)
+    } else {
+        format!("The message is larger than the {limit}-byte limit.")
+    }
+}
+
+/// Equal-length comparison that takes the same time wherever the first difference is.
+pub fn same_token(given: &str, expected: &str) -> bool {
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= usize::from(x ^ y);
+    }
+    diff == 0
+}
+
 /// Reads a request body of at most `limit` bytes. A pushed story is read straight into a bundle.
-pub fn read_request(body: impl Read, limit: u64) -> Result<Envelope, String> {
+/// The token is checked the moment it is read: a wrong one ends the reading there.
+pub fn read_request(body: impl Read, limit: u64, token: &str) -> Result<Envelope, RequestError> {
     let mut limited = body.take(limit + 1);
-    let result = read_envelope(&mut limited);
+    let mut verified = false;
+    let result = read_envelope(&mut limited, &mut |given| {
+        verified = same_token(given, token);
+        verified
+    });
     if limited.limit() == 0 {
-        return Err(super::server::too_large(limit));
+        return Err(RequestError::TooLarge(too_large(limit)));
     }
     result.map_err(|e| match e.kind() {
-        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => {
-            format!("Malformed request: {e}")
+        io::ErrorKind::PermissionDenied => RequestError::Unauthorized,
+        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof if verified => {
+            RequestError::Malformed(format!("Malformed request: {e}"))
         }
-        _ => format!("The message could not be read: {e}"),
+        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => RequestError::Unauthorized,
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => RequestError::Transport(
+            "The message stopped arriving (no data for too long); send it again.".into(),
+        ),
+        _ => RequestError::Transport(format!("The message could not be read: {e}")),
     })
 }
 
-fn read_envelope(body: impl Read) -> io::Result<Envelope> {
+fn read_envelope(
+    body: impl Read,
+    check_token: &mut dyn FnMut(&str) -> bool,
+) -> io::Result<Envelope> {
     let mut bytes = Bytes::new(body);
     let (mut token, mut asked) = (None, None);
     bytes.expect_byte(b'{')?;
     bytes.members(|bytes, key, first| {
         match (key, first) {
-            ("token", b'"') => token = Some(bytes.string()?),
+            ("token", b'"') => {
+                let given = bytes.string()?;
+                if !check_token(&given) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::PermissionDenied,
+                        super::wire::BAD_TOKEN,
+                    ));
+                }
+                token = Some(given);
+            }
             ("action", b'{') => asked = Some(read_action(bytes)?),
             ("token" | "action", _) => {
                 return Err(malformed(format!("`{key}` has the wrong type")));

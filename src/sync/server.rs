@@ -6,13 +6,13 @@
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use super::SyncError;
-use super::envelope::{self, Asked, Envelope};
-use super::wire::{BAD_TOKEN, Pairing, StoryListing, SyncResponse, story_not_found};
+use super::envelope::{self, Asked, Envelope, RequestError};
+use super::wire::{Pairing, StoryListing, SyncResponse, story_not_found};
 use crate::domain::StoryId;
 use crate::jobs::{self, JobContext, JobHandle, Periodic, Poll, Waker};
 use crate::storage::{OnConflict, Store};
@@ -89,16 +89,87 @@ pub fn random_token() -> String {
     format!("{:032x}", a ^ b.rotate_left(64))
 }
 
-/// Equal-length comparison that takes the same time wherever the first difference is.
-fn same_token(given: &str, expected: &str) -> bool {
-    let (a, b) = (given.as_bytes(), expected.as_bytes());
-    let mut diff = a.len() ^ b.len();
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= usize::from(x ^ y);
+/// Requests answered at the same time, each on its own thread; past this a request is told the
+/// server is busy. Slow peers hold a slot only until their body's deadline.
+const MAX_IN_FLIGHT: usize = 64;
+/// Every body may take this long, whatever its size...
+const BODY_GRACE: Duration = Duration::from_secs(5);
+/// ...and must arrive at least this fast on average after it (bytes per second): a peer trickling
+/// a byte a second is let go after the grace, not after hours.
+const MIN_BODY_RATE: f64 = 16.0 * 1024.0;
+
+/// What every request's thread shares.
+struct Shared {
+    token: String,
+    options: ServerOptions,
+    /// Requests being answered now.
+    serving: AtomicUsize,
+    /// A push left its story in the WAL; copied into the main file when no request is running, so
+    /// it does not slow the pull that often follows a push.
+    checkpoint_due: AtomicBool,
+    /// Idle database connections, reused by the next request.
+    stores: Mutex<Vec<Store>>,
+    /// One push writes at a time; the next waits here rather than failing on SQLite's busy timeout.
+    writing: Mutex<()>,
+}
+
+impl Shared {
+    fn take_store(&self) -> Result<Store, crate::storage::StoreError> {
+        let idle = self
+            .stores
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        match idle {
+            Some(store) => Ok(store),
+            None => Store::open_worker(&self.options.database),
+        }
     }
-    diff == 0
+
+    fn give_back(&self, store: Store) {
+        self.stores
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(store);
+    }
+
+    fn checkpoint_if_idle(&self) {
+        if self.serving.load(Ordering::SeqCst) != 0
+            || !self.checkpoint_due.swap(false, Ordering::SeqCst)
+        {
+            return;
+        }
+        match self.take_store() {
+            Ok(store) => {
+                store.checkpoint();
+                self.give_back(store);
+            }
+            Err(e) => log::warn!("sync: the checkpoint could not open the library: {e}"),
+        }
+    }
+}
+
+/// A request body that must keep coming: past the grace, fewer bytes than the minimum rate allows
+/// end the read with `TimedOut`.
+struct Paced<R> {
+    inner: R,
+    started: Instant,
+    read: u64,
+}
+
+impl<R: Read> Read for Paced<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let late = self.started.elapsed().saturating_sub(BODY_GRACE);
+        if late > Duration::ZERO && (self.read as f64) < MIN_BODY_RATE * late.as_secs_f64() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the message arrived too slowly",
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
 }
 
 impl SyncServer {
@@ -123,15 +194,20 @@ impl SyncServer {
                 .map_err(|e| SyncError::Server(e.to_string()))?,
         );
         let token = options.token.clone().unwrap_or_else(random_token);
+        let shared = Arc::new(Shared {
+            token: token.clone(),
+            options: options.clone(),
+            serving: AtomicUsize::new(0),
+            checkpoint_due: AtomicBool::new(false),
+            stores: Mutex::new(Vec::new()),
+            writing: Mutex::new(()),
+        });
         let mut workers = Vec::new();
-        let serving = Arc::new(AtomicUsize::new(0));
         for i in 0..options.workers.max(1) {
             let server = server.clone();
-            let token = token.clone();
-            let options = options.clone();
-            let serving = serving.clone();
+            let shared = shared.clone();
             let job = jobs::spawn(&format!("sync-{i}"), waker.clone(), move |cx| {
-                serve(&server, &token, &options, &serving, cx);
+                dispatch(&server, &shared, cx);
             })
             .map_err(|e| SyncError::Server(format!("The sync workers could not start: {e}")))?;
             workers.push(job);
@@ -193,30 +269,14 @@ fn knock_on(addr: SocketAddr) {
     }
 }
 
-/// One worker: answers requests until cancelled. `serving` counts the requests all workers are
-/// answering at the moment.
-fn serve(
-    server: &tiny_http::Server,
-    token: &str,
-    options: &ServerOptions,
-    serving: &AtomicUsize,
-    cx: &JobContext<ServerEvent>,
-) {
-    let mut store: Option<Store> = None;
-    // A push leaves its story in the WAL; copying it into the main file waits until no worker
-    // has a request, so it does not slow the pull that often follows a push.
-    let mut checkpoint_due = false;
+/// One dispatcher: hands each request to a thread of its own until cancelled, so a slow peer never
+/// keeps another waiting.
+fn dispatch(server: &tiny_http::Server, shared: &Arc<Shared>, cx: &JobContext<ServerEvent>) {
     while !cx.is_cancelled() {
         let request = match server.recv_timeout(Duration::from_millis(200)) {
             Ok(Some(r)) => r,
             Ok(None) => {
-                if let Some(store) = store
-                    .as_ref()
-                    .filter(|_| checkpoint_due && serving.load(Ordering::SeqCst) == 0)
-                {
-                    store.checkpoint();
-                    checkpoint_due = false;
-                }
+                shared.checkpoint_if_idle();
                 continue;
             }
             Err(e) => {
@@ -227,43 +287,71 @@ fn serve(
                 return;
             }
         };
-        if store.is_none() {
-            match Store::open_worker(&options.database) {
-                Ok(s) => store = Some(s),
-                Err(e) => {
-                    respond(
-                        request,
-                        200,
-                        &SyncResponse::Error {
-                            message: format!("The library could not be opened: {e}"),
-                        },
-                    );
-                    continue;
+        if shared.serving.fetch_add(1, Ordering::SeqCst) >= MAX_IN_FLIGHT {
+            shared.serving.fetch_sub(1, Ordering::SeqCst);
+            respond(
+                request,
+                503,
+                &error("This device is busy with other requests; try again in a moment."),
+            );
+            continue;
+        }
+        // The request waits in a slot the thread takes it from: if no thread can start, the
+        // closure is gone but the request is still here, and is answered in the dispatcher.
+        let slot = Arc::new(Mutex::new(Some(request)));
+        let started = jobs::detach("sync-request", {
+            let (slot, shared, cx) = (slot.clone(), shared.clone(), cx.clone());
+            move || {
+                if let Some(request) = take(&slot) {
+                    answer(request, &shared, &cx);
                 }
+                shared.serving.fetch_sub(1, Ordering::SeqCst);
             }
-        }
-        if let Some(store) = store.as_mut() {
-            serving.fetch_add(1, Ordering::SeqCst);
-            checkpoint_due |= handle(request, store, token, options, cx);
-            serving.fetch_sub(1, Ordering::SeqCst);
+        });
+        if let Err(e) = started {
+            log::warn!("sync: no thread for a request ({e}); answering it in the dispatcher");
+            if let Some(request) = take(&slot) {
+                answer(request, shared, cx);
+            }
+            shared.serving.fetch_sub(1, Ordering::SeqCst);
         }
     }
-    if let Some(store) = store.as_ref().filter(|_| checkpoint_due) {
-        store.checkpoint();
+    shared.checkpoint_if_idle();
+}
+
+fn take(slot: &Mutex<Option<tiny_http::Request>>) -> Option<tiny_http::Request> {
+    slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+}
+
+/// Answers one request on a pooled connection.
+fn answer(request: tiny_http::Request, shared: &Shared, cx: &JobContext<ServerEvent>) {
+    match shared.take_store() {
+        Ok(mut store) => {
+            if handle(request, &mut store, shared, cx) {
+                shared.checkpoint_due.store(true, Ordering::SeqCst);
+            }
+            shared.give_back(store);
+        }
+        Err(e) => respond(
+            request,
+            200,
+            &error(format!("The library could not be opened: {e}")),
+        ),
     }
 }
 
-pub(super) fn too_large(limit: u64) -> String {
-    if limit >= 1 << 20 {
-        format!("The message is larger than the {} MiB limit.", limit >> 20)
-    } else {
-        format!("The message is larger than the {limit}-byte limit.")
-    }
-}
-
-/// Reads one request body, at most `limit` bytes. Any bytes at all give a message, never a panic.
-pub fn parse_request(body: impl Read, limit: u64) -> Result<Envelope, String> {
-    envelope::read_request(body, limit)
+/// Reads one request body, at most `limit` bytes, checking `token` as soon as it is read. Any
+/// bytes at all give a refusal, never a panic.
+pub fn parse_request(body: impl Read, limit: u64, token: &str) -> Result<Envelope, RequestError> {
+    envelope::read_request(
+        Paced {
+            inner: body,
+            started: Instant::now(),
+            read: 0,
+        },
+        limit,
+        token,
+    )
 }
 
 /// The pulled story streamed from the database into a chunked reply, entry by entry: it is never
@@ -298,10 +386,15 @@ fn respond(request: tiny_http::Request, status: u16, body: &SyncResponse) {
         r#"{"type":"error","message":"The reply could not be written"}"#.to_owned()
     });
     let mut response = tiny_http::Response::from_string(text).with_status_code(status);
-    if let Ok(header) =
-        tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
-    {
-        response.add_header(header);
+    let mut headers = vec![(&b"Content-Type"[..], &b"application/json"[..])];
+    // After a refusal the rest of the body is not worth reading: the connection ends.
+    if status >= 400 {
+        headers.push((&b"Connection"[..], &b"close"[..]));
+    }
+    for (name, value) in headers {
+        if let Ok(header) = tiny_http::Header::from_bytes(name, value) {
+            response.add_header(header);
+        }
     }
     if let Err(e) = request.respond(response) {
         log::debug!("sync: the reply could not be sent: {e}");
@@ -318,8 +411,7 @@ fn error(message: impl Into<String>) -> SyncResponse {
 fn handle(
     mut request: tiny_http::Request,
     store: &mut Store,
-    token: &str,
-    options: &ServerOptions,
+    shared: &Shared,
     cx: &JobContext<ServerEvent>,
 ) -> bool {
     let peer = request
@@ -337,23 +429,24 @@ fn handle(
         let what = format!("No such endpoint: {} {}", request.method(), request.url());
         return refuse(request, 404, what);
     }
-    let limit = options.body_limit;
+    let limit = shared.options.body_limit;
     if request.body_length().is_some_and(|n| n as u64 > limit) {
-        return refuse(request, 413, too_large(limit));
+        return refuse(request, 413, envelope::too_large(limit));
     }
-    let started = std::time::Instant::now();
-    let parsed = parse_request(request.as_reader(), limit);
+    let started = Instant::now();
+    let parsed = parse_request(request.as_reader(), limit, &shared.token);
     log::debug!("sync: request read in {} ms", started.elapsed().as_millis());
     let sync = match parsed {
         Ok(s) => s,
-        Err(reason) => {
-            let status = if reason.contains("limit") { 413 } else { 200 };
-            return refuse(request, status, reason);
+        Err(refused) => {
+            let status = match refused {
+                RequestError::TooLarge(_) => 413,
+                RequestError::Transport(_) => 408,
+                RequestError::Unauthorized | RequestError::Malformed(_) => 200,
+            };
+            return refuse(request, status, refused.to_string());
         }
     };
-    if !same_token(&sync.token, token) {
-        return refuse(request, 200, BAD_TOKEN.to_owned());
-    }
     let reply = match sync.asked {
         Asked::List => match store.list_stories() {
             Ok(stories) => {
@@ -381,7 +474,7 @@ fn handle(
                         peer: peer.clone(),
                         title,
                     });
-                    let sending = std::time::Instant::now();
+                    let sending = Instant::now();
                     let sent = respond_story(request, store, &id);
                     log::debug!("sync: story sent in {} ms", sending.elapsed().as_millis());
                     if let Err(e) = sent {
@@ -396,7 +489,11 @@ fn handle(
         Asked::Push(pushed) => match *pushed {
             Ok(bundle) => {
                 // Never silently: a story already here goes to the Trash before the new one lands.
-                let importing = std::time::Instant::now();
+                let _one_writer = shared
+                    .writing
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                let importing = Instant::now();
                 let result = store.import_bundle(&bundle, OnConflict::Replace);
                 log::debug!("sync: stored in {} ms", importing.elapsed().as_millis());
                 match result {
@@ -433,10 +530,11 @@ fn handle(
 mod tests {
     #[test]
     fn tokens_compare_by_content_only() {
-        assert!(super::same_token("abc", "abc"));
-        assert!(!super::same_token("abd", "abc"));
-        assert!(!super::same_token("ab", "abc"));
-        assert!(!super::same_token("", "abc"));
+        use super::envelope::same_token;
+        assert!(same_token("abc", "abc"));
+        assert!(!same_token("abd", "abc"));
+        assert!(!same_token("ab", "abc"));
+        assert!(!same_token("", "abc"));
         let t = super::random_token();
         assert_eq!(t.len(), 32);
         assert_ne!(t, super::random_token());

@@ -2,7 +2,7 @@
 //! the store, stream it while keeping a draft on disk, then write the narration (or keep the draft).
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::domain::{
     AssembledPrompt, DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_OUTPUT, Draft, DraftState, EntryId,
@@ -18,6 +18,12 @@ use crate::storage::{Store, StoreError};
 
 /// How often the text streamed so far is written to the draft: a crash loses at most this much.
 const DRAFT_EVERY: Duration = Duration::from_secs(1);
+/// How long the finished narration keeps trying to be stored while another program holds the
+/// database's write lock: the text exists nowhere else once the stream has ended.
+const STORE_PATIENCE: Duration = Duration::from_secs(30);
+/// The draft saver gives up on one tick after this (it tries again a second later) rather than
+/// waiting the store's full busy timeout, so stopping it never takes long.
+const SAVER_BUSY_TIMEOUT: Duration = Duration::from_millis(500);
 /// An empty reply is asked for again this many times before it counts as a failure.
 const EMPTY_RETRIES: u32 = 3;
 /// Entries the suggestions call sees.
@@ -233,6 +239,9 @@ pub enum Ending {
     Cancelled,
     /// The provider failed; the text so far (if any) is a draft.
     Failed(ProviderError),
+    /// The narration arrived whole but could not be stored (the disk is full, the database stayed
+    /// locked or became read-only): the text is only in `Outcome::text`, and the caller must keep it.
+    Unsaved(String),
 }
 
 #[derive(Clone, Debug)]
@@ -244,6 +253,17 @@ pub struct Outcome {
     pub total_ms: u64,
     pub prompt_tokens: Option<u64>,
     pub completion_tokens: Option<u64>,
+    /// Why the draft could not be kept on disk while streaming (the last failure), if it could not.
+    pub draft_problem: Option<String>,
+}
+
+/// What the draft saver shares with the stream: the text so far, whether it changed since the last
+/// save, and the last save's failure. The saver never logs: a logger blocked on a full pipe (or a
+/// caller holding stderr) must not stop it, nor the stream that waits for it at the end.
+struct PendingDraft {
+    draft: Draft,
+    dirty: bool,
+    problem: Option<String>,
 }
 
 /// Streams the prepared request. Every `on_delta` piece is also kept in the story's draft, written
@@ -267,10 +287,19 @@ pub fn run(
         started_at,
         updated_at: started_at,
     };
-    store.save_draft(&draft)?;
+    // A draft that cannot be written is no reason not to stream: the text still arrives, and the
+    // narration is stored at the end.
+    let first_problem = store.save_draft(&draft).err().map(|e| e.to_string());
+    if let Some(problem) = &first_problem {
+        log::warn!("the draft could not be saved before streaming: {problem}");
+    }
     // A ticker writes what has arrived once a second, also while the stream stalls, so a crash or
     // kill loses at most the last second; it has its own connection and stops before `finish`.
-    let pending = Arc::new(Mutex::new((draft.clone(), false)));
+    let pending = Arc::new(Mutex::new(PendingDraft {
+        draft: draft.clone(),
+        dirty: false,
+        problem: first_problem,
+    }));
     let saver = {
         let pending = pending.clone();
         let path = store.path().to_owned();
@@ -278,22 +307,30 @@ pub fn run(
         Periodic::start("draft-saver", DRAFT_EVERY, move || {
             let snapshot = {
                 let mut guard = pending.lock().unwrap_or_else(PoisonError::into_inner);
-                if !guard.1 {
+                if !guard.dirty {
                     return;
                 }
-                guard.1 = false;
-                guard.0.updated_at = now_ms();
-                guard.0.clone()
+                guard.dirty = false;
+                guard.draft.updated_at = now_ms();
+                guard.draft.clone()
             };
-            if connection.is_none() {
-                connection = Store::open_worker(&path)
-                    .map_err(|e| log::warn!("the draft saver could not open the database: {e}"))
-                    .ok();
-            }
-            if let Some(store) = &connection
-                && let Err(e) = store.save_draft(&snapshot)
-            {
-                log::warn!("the draft could not be saved while streaming: {e}");
+            let saved = match &connection {
+                Some(store) => store.save_draft(&snapshot),
+                None => Store::open_worker(&path).and_then(|store| {
+                    store.set_busy_timeout(SAVER_BUSY_TIMEOUT)?;
+                    let saved = store.save_draft(&snapshot);
+                    connection = Some(store);
+                    saved
+                }),
+            };
+            let mut guard = pending.lock().unwrap_or_else(PoisonError::into_inner);
+            match saved {
+                Ok(()) => guard.problem = None,
+                Err(e) => {
+                    // Saved again on the next tick, whatever arrives meanwhile.
+                    guard.dirty = true;
+                    guard.problem = Some(e.to_string());
+                }
             }
         })
         .map_err(|e| StoreError::Sqlite(format!("the draft saver could not start: {e}")))?
@@ -302,8 +339,8 @@ pub fn run(
     let result = loop {
         {
             let mut guard = pending.lock().unwrap_or_else(PoisonError::into_inner);
-            guard.0.content.clear();
-            guard.0.reasoning.clear();
+            guard.draft.content.clear();
+            guard.draft.reasoning.clear();
         }
         let outcome = providers::stream_chat(
             &prepared.call.endpoint,
@@ -313,10 +350,10 @@ pub fn run(
                 {
                     let mut guard = pending.lock().unwrap_or_else(PoisonError::into_inner);
                     match delta {
-                        Delta::Text(t) => guard.0.content.push_str(t),
-                        Delta::Reasoning(r) => guard.0.reasoning.push_str(r),
+                        Delta::Text(t) => guard.draft.content.push_str(t),
+                        Delta::Reasoning(r) => guard.draft.reasoning.push_str(r),
                     }
-                    guard.1 = true;
+                    guard.dirty = true;
                 }
                 on_delta(delta);
             },
@@ -338,7 +375,43 @@ pub fn run(
         }
     };
     drop(saver);
-    finish(store, prepared, &mut draft, result)
+    let draft_problem = pending
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .problem
+        .take();
+    if let Some(problem) = &draft_problem {
+        log::warn!("the draft could not be saved while streaming: {problem}");
+    }
+    let mut outcome = finish(store, prepared, &mut draft, result)?;
+    outcome.draft_problem = draft_problem;
+    Ok(outcome)
+}
+
+/// Stores the finished narration, waiting out another program's write lock for a while: once the
+/// stream has ended, the text exists nowhere else.
+fn store_narration(
+    store: &mut Store,
+    prepared: &Prepared,
+    text: &str,
+    reasoning: &str,
+) -> Result<EntryId, StoreError> {
+    let give_up = Instant::now() + STORE_PATIENCE;
+    loop {
+        let stored = match &prepared.target {
+            Target::Next => store.finish_narration(&prepared.story.id, text, reasoning),
+            Target::Regenerate(entry) => store
+                .add_alternative(entry, text, reasoning)
+                .map(|_| entry.clone()),
+        };
+        match stored {
+            Err(StoreError::Locked { .. }) if Instant::now() < give_up => {
+                log::info!("the database is locked; trying again to store the narration");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
 }
 
 #[allow(clippy::result_large_err)]
@@ -359,43 +432,59 @@ fn finish(
     draft: &mut Draft,
     result: Result<Completion, Failure>,
 ) -> Result<Outcome, WritingError> {
-    let usage = providers::usage_record(
-        &prepared.call,
-        &prepared.call.model,
-        Some(prepared.story.id.as_str()),
-        &result,
-        &prepared.models,
-    );
-    if let Err(e) = store.record_usage(&usage) {
-        log::warn!("the usage row could not be written: {e}");
-    }
-    log_call(store, prepared, &result);
-    let (completion, ending) = match result {
+    // The story's text first: the usage row and the inspector's record are worth less than it and
+    // each waits the busy timeout on a locked database.
+    let (completion, ending) = match &result {
         Ok(c) if c.finish == Finish::Complete => {
-            let text = c.text.trim();
-            let id = match &prepared.target {
-                Target::Next => store.finish_narration(&prepared.story.id, text, &c.reasoning)?,
-                Target::Regenerate(entry) => {
-                    store.add_alternative(entry, text, &c.reasoning)?;
-                    entry.clone()
-                }
+            let ending = match store_narration(store, prepared, c.text.trim(), &c.reasoning) {
+                Ok(id) => Ending::Written(id),
+                Err(e) => Ending::Unsaved(e.to_string()),
             };
-            (c, Ending::Written(id))
+            (c.clone(), ending)
         }
-        Ok(c) => (c, Ending::Cancelled),
-        Err(f) => (f.partial, Ending::Failed(f.error)),
+        Ok(c) => (c.clone(), Ending::Cancelled),
+        Err(f) => (f.partial.clone(), Ending::Failed(f.error.clone())),
     };
+    let mut ending = ending;
     if !matches!(ending, Ending::Written(_)) {
         draft.content = completion.text.trim_start().to_owned();
         draft.reasoning.clone_from(&completion.reasoning);
         draft.updated_at = now_ms();
         (draft.state, draft.error) = match &ending {
             Ending::Failed(error) => (DraftState::Failed, Some(error.to_string())),
+            Ending::Unsaved(reason) => (DraftState::Failed, Some(reason.clone())),
             _ => (DraftState::Cancelled, None),
         };
-        store.save_draft(draft)?;
+        if let Err(e) = store.save_draft(draft) {
+            log::warn!("the draft could not be saved: {e}");
+            // Text that is on disk nowhere is the caller's to keep (see `Ending::Unsaved`).
+            if !matches!(ending, Ending::Unsaved(_)) && !completion.text.trim().is_empty() {
+                ending = Ending::Unsaved(e.to_string());
+            }
+        }
     }
-    Ok(Outcome {
+    record_call(store, prepared, &result);
+    Ok(outcome_of(ending, completion))
+}
+
+/// The usage row and the inspector's record of a call; a failure to write them is only logged.
+#[allow(clippy::result_large_err)]
+fn record_call(store: &Store, prepared: &Prepared, result: &Result<Completion, Failure>) {
+    let usage = providers::usage_record(
+        &prepared.call,
+        &prepared.call.model,
+        Some(prepared.story.id.as_str()),
+        result,
+        &prepared.models,
+    );
+    if let Err(e) = store.record_usage(&usage) {
+        log::warn!("the usage row could not be written: {e}");
+    }
+    log_call(store, prepared, result);
+}
+
+fn outcome_of(ending: Ending, completion: Completion) -> Outcome {
+    Outcome {
         ending,
         text: completion.text,
         reasoning: completion.reasoning,
@@ -403,7 +492,8 @@ fn finish(
         total_ms: completion.total_ms,
         prompt_tokens: completion.usage.prompt_tokens,
         completion_tokens: completion.usage.completion_tokens,
-    })
+        draft_problem: None,
+    }
 }
 
 fn log_call(store: &Store, prepared: &Prepared, result: &Result<Completion, Failure>) {
