@@ -171,7 +171,16 @@ fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
             ExitCode::FAILURE
         });
     };
-    let mut store = Store::open(&paths.database()).map_err(|e| e.to_string())?;
+    let reads_only = matches!(
+        command,
+        Command::List | Command::Backup { .. } | Command::Export { .. }
+    );
+    let mut store = if reads_only {
+        Store::open_for_reading(&paths.database())
+    } else {
+        Store::open(&paths.database())
+    }
+    .map_err(|e| e.to_string())?;
     match command {
         Command::List => fabula::cli::list(&store, &mut std::io::stdout().lock())?,
         Command::Backup { to } => {

@@ -493,3 +493,65 @@ fn a_push_is_read_whatever_the_key_order_and_escapes() {
     );
     assert_eq!(json_of(&reply)["type"], "storiesList");
 }
+
+#[test]
+fn tricklers_do_not_hold_up_a_real_request() {
+    let data = library_with_fixture();
+    let server = server(&data, |o| o.workers = 2);
+    let port = server.addr.port();
+    // 32 peers send a header and then a byte a second, as a slow-loris client does.
+    let tricklers: Vec<TcpStream> = (0..32)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            write!(
+                s,
+                "POST /sync HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{{"
+            )
+            .expect("write");
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let (status, body) = raw_post(
+        port,
+        r#"{"token":"secret-token","action":{"type":"listStories"}}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json_of(&body)["type"], "storiesList");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "answered while 32 peers trickle: {:?}",
+        started.elapsed()
+    );
+    drop(tricklers);
+}
+
+/// The status line of a reply, read without waiting for the connection to end.
+fn status_line(stream: &mut TcpStream) -> String {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while !line.ends_with(b"\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => line.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&line).trim().to_owned()
+}
+
+#[test]
+fn a_413_is_answered_before_any_of_the_body_is_read() {
+    let data = library_with_fixture();
+    let server = server(&data, |o| o.body_limit = 1024);
+    let mut stream = TcpStream::connect(("127.0.0.1", server.addr.port())).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST /sync HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n"
+    )
+    .expect("write");
+    assert_eq!(status_line(&mut stream), "HTTP/1.1 413 Payload Too Large");
+}

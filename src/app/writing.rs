@@ -291,6 +291,12 @@ impl FabulaApp {
             if let Some(problem) = &outcome.draft_problem {
                 log::warn!("the draft could not be kept on disk while streaming: {problem}");
             }
+            if let (Ending::Written(_), Some(note)) = (
+                &outcome.ending,
+                crate::writing::skipped_note(outcome.skipped),
+            ) {
+                self.state.info(note, false);
+            }
             Ok(())
         })();
         self.store = Some(store);

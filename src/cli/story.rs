@@ -227,6 +227,9 @@ pub fn generate(
             crate::domain::end_sentence(problem).trim_end_matches('.')
         );
     }
+    if let Some(note) = writing::skipped_note(outcome.skipped) {
+        eprintln!("fabula: warning: {note}");
+    }
     let nothing_came = outcome.text.trim().is_empty();
     match outcome.ending {
         Ending::Written(id) => {

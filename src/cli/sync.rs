@@ -88,7 +88,13 @@ pub fn sync(
                 paths.database().display(),
                 server.addr
             );
+            let stop = stop_requested();
             loop {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    drop(server);
+                    eprintln!("Stopped; the library is saved.");
+                    return Ok(ExitCode::SUCCESS);
+                }
                 for event in server.poll() {
                     match event {
                         ServerEvent::Listed { peer } => eprintln!("{peer} listed the stories"),
@@ -169,4 +175,17 @@ fn each_story(stories: &[String], mut one: impl FnMut(&str) -> Result<(), String
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Raised by SIGINT or SIGTERM. Registering a handler also undoes the "ignore SIGINT" that a shell
+/// gives a program it starts in the background, so `kill -INT` stops the server there too.
+fn stop_requested() -> Arc<std::sync::atomic::AtomicBool> {
+    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    #[cfg(unix)]
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(signal, flag.clone()) {
+            log::warn!("sync: Ctrl+C will end the server abruptly: {e}");
+        }
+    }
+    flag
 }

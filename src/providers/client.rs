@@ -36,6 +36,7 @@ struct Reply {
     finish_reason: Option<String>,
     first_token_ms: Option<u64>,
     attempts: u32,
+    skipped: u32,
 }
 
 impl Reply {
@@ -48,6 +49,7 @@ impl Reply {
             finish_reason: None,
             first_token_ms: None,
             attempts: 0,
+            skipped: 0,
         }
     }
 
@@ -76,6 +78,7 @@ impl Reply {
             finish_reason: self.finish_reason,
             first_token_ms: self.first_token_ms,
             attempts: self.attempts,
+            skipped: self.skipped,
         }
     }
 }
@@ -390,8 +393,23 @@ fn attempt(
             response,
         )));
     }
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let mut body = response.into_body().into_reader();
+    // A web page (a captive portal, a proxy's login, the wrong address) is not a reply to retry.
+    if content_type.starts_with("text/html") {
+        let mut start = Vec::new();
+        let _ = body.by_ref().take(200).read_to_end(&mut start);
+        return Err(AttemptEnd::Failed(unreadable_reply(endpoint, &start)));
+    }
     let mut framing = Framing::for_call(endpoint, request);
+    // The first bytes, to quote if nothing in the reply turns out to be readable.
+    let mut opening = Vec::new();
+    let mut understood = false;
     let mut think = ThinkSplitter::new();
     let mut end = StreamEnd::default();
     let mut buf = vec![0u8; READ_BUFFER];
@@ -408,7 +426,12 @@ fn attempt(
         }
         let messages = match read {
             Ok(0) => framing.finish(),
-            Ok(n) => framing.push(&buf[..n]),
+            Ok(n) => {
+                if opening.len() < 200 {
+                    opening.extend_from_slice(&buf[..n.min(200 - opening.len())]);
+                }
+                framing.push(&buf[..n])
+            }
             Err(e) => {
                 think.finish(&mut deltas);
                 for d in deltas.drain(..) {
@@ -418,12 +441,15 @@ fn attempt(
             }
         };
         for (event, data) in messages {
-            if let Err(detail) = parse_message(endpoint, &request.model, &event, &data, &mut pieces)
-            {
-                log::warn!(
-                    "{}: unreadable stream message skipped: {detail}",
-                    endpoint.label()
-                );
+            match parse_message(endpoint, &request.model, &event, &data, &mut pieces) {
+                Ok(()) => understood = true,
+                Err(detail) => {
+                    reply.skipped += 1;
+                    log::warn!(
+                        "{}: unreadable stream message skipped: {detail}",
+                        endpoint.label()
+                    );
+                }
             }
             for piece in pieces.drain(..) {
                 match piece {
@@ -458,11 +484,30 @@ fn attempt(
     }
     if end.done || end.finished {
         Ok(())
+    } else if !understood && !opening.is_empty() {
+        // Bytes came, but nothing a stream of this protocol holds: garbage, not a dropped line.
+        Err(AttemptEnd::Failed(unreadable_reply(endpoint, &opening)))
     } else {
         Err(AttemptEnd::Failed(ProviderError::Network {
             provider: endpoint.label().to_owned(),
             detail: "the connection closed before the reply was complete".into(),
         }))
+    }
+}
+
+/// A reply that is not the protocol's (an HTML page, garbage bytes), quoting how it starts.
+fn unreadable_reply(endpoint: &Endpoint, start: &[u8]) -> ProviderError {
+    let quoted: String = String::from_utf8_lossy(start)
+        .chars()
+        .take(80)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    ProviderError::Protocol {
+        provider: endpoint.label().to_owned(),
+        detail: format!(
+            "the reply is not a model's answer (it starts with “{}”); check the profile's address",
+            quoted.trim()
+        ),
     }
 }
 

@@ -254,6 +254,8 @@ pub struct Completion {
     pub first_token_ms: Option<u64>,
     pub total_ms: u64,
     pub attempts: u32,
+    /// Stream messages that could not be read and were skipped (the reply may miss text).
+    pub skipped: u32,
 }
 
 /// A call that failed; `partial` keeps whatever text arrived before it did.

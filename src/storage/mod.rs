@@ -96,6 +96,48 @@ impl Store {
         })
     }
 
+    /// For commands that only read or copy out (list, export, backup): the usual open, or, when the
+    /// file cannot be written (a full disk, a read-only file or folder), a read-only connection to
+    /// a database already at this version's schema, so reading and copying out still work.
+    pub fn open_for_reading(path: &Path) -> Result<Self> {
+        match Self::open(path) {
+            Err(
+                StoreError::ReadOnly { .. }
+                | StoreError::DiskFull { .. }
+                | StoreError::Io { .. }
+                | StoreError::Migration { .. },
+            ) if path.exists() => {
+                let conn = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(|e| classify(path, e))?;
+                conn.busy_timeout(BUSY_TIMEOUT)
+                    .map_err(|e| classify(path, e))?;
+                check_owner(&conn, path)?;
+                refuse_newer_schema(&conn, path)?;
+                let version: Option<i64> = conn
+                    .query_row(
+                        "SELECT MAX(version) FROM refinery_schema_history",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .map_err(|e| classify(path, e))?;
+                if version != Some(latest_schema_version()) {
+                    return Err(StoreError::ReadOnly {
+                        path: path.to_owned(),
+                    });
+                }
+                log::info!("{} is opened read-only", path.display());
+                Ok(Self {
+                    conn,
+                    path: path.to_owned(),
+                })
+            }
+            other => other,
+        }
+    }
+
     /// A second connection to a database this process already opened with [`Store::open`], for a
     /// job thread. It skips the consistency check and migrations (done at open), so it costs a few
     /// milliseconds whatever the database's size.

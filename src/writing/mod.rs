@@ -255,6 +255,8 @@ pub struct Outcome {
     pub completion_tokens: Option<u64>,
     /// Why the draft could not be kept on disk while streaming (the last failure), if it could not.
     pub draft_problem: Option<String>,
+    /// Stream messages the provider sent that could not be read (the text may miss pieces).
+    pub skipped: u32,
 }
 
 /// What the draft saver shares with the stream: the text so far, whether it changed since the last
@@ -493,6 +495,7 @@ fn outcome_of(ending: Ending, completion: Completion) -> Outcome {
         prompt_tokens: completion.usage.prompt_tokens,
         completion_tokens: completion.usage.completion_tokens,
         draft_problem: None,
+        skipped: completion.skipped,
     }
 }
 
@@ -504,6 +507,7 @@ fn log_call(store: &Store, prepared: &Prepared, result: &Result<Completion, Fail
         Ok(c) => (c, "ok", None),
         Err(f) => (&f.partial, "failed", Some(f.error.to_string())),
     };
+    let error = error.or_else(|| skipped_note(completion.skipped));
     let usage = completion.usage;
     let usage = (usage.prompt_tokens.is_some() || usage.completion_tokens.is_some()).then(|| {
         serde_json::json!({
@@ -544,6 +548,20 @@ fn log_call(store: &Store, prepared: &Prepared, result: &Result<Completion, Fail
     };
     if let Err(e) = store.log_generation(&record) {
         log::warn!("the prompt inspector's record could not be written: {e}");
+    }
+}
+
+/// What the inspector and the status say when a stream had messages that could not be read.
+pub fn skipped_note(skipped: u32) -> Option<String> {
+    match skipped {
+        0 => None,
+        1 => Some(
+            "1 message of the stream could not be read and was skipped; the text may miss a piece."
+                .into(),
+        ),
+        n => Some(format!(
+            "{n} messages of the stream could not be read and were skipped; the text may miss pieces."
+        )),
     }
 }
 
