@@ -45,14 +45,11 @@ impl ErrorLog {
             let _ = std::fs::rename(&self.path, self.path.with_extension("log.1"));
         }
         if file.is_none() {
-            let mut options = std::fs::OpenOptions::new();
-            options.create(true).append(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            *file = options.open(&self.path).ok();
+            *file = crate::storage::owner_only_file()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .ok();
         }
         if let Some(f) = file.as_mut() {
             let _ = f.write_all(line.as_bytes());

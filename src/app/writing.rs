@@ -288,9 +288,6 @@ impl FabulaApp {
                     self.state.writing.last_error = Some(message);
                 }
             }
-            if let Some(problem) = &outcome.draft_problem {
-                log::warn!("the draft could not be kept on disk while streaming: {problem}");
-            }
             if let (Ending::Written(_), Some(note)) = (
                 &outcome.ending,
                 crate::writing::skipped_note(outcome.skipped),

@@ -315,8 +315,7 @@ fn rescue(database: &std::path::Path, story: &StoryId, text: &str) -> String {
         Some(std::env::temp_dir().join(&name)),
     ];
     for path in places.into_iter().flatten() {
-        let written = std::fs::OpenOptions::new()
-            .write(true)
+        let written = crate::storage::owner_only_file()
             .create_new(true)
             .open(&path)
             .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()));

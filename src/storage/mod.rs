@@ -116,14 +116,8 @@ impl Store {
                     .map_err(|e| classify(path, e))?;
                 check_owner(&conn, path)?;
                 refuse_newer_schema(&conn, path)?;
-                let version: Option<i64> = conn
-                    .query_row(
-                        "SELECT MAX(version) FROM refinery_schema_history",
-                        [],
-                        |r| r.get(0),
-                    )
-                    .map_err(|e| classify(path, e))?;
-                if version != Some(latest_schema_version()) {
+                // An older schema would need the migrations, which cannot be written here.
+                if schema_version(&conn, path)? != Some(latest_schema_version()) {
                     return Err(StoreError::ReadOnly {
                         path: path.to_owned(),
                     });
@@ -236,27 +230,20 @@ impl Store {
 
     fn copy_into(&self, partial: &Path, dest: &Path) -> Result<()> {
         // SQLite keeps the mode of a file that exists, so the copy is never readable by others.
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        options.open(partial).map_err(|e| StoreError::io(dest, e))?;
-        let mut target = Connection::open(partial).map_err(|e| StoreError::Io {
-            path: dest.to_owned(),
-            detail: e.to_string(),
-        })?;
-        let backup = rusqlite::backup::Backup::new(&self.conn, &mut target).map_err(|e| {
-            match classify(&self.path, e) {
-                StoreError::Sqlite(detail) => StoreError::Io {
-                    path: dest.to_owned(),
-                    detail,
-                },
-                other => other,
-            }
-        })?;
+        owner_only_file()
+            .create_new(true)
+            .open(partial)
+            .map_err(|e| StoreError::io(dest, e))?;
+        // What SQLite cannot name (full disk, read-only and so on are named) is said of the copy.
+        let at_dest = |e: rusqlite::Error| match classify(dest, e) {
+            StoreError::Sqlite(detail) => StoreError::Io {
+                path: dest.to_owned(),
+                detail,
+            },
+            other => other,
+        };
+        let mut target = Connection::open(partial).map_err(at_dest)?;
+        let backup = rusqlite::backup::Backup::new(&self.conn, &mut target).map_err(at_dest)?;
         let give_up = std::time::Instant::now() + BACKUP_PATIENCE;
         loop {
             use rusqlite::backup::StepResult;
@@ -280,16 +267,7 @@ impl Store {
                     });
                 }
                 Ok(_) => {}
-                Err(e) => {
-                    let e = classify(dest, e);
-                    return Err(match e {
-                        StoreError::Sqlite(detail) => StoreError::Io {
-                            path: dest.to_owned(),
-                            detail,
-                        },
-                        other => other,
-                    });
-                }
+                Err(e) => return Err(at_dest(e)),
             }
         }
     }
@@ -305,18 +283,24 @@ pub fn latest_schema_version() -> i64 {
         .unwrap_or(0)
 }
 
-fn create_private_file(path: &Path) -> Result<()> {
-    if path.exists() {
-        return Ok(());
-    }
+/// Options for writing a file that, when created, only its owner can read: the database, backups,
+/// the error log and rescued text hold keys or the writer's words. Callers add how it is created.
+pub fn owner_only_file() -> std::fs::OpenOptions {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    match options.open(path) {
+    options
+}
+
+fn create_private_file(path: &Path) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    match owner_only_file().create_new(true).open(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(StoreError::io(path, e)),
@@ -405,7 +389,8 @@ fn check_owner(conn: &Connection, path: &Path) -> Result<bool> {
     )))
 }
 
-fn refuse_newer_schema(conn: &Connection, path: &Path) -> Result<()> {
+/// The newest migration applied to the file; `None` before the first (no history table yet).
+fn schema_version(conn: &Connection, path: &Path) -> Result<Option<i64>> {
     let has_history: bool = conn
         .query_row(
             "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refinery_schema_history')",
@@ -414,17 +399,19 @@ fn refuse_newer_schema(conn: &Connection, path: &Path) -> Result<()> {
         )
         .map_err(|e| classify(path, e))?;
     if !has_history {
-        return Ok(());
+        return Ok(None);
     }
-    let found: Option<i64> = conn
-        .query_row(
-            "SELECT MAX(version) FROM refinery_schema_history",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(|e| classify(path, e))?;
+    conn.query_row(
+        "SELECT MAX(version) FROM refinery_schema_history",
+        [],
+        |r| r.get(0),
+    )
+    .map_err(|e| classify(path, e))
+}
+
+fn refuse_newer_schema(conn: &Connection, path: &Path) -> Result<()> {
     let supported = latest_schema_version();
-    match found {
+    match schema_version(conn, path)? {
         Some(found) if found > supported => Err(StoreError::NewerSchema {
             path: path.to_owned(),
             found,

@@ -291,10 +291,8 @@ pub fn run(
     };
     // A draft that cannot be written is no reason not to stream: the text still arrives, and the
     // narration is stored at the end.
+    // Its failure is logged with the saver's at the end (unless a later save mends it).
     let first_problem = store.save_draft(&draft).err().map(|e| e.to_string());
-    if let Some(problem) = &first_problem {
-        log::warn!("the draft could not be saved before streaming: {problem}");
-    }
     // A ticker writes what has arrived once a second, also while the stream stalls, so a crash or
     // kill loses at most the last second; it has its own connection and stops before `finish`.
     let pending = Arc::new(Mutex::new(PendingDraft {
@@ -436,7 +434,7 @@ fn finish(
 ) -> Result<Outcome, WritingError> {
     // The story's text first: the usage row and the inspector's record are worth less than it and
     // each waits the busy timeout on a locked database.
-    let (completion, ending) = match &result {
+    let (completion, mut ending) = match &result {
         Ok(c) if c.finish == Finish::Complete => {
             let ending = match store_narration(store, prepared, c.text.trim(), &c.reasoning) {
                 Ok(id) => Ending::Written(id),
@@ -447,7 +445,6 @@ fn finish(
         Ok(c) => (c.clone(), Ending::Cancelled),
         Err(f) => (f.partial.clone(), Ending::Failed(f.error.clone())),
     };
-    let mut ending = ending;
     if !matches!(ending, Ending::Written(_)) {
         draft.content = completion.text.trim_start().to_owned();
         draft.reasoning.clone_from(&completion.reasoning);
