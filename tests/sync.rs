@@ -555,3 +555,68 @@ fn a_413_is_answered_before_any_of_the_body_is_read() {
     .expect("write");
     assert_eq!(status_line(&mut stream), "HTTP/1.1 413 Payload Too Large");
 }
+
+#[test]
+fn a_body_declared_larger_than_memory_is_refused_without_taking_the_process_down() {
+    let data = library_with_fixture();
+    let server = server(&data, |_| {});
+    let port = server.addr.port();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    // tiny_http would allocate the whole declared length to throw the body away: an abort.
+    write!(
+        s,
+        "POST /sync HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999\r\n\r\n"
+    )
+    .expect("write");
+    assert_eq!(status_line(&mut s), "HTTP/1.1 413 Payload Too Large");
+    let (status, body) = raw_post(
+        port,
+        r#"{"token":"secret-token","action":{"type":"listStories"}}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn refused_tricklers_hold_no_request_slot() {
+    let data = library_with_fixture();
+    let server = server(&data, |_| {});
+    let port = server.addr.port();
+    // More tricklers than requests are answered at once; each is refused after the grace and
+    // tiny_http then reads the rest of its body, at a byte a second, on a thread of its own.
+    let tricklers: Vec<TcpStream> = (0..80)
+        .map(|_| {
+            // One at a time, so tiny_http gives each connection a thread of its own.
+            std::thread::sleep(Duration::from_millis(20));
+            let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            write!(
+                s,
+                "POST /sync HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{{"
+            )
+            .expect("write");
+            s
+        })
+        .collect();
+    let writers: Vec<TcpStream> = tricklers
+        .iter()
+        .map(|s| s.try_clone().expect("clone"))
+        .collect();
+    let trickle = std::thread::spawn(move || {
+        let mut writers = writers;
+        for _ in 0..12 {
+            for w in &mut writers {
+                let _ = w.write_all(b" ");
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
+    std::thread::sleep(Duration::from_secs(9));
+    let (status, body) = raw_post(
+        port,
+        r#"{"token":"secret-token","action":{"type":"listStories"}}"#,
+    );
+    assert_eq!(status, 200, "not told the server is busy: {body}");
+    trickle.join().expect("trickle");
+    drop(tricklers);
+}

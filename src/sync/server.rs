@@ -289,7 +289,7 @@ fn dispatch(server: &tiny_http::Server, shared: &Arc<Shared>, cx: &JobContext<Se
         };
         if shared.serving.fetch_add(1, Ordering::SeqCst) >= MAX_IN_FLIGHT {
             shared.serving.fetch_sub(1, Ordering::SeqCst);
-            respond(
+            respond_leaving_body(
                 request,
                 503,
                 &error("This device is busy with other requests; try again in a moment."),
@@ -401,6 +401,35 @@ fn respond(request: tiny_http::Request, status: u16, body: &SyncResponse) {
     }
 }
 
+/// Bodies tiny_http may read and throw away after a refusal. Past this it must never try: it
+/// allocates the whole remaining length at once, so one request declaring a petabyte would abort
+/// the process (the window with it).
+const DISCARD_AT_MOST: u64 = 1 << 30;
+
+/// Answers a request whose body was not read (too large, or arriving too slowly). tiny_http reads
+/// the rest of a body before the connection goes on, which for a trickling peer takes for ever:
+/// that happens on a thread of its own, so the request's slot is free at once. A body too large
+/// even to throw away is left unread with its connection (see `DISCARD_AT_MOST`).
+fn respond_leaving_body(request: tiny_http::Request, status: u16, body: &SyncResponse) {
+    if request
+        .body_length()
+        .is_some_and(|n| n as u64 > DISCARD_AT_MOST)
+    {
+        let text = serde_json::to_string(body).unwrap_or_default();
+        let response = tiny_http::Response::from_string(text).with_status_code(status);
+        // The upgraded stream owns the unread body; forgetting it keeps tiny_http from reading it.
+        // The connection stays open until the peer gives up: one idle socket, not an abort.
+        std::mem::forget(request.upgrade("close", response));
+        return;
+    }
+    let body = body.clone();
+    // Without a thread the request is dropped here: tiny_http answers it 500 and reads the rest.
+    let started = jobs::detach("sync-discard", move || respond(request, status, &body));
+    if let Err(e) = started {
+        log::warn!("sync: no thread to answer a refused request: {e}");
+    }
+}
+
 fn error(message: impl Into<String>) -> SyncResponse {
     SyncResponse::Error {
         message: message.into(),
@@ -422,7 +451,11 @@ fn handle(
             peer: peer.clone(),
             reason: reason.clone(),
         });
-        respond(request, status, &error(reason));
+        if status == 413 || status == 408 {
+            respond_leaving_body(request, status, &error(reason));
+        } else {
+            respond(request, status, &error(reason));
+        }
         false
     };
     if *request.method() != tiny_http::Method::Post || request.url() != "/sync" {
