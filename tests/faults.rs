@@ -389,3 +389,134 @@ fn a_web_page_from_the_provider_is_an_unreadable_reply_and_not_retried() {
     assert_eq!(code, 28, "{err}");
     assert_eq!(server.recorded().len(), 1, "not retried");
 }
+
+/// A small tmpfs of its own, unmounted on drop; `None` where mounting is not allowed (not root).
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<Self> {
+        let dir = tempfile::tempdir().ok()?;
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .ok()?
+            .success();
+        mounted.then_some(Self { dir })
+    }
+
+    /// Writes until the disk says it is full.
+    fn fill(&self) {
+        use std::io::Write;
+        let mut f = std::fs::File::create(self.dir.path().join("filler")).expect("filler");
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        let _ = f.sync_all();
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+#[test]
+fn on_a_full_disk_reading_and_copying_out_still_work() {
+    let Some(disk) = SmallDisk::mount("8m") else {
+        eprintln!("skipped: no tmpfs can be mounted here (needs root)");
+        return;
+    };
+    let data = disk.dir.path().join("data");
+    let story = new_story(&data, None);
+    {
+        let store = Store::open(&database(&data)).expect("open");
+        for i in 0..50 {
+            store
+                .append_entry(
+                    &StoryId::from(story.as_str()),
+                    EntryKind::Narration,
+                    &format!("Entry {i} of a story on a small disk."),
+                )
+                .expect("append");
+        }
+    }
+    disk.fill();
+    let elsewhere = tempfile::tempdir().expect("other disk");
+
+    let (code, out, err) = run(fabula(&data).arg("list"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Harbour"), "{out}");
+    let file = elsewhere.path().join("story.avt");
+    let (code, _, err) = run(fabula(&data).args(["export", &story, "-o"]).arg(&file));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        std::fs::read_to_string(&file)
+            .expect("exported")
+            .contains("Entry 49")
+    );
+    let copy = elsewhere.path().join("backup.sqlite3");
+    let (code, _, err) = run(fabula(&data).args(["backup", "--to"]).arg(&copy));
+    assert_eq!(code, 0, "{err}");
+    let restored = Store::open(&copy).expect("the backup opens");
+    assert_eq!(restored.list_stories().expect("list").len(), 1);
+
+    let (code, _, err) = run(fabula(&data).args(["story", "new", "--title", "No room"]));
+    assert_ne!(code, 0);
+    assert!(err.contains("full"), "says the disk is full: {err}");
+}
+
+#[test]
+fn sync_serve_started_in_the_background_stops_on_sigint() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    new_story(tmp.path(), None);
+    // A shell starts a background job with SIGINT ignored; `sh -c '… &'` reproduces that.
+    let script = format!(
+        "{} sync serve --bind 127.0.0.1 --port 0 > {out} 2>&1 & echo $!",
+        env!("CARGO_BIN_EXE_fabula"),
+        out = tmp.path().join("serve.log").display()
+    );
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .env("FABULA_DATA_DIR", tmp.path())
+        .output()
+        .expect("sh");
+    let pid = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let log = tmp.path().join("serve.log");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("until Ctrl+C")
+    {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let alive = || {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+            && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .unwrap_or_default()
+                .contains(") Z ")
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive() {
+        assert!(Instant::now() < deadline, "still serving after SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        std::fs::read_to_string(&log)
+            .expect("log")
+            .contains("Stopped"),
+        "a clean stop"
+    );
+}

@@ -107,11 +107,7 @@ impl Store {
                 | StoreError::Io { .. }
                 | StoreError::Migration { .. },
             ) if path.exists() => {
-                let conn = Connection::open_with_flags(
-                    path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )
-                .map_err(|e| classify(path, e))?;
+                let conn = open_read_only(path)?;
                 conn.busy_timeout(BUSY_TIMEOUT)
                     .map_err(|e| classify(path, e))?;
                 check_owner(&conn, path)?;
@@ -389,6 +385,36 @@ fn check_owner(conn: &Connection, path: &Path) -> Result<bool> {
     )))
 }
 
+/// A read-only connection. A WAL database needs its `-shm` index even to be read; where that file
+/// cannot be made (a full disk, a read-only folder) and no unapplied `-wal` is left, the file is
+/// read as immutable, which needs neither.
+fn open_read_only(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    // Opening is lazy: the first read is what finds the index missing.
+    let plain = Connection::open_with_flags(path, flags).and_then(|conn| {
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
+        Ok(conn)
+    });
+    let error = match plain {
+        Ok(conn) => return Ok(conn),
+        Err(e) => classify(path, e),
+    };
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Err(error);
+    }
+    let mut uri = String::from("file:");
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' | '?' | '#' => uri.push_str(&format!("%{:02X}", c as u32)),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?immutable=1");
+    Connection::open_with_flags(&uri, flags | OpenFlags::SQLITE_OPEN_URI)
+        .map_err(|e| classify(path, e))
+}
+
 /// The newest migration applied to the file; `None` before the first (no history table yet).
 fn schema_version(conn: &Connection, path: &Path) -> Result<Option<i64>> {
     let has_history: bool = conn
@@ -444,6 +470,12 @@ fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
         },
         Some(ErrorCode::DiskFull) => StoreError::DiskFull {
             path: path.to_owned(),
+        },
+        // What a full disk often looks like from SQLite's side: its side files (-wal, -shm) could
+        // not be grown. The file itself may be fine.
+        Some(ErrorCode::SystemIoFailure) => StoreError::Io {
+            path: path.to_owned(),
+            detail: format!("{e} (the disk may be full, failing or read-only)"),
         },
         _ => StoreError::Sqlite(e.to_string()),
     }
