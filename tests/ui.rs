@@ -255,6 +255,42 @@ fn a_damaged_page_found_after_start_up_offers_the_latest_backup() {
     assert!(has_label(&h, "Saved in time"), "the library is back");
 }
 
+/// What the last frame put on the clipboard.
+fn copied(h: &egui_kittest::Harness<'static, fabula::app::FabulaApp>) -> Option<String> {
+    h.output()
+        .platform_output
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        })
+}
+
+#[test]
+fn settings_show_the_error_log_and_copy_redacted_diagnostics() {
+    let data = TempData::new();
+    std::fs::write(
+        data.paths.dir.join("fabula.log"),
+        "2026-12-01T09:00:00Z WARN fabula: the provider refused key sk-live-abcdefghijklmnop123\n",
+    )
+    .expect("log");
+    let mut h = harness(&data);
+    click(&mut h, "Settings");
+    assert!(has_label(
+        &h,
+        &format!("Error log: {}", data.paths.dir.join("fabula.log").display())
+    ));
+    h.get_by_label("Copy diagnostics").click();
+    h.step();
+    let report = copied(&h).expect("the report is on the clipboard");
+    assert!(report.contains(env!("CARGO_PKG_VERSION")), "{report}");
+    assert!(report.contains("the provider refused key"), "{report}");
+    assert!(!report.contains("sk-live-abcdefghijklmnop123"), "{report}");
+    h.run_ok();
+    assert!(h.query_by_label_contains("Copied").is_some());
+}
+
 #[test]
 fn backups_screen_backs_up_and_restores_after_confirming() {
     let data = TempData::new();

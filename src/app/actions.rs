@@ -48,6 +48,8 @@ pub enum Action {
     InstallUpdate,
     CancelUpdate,
     SetCheckUpdatesOnStart(bool),
+    /// The version, platform and recent errors (redacted) onto the clipboard, for a bug report.
+    CopyDiagnostics,
     RestartAfterUpdate,
     SaveProfile(ApiProfile),
     DeleteProfile(String),
@@ -119,6 +121,16 @@ impl FabulaApp {
             (Action::DismissStatus, store) => {
                 self.store = store;
                 self.state.status = None;
+                Ok(())
+            }
+            // Also on the recovery screen, where a report is most wanted.
+            (Action::CopyDiagnostics, store) => {
+                self.store = store;
+                self.pending_copy = Some(crate::diagnostics::report(&self.paths.dir));
+                self.state.info(
+                    "Copied: the version, platform and recent errors, with keys and tokens removed.",
+                    false,
+                );
                 Ok(())
             }
             (action, Some(mut store)) => {
@@ -266,7 +278,7 @@ impl FabulaApp {
                     .info(format!("Backed up to {}.", made.path.display()), false);
                 self.refresh_backups();
             }
-            Action::RestoreBackup(_) | Action::DismissStatus => {}
+            Action::RestoreBackup(_) | Action::DismissStatus | Action::CopyDiagnostics => {}
             Action::CheckForUpdates => self.check_for_updates(),
             Action::InstallUpdate => self.install_update(),
             Action::CancelUpdate => self.cancel_update(),

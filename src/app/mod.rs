@@ -86,6 +86,8 @@ pub struct FabulaApp {
     /// Narrations that arrived whole but could not be stored (full disk, a lock that stayed): held
     /// here, by story, until Keep stores them or the user discards them.
     unsaved: std::collections::HashMap<StoryId, crate::domain::Draft>,
+    /// Text for the clipboard, handed to egui at the end of the frame.
+    pending_copy: Option<String>,
     sync_server: Option<crate::sync::SyncServer>,
     exchange_job: Option<JobHandle<sync::ExchangeEvent>>,
     /// Bumped on every lorebook change, so a matcher built from older lore is not kept.
@@ -103,6 +105,7 @@ impl FabulaApp {
         let mut state = AppState {
             data_dir: paths.dir.clone(),
             database_path: paths.database(),
+            error_log: crate::diagnostics::log_path(&paths.dir),
             ..AppState::default()
         };
         let store = match opened {
@@ -140,6 +143,7 @@ impl FabulaApp {
             suggestion_job: None,
             lorebook: None,
             unsaved: std::collections::HashMap::new(),
+            pending_copy: None,
             lore_version: 0,
             sync_server: None,
             exchange_job: None,
@@ -244,6 +248,9 @@ impl FabulaApp {
         let changed = !actions.is_empty();
         for action in actions {
             self.apply(action);
+        }
+        if let Some(text) = self.pending_copy.take() {
+            ui.ctx().copy_text(text);
         }
         if changed {
             ui.ctx().request_repaint();

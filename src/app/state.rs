@@ -248,6 +248,8 @@ pub struct AppState {
     pub prefs: Prefs,
     pub data_dir: PathBuf,
     pub database_path: PathBuf,
+    /// The local error log (warnings, errors, panics; secrets redacted).
+    pub error_log: PathBuf,
     pub status: Option<Status>,
     pub fatal: Option<Fatal>,
     pub undo_label: Option<String>,

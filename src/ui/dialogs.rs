@@ -239,9 +239,12 @@ pub fn fatal_ui(ui: &mut egui::Ui, fatal: &Fatal, state: &AppState, actions: &mu
             }
         }
         ui.add_space(8.0);
-        if ui.button("Quit").clicked() {
-            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
-        }
+        ui.horizontal(|ui| {
+            super::settings::diagnostics_button_ui(ui, actions);
+            if ui.button("Quit").clicked() {
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        });
     });
     if let Some(status) = &state.status {
         ui.add_space(12.0);

@@ -1,4 +1,4 @@
-//! The Settings screen: appearance and where the data lives.
+//! The Settings screen: appearance, where the data lives, the error log, updates.
 
 use crate::app::{Action, AppState, Screen, UpdateStatus};
 use crate::domain::{FontSize, ThemeChoice};
@@ -48,6 +48,11 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action
     if ui.link("Manage backups").clicked() {
         actions.push(Action::Show(Screen::Backups));
     }
+    ui.add_space(16.0);
+    ui.strong("Problems");
+    ui.label(format!("Error log: {}", state.error_log.display()));
+    ui.weak("Warnings and errors are kept there, with keys and tokens removed; nothing is sent anywhere.");
+    diagnostics_button_ui(ui, actions);
     ui.add_space(16.0);
     updates_ui(ui, state, actions);
 }
@@ -141,5 +146,16 @@ fn updates_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
             });
         }
         _ => {}
+    }
+}
+
+/// Copies what a bug report needs; shown in Settings and on the recovery screen.
+pub fn diagnostics_button_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    if ui
+        .button("Copy diagnostics")
+        .on_hover_text("The version, platform and recent errors, for a bug report")
+        .clicked()
+    {
+        actions.push(Action::CopyDiagnostics);
     }
 }
