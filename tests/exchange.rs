@@ -304,3 +304,49 @@ proptest! {
         prop_assert!(avt::read(cut).is_err());
     }
 }
+
+#[test]
+fn an_avt_written_entry_by_entry_is_the_same_file_as_one_written_whole() {
+    let data = TempData::new();
+    let mut store = data.open();
+    let bundle = avt::read(FIXTURE.as_bytes()).expect("read");
+    let id = store
+        .import_bundle(&bundle, OnConflict::Refuse)
+        .expect("import")
+        .story;
+    let whole = data.dir.path().join("whole.avt");
+    let streamed = data.dir.path().join("streamed.avt");
+    fabula::formats::write_story_file(
+        &store.export_bundle(&id).expect("bundle"),
+        fabula::formats::FileFormat::Avt,
+        false,
+        &whole,
+    )
+    .expect("whole");
+    store
+        .stream_story(&id, |head, rows| {
+            fabula::formats::write_story_file_streamed(
+                head,
+                rows,
+                fabula::formats::FileFormat::Avt,
+                false,
+                &streamed,
+            )
+        })
+        .expect("rows")
+        .expect("streamed");
+    // The same text but for the moment of export.
+    let without_time = |path: &std::path::Path| -> String {
+        std::fs::read_to_string(path)
+            .expect("read")
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("\"exportedAt\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(without_time(&streamed), without_time(&whole));
+    assert!(
+        without_time(&whole).contains("\n  \"story\""),
+        "pretty, as the original writes files"
+    );
+}

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::FabulaApp;
 use super::state::{ExportFormat, PendingConflict, QrImage, Serving, SyncBusy};
 use crate::domain::{StoryBundle, StoryId};
-use crate::formats::{ProgressReader, avt, write_story_file};
+use crate::formats::{ProgressReader, avt, write_story_file_streamed};
 use crate::jobs::{self, JobContext};
 use crate::storage::{OnConflict, Store, StoreError};
 use crate::sync::{self, Peer, ServerEvent, ServerOptions, SyncServer, client};
@@ -287,13 +287,16 @@ impl FabulaApp {
         let path = store.path().to_owned();
         self.exchange_job(SyncBusy::Exporting, move |cx| {
             let written = Store::open_worker(&path)
-                .and_then(|store| store.export_bundle(&story))
+                .and_then(|store| {
+                    store.stream_story(&story, |head, rows| {
+                        let title = head.story.title.clone();
+                        write_story_file_streamed(head, rows, format, lore, &file)
+                            .map(|()| title)
+                            .map_err(|e| format!("{} could not be written: {e}", file.display()))
+                    })
+                })
                 .map_err(|e| e.to_string())
-                .and_then(|bundle| {
-                    write_story_file(&bundle, format, lore, &file)
-                        .map(|()| bundle.story.title)
-                        .map_err(|e| format!("{} could not be written: {e}", file.display()))
-                });
+                .and_then(std::convert::identity);
             say(
                 cx,
                 match written {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::ValueEnum;
 
 use crate::domain::StoryId;
-use crate::formats::{FileFormat, ProgressReader, avt, write_story_file};
+use crate::formats::{FileFormat, ProgressReader, avt, write_story_file_streamed};
 use crate::storage::{OnConflict, Store};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -31,23 +31,26 @@ pub fn export(
     out: Option<PathBuf>,
     lore: bool,
 ) -> Result<ExitCode, String> {
-    let bundle = store
-        .export_bundle(&StoryId::from(story))
-        .map_err(|e| e.to_string())?;
     let format = match format {
         ExportFormat::Avt => FileFormat::Avt,
         ExportFormat::Md => FileFormat::Markdown,
         ExportFormat::Txt => FileFormat::Text,
     };
-    let path = out.unwrap_or_else(|| {
-        PathBuf::from(format!(
-            "{}.{}",
-            crate::domain::file_stem(&bundle.story.title),
-            format.extension()
-        ))
-    });
-    write_story_file(&bundle, format, lore, &path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let id = StoryId::from(story);
+    let path = store
+        .stream_story(&id, |head, rows| {
+            let path = out.clone().unwrap_or_else(|| {
+                PathBuf::from(format!(
+                    "{}.{}",
+                    crate::domain::file_stem(&head.story.title),
+                    format.extension()
+                ))
+            });
+            write_story_file_streamed(head, rows, format, lore, &path)
+                .map(|()| path.clone())
+                .map_err(|e| format!("{}: {e}", path.display()))
+        })
+        .map_err(|e| e.to_string())??;
     println!("{}", path.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -120,20 +120,59 @@ pub fn write_story_file(
     with_lore: bool,
     path: &Path,
 ) -> Result<(), FormatError> {
+    write_atomically(path, |file| match format {
+        FileFormat::Avt => avt::write(bundle, file),
+        FileFormat::Markdown | FileFormat::Text => {
+            let flavour = if format == FileFormat::Markdown {
+                text::Flavour::Markdown
+            } else {
+                text::Flavour::Plain
+            };
+            file.write_all(text::export(bundle, flavour, with_lore).as_bytes())
+                .map_err(FormatError::Io)
+        }
+    })
+}
+
+/// As `write_story_file`, from the story's head and its entries as they are read: an `.avt` file
+/// is written entry by entry and never holds the story whole (Markdown and text still gather it).
+pub fn write_story_file_streamed(
+    head: StoryBundle,
+    entries: &mut dyn Iterator<Item = crate::domain::BundleEntry>,
+    format: FileFormat,
+    with_lore: bool,
+    path: &Path,
+) -> Result<(), FormatError> {
+    match format {
+        FileFormat::Avt => write_atomically(path, |file| {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+            avt::write_streamed(
+                head,
+                entries,
+                &mut out,
+                serde_json::ser::PrettyFormatter::new(),
+            )?;
+            out.flush().map_err(FormatError::Io)
+        }),
+        FileFormat::Markdown | FileFormat::Text => {
+            let bundle = StoryBundle {
+                entries: entries.collect(),
+                ..head
+            };
+            write_story_file(&bundle, format, with_lore, path)
+        }
+    }
+}
+
+/// Writes `path` through a file beside it that is synced and renamed only when whole.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> Result<(), FormatError>,
+) -> Result<(), FormatError> {
     let partial = path.with_extension("partial");
     let written = (|| {
         let mut file = std::fs::File::create(&partial)?;
-        match format {
-            FileFormat::Avt => avt::write(bundle, &mut file)?,
-            FileFormat::Markdown | FileFormat::Text => {
-                let flavour = if format == FileFormat::Markdown {
-                    text::Flavour::Markdown
-                } else {
-                    text::Flavour::Plain
-                };
-                file.write_all(text::export(bundle, flavour, with_lore).as_bytes())?;
-            }
-        }
+        write(&mut file)?;
         file.sync_all()?;
         std::fs::rename(&partial, path)?;
         Ok(())

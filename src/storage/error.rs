@@ -8,7 +8,11 @@ pub enum StoreError {
     NotADatabase { path: PathBuf },
     #[error("{} is not a Fabula database: it is {what}. Fabula changed nothing in it; choose another data folder (--data-dir) or move the file away.", path.display())]
     Foreign { path: PathBuf, what: String },
-    #[error("The database {} is damaged ({detail}). It has not been changed.", path.display())]
+    #[error(
+        "The database {} is damaged ({}). It has not been changed. Restore a backup: the window offers the latest one, and they are all in the backups folder beside it.",
+        path.display(),
+        first_line(detail)
+    )]
     Corrupt { path: PathBuf, detail: String },
     #[error(
         "The database {} was written by a newer version of Fabula (schema {found}, this version knows up to {supported}). Update Fabula to open it; nothing was changed.",
@@ -43,8 +47,28 @@ pub enum StoreError {
     Invalid(String),
     #[error("{0} was not found.")]
     NotFound(String),
-    #[error("Database error: {0}")]
+    #[error(
+        "The database could not do that ({0}); nothing was changed. If it happens again, Settings > Copy diagnostics gathers what a bug report needs."
+    )]
     Sqlite(String),
+}
+
+/// SQLite's integrity report lists every damaged page; the first says enough in a sentence.
+fn first_line(report: &str) -> String {
+    let mut lines = report
+        .lines()
+        .map(|l| {
+            l.trim()
+                .trim_start_matches("*** in database main ***")
+                .trim()
+        })
+        .filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or(report.trim());
+    match lines.count() {
+        0 => first.to_owned(),
+        1 => format!("{first}, and 1 more problem"),
+        more => format!("{first}, and {more} more problems"),
+    }
 }
 
 impl StoreError {
@@ -66,5 +90,21 @@ impl StoreError {
             self,
             StoreError::NotADatabase { .. } | StoreError::Corrupt { .. }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_damage_report_is_one_clause() {
+        let report = "*** in database main ***\nPage 12: btreeInitPage() returns error code 11\nPage 13: never used";
+        assert_eq!(
+            super::first_line(report),
+            "Page 12: btreeInitPage() returns error code 11, and 1 more problem"
+        );
+        assert_eq!(
+            super::first_line("database disk image is malformed"),
+            "database disk image is malformed"
+        );
     }
 }

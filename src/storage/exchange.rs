@@ -111,6 +111,17 @@ impl Store {
         }
     }
 
+    /// The story without its entries, then its entries one row at a time: for writers that never
+    /// hold a story whole (an exported file, a pulled story).
+    pub fn stream_story<T>(
+        &self,
+        id: &StoryId,
+        read: impl FnOnce(StoryBundle, &mut dyn Iterator<Item = BundleEntry>) -> T,
+    ) -> Result<T> {
+        let head = self.export_head(id)?;
+        self.stream_entries(id, |rows| read(head, rows))
+    }
+
     fn export_parts(&self, id: &StoryId, with_entries: bool) -> Result<StoryBundle> {
         let story = self
             .conn
