@@ -148,7 +148,8 @@ fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
     }
     let Some(command) = cli.command else {
         let lock = InstanceLock::acquire(&paths).map_err(|e| e.to_string())?;
-        let opened = Store::open(&paths.database());
+        // On a full disk or a read-only file the window still opens, to read and copy out.
+        let opened = Store::open_for_reading(&paths.database());
         if let Err(e) = &opened {
             eprintln!("fabula: {e}");
         }

@@ -5,6 +5,7 @@
 mod common;
 
 use common::{fabula_cmd as fabula, run_cmd as run};
+use egui_kittest::kittest::Queryable;
 
 use std::io::Read;
 use std::process::Stdio;
@@ -518,5 +519,30 @@ fn sync_serve_started_in_the_background_stops_on_sigint() {
             .expect("log")
             .contains("Stopped"),
         "a clean stop"
+    );
+}
+
+#[test]
+fn on_a_full_disk_the_window_opens_read_only_and_says_so() {
+    let Some(disk) = SmallDisk::mount("8m") else {
+        eprintln!("skipped: no tmpfs can be mounted here (needs root)");
+        return;
+    };
+    let data = disk.dir.path().join("data");
+    new_story(&data, None);
+    disk.fill();
+    let paths = DataPaths { dir: data.clone() };
+    let store = Store::open_for_reading(&paths.database()).expect("opens to read");
+    assert!(store.is_read_only());
+    let app = fabula::app::FabulaApp::new(paths, Ok(store), fabula::app::Launch::default());
+    let harness = common::harness_for(app);
+    assert!(
+        common::has_label(&harness, "Harbour"),
+        "the library is shown"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Your library is open read-only")
+            .is_some()
     );
 }

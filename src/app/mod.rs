@@ -153,6 +153,11 @@ impl FabulaApp {
             _lock: None,
         };
         if let Some(store) = app.store.take() {
+            if store.is_read_only() {
+                app.state.error(
+                    "Your library is open read-only: its file cannot be written (a full disk, or a read-only file or folder). You can read, export and back up to another disk; changes are not saved until that is fixed and Fabula is restarted.",
+                );
+            }
             app.load_prefs(&store);
             if let Err(e) = app.refresh_library(&store) {
                 app.state.error(e.to_string());
@@ -287,7 +292,9 @@ impl FabulaApp {
     /// The daily backup reads the whole database (integrity check, then copy), so it runs on a
     /// job with its own connection, after the first frame, never delaying the window.
     fn start_auto_backup(&mut self, ctx: &egui::Context) {
-        if self.store.is_none() {
+        // A read-only library cannot be backed up beside itself (and is checked by the backup to
+        // another disk the user makes).
+        if self.store.as_ref().is_none_or(Store::is_read_only) {
             return;
         }
         let paths = self.paths.clone();

@@ -175,6 +175,11 @@ impl Store {
         &self.path
     }
 
+    /// Whether this connection can only read (see `open_for_reading`).
+    pub fn is_read_only(&self) -> bool {
+        self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false)
+    }
+
     /// The full consistency check (reads every page); run before the daily backup.
     pub fn integrity_check(&self) -> Result<()> {
         let report = self
