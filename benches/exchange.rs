@@ -1,5 +1,5 @@
-//! Exchange-file budgets: importing a 10,000-entry `.avt` (read, check, one transaction) and
-//! exporting it again.
+//! Exchange-file budgets: importing a 10,000-entry and a 200,000-entry `.avt` (read, check, one
+//! transaction) and exporting them again, entry by entry from SQLite.
 
 use std::time::Duration;
 
@@ -18,33 +18,53 @@ fn fresh_store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
-fn exchange(c: &mut Criterion) {
+/// Import and export of one story shape: the 10k-entry one of the first budgets, and 200k entries
+/// of ordinary narration length (about 100 MB as `.avt`), the shape real long stories have.
+fn shape(c: &mut Criterion, label: &str, entries: usize) {
     let (_dir, mut store) = fresh_store();
-    let id = StoryId(fabula::cli::seed(&mut store, 10_000, Some("Bench")).expect("seed"));
+    let id = StoryId(fabula::cli::seed(&mut store, entries, Some("Bench")).expect("seed"));
     let mut file = Vec::new();
     avt::write(&store.export_bundle(&id).expect("bundle"), &mut file).expect("write");
-    println!("10k-entry .avt: {:.1} MB", file.len() as f64 / 1e6);
+    println!("{label}-entry .avt: {:.1} MB", file.len() as f64 / 1e6);
 
-    c.bench_function("import 10k-entry .avt (read + one transaction)", |b| {
-        b.iter_batched(
-            fresh_store,
-            |(dir, mut store)| {
-                let bundle = avt::read(&file[..]).expect("read");
-                store
-                    .import_bundle(&bundle, OnConflict::Refuse)
-                    .expect("import");
-                dir
-            },
-            BatchSize::PerIteration,
-        )
-    });
-    c.bench_function("export 10k-entry story as .avt", |b| {
+    c.bench_function(
+        &format!("import {label}-entry .avt (read + one transaction)"),
+        |b| {
+            b.iter_batched(
+                fresh_store,
+                |(dir, mut store)| {
+                    let bundle = avt::read(&file[..]).expect("read");
+                    store
+                        .import_bundle(&bundle, OnConflict::Refuse)
+                        .expect("import");
+                    dir
+                },
+                BatchSize::PerIteration,
+            )
+        },
+    );
+    c.bench_function(&format!("export {label}-entry story as .avt"), |b| {
         b.iter(|| {
             let mut out = Vec::with_capacity(file.len());
-            avt::write(&store.export_bundle(&id).expect("bundle"), &mut out).expect("write");
+            store
+                .stream_story(&id, |head, rows| {
+                    avt::write_streamed(
+                        head,
+                        rows,
+                        &mut out,
+                        serde_json::ser::PrettyFormatter::new(),
+                    )
+                })
+                .expect("rows")
+                .expect("write");
             out.len()
         })
     });
+}
+
+fn exchange(c: &mut Criterion) {
+    shape(c, "10k", 10_000);
+    shape(c, "200k", 200_000);
 }
 
 criterion_group! {

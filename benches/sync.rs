@@ -1,6 +1,6 @@
 //! Sync budgets, measured against the real `fabula sync serve` process over loopback: pushing a
-//! 100 MB story and pulling it back, and the serving process's peak memory (VmHWM).
-//! `FABULA_BENCH_MB` changes the story size.
+//! 100 MB story and pulling it back, and the serving process's peak memory (VmHWM), for two
+//! shapes: 10 KB entries, and 200,000 ordinary ones. `FABULA_BENCH_MB` changes the story size.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -31,6 +31,32 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100);
+    // The first budget's shape: 10 KB entries.
+    let paragraph = fabula::cli::seed_text(5);
+    let entry: String = std::iter::repeat_n(paragraph.as_str(), 10_000 / paragraph.len() + 1)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let count = megabytes * 1_000_000 / entry.len();
+    measure("10 KB entries", (0..count).map(|_| entry.clone()).collect());
+    // Real narration: `fabula dev seed`'s texts, 200,000 of them (about 100 MB as .avt).
+    let entries = megabytes * 2_000;
+    measure(
+        "ordinary entries",
+        (0..entries)
+            .map(|i| {
+                if i % 2 == 0 {
+                    format!("I look around ({}).", i + 1)
+                } else {
+                    fabula::cli::seed_text(i)
+                }
+            })
+            .collect(),
+    );
+}
+
+fn measure(shape: &str, texts: Vec<String>) {
+    println!("== {shape}");
+    let count = texts.len();
     let dir = tempfile::tempdir().expect("tmp");
     let paths = DataPaths {
         dir: dir.path().join("here"),
@@ -43,19 +69,16 @@ fn main() {
             ..NewStory::default()
         })
         .expect("story");
-    let paragraph = fabula::cli::seed_text(5);
-    let entry: String = std::iter::repeat_n(paragraph.as_str(), 10_000 / paragraph.len() + 1)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let count = megabytes * 1_000_000 / entry.len();
-    let texts: Vec<(EntryKind, &str)> = (0..count)
-        .map(|i| {
+    let texts: Vec<(EntryKind, &str)> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
             let kind = if i % 2 == 0 {
                 EntryKind::UserAction
             } else {
                 EntryKind::Narration
             };
-            (kind, entry.as_str())
+            (kind, text.as_str())
         })
         .collect();
     store.append_entries(&story.id, texts).expect("entries");
