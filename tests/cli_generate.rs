@@ -14,18 +14,7 @@ use fabula::domain::{DraftState, EntryKind, StoryId};
 use fabula::storage::{DataPaths, Store};
 
 fn setup(data: &std::path::Path, base: &str) -> String {
-    let (code, _, err) = run(fabula(data).args([
-        "provider",
-        "add",
-        "Local",
-        "--preset",
-        "openai-compatible",
-        "--base-url",
-        &format!("{base}/v1"),
-        "--model",
-        "tiny",
-    ]));
-    assert_eq!(code, 0, "{err}");
+    common::add_local_provider(data, base, None);
     let (code, out, err) = run(fabula(data).args([
         "story",
         "new",

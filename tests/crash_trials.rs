@@ -97,18 +97,7 @@ fn killed_during_generate_the_draft_holds_the_text_up_to_a_second_before() {
         }
         reply
     });
-    let (code, _, err) = run(fabula(tmp.path()).args([
-        "provider",
-        "add",
-        "Local",
-        "--preset",
-        "openai-compatible",
-        "--base-url",
-        &format!("{}/v1", server.base),
-        "--model",
-        "tiny",
-    ]));
-    assert_eq!(code, 0, "{err}");
+    common::add_local_provider(tmp.path(), &server.base, None);
     let (_, out, _) = run(fabula(tmp.path()).args(["story", "new", "--title", "Trials"]));
     let story = out.trim().to_owned();
     for trial in 0..TRIALS {

@@ -21,20 +21,7 @@ fn database(data: &std::path::Path) -> std::path::PathBuf {
 
 fn new_story(data: &std::path::Path, base: Option<&str>) -> String {
     if let Some(base) = base {
-        let (code, _, err) = run(fabula(data).args([
-            "provider",
-            "add",
-            "Local",
-            "--preset",
-            "openai-compatible",
-            "--base-url",
-            &format!("{base}/v1"),
-            "--model",
-            "tiny",
-            "--api-key",
-            "sk-test-secret-key-1234567890",
-        ]));
-        assert_eq!(code, 0, "{err}");
+        common::add_local_provider(data, base, Some("sk-test-secret-key-1234567890"));
     }
     let (code, out, err) = run(fabula(data).args(["story", "new", "--title", "Harbour"]));
     assert_eq!(code, 0, "{err}");

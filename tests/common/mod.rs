@@ -100,6 +100,28 @@ pub fn fabula_cmd(data: &std::path::Path) -> std::process::Command {
     cmd
 }
 
+/// Adds the profile "Local": an OpenAI-compatible server at `base` with the model "tiny", and a key
+/// when one is given; the first profile is the main one.
+pub fn add_local_provider(data: &std::path::Path, base: &str, key: Option<&str>) {
+    let base_url = format!("{base}/v1");
+    let mut args = vec![
+        "provider",
+        "add",
+        "Local",
+        "--preset",
+        "openai-compatible",
+        "--base-url",
+        &base_url,
+        "--model",
+        "tiny",
+    ];
+    if let Some(key) = key {
+        args.extend(["--api-key", key]);
+    }
+    let (code, _, err) = run_cmd(fabula_cmd(data).args(args));
+    assert_eq!(code, 0, "{err}");
+}
+
 /// Exit code, stdout and stderr of a finished command.
 pub fn run_cmd(cmd: &mut std::process::Command) -> (i32, String, String) {
     let out = cmd.output().expect("run fabula");
