@@ -102,22 +102,13 @@ impl Store {
     pub fn open_for_reading(path: &Path) -> Result<Self> {
         match Self::open(path) {
             Err(
-                StoreError::ReadOnly { .. }
+                why @ (StoreError::ReadOnly { .. }
                 | StoreError::DiskFull { .. }
                 | StoreError::Io { .. }
-                | StoreError::Migration { .. },
+                | StoreError::Migration { .. }),
             ) if path.exists() => {
-                let conn = open_read_only(path)?;
-                conn.busy_timeout(BUSY_TIMEOUT)
-                    .map_err(|e| classify(path, e))?;
-                check_owner(&conn, path)?;
-                refuse_newer_schema(&conn, path)?;
-                // An older schema would need the migrations, which cannot be written here.
-                if schema_version(&conn, path)? != Some(latest_schema_version()) {
-                    return Err(StoreError::ReadOnly {
-                        path: path.to_owned(),
-                    });
-                }
+                // A file that cannot be read this way either keeps the reason it could not be opened.
+                let conn = Self::read_only_at_latest_schema(path).map_err(|_| why)?;
                 log::info!("{} is opened read-only", path.display());
                 Ok(Self {
                     conn,
@@ -126,6 +117,21 @@ impl Store {
             }
             other => other,
         }
+    }
+
+    fn read_only_at_latest_schema(path: &Path) -> Result<Connection> {
+        let conn = open_read_only(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| classify(path, e))?;
+        check_owner(&conn, path)?;
+        refuse_newer_schema(&conn, path)?;
+        // An older schema would need the migrations, which cannot be written here.
+        if schema_version(&conn, path)? != Some(latest_schema_version()) {
+            return Err(StoreError::ReadOnly {
+                path: path.to_owned(),
+            });
+        }
+        Ok(conn)
     }
 
     /// A second connection to a database this process already opened with [`Store::open`], for a
