@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use fabula::domain::{EntryKind, NewStory};
 use fabula::formats::avt;
-use fabula::storage::{DataPaths, Store};
+use fabula::storage::{DataPaths, OnConflict, Store};
 use fabula::sync::{Peer, client};
 
 fn peak_rss_kb(pid: u32) -> u64 {
@@ -82,9 +82,15 @@ fn measure(shape: &str, texts: Vec<String>) {
         })
         .collect();
     store.append_entries(&story.id, texts).expect("entries");
-    let bundle = store.export_bundle(&story.id).expect("bundle");
-    let size = avt::to_compact_string(&bundle).expect("json").len();
-    drop(store);
+    let size = {
+        let bundle = store.export_bundle(&story.id).expect("bundle");
+        avt::to_compact_string(&bundle).expect("json").len()
+    };
+    let pulled_paths = DataPaths {
+        dir: dir.path().join("pulled"),
+    };
+    pulled_paths.ensure().expect("data dir");
+    let mut pulled_store = Store::open(&pulled_paths.database()).expect("store");
     // Making the story above left a few hundred MB for the kernel to write back; flush it now, or
     // the server's fsync at the end of the push pays for it (ext4 commits other files' data too).
     let _ = Command::new("sync").status();
@@ -110,24 +116,26 @@ fn measure(shape: &str, texts: Vec<String>) {
     let peer = Peer::parse(&format!("127.0.0.1:{}", pairing["port"]), "bench").expect("peer");
     let idle_rss = peak_rss_kb(child.id());
 
+    // The client's own peak from here on: what the push and the pull cost it, not the seeding.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let client_before = peak_rss_kb(std::process::id());
     let started = Instant::now();
-    let body = fabula::sync::envelope::push_body("bench", &bundle).expect("body");
-    println!(
-        "client: push body made in {} ms",
-        started.elapsed().as_millis()
-    );
-    drop(body);
-    let started = Instant::now();
-    let message = client::push(&peer, &bundle).expect("push");
+    let message = client::push(&peer, &store, &story.id).expect("push");
     let push = started.elapsed();
     let after_push = peak_rss_kb(child.id());
+    let client_push = peak_rss_kb(std::process::id());
     let started = Instant::now();
-    let pulled = client::pull(&peer, story.id.as_str(), size as u64).expect("pull");
+    let pulled = client::pull_into(&peer, story.id.as_str(), size as u64, &mut |story| {
+        fabula::transfer::import_avt(&mut pulled_store, story, OnConflict::Refuse)
+    })
+    .expect("pull")
+    .expect("stored");
     let pull = started.elapsed();
+    let client_peak = peak_rss_kb(std::process::id());
     let peak = peak_rss_kb(child.id());
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(pulled.entries.len(), bundle.entries.len());
+    assert_eq!(pulled.entries, count);
 
     println!(
         "story: {} entries, {:.1} MB as compact .avt ({message})",
@@ -146,5 +154,12 @@ fn measure(shape: &str, texts: Vec<String>) {
         idle_rss as f64 / 1024.0,
         after_push as f64 / 1024.0,
         peak as f64 * 1024.0 / size as f64
+    );
+    println!(
+        "client_peak_rss_mb={:.1} (before {:.1}, after the push {:.1}) growth_to_story={:.2}",
+        client_peak as f64 / 1024.0,
+        client_before as f64 / 1024.0,
+        client_push as f64 / 1024.0,
+        (client_peak.saturating_sub(client_before)) as f64 * 1024.0 / size as f64
     );
 }

@@ -350,3 +350,174 @@ fn an_avt_written_entry_by_entry_is_the_same_file_as_one_written_whole() {
         "pretty, as the original writes files"
     );
 }
+
+/// A story of `n` entries each pointing at the one before, as a file, for the streamed reader.
+fn chained_story_file(n: usize) -> Value {
+    let mut v = fixture_json();
+    let template = v["entries"][0].clone();
+    let entries: Vec<Value> = (0..n)
+        .map(|i| {
+            let mut e = template.clone();
+            e["id"] = format!("chain-{i}").into();
+            e["position"] = (i as i64).into();
+            e["content"] = format!("Entry number {i}, with a few words.").into();
+            e["parentId"] = if i == 0 {
+                Value::Null
+            } else {
+                format!("chain-{}", i - 1).into()
+            };
+            e["metadata"] =
+                serde_json::json!({"previous": format!("chain-{}", i.saturating_sub(1))});
+            e
+        })
+        .collect();
+    v["entries"] = entries.into();
+    v
+}
+
+#[test]
+fn a_streamed_import_stores_what_a_whole_one_does_in_any_key_order() {
+    let file = chained_story_file(1_000);
+    let whole_data = TempData::new();
+    let mut whole = whole_data.open();
+    let bundle = avt::read(file.to_string().as_bytes()).expect("read");
+    whole
+        .import_bundle(&bundle, OnConflict::Refuse)
+        .expect("whole");
+    let expected = whole.export_bundle(&StoryId::from(STORY)).expect("export");
+
+    // The entries before the story (JSON keys in any order): they wait for it, then go in.
+    let mut reordered = serde_json::Map::new();
+    reordered.insert("entries".into(), file["entries"].clone());
+    for (k, v) in file.as_object().expect("object") {
+        if k != "entries" {
+            reordered.insert(k.clone(), v.clone());
+        }
+    }
+    for text in [file.to_string(), Value::Object(reordered).to_string()] {
+        let data = TempData::new();
+        let mut store = data.open();
+        let imported =
+            fabula::transfer::import_avt(&mut store, text.as_bytes(), OnConflict::Refuse)
+                .expect("streamed");
+        assert_eq!(imported.entries, 1_000);
+        let got = store.export_bundle(&imported.story).expect("export");
+        assert_eq!(got.story, expected.story);
+        assert_eq!(got.entries, expected.entries);
+        assert_eq!(got.lore, expected.lore);
+        assert_eq!(got.sections, expected.sections);
+        let summary = store.story_summary(&imported.story).expect("summary");
+        assert_eq!(summary.entry_count, 1_000);
+    }
+}
+
+#[test]
+fn a_streamed_import_cut_anywhere_keeps_nothing_and_leaves_the_checks_on() {
+    let text = chained_story_file(700).to_string();
+    let data = TempData::new();
+    let mut store = data.open();
+    // Cut inside the entries (past the first batches already stored), inside the lorebook, and
+    // a file whose last entry points at a parent that is not there.
+    let mut dangling = chained_story_file(700);
+    dangling["entries"][699]["parentId"] = "nowhere".into();
+    let cases = [
+        text[..text.len() * 3 / 5].to_owned(),
+        text[..text.find("\"lorebookEntries\"").expect("lore") + 40].to_owned(),
+        dangling.to_string(),
+    ];
+    for cut in &cases {
+        let failed = fabula::transfer::import_avt(&mut store, cut.as_bytes(), OnConflict::Refuse);
+        let message = failed.expect_err("refused").to_string();
+        assert!(
+            message.contains("cut off")
+                || message.contains("ends too early")
+                || message.contains("nowhere"),
+            "{message}"
+        );
+        assert!(store.list_stories().expect("library").is_empty());
+        assert_eq!(
+            store.story_title(&StoryId::from(STORY)).expect("query"),
+            None
+        );
+    }
+    // Then the whole file goes in, with its counts kept by the trigger set aside during imports.
+    let imported = fabula::transfer::import_avt(&mut store, text.as_bytes(), OnConflict::Refuse)
+        .expect("whole file");
+    store
+        .append_entries(&imported.story, [(EntryKind::UserAction, "one two three")])
+        .expect("append");
+    assert_eq!(
+        store
+            .story_summary(&imported.story)
+            .expect("summary")
+            .entry_count,
+        701
+    );
+    // Deleting it removes its entries with it (the foreign keys are back on after an import), so
+    // the same file imports again without its ids being taken.
+    store.trash_story(&imported.story).expect("trash");
+    store
+        .delete_story_forever(&imported.story)
+        .expect("delete forever");
+    fabula::transfer::import_avt(&mut store, text.as_bytes(), OnConflict::Refuse)
+        .expect("the ids are free again");
+}
+
+#[test]
+fn entry_ids_another_story_holds_get_new_ones_and_every_reference_follows() {
+    let data = TempData::new();
+    let mut store = data.open();
+    let mut file = chained_story_file(600);
+    // Children before their parents in the file: a child is stored before its parent's id is
+    // found taken, and must still end up pointing at the parent's new id.
+    let entries = file["entries"].as_array_mut().expect("entries");
+    entries.reverse();
+    let text = file.to_string();
+    fabula::transfer::import_avt(&mut store, text.as_bytes(), OnConflict::Refuse).expect("first");
+    // The same entries under another story id: a copy made elsewhere from the same file.
+    let other = text.replace(STORY, "a-copy-made-elsewhere");
+    let refused = fabula::transfer::import_avt(&mut store, other.as_bytes(), OnConflict::Refuse)
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        refused.contains("already in Fabula, in “The Lantern Keeper”"),
+        "{refused}"
+    );
+    assert_eq!(store.list_stories().expect("library").len(), 1);
+
+    let copy = fabula::transfer::import_avt(&mut store, other.as_bytes(), OnConflict::KeepBoth)
+        .expect("keep both");
+    assert_eq!(copy.story, StoryId::from("a-copy-made-elsewhere"));
+    let copied = store.export_bundle(&copy.story).expect("export");
+    let original = store.export_bundle(&StoryId::from(STORY)).expect("export");
+    assert_eq!(copied.entries.len(), 600);
+    let original_ids: std::collections::HashSet<_> =
+        original.entries.iter().map(|e| e.id.0.clone()).collect();
+    for (i, e) in copied.entries.iter().enumerate() {
+        assert!(!original_ids.contains(&e.id.0), "entry {i} kept a taken id");
+        if i > 0 {
+            let before = &copied.entries[i - 1].id.0;
+            assert_eq!(e.parent_id.as_deref(), Some(before.as_str()), "entry {i}");
+            assert!(
+                e.metadata
+                    .as_deref()
+                    .is_some_and(|m| m.contains(before.as_str())),
+                "entry {i}'s metadata names the new id: {:?}",
+                e.metadata
+            );
+        }
+    }
+    // And the copy beside the story already here gets new ids throughout, story id too.
+    let third = fabula::transfer::import_avt(&mut store, text.as_bytes(), OnConflict::KeepBoth)
+        .expect("a third");
+    assert_ne!(third.story, StoryId::from(STORY));
+    assert_eq!(third.title, "The Lantern Keeper (imported)");
+    let third = store.export_bundle(&third.story).expect("export");
+    assert!(
+        third
+            .entries
+            .iter()
+            .all(|e| !original_ids.contains(&e.id.0))
+    );
+    assert_eq!(store.list_stories().expect("library").len(), 3);
+}

@@ -273,7 +273,12 @@ fn our_client_lists_pulls_and_pushes_without_overwriting() {
     let mut changed = pulled.clone();
     changed.story.title = "The Lantern Keeper, revised".into();
     changed.entries[0].content = "Revised opening.".into();
-    let message = client::push(&peer, &changed).expect("push");
+    let there = TempData::new();
+    let mut there_store = there.open();
+    there_store
+        .import_bundle(&changed, OnConflict::Refuse)
+        .expect("changed on the other device");
+    let message = client::push(&peer, &there_store, &StoryId::from(STORY)).expect("push");
     assert!(
         message.contains("previous copy is in the Trash"),
         "{message}"
@@ -350,10 +355,6 @@ fn our_client_reads_what_the_original_sends() {
     let pulled = client::pull(&peer, STORY, 0).expect("pull");
     assert_eq!(pulled.entries.len(), 3);
     assert_eq!(pulled.story.protagonist.as_deref(), Some("Wren"));
-    assert_eq!(
-        client::push(&peer, &pulled).expect("push"),
-        "Story imported successfully"
-    );
 
     // Pulled stories go through the import conflict rule: never matched by title, never overwritten.
     let data = TempData::new();
@@ -361,6 +362,11 @@ fn our_client_reads_what_the_original_sends() {
     store
         .import_bundle(&pulled, OnConflict::Refuse)
         .expect("first pull");
+    // A push is sent as it is read from the database (a chunked body), which the original reads.
+    assert_eq!(
+        client::push(&peer, &store, &StoryId::from(STORY)).expect("push"),
+        "Story imported successfully"
+    );
     assert!(store.import_bundle(&pulled, OnConflict::Refuse).is_err());
 
     let wrong = Peer {
@@ -619,4 +625,62 @@ fn refused_tricklers_hold_no_request_slot() {
     assert_eq!(status, 200, "not told the server is busy: {body}");
     trickle.join().expect("trickle");
     drop(tricklers);
+}
+
+#[test]
+fn a_push_cut_half_way_is_stored_as_it_arrives_and_rolled_back_whole() {
+    let data = library_with_fixture();
+    let server = server(&data, |_| {});
+    let before = data
+        .open()
+        .export_bundle(&StoryId::from(STORY))
+        .expect("before");
+    // The same story, grown to 2,000 entries, cut off inside its entries: the first batches are
+    // already stored (and the copy here already moved to the Trash) when the cut is met.
+    let mut story: Value = serde_json::from_str(FIXTURE).expect("fixture");
+    let template = story["entries"][0].clone();
+    story["entries"] = (0..2_000)
+        .map(|i| {
+            let mut e = template.clone();
+            e["id"] = format!("grown-{i}").into();
+            e["position"] = i.into();
+            e["parentId"] = Value::Null;
+            e
+        })
+        .collect::<Vec<_>>()
+        .into();
+    let inner = serde_json::to_string(&story).expect("compact");
+    let cut = &inner[..inner.len() * 2 / 3];
+    let body = format!(
+        r#"{{"token":"secret-token","action":{{"type":"pushStory","story_data":{}}}}}"#,
+        serde_json::to_string(cut).expect("string")
+    );
+    let (status, reply) = raw_post(server.addr.port(), &body);
+    assert_eq!(status, 200);
+    let message = json_of(&reply)["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.starts_with("The story could not be read"),
+        "{reply}"
+    );
+    let store = data.open();
+    let after = store.export_bundle(&StoryId::from(STORY)).expect("after");
+    assert_eq!(after.entries, before.entries, "the story here is as it was");
+    assert!(store.trashed_stories().expect("trash").is_empty());
+
+    // The whole of it lands, the old copy in the Trash.
+    let body = format!(
+        r#"{{"token":"secret-token","action":{{"type":"pushStory","story_data":{}}}}}"#,
+        serde_json::to_string(&inner).expect("string")
+    );
+    let (_, reply) = raw_post(server.addr.port(), &body);
+    assert_eq!(json_of(&reply)["type"], "success", "{reply}");
+    let store = data.open();
+    assert_eq!(
+        store.entry_rows(&StoryId::from(STORY)).expect("rows").len(),
+        2_000
+    );
+    assert_eq!(store.trashed_stories().expect("trash").len(), 1);
 }

@@ -167,8 +167,15 @@ impl FabulaApp {
                 if cx.is_cancelled() {
                     break;
                 }
-                let bundle = match store.export_bundle(id) {
-                    Ok(b) => b,
+                let title = match store.story_title(id) {
+                    Ok(Some(title)) => title,
+                    Ok(None) => {
+                        say(
+                            cx,
+                            ExchangeEvent::Failed(format!("Story {id} was not found.")),
+                        );
+                        continue;
+                    }
                     Err(e) => {
                         say(cx, ExchangeEvent::Failed(e.to_string()));
                         continue;
@@ -179,15 +186,12 @@ impl FabulaApp {
                     ExchangeEvent::Progress {
                         done: i as u64,
                         total,
-                        what: format!("Pushing “{}”", bundle.story.title),
+                        what: format!("Pushing “{title}”"),
                     },
                 );
-                match client::push(&peer, &bundle) {
+                match client::push(&peer, &store, id) {
                     Ok(message) => say(cx, ExchangeEvent::Done(message)),
-                    Err(e) => say(
-                        cx,
-                        ExchangeEvent::Failed(format!("“{}”: {e}", bundle.story.title)),
-                    ),
+                    Err(e) => say(cx, ExchangeEvent::Failed(format!("“{title}”: {e}"))),
                 }
             }
             if let Ok(stories) = client::list(&peer) {

@@ -1,13 +1,15 @@
 //! `fabula export` and `fabula import`: .avt exchange files, Markdown and plain text.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ValueEnum;
 
 use crate::domain::StoryId;
-use crate::formats::{FileFormat, ProgressReader, avt, write_story_file_streamed};
-use crate::storage::{OnConflict, Store};
+use crate::formats::{FileFormat, ProgressReader, write_story_file_streamed};
+use crate::storage::{OnConflict, Store, StoreError};
+use crate::transfer::{self, ImportError};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum ExportFormat {
@@ -55,22 +57,34 @@ pub fn export(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Imports under the command line's conflict rule; a refusal says which flag decides.
-pub(super) fn import_bundle(
-    store: &mut Store,
-    bundle: &crate::domain::StoryBundle,
-    on_conflict: Option<ConflictArg>,
-) -> Result<crate::storage::Imported, String> {
-    let mode = match on_conflict {
+fn conflict_rule(on_conflict: Option<ConflictArg>) -> OnConflict {
+    match on_conflict {
         None => OnConflict::Refuse,
         Some(ConflictArg::KeepBoth) => OnConflict::KeepBoth,
         Some(ConflictArg::Replace) => OnConflict::Replace,
-    };
-    store.import_bundle(bundle, mode).map_err(|e| match e {
-        crate::storage::StoreError::Conflict(m) => {
+    }
+}
+
+/// A refusal says which flag decides.
+fn conflict_message(e: StoreError) -> String {
+    match e {
+        StoreError::Conflict(m) => {
             format!("{m} (pass --on-conflict keep-both or --on-conflict replace)")
         }
         other => other.to_string(),
+    }
+}
+
+/// Stores an `.avt` story as it is read, under the command line's conflict rule.
+pub(super) fn import_stream(
+    store: &mut Store,
+    reader: impl Read,
+    on_conflict: Option<ConflictArg>,
+    source: &str,
+) -> Result<crate::storage::Imported, String> {
+    transfer::import_avt(store, reader, conflict_rule(on_conflict)).map_err(|e| match e {
+        ImportError::Store(e) => conflict_message(e),
+        ImportError::Format(e) => format!("{source}: {e}"),
     })
 }
 
@@ -89,11 +103,11 @@ pub fn import(
             eprint!("\rreading {}%", done * 100 / size);
         }
     });
-    let bundle = avt::read(reader).map_err(|e| format!("{}: {e}", file.display()))?;
+    let imported = import_stream(store, reader, on_conflict, &file.display().to_string());
     if show {
         eprintln!();
     }
-    let imported = import_bundle(store, &bundle, on_conflict)?;
+    let imported = imported?;
     if let Some(old) = &imported.replaced {
         eprintln!("The story you had is in the Trash as {old}.");
     }

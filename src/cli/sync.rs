@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Subcommand;
 
-use super::exchange::{ConflictArg, import_bundle};
+use super::exchange::{ConflictArg, import_stream};
 use crate::domain::StoryId;
 use crate::jobs::NoWaker;
 use crate::storage::{DataPaths, Store};
@@ -139,8 +139,10 @@ pub fn sync(
         } => {
             let peer = Peer::parse(&from, &token).map_err(|e| e.to_string())?;
             Ok(each_story(&stories, |id| {
-                let bundle = client::pull(&peer, id, 0).map_err(|e| e.to_string())?;
-                let imported = import_bundle(store, &bundle, on_conflict)?;
+                let imported = client::pull_into(&peer, id, 0, &mut |story| {
+                    import_stream(store, story, on_conflict, "The story sent")
+                })
+                .map_err(|e| e.to_string())??;
                 eprintln!("pulled “{}”", imported.title);
                 println!("{}", imported.story);
                 Ok(())
@@ -149,10 +151,8 @@ pub fn sync(
         SyncCommand::Push { to, token, stories } => {
             let peer = Peer::parse(&to, &token).map_err(|e| e.to_string())?;
             Ok(each_story(&stories, |id| {
-                let bundle = store
-                    .export_bundle(&StoryId::from(id))
-                    .map_err(|e| e.to_string())?;
-                let message = client::push(&peer, &bundle).map_err(|e| e.to_string())?;
+                let message =
+                    client::push(&peer, store, &StoryId::from(id)).map_err(|e| e.to_string())?;
                 eprintln!("{message}");
                 Ok(())
             }))

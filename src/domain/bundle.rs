@@ -1,6 +1,8 @@
 //! A whole story as it moves between the database and exchange files: every stored field, with the
 //! parts Fabula does not model kept as JSON text so nothing is lost on the way through.
 
+use std::collections::HashMap;
+
 use super::entry::EntryKind;
 use super::ids::{EntryId, StoryId};
 use super::lore::LoreEntry;
@@ -85,78 +87,105 @@ impl StoryBundle {
     }
 }
 
+/// A story as it is read from a file or a peer, in the order it arrives, so it can be stored while
+/// the rest is still on its way and is never held whole.
+#[derive(Debug)]
+pub enum ImportPart {
+    /// The story itself, before its entries; its protagonist (named in a later section) is not
+    /// known yet.
+    Story(BundleStory),
+    /// The next entries, in the file's order.
+    Entries(Vec<BundleEntry>),
+    /// Everything after the entries, once the whole story has been read and checked: the story as
+    /// it is to be stored, its lore and its verbatim sections. Nothing is kept without it.
+    Rest {
+        story: BundleStory,
+        lore: Vec<BundleLore>,
+        sections: Vec<(String, String)>,
+    },
+}
+
 impl StoryBundle {
-    /// A copy with fresh ids everywhere they appear, also inside the JSON kept verbatim (where an
-    /// id shows up as a quoted string), so "keep both" never collides with the original.
-    pub fn with_new_ids(&self) -> StoryBundle {
-        self.renumbered(false)
+    /// The bundle as import parts, its entries copied a batch at a time as they are taken, so
+    /// storing a bundle never holds a second copy of it.
+    pub fn parts(&self) -> impl Iterator<Item = ImportPart> + '_ {
+        std::iter::once(ImportPart::Story(self.story.clone()))
+            .chain(
+                self.entries
+                    .chunks(IMPORT_BATCH)
+                    .map(|batch| ImportPart::Entries(batch.to_vec())),
+            )
+            .chain(std::iter::once_with(|| ImportPart::Rest {
+                story: self.story.clone(),
+                lore: self.lore.clone(),
+                sections: self.sections.clone(),
+            }))
+    }
+}
+
+/// Entries per `ImportPart::Entries`: large enough that handing batches between threads costs
+/// nothing next to storing them, small enough to hold a few in flight.
+pub const IMPORT_BATCH: usize = 256;
+
+/// New ids for old ones, made on first sight, for a copy that must never collide with what it was
+/// copied from.
+#[derive(Debug, Default)]
+pub struct IdRemap {
+    new_of: HashMap<String, String>,
+}
+
+impl IdRemap {
+    pub fn is_empty(&self) -> bool {
+        self.new_of.is_empty()
     }
 
-    /// The same story (its id kept) whose entries and lore get fresh ids: for a file whose entry
-    /// ids are already taken by another story of the library.
-    pub fn with_new_entry_ids(&self) -> StoryBundle {
-        self.renumbered(true)
-    }
-
-    fn renumbered(&self, keep_story_id: bool) -> StoryBundle {
-        let mut old = self.ids();
-        if keep_story_id {
-            old.remove(0);
+    /// The new id for `old`, made now if `old` has none yet.
+    pub fn assign(&mut self, old: &str) -> String {
+        if let Some(new) = self.new_of.get(old) {
+            return new.clone();
         }
-        let new: Vec<String> = old.iter().map(|_| super::ids::new_uuid()).collect();
-        let quoted_old: Vec<String> = old.iter().map(|id| format!("\"{id}\"")).collect();
-        let quoted_new: Vec<String> = new.iter().map(|id| format!("\"{id}\"")).collect();
-        let map: std::collections::HashMap<&str, &str> = old
+        let new = super::ids::new_uuid();
+        self.new_of.insert(old.to_owned(), new.clone());
+        new
+    }
+
+    pub fn get(&self, old: &str) -> Option<&str> {
+        self.new_of.get(old).map(String::as_str)
+    }
+
+    /// A rewriter of the JSON kept verbatim, where an id shows up as a quoted string.
+    pub fn json_rewriter(&self) -> JsonRewriter {
+        let (quoted_old, quoted_new): (Vec<String>, Vec<String>) = self
+            .new_of
             .iter()
-            .map(String::as_str)
-            .zip(new.iter().map(String::as_str))
-            .collect();
-        let automaton = aho_corasick::AhoCorasick::new(&quoted_old).ok();
-        let json = |text: &Option<String>| -> Option<String> {
-            text.as_ref().map(|t| match &automaton {
-                Some(a) => a.replace_all(t, &quoted_new),
-                None => t.clone(),
-            })
-        };
-        let id = |value: &str| -> String { map.get(value).map_or(value, |v| v).to_owned() };
-        let mut copy = self.clone();
-        copy.story.id = StoryId(id(self.story.id.as_str()));
-        for text in [
-            &mut copy.story.settings,
-            &mut copy.story.memory_config,
-            &mut copy.story.retry_state,
-            &mut copy.story.style_review_state,
-            &mut copy.story.time_tracker,
-            &mut copy.story.extra,
-        ] {
-            *text = json(text);
+            .map(|(old, new)| (format!("\"{old}\""), format!("\"{new}\"")))
+            .unzip();
+        JsonRewriter {
+            automaton: aho_corasick::AhoCorasick::new(&quoted_old).ok(),
+            quoted_new,
         }
-        for entry in &mut copy.entries {
-            entry.id = EntryId(id(entry.id.as_str()));
-            entry.parent_id = entry.parent_id.as_deref().map(id);
-            entry.metadata = json(&entry.metadata);
-            entry.extra = json(&entry.extra);
+    }
+}
+
+/// Replaces quoted old ids in JSON text with the new ones (see `IdRemap::json_rewriter`).
+pub struct JsonRewriter {
+    automaton: Option<aho_corasick::AhoCorasick>,
+    quoted_new: Vec<String>,
+}
+
+impl JsonRewriter {
+    /// The text with its ids replaced, or `None` when it holds none.
+    pub fn rewrite(&self, text: &str) -> Option<String> {
+        let automaton = self.automaton.as_ref()?;
+        automaton
+            .is_match(text)
+            .then(|| automaton.replace_all(text, &self.quoted_new))
+    }
+
+    /// As `rewrite`, for an optional text, keeping it when it holds no id.
+    pub fn rewrite_opt(&self, text: &mut Option<String>) {
+        if let Some(new) = text.as_deref().and_then(|t| self.rewrite(t)) {
+            *text = Some(new);
         }
-        for lore in &mut copy.lore {
-            lore.entry.id = super::ids::LoreId(id(lore.entry.id.as_str()));
-            lore.entry.story_id = copy.story.id.clone();
-            for text in [
-                &mut lore.state,
-                &mut lore.adventure_state,
-                &mut lore.creative_state,
-                &mut lore.first_mentioned,
-                &mut lore.last_mentioned,
-                &mut lore.extra,
-                &mut lore.injection_extra,
-            ] {
-                *text = json(text);
-            }
-        }
-        for (_, text) in &mut copy.sections {
-            if let Some(a) = &automaton {
-                *text = a.replace_all(text, &quoted_new);
-            }
-        }
-        copy
     }
 }

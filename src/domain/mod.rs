@@ -15,7 +15,10 @@ mod story_settings;
 mod text;
 mod tokens;
 
-pub use bundle::{BundleEntry, BundleLore, BundleStory, StoryBundle};
+pub use bundle::{
+    BundleEntry, BundleLore, BundleStory, IMPORT_BATCH, IdRemap, ImportPart, JsonRewriter,
+    StoryBundle,
+};
 pub use entry::{AlternativePosition, Entry, EntryKind, EntryRow};
 pub use generation::{Draft, DraftState, GenerationRecord, KEEP_GENERATIONS};
 pub use ids::{AlternativeId, EntryId, LoreId, StoryId, new_uuid, now_ms};

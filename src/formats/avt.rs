@@ -11,8 +11,9 @@ use serde_json::{Map, Value};
 use super::scan::{ScanError, Scanner};
 use super::{FormatError, keyed};
 use crate::domain::{
-    BundleEntry, BundleLore, BundleStory, EntryId, EntryKind, InjectionMode, LoreEntry, LoreId,
-    LoreKind, Pov, StoryBundle, StoryId, StoryMode, Tense, now_ms,
+    BundleEntry, BundleLore, BundleStory, EntryId, EntryKind, IMPORT_BATCH, ImportPart,
+    InjectionMode, LoreEntry, LoreId, LoreKind, Pov, StoryBundle, StoryId, StoryMode, Tense,
+    now_ms,
 };
 
 /// The version this build writes.
@@ -291,7 +292,118 @@ fn parse_extra(text: &Option<String>) -> Map<String, Value> {
 /// problem; nothing is returned half-read.
 pub fn read(reader: impl Read) -> Result<StoryBundle, FormatError> {
     let mut scanner = Scanner::new(std::io::BufReader::with_capacity(1 << 16, reader));
-    from_wire(read_file(&mut scanner)?)
+    let mut collected = Collect(Vec::new());
+    let mut file = read_file(&mut scanner, &mut collected)?;
+    file.entries = collected.0;
+    from_wire(file)
+}
+
+/// Reads an exchange file as `read` does, handing it to `send` part by part as it arrives (see
+/// `ImportPart`): the story, its entries a batch at a time, then the rest once all of it has been
+/// read and checked. A bad file ends without `ImportPart::Rest`. `send` answers false to stop the
+/// reading (`FormatError::Stopped`).
+pub fn read_parts(
+    reader: impl Read,
+    send: &mut dyn FnMut(ImportPart) -> bool,
+) -> Result<(), FormatError> {
+    let mut scanner = Scanner::new(std::io::BufReader::with_capacity(1 << 16, reader));
+    let mut parts = Parts {
+        send,
+        check: None,
+        waiting: Vec::new(),
+        batch: Vec::with_capacity(IMPORT_BATCH),
+    };
+    let file = read_file(&mut scanner, &mut parts)?;
+    parts.flush()?;
+    let Some(mut check) = parts.check.take() else {
+        return Err(FormatError::Invalid(
+            "The file is JSON but not a story file: missing field `story`.".into(),
+        ));
+    };
+    check.finish()?;
+    check_version(&file.version)?;
+    let mut story = story_from_wire(&file.story)?;
+    story.protagonist = protagonist(&file.sections);
+    let lore = lore_from_wire(file.lorebook_entries, &mut check.seen, &story.id)?;
+    let rest = ImportPart::Rest {
+        story,
+        lore,
+        sections: sections_from_wire(file.sections),
+    };
+    if (parts.send)(rest) {
+        Ok(())
+    } else {
+        Err(FormatError::Stopped)
+    }
+}
+
+/// Where `read_file` puts what it reads as it goes.
+trait FileSink {
+    fn story(&mut self, story: &AvtStory) -> Result<(), FormatError>;
+    fn entry(&mut self, entry: AvtEntry) -> Result<(), FormatError>;
+}
+
+/// Keeps the entries, for `read`.
+struct Collect(Vec<AvtEntry>);
+
+impl FileSink for Collect {
+    fn story(&mut self, _: &AvtStory) -> Result<(), FormatError> {
+        Ok(())
+    }
+
+    fn entry(&mut self, entry: AvtEntry) -> Result<(), FormatError> {
+        self.0.push(entry);
+        Ok(())
+    }
+}
+
+/// Checks each entry and passes it on in batches, for `read_parts`. Entries before the story (a
+/// file written in another key order) wait for it.
+struct Parts<'a> {
+    send: &'a mut dyn FnMut(ImportPart) -> bool,
+    check: Option<EntryCheck>,
+    waiting: Vec<AvtEntry>,
+    batch: Vec<BundleEntry>,
+}
+
+impl Parts<'_> {
+    fn flush(&mut self) -> Result<(), FormatError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(IMPORT_BATCH));
+        if (self.send)(ImportPart::Entries(batch)) {
+            Ok(())
+        } else {
+            Err(FormatError::Stopped)
+        }
+    }
+}
+
+impl FileSink for Parts<'_> {
+    fn story(&mut self, story: &AvtStory) -> Result<(), FormatError> {
+        let story = story_from_wire(story)?;
+        self.check = Some(EntryCheck::new(&story.id));
+        if !(self.send)(ImportPart::Story(story)) {
+            return Err(FormatError::Stopped);
+        }
+        for entry in std::mem::take(&mut self.waiting) {
+            self.entry(entry)?;
+        }
+        Ok(())
+    }
+
+    fn entry(&mut self, entry: AvtEntry) -> Result<(), FormatError> {
+        let Some(check) = &mut self.check else {
+            self.waiting.push(entry);
+            return Ok(());
+        };
+        self.batch.push(check.entry(entry)?);
+        if self.batch.len() >= IMPORT_BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
 }
 
 fn scan_error(e: ScanError) -> FormatError {
@@ -335,31 +447,38 @@ fn slice_value<T: serde::de::DeserializeOwned, R: BufRead>(
     serde_json::from_slice(buf).map_err(|e| FormatError::from_json_in(e, place))
 }
 
-/// The entries array, each entry parsed from its own bytes.
+/// The entries array, each entry parsed from its own bytes and handed to `sink`.
 fn read_entries<R: BufRead>(
     scanner: &mut Scanner<R>,
     buf: &mut Vec<u8>,
-) -> Result<Vec<AvtEntry>, FormatError> {
+    sink: &mut dyn FileSink,
+) -> Result<(), FormatError> {
     if scanner.peek_token().map_err(scan_error)? != Some(b'[') {
         // Not a list: the parser says what it is instead.
-        return slice_value(scanner, buf, "`entries`");
+        return slice_value::<Vec<AvtEntry>, _>(scanner, buf, "`entries`")
+            .and_then(|entries| entries.into_iter().try_for_each(|e| sink.entry(e)));
     }
     scanner.expect(b'[').map_err(scan_error)?;
-    let mut entries = Vec::new();
     if scanner.peek_token().map_err(scan_error)? == Some(b']') {
         scanner.expect(b']').map_err(scan_error)?;
-        return Ok(entries);
+        return Ok(());
     }
+    let mut count = 0usize;
     loop {
-        let place = format!("entry {}", entries.len() + 1);
-        entries.push(slice_value(scanner, buf, &place)?);
+        count += 1;
+        let place = format!("entry {count}");
+        sink.entry(slice_value(scanner, buf, &place)?)?;
         if scanner.one_of(b",]").map_err(scan_error)? == b']' {
-            return Ok(entries);
+            return Ok(());
         }
     }
 }
 
-fn read_file<R: BufRead>(scanner: &mut Scanner<R>) -> Result<AvtFile, FormatError> {
+/// Reads the file's top level; its entries go to `sink` as they are parsed (`entries` is empty).
+fn read_file<R: BufRead>(
+    scanner: &mut Scanner<R>,
+    sink: &mut dyn FileSink,
+) -> Result<AvtFile, FormatError> {
     match scanner.peek_token().map_err(scan_error)? {
         Some(b'{') => scanner.expect(b'{').map_err(scan_error)?,
         Some(b'[' | b'"' | b'-' | b'0'..=b'9') => {
@@ -403,8 +522,15 @@ fn read_file<R: BufRead>(scanner: &mut Scanner<R>) -> Result<AvtFile, FormatErro
                     exported_at =
                         Some(slice_value::<Millis, _>(scanner, &mut buf, "`exportedAt`")?.0);
                 }
-                "story" => story = Some(stream_value::<AvtStory, _>(scanner, &mut buf, "`story`")?),
-                "entries" => entries = Some(read_entries(scanner, &mut buf)?),
+                "story" => {
+                    let read = stream_value::<AvtStory, _>(scanner, &mut buf, "`story`")?;
+                    sink.story(&read)?;
+                    story = Some(read);
+                }
+                "entries" => {
+                    read_entries(scanner, &mut buf, sink)?;
+                    entries = Some(());
+                }
                 "lorebookEntries" => {
                     lorebook_entries = stream_value(scanner, &mut buf, "`lorebookEntries`")?;
                 }
@@ -434,7 +560,9 @@ fn read_file<R: BufRead>(scanner: &mut Scanner<R>) -> Result<AvtFile, FormatErro
         version: version.ok_or_else(|| missing("version"))?,
         exported_at: exported_at.ok_or_else(|| missing("exportedAt"))?,
         story: story.ok_or_else(|| missing("story"))?,
-        entries: entries.ok_or_else(|| missing("entries"))?,
+        entries: entries
+            .map(|()| Vec::new())
+            .ok_or_else(|| missing("entries"))?,
         lorebook_entries,
         sections,
     })
@@ -442,14 +570,39 @@ fn read_file<R: BufRead>(scanner: &mut Scanner<R>) -> Result<AvtFile, FormatErro
 
 /// Checks and converts a parsed file.
 pub fn from_wire(file: AvtFile) -> Result<StoryBundle, FormatError> {
-    let major = file.version.split('.').next().unwrap_or("");
-    if major != "1" {
-        return Err(FormatError::Invalid(format!(
-            "This file is version {}; Fabula reads version 1 files.",
-            file.version
-        )));
+    check_version(&file.version)?;
+    let mut story = story_from_wire(&file.story)?;
+    let mut check = EntryCheck::new(&story.id);
+    let mut entries = file
+        .entries
+        .into_iter()
+        .map(|e| check.entry(e))
+        .collect::<Result<Vec<_>, _>>()?;
+    check.finish()?;
+    entries.sort_by_key(|e| e.position);
+    story.protagonist = protagonist(&file.sections);
+    let lore = lore_from_wire(file.lorebook_entries, &mut check.seen, &story.id)?;
+    Ok(StoryBundle {
+        story,
+        entries,
+        lore,
+        sections: sections_from_wire(file.sections),
+    })
+}
+
+fn check_version(version: &str) -> Result<(), FormatError> {
+    let major = version.split('.').next().unwrap_or("");
+    if major == "1" {
+        Ok(())
+    } else {
+        Err(FormatError::Invalid(format!(
+            "This file is version {version}; Fabula reads version 1 files."
+        )))
     }
-    let story = file.story;
+}
+
+/// The story as stored, without its protagonist (named in the `characters` section).
+fn story_from_wire(story: &AvtStory) -> Result<BundleStory, FormatError> {
     if story.id.trim().is_empty() {
         return Err(FormatError::Invalid("The story has no id.".into()));
     }
@@ -473,9 +626,31 @@ pub fn from_wire(file: AvtFile) -> Result<StoryBundle, FormatError> {
     let tense = setting("tense")
         .and_then(|t| Tense::parse(&t))
         .unwrap_or_default();
-    // The original marks the protagonist as the character whose relationship is "self".
-    let protagonist = file
-        .sections
+    Ok(BundleStory {
+        id: StoryId(story.id.clone()),
+        title: story.title.clone(),
+        description: story.description.clone(),
+        genre: story.genre.clone(),
+        template_id: story.template_id.clone(),
+        mode,
+        pov,
+        tense,
+        protagonist: None,
+        settings: json_text(&story.settings),
+        memory_config: json_text(&story.memory_config),
+        retry_state: json_text(&story.retry_state),
+        style_review_state: json_text(&story.style_review_state),
+        time_tracker: json_text(&story.time_tracker),
+        current_branch_id: story.current_branch_id.clone(),
+        created_at: story.created_at,
+        updated_at: story.updated_at,
+        extra: extra_text(&story.extra),
+    })
+}
+
+/// The original marks the protagonist as the character whose relationship is "self".
+fn protagonist(sections: &Map<String, Value>) -> Option<String> {
+    sections
         .get("characters")
         .and_then(Value::as_array)
         .and_then(|cs| {
@@ -483,23 +658,43 @@ pub fn from_wire(file: AvtFile) -> Result<StoryBundle, FormatError> {
                 .find(|c| c.get("relationship").and_then(Value::as_str) == Some("self"))
         })
         .and_then(|c| c.get("name").and_then(Value::as_str))
-        .map(str::to_owned);
-    let story_id = StoryId(story.id.clone());
+        .map(str::to_owned)
+}
 
-    let mut seen = HashSet::new();
-    let mut entries = Vec::with_capacity(file.entries.len());
-    for (i, e) in file.entries.into_iter().enumerate() {
-        let where_ = || format!("Entry {} ({})", i + 1, e.id);
-        if e.id.trim().is_empty() {
-            return Err(FormatError::Invalid(format!("Entry {} has no id.", i + 1)));
+/// The checks each entry must pass, one entry at a time: ids present and unique, of this story,
+/// of a known kind, and (once all are read) every parent among them.
+struct EntryCheck {
+    story_id: String,
+    seen: HashSet<String>,
+    count: usize,
+    /// Parents not yet seen when their child was read.
+    ahead: Vec<(String, String)>,
+}
+
+impl EntryCheck {
+    fn new(story_id: &StoryId) -> Self {
+        Self {
+            story_id: story_id.0.clone(),
+            seen: HashSet::new(),
+            count: 0,
+            ahead: Vec::new(),
         }
-        if !seen.insert(e.id.clone()) {
+    }
+
+    fn entry(&mut self, e: AvtEntry) -> Result<BundleEntry, FormatError> {
+        self.count += 1;
+        let i = self.count;
+        let where_ = || format!("Entry {i} ({})", e.id);
+        if e.id.trim().is_empty() {
+            return Err(FormatError::Invalid(format!("Entry {i} has no id.")));
+        }
+        if !self.seen.insert(e.id.clone()) {
             return Err(FormatError::Invalid(format!(
                 "{} appears twice in the file.",
                 where_()
             )));
         }
-        if e.story_id != story.id {
+        if e.story_id != self.story_id {
             return Err(FormatError::Invalid(format!(
                 "{} belongs to another story ({}).",
                 where_(),
@@ -509,7 +704,12 @@ pub fn from_wire(file: AvtFile) -> Result<StoryBundle, FormatError> {
         let kind = EntryKind::parse(&e.kind).ok_or_else(|| {
             FormatError::Invalid(format!("{} has an unknown type “{}”.", where_(), e.kind))
         })?;
-        entries.push(BundleEntry {
+        if let Some(parent) = &e.parent_id
+            && !self.seen.contains(parent)
+        {
+            self.ahead.push((e.id.clone(), parent.clone()));
+        }
+        Ok(BundleEntry {
             id: EntryId(e.id),
             kind,
             content: e.content,
@@ -524,22 +724,31 @@ pub fn from_wire(file: AvtFile) -> Result<StoryBundle, FormatError> {
             translation_language: e.translation_language,
             original_input: e.original_input,
             extra: extra_text(&e.extra),
-        });
+        })
     }
-    for e in &entries {
-        if let Some(parent) = &e.parent_id
-            && !seen.contains(parent)
+
+    fn finish(&self) -> Result<(), FormatError> {
+        match self
+            .ahead
+            .iter()
+            .find(|(_, parent)| !self.seen.contains(parent))
         {
-            return Err(FormatError::Invalid(format!(
-                "Entry {} points to a parent entry {parent} that is not in the file.",
-                e.id
-            )));
+            Some((id, parent)) => Err(FormatError::Invalid(format!(
+                "Entry {id} points to a parent entry {parent} that is not in the file."
+            ))),
+            None => Ok(()),
         }
     }
-    entries.sort_by_key(|e| e.position);
+}
 
+/// The lorebook; its ids must differ from each other and from the entries' (`seen`).
+fn lore_from_wire(
+    lorebook: Option<Vec<AvtLore>>,
+    seen: &mut HashSet<String>,
+    story_id: &StoryId,
+) -> Result<Vec<BundleLore>, FormatError> {
     let mut lore = Vec::new();
-    for (i, l) in file.lorebook_entries.into_iter().flatten().enumerate() {
+    for (i, l) in lorebook.into_iter().flatten().enumerate() {
         let where_ = || format!("Lore entry {} ({})", i + 1, l.name);
         if !seen.insert(l.id.clone()) {
             return Err(FormatError::Invalid(format!(
@@ -587,37 +796,15 @@ pub fn from_wire(file: AvtFile) -> Result<StoryBundle, FormatError> {
         });
     }
 
-    let sections = file
-        .sections
+    Ok(lore)
+}
+
+fn sections_from_wire(sections: Map<String, Value>) -> Vec<(String, String)> {
+    sections
         .into_iter()
         .filter(|(k, _)| !MODELED.contains(&k.as_str()))
         .map(|(k, v)| (k, v.to_string()))
-        .collect();
-    Ok(StoryBundle {
-        story: BundleStory {
-            id: story_id,
-            title: story.title,
-            description: story.description,
-            genre: story.genre,
-            template_id: story.template_id,
-            mode,
-            pov,
-            tense,
-            protagonist,
-            settings: json_text(&story.settings),
-            memory_config: json_text(&story.memory_config),
-            retry_state: json_text(&story.retry_state),
-            style_review_state: json_text(&story.style_review_state),
-            time_tracker: json_text(&story.time_tracker),
-            current_branch_id: story.current_branch_id,
-            created_at: story.created_at,
-            updated_at: story.updated_at,
-            extra: extra_text(&story.extra),
-        },
-        entries,
-        lore,
-        sections,
-    })
+        .collect()
 }
 
 /// The settings object as the file carries it, with the point of view and tense Fabula may have

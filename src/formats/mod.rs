@@ -17,6 +17,9 @@ pub enum FormatError {
     Invalid(String),
     #[error("The file could not be read or written: {0}")]
     Io(#[from] std::io::Error),
+    /// Whoever took the parts of a file (see `avt::read_parts`) stopped taking them.
+    #[error("The reading was stopped before the end of the file.")]
+    Stopped,
 }
 
 impl FormatError {

@@ -126,6 +126,27 @@ pub fn detach(name: &str, work: impl FnOnce() + Send + 'static) -> std::io::Resu
         .map(drop)
 }
 
+/// Runs `beside` on a second thread while `here` runs on this one, and returns both results: for a
+/// producer and a consumer joined by a bounded channel (a story parsed here while it is stored
+/// there). `beside` must end once `here` has (its channel closes then). Without a second thread
+/// `here` does not run and the error is returned.
+pub fn alongside<A: Send, B>(
+    name: &str,
+    beside: impl FnOnce() -> A + Send,
+    here: impl FnOnce() -> B,
+) -> std::io::Result<(A, B)> {
+    std::thread::scope(|scope| {
+        let other = std::thread::Builder::new()
+            .name(format!("fabula-{name}"))
+            .spawn_scoped(scope, beside)?;
+        let mine = here();
+        match other.join() {
+            Ok(theirs) => Ok((theirs, mine)),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
 /// The controller's end of a running job.
 pub struct JobHandle<E> {
     name: String,

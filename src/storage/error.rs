@@ -39,9 +39,10 @@ pub enum StoreError {
     Migration { path: PathBuf, detail: String },
     #[error("{0}")]
     Conflict(String),
-    /// Entry or lore ids of an import are held by another story (named by its title).
-    #[error("Entries of this file are already in Fabula, in “{0}”.")]
-    IdsTaken(String),
+    /// The parts of an import stopped before the story was complete (its reader failed or
+    /// stopped); nothing of it was kept.
+    #[error("The story ended before it was complete; nothing of it was imported.")]
+    Incomplete,
     /// Input that cannot be stored as it is (said in words the user can act on).
     #[error("{0}")]
     Invalid(String),

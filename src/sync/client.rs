@@ -1,14 +1,18 @@
 //! The sync client: lists, pulls and pushes stories against a peer running Fabula or the original
 //! app. Timeouts start from the original's (10 s to list, 30 s per transfer) and grow with the story.
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use super::SyncError;
-use super::envelope::{self, PullReply};
+use super::envelope::{self, PullReply, TakeStory};
 use super::server::BODY_LIMIT;
 use super::wire::{StoryListing, SyncAction, SyncRequest, SyncResponse};
-use crate::domain::StoryBundle;
+use crate::domain::{StoryBundle, StoryId};
+use crate::formats::avt;
+use crate::jobs;
+use crate::storage::Store;
 
 /// Where a peer listens and the token it showed (typed in or read from its QR code).
 #[derive(Clone, Debug, PartialEq)]
@@ -66,13 +70,21 @@ fn send(peer: &Peer, body: &[u8], timeout: Duration) -> Result<SyncResponse, Syn
     parse_reply(status, &reply, &where_)
 }
 
-/// Posts `body` and returns the status, the whole reply and the peer's address for messages.
 /// Sends `body` and returns the reply's status and its body as a reader, limited in size.
 fn post(
     peer: &Peer,
     body: &[u8],
     timeout: Duration,
-) -> Result<(u16, impl Read + use<>, String), SyncError> {
+) -> Result<(u16, ureq::BodyReader<'static>, String), SyncError> {
+    post_body(peer, body, timeout)
+}
+
+/// As `post`, for a body read as it is sent (chunked when its length is not known).
+fn post_body<B: ureq::AsSendBody>(
+    peer: &Peer,
+    body: B,
+    timeout: Duration,
+) -> Result<(u16, ureq::BodyReader<'static>, String), SyncError> {
     let config = ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(10)))
         .timeout_global(Some(timeout))
@@ -139,6 +151,19 @@ pub fn list(peer: &Peer) -> Result<Vec<StoryListing>, SyncError> {
 
 /// The story as the peer has it; storing it (and the conflict rule) is the caller's.
 pub fn pull(peer: &Peer, story_id: &str, expected_bytes: u64) -> Result<StoryBundle, SyncError> {
+    pull_into(peer, story_id, expected_bytes, &mut |story| {
+        avt::read(story)
+    })?
+    .map_err(|e| SyncError::Peer(format!("The story sent could not be read: {e}")))
+}
+
+/// Pulls a story into `take_story` as it arrives (an import that stores it while it is read).
+pub fn pull_into<T>(
+    peer: &Peer,
+    story_id: &str,
+    expected_bytes: u64,
+    take_story: TakeStory<'_, T>,
+) -> Result<T, SyncError> {
     let request = serde_json::to_vec(&SyncRequest {
         token: peer.token.clone(),
         action: SyncAction::PullStory {
@@ -151,10 +176,8 @@ pub fn pull(peer: &Peer, story_id: &str, expected_bytes: u64) -> Result<StoryBun
         let reply = parse_reply(status, &read_whole(reader, &where_)?, &where_)?;
         return Err(unexpected(&reply));
     }
-    match envelope::read_pull_reply(reader) {
-        Ok(PullReply::Story(read)) => {
-            (*read).map_err(|e| SyncError::Peer(format!("The story sent could not be read: {e}")))
-        }
+    match envelope::read_pull_reply(reader, take_story) {
+        Ok(PullReply::Story(taken)) => Ok(taken),
         Ok(PullReply::Refused(message)) => Err(SyncError::Refused(message)),
         Ok(PullReply::Other(kind)) => Err(SyncError::Peer(format!(
             "The peer answered with “{kind}”, which does not fit the request."
@@ -166,14 +189,155 @@ pub fn pull(peer: &Peer, story_id: &str, expected_bytes: u64) -> Result<StoryBun
     }
 }
 
-/// Sends a story; returns the peer's message.
-pub fn push(peer: &Peer, bundle: &StoryBundle) -> Result<String, SyncError> {
-    let body = super::envelope::push_body(&peer.token, bundle)
-        .map_err(|e| SyncError::Peer(e.to_string()))?;
-    let timeout = transfer_timeout(body.len() as u64);
-    match send(peer, &body, timeout)? {
+/// Sends a story straight from the database: the body is written as it is sent (a chunked
+/// request), so the story is never held whole. Returns the peer's message.
+pub fn push(peer: &Peer, store: &Store, id: &StoryId) -> Result<String, SyncError> {
+    let timeout = transfer_timeout(store.story_text_bytes(id).map_err(store_error)?);
+    let (mut body, pipe) = pipe();
+    let ran = jobs::alongside(
+        "sync-push",
+        move || {
+            let mut pipe = pipe;
+            post_body(peer, ureq::SendBody::from_reader(&mut pipe), timeout).and_then(
+                |(status, reader, where_)| {
+                    parse_reply(status, &read_whole(reader, &where_)?, &where_)
+                },
+            )
+        },
+        move || {
+            let written = write_push_body(&mut body, &peer.token, store, id);
+            match written {
+                Ok(()) => body.finish(),
+                // Dropped unfinished: the request is cut off, never sent short.
+                Err(e) => Err(e),
+            }
+        },
+    );
+    let (reply, written) =
+        ran.map_err(|e| SyncError::Peer(format!("No thread to send on: {e}")))?;
+    // A story that could not be read says so, rather than the cut-off request it caused.
+    if let Err(WriteFailure::Story(e)) = written {
+        return Err(e);
+    }
+    match reply? {
         SyncResponse::Success { message } => Ok(message),
         other => Err(unexpected(&other)),
+    }
+}
+
+fn store_error(e: crate::storage::StoreError) -> SyncError {
+    SyncError::Peer(format!("The story could not be read: {e}"))
+}
+
+enum WriteFailure {
+    /// Reading the story from the database failed.
+    Story(SyncError),
+    /// The request stopped taking the body (its own error says why).
+    Sending,
+}
+
+fn write_push_body(
+    body: &mut PipeWriter,
+    token: &str,
+    store: &Store,
+    id: &StoryId,
+) -> Result<(), WriteFailure> {
+    let sent = store.stream_story(id, |head, rows| {
+        envelope::write_push_body(token, head, rows, &mut *body)
+    });
+    match sent {
+        Err(e) => Err(WriteFailure::Story(store_error(e))),
+        Ok(Err(_)) => Err(WriteFailure::Sending),
+        Ok(Ok(())) => Ok(()),
+    }
+}
+
+/// The bytes of a body on their way from the thread writing them to the one sending them, a
+/// bounded number of chunks at a time.
+fn pipe() -> (PipeWriter, PipeReader) {
+    let (send, receive) = mpsc::sync_channel(PIPE_CHUNKS);
+    (
+        PipeWriter {
+            send,
+            buf: Vec::with_capacity(PIPE_CHUNK),
+        },
+        PipeReader {
+            receive,
+            chunk: Vec::new(),
+            at: 0,
+            ended: false,
+        },
+    )
+}
+
+const PIPE_CHUNK: usize = 64 << 10;
+const PIPE_CHUNKS: usize = 16;
+
+/// `None` marks the end of a complete body.
+struct PipeWriter {
+    send: mpsc::SyncSender<Option<Vec<u8>>>,
+    buf: Vec<u8>,
+}
+
+impl PipeWriter {
+    fn finish(mut self) -> Result<(), WriteFailure> {
+        self.flush().map_err(|_| WriteFailure::Sending)?;
+        self.send.send(None).map_err(|_| WriteFailure::Sending)
+    }
+}
+
+impl Write for PipeWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= PIPE_CHUNK {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(PIPE_CHUNK));
+        self.send
+            .send(Some(chunk))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+    }
+}
+
+struct PipeReader {
+    receive: mpsc::Receiver<Option<Vec<u8>>>,
+    chunk: Vec<u8>,
+    at: usize,
+    ended: bool,
+}
+
+impl Read for PipeReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.chunk.len() {
+            if self.ended {
+                return Ok(0);
+            }
+            match self.receive.recv() {
+                Ok(Some(chunk)) => {
+                    self.chunk = chunk;
+                    self.at = 0;
+                }
+                Ok(None) => self.ended = true,
+                // The writer stopped before the end: the request must fail, not end short.
+                Err(_) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the story stopped before its end",
+                    ));
+                }
+            }
+        }
+        let n = out.len().min(self.chunk.len() - self.at);
+        out[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 

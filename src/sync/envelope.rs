@@ -9,17 +9,29 @@ use crate::formats::{FormatError, avt};
 
 /// What a request asked for; a pushed story is already read.
 #[derive(Debug)]
-pub enum Asked {
+pub enum Asked<T> {
     List,
     Pull(String),
-    Push(Box<Result<StoryBundle, FormatError>>),
+    Push(Box<Pushed<T>>),
+}
+
+/// A pushed story, as the request was read.
+#[derive(Debug)]
+pub enum Pushed<T> {
+    /// The token came first, so the story went to the reader's `take_story` as it arrived.
+    Taken(T),
+    /// The story came before the token: it was read whole, to be taken once the token is known.
+    Read(Box<Result<StoryBundle, FormatError>>),
 }
 
 #[derive(Debug)]
-pub struct Envelope {
+pub struct Envelope<T> {
     pub token: String,
-    pub asked: Asked,
+    pub asked: Asked<T>,
 }
+
+/// Reads a pushed story's JSON (see `read_request`).
+pub type TakeStory<'a, T> = &'a mut dyn FnMut(&mut dyn Read) -> T;
 
 struct Bytes<R: Read> {
     inner: BufReader<R>,
@@ -282,15 +294,25 @@ pub fn same_token(given: &str, expected: &str) -> bool {
     diff == 0
 }
 
-/// Reads a request body of at most `limit` bytes. A pushed story is read straight into a bundle.
-/// The token is checked the moment it is read: a wrong one ends the reading there.
-pub fn read_request(body: impl Read, limit: u64, token: &str) -> Result<Envelope, RequestError> {
+/// Reads a request body of at most `limit` bytes. The token is checked the moment it is read: a
+/// wrong one ends the reading there. A pushed story after the right token goes to `take_story` as
+/// it arrives (to be stored while it is read); one before the token is read into a bundle.
+pub fn read_request<T>(
+    body: impl Read,
+    limit: u64,
+    token: &str,
+    take_story: TakeStory<'_, T>,
+) -> Result<Envelope<T>, RequestError> {
     let mut limited = body.take(limit + 1);
     let mut verified = false;
-    let result = read_envelope(&mut limited, &mut |given| {
-        verified = same_token(given, token);
-        verified
-    });
+    let result = read_envelope(
+        &mut limited,
+        &mut |given| {
+            verified = same_token(given, token);
+            verified
+        },
+        take_story,
+    );
     if limited.limit() == 0 {
         return Err(RequestError::TooLarge(too_large(limit)));
     }
@@ -307,10 +329,11 @@ pub fn read_request(body: impl Read, limit: u64, token: &str) -> Result<Envelope
     })
 }
 
-fn read_envelope(
+fn read_envelope<T>(
     body: impl Read,
     check_token: &mut dyn FnMut(&str) -> bool,
-) -> io::Result<Envelope> {
+    take_story: TakeStory<'_, T>,
+) -> io::Result<Envelope<T>> {
     let mut bytes = Bytes::new(body);
     let (mut token, mut asked) = (None, None);
     bytes.expect_byte(b'{')?;
@@ -326,7 +349,10 @@ fn read_envelope(
                 }
                 token = Some(given);
             }
-            ("action", b'{') => asked = Some(read_action(bytes)?),
+            ("action", b'{') => {
+                let verified = token.is_some();
+                asked = Some(read_action(bytes, verified.then_some(&mut *take_story))?);
+            }
             ("token" | "action", _) => {
                 return Err(malformed(format!("`{key}` has the wrong type")));
             }
@@ -377,13 +403,22 @@ impl<R: Read> Bytes<R> {
     }
 }
 
-fn read_action<R: Read>(bytes: &mut Bytes<R>) -> io::Result<Asked> {
+/// The action object; a story in it goes to `take_story` when there is one (the token is verified).
+fn read_action<R: Read, T>(
+    bytes: &mut Bytes<R>,
+    mut take_story: Option<TakeStory<'_, T>>,
+) -> io::Result<Asked<T>> {
     let (mut kind, mut story_id, mut story) = (None, None, None);
     bytes.members(|bytes, key, first| {
         match (key, first) {
             ("type", b'"') => kind = Some(bytes.string()?),
             ("story_id", b'"') => story_id = Some(bytes.string()?),
-            ("story_data", b'"') => story = Some(read_embedded_story(bytes)?),
+            ("story_data", b'"') => {
+                story = Some(match take_story.as_mut() {
+                    Some(take) => Pushed::Taken(read_embedded(bytes, &mut **take)?),
+                    None => Pushed::Read(Box::new(read_embedded(bytes, &mut |r| avt::read(r))?)),
+                });
+            }
             _ => bytes.skip(first)?,
         }
         Ok(())
@@ -402,9 +437,9 @@ fn read_action<R: Read>(bytes: &mut Bytes<R>) -> io::Result<Asked> {
 }
 
 /// How a peer answered a pull.
-pub enum PullReply {
-    /// `storyData`, its story read (or why it could not be).
-    Story(Box<Result<StoryBundle, crate::formats::FormatError>>),
+pub enum PullReply<T> {
+    /// `storyData`, its story as `take_story` read it.
+    Story(T),
     /// `error`, with the peer's message.
     Refused(String),
     /// Any other reply type.
@@ -412,8 +447,12 @@ pub enum PullReply {
 }
 
 /// Reads the reply to a pull as it arrives: the story inside `data` is unescaped straight into
-/// the `.avt` reader, so it is parsed while the peer is still sending, and never held as text.
-pub fn read_pull_reply(body: impl Read) -> io::Result<PullReply> {
+/// `take_story` (the `.avt` reader, or an import), so it is read while the peer is still sending,
+/// and never held as text.
+pub fn read_pull_reply<T>(
+    body: impl Read,
+    take_story: TakeStory<'_, T>,
+) -> io::Result<PullReply<T>> {
     let mut bytes = Bytes::new(body);
     let (mut kind, mut message, mut story) = (None, None, None);
     bytes.expect_byte(b'{')?;
@@ -421,14 +460,14 @@ pub fn read_pull_reply(body: impl Read) -> io::Result<PullReply> {
         match (key, first) {
             ("type", b'"') => kind = Some(bytes.string()?),
             ("message", b'"') => message = Some(bytes.string()?),
-            ("data", b'"') => story = Some(read_embedded_story(bytes)?),
+            ("data", b'"') => story = Some(read_embedded(bytes, &mut *take_story)?),
             _ => bytes.skip(first)?,
         }
         Ok(())
     })?;
     match kind.as_deref() {
         Some("storyData") => story
-            .map(|read| PullReply::Story(Box::new(read)))
+            .map(PullReply::Story)
             .ok_or_else(|| malformed("missing field `data`")),
         Some("error") => Ok(PullReply::Refused(message.unwrap_or_default())),
         Some(other) => Ok(PullReply::Other(other.to_owned())),
@@ -436,21 +475,21 @@ pub fn read_pull_reply(body: impl Read) -> io::Result<PullReply> {
     }
 }
 
-/// A story sent as a JSON string, read through its unescaping; the opening quote is read.
-fn read_embedded_story<R: Read>(
+/// A story sent as a JSON string, read by `take` through its unescaping; the opening quote is
+/// read. Whatever `take` leaves of the string (all of it, when the story fails half way) is read
+/// to its end, so the message goes on after it.
+fn read_embedded<R: Read, T>(
     bytes: &mut Bytes<R>,
-) -> io::Result<Result<StoryBundle, crate::formats::FormatError>> {
+    take: &mut dyn FnMut(&mut dyn Read) -> T,
+) -> io::Result<T> {
     let mut inner = Unescape {
         bytes,
         pending: Vec::new(),
         done: false,
     };
-    let read = avt::read(&mut inner);
-    // A story that failed half way leaves us inside the string: finish it.
-    if read.is_err() {
-        io::copy(&mut inner, &mut io::sink())?;
-    }
-    Ok(read)
+    let taken = take(&mut inner);
+    io::copy(&mut inner, &mut io::sink())?;
+    Ok(taken)
 }
 
 /// Writes the body of a chunked HTTP reply, one chunk per buffer-full.
@@ -540,21 +579,28 @@ impl serde_json::ser::Formatter for InsideString {
 }
 
 /// Serializes `value` as the inside of a JSON string.
+#[cfg(test)]
 fn write_inside_string(value: &impl serde::Serialize, out: impl Write) -> io::Result<()> {
     let mut serializer = serde_json::Serializer::with_formatter(out, InsideString);
     value.serialize(&mut serializer).map_err(io::Error::other)
 }
 
 /// The body of a push, `{"token":…,"action":{"type":"pushStory","story_data":"<story JSON>"}}`,
-/// with the story escaped as it is serialized (one pass, no intermediate string).
-pub fn push_body(token: &str, bundle: &StoryBundle) -> io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    out.extend_from_slice(br#"{"token":"#);
+/// written as it is made: the entries come from `entries` one at a time and are escaped straight
+/// into `out`.
+pub fn write_push_body(
+    token: &str,
+    head: StoryBundle,
+    entries: &mut dyn Iterator<Item = StoryEntryRow>,
+    out: impl Write,
+) -> io::Result<()> {
+    let mut out = out;
+    out.write_all(br#"{"token":"#)?;
     serde_json::to_writer(&mut out, token).map_err(io::Error::other)?;
-    out.extend_from_slice(br#","action":{"type":"pushStory","story_data":""#);
-    write_inside_string(&avt::to_wire(bundle), &mut out)?;
-    out.extend_from_slice(b"\"}}");
-    Ok(out)
+    out.write_all(br#","action":{"type":"pushStory","story_data":""#)?;
+    avt::write_streamed(head, entries, &mut out, InsideString).map_err(io::Error::other)?;
+    out.write_all(b"\"}}")?;
+    Ok(())
 }
 
 /// `{"type":"storyData","data":"<the story as compact JSON>"}`, written as it is made: the entries

@@ -11,11 +11,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::SyncError;
-use super::envelope::{self, Asked, Envelope, RequestError};
+use super::envelope::{self, Asked, Envelope, Pushed, RequestError};
 use super::wire::{Pairing, StoryListing, SyncResponse, story_not_found};
-use crate::domain::StoryId;
+use crate::domain::{StoryBundle, StoryId};
+use crate::formats::{FormatError, avt};
 use crate::jobs::{self, JobContext, JobHandle, Periodic, Poll, Waker};
 use crate::storage::{OnConflict, Store};
+use crate::transfer::{self, ImportError};
 
 /// The original's limit for one message.
 pub const BODY_LIMIT: u64 = 100 * 1024 * 1024;
@@ -340,9 +342,23 @@ fn answer(request: tiny_http::Request, shared: &Shared, cx: &JobContext<ServerEv
     }
 }
 
-/// Reads one request body, at most `limit` bytes, checking `token` as soon as it is read. Any
-/// bytes at all give a refusal, never a panic.
-pub fn parse_request(body: impl Read, limit: u64, token: &str) -> Result<Envelope, RequestError> {
+/// Reads one request body, at most `limit` bytes, checking `token` as soon as it is read; a pushed
+/// story is read into a bundle. Any bytes at all give a refusal, never a panic.
+pub fn parse_request(
+    body: impl Read,
+    limit: u64,
+    token: &str,
+) -> Result<Envelope<Result<StoryBundle, FormatError>>, RequestError> {
+    read_paced(body, limit, token, &mut |story| avt::read(story))
+}
+
+/// As `parse_request`, a pushed story after the token going to `take_story` as it arrives.
+fn read_paced<T>(
+    body: impl Read,
+    limit: u64,
+    token: &str,
+    take_story: envelope::TakeStory<'_, T>,
+) -> Result<Envelope<T>, RequestError> {
     envelope::read_request(
         Paced {
             inner: body,
@@ -351,6 +367,7 @@ pub fn parse_request(body: impl Read, limit: u64, token: &str) -> Result<Envelop
         },
         limit,
         token,
+        take_story,
     )
 }
 
@@ -467,7 +484,16 @@ fn handle(
         return refuse(request, 413, envelope::too_large(limit));
     }
     let started = Instant::now();
-    let parsed = parse_request(request.as_reader(), limit, &shared.token);
+    // A pushed story is stored as it arrives, in one transaction that commits once all of it has
+    // been read; the story already here goes to the Trash in the same transaction.
+    let mut store_pushed = |story: &mut dyn Read| {
+        let _one_writer = shared
+            .writing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        transfer::import_avt(store, story, OnConflict::Replace)
+    };
+    let parsed = read_paced(request.as_reader(), limit, &shared.token, &mut store_pushed);
     log::debug!("sync: request read in {} ms", started.elapsed().as_millis());
     let sync = match parsed {
         Ok(s) => s,
@@ -519,40 +545,46 @@ fn handle(
                 Err(e) => error(e.to_string()),
             }
         }
-        Asked::Push(pushed) => match *pushed {
-            Ok(bundle) => {
-                // Never silently: a story already here goes to the Trash before the new one lands.
-                let _one_writer = shared
-                    .writing
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                let importing = Instant::now();
-                let result = store.import_bundle(&bundle, OnConflict::Replace);
-                log::debug!("sync: stored in {} ms", importing.elapsed().as_millis());
-                match result {
-                    Ok(imported) => {
-                        let replaced = imported.replaced.is_some();
-                        cx.send(ServerEvent::Pushed {
-                            peer: peer.clone(),
-                            title: imported.title.clone(),
-                            replaced,
-                        });
-                        SyncResponse::Success {
-                            message: if replaced {
-                                format!(
-                                    "Story “{}” received; the previous copy is in the Trash.",
-                                    imported.title
-                                )
-                            } else {
-                                format!("Story “{}” received.", imported.title)
-                            },
-                        }
+        Asked::Push(pushed) => {
+            let stored = match *pushed {
+                Pushed::Taken(stored) => stored,
+                Pushed::Read(read) => match *read {
+                    Ok(bundle) => {
+                        let _one_writer = shared
+                            .writing
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner);
+                        store
+                            .import_bundle(&bundle, OnConflict::Replace)
+                            .map_err(ImportError::Store)
                     }
-                    Err(e) => error(e.to_string()),
+                    Err(e) => Err(ImportError::Format(e)),
+                },
+            };
+            log::debug!("sync: push handled in {} ms", started.elapsed().as_millis());
+            match stored {
+                Ok(imported) => {
+                    let replaced = imported.replaced.is_some();
+                    cx.send(ServerEvent::Pushed {
+                        peer: peer.clone(),
+                        title: imported.title.clone(),
+                        replaced,
+                    });
+                    SyncResponse::Success {
+                        message: if replaced {
+                            format!(
+                                "Story “{}” received; the previous copy is in the Trash.",
+                                imported.title
+                            )
+                        } else {
+                            format!("Story “{}” received.", imported.title)
+                        },
+                    }
                 }
+                Err(ImportError::Format(e)) => error(format!("The story could not be read: {e}")),
+                Err(ImportError::Store(e)) => error(e.to_string()),
             }
-            Err(e) => error(format!("The story could not be read: {e}")),
-        },
+        }
     };
     let wrote = matches!(reply, SyncResponse::Success { .. });
     respond(request, 200, &reply);

@@ -1,0 +1,52 @@
+//! Story files into the store as they are read: the parser on the caller's thread, the inserts on
+//! a second one joined by a short channel, so a large import costs about the slower of the two
+//! rather than their sum, and the story is never held whole.
+
+use std::io::Read;
+use std::sync::mpsc;
+
+use crate::domain::ImportPart;
+use crate::formats::{FormatError, avt};
+use crate::jobs;
+use crate::storage::{Imported, OnConflict, Store, StoreError};
+
+/// Why a streamed import kept nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Format(FormatError),
+    #[error("{0}")]
+    Store(StoreError),
+}
+
+/// Parts in flight between the parser and the inserts (each `IMPORT_BATCH` entries).
+const IN_FLIGHT: usize = 4;
+
+/// Reads an `.avt` story from `reader` and stores it as it is read, in one transaction: a bad file
+/// or a failed write keeps nothing of it.
+pub fn import_avt(
+    store: &mut Store,
+    reader: impl Read,
+    on_conflict: OnConflict,
+) -> Result<Imported, ImportError> {
+    let (send, receive) = mpsc::sync_channel::<ImportPart>(IN_FLIGHT);
+    let ran = jobs::alongside(
+        "import",
+        move || store.import_parts(on_conflict, receive.into_iter()),
+        move || {
+            let mut send_part = |part| send.send(part).is_ok();
+            avt::read_parts(reader, &mut send_part)
+        },
+    );
+    let (stored, read) = ran.map_err(|e| {
+        ImportError::Store(StoreError::Invalid(format!(
+            "The import could not start (no thread for it: {e})."
+        )))
+    })?;
+    match (stored, read) {
+        (Ok(imported), Ok(())) => Ok(imported),
+        // The store stopped taking parts: its reason is the one that counts.
+        (Err(stored), Err(FormatError::Stopped) | Ok(())) => Err(ImportError::Store(stored)),
+        (_, Err(read)) => Err(ImportError::Format(read)),
+    }
+}
