@@ -144,6 +144,7 @@ fn main() {
             default_model: "bench".into(),
             custom_models: Vec::new(),
             favourite_models: Vec::new(),
+            key_in_keyring: false,
             source: ProfileSource::Stored,
         })
         .expect("profile");

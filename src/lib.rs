@@ -1,7 +1,7 @@
 //! Fabula: a native desktop app for interactive fiction and collaborative story writing.
 //!
 //! Reading order: `domain` (the story model, pure), `storage` (the only SQLite code),
-//! `formats` (.avt exchange files, Markdown and text exports), `providers` (LLM wire protocols), `jobs` (worker threads and the Waker seam), `sync` (LAN sync server and client), `transfer` (story files stored as they are read), `writing` (the
+//! `formats` (.avt exchange files, Markdown and text exports), `providers` (LLM wire protocols), `jobs` (worker threads and the Waker seam), `keys` (API keys in the OS key store), `sync` (LAN sync server and client), `transfer` (story files stored as they are read), `writing` (the
 //! generation pipeline shared by window and CLI), `update` (self-update), `app` (the controller that
 //! owns the store and applies `Action`s), `ui` (egui drawing that reads `AppState` and pushes
 //! `Action`s), `cli` (headless subcommands), `diagnostics` (the redacting logger and the local error log).
@@ -13,6 +13,7 @@ pub mod diagnostics;
 pub mod domain;
 pub mod formats;
 pub mod jobs;
+pub mod keys;
 pub mod providers;
 pub mod storage;
 pub mod sync;

@@ -365,3 +365,43 @@ fn settings_round_trip() {
         Some("dark")
     );
 }
+
+#[test]
+fn a_key_moved_to_the_keyring_leaves_no_copy_in_the_database_file() {
+    use fabula::domain::{ApiProfile, ProfileSource, Secret};
+    let data = TempData::new();
+    let key = Secret::new("sk-moved-away-90210");
+    {
+        let store = data.open();
+        let profile = ApiProfile {
+            id: "p1".into(),
+            name: "Cloud".into(),
+            preset: "openai".into(),
+            base_url: String::new(),
+            api_key: Some(key.clone()),
+            default_model: String::new(),
+            custom_models: Vec::new(),
+            favourite_models: Vec::new(),
+            key_in_keyring: false,
+            source: ProfileSource::Stored,
+        };
+        store.save_profile(&profile).expect("save");
+        // Pushed into the main file first, as a long-used library would have it.
+        store.checkpoint();
+        // An edit since the key was read wins: nothing is removed then.
+        assert!(
+            !store
+                .key_moved_to_keyring("p1", &Secret::new("another key"))
+                .expect("stale move")
+        );
+        assert!(store.key_moved_to_keyring("p1", &key).expect("move"));
+        let listed = store.list_profiles().expect("profiles");
+        assert!(listed[0].key_in_keyring && listed[0].api_key.is_none());
+    }
+    let bytes = std::fs::read(data.paths.database()).expect("database file");
+    let needle = key.expose().as_bytes();
+    assert!(
+        !bytes.windows(needle.len()).any(|w| w == needle),
+        "the key's bytes are still in the file"
+    );
+}

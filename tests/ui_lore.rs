@@ -38,6 +38,7 @@ fn setup(data: &TempData, base: &str) {
             default_model: "tiny".into(),
             custom_models: Vec::new(),
             favourite_models: Vec::new(),
+            key_in_keyring: false,
             source: ProfileSource::Stored,
         })
         .expect("profile");

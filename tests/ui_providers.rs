@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::fake_llm::{FakeProvider, Reply, wire};
@@ -11,6 +12,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use fabula::app::FabulaApp;
 use fabula::domain::Task;
+use fabula::keys::{KeyStore, MemoryKeyStore};
 
 fn wait_for_text(h: &mut Harness<'static, FabulaApp>, text: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -141,4 +143,147 @@ fn a_task_can_use_its_own_model() {
         store.task_assignment(Task::Memory).expect("read").reasoning,
         None
     );
+}
+
+/// The profile's key as the database holds it, and whether it is marked as in the keyring.
+fn stored_key(data: &TempData) -> (Option<String>, bool) {
+    let conn = rusqlite::Connection::open(data.paths.database()).expect("db");
+    conn.query_row(
+        "SELECT api_key, key_in_keyring FROM api_profiles",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .expect("one profile")
+}
+
+fn keyed_app(data: &TempData, keys: &Arc<MemoryKeyStore>) -> Harness<'static, FabulaApp> {
+    let app = FabulaApp::new(
+        data.paths.clone(),
+        fabula::storage::Store::open(&data.paths.database()),
+        fabula::app::Launch::default(),
+    )
+    .with_key_store(keys.clone());
+    common::harness_for(app)
+}
+
+fn wait_until(h: &mut Harness<'static, FabulaApp>, what: &str, done: impl Fn(&FabulaApp) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done(h.state()) {
+        assert!(Instant::now() < deadline, "{what} never happened");
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    h.run_ok();
+}
+
+const KEY: &str = "sk-local-secret-4242";
+
+#[test]
+fn keys_move_to_the_os_keyring_and_back_and_calls_still_send_them() {
+    let data = TempData::new();
+    let server = local_server(&["Keyed ", "reply."]);
+    let keys = Arc::new(MemoryKeyStore::default());
+    let mut h = keyed_app(&data, &keys);
+    add_local_profile(&mut h, &server.base);
+    h.get_by_label("Edit").click();
+    h.run_ok();
+    type_into(&mut h, "API key", KEY);
+    click(&mut h, "Save profile");
+    assert_eq!(stored_key(&data), (Some(KEY.to_owned()), false));
+
+    click(&mut h, "Keep API keys in the test keyring");
+    wait_until(&mut h, "the move to the keyring", |app| {
+        !app.state().providers.moving_keys
+    });
+    assert!(
+        h.query_by_label_contains("1 key is now in the test keyring")
+            .is_some(),
+        "{:?}",
+        h.state().state().status
+    );
+    let id = data.open().list_profiles().expect("profiles")[0].id.clone();
+    assert_eq!(
+        stored_key(&data),
+        (None, true),
+        "the database keeps no copy"
+    );
+    assert_eq!(
+        keys.read(&id)
+            .expect("keyring")
+            .map(|k| k.expose().to_owned()),
+        Some(KEY.to_owned())
+    );
+    assert!(
+        h.query_by_label_contains("Key: in the test keyring")
+            .is_some()
+    );
+
+    // A call reads the key from the keyring on its job and sends it.
+    click(&mut h, "Test connection");
+    wait_for_text(&mut h, "Keyed reply.");
+    let sent = server.recorded();
+    assert!(!sent.is_empty());
+    for request in &sent {
+        assert_eq!(
+            request.header("authorization"),
+            Some(format!("Bearer {KEY}").as_str())
+        );
+    }
+
+    // A locked or missing keyring at call time: a message that says where the key is, no call.
+    keys.set_unavailable(true);
+    click(&mut h, "Test connection");
+    wait_for_text(&mut h, "could not be read from the test keyring");
+    assert_eq!(server.recorded().len(), sent.len());
+    keys.set_unavailable(false);
+
+    // And back: the key is in the database again and gone from the keyring.
+    click(&mut h, "Keep API keys in the test keyring");
+    wait_until(&mut h, "the move back", |app| {
+        !app.state().providers.moving_keys
+    });
+    assert!(
+        h.query_by_label_contains("1 key is now in Fabula's database")
+            .is_some()
+    );
+    assert_eq!(stored_key(&data), (Some(KEY.to_owned()), false));
+    assert_eq!(keys.read(&id).expect("keyring"), None);
+}
+
+#[test]
+fn without_a_keyring_keys_stay_in_the_database_and_the_choice_says_so() {
+    let data = TempData::new();
+    let server = local_server(&["Still ", "here."]);
+    let keys = Arc::new(MemoryKeyStore::default());
+    keys.set_unavailable(true);
+    let mut h = keyed_app(&data, &keys);
+    add_local_profile(&mut h, &server.base);
+    h.get_by_label("Edit").click();
+    h.run_ok();
+    type_into(&mut h, "API key", KEY);
+    click(&mut h, "Save profile");
+
+    click(&mut h, "Keep API keys in the test keyring");
+    wait_until(&mut h, "the failed move", |app| {
+        !app.state().providers.moving_keys
+    });
+    assert!(
+        h.query_by_label_contains("could not be put in the test keyring")
+            .is_some(),
+        "{:?}",
+        h.state().state().status
+    );
+    assert!(
+        !h.state().state().providers.keys_in_keyring,
+        "the choice went back"
+    );
+    assert!(!data.open().keys_in_keyring().expect("setting"));
+    assert_eq!(
+        stored_key(&data),
+        (Some(KEY.to_owned()), false),
+        "nothing lost"
+    );
+    // Calls go on with the key from the database.
+    click(&mut h, "Test connection");
+    wait_for_text(&mut h, "Still here.");
 }

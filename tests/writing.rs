@@ -26,6 +26,7 @@ fn profile(store: &Store, base: &str) {
             default_model: "tiny".into(),
             custom_models: Vec::new(),
             favourite_models: Vec::new(),
+            key_in_keyring: false,
             source: ProfileSource::Stored,
         })
         .expect("save profile");
@@ -50,7 +51,15 @@ fn stream(pieces: &[&str]) -> Reply {
 fn generate(store: &mut Store, story: &StoryId, target: Target) -> writing::Outcome {
     let lorebook = Lorebook::load(store, story).expect("lore");
     let cancel = CancelToken::new();
-    let prepared = writing::prepare(store, story, target, &lorebook, &cancel).expect("prepare");
+    let prepared = writing::prepare(
+        store,
+        &fabula::keys::MemoryKeyStore::default(),
+        story,
+        target,
+        &lorebook,
+        &cancel,
+    )
+    .expect("prepare");
     writing::run(store, &prepared, &cancel, &mut |_| {}).expect("run")
 }
 
@@ -216,8 +225,15 @@ fn cancelling_keeps_the_text_so_far_and_the_draft_is_on_disk_while_streaming() {
         .expect("action");
     let lorebook = Lorebook::load(&store, &story).expect("lore");
     let cancel = CancelToken::new();
-    let prepared =
-        writing::prepare(&store, &story, Target::Next, &lorebook, &cancel).expect("prepare");
+    let prepared = writing::prepare(
+        &store,
+        &fabula::keys::MemoryKeyStore::default(),
+        &story,
+        Target::Next,
+        &lorebook,
+        &cancel,
+    )
+    .expect("prepare");
 
     // Another connection watches the draft while this one streams, as a crash would leave it.
     let watcher_path = data.paths.database();
@@ -304,8 +320,15 @@ fn no_provider_is_a_clear_error_before_anything_is_sent() {
     let store = data.open();
     let story = story(&store);
     let lorebook = Lorebook::load(&store, &story).expect("lore");
-    let err = writing::prepare(&store, &story, Target::Next, &lorebook, &CancelToken::new())
-        .expect_err("no profile");
+    let err = writing::prepare(
+        &store,
+        &fabula::keys::MemoryKeyStore::default(),
+        &story,
+        Target::Next,
+        &lorebook,
+        &CancelToken::new(),
+    )
+    .expect_err("no profile");
     assert!(
         err.to_string().contains("No provider is set up yet"),
         "{err}"

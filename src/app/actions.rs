@@ -53,6 +53,8 @@ pub enum Action {
     RestartAfterUpdate,
     SaveProfile(ApiProfile),
     DeleteProfile(String),
+    /// Keep API keys in the OS key store (true) or in the database.
+    SetKeysInKeyring(bool),
     SetMainProfile(String),
     /// "Test connection": list the models and stream a one-line reply.
     CheckProfile(String),
@@ -321,6 +323,7 @@ impl FabulaApp {
             } => self.export_story(store, story, format, path, lore),
             Action::SaveProfile(profile) => self.save_profile(store, profile)?,
             Action::DeleteProfile(id) => self.delete_profile(store, &id)?,
+            Action::SetKeysInKeyring(on) => self.set_keys_in_keyring(store, on)?,
             Action::SetMainProfile(id) => {
                 store.set_main_profile_id(&id)?;
                 self.refresh_providers(store)?;

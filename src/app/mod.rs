@@ -95,6 +95,11 @@ pub struct FabulaApp {
     update_cancel: Arc<std::sync::atomic::AtomicBool>,
     waker: Option<Arc<dyn Waker>>,
     close_requested: bool,
+    /// Where keys kept outside the database are: the OS key store unless a test gives another.
+    keys: Arc<dyn crate::keys::KeyStore>,
+    keys_job: Option<JobHandle<providers::KeysEvent>>,
+    /// Keys work asked for while a keys job ran: it runs next.
+    keys_again: Option<providers::KeysWork>,
     _lock: Option<InstanceLock>,
 }
 
@@ -150,6 +155,9 @@ impl FabulaApp {
             update_cancel: Arc::default(),
             waker: None,
             close_requested: false,
+            keys: Arc::new(crate::keys::OsKeyStore),
+            keys_job: None,
+            keys_again: None,
             _lock: None,
         };
         if let Some(store) = app.store.take() {
@@ -170,6 +178,14 @@ impl FabulaApp {
             app.store = Some(store);
         }
         app
+    }
+
+    /// Keeps keys in `keys` instead of the OS key store (tests, which must not touch the
+    /// machine's keyring).
+    pub fn with_key_store(mut self, keys: Arc<dyn crate::keys::KeyStore>) -> Self {
+        self.state.providers.keyring_name = keys.name().to_owned();
+        self.keys = keys;
+        self
     }
 
     /// Where updates come from and go to; without one (tests, benchmarks) updating is unavailable.
@@ -228,6 +244,7 @@ impl FabulaApp {
         self.poll_backup_job();
         self.poll_update_job();
         self.poll_check_jobs();
+        self.poll_keys_job();
         self.poll_writing_jobs();
         self.poll_sync();
     }

@@ -1,10 +1,12 @@
 //! The controller's side of providers: profiles and task assignments from the store, "Test
-//! connection" and model-list refreshes as jobs, and the usage ledger for the Usage view.
+//! connection" and model-list refreshes as jobs, keys moved to and from the OS key store on a job,
+//! and the usage ledger for the Usage view.
 
 use super::FabulaApp;
 use super::state::{CheckStatus, ProvidersState};
 use crate::domain::{ApiProfile, ModelInfo, ProfileSource, Task, TaskAssignment, UsageGrouping};
 use crate::jobs::{self, Poll};
+use crate::keys::{KeyError, KeyStore};
 use crate::providers::{
     self, ChatRequest, Completion, Delta, Failure, Message, ProviderError, ResolvedCall,
 };
@@ -24,6 +26,7 @@ pub enum CheckEvent {
 
 impl FabulaApp {
     pub(super) fn refresh_providers(&mut self, store: &Store) -> Result<(), StoreError> {
+        let keys_in_keyring = store.keys_in_keyring()?;
         let profiles = providers::with_environment_profiles(store.list_profiles()?);
         let mut models = std::collections::HashMap::new();
         for p in &profiles {
@@ -42,6 +45,9 @@ impl FabulaApp {
             assignments,
             models,
             checks,
+            keys_in_keyring,
+            keyring_name: self.keys.name().to_owned(),
+            moving_keys: self.keys_job.is_some(),
         };
         Ok(())
     }
@@ -77,6 +83,7 @@ impl FabulaApp {
                 .find(|p| p.id == profile.id)
         {
             profile.api_key = old.api_key.clone();
+            profile.key_in_keyring = old.key_in_keyring;
         }
         if let Err(e) = providers::endpoint_for(&profile) {
             self.state.error(e.to_string());
@@ -98,11 +105,125 @@ impl FabulaApp {
         }
         self.state
             .info(format!("Saved the profile “{}”.", profile.name), false);
-        self.refresh_providers(store)
+        self.refresh_providers(store)?;
+        // The key is safe in the database first; moving it to the keyring is a job (the OS may
+        // ask to unlock it).
+        if self.state.providers.keys_in_keyring && profile.api_key.is_some() {
+            self.start_moving_keys(store, KeysWork::to_keyring());
+        }
+        Ok(())
+    }
+
+    /// Settings > Providers: keep keys in the OS key store, or in the database. Existing keys move
+    /// on a job; a keyring that cannot take them leaves them where they were, and says so.
+    pub(super) fn set_keys_in_keyring(
+        &mut self,
+        store: &Store,
+        on: bool,
+    ) -> Result<(), StoreError> {
+        if self.keys_job.is_some() {
+            self.state
+                .info("Keys are being moved; try again when that is done.", false);
+            return Ok(());
+        }
+        store.set_keys_in_keyring(on)?;
+        self.state.providers.keys_in_keyring = on;
+        let work = if on {
+            KeysWork::to_keyring()
+        } else {
+            KeysWork::to_database()
+        };
+        self.start_moving_keys(store, work);
+        Ok(())
+    }
+
+    fn start_moving_keys(&mut self, store: &Store, work: KeysWork) {
+        if self.keys_job.is_some() {
+            self.keys_again = Some(work);
+            return;
+        }
+        let path = store.path().to_owned();
+        let keys = self.keys.clone();
+        match jobs::spawn("keys", self.waker(), move |cx| {
+            cx.send(move_keys(&path, keys.as_ref(), &work));
+        }) {
+            Ok(job) => {
+                self.keys_job = Some(job);
+                self.state.providers.moving_keys = true;
+            }
+            Err(e) => self
+                .state
+                .error(format!("Could not start moving the keys: {e}")),
+        }
+    }
+
+    pub(super) fn poll_keys_job(&mut self) {
+        let Some(job) = self.keys_job.as_mut() else {
+            return;
+        };
+        let (events, done) = match job.poll() {
+            Poll::Events(e) => (e, false),
+            Poll::Finished(e) => (e, true),
+            Poll::Panicked { events, .. } => {
+                self.state.error("Moving the keys stopped unexpectedly.");
+                (events, true)
+            }
+        };
+        if !done {
+            for event in events {
+                self.apply_keys_event(event);
+            }
+            return;
+        }
+        self.keys_job = None;
+        self.state.providers.moving_keys = false;
+        for event in events {
+            self.apply_keys_event(event);
+        }
+        if let Some(store) = self.store.take() {
+            if let Err(e) = self.refresh_providers(&store) {
+                self.state.error(e.to_string());
+            }
+            if let Some(work) = self.keys_again.take() {
+                self.start_moving_keys(&store, work);
+            }
+            self.store = Some(store);
+        }
+    }
+
+    fn apply_keys_event(&mut self, event: KeysEvent) {
+        match event {
+            KeysEvent::Moved { message } => {
+                if let Some(message) = message {
+                    self.state.info(message, false);
+                }
+            }
+            KeysEvent::Failed {
+                message,
+                keyring_off,
+            } => {
+                if keyring_off && let Some(store) = self.store.as_ref() {
+                    if let Err(e) = store.set_keys_in_keyring(false) {
+                        log::warn!("the keyring choice could not be set back: {e}");
+                    }
+                    self.state.providers.keys_in_keyring = false;
+                }
+                self.state.error(message);
+            }
+        }
     }
 
     pub(super) fn delete_profile(&mut self, store: &mut Store, id: &str) -> Result<(), StoreError> {
+        let in_keyring = self
+            .state
+            .providers
+            .profiles
+            .iter()
+            .any(|p| p.id == id && p.key_in_keyring);
         store.delete_profile(id)?;
+        if in_keyring {
+            self.start_moving_keys(store, KeysWork::forget(id));
+        }
         self.state.providers.checks.remove(id);
         self.state.info("Profile deleted.", false);
         self.refresh_providers(store)
@@ -174,8 +295,16 @@ impl FabulaApp {
                 reply: String::new(),
             },
         );
+        let keys = self.keys.clone();
         let started = jobs::spawn("provider-check", self.waker(), move |cx| {
-            run_check(&call, models_only, cx);
+            let mut call = call;
+            // The key may be in the OS key store: read on this job, where an unlock can wait.
+            match call.fetch_key(keys.as_ref()) {
+                Ok(()) => run_check(&call, models_only, cx),
+                Err(e) => {
+                    cx.send(CheckEvent::Models(Err(e)));
+                }
+            }
         });
         match started {
             Ok(job) => {
@@ -307,4 +436,129 @@ fn run_check(call: &ResolvedCall, models_only: bool, cx: &jobs::JobContext<Check
         outcome: Box::new(outcome),
         record: Box::new(record),
     });
+}
+
+/// What a keys job does: move every stored key to the keyring or back, and forget the keyring
+/// entries of deleted profiles.
+#[derive(Clone, Debug, Default)]
+pub(super) struct KeysWork {
+    to_keyring: Option<bool>,
+    forget: Vec<String>,
+}
+
+impl KeysWork {
+    fn to_keyring() -> Self {
+        Self {
+            to_keyring: Some(true),
+            forget: Vec::new(),
+        }
+    }
+
+    fn to_database() -> Self {
+        Self {
+            to_keyring: Some(false),
+            forget: Vec::new(),
+        }
+    }
+
+    fn forget(profile_id: &str) -> Self {
+        Self {
+            to_keyring: None,
+            forget: vec![profile_id.to_owned()],
+        }
+    }
+}
+
+pub enum KeysEvent {
+    Moved {
+        message: Option<String>,
+    },
+    /// Nothing was lost: keys that could not move are still where they were.
+    Failed {
+        message: String,
+        /// The keyring cannot take keys: the choice goes back to the database.
+        keyring_off: bool,
+    },
+}
+
+/// The job's work (worker thread): each key is first written to where it goes, then removed from
+/// where it was, so a failure half way leaves every key readable.
+fn move_keys(path: &std::path::Path, keys: &dyn KeyStore, work: &KeysWork) -> KeysEvent {
+    let failed = |message: String, keyring_off| KeysEvent::Failed {
+        message,
+        keyring_off,
+    };
+    let store = match Store::open_worker(path) {
+        Ok(store) => store,
+        Err(e) => return failed(e.to_string(), false),
+    };
+    for id in &work.forget {
+        if let Err(e) = keys.forget(id) {
+            log::warn!("the key of a deleted profile stays in {}: {e}", keys.name());
+        }
+    }
+    let Some(to_keyring) = work.to_keyring else {
+        return KeysEvent::Moved { message: None };
+    };
+    let profiles = match store.list_profiles() {
+        Ok(p) => p,
+        Err(e) => return failed(e.to_string(), false),
+    };
+    let mut moved = 0;
+    for profile in profiles {
+        match (to_keyring, &profile.api_key, profile.key_in_keyring) {
+            (true, Some(key), _) if !key.is_empty() => {
+                if let Err(e) = keys.write(&profile.id, key) {
+                    let off = matches!(e, KeyError::Unavailable(_));
+                    return failed(
+                        format!(
+                            "The key of “{}” could not be put in {}: {e} Keys stay in Fabula's database.",
+                            profile.name,
+                            keys.name()
+                        ),
+                        off,
+                    );
+                }
+                match store.key_moved_to_keyring(&profile.id, key) {
+                    Ok(true) => moved += 1,
+                    Ok(false) => {}
+                    Err(e) => return failed(e.to_string(), false),
+                }
+            }
+            (false, None, true) => {
+                let key = match keys.read(&profile.id) {
+                    Ok(key) => key,
+                    Err(e) => {
+                        return failed(
+                            format!(
+                                "The key of “{}” could not be read from {}: {e} It stays there; unlock the keyring and choose again.",
+                                profile.name,
+                                keys.name()
+                            ),
+                            false,
+                        );
+                    }
+                };
+                if let Err(e) = store.key_moved_to_database(&profile.id, key.as_ref()) {
+                    return failed(e.to_string(), false);
+                }
+                if let Err(e) = keys.forget(&profile.id) {
+                    log::warn!("a key moved back stays in {} too: {e}", keys.name());
+                }
+                moved += 1;
+            }
+            _ => {}
+        }
+    }
+    let place = if to_keyring {
+        keys.name()
+    } else {
+        "Fabula's database"
+    };
+    KeysEvent::Moved {
+        message: (moved > 0).then(|| match moved {
+            1 => format!("1 key is now in {place}."),
+            n => format!("{n} keys are now in {place}."),
+        }),
+    }
 }

@@ -90,6 +90,12 @@ pub struct ProvidersState {
     /// Cached model lists by profile id.
     pub models: HashMap<String, Vec<ModelInfo>>,
     pub checks: HashMap<String, CheckStatus>,
+    /// Whether keys go to the OS key store (Settings > Providers).
+    pub keys_in_keyring: bool,
+    /// What the user knows the key store as ("the Secret Service keyring").
+    pub keyring_name: String,
+    /// Keys are being moved to or from it.
+    pub moving_keys: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -110,8 +110,16 @@ impl FabulaApp {
         let job_story = story.clone();
         let job_target = target.clone();
         let lore_version = self.lore_version;
+        let keys = self.keys.clone();
         let started = jobs::spawn("generation", self.waker(), move |cx| {
-            generation_job(&path, &job_story, job_target, (lore_version, lorebook), cx);
+            generation_job(
+                &path,
+                keys.as_ref(),
+                &job_story,
+                job_target,
+                (lore_version, lorebook),
+                cx,
+            );
         });
         match started {
             Ok(job) => {
@@ -368,11 +376,13 @@ impl FabulaApp {
     fn start_suggestions(&mut self, store: &Store, story: &StoryId) {
         let path = store.path().to_owned();
         let story = story.clone();
+        let keys = self.keys.clone();
         let started = jobs::spawn("suggestions", self.waker(), move |cx| {
             let outcome = Store::open_worker(&path)
                 .map_err(|e| e.to_string())
                 .and_then(|store| {
-                    writing::suggest(&store, &story, cx.cancel_token()).map_err(|e| e.to_string())
+                    writing::suggest(&store, keys.as_ref(), &story, cx.cancel_token())
+                        .map_err(|e| e.to_string())
                 });
             cx.send(outcome);
         });
@@ -599,6 +609,7 @@ impl FabulaApp {
 
 fn generation_job(
     path: &std::path::Path,
+    keys: &dyn crate::keys::KeyStore,
     story: &StoryId,
     target: Target,
     (lore_version, lorebook): (u64, Option<Lorebook>),
@@ -618,7 +629,7 @@ fn generation_job(
                 book
             }
         };
-        let prepared = writing::prepare(&store, story, target, &lorebook, cx.cancel_token())
+        let prepared = writing::prepare(&store, keys, story, target, &lorebook, cx.cancel_token())
             .map_err(|e| e.to_string())?;
         cx.send(GenerationEvent::Prepared {
             model: prepared.call.model.clone(),

@@ -8,6 +8,7 @@ use clap::Subcommand;
 
 use crate::domain::{ApiProfile, ProfileSource, Reasoning, Secret, Task, TaskAssignment};
 use crate::jobs::CancelToken;
+use crate::keys::KeyStore;
 use crate::providers::{
     self, CHECK_PROMPT, ChatRequest, Delta, Finish, Message, PRESETS, ProviderError, ResolvedCall,
 };
@@ -114,10 +115,29 @@ pub fn provider(store: &mut Store, command: ProviderCommand) -> Result<ExitCode,
                 default_model: model.unwrap_or_default(),
                 custom_models: Vec::new(),
                 favourite_models: Vec::new(),
+                key_in_keyring: false,
                 source: ProfileSource::Stored,
             };
             providers::endpoint_for(&profile).map_err(|e| e.to_string())?;
             store.save_profile(&profile).map_err(|e| e.to_string())?;
+            // As the window does: stored first, then moved to the OS key store when that is the
+            // choice; a keyring that cannot take it leaves it in the database, and says so.
+            if let Some(key) = profile.api_key.as_ref().filter(|k| !k.is_empty())
+                && store.keys_in_keyring().map_err(|e| e.to_string())?
+            {
+                let keys = crate::keys::OsKeyStore;
+                match keys.write(&profile.id, key) {
+                    Ok(()) => {
+                        store
+                            .key_moved_to_keyring(&profile.id, key)
+                            .map_err(|e| e.to_string())?;
+                    }
+                    Err(e) => eprintln!(
+                        "The key stays in Fabula's database: it could not be put in {}: {e}",
+                        keys.name()
+                    ),
+                }
+            }
             let made_main = store
                 .main_profile_id()
                 .map_err(|e| e.to_string())?
@@ -207,6 +227,7 @@ pub fn provider(store: &mut Store, command: ProviderCommand) -> Result<ExitCode,
                         default_model: String::new(),
                         custom_models: Vec::new(),
                         favourite_models: Vec::new(),
+                        key_in_keyring: false,
                         source: ProfileSource::Stored,
                     }
                 }
@@ -236,6 +257,9 @@ pub fn provider(store: &mut Store, command: ProviderCommand) -> Result<ExitCode,
                 Ok(call) => call,
                 Err(e) => return Ok(report(&e)),
             };
+            if let Err(e) = call.fetch_key(&crate::keys::OsKeyStore) {
+                return Ok(report(&e));
+            }
             if let Some(secs) = idle_timeout {
                 call.endpoint.timeouts.idle = std::time::Duration::from_secs(secs.max(1));
             }
@@ -363,9 +387,11 @@ fn list(store: &Store, out: &mut dyn Write) -> Result<ExitCode, String> {
                 } else {
                     &p.default_model
                 },
-                p.api_key
-                    .as_ref()
-                    .map_or_else(|| "none".to_owned(), Secret::hint),
+                match &p.api_key {
+                    Some(key) => key.hint(),
+                    None if p.key_in_keyring => "in the OS keyring".to_owned(),
+                    None => "none".to_owned(),
+                },
             ),
         )?;
     }

@@ -194,7 +194,9 @@ pub fn generate(
     }
     let lorebook = Lorebook::load(store, &story_id).map_err(|e| e.to_string())?;
     let cancel = CancelToken::new();
-    let prepared = match writing::prepare(store, &story_id, Target::Next, &lorebook, &cancel) {
+    let keys = crate::keys::OsKeyStore;
+    let prepared = match writing::prepare(store, &keys, &story_id, Target::Next, &lorebook, &cancel)
+    {
         Ok(p) => p,
         Err(e) => return Ok(fail(&e)),
     };

@@ -167,7 +167,10 @@ pub struct ApiProfile {
     pub preset: String,
     /// Empty means the preset's own address.
     pub base_url: String,
+    /// In the database, or `None`: when `key_in_keyring`, the key is in the OS key store and is
+    /// read on the job that uses it (`providers::fetch_key`).
     pub api_key: Option<Secret>,
+    pub key_in_keyring: bool,
     pub default_model: String,
     pub custom_models: Vec<String>,
     pub favourite_models: Vec<String>,
@@ -314,6 +317,7 @@ mod tests {
             default_model: "gpt-4o-mini".into(),
             custom_models: vec![],
             favourite_models: vec![],
+            key_in_keyring: false,
             source: ProfileSource::Stored,
         };
         let shown = format!("{profile:?} {:?}", Some(&key));

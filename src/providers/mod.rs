@@ -23,7 +23,7 @@ pub use catalog::{PRESETS, Preset, Protocol, ReasoningStyle, preset};
 pub use client::{list_models, request_preview, stream_chat};
 pub use error::{ErrorKind, ProviderError};
 pub use resolve::{
-    ResolvedCall, endpoint_for, environment_profiles, resolve, usage_record,
+    ResolvedCall, endpoint_for, environment_profiles, fetch_key, resolve, usage_record,
     with_environment_profiles,
 };
 
@@ -155,6 +155,8 @@ pub struct Endpoint {
     pub preset: &'static Preset,
     pub base_url: String,
     pub api_key: Option<Secret>,
+    /// The profile whose key is in the OS key store, until `fetch_key` has read it.
+    pub keyring_profile: Option<String>,
     pub timeouts: Timeouts,
     pub retry: RetryPolicy,
 }
@@ -165,6 +167,25 @@ impl Endpoint {
         preset: &'static Preset,
         base_url: &str,
         api_key: Option<Secret>,
+    ) -> Result<Self, ProviderError> {
+        Self::build(preset, base_url, api_key, None)
+    }
+
+    /// An endpoint whose key is in the OS key store under the profile `profile_id`; a job reads
+    /// it with `fetch_key` before the first call.
+    pub fn with_keyring_key(
+        preset: &'static Preset,
+        base_url: &str,
+        profile_id: &str,
+    ) -> Result<Self, ProviderError> {
+        Self::build(preset, base_url, None, Some(profile_id.to_owned()))
+    }
+
+    fn build(
+        preset: &'static Preset,
+        base_url: &str,
+        api_key: Option<Secret>,
+        keyring_profile: Option<String>,
     ) -> Result<Self, ProviderError> {
         let base_url = if base_url.trim().is_empty() {
             preset.base_url
@@ -183,7 +204,7 @@ impl Endpoint {
             )));
         }
         let api_key = api_key.filter(|k| !k.is_empty());
-        if preset.needs_key && api_key.is_none() {
+        if preset.needs_key && api_key.is_none() && keyring_profile.is_none() {
             let hint = match preset.key_env.first() {
                 Some(var) => format!(" (or set {var})"),
                 None => String::new(),
@@ -197,6 +218,7 @@ impl Endpoint {
             preset,
             base_url: base_url.trim_end_matches('/').to_owned(),
             api_key,
+            keyring_profile,
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
         })

@@ -6,6 +6,7 @@ use crate::domain::{
     ApiProfile, CallOutcome, ModelInfo, ProfileSource, Reasoning, Task, TaskAssignment,
     UsageRecord, now_ms,
 };
+use crate::keys::KeyStore;
 
 /// A profile for every preset whose key is set in the environment (never stored).
 pub fn environment_profiles(lookup: &dyn Fn(&str) -> Option<String>) -> Vec<ApiProfile> {
@@ -26,6 +27,7 @@ pub fn environment_profiles(lookup: &dyn Fn(&str) -> Option<String>) -> Vec<ApiP
                 default_model: String::new(),
                 custom_models: Vec::new(),
                 favourite_models: Vec::new(),
+                key_in_keyring: false,
                 source: ProfileSource::Environment(var),
             })
         })
@@ -46,7 +48,48 @@ pub fn endpoint_for(profile: &ApiProfile) -> Result<Endpoint, ProviderError> {
             profile.name, profile.preset
         ))
     })?;
-    Endpoint::new(preset, &profile.base_url, profile.api_key.clone())
+    match &profile.api_key {
+        None if profile.key_in_keyring => {
+            Endpoint::with_keyring_key(preset, &profile.base_url, &profile.id)
+        }
+        key => Endpoint::new(preset, &profile.base_url, key.clone()),
+    }
+}
+
+/// Reads a key kept in the OS key store into the endpoint: on the job about to use it, since the
+/// OS may ask to unlock its keyring first. Endpoints with their key at hand are left as they are.
+pub fn fetch_key(
+    endpoint: &mut Endpoint,
+    profile_name: &str,
+    keys: &dyn KeyStore,
+) -> Result<(), ProviderError> {
+    let Some(profile_id) = endpoint.keyring_profile.clone() else {
+        return Ok(());
+    };
+    if endpoint.api_key.is_some() {
+        return Ok(());
+    }
+    match keys.read(&profile_id) {
+        Ok(Some(key)) if !key.is_empty() => {
+            endpoint.api_key = Some(key);
+            Ok(())
+        }
+        Ok(_) => Err(ProviderError::Config(format!(
+            "The key of “{profile_name}” is not in {} any more: open the profile and paste it again.",
+            keys.name()
+        ))),
+        Err(e) => Err(ProviderError::Config(format!(
+            "The key of “{profile_name}” could not be read from {}: {e} Unlock the keyring and try again, or keep keys in the database (Settings > Providers).",
+            keys.name()
+        ))),
+    }
+}
+
+impl ResolvedCall {
+    /// `fetch_key` for the call's endpoint.
+    pub fn fetch_key(&mut self, keys: &dyn KeyStore) -> Result<(), ProviderError> {
+        fetch_key(&mut self.endpoint, &self.profile.name, keys)
+    }
 }
 
 /// Everything needed to make one call for a task.
@@ -152,6 +195,7 @@ mod tests {
             default_model: model.into(),
             custom_models: vec![],
             favourite_models: vec![],
+            key_in_keyring: false,
             source: ProfileSource::Stored,
         }
     }

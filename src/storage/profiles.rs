@@ -9,9 +9,9 @@ use crate::domain::{
 };
 
 const MAIN_PROFILE_KEY: &str = "providers.main_profile";
+const KEYRING_KEY: &str = "providers.keys_in_keyring";
 
-const PROFILE_COLUMNS: &str =
-    "id, name, preset, base_url, api_key, default_model, custom_models, favourite_models";
+const PROFILE_COLUMNS: &str = "id, name, preset, base_url, api_key, default_model, custom_models, favourite_models, key_in_keyring";
 
 fn string_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
@@ -27,6 +27,7 @@ fn profile_from_row(row: &Row<'_>) -> rusqlite::Result<ApiProfile> {
         default_model: row.get(5)?,
         custom_models: string_list(&row.get::<_, String>(6)?),
         favourite_models: string_list(&row.get::<_, String>(7)?),
+        key_in_keyring: row.get(8)?,
         source: ProfileSource::Stored,
     })
 }
@@ -58,10 +59,11 @@ impl Store {
         self.conn
             .execute(
                 "INSERT INTO api_profiles (id, name, preset, base_url, api_key, default_model,
-                     custom_models, favourite_models, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                     custom_models, favourite_models, created_at, updated_at, key_in_keyring)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, preset = excluded.preset,
                      base_url = excluded.base_url, api_key = excluded.api_key,
+                     key_in_keyring = excluded.key_in_keyring,
                      default_model = excluded.default_model,
                      custom_models = excluded.custom_models,
                      favourite_models = excluded.favourite_models,
@@ -75,7 +77,9 @@ impl Store {
                     profile.default_model.trim(),
                     json!(profile.custom_models).to_string(),
                     json!(profile.favourite_models).to_string(),
-                    now
+                    now,
+                    // A key given here is the one to keep: it is in the database until moved.
+                    profile.key_in_keyring && key.is_none()
                 ],
             )
             .map_err(|e| match e.sqlite_error_code() {
@@ -112,6 +116,43 @@ impl Store {
         )
         .map_err(classify_tx)?;
         tx.commit().map_err(classify_tx)
+    }
+
+    /// Marks a profile's key as moved to the OS key store and removes it from the database,
+    /// overwriting the freed bytes so the file keeps no copy of it. Only when the key is still
+    /// `moved` (an edit in between wins).
+    pub fn key_moved_to_keyring(&self, id: &str, moved: &Secret) -> Result<bool> {
+        self.conn
+            .pragma_update(None, "secure_delete", "ON")
+            .map_err(|e| self.err(e))?;
+        let changed = self.conn.execute(
+            "UPDATE api_profiles SET api_key = NULL, key_in_keyring = 1 WHERE id = ?1 AND api_key = ?2",
+            params![id, moved.expose()],
+        );
+        if let Err(e) = self.conn.pragma_update(None, "secure_delete", "OFF") {
+            log::warn!("secure_delete could not be set back: {e}");
+        }
+        changed.map(|n| n == 1).map_err(|e| self.err(e))
+    }
+
+    /// Puts a key read back from the OS key store into the database.
+    pub fn key_moved_to_database(&self, id: &str, key: Option<&Secret>) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE api_profiles SET api_key = ?2, key_in_keyring = 0 WHERE id = ?1",
+                params![id, key.map(Secret::expose)],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Whether new and existing keys go to the OS key store (Settings > Providers).
+    pub fn keys_in_keyring(&self) -> Result<bool> {
+        Ok(self.setting(KEYRING_KEY)?.as_deref() == Some("on"))
+    }
+
+    pub fn set_keys_in_keyring(&self, on: bool) -> Result<()> {
+        self.set_setting(KEYRING_KEY, if on { "on" } else { "off" })
     }
 
     pub fn main_profile_id(&self) -> Result<Option<String>> {

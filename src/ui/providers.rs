@@ -85,6 +85,8 @@ pub fn providers_ui(
             ui.weak("A profile is a provider account: where to call, with which key, and which model to use by default.");
             ui.add_space(6.0);
             let providers = &state.providers;
+            keys_place_ui(ui, state, actions);
+            ui.add_space(6.0);
             if providers.profiles.is_empty() {
                 ui.label("No profiles yet. Add one to start writing with a model — local servers (Ollama, LM Studio, llama.cpp) need no key.");
             }
@@ -112,6 +114,32 @@ pub fn providers_ui(
         });
 }
 
+/// Where saved keys are kept: the OS key store or the database.
+fn keys_place_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+    let providers = &state.providers;
+    let mut in_keyring = providers.keys_in_keyring;
+    ui.horizontal_wrapped(|ui| {
+        let label = format!("Keep API keys in {}", providers.keyring_name);
+        let toggle = ui
+            .add_enabled(
+                !providers.moving_keys,
+                egui::Checkbox::new(&mut in_keyring, label),
+            )
+            .on_hover_text(
+                "Keys in the OS keyring are not in Fabula's database or its backups. Where none is available, they stay in the database (readable by anyone who can read your files).",
+            );
+        if toggle.changed() {
+            actions.push(Action::SetKeysInKeyring(in_keyring));
+        }
+        if providers.moving_keys {
+            ui.spinner();
+            ui.weak("Moving the keys…");
+        } else if !providers.keys_in_keyring {
+            ui.weak("Keys are kept in Fabula's database.");
+        }
+    });
+}
+
 fn form_to_profile(form: &ProfileForm, state: &AppState) -> Option<ApiProfile> {
     let old = form
         .id
@@ -131,6 +159,7 @@ fn form_to_profile(form: &ProfileForm, state: &AppState) -> Option<ApiProfile> {
         default_model: form.model.trim().to_owned(),
         custom_models: old.map(|o| o.custom_models.clone()).unwrap_or_default(),
         favourite_models: old.map(|o| o.favourite_models.clone()).unwrap_or_default(),
+        key_in_keyring: false,
         source: ProfileSource::Stored,
     })
 }
@@ -164,10 +193,12 @@ fn profile_card_ui(
         };
         ui.horizontal_wrapped(|ui| {
             ui.label(format!("Address: {address}"));
-            ui.label(format!(
-                "Key: {}",
-                profile.api_key.as_ref().map_or_else(|| "none".into(), Secret::hint)
-            ));
+            let key = match &profile.api_key {
+                Some(key) => key.hint(),
+                None if profile.key_in_keyring => format!("in {}", providers.keyring_name),
+                None => "none".into(),
+            };
+            ui.label(format!("Key: {key}"));
             ui.label(format!(
                 "Model: {}",
                 if profile.default_model.is_empty() {

@@ -11,6 +11,7 @@ use crate::domain::{
     now_ms, parse_suggestions, suggestions_prompt,
 };
 use crate::jobs::{CancelToken, Periodic};
+use crate::keys::KeyStore;
 use crate::providers::{
     self, ChatRequest, Completion, Delta, Failure, Finish, Message, ProviderError, ResolvedCall,
 };
@@ -100,6 +101,7 @@ pub struct Prepared {
 /// The narrator's profile and settings: the story's own choices over the task's, over the main profile.
 pub fn narrator_call(
     store: &Store,
+    keys: &dyn KeyStore,
     settings: &StorySettings,
     cancel: &CancelToken,
 ) -> Result<(ResolvedCall, Vec<ModelInfo>), WritingError> {
@@ -111,13 +113,14 @@ pub fn narrator_call(
         max_tokens: settings.max_tokens.or(assignment.max_tokens),
         reasoning: settings.reasoning.or(assignment.reasoning),
     };
-    task_call(store, Task::Narrator, &merged, cancel)
+    task_call(store, keys, Task::Narrator, &merged, cancel)
 }
 
-/// Resolves a task's call and fills in a model when none is named: the first cached one, or the
-/// first the provider lists.
+/// Resolves a task's call (its key read from the OS key store when it is kept there) and fills in
+/// a model when none is named: the first cached one, or the first the provider lists.
 fn task_call(
     store: &Store,
+    keys: &dyn KeyStore,
     task: Task,
     assignment: &TaskAssignment,
     cancel: &CancelToken,
@@ -125,6 +128,7 @@ fn task_call(
     let profiles = providers::with_environment_profiles(store.list_profiles()?);
     let main = store.main_profile_id()?;
     let mut call = providers::resolve(task, &profiles, main.as_deref(), assignment)?;
+    call.fetch_key(keys)?;
     let mut models = store
         .cached_models(&call.profile.id)?
         .map(|(_, m)| m)
@@ -149,6 +153,7 @@ fn task_call(
 /// Reads what the prompt needs and assembles the narrator's request.
 pub fn prepare(
     store: &Store,
+    keys: &dyn KeyStore,
     story_id: &StoryId,
     target: Target,
     lorebook: &Lorebook,
@@ -161,7 +166,7 @@ pub fn prepare(
     {
         return Err(WritingError::NotNarration);
     }
-    let (call, models) = narrator_call(store, &settings, cancel)?;
+    let (call, models) = narrator_call(store, keys, &settings, cancel)?;
     let context_window = settings
         .context_window
         .map(|w| w as usize)
@@ -566,12 +571,13 @@ pub fn skipped_note(skipped: u32) -> Option<String> {
 /// up to 3) after the newest entry.
 pub fn suggest(
     store: &Store,
+    keys: &dyn KeyStore,
     story_id: &StoryId,
     cancel: &CancelToken,
 ) -> Result<Vec<String>, WritingError> {
     let story = store.story_summary(story_id)?.story;
     let assignment = store.task_assignment(Task::Suggestions)?;
-    let (call, models) = task_call(store, Task::Suggestions, &assignment, cancel)?;
+    let (call, models) = task_call(store, keys, Task::Suggestions, &assignment, cancel)?;
     let pack = store.prompt_pack()?;
     let recent = store.history_within(story_id, None, 3000)?;
     let start = recent.len().saturating_sub(SUGGESTION_CONTEXT);

@@ -49,7 +49,9 @@ pub fn harness(data: &TempData) -> Harness<'static, FabulaApp> {
         data.paths.clone(),
         Store::open(&data.paths.database()),
         Launch::default(),
-    );
+    )
+    // Tests never touch the machine's keyring.
+    .with_key_store(std::sync::Arc::new(fabula::keys::MemoryKeyStore::default()));
     harness_for(app)
 }
 
