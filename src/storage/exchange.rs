@@ -617,7 +617,7 @@ fn rewrite_entries(
     Ok(())
 }
 
-fn rewrite_story_json(story: &mut BundleStory, rewriter: &JsonRewriter) {
+fn rewrite_story_json(story: &mut BundleStory, rewriter: &JsonRewriter<'_>) {
     for text in [
         &mut story.settings,
         &mut story.memory_config,
