@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::sync::mpsc;
 
-use crate::domain::ImportPart;
+use crate::domain::{ImportPart, StoryId};
 use crate::formats::{FormatError, avt};
 use crate::jobs;
 use crate::storage::{Imported, OnConflict, Store, StoreError};
@@ -17,6 +17,10 @@ pub enum ImportError {
     Format(FormatError),
     #[error("{0}")]
     Store(StoreError),
+    /// Refused under `OnConflict::Refuse`: `story` (the file's) is here already, or its entries
+    /// are. Nothing was written; the caller asks and imports again with the answer.
+    #[error("{message}")]
+    Conflict { message: String, story: StoryId },
 }
 
 /// Parts in flight between the parser and the inserts (each `IMPORT_BATCH` entries).
@@ -30,12 +34,20 @@ pub fn import_avt(
     on_conflict: OnConflict,
 ) -> Result<Imported, ImportError> {
     let (send, receive) = mpsc::sync_channel::<ImportPart>(IN_FLIGHT);
+    let mut story = None;
     let ran = jobs::alongside(
         "import",
         move || store.import_parts(on_conflict, receive.into_iter()),
-        move || {
-            let mut send_part = |part| send.send(part).is_ok();
-            avt::read_parts(reader, &mut send_part)
+        || {
+            let mut send_part = |part: ImportPart| {
+                if let ImportPart::Story(head) = &part {
+                    story = Some(head.id.clone());
+                }
+                send.send(part).is_ok()
+            };
+            let read = avt::read_parts(reader, &mut send_part);
+            drop(send);
+            read
         },
     );
     let (stored, read) = ran.map_err(|e| {
@@ -46,6 +58,10 @@ pub fn import_avt(
     match (stored, read) {
         (Ok(imported), Ok(())) => Ok(imported),
         // The store stopped taking parts: its reason is the one that counts.
+        (Err(StoreError::Conflict(message)), Err(FormatError::Stopped) | Ok(())) => match story {
+            Some(story) => Err(ImportError::Conflict { message, story }),
+            None => Err(ImportError::Store(StoreError::Conflict(message))),
+        },
         (Err(stored), Err(FormatError::Stopped) | Ok(())) => Err(ImportError::Store(stored)),
         (_, Err(read)) => Err(ImportError::Format(read)),
     }

@@ -145,8 +145,11 @@ fn conflicts_ask_and_keep_both_or_replace_never_overwrite() {
     let old_first = &trashed_bundle.entries[0];
     assert_eq!(old_first.content, "A different opening.");
     // Its entries got fresh ids of the same UUID v4 form as any other, all different.
-    let ids: std::collections::HashSet<&str> =
-        trashed_bundle.entries.iter().map(|e| e.id.as_str()).collect();
+    let ids: std::collections::HashSet<&str> = trashed_bundle
+        .entries
+        .iter()
+        .map(|e| e.id.as_str())
+        .collect();
     assert_eq!(ids.len(), trashed_bundle.entries.len());
     for id in &ids {
         let parts: Vec<&str> = id.split('-').collect();
@@ -155,8 +158,14 @@ fn conflicts_ask_and_keep_both_or_replace_never_overwrite() {
             [8, 4, 4, 4, 12],
             "{id}"
         );
-        assert!(parts[2].starts_with('4') && "89ab".contains(&parts[3][..1]), "{id}");
-        assert!(id.chars().all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            parts[2].starts_with('4') && "89ab".contains(&parts[3][..1]),
+            "{id}"
+        );
+        assert!(
+            id.chars()
+                .all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
         assert!(!bundle.entries.iter().any(|e| e.id.as_str() == *id));
     }
     assert!(

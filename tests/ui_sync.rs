@@ -128,6 +128,34 @@ fn import_a_file_from_the_library() {
     wait_for_text(&mut h, "The Lantern Keeper");
     assert_eq!(data.open().list_stories().expect("library").len(), 1);
 
+    // The same file again: asked about, then read again from the file with the answer (the
+    // story is not held in memory while the question waits).
+    let copy = data.dir.path().join("again.avt");
+    std::fs::copy(FIXTURE, &copy).expect("copy");
+    click(&mut h, "Import…");
+    type_into(&mut h, "File", copy.to_str().expect("utf-8"));
+    click(&mut h, "Import");
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "Already in your library");
+    click(&mut h, "Replace mine");
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "Replaced “The Lantern Keeper”");
+    let store = data.open();
+    assert_eq!(store.list_stories().expect("library").len(), 1);
+    assert_eq!(store.trashed_stories().expect("trash").len(), 1);
+    drop(store);
+    // A file gone while the question waited: said so, nothing changed.
+    click(&mut h, "Import…");
+    type_into(&mut h, "File", copy.to_str().expect("utf-8"));
+    click(&mut h, "Import");
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "Already in your library");
+    std::fs::remove_file(&copy).expect("remove");
+    click(&mut h, "Keep both");
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "could not be opened");
+    assert_eq!(data.open().list_stories().expect("library").len(), 1);
+
     click(&mut h, "Import…");
     type_into(&mut h, "File", "/no/such/file.avt");
     click(&mut h, "Import");

@@ -14,9 +14,9 @@ pub use crate::storage::OnConflict as ConflictChoice;
 pub use actions::Action;
 pub use entry_cache::{EntryCache, EntryLoader};
 pub use state::{
-    AppState, CheckStatus, ExportFormat, Fatal, OpenStory, PendingConflict, ProvidersState,
-    QrImage, Screen, Serving, Status, StatusKind, Streaming, SuggestionStatus, SyncBusy, SyncState,
-    UpdateState, UpdateStatus, UsageState, WritingState,
+    AppState, CheckStatus, ConflictSource, ExportFormat, Fatal, OpenStory, PendingConflict,
+    ProvidersState, QrImage, Screen, Serving, Status, StatusKind, Streaming, SuggestionStatus,
+    SyncBusy, SyncState, UpdateState, UpdateStatus, UsageState, WritingState,
 };
 pub use writing::GenerationEvent;
 

@@ -137,9 +137,20 @@ pub enum SyncBusy {
 /// A story that is already in the library, waiting for the user to say what to do.
 #[derive(Clone, Debug)]
 pub struct PendingConflict {
-    pub bundle: std::sync::Arc<crate::domain::StoryBundle>,
+    /// Where to read it again once the user has answered: it is never held in memory meanwhile
+    /// (a story can be hundreds of megabytes).
+    pub source: ConflictSource,
     /// The title of the copy already here.
     pub title: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum ConflictSource {
+    File(std::path::PathBuf),
+    Peer {
+        peer: crate::sync::Peer,
+        story_id: String,
+    },
 }
 
 /// What a story is exported as (the UI's name for the file formats).

@@ -5,12 +5,13 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use super::FabulaApp;
-use super::state::{ExportFormat, PendingConflict, QrImage, Serving, SyncBusy};
-use crate::domain::{StoryBundle, StoryId};
-use crate::formats::{ProgressReader, avt, write_story_file_streamed};
+use super::state::{ConflictSource, ExportFormat, PendingConflict, QrImage, Serving, SyncBusy};
+use crate::domain::StoryId;
+use crate::formats::{FormatError, ProgressReader, write_story_file_streamed};
 use crate::jobs::{self, JobContext};
-use crate::storage::{OnConflict, Store, StoreError};
+use crate::storage::{OnConflict, Store};
 use crate::sync::{self, Peer, ServerEvent, ServerOptions, SyncServer, client};
+use crate::transfer::{self, ImportError};
 
 /// What an exchange job (import, pull, push, list) reports.
 #[derive(Debug)]
@@ -26,7 +27,7 @@ pub enum ExchangeEvent {
     /// One story could not be moved; the rest go on.
     Failed(String),
     /// The story is already in the library: ask before doing anything.
-    Conflict(Box<StoryBundle>, String),
+    Conflict(ConflictSource, String),
     /// The library changed; re-read what is on screen.
     LibraryChanged,
 }
@@ -131,8 +132,15 @@ impl FabulaApp {
                         what: format!("Pulling “{title}”"),
                     },
                 );
-                match client::pull(&peer, id, 0) {
-                    Ok(bundle) => import_or_ask(&mut store, bundle, cx),
+                // Stored as it arrives; a story already here is asked about, then pulled again.
+                let source = ConflictSource::Peer {
+                    peer: peer.clone(),
+                    story_id: id.clone(),
+                };
+                match client::pull_into(&peer, id, 0, &mut |story| {
+                    transfer::import_avt(&mut store, story, OnConflict::Refuse)
+                }) {
+                    Ok(imported) => imported_or_ask(&store, imported, source, cx),
                     Err(e) => say(cx, ExchangeEvent::Failed(format!("“{title}”: {e}"))),
                 }
             }
@@ -231,14 +239,18 @@ impl FabulaApp {
                     },
                 );
             });
-            let bundle = match avt::read(reader) {
-                Ok(b) => b,
-                Err(e) => return say(cx, ExchangeEvent::Failed(format!("{name}: {e}"))),
+            let mut store = match Store::open_worker(&path) {
+                Ok(store) => store,
+                Err(e) => return say(cx, ExchangeEvent::Failed(e.to_string())),
             };
-            match Store::open_worker(&path) {
-                Ok(mut store) => import_or_ask(&mut store, bundle, cx),
-                Err(e) => say(cx, ExchangeEvent::Failed(e.to_string())),
-            }
+            let imported =
+                transfer::import_avt(&mut store, reader, OnConflict::Refuse).map_err(|e| match e {
+                    ImportError::Format(e) => {
+                        ImportError::Format(FormatError::Invalid(format!("{name}: {e}")))
+                    }
+                    other => other,
+                });
+            imported_or_ask(&store, imported, ConflictSource::File(file.clone()), cx);
         });
     }
 
@@ -255,11 +267,7 @@ impl FabulaApp {
         };
         let path = store.path().to_owned();
         self.exchange_job(SyncBusy::Importing, move |cx| {
-            let imported = Store::open_worker(&path).and_then(|mut s| {
-                let imported = s.import_bundle(&pending.bundle, mode);
-                s.checkpoint();
-                imported
-            });
+            let imported = import_again(&path, &pending.source, mode);
             match imported {
                 Ok(imported) => {
                     say(
@@ -274,7 +282,7 @@ impl FabulaApp {
                     );
                     say(cx, ExchangeEvent::LibraryChanged);
                 }
-                Err(e) => say(cx, ExchangeEvent::Failed(e.to_string())),
+                Err(e) => say(cx, ExchangeEvent::Failed(e)),
             }
         });
     }
@@ -384,10 +392,9 @@ impl FabulaApp {
                     sync.results.push(message.clone());
                     self.state.error(message);
                 }
-                ExchangeEvent::Conflict(bundle, title) => sync.conflicts.push(PendingConflict {
-                    bundle: std::sync::Arc::new(*bundle),
-                    title,
-                }),
+                ExchangeEvent::Conflict(source, title) => {
+                    sync.conflicts.push(PendingConflict { source, title });
+                }
                 ExchangeEvent::LibraryChanged => library_changed = true,
             }
         }
@@ -410,8 +417,14 @@ impl FabulaApp {
     }
 }
 
-fn import_or_ask(store: &mut Store, bundle: StoryBundle, cx: &JobContext<ExchangeEvent>) {
-    match store.import_bundle(&bundle, OnConflict::Refuse) {
+/// Reports a streamed import: added, or already here (asked about, with where to read it again).
+fn imported_or_ask(
+    store: &Store,
+    imported: Result<crate::storage::Imported, ImportError>,
+    source: ConflictSource,
+    cx: &JobContext<ExchangeEvent>,
+) {
+    match imported {
         Ok(imported) => {
             say(
                 cx,
@@ -424,16 +437,37 @@ fn import_or_ask(store: &mut Store, bundle: StoryBundle, cx: &JobContext<Exchang
             // Here rather than in the window's next commit, which would wait for it.
             store.checkpoint();
         }
-        Err(StoreError::Conflict(_)) => {
-            let title = store
-                .story_title(&bundle.story.id)
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| bundle.story.title.clone());
-            say(cx, ExchangeEvent::Conflict(Box::new(bundle), title));
+        Err(ImportError::Conflict { story, message }) => {
+            let title = store.story_title(&story).ok().flatten().unwrap_or(message);
+            say(cx, ExchangeEvent::Conflict(source, title));
         }
         Err(e) => say(cx, ExchangeEvent::Failed(e.to_string())),
     }
+}
+
+/// The story asked about, read again from where it came and stored under the user's answer.
+fn import_again(
+    path: &std::path::Path,
+    source: &ConflictSource,
+    mode: OnConflict,
+) -> Result<crate::storage::Imported, String> {
+    let mut store = Store::open_worker(path).map_err(|e| e.to_string())?;
+    let imported = match source {
+        ConflictSource::File(file) => {
+            let opened = std::fs::File::open(file)
+                .map_err(|e| format!("{} could not be opened: {e}", file.display()))?;
+            transfer::import_avt(&mut store, opened, mode).map_err(|e| e.to_string())
+        }
+        ConflictSource::Peer { peer, story_id } => {
+            client::pull_into(peer, story_id, 0, &mut |story| {
+                transfer::import_avt(&mut store, story, mode)
+            })
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
+        }
+    };
+    store.checkpoint();
+    imported
 }
 
 /// Sends an event; a closed channel means the window is gone and nobody is listening.

@@ -84,6 +84,7 @@ pub(super) fn import_stream(
 ) -> Result<crate::storage::Imported, String> {
     transfer::import_avt(store, reader, conflict_rule(on_conflict)).map_err(|e| match e {
         ImportError::Store(e) => conflict_message(e),
+        ImportError::Conflict { message, .. } => conflict_message(StoreError::Conflict(message)),
         ImportError::Format(e) => format!("{source}: {e}"),
     })
 }

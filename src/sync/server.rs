@@ -582,7 +582,9 @@ fn handle(
                     }
                 }
                 Err(ImportError::Format(e)) => error(format!("The story could not be read: {e}")),
-                Err(ImportError::Store(e)) => error(e.to_string()),
+                Err(e @ (ImportError::Store(_) | ImportError::Conflict { .. })) => {
+                    error(e.to_string())
+                }
             }
         }
     };
