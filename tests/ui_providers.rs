@@ -287,3 +287,47 @@ fn without_a_keyring_keys_stay_in_the_database_and_the_choice_says_so() {
     click(&mut h, "Test connection");
     wait_for_text(&mut h, "Still here.");
 }
+
+#[test]
+fn keys_left_in_the_database_move_to_the_keyring_after_start_up() {
+    let data = TempData::new();
+    {
+        // As the command line leaves it when the keyring was locked: the choice is on, the key
+        // is still in the database.
+        let store = data.open();
+        store
+            .save_profile(&fabula::domain::ApiProfile {
+                id: "cli-profile".into(),
+                name: "From the shell".into(),
+                preset: "openai".into(),
+                base_url: String::new(),
+                api_key: Some(fabula::domain::Secret::new(KEY)),
+                default_model: String::new(),
+                custom_models: Vec::new(),
+                favourite_models: Vec::new(),
+                key_in_keyring: false,
+                source: fabula::domain::ProfileSource::Stored,
+            })
+            .expect("profile");
+        store.set_keys_in_keyring(true).expect("choice");
+    }
+    let keys = Arc::new(MemoryKeyStore::default());
+    let mut h = keyed_app(&data, &keys);
+    h.run_ok();
+    wait_until(&mut h, "the move after start-up", |app| {
+        !app.state().providers.moving_keys
+            && app
+                .state()
+                .providers
+                .profiles
+                .iter()
+                .all(|p| p.api_key.is_none())
+    });
+    assert_eq!(stored_key(&data), (None, true));
+    assert_eq!(
+        keys.read("cli-profile")
+            .expect("keyring")
+            .map(|k| k.expose().to_owned()),
+        Some(KEY.to_owned())
+    );
+}

@@ -301,6 +301,7 @@ impl FabulaApp {
                 if self.launch.update_check {
                     self.start_update_check_if_due();
                 }
+                self.move_waiting_keys();
             }
             _ => {}
         }

@@ -137,6 +137,23 @@ impl FabulaApp {
         Ok(())
     }
 
+    /// Keys saved while keys go to the keyring but left in the database (added from the command
+    /// line while the keyring was locked, say) move there after the first frame.
+    pub(super) fn move_waiting_keys(&mut self) {
+        let Some(store) = self.store.take() else {
+            return;
+        };
+        // A few rows of settings and profiles: the keys themselves move on the job.
+        let waiting = store.keys_in_keyring().unwrap_or(false)
+            && store
+                .list_profiles()
+                .is_ok_and(|profiles| profiles.iter().any(|p| p.api_key.is_some()));
+        if waiting {
+            self.start_moving_keys(&store, KeysWork::to_keyring());
+        }
+        self.store = Some(store);
+    }
+
     fn start_moving_keys(&mut self, store: &Store, work: KeysWork) {
         if self.keys_job.is_some() {
             self.keys_again = Some(work);
