@@ -178,29 +178,36 @@ fn wait_until(h: &mut Harness<'static, FabulaApp>, what: &str, done: impl Fn(&Fa
 
 const KEY: &str = "sk-local-secret-4242";
 
+/// A local profile saved with `KEY` (in the database, as every key is first).
+fn add_keyed_profile(h: &mut Harness<'static, FabulaApp>, base: &str) {
+    add_local_profile(h, base);
+    h.get_by_label("Edit").click();
+    h.run_ok();
+    type_into(h, "API key", KEY);
+    click(h, "Save profile");
+}
+
+/// Flips "Keep API keys in the test keyring", waits for the keys job and checks what it said.
+fn toggle_keyring(h: &mut Harness<'static, FabulaApp>, said: &str) {
+    click(h, "Keep API keys in the test keyring");
+    wait_until(h, said, |app| !app.state().providers.moving_keys);
+    assert!(
+        h.query_by_label_contains(said).is_some(),
+        "{said}: {:?}",
+        h.state().state().status
+    );
+}
+
 #[test]
 fn keys_move_to_the_os_keyring_and_back_and_calls_still_send_them() {
     let data = TempData::new();
     let server = local_server(&["Keyed ", "reply."]);
     let keys = Arc::new(MemoryKeyStore::default());
     let mut h = keyed_app(&data, &keys);
-    add_local_profile(&mut h, &server.base);
-    h.get_by_label("Edit").click();
-    h.run_ok();
-    type_into(&mut h, "API key", KEY);
-    click(&mut h, "Save profile");
+    add_keyed_profile(&mut h, &server.base);
     assert_eq!(stored_key(&data), (Some(KEY.to_owned()), false));
 
-    click(&mut h, "Keep API keys in the test keyring");
-    wait_until(&mut h, "the move to the keyring", |app| {
-        !app.state().providers.moving_keys
-    });
-    assert!(
-        h.query_by_label_contains("1 key is now in the test keyring")
-            .is_some(),
-        "{:?}",
-        h.state().state().status
-    );
+    toggle_keyring(&mut h, "1 key is now in the test keyring");
     let id = data.open().list_profiles().expect("profiles")[0].id.clone();
     assert_eq!(
         stored_key(&data),
@@ -238,14 +245,7 @@ fn keys_move_to_the_os_keyring_and_back_and_calls_still_send_them() {
     keys.set_unavailable(false);
 
     // And back: the key is in the database again and gone from the keyring.
-    click(&mut h, "Keep API keys in the test keyring");
-    wait_until(&mut h, "the move back", |app| {
-        !app.state().providers.moving_keys
-    });
-    assert!(
-        h.query_by_label_contains("1 key is now in Fabula's database")
-            .is_some()
-    );
+    toggle_keyring(&mut h, "1 key is now in Fabula's database");
     assert_eq!(stored_key(&data), (Some(KEY.to_owned()), false));
     assert_eq!(keys.read(&id).expect("keyring"), None);
 }
@@ -257,22 +257,9 @@ fn without_a_keyring_keys_stay_in_the_database_and_the_choice_says_so() {
     let keys = Arc::new(MemoryKeyStore::default());
     keys.set_unavailable(true);
     let mut h = keyed_app(&data, &keys);
-    add_local_profile(&mut h, &server.base);
-    h.get_by_label("Edit").click();
-    h.run_ok();
-    type_into(&mut h, "API key", KEY);
-    click(&mut h, "Save profile");
+    add_keyed_profile(&mut h, &server.base);
 
-    click(&mut h, "Keep API keys in the test keyring");
-    wait_until(&mut h, "the failed move", |app| {
-        !app.state().providers.moving_keys
-    });
-    assert!(
-        h.query_by_label_contains("could not be put in the test keyring")
-            .is_some(),
-        "{:?}",
-        h.state().state().status
-    );
+    toggle_keyring(&mut h, "could not be put in the test keyring");
     assert!(
         !h.state().state().providers.keys_in_keyring,
         "the choice went back"
