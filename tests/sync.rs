@@ -560,6 +560,12 @@ fn a_413_is_answered_before_any_of_the_body_is_read() {
     )
     .expect("write");
     assert_eq!(status_line(&mut stream), "HTTP/1.1 413 Payload Too Large");
+    // And the connection ends: the rest of the body is never waited for.
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let ended = stream.read_to_end(&mut rest);
+    assert!(ended.is_ok(), "the connection stayed open: {ended:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
 }
 
 #[test]

@@ -192,7 +192,15 @@ pub fn pull_into<T>(
 /// Sends a story straight from the database: the body is written as it is sent (a chunked
 /// request), so the story is never held whole. Returns the peer's message.
 pub fn push(peer: &Peer, store: &Store, id: &StoryId) -> Result<String, SyncError> {
-    let timeout = transfer_timeout(store.story_text_bytes(id).map_err(store_error)?);
+    let text_bytes = store.story_text_bytes(id).map_err(store_error)?;
+    // Its texts alone are over the limit: the peer would refuse it and end the connection.
+    if text_bytes > BODY_LIMIT {
+        return Err(SyncError::Peer(format!(
+            "The story is too large to sync: its text alone is over the {} MiB a sync message may hold. Export it as a file instead.",
+            BODY_LIMIT >> 20
+        )));
+    }
+    let timeout = transfer_timeout(text_bytes);
     let (mut body, pipe) = pipe();
     let ran = jobs::alongside(
         "sync-push",
@@ -219,9 +227,17 @@ pub fn push(peer: &Peer, store: &Store, id: &StoryId) -> Result<String, SyncErro
     if let Err(WriteFailure::Story(e)) = written {
         return Err(e);
     }
-    match reply? {
-        SyncResponse::Success { message } => Ok(message),
-        other => Err(unexpected(&other)),
+    match reply {
+        Ok(SyncResponse::Success { message }) => Ok(message),
+        Ok(other) => Err(unexpected(&other)),
+        // A peer ends the connection on a message over its limit, before reading it all.
+        Err(SyncError::Peer(message)) if text_bytes > BODY_LIMIT / 2 => {
+            Err(SyncError::Peer(format!(
+                "{message} (a story this large may be over the {} MiB a sync message may hold)",
+                BODY_LIMIT >> 20
+            )))
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -113,6 +113,8 @@ struct Shared {
     stores: Mutex<Vec<Store>>,
     /// One push writes at a time; the next waits here rather than failing on SQLite's busy timeout.
     writing: Mutex<()>,
+    /// Where the server listens, to find a refused request's socket (see `hang_up`).
+    addr: SocketAddr,
 }
 
 impl Shared {
@@ -203,6 +205,7 @@ impl SyncServer {
             checkpoint_due: AtomicBool::new(false),
             stores: Mutex::new(Vec::new()),
             writing: Mutex::new(()),
+            addr,
         });
         let mut workers = Vec::new();
         for i in 0..options.workers.max(1) {
@@ -293,6 +296,7 @@ fn dispatch(server: &tiny_http::Server, shared: &Arc<Shared>, cx: &JobContext<Se
             shared.serving.fetch_sub(1, Ordering::SeqCst);
             respond_leaving_body(
                 request,
+                shared.addr,
                 503,
                 &error("This device is busy with other requests; try again in a moment."),
             );
@@ -423,29 +427,96 @@ fn respond(request: tiny_http::Request, status: u16, body: &SyncResponse) {
 /// the process (the window with it).
 const DISCARD_AT_MOST: u64 = 1 << 30;
 
-/// Answers a request whose body was not read (too large, or arriving too slowly). tiny_http reads
-/// the rest of a body before the connection goes on, which for a trickling peer takes for ever:
-/// that happens on a thread of its own, so the request's slot is free at once. A body too large
-/// even to throw away is left unread with its connection (see `DISCARD_AT_MOST`).
-fn respond_leaving_body(request: tiny_http::Request, status: u16, body: &SyncResponse) {
-    if request
-        .body_length()
-        .is_some_and(|n| n as u64 > DISCARD_AT_MOST)
-    {
-        let text = serde_json::to_string(body).unwrap_or_default();
-        let response = tiny_http::Response::from_string(text).with_status_code(status);
-        // The upgraded stream owns the unread body; forgetting it keeps tiny_http from reading it.
-        // The connection stays open until the peer gives up: one idle socket, not an abort.
-        std::mem::forget(request.upgrade("close", response));
-        return;
-    }
-    let body = body.clone();
-    // Without a thread the request is dropped here: tiny_http answers it 500 and reads the rest.
-    let started = jobs::detach("sync-discard", move || respond(request, status, &body));
-    if let Err(e) = started {
+/// Answers a request whose body was not read (too large, or arriving too slowly), then ends its
+/// connection. tiny_http reads the rest of a body before the connection goes on, which for a
+/// trickling peer takes for ever: that happens on a thread of its own, so the request's slot is
+/// free at once. A body too large even to throw away is left unread (see `DISCARD_AT_MOST`).
+fn respond_leaving_body(
+    request: tiny_http::Request,
+    server: SocketAddr,
+    status: u16,
+    body: &SyncResponse,
+) {
+    let text = serde_json::to_string(body).unwrap_or_default();
+    let hand_back = move || {
+        let peer = request.remote_addr().copied();
+        let too_big = request
+            .body_length()
+            .is_some_and(|n| n as u64 > DISCARD_AT_MOST);
+        // Upgrading sends the status line and headers and hands the connection over with the
+        // body unread; the answer's own body follows by hand (tiny_http sends none then).
+        let mut response = tiny_http::Response::empty(status);
+        let length = text.len().to_string();
+        for (name, value) in [
+            (&b"Content-Type"[..], &b"application/json"[..]),
+            (&b"Content-Length"[..], length.as_bytes()),
+        ] {
+            if let Ok(header) = tiny_http::Header::from_bytes(name, value) {
+                response.add_header(header);
+            }
+        }
+        let mut stream = request.upgrade("close", response);
+        if let Err(e) = stream
+            .write_all(text.as_bytes())
+            .and_then(|()| stream.flush())
+        {
+            log::debug!("sync: a refusal could not be sent: {e}");
+        }
+        if let Some(peer) = peer {
+            hang_up(peer, server);
+        }
+        if too_big {
+            // Dropping the stream would have tiny_http read (and first allocate) the rest.
+            std::mem::forget(stream);
+        } else {
+            // The socket is shut down: what is left of the body reads as ended at once.
+            drop(stream);
+        }
+    };
+    // Sending the answer can wait on a peer that does not read: not on the request's slot.
+    if let Err(e) = jobs::detach("sync-refuse", hand_back) {
         log::warn!("sync: no thread to answer a refused request: {e}");
     }
 }
+
+/// Shuts down the connection between `peer` and this server once its refusal is sent: tiny_http
+/// keeps a connection open after any answer unless the request itself said "close", and offers no
+/// way to end one, so the socket is found among this process's descriptors by its two addresses.
+/// Shutting down (not closing) leaves the descriptor to tiny_http, whose reads then end.
+#[cfg(target_os = "linux")]
+fn hang_up(peer: SocketAddr, server: SocketAddr) {
+    use std::os::fd::BorrowedFd;
+    let Ok(descriptors) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    for entry in descriptors.flatten() {
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: the descriptor is only asked for its addresses and, when both match, shut down;
+        // one closed and reused meanwhile is whatever it is now, and is matched again by its
+        // addresses before anything is done to it.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        let socket = socket2::SockRef::from(&borrowed);
+        let matches = socket.peer_addr().ok().and_then(|a| a.as_socket()) == Some(peer)
+            && socket
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_socket())
+                .is_some_and(|local| local.port() == server.port());
+        if matches {
+            let _ = socket.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+/// Elsewhere the connection ends when the peer closes it or its read times out.
+#[cfg(not(target_os = "linux"))]
+fn hang_up(_peer: SocketAddr, _server: SocketAddr) {}
 
 fn error(message: impl Into<String>) -> SyncResponse {
     SyncResponse::Error {
@@ -469,7 +540,7 @@ fn handle(
             reason: reason.clone(),
         });
         if status == 413 || status == 408 {
-            respond_leaving_body(request, status, &error(reason));
+            respond_leaving_body(request, shared.addr, status, &error(reason));
         } else {
             respond(request, status, &error(reason));
         }
