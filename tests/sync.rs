@@ -690,3 +690,81 @@ fn a_push_cut_half_way_is_stored_as_it_arrives_and_rolled_back_whole() {
     );
     assert_eq!(store.trashed_stories().expect("trash").len(), 1);
 }
+
+#[test]
+fn a_slow_push_never_holds_the_library_s_write_lock_while_it_arrives() {
+    let data = library_with_fixture();
+    let server = server(&data, |_| {});
+    // Large enough that much of it has been read (and, unspooled, stored) before the pause.
+    let mut story: Value = serde_json::from_str(FIXTURE).expect("fixture");
+    let template = story["entries"][0].clone();
+    story["entries"] = (0..3_000)
+        .map(|i| {
+            let mut e = template.clone();
+            e["id"] = format!("slow-{i}").into();
+            e["position"] = i.into();
+            e["parentId"] = Value::Null;
+            e
+        })
+        .collect::<Vec<_>>()
+        .into();
+    // In the order the apps write it (serde_json's map would sort the keys): story, then entries.
+    let object = story.as_object().expect("object");
+    let mut inner = format!(
+        r#"{{"version":{},"exportedAt":{},"story":{},"entries":{}"#,
+        object["version"], object["exportedAt"], object["story"], object["entries"]
+    );
+    for (key, value) in object {
+        if !["version", "exportedAt", "story", "entries"].contains(&key.as_str()) {
+            inner.push_str(&format!(",{}:{value}", Value::from(key.as_str())));
+        }
+    }
+    inner.push('}');
+    let body = format!(
+        r#"{{"token":"secret-token","action":{{"type":"pushStory","story_data":{}}}}}"#,
+        serde_json::to_string(&inner).expect("string")
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", server.addr.port())).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST /sync HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .expect("headers");
+    // The story is well on its way (past its `story` object) when the peer pauses.
+    let half = body.len() * 3 / 4;
+    stream
+        .write_all(&body.as_bytes()[..half])
+        .expect("first part");
+    std::thread::sleep(Duration::from_millis(800));
+    // The window saves what you type meanwhile, without waiting on the peer.
+    let store = data.open();
+    store
+        .set_busy_timeout(Duration::from_millis(300))
+        .expect("busy timeout");
+    let started = Instant::now();
+    store
+        .create_story(&fabula::domain::NewStory {
+            title: "Typed while a push arrives".into(),
+            ..Default::default()
+        })
+        .expect("a write while the push is on its way");
+    assert!(started.elapsed() < Duration::from_millis(300));
+    drop(store);
+    stream
+        .write_all(&body.as_bytes()[half..])
+        .expect("the rest");
+    let (status, reply) = read_response(&mut stream);
+    assert_eq!(status, 200);
+    assert_eq!(json_of(&reply)["type"], "success", "{reply}");
+    // No spooled copy is left beside the database.
+    let leftovers: Vec<_> = std::fs::read_dir(&data.paths.dir)
+        .expect("data folder")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".incoming-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

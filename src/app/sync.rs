@@ -138,7 +138,7 @@ impl FabulaApp {
                     story_id: id.clone(),
                 };
                 match client::pull_into(&peer, id, 0, &mut |story| {
-                    transfer::import_avt(&mut store, story, OnConflict::Refuse)
+                    transfer::import_avt_spooled(&mut store, story, OnConflict::Refuse)
                 }) {
                     Ok(imported) => imported_or_ask(&store, imported, source, cx),
                     Err(e) => say(cx, ExchangeEvent::Failed(format!("“{title}”: {e}"))),
@@ -460,7 +460,7 @@ fn import_again(
         }
         ConflictSource::Peer { peer, story_id } => {
             client::pull_into(peer, story_id, 0, &mut |story| {
-                transfer::import_avt(&mut store, story, mode)
+                transfer::import_avt_spooled(&mut store, story, mode)
             })
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())

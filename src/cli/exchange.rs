@@ -75,14 +75,22 @@ fn conflict_message(e: StoreError) -> String {
     }
 }
 
-/// Stores an `.avt` story as it is read, under the command line's conflict rule.
+/// Stores an `.avt` story as it is read, under the command line's conflict rule; one from the
+/// network (`spooled`) is copied to a file first (see `transfer::import_avt_spooled`).
 pub(super) fn import_stream(
     store: &mut Store,
     reader: impl Read,
     on_conflict: Option<ConflictArg>,
     source: &str,
+    spooled: bool,
 ) -> Result<crate::storage::Imported, String> {
-    transfer::import_avt(store, reader, conflict_rule(on_conflict)).map_err(|e| match e {
+    let rule = conflict_rule(on_conflict);
+    let imported = if spooled {
+        transfer::import_avt_spooled(store, reader, rule)
+    } else {
+        transfer::import_avt(store, reader, rule)
+    };
+    imported.map_err(|e| match e {
         ImportError::Store(e) => conflict_message(e),
         ImportError::Conflict { message, .. } => conflict_message(StoreError::Conflict(message)),
         ImportError::Format(e) => format!("{source}: {e}"),
@@ -104,7 +112,13 @@ pub fn import(
             eprint!("\rreading {}%", done * 100 / size);
         }
     });
-    let imported = import_stream(store, reader, on_conflict, &file.display().to_string());
+    let imported = import_stream(
+        store,
+        reader,
+        on_conflict,
+        &file.display().to_string(),
+        false,
+    );
     if show {
         eprintln!();
     }

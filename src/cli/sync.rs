@@ -140,7 +140,7 @@ pub fn sync(
             let peer = Peer::parse(&from, &token).map_err(|e| e.to_string())?;
             Ok(each_story(&stories, |id| {
                 let imported = client::pull_into(&peer, id, 0, &mut |story| {
-                    import_stream(store, story, on_conflict, "The story sent")
+                    import_stream(store, story, on_conflict, "The story sent", true)
                 })
                 .map_err(|e| e.to_string())??;
                 eprintln!("pulled “{}”", imported.title);

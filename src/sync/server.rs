@@ -562,7 +562,7 @@ fn handle(
             .writing
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        transfer::import_avt(store, story, OnConflict::Replace)
+        transfer::import_avt_spooled(store, story, OnConflict::Replace)
     };
     let parsed = read_paced(request.as_reader(), limit, &shared.token, &mut store_pushed);
     log::debug!("sync: request read in {} ms", started.elapsed().as_millis());
