@@ -116,8 +116,12 @@ fn conflicts_ask_and_keep_both_or_replace_never_overwrite() {
     assert_ne!(copy.story, id);
     assert_eq!(copy.title, "The Lantern Keeper (imported)");
     let exported = store.export_bundle(&copy.story).expect("export copy");
-    let old_ids = bundle.ids();
-    assert!(exported.entries.iter().all(|e| !old_ids.contains(&e.id.0)));
+    assert!(
+        exported
+            .entries
+            .iter()
+            .all(|e| !bundle.entries.iter().any(|old| old.id == e.id))
+    );
     assert_eq!(
         exported.entries[1].parent_id.as_deref(),
         Some(exported.entries[0].id.as_str()),

@@ -633,6 +633,36 @@ fn refused_tricklers_hold_no_request_slot() {
     drop(tricklers);
 }
 
+/// The fixture story with `entries` entries (ids `{prefix}-{i}`) as compact JSON, in the order
+/// the apps write it, story before entries (serde_json's map would sort the keys), so a reader
+/// stores entries while the rest is still arriving.
+fn grown_story(entries: usize, prefix: &str) -> String {
+    let mut story: Value = serde_json::from_str(FIXTURE).expect("fixture");
+    let template = story["entries"][0].clone();
+    story["entries"] = (0..entries)
+        .map(|i| {
+            let mut e = template.clone();
+            e["id"] = format!("{prefix}-{i}").into();
+            e["position"] = i.into();
+            e["parentId"] = Value::Null;
+            e
+        })
+        .collect::<Vec<_>>()
+        .into();
+    let object = story.as_object().expect("object");
+    let mut text = format!(
+        r#"{{"version":{},"exportedAt":{},"story":{},"entries":{}"#,
+        object["version"], object["exportedAt"], object["story"], object["entries"]
+    );
+    for (key, value) in object {
+        if !["version", "exportedAt", "story", "entries"].contains(&key.as_str()) {
+            text.push_str(&format!(",{}:{value}", Value::from(key.as_str())));
+        }
+    }
+    text.push('}');
+    text
+}
+
 #[test]
 fn a_push_cut_half_way_is_stored_as_it_arrives_and_rolled_back_whole() {
     let data = library_with_fixture();
@@ -643,19 +673,7 @@ fn a_push_cut_half_way_is_stored_as_it_arrives_and_rolled_back_whole() {
         .expect("before");
     // The same story, grown to 2,000 entries, cut off inside its entries: the first batches are
     // already stored (and the copy here already moved to the Trash) when the cut is met.
-    let mut story: Value = serde_json::from_str(FIXTURE).expect("fixture");
-    let template = story["entries"][0].clone();
-    story["entries"] = (0..2_000)
-        .map(|i| {
-            let mut e = template.clone();
-            e["id"] = format!("grown-{i}").into();
-            e["position"] = i.into();
-            e["parentId"] = Value::Null;
-            e
-        })
-        .collect::<Vec<_>>()
-        .into();
-    let inner = serde_json::to_string(&story).expect("compact");
+    let inner = grown_story(2_000, "grown");
     let cut = &inner[..inner.len() * 2 / 3];
     let body = format!(
         r#"{{"token":"secret-token","action":{{"type":"pushStory","story_data":{}}}}}"#,
@@ -696,30 +714,7 @@ fn a_slow_push_never_holds_the_library_s_write_lock_while_it_arrives() {
     let data = library_with_fixture();
     let server = server(&data, |_| {});
     // Large enough that much of it has been read (and, unspooled, stored) before the pause.
-    let mut story: Value = serde_json::from_str(FIXTURE).expect("fixture");
-    let template = story["entries"][0].clone();
-    story["entries"] = (0..3_000)
-        .map(|i| {
-            let mut e = template.clone();
-            e["id"] = format!("slow-{i}").into();
-            e["position"] = i.into();
-            e["parentId"] = Value::Null;
-            e
-        })
-        .collect::<Vec<_>>()
-        .into();
-    // In the order the apps write it (serde_json's map would sort the keys): story, then entries.
-    let object = story.as_object().expect("object");
-    let mut inner = format!(
-        r#"{{"version":{},"exportedAt":{},"story":{},"entries":{}"#,
-        object["version"], object["exportedAt"], object["story"], object["entries"]
-    );
-    for (key, value) in object {
-        if !["version", "exportedAt", "story", "entries"].contains(&key.as_str()) {
-            inner.push_str(&format!(",{}:{value}", Value::from(key.as_str())));
-        }
-    }
-    inner.push('}');
+    let inner = grown_story(3_000, "slow");
     let body = format!(
         r#"{{"token":"secret-token","action":{{"type":"pushStory","story_data":{}}}}}"#,
         serde_json::to_string(&inner).expect("string")

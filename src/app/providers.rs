@@ -186,17 +186,14 @@ impl FabulaApp {
                 (events, true)
             }
         };
+        for event in events {
+            self.apply_keys_event(event);
+        }
         if !done {
-            for event in events {
-                self.apply_keys_event(event);
-            }
             return;
         }
         self.keys_job = None;
         self.state.providers.moving_keys = false;
-        for event in events {
-            self.apply_keys_event(event);
-        }
         if let Some(store) = self.store.take() {
             if let Err(e) = self.refresh_providers(&store) {
                 self.state.error(e.to_string());

@@ -66,13 +66,8 @@ fn conflict_rule(on_conflict: Option<ConflictArg>) -> OnConflict {
 }
 
 /// A refusal says which flag decides.
-fn conflict_message(e: StoreError) -> String {
-    match e {
-        StoreError::Conflict(m) => {
-            format!("{m} (pass --on-conflict keep-both or --on-conflict replace)")
-        }
-        other => other.to_string(),
-    }
+fn refusal(message: &str) -> String {
+    format!("{message} (pass --on-conflict keep-both or --on-conflict replace)")
 }
 
 /// Stores an `.avt` story as it is read, under the command line's conflict rule; one from the
@@ -91,8 +86,9 @@ pub(super) fn import_stream(
         transfer::import_avt(store, reader, rule)
     };
     imported.map_err(|e| match e {
-        ImportError::Store(e) => conflict_message(e),
-        ImportError::Conflict { message, .. } => conflict_message(StoreError::Conflict(message)),
+        ImportError::Store(StoreError::Conflict(message))
+        | ImportError::Conflict { message, .. } => refusal(&message),
+        ImportError::Store(e) => e.to_string(),
         ImportError::Format(e) => format!("{source}: {e}"),
     })
 }

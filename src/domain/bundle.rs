@@ -77,16 +77,6 @@ pub struct StoryBundle {
     pub sections: Vec<(String, String)>,
 }
 
-impl StoryBundle {
-    /// Every id the bundle defines (story, entries, lore), for remapping a copy.
-    pub fn ids(&self) -> Vec<String> {
-        let mut ids = vec![self.story.id.0.clone()];
-        ids.extend(self.entries.iter().map(|e| e.id.0.clone()));
-        ids.extend(self.lore.iter().map(|l| l.entry.id.0.clone()));
-        ids
-    }
-}
-
 /// A story as it is read from a file or a peer, in the order it arrives, so it can be stored while
 /// the rest is still on its way and is never held whole.
 #[derive(Debug)]
