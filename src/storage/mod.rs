@@ -4,6 +4,7 @@ mod backup;
 mod entries;
 mod error;
 mod exchange;
+mod import;
 mod lore;
 mod paths;
 mod profiles;

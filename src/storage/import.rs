@@ -1,0 +1,535 @@
+//! Whole stories in: a story written from its parts as they arrive, in one transaction, with the
+//! conflict rule for ids that already exist and the re-keying of a replaced story into the Trash.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::entries::{char_count, word_count};
+use super::exchange::{Imported, OnConflict};
+use super::{Result, Store, StoreError};
+use crate::domain::{
+    BundleEntry, BundleLore, BundleStory, EntryId, IdRemap, ImportPart, JsonRewriter, LoreId,
+    StoryBundle, StoryId, now_ms,
+};
+
+impl Store {
+    /// Writes a whole story in one transaction: killed half way, nothing of it remains.
+    pub fn import_bundle(
+        &mut self,
+        bundle: &StoryBundle,
+        on_conflict: OnConflict,
+    ) -> Result<Imported> {
+        self.import_parts(on_conflict, bundle.parts())
+    }
+
+    /// Writes a story as its parts arrive (see `ImportPart`), in one transaction that commits only
+    /// once `ImportPart::Rest` has come: parts that stop before it leave nothing behind
+    /// (`StoreError::Incomplete`). Entry or lore ids another story holds are given new ones
+    /// (refused under `OnConflict::Refuse`); a copy kept beside the story already here gets new
+    /// ids throughout.
+    pub fn import_parts(
+        &mut self,
+        on_conflict: OnConflict,
+        parts: impl Iterator<Item = ImportPart>,
+    ) -> Result<Imported> {
+        // A large story's id index is written in random order: with SQLite's default 2 MB page
+        // cache its pages go to the WAL and are read back again and again. The cache is set back
+        // after the import, so the memory is only taken while one runs.
+        let usual: i64 = self
+            .conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        self.conn
+            .pragma_update(None, "cache_size", IMPORT_CACHE_KIB)
+            .map_err(|e| self.err(e))?;
+        // Two checks cost much and protect nothing here. Every row the import writes belongs to
+        // the story row it writes first, in the same transaction: checking each entry's story
+        // cost about 0.1 s of a 200,000-entry import. The entry kind's CHECK (an IN list) builds
+        // a temporary index for every row, a tenth of the import; kinds come from `EntryKind`,
+        // which has only the allowed ones. (These pragmas cannot change inside a transaction.)
+        let relaxed = [
+            ("foreign_keys", "OFF", "ON"),
+            ("ignore_check_constraints", "ON", "OFF"),
+        ];
+        for (pragma, during, _) in relaxed {
+            self.conn
+                .pragma_update(None, pragma, during)
+                .map_err(|e| self.err(e))?;
+        }
+        let imported = self.import_parts_cached(on_conflict, parts);
+        let usual = usual.to_string();
+        let restore = relaxed
+            .iter()
+            .map(|(pragma, _, after)| (*pragma, *after))
+            .chain([("cache_size", usual.as_str())]);
+        for (pragma, value) in restore {
+            if let Err(e) = self.conn.pragma_update(None, pragma, value) {
+                log::warn!("{pragma} could not be set back after an import: {e}");
+            }
+        }
+        imported
+    }
+
+    fn import_parts_cached(
+        &mut self,
+        on_conflict: OnConflict,
+        mut parts: impl Iterator<Item = ImportPart>,
+    ) -> Result<Imported> {
+        let Some(ImportPart::Story(mut story)) = parts.next() else {
+            return Err(StoreError::Incomplete);
+        };
+        let mut remap = IdRemap::default();
+        let (copy, replace) = match (self.story_title(&story.id)?, on_conflict) {
+            (None, _) => (false, false),
+            (Some(title), OnConflict::Refuse) => {
+                return Err(StoreError::Conflict(format!(
+                    "This story is already in Fabula as “{title}”. Import it as a copy, or replace the one you have (it goes to the Trash)."
+                )));
+            }
+            (Some(_), OnConflict::KeepBoth) => (true, false),
+            (Some(_), OnConflict::Replace) => (false, true),
+        };
+        if copy {
+            story.id = StoryId(remap.assign(story.id.as_str()));
+        }
+        let path = self.path.clone();
+        let err = |e| super::classify(&path, e);
+        let tx = self.conn.transaction().map_err(err)?;
+        let replaced = if replace {
+            // The current story keeps everything (alternatives, drafts, sections) under new ids.
+            Some(rekey_into_trash(&tx, &story.id).map_err(err)?)
+        } else {
+            None
+        };
+        let started = std::time::Instant::now();
+        upsert_story(&tx, &story).map_err(err)?;
+        // The per-row count trigger makes every INSERT a multi-write statement with its own
+        // statement journal, a fifth of a large import's time. The story is new, so its counts are
+        // set once at the end instead; the trigger is dropped and re-created from its own stored
+        // SQL inside this transaction, so no other connection ever sees it missing and a rollback
+        // restores it.
+        let count_trigger: String = tx
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'entries_count_insert'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        tx.execute_batch("DROP TRIGGER entries_count_insert")
+            .map_err(err)?;
+        let mut entries = EntryWriter::new(&tx, &story.id, copy, on_conflict).map_err(err)?;
+        let mut rest = None;
+        for part in parts.by_ref() {
+            match part {
+                ImportPart::Entries(batch) => {
+                    for entry in batch {
+                        entries.insert(entry, &mut remap)?;
+                    }
+                }
+                ImportPart::Rest {
+                    story,
+                    lore,
+                    sections,
+                } => {
+                    rest = Some((story, lore, sections));
+                    break;
+                }
+                ImportPart::Story(_) => break,
+            }
+        }
+        let (count, words) = (entries.count, entries.words);
+        drop(entries);
+        let Some((mut last, mut lore, mut sections)) = rest else {
+            return Err(StoreError::Incomplete);
+        };
+        let written = started.elapsed();
+        last.id = story.id.clone();
+        if copy {
+            last.title = format!("{} (imported)", last.title);
+        }
+        for l in &mut lore {
+            let id = l.entry.id.as_str();
+            let taken = !copy && lore_id_taken(&tx, id).map_err(err)?;
+            if taken && on_conflict == OnConflict::Refuse {
+                let owner = owner_of(&tx, "lore_entries", id).map_err(err)?;
+                return Err(taken_ids(&owner));
+            }
+            if copy || taken {
+                l.entry.id = LoreId(remap.assign(id));
+            }
+            l.entry.story_id = story.id.clone();
+        }
+        if !remap.is_empty() {
+            let rewriter = remap.json_rewriter();
+            rewrite_story_json(&mut last, &rewriter);
+            for l in &mut lore {
+                for text in [
+                    &mut l.state,
+                    &mut l.adventure_state,
+                    &mut l.creative_state,
+                    &mut l.first_mentioned,
+                    &mut l.last_mentioned,
+                    &mut l.extra,
+                    &mut l.injection_extra,
+                ] {
+                    rewriter.rewrite_opt(text);
+                }
+            }
+            for (_, text) in &mut sections {
+                if let Some(new) = rewriter.rewrite(text) {
+                    *text = new;
+                }
+            }
+            rewrite_entries(&tx, &story.id, &remap, copy).map_err(err)?;
+        }
+        insert_lore(&tx, &story.id, &lore).map_err(err)?;
+        let mut stmt = tx
+            .prepare_cached("INSERT INTO story_sections (story_id, name, json) VALUES (?1, ?2, ?3)")
+            .map_err(err)?;
+        for (name, json) in &sections {
+            stmt.execute(params![story.id.as_str(), name, json])
+                .map_err(err)?;
+        }
+        drop(stmt);
+        tx.execute_batch(&count_trigger).map_err(err)?;
+        // Last, so no trigger moves the file's own time forward.
+        upsert_story(&tx, &last).map_err(err)?;
+        tx.execute(
+            "UPDATE stories SET entry_count = ?2, word_count = ?3 WHERE id = ?1",
+            params![story.id.as_str(), count as i64, words],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        log::debug!(
+            "import: {count} entries written in {} ms, committed in {} ms",
+            written.as_millis(),
+            (started.elapsed() - written).as_millis()
+        );
+        Ok(Imported {
+            story: story.id,
+            title: last.title,
+            entries: count,
+            replaced,
+        })
+    }
+}
+
+/// The page cache while importing, in KiB as SQLite takes it (negative): enough for the indexes
+/// of a story of a few hundred thousand entries.
+const IMPORT_CACHE_KIB: i64 = -65_536;
+
+fn taken_ids(owner: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "Entries of this file are already in Fabula, in “{owner}”. Import it as a copy (its entries get new ids)."
+    ))
+}
+
+/// The title of the story holding a row of `table` (entries or lore), to name in a message.
+fn owner_of(tx: &Transaction<'_>, table: &str, id: &str) -> rusqlite::Result<String> {
+    let title = tx
+        .query_row(
+            &format!(
+                "SELECT s.title FROM stories s JOIN {table} t ON t.story_id = s.id WHERE t.id = ?1"
+            ),
+            [id],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?;
+    Ok(title.unwrap_or_else(|| "another story".into()))
+}
+
+fn lore_id_taken(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<bool> {
+    tx.query_row("SELECT 1 FROM lore_entries WHERE id = ?1", [id], |_| Ok(()))
+        .optional()
+        .map(|found| found.is_some())
+}
+
+/// Inserts the entries of an import one at a time, giving new ids where the copy needs them or
+/// another story holds them.
+struct EntryWriter<'t> {
+    insert: rusqlite::Statement<'t>,
+    story_id: StoryId,
+    copy: bool,
+    on_conflict: OnConflict,
+    tx: &'t Transaction<'t>,
+    count: usize,
+    words: i64,
+}
+
+impl<'t> EntryWriter<'t> {
+    fn new(
+        tx: &'t Transaction<'t>,
+        story_id: &StoryId,
+        copy: bool,
+        on_conflict: OnConflict,
+    ) -> rusqlite::Result<Self> {
+        // An id another story holds inserts nothing (rather than failing the statement), so the
+        // import can go on under a new one.
+        let insert = tx.prepare(
+            "INSERT INTO entries (id, story_id, kind, content, parent_id, position, branch_id, metadata,
+                 reasoning, translated_content, translation_language, original_input, char_count,
+                 word_count, created_at, updated_at, extra)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+             ON CONFLICT (id) DO NOTHING",
+        )?;
+        Ok(Self {
+            insert,
+            story_id: story_id.clone(),
+            copy,
+            on_conflict,
+            tx,
+            count: 0,
+            words: 0,
+        })
+    }
+
+    fn insert(&mut self, mut e: BundleEntry, remap: &mut IdRemap) -> Result<()> {
+        let err = |e: rusqlite::Error| StoreError::Sqlite(e.to_string());
+        if self.copy {
+            e.id = EntryId(remap.assign(e.id.as_str()));
+            e.parent_id = e.parent_id.map(|p| remap.assign(&p));
+        } else if let Some(parent) = &e.parent_id
+            && let Some(new) = remap.get(parent)
+        {
+            e.parent_id = Some(new.to_owned());
+        }
+        let words = word_count(&e.content);
+        let chars = char_count(&e.content);
+        let mut run = |id: &str| {
+            self.insert.execute(params![
+                id,
+                self.story_id.as_str(),
+                e.kind.as_str(),
+                e.content,
+                e.parent_id,
+                e.position,
+                e.branch_id,
+                e.metadata,
+                e.reasoning,
+                e.translated_content,
+                e.translation_language,
+                e.original_input,
+                chars,
+                words,
+                e.created_at,
+                e.updated_at,
+                e.extra
+            ])
+        };
+        if run(e.id.as_str()).map_err(err)? == 0 {
+            if self.on_conflict == OnConflict::Refuse {
+                let owner = owner_of(self.tx, "entries", e.id.as_str()).map_err(err)?;
+                return Err(taken_ids(&owner));
+            }
+            let new = remap.assign(e.id.as_str());
+            if run(&new).map_err(err)? == 0 {
+                return Err(StoreError::Sqlite(format!("entry id {new} is taken")));
+            }
+        }
+        self.count += 1;
+        self.words = self.words.saturating_add(words);
+        Ok(())
+    }
+}
+
+/// After an import that gave new ids: the parents read before their new id was made, and the ids
+/// inside the entries' verbatim JSON.
+fn rewrite_entries(
+    tx: &Transaction<'_>,
+    story_id: &StoryId,
+    remap: &IdRemap,
+    copy: bool,
+) -> rusqlite::Result<()> {
+    let rewriter = remap.json_rewriter();
+    if !copy {
+        // A copy's parents were all mapped as they came; otherwise a child can come before its
+        // parent's id was found taken.
+        tx.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS rekey (old TEXT PRIMARY KEY NOT NULL, new TEXT NOT NULL) WITHOUT ROWID;
+             DELETE FROM temp.rekey;",
+        )?;
+        let mut map = tx.prepare("INSERT INTO temp.rekey (old, new) VALUES (?1, ?2)")?;
+        let mut parents = tx.prepare(
+            "SELECT DISTINCT parent_id FROM entries WHERE story_id = ?1 AND parent_id IS NOT NULL",
+        )?;
+        let mut rows = parents.query([story_id.as_str()])?;
+        while let Some(row) = rows.next()? {
+            let parent: String = row.get(0)?;
+            if let Some(new) = remap.get(&parent) {
+                map.execute(params![parent, new])?;
+            }
+        }
+        tx.execute(
+            "UPDATE entries SET parent_id = (SELECT new FROM temp.rekey WHERE old = entries.parent_id)
+             WHERE story_id = ?1 AND parent_id IN (SELECT old FROM temp.rekey)",
+            [story_id.as_str()],
+        )?;
+        tx.execute_batch("DELETE FROM temp.rekey")?;
+    }
+    let mut texts = tx.prepare(
+        "SELECT rowid, metadata, extra FROM entries
+         WHERE story_id = ?1 AND (metadata IS NOT NULL OR extra IS NOT NULL)",
+    )?;
+    let mut update = tx.prepare("UPDATE entries SET metadata = ?2, extra = ?3 WHERE rowid = ?1")?;
+    let mut rows = texts.query([story_id.as_str()])?;
+    while let Some(row) = rows.next()? {
+        let mut metadata: Option<String> = row.get(1)?;
+        let mut extra: Option<String> = row.get(2)?;
+        let before = (metadata.clone(), extra.clone());
+        rewriter.rewrite_opt(&mut metadata);
+        rewriter.rewrite_opt(&mut extra);
+        if (metadata.clone(), extra.clone()) != before {
+            update.execute(params![row.get::<_, i64>(0)?, metadata, extra])?;
+        }
+    }
+    Ok(())
+}
+
+fn rewrite_story_json(story: &mut BundleStory, rewriter: &JsonRewriter<'_>) {
+    for text in [
+        &mut story.settings,
+        &mut story.memory_config,
+        &mut story.retry_state,
+        &mut story.style_review_state,
+        &mut story.time_tracker,
+        &mut story.extra,
+    ] {
+        rewriter.rewrite_opt(text);
+    }
+}
+
+/// Gives a story and everything under it new ids and puts it in the Trash, inside `tx`.
+fn rekey_into_trash(tx: &Transaction<'_>, old: &StoryId) -> rusqlite::Result<StoryId> {
+    // Children point at the ids being changed; the checks run at commit, when all agree again.
+    tx.pragma_update(None, "defer_foreign_keys", "ON")?;
+    let new = StoryId::new();
+    let now = now_ms();
+    tx.execute(
+        "UPDATE stories SET id = ?2, deleted_at = ?3 WHERE id = ?1",
+        params![old.as_str(), new.as_str(), now],
+    )?;
+    for table in ["lore_entries", "drafts", "story_sections"] {
+        tx.execute(
+            &format!("UPDATE {table} SET story_id = ?2 WHERE story_id = ?1"),
+            params![old.as_str(), new.as_str()],
+        )?;
+    }
+    tx.execute(
+        "UPDATE lore_entries SET id = lower(hex(randomblob(16))) WHERE story_id = ?1",
+        [new.as_str()],
+    )?;
+    // One set-based pass per table through a map of old to new ids: looking each id up in the
+    // story's rows made a 20k-entry replace take 95 s.
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS rekey (old TEXT PRIMARY KEY NOT NULL, new TEXT NOT NULL) WITHOUT ROWID;
+         DELETE FROM temp.rekey;",
+    )?;
+    {
+        let mut ids = tx.prepare("SELECT id FROM entries WHERE story_id = ?1")?;
+        let mut map = tx.prepare("INSERT INTO temp.rekey (old, new) VALUES (?1, ?2)")?;
+        let mut rows = ids.query([old.as_str()])?;
+        while let Some(row) = rows.next()? {
+            map.execute(params![row.get::<_, String>(0)?, EntryId::new().0])?;
+        }
+    }
+    tx.execute(
+        "UPDATE entries SET id = (SELECT new FROM temp.rekey WHERE old = entries.id), story_id = ?2
+         WHERE story_id = ?1",
+        params![old.as_str(), new.as_str()],
+    )?;
+    tx.execute(
+        "UPDATE entries SET parent_id = (SELECT new FROM temp.rekey WHERE old = entries.parent_id)
+         WHERE story_id = ?1 AND parent_id IN (SELECT old FROM temp.rekey)",
+        [new.as_str()],
+    )?;
+    tx.execute_batch(
+        "UPDATE entry_alternatives SET entry_id = (SELECT new FROM temp.rekey WHERE old = entry_alternatives.entry_id)
+         WHERE entry_id IN (SELECT old FROM temp.rekey);
+         UPDATE drafts SET target_entry_id = (SELECT new FROM temp.rekey WHERE old = drafts.target_entry_id)
+         WHERE target_entry_id IN (SELECT old FROM temp.rekey);
+         DELETE FROM temp.rekey;",
+    )?;
+    Ok(new)
+}
+
+/// Inserts the story's row, or sets every column of it from `s` when it is there already.
+fn upsert_story(tx: &Transaction<'_>, s: &BundleStory) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO stories (id, title, description, genre, template_id, mode, pov, tense, protagonist,
+             settings, memory_config, retry_state, style_review_state, time_tracker, current_branch_id,
+             created_at, updated_at, extra)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+         ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description,
+             genre = excluded.genre, template_id = excluded.template_id, mode = excluded.mode,
+             pov = excluded.pov, tense = excluded.tense, protagonist = excluded.protagonist,
+             settings = excluded.settings, memory_config = excluded.memory_config,
+             retry_state = excluded.retry_state, style_review_state = excluded.style_review_state,
+             time_tracker = excluded.time_tracker, current_branch_id = excluded.current_branch_id,
+             created_at = excluded.created_at, updated_at = excluded.updated_at, extra = excluded.extra",
+        params![
+            s.id.as_str(),
+            s.title,
+            s.description,
+            s.genre,
+            s.template_id,
+            s.mode.as_str(),
+            s.pov.as_str(),
+            s.tense.as_str(),
+            s.protagonist,
+            s.settings,
+            s.memory_config,
+            s.retry_state,
+            s.style_review_state,
+            s.time_tracker,
+            s.current_branch_id,
+            s.created_at,
+            s.updated_at,
+            s.extra
+        ],
+    )?;
+    Ok(())
+}
+
+fn insert_lore(
+    tx: &Transaction<'_>,
+    story_id: &StoryId,
+    lore: &[BundleLore],
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+            "INSERT INTO lore_entries (id, story_id, name, kind, description, hidden_info, aliases,
+                 keywords, injection_mode, priority, state, adventure_state, creative_state,
+                 first_mentioned, last_mentioned, mention_count, created_by,
+                 lore_management_blacklisted, branch_id, created_at, updated_at, extra, injection_extra)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                 ?19, ?20, ?21, ?22, ?23)",
+        )?;
+    for l in lore {
+        let e = &l.entry;
+        let list = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        stmt.execute(params![
+            e.id.as_str(),
+            story_id.as_str(),
+            e.name,
+            e.kind.as_str(),
+            e.description,
+            (!e.hidden_info.is_empty()).then_some(&e.hidden_info),
+            list(&e.aliases),
+            list(&e.keywords),
+            e.mode.as_str(),
+            e.priority,
+            l.state,
+            l.adventure_state,
+            l.creative_state,
+            l.first_mentioned,
+            l.last_mentioned,
+            l.mention_count,
+            l.created_by,
+            l.blacklisted,
+            l.branch_id,
+            e.created_at,
+            e.updated_at,
+            l.extra,
+            l.injection_extra
+        ])?;
+    }
+    Ok(())
+}
