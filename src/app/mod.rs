@@ -2,6 +2,7 @@
 
 mod actions;
 mod entry_cache;
+mod keys;
 mod providers;
 mod state;
 mod sync;
@@ -97,9 +98,9 @@ pub struct FabulaApp {
     close_requested: bool,
     /// Where keys kept outside the database are: the OS key store unless a test gives another.
     keys: Arc<dyn crate::keys::KeyStore>,
-    keys_job: Option<JobHandle<providers::KeysEvent>>,
+    keys_job: Option<JobHandle<keys::KeysEvent>>,
     /// Keys work asked for while a keys job ran: it runs next.
-    keys_again: Option<providers::KeysWork>,
+    keys_again: Option<keys::KeysWork>,
     _lock: Option<InstanceLock>,
 }
 
