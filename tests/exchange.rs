@@ -182,6 +182,129 @@ fn conflicts_ask_and_keep_both_or_replace_never_overwrite() {
     assert_eq!(store.list_stories().expect("library").len(), 2);
 }
 
+#[test]
+fn a_replace_writes_only_what_differs_and_trashes_the_old_story_only_when_it_would_lose_something()
+{
+    let data = TempData::new();
+    let mut store = data.open();
+    let file = avt::read(FIXTURE.as_bytes()).expect("read");
+    let id = StoryId::from(STORY);
+    store
+        .import_bundle(&file, OnConflict::Refuse)
+        .expect("first import");
+    let summary = |store: &fabula::storage::Store| store.story_summary(&id).expect("story");
+    let words_of_live_entries = |store: &fabula::storage::Store| -> u64 {
+        store
+            .export_bundle(&id)
+            .expect("export")
+            .entries
+            .iter()
+            .map(|e| e.content.split_whitespace().count() as u64)
+            .sum()
+    };
+
+    // The same story again (a sync of an unchanged story): nothing to keep, nothing in the Trash.
+    let same = store
+        .import_bundle(&file, OnConflict::Replace)
+        .expect("same");
+    assert_eq!((same.replaced.clone(), same.updated), (None, true));
+    assert!(store.trashed_stories().expect("trash").is_empty());
+    assert_eq!(store.list_stories().expect("library").len(), 1);
+
+    // A story that grew elsewhere: the new entry is added, nothing goes to the Trash.
+    let mut grown = file.clone();
+    let mut added = grown.entries[2].clone();
+    added.id = fabula::domain::EntryId::new();
+    added.parent_id = Some(grown.entries[2].id.as_str().to_owned());
+    added.position += 1;
+    added.content = "The fog lifted at last over the harbour.".into();
+    grown.entries.push(added.clone());
+    let grew = store
+        .import_bundle(&grown, OnConflict::Replace)
+        .expect("grown");
+    assert_eq!((grew.replaced.clone(), grew.updated), (None, true));
+    assert!(store.trashed_stories().expect("trash").is_empty());
+    assert_eq!(
+        store.export_bundle(&id).expect("export").entries,
+        grown.entries
+    );
+    assert_eq!(summary(&store).entry_count, 4);
+    assert_eq!(summary(&store).word_count, words_of_live_entries(&store));
+
+    // An entry trashed here and absent from the file stays in the entry Trash, restorable.
+    let local = store
+        .append_entry(&id, EntryKind::UserAction, "I wave at the fog.")
+        .expect("local entry");
+    store.trash_entry(&local.id).expect("trash entry");
+    let again = store
+        .import_bundle(&grown, OnConflict::Replace)
+        .expect("again");
+    assert_eq!(again.replaced, None);
+    store.restore_entry(&local.id).expect("still restorable");
+    store.trash_entry(&local.id).expect("trash entry");
+
+    // An entry the file changes: the story as it was goes to the Trash first, whole.
+    let mut edited = grown.clone();
+    edited.entries[1].content = "The lamp went out.".into();
+    let changed = store
+        .import_bundle(&edited, OnConflict::Replace)
+        .expect("edited");
+    let trashed = changed.replaced.clone().expect("the old story was kept");
+    assert!(!changed.updated);
+    let old = store.export_bundle(&trashed).expect("trashed copy");
+    assert_eq!(old.entries.len(), 4);
+    assert_eq!(old.entries[1].content, grown.entries[1].content);
+    assert_eq!(
+        old.entries[3].parent_id.as_deref(),
+        Some(old.entries[2].id.as_str()),
+        "the copy's references follow its new ids"
+    );
+    assert!(
+        old.entries
+            .iter()
+            .all(|e| grown.entries.iter().all(|g| g.id != e.id))
+    );
+    assert_eq!(
+        store.export_bundle(&id).expect("export").entries,
+        edited.entries
+    );
+    assert_eq!(summary(&store).word_count, words_of_live_entries(&store));
+    let in_trash = store.trashed_stories().expect("trash");
+    assert_eq!(in_trash.len(), 1);
+    assert_eq!(in_trash[0].entry_count, 4);
+
+    // An entry the file no longer has: kept in a second copy, gone from the story.
+    let mut shorter = edited.clone();
+    shorter.entries.pop();
+    let removed = store
+        .import_bundle(&shorter, OnConflict::Replace)
+        .expect("shorter");
+    let second = removed.replaced.expect("kept");
+    assert_eq!(store.export_bundle(&second).expect("copy").entries.len(), 4);
+    assert_eq!(
+        store.export_bundle(&id).expect("export").entries,
+        shorter.entries
+    );
+    assert_eq!(summary(&store).entry_count, 3);
+
+    // Lore the file changes is kept the same way.
+    let mut relored = shorter.clone();
+    relored.lore[0].entry.description = "Sunk in a single night.".into();
+    let lore_changed = store
+        .import_bundle(&relored, OnConflict::Replace)
+        .expect("lore");
+    let third = lore_changed.replaced.expect("kept");
+    assert_eq!(
+        store.lore(&third).expect("old lore")[0].description,
+        shorter.lore[0].entry.description
+    );
+    assert_eq!(
+        store.lore(&id).expect("lore")[0].description,
+        "Sunk in a single night."
+    );
+    assert_eq!(store.trashed_stories().expect("trash").len(), 3);
+}
+
 fn refused(text: &str) -> String {
     match avt::read(text.as_bytes()) {
         Ok(_) => panic!("accepted: {text:.80}"),

@@ -128,10 +128,11 @@ fn import_a_file_from_the_library() {
     wait_for_text(&mut h, "The Lantern Keeper");
     assert_eq!(data.open().list_stories().expect("library").len(), 1);
 
-    // The same file again: asked about, then read again from the file with the answer (the
-    // story is not held in memory while the question waits).
+    // The same story changed elsewhere: asked about, then read again from the file with the
+    // answer (the story is not held in memory while the question waits).
     let copy = data.dir.path().join("again.avt");
-    std::fs::copy(FIXTURE, &copy).expect("copy");
+    let text = std::fs::read_to_string(FIXTURE).expect("fixture");
+    std::fs::write(&copy, text.replacen("The lamp room", "The lamp tower", 1)).expect("copy");
     click(&mut h, "Import…");
     type_into(&mut h, "File", copy.to_str().expect("utf-8"));
     click(&mut h, "Import");
@@ -144,6 +145,16 @@ fn import_a_file_from_the_library() {
     assert_eq!(store.list_stories().expect("library").len(), 1);
     assert_eq!(store.trashed_stories().expect("trash").len(), 1);
     drop(store);
+    // The same file once more: nothing would be lost, so nothing more goes to the Trash.
+    click(&mut h, "Import…");
+    type_into(&mut h, "File", copy.to_str().expect("utf-8"));
+    click(&mut h, "Import");
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "Already in your library");
+    click(&mut h, "Replace mine");
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "Updated “The Lantern Keeper”");
+    assert_eq!(data.open().trashed_stories().expect("trash").len(), 1);
     // A file gone while the question waited: said so, nothing changed.
     click(&mut h, "Import…");
     type_into(&mut h, "File", copy.to_str().expect("utf-8"));

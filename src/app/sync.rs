@@ -277,6 +277,10 @@ impl FabulaApp {
                                 "Replaced “{}”; the copy you had is in the Trash.",
                                 imported.title
                             ),
+                            None if imported.updated => format!(
+                                "Updated “{}” to this version; nothing you had was lost.",
+                                imported.title
+                            ),
                             None => format!("Added “{}”.", imported.title),
                         }),
                     );

@@ -22,7 +22,7 @@ pub enum ExportFormat {
 pub enum ConflictArg {
     /// Import a copy with new ids and "(imported)" after the title.
     KeepBoth,
-    /// Put the current story in the Trash, then import.
+    /// Make the story the file's version; what it changes or removes goes to the Trash first.
     Replace,
 }
 
@@ -121,6 +121,10 @@ pub fn import(
     let imported = imported?;
     if let Some(old) = &imported.replaced {
         eprintln!("The story you had is in the Trash as {old}.");
+    } else if imported.updated {
+        eprintln!(
+            "The story was here already; the file only added to it, so nothing went to the Trash."
+        );
     }
     println!("{}", imported.story);
     eprintln!(

@@ -2,7 +2,7 @@
 //! entry; and what an import is told and tells (`OnConflict`, `Imported`; the import is in
 //! import.rs).
 
-use rusqlite::OptionalExtension;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::{Result, Store, StoreError};
 use crate::domain::{
@@ -17,7 +17,9 @@ pub enum OnConflict {
     Refuse,
     /// Import a copy with new ids and "(imported)" after its title.
     KeepBoth,
-    /// Put the current story in the Trash (under new ids), then import with the file's ids.
+    /// Make the story the file's version, keeping the file's ids. Only what differs is written;
+    /// when the file would change or remove anything the story has, the story as it was goes to
+    /// the Trash first (under new ids).
     Replace,
 }
 
@@ -27,8 +29,12 @@ pub struct Imported {
     pub story: StoryId,
     pub title: String,
     pub entries: usize,
-    /// The story that was put in the Trash to make room, when replacing.
+    /// The story as it was before a replace, put in the Trash because the file changed or
+    /// removed part of it.
     pub replaced: Option<StoryId>,
+    /// A replace found the story here and only added to it (or found it the same): nothing it had
+    /// was lost, so nothing went to the Trash.
+    pub updated: bool,
 }
 
 fn strings(json: &str) -> Vec<String> {
@@ -136,107 +142,16 @@ impl Store {
     }
 
     fn export_parts(&self, id: &StoryId, with_entries: bool) -> Result<StoryBundle> {
-        let story = self
-            .conn
-            .query_row(
-                "SELECT id, title, description, genre, template_id, mode, pov, tense, protagonist,
-                        settings, memory_config, retry_state, style_review_state, time_tracker,
-                        current_branch_id, created_at, updated_at, extra
-                 FROM stories WHERE id = ?1",
-                [id.as_str()],
-                |r| {
-                    let mode: String = r.get(5)?;
-                    let pov: String = r.get(6)?;
-                    let tense: String = r.get(7)?;
-                    Ok(BundleStory {
-                        id: StoryId(r.get(0)?),
-                        title: r.get(1)?,
-                        description: r.get(2)?,
-                        genre: r.get(3)?,
-                        template_id: r.get(4)?,
-                        mode: StoryMode::parse(&mode).unwrap_or_default(),
-                        pov: Pov::parse(&pov).unwrap_or_default(),
-                        tense: Tense::parse(&tense).unwrap_or_default(),
-                        protagonist: r.get(8)?,
-                        settings: r.get(9)?,
-                        memory_config: r.get(10)?,
-                        retry_state: r.get(11)?,
-                        style_review_state: r.get(12)?,
-                        time_tracker: r.get(13)?,
-                        current_branch_id: r.get(14)?,
-                        created_at: r.get(15)?,
-                        updated_at: r.get(16)?,
-                        extra: r.get(17)?,
-                    })
-                },
-            )
-            .optional()
+        let story = read_head(&self.conn, id)
             .map_err(|e| self.err(e))?
             .ok_or_else(|| StoreError::NotFound(format!("Story {id}")))?;
-
         let entries = if with_entries {
             self.stream_entries(id, |rows| rows.collect())?
         } else {
             Vec::new()
         };
-
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, name, kind, description, COALESCE(hidden_info, ''), aliases, keywords,
-                        injection_mode, priority, created_at, updated_at, state, adventure_state,
-                        creative_state, first_mentioned, last_mentioned, mention_count, created_by,
-                        lore_management_blacklisted, branch_id, extra, injection_extra
-                 FROM lore_entries WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY rowid",
-            )
-            .map_err(|e| self.err(e))?;
-        let lore = stmt
-            .query_map([id.as_str()], |r| {
-                let kind: String = r.get(2)?;
-                let mode: String = r.get(7)?;
-                Ok(BundleLore {
-                    entry: LoreEntry {
-                        id: LoreId(r.get(0)?),
-                        story_id: id.clone(),
-                        name: r.get(1)?,
-                        kind: LoreKind::parse(&kind).unwrap_or_default(),
-                        description: r.get(3)?,
-                        hidden_info: r.get(4)?,
-                        aliases: strings(&r.get::<_, String>(5)?),
-                        keywords: strings(&r.get::<_, String>(6)?),
-                        mode: InjectionMode::parse(&mode).unwrap_or_default(),
-                        priority: r.get(8)?,
-                        created_at: r.get(9)?,
-                        updated_at: r.get(10)?,
-                    },
-                    state: r.get(11)?,
-                    adventure_state: r.get(12)?,
-                    creative_state: r.get(13)?,
-                    first_mentioned: r.get(14)?,
-                    last_mentioned: r.get(15)?,
-                    mention_count: r.get(16)?,
-                    created_by: r.get(17)?,
-                    blacklisted: r.get(18)?,
-                    branch_id: r.get(19)?,
-                    extra: r.get(20)?,
-                    injection_extra: r.get(21)?,
-                })
-            })
-            .map_err(|e| self.err(e))?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))?;
-
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT name, json FROM story_sections WHERE story_id = ?1 ORDER BY name",
-            )
-            .map_err(|e| self.err(e))?;
-        let sections = stmt
-            .query_map([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| self.err(e))?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))?;
+        let lore = read_lore(&self.conn, id).map_err(|e| self.err(e))?;
+        let sections = read_sections(&self.conn, id).map_err(|e| self.err(e))?;
         Ok(StoryBundle {
             story,
             entries,
@@ -244,4 +159,95 @@ impl Store {
             sections,
         })
     }
+}
+
+/// The story row as the exchange format has it, or `None` when there is no such story.
+pub(super) fn read_head(conn: &Connection, id: &StoryId) -> rusqlite::Result<Option<BundleStory>> {
+    conn.prepare_cached(
+        "SELECT id, title, description, genre, template_id, mode, pov, tense, protagonist,
+                settings, memory_config, retry_state, style_review_state, time_tracker,
+                current_branch_id, created_at, updated_at, extra
+         FROM stories WHERE id = ?1",
+    )?
+    .query_row([id.as_str()], |r| {
+        let mode: String = r.get(5)?;
+        let pov: String = r.get(6)?;
+        let tense: String = r.get(7)?;
+        Ok(BundleStory {
+            id: StoryId(r.get(0)?),
+            title: r.get(1)?,
+            description: r.get(2)?,
+            genre: r.get(3)?,
+            template_id: r.get(4)?,
+            mode: StoryMode::parse(&mode).unwrap_or_default(),
+            pov: Pov::parse(&pov).unwrap_or_default(),
+            tense: Tense::parse(&tense).unwrap_or_default(),
+            protagonist: r.get(8)?,
+            settings: r.get(9)?,
+            memory_config: r.get(10)?,
+            retry_state: r.get(11)?,
+            style_review_state: r.get(12)?,
+            time_tracker: r.get(13)?,
+            current_branch_id: r.get(14)?,
+            created_at: r.get(15)?,
+            updated_at: r.get(16)?,
+            extra: r.get(17)?,
+        })
+    })
+    .optional()
+}
+
+/// The story's live lore entries, in the order they were written.
+pub(super) fn read_lore(conn: &Connection, id: &StoryId) -> rusqlite::Result<Vec<BundleLore>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, kind, description, COALESCE(hidden_info, ''), aliases, keywords,
+                injection_mode, priority, created_at, updated_at, state, adventure_state,
+                creative_state, first_mentioned, last_mentioned, mention_count, created_by,
+                lore_management_blacklisted, branch_id, extra, injection_extra
+         FROM lore_entries WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY rowid",
+    )?;
+    stmt.query_map([id.as_str()], |r| {
+        let kind: String = r.get(2)?;
+        let mode: String = r.get(7)?;
+        Ok(BundleLore {
+            entry: LoreEntry {
+                id: LoreId(r.get(0)?),
+                story_id: id.clone(),
+                name: r.get(1)?,
+                kind: LoreKind::parse(&kind).unwrap_or_default(),
+                description: r.get(3)?,
+                hidden_info: r.get(4)?,
+                aliases: strings(&r.get::<_, String>(5)?),
+                keywords: strings(&r.get::<_, String>(6)?),
+                mode: InjectionMode::parse(&mode).unwrap_or_default(),
+                priority: r.get(8)?,
+                created_at: r.get(9)?,
+                updated_at: r.get(10)?,
+            },
+            state: r.get(11)?,
+            adventure_state: r.get(12)?,
+            creative_state: r.get(13)?,
+            first_mentioned: r.get(14)?,
+            last_mentioned: r.get(15)?,
+            mention_count: r.get(16)?,
+            created_by: r.get(17)?,
+            blacklisted: r.get(18)?,
+            branch_id: r.get(19)?,
+            extra: r.get(20)?,
+            injection_extra: r.get(21)?,
+        })
+    })?
+    .collect()
+}
+
+/// The story's verbatim sections, by name.
+pub(super) fn read_sections(
+    conn: &Connection,
+    id: &StoryId,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, json FROM story_sections WHERE story_id = ?1 ORDER BY name",
+    )?;
+    stmt.query_map([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
 }

@@ -1,5 +1,5 @@
 //! Whole stories in: a story written from its parts as they arrive, in one transaction, with the
-//! conflict rule for ids that already exist and the re-keying of a replaced story into the Trash.
+//! conflict rule for ids that already exist (a replace is in replace.rs).
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -8,7 +8,7 @@ use super::exchange::{Imported, OnConflict};
 use super::{Result, Store, StoreError};
 use crate::domain::{
     BundleEntry, BundleLore, BundleStory, EntryId, IdRemap, ImportPart, JsonRewriter, LoreId,
-    StoryBundle, StoryId, now_ms,
+    StoryBundle, StoryId,
 };
 
 impl Store {
@@ -78,15 +78,15 @@ impl Store {
             return Err(StoreError::Incomplete);
         };
         let mut remap = IdRemap::default();
-        let (copy, replace) = match (self.story_title(&story.id)?, on_conflict) {
-            (None, _) => (false, false),
+        let copy = match (self.story_title(&story.id)?, on_conflict) {
+            (None, _) => false,
             (Some(title), OnConflict::Refuse) => {
                 return Err(StoreError::Conflict(format!(
-                    "This story is already in Fabula as “{title}”. Import it as a copy, or replace the one you have (it goes to the Trash)."
+                    "This story is already in Fabula as “{title}”. Import it as a copy, or replace the one you have (if that changes anything, yours goes to the Trash first)."
                 )));
             }
-            (Some(_), OnConflict::KeepBoth) => (true, false),
-            (Some(_), OnConflict::Replace) => (false, true),
+            (Some(_), OnConflict::KeepBoth) => true,
+            (Some(_), OnConflict::Replace) => return self.replace_parts(story, parts),
         };
         if copy {
             story.id = StoryId(remap.assign(story.id.as_str()));
@@ -94,28 +94,9 @@ impl Store {
         let path = self.path.clone();
         let err = |e| super::classify(&path, e);
         let tx = self.conn.transaction().map_err(err)?;
-        let replaced = if replace {
-            // The current story keeps everything (alternatives, drafts, sections) under new ids.
-            Some(rekey_into_trash(&tx, &story.id).map_err(err)?)
-        } else {
-            None
-        };
         let started = std::time::Instant::now();
         upsert_story(&tx, &story).map_err(err)?;
-        // The per-row count trigger makes every INSERT a multi-write statement with its own
-        // statement journal, a fifth of a large import's time. The story is new, so its counts are
-        // set once at the end instead; the trigger is dropped and re-created from its own stored
-        // SQL inside this transaction, so no other connection ever sees it missing and a rollback
-        // restores it.
-        let count_trigger: String = tx
-            .query_row(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'entries_count_insert'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(err)?;
-        tx.execute_batch("DROP TRIGGER entries_count_insert")
-            .map_err(err)?;
+        let count_trigger = without_count_trigger(&tx).map_err(err)?;
         let mut entries = EntryWriter::new(&tx, &story.id, copy, on_conflict).map_err(err)?;
         let mut rest = None;
         for part in parts.by_ref() {
@@ -146,50 +127,19 @@ impl Store {
         if copy {
             last.title = format!("{} (imported)", last.title);
         }
-        for l in &mut lore {
-            let id = l.entry.id.as_str();
-            let taken = !copy && lore_id_taken(&tx, id).map_err(err)?;
-            if taken && on_conflict == OnConflict::Refuse {
-                let owner = owner_of(&tx, "lore_entries", id).map_err(err)?;
-                return Err(taken_ids(&owner));
-            }
-            if copy || taken {
-                l.entry.id = LoreId(remap.assign(id));
-            }
-            l.entry.story_id = story.id.clone();
-        }
-        if !remap.is_empty() {
-            let rewriter = remap.json_rewriter();
-            rewrite_story_json(&mut last, &rewriter);
-            for l in &mut lore {
-                for text in [
-                    &mut l.state,
-                    &mut l.adventure_state,
-                    &mut l.creative_state,
-                    &mut l.first_mentioned,
-                    &mut l.last_mentioned,
-                    &mut l.extra,
-                    &mut l.injection_extra,
-                ] {
-                    rewriter.rewrite_opt(text);
-                }
-            }
-            for (_, text) in &mut sections {
-                if let Some(new) = rewriter.rewrite(text) {
-                    *text = new;
-                }
-            }
-            rewrite_entries(&tx, &story.id, &remap, copy).map_err(err)?;
-        }
+        settle_lore_ids(&tx, &story.id, &mut lore, copy, on_conflict, &mut remap)?;
+        follow_new_ids(
+            &tx,
+            &story.id,
+            &remap,
+            copy,
+            &mut last,
+            &mut lore,
+            &mut sections,
+        )
+        .map_err(err)?;
         insert_lore(&tx, &story.id, &lore).map_err(err)?;
-        let mut stmt = tx
-            .prepare_cached("INSERT INTO story_sections (story_id, name, json) VALUES (?1, ?2, ?3)")
-            .map_err(err)?;
-        for (name, json) in &sections {
-            stmt.execute(params![story.id.as_str(), name, json])
-                .map_err(err)?;
-        }
-        drop(stmt);
+        insert_sections(&tx, &story.id, &sections).map_err(err)?;
         tx.execute_batch(&count_trigger).map_err(err)?;
         // Last, so no trigger moves the file's own time forward.
         upsert_story(&tx, &last).map_err(err)?;
@@ -208,7 +158,8 @@ impl Store {
             story: story.id,
             title: last.title,
             entries: count,
-            replaced,
+            replaced: None,
+            updated: false,
         })
     }
 }
@@ -245,18 +196,18 @@ fn lore_id_taken(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<bool> {
 
 /// Inserts the entries of an import one at a time, giving new ids where the copy needs them or
 /// another story holds them.
-struct EntryWriter<'t> {
+pub(super) struct EntryWriter<'t> {
     insert: rusqlite::Statement<'t>,
     story_id: StoryId,
     copy: bool,
     on_conflict: OnConflict,
     tx: &'t Transaction<'t>,
-    count: usize,
-    words: i64,
+    pub(super) count: usize,
+    pub(super) words: i64,
 }
 
 impl<'t> EntryWriter<'t> {
-    fn new(
+    pub(super) fn new(
         tx: &'t Transaction<'t>,
         story_id: &StoryId,
         copy: bool,
@@ -282,7 +233,7 @@ impl<'t> EntryWriter<'t> {
         })
     }
 
-    fn insert(&mut self, mut e: BundleEntry, remap: &mut IdRemap) -> Result<()> {
+    pub(super) fn insert(&mut self, mut e: BundleEntry, remap: &mut IdRemap) -> Result<()> {
         let err = |e: rusqlite::Error| StoreError::Sqlite(e.to_string());
         if self.copy {
             e.id = EntryId(remap.assign(e.id.as_str()));
@@ -397,62 +348,100 @@ fn rewrite_story_json(story: &mut BundleStory, rewriter: &JsonRewriter<'_>) {
     }
 }
 
-/// Gives a story and everything under it new ids and puts it in the Trash, inside `tx`.
-fn rekey_into_trash(tx: &Transaction<'_>, old: &StoryId) -> rusqlite::Result<StoryId> {
-    // Children point at the ids being changed; the checks run at commit, when all agree again.
-    tx.pragma_update(None, "defer_foreign_keys", "ON")?;
-    let new = StoryId::new();
-    let now = now_ms();
-    tx.execute(
-        "UPDATE stories SET id = ?2, deleted_at = ?3 WHERE id = ?1",
-        params![old.as_str(), new.as_str(), now],
+/// Drops the per-row count trigger for the rest of `tx` and returns the SQL that re-creates it.
+///
+/// The trigger makes every INSERT a multi-write statement with its own statement journal, a fifth
+/// of a large import's time; an import sets the counts once at the end instead. It is dropped and
+/// re-created from its own stored SQL inside the transaction, so no other connection ever sees it
+/// missing and a rollback restores it.
+pub(super) fn without_count_trigger(tx: &Transaction<'_>) -> rusqlite::Result<String> {
+    let sql: String = tx.query_row(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'entries_count_insert'",
+        [],
+        |r| r.get(0),
     )?;
-    for table in ["lore_entries", "drafts", "story_sections"] {
-        tx.execute(
-            &format!("UPDATE {table} SET story_id = ?2 WHERE story_id = ?1"),
-            params![old.as_str(), new.as_str()],
-        )?;
+    tx.execute_batch("DROP TRIGGER entries_count_insert")?;
+    Ok(sql)
+}
+
+/// Gives the file's lore entries their story, and new ids where the copy needs them or another
+/// story holds them (refused under `OnConflict::Refuse`).
+pub(super) fn settle_lore_ids(
+    tx: &Transaction<'_>,
+    story_id: &StoryId,
+    lore: &mut [BundleLore],
+    copy: bool,
+    on_conflict: OnConflict,
+    remap: &mut IdRemap,
+) -> Result<()> {
+    let err = |e: rusqlite::Error| StoreError::Sqlite(e.to_string());
+    for l in lore {
+        let id = l.entry.id.as_str();
+        let taken = !copy && lore_id_taken(tx, id).map_err(err)?;
+        if taken && on_conflict == OnConflict::Refuse {
+            let owner = owner_of(tx, "lore_entries", id).map_err(err)?;
+            return Err(taken_ids(&owner));
+        }
+        if copy || taken {
+            l.entry.id = LoreId(remap.assign(id));
+        }
+        l.entry.story_id = story_id.clone();
     }
-    tx.execute(
-        "UPDATE lore_entries SET id = lower(hex(randomblob(16))) WHERE story_id = ?1",
-        [new.as_str()],
-    )?;
-    // One set-based pass per table through a map of old to new ids: looking each id up in the
-    // story's rows made a 20k-entry replace take 95 s.
-    tx.execute_batch(
-        "CREATE TEMP TABLE IF NOT EXISTS rekey (old TEXT PRIMARY KEY NOT NULL, new TEXT NOT NULL) WITHOUT ROWID;
-         DELETE FROM temp.rekey;",
-    )?;
-    {
-        let mut ids = tx.prepare("SELECT id FROM entries WHERE story_id = ?1")?;
-        let mut map = tx.prepare("INSERT INTO temp.rekey (old, new) VALUES (?1, ?2)")?;
-        let mut rows = ids.query([old.as_str()])?;
-        while let Some(row) = rows.next()? {
-            map.execute(params![row.get::<_, String>(0)?, EntryId::new().0])?;
+    Ok(())
+}
+
+/// After ids were given anew: the references to them in the story's JSON texts, its lore, its
+/// sections and its entries.
+pub(super) fn follow_new_ids(
+    tx: &Transaction<'_>,
+    story_id: &StoryId,
+    remap: &IdRemap,
+    copy: bool,
+    story: &mut BundleStory,
+    lore: &mut [BundleLore],
+    sections: &mut [(String, String)],
+) -> rusqlite::Result<()> {
+    if remap.is_empty() {
+        return Ok(());
+    }
+    let rewriter = remap.json_rewriter();
+    rewrite_story_json(story, &rewriter);
+    for l in lore {
+        for text in [
+            &mut l.state,
+            &mut l.adventure_state,
+            &mut l.creative_state,
+            &mut l.first_mentioned,
+            &mut l.last_mentioned,
+            &mut l.extra,
+            &mut l.injection_extra,
+        ] {
+            rewriter.rewrite_opt(text);
         }
     }
-    tx.execute(
-        "UPDATE entries SET id = (SELECT new FROM temp.rekey WHERE old = entries.id), story_id = ?2
-         WHERE story_id = ?1",
-        params![old.as_str(), new.as_str()],
-    )?;
-    tx.execute(
-        "UPDATE entries SET parent_id = (SELECT new FROM temp.rekey WHERE old = entries.parent_id)
-         WHERE story_id = ?1 AND parent_id IN (SELECT old FROM temp.rekey)",
-        [new.as_str()],
-    )?;
-    tx.execute_batch(
-        "UPDATE entry_alternatives SET entry_id = (SELECT new FROM temp.rekey WHERE old = entry_alternatives.entry_id)
-         WHERE entry_id IN (SELECT old FROM temp.rekey);
-         UPDATE drafts SET target_entry_id = (SELECT new FROM temp.rekey WHERE old = drafts.target_entry_id)
-         WHERE target_entry_id IN (SELECT old FROM temp.rekey);
-         DELETE FROM temp.rekey;",
-    )?;
-    Ok(new)
+    for (_, text) in sections {
+        if let Some(new) = rewriter.rewrite(text) {
+            *text = new;
+        }
+    }
+    rewrite_entries(tx, story_id, remap, copy)
+}
+
+pub(super) fn insert_sections(
+    tx: &Transaction<'_>,
+    story_id: &StoryId,
+    sections: &[(String, String)],
+) -> rusqlite::Result<()> {
+    let mut stmt =
+        tx.prepare_cached("INSERT INTO story_sections (story_id, name, json) VALUES (?1, ?2, ?3)")?;
+    for (name, json) in sections {
+        stmt.execute(params![story_id.as_str(), name, json])?;
+    }
+    Ok(())
 }
 
 /// Inserts the story's row, or sets every column of it from `s` when it is there already.
-fn upsert_story(tx: &Transaction<'_>, s: &BundleStory) -> rusqlite::Result<()> {
+pub(super) fn upsert_story(tx: &Transaction<'_>, s: &BundleStory) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO stories (id, title, description, genre, template_id, mode, pov, tense, protagonist,
              settings, memory_config, retry_state, style_review_state, time_tracker, current_branch_id,
@@ -489,7 +478,7 @@ fn upsert_story(tx: &Transaction<'_>, s: &BundleStory) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn insert_lore(
+pub(super) fn insert_lore(
     tx: &Transaction<'_>,
     story_id: &StoryId,
     lore: &[BundleLore],

@@ -8,6 +8,7 @@ mod import;
 mod lore;
 mod paths;
 mod profiles;
+mod replace;
 mod settings;
 mod stories;
 mod tokenizer_cache;

@@ -54,7 +54,7 @@ pub fn sync_ui(
 ) {
     let sync = &state.sync;
     ui.heading("Sync with another device");
-    ui.weak("Share this library on your local network, or connect to another device running Fabula or Aventura. Nothing is ever overwritten: a story that is already here is yours to keep, copy or replace (the old one goes to the Trash).");
+    ui.weak("Share this library on your local network, or connect to another device running Fabula or Aventura. Nothing is ever overwritten: a story that is already here is yours to keep, copy or replace (whatever a replace would change goes to the Trash first).");
     ui.add_space(8.0);
     ui.columns(2, |cols| {
         share_ui(&mut cols[0], state, view, actions);
@@ -287,7 +287,7 @@ pub fn conflict_ui(ctx: &egui::Context, state: &AppState, actions: &mut Vec<Acti
                 }
                 if ui
                     .button("Replace mine")
-                    .on_hover_text("Yours goes to the Trash first")
+                    .on_hover_text("Yours becomes this version; if that changes or removes anything of yours, your version goes to the Trash first")
                     .clicked()
                 {
                     actions.push(Action::ResolveConflict(Some(ConflictChoice::Replace)));
