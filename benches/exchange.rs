@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use fabula::domain::StoryId;
+use fabula::domain::{OnConflict, StoryId};
 use fabula::formats::avt;
-use fabula::storage::{DataPaths, OnConflict, Store};
+use fabula::storage::{DataPaths, Store};
 
 fn fresh_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tmp");

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use egui::{Event, MouseWheelUnit, Pos2, RawInput, Rect, vec2};
-use fabula::app::{Action, FabulaApp, Launch};
+use fabula::app::{FabulaApp, Launch};
 use fabula::domain::{EntryKind, StoryId};
+use fabula::state::Action;
 use fabula::storage::{DataPaths, Store};
 
 struct Fixture {

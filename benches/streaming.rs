@@ -10,8 +10,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use egui::{Pos2, RawInput, Rect, vec2};
-use fabula::app::{Action, FabulaApp, Launch};
+use fabula::app::{FabulaApp, Launch};
 use fabula::domain::{ApiProfile, EntryKind, ProfileSource, StoryId, StorySettings};
+use fabula::state::Action;
 use fabula::storage::{DataPaths, Store};
 
 const TOKENS_PER_SECOND: u64 = 100;

@@ -6,10 +6,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use fabula::domain::{EntryKind, NewStory};
+use fabula::domain::{EntryKind, NewStory, OnConflict, Peer};
 use fabula::formats::avt;
-use fabula::storage::{DataPaths, OnConflict, Store};
-use fabula::sync::{Peer, client};
+use fabula::storage::{DataPaths, Store};
+use fabula::sync::client;
 
 fn peak_rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))

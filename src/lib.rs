@@ -2,9 +2,9 @@
 //!
 //! Reading order: `domain` (the story model, pure), `storage` (the only SQLite code),
 //! `formats` (.avt exchange files, Markdown and text exports), `providers` (LLM wire protocols), `jobs` (worker threads and the Waker seam), `keys` (API keys in the OS key store), `sync` (LAN sync server and client), `transfer` (story files stored as they are read), `writing` (the
-//! generation pipeline shared by window and CLI), `update` (self-update), `app` (the controller that
-//! owns the store and applies `Action`s), `ui` (egui drawing that reads `AppState` and pushes
-//! `Action`s), `cli` (headless subcommands), `diagnostics` (the redacting logger and the local error log).
+//! generation pipeline shared by window and CLI), `update` (self-update), `state` (what the UI reads and says: `AppState`,
+//! `Action`, `EntrySource`), `app` (the controller that owns the store and applies `Action`s),
+//! `ui` (egui drawing that reads `AppState` and pushes `Action`s), `cli` (headless subcommands), `diagnostics` (the redacting logger and the local error log).
 //! See README.md, section "Architecture", for the invariants.
 
 pub mod app;
@@ -15,6 +15,7 @@ pub mod formats;
 pub mod jobs;
 pub mod keys;
 pub mod providers;
+pub mod state;
 pub mod storage;
 pub mod sync;
 pub mod transfer;

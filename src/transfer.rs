@@ -6,10 +6,10 @@
 use std::io::Read;
 use std::sync::mpsc;
 
-use crate::domain::{ImportPart, StoryId};
+use crate::domain::{ImportPart, OnConflict, StoryId};
 use crate::formats::{FormatError, avt};
 use crate::jobs;
-use crate::storage::{Imported, OnConflict, Store, StoreError};
+use crate::storage::{Imported, Store, StoreError};
 
 /// Why a streamed import kept nothing.
 #[derive(Debug, thiserror::Error)]

@@ -5,9 +5,9 @@
 mod common;
 
 use common::TempData;
-use fabula::domain::{EntryKind, StoryId};
+use fabula::domain::{EntryKind, OnConflict, StoryId};
 use fabula::formats::{avt, text};
-use fabula::storage::{OnConflict, StoreError};
+use fabula::storage::StoreError;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -470,7 +470,7 @@ fn an_avt_written_entry_by_entry_is_the_same_file_as_one_written_whole() {
     let streamed = data.dir.path().join("streamed.avt");
     fabula::formats::write_story_file(
         &store.export_bundle(&id).expect("bundle"),
-        fabula::formats::FileFormat::Avt,
+        fabula::domain::FileFormat::Avt,
         false,
         &whole,
     )
@@ -480,7 +480,7 @@ fn an_avt_written_entry_by_entry_is_the_same_file_as_one_written_whole() {
             fabula::formats::write_story_file_streamed(
                 head,
                 rows,
-                fabula::formats::FileFormat::Avt,
+                fabula::domain::FileFormat::Avt,
                 false,
                 &streamed,
             )

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::TempData;
-use fabula::domain::StoryId;
+use fabula::domain::OnConflict;
+use fabula::domain::{Peer, StoryId};
 use fabula::formats::avt;
 use fabula::jobs::NoWaker;
-use fabula::storage::OnConflict;
 use fabula::sync::server::parse_request;
-use fabula::sync::{Peer, ServerOptions, SyncError, SyncServer, client};
+use fabula::sync::{ServerOptions, SyncError, SyncServer, client};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -295,7 +295,7 @@ fn our_client_lists_pulls_and_pushes_without_overwriting() {
     assert_eq!(store.trashed_stories().expect("trash").len(), 1);
 
     let wrong = Peer {
-        token: "nope".into(),
+        token: fabula::domain::Secret::new("nope"),
         ..peer.clone()
     };
     match client::list(&wrong) {
@@ -370,7 +370,7 @@ fn our_client_reads_what_the_original_sends() {
     assert!(store.import_bundle(&pulled, OnConflict::Refuse).is_err());
 
     let wrong = Peer {
-        token: "old".into(),
+        token: fabula::domain::Secret::new("old"),
         ..peer
     };
     assert!(

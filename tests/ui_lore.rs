@@ -146,8 +146,9 @@ fn lore_settings_inspector_and_edit_and_regenerate() {
 
 #[test]
 fn prompt_packs_export_and_import_and_a_bad_pack_changes_nothing() {
-    use fabula::app::{Action, Launch, StatusKind};
+    use fabula::app::Launch;
     use fabula::domain::PromptPack;
+    use fabula::state::{Action, StatusKind};
     use fabula::storage::Store;
 
     let data = TempData::new();

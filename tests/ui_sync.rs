@@ -11,9 +11,9 @@ use common::{TempData, click, harness, type_into};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use fabula::app::FabulaApp;
+use fabula::domain::OnConflict;
 use fabula::formats::avt;
 use fabula::jobs::NoWaker;
-use fabula::storage::OnConflict;
 use fabula::sync::{ServerOptions, SyncServer};
 
 const FIXTURE: &str = concat!(

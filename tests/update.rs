@@ -13,7 +13,8 @@ use common::github::{
     AssetReply, FakeGithub, NEW_BINARY, OLD_BINARY, TARGET, asset_name, fake_github, release_key,
     signed_archive, unsigned_archive,
 };
-use fabula::update::{self, Available, CheckOutcome, UpdateConfig, UpdateError};
+use fabula::domain::Available;
+use fabula::update::{self, CheckOutcome, UpdateConfig, UpdateError};
 use zipsign_api::SigningKey;
 
 struct Installed {

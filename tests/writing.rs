@@ -9,11 +9,11 @@ use common::TempData;
 use common::fake_llm::{FakeProvider, Reply, Step, wire};
 use fabula::domain::{
     ApiProfile, DraftState, EntryKind, InjectionMode, LoreEntry, LoreId, NewStory, ProfileSource,
-    StoryId, StoryMode,
+    StoryId, StoryMode, Target,
 };
 use fabula::jobs::CancelToken;
 use fabula::storage::Store;
-use fabula::writing::{self, Ending, Lorebook, Target};
+use fabula::writing::{self, Ending, Lorebook};
 
 fn profile(store: &Store, base: &str) {
     store

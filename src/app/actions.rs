@@ -1,117 +1,10 @@
 //! What the UI asks for (`Action`) and how the controller carries it out against the store.
 
-use std::path::PathBuf;
-
 use super::FabulaApp;
-use super::state::{Fatal, OpenStory, Screen};
 use super::undo::Change;
-use crate::domain::{
-    ApiProfile, EntryId, EntryKind, EntryRow, FontSize, LoreEntry, LoreId, NewStory, Pov,
-    PromptPack, StoryId, StorySettings, Task, TaskAssignment, Tense, ThemeChoice, UsageGrouping,
-};
+use crate::domain::{EntryId, EntryKind, EntryRow, FontSize, StoryId, ThemeChoice};
+use crate::state::{Action, Fatal, OpenStory, Screen};
 use crate::storage::{self, Store, StoreError};
-
-/// Everything the UI can ask the controller to do.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    Show(Screen),
-    CreateStory(NewStory),
-    OpenStory(StoryId),
-    RenameStory {
-        story: StoryId,
-        title: String,
-    },
-    DuplicateStory(StoryId),
-    TrashStory(StoryId),
-    RestoreStory(StoryId),
-    DeleteStoryForever(StoryId),
-    EmptyTrash,
-    AddEntry {
-        kind: EntryKind,
-        text: String,
-    },
-    EditEntry {
-        entry: EntryId,
-        text: String,
-    },
-    TrashEntry(EntryId),
-    RestoreEntry(EntryId),
-    DeleteEntryForever(EntryId),
-    Undo,
-    Redo,
-    CreateBackup,
-    RestoreBackup(PathBuf),
-    SetTheme(ThemeChoice),
-    SetFontSize(FontSize),
-    DismissStatus,
-    CheckForUpdates,
-    InstallUpdate,
-    CancelUpdate,
-    SetCheckUpdatesOnStart(bool),
-    /// The version, platform and recent errors (redacted) onto the clipboard, for a bug report.
-    CopyDiagnostics,
-    RestartAfterUpdate,
-    SaveProfile(ApiProfile),
-    DeleteProfile(String),
-    /// Keep API keys in the OS key store (true) or in the database.
-    SetKeysInKeyring(bool),
-    SetMainProfile(String),
-    /// "Test connection": list the models and stream a one-line reply.
-    CheckProfile(String),
-    RefreshModels(String),
-    ToggleFavouriteModel {
-        profile: String,
-        model: String,
-    },
-    AssignTask(Task, TaskAssignment),
-    ShowUsage(UsageGrouping),
-    /// Store what the user wrote (if anything) and write the next narration.
-    Generate(Option<(EntryKind, String)>),
-    /// Write another alternative of this narration from the context before it.
-    Regenerate(EntryId),
-    EditAndRegenerate {
-        entry: EntryId,
-        text: String,
-    },
-    StopGeneration,
-    KeepDraft,
-    RetryDraft,
-    DiscardDraft,
-    SelectAlternative {
-        entry: EntryId,
-        index: u32,
-    },
-    SaveLore(LoreEntry),
-    TrashLore(LoreId),
-    SaveStorySettings(StorySettings),
-    SavePromptPack(PromptPack),
-    /// The prompt inspector's panel opened: read its list.
-    ShowInspector,
-    ExportPromptPack(PathBuf),
-    ImportPromptPack(PathBuf),
-    StartSharing(std::net::IpAddr),
-    StopSharing,
-    ConnectPeer {
-        address: String,
-        token: String,
-    },
-    PullStories(Vec<String>),
-    PushStories(Vec<StoryId>),
-    ImportFile(PathBuf),
-    /// The answer to "already in the library": keep both, replace, or (None) leave it.
-    ResolveConflict(Option<crate::storage::OnConflict>),
-    ExportStory {
-        story: StoryId,
-        format: super::state::ExportFormat,
-        path: PathBuf,
-        lore: bool,
-    },
-    /// Point of view and tense of the open story.
-    SetStoryStyle {
-        pov: Pov,
-        tense: Tense,
-    },
-}
 
 type Outcome = Result<(), StoreError>;
 
@@ -288,7 +181,7 @@ impl FabulaApp {
             Action::RestartAfterUpdate => self.restart(),
             Action::Generate(input) => self.generate(store, input)?,
             Action::Regenerate(entry) => {
-                self.start_generation(store, crate::writing::Target::Regenerate(entry))?;
+                self.start_generation(store, crate::domain::Target::Regenerate(entry))?;
             }
             Action::EditAndRegenerate { entry, text } => {
                 self.edit_and_regenerate(store, &entry, text)?;
@@ -310,7 +203,7 @@ impl FabulaApp {
             Action::SetStoryStyle { pov, tense } => self.set_story_style(store, pov, tense)?,
             Action::StartSharing(ip) => self.start_sharing(store, ip),
             Action::StopSharing => self.stop_sharing(),
-            Action::ConnectPeer { address, token } => self.connect_peer(&address, &token),
+            Action::ConnectPeer { address, token } => self.connect_peer(&address, token.expose()),
             Action::PullStories(ids) => self.pull_stories(store, ids),
             Action::PushStories(ids) => self.push_stories(store, ids),
             Action::ImportFile(path) => self.import_file(store, path),

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use crate::domain::{Entry, EntryId, EntryRow};
+use crate::state::EntrySource;
 use crate::storage::Store;
-use crate::ui::EntrySource;
 
 /// Rows loaded together when the view asks for one that is not cached.
 const PAGE: usize = 48;

@@ -4,29 +4,21 @@ mod actions;
 mod entry_cache;
 mod keys;
 mod providers;
-mod state;
 mod sync;
 mod undo;
 mod updates;
 mod writing;
 
-/// What to do with a story that is already in the library (the UI's name for the storage rule).
-pub use crate::storage::OnConflict as ConflictChoice;
-pub use actions::Action;
 pub use entry_cache::{EntryCache, EntryLoader};
-pub use state::{
-    AppState, CheckStatus, ConflictSource, ExportFormat, Fatal, OpenStory, PendingConflict,
-    ProvidersState, QrImage, Screen, Serving, Status, StatusKind, Streaming, SuggestionStatus,
-    SyncBusy, SyncState, UpdateState, UpdateStatus, UsageState, WritingState,
-};
 pub use writing::GenerationEvent;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::domain::{FontSize, Prefs, StoryId, ThemeChoice};
+use crate::domain::{BackupInfo, FontSize, Prefs, StoryId, ThemeChoice};
 use crate::jobs::{self, JobHandle, Poll, Waker};
-use crate::storage::{self, BackupInfo, DataPaths, InstanceLock, Store, StoreError};
+use crate::state::{AppState, Fatal, Screen, ViewEvent};
+use crate::storage::{self, DataPaths, InstanceLock, Store, StoreError};
 use crate::ui;
 use undo::History;
 
@@ -72,6 +64,8 @@ pub struct FabulaApp {
     paths: DataPaths,
     state: AppState,
     view: ui::ViewState,
+    /// What the view is told about next frame; the controller never writes `view` itself.
+    view_events: Vec<ViewEvent>,
     cache: EntryCache,
     history: History,
     launch: Launch,
@@ -136,6 +130,7 @@ impl FabulaApp {
             paths,
             state,
             view: ui::ViewState::default(),
+            view_events: Vec::new(),
             cache: EntryCache::default(),
             history: History::default(),
             launch,
@@ -266,7 +261,15 @@ impl FabulaApp {
                 cache: &mut self.cache,
                 rows,
             };
-            ui::root_ui(ui, &self.state, &mut self.view, &mut loader, &mut actions);
+            let events = std::mem::take(&mut self.view_events);
+            ui::root_ui(
+                ui,
+                &self.state,
+                &mut self.view,
+                events,
+                &mut loader,
+                &mut actions,
+            );
         }
         let changed = !actions.is_empty();
         for action in actions {

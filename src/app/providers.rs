@@ -4,12 +4,12 @@
 
 use super::FabulaApp;
 use super::keys::KeysWork;
-use super::state::{CheckStatus, ProvidersState};
 use crate::domain::{ApiProfile, ModelInfo, ProfileSource, Task, TaskAssignment, UsageGrouping};
 use crate::jobs::{self, Poll};
 use crate::providers::{
     self, ChatRequest, Completion, Delta, Failure, Message, ProviderError, ResolvedCall,
 };
+use crate::state::{CheckStatus, ProvidersState};
 use crate::storage::{Store, StoreError};
 
 /// What a connection check or model refresh reports from its job.

@@ -5,12 +5,12 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use super::FabulaApp;
-use super::state::{ConflictSource, ExportFormat, PendingConflict, QrImage, Serving, SyncBusy};
-use crate::domain::StoryId;
+use crate::domain::{FileFormat, OnConflict, Peer, StoryId, StoryListing};
 use crate::formats::{FormatError, ProgressReader, write_story_file_streamed};
 use crate::jobs::{self, JobContext};
-use crate::storage::{OnConflict, Store};
-use crate::sync::{self, Peer, ServerEvent, ServerOptions, SyncServer, client};
+use crate::state::{ConflictSource, PendingConflict, QrImage, Serving, SyncBusy};
+use crate::storage::Store;
+use crate::sync::{self, ServerEvent, ServerOptions, SyncServer, client};
 use crate::transfer::{self, ImportError};
 
 /// What an exchange job (import, pull, push, list) reports.
@@ -21,7 +21,7 @@ pub enum ExchangeEvent {
         total: u64,
         what: String,
     },
-    Listed(Result<Vec<crate::sync::wire::StoryListing>, String>),
+    Listed(Result<Vec<StoryListing>, String>),
     /// One story done (pulled, pushed or imported), said for the log.
     Done(String),
     /// One story could not be moved; the rest go on.
@@ -296,7 +296,7 @@ impl FabulaApp {
         &mut self,
         store: &Store,
         story: StoryId,
-        format: ExportFormat,
+        format: FileFormat,
         file: PathBuf,
         lore: bool,
     ) {

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::FabulaApp;
-use super::state::UpdateStatus;
 use crate::domain::now_ms;
 use crate::jobs::{self, NoWaker, Poll, Waker};
+use crate::state::UpdateStatus;
 use crate::storage::Store;
 use crate::update::{self, CheckOutcome, UpdateError};
 

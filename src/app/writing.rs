@@ -4,14 +4,14 @@
 use std::path::Path;
 
 use super::FabulaApp;
-use super::state::{Streaming, SuggestionStatus, WritingState};
 use crate::domain::{
-    EntryId, EntryKind, EntryRow, LoreEntry, LoreId, PromptPack, StoryId, StorySettings,
+    EntryId, EntryKind, EntryRow, LoreEntry, LoreId, PromptPack, StoryId, StorySettings, Target,
 };
 use crate::jobs::{self, JobContext, Poll};
 use crate::providers::Delta;
+use crate::state::{Streaming, SuggestionStatus, ViewEvent, WritingState};
 use crate::storage::{Store, StoreError};
-use crate::writing::{self, Ending, Lorebook, Outcome, Target};
+use crate::writing::{self, Ending, Lorebook, Outcome};
 
 /// What a generation job reports.
 #[derive(Debug)]
@@ -369,7 +369,8 @@ impl FabulaApp {
         open.rows_version += 1;
         open.summary = store.story_summary(&fresh.story_id)?;
         self.cache.put(fresh);
-        self.view.layout.invalidate(entry);
+        self.view_events
+            .push(ViewEvent::EntryChanged(entry.clone()));
         Ok(())
     }
 
@@ -457,7 +458,7 @@ impl FabulaApp {
         self.state.writing.draft = None;
         self.unsaved.remove(&draft.story_id);
         self.refresh_entry(store, &written)?;
-        self.view.layout.scroll_to_bottom();
+        self.view_events.push(ViewEvent::ScrollToBottom);
         self.state.info("The draft was added to the story.", false);
         Ok(())
     }

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 
-use crate::domain::StoryId;
-use crate::formats::{FileFormat, ProgressReader, write_story_file_streamed};
-use crate::storage::{OnConflict, Store, StoreError};
+use crate::domain::{FileFormat, OnConflict, StoryId};
+use crate::formats::{ProgressReader, write_story_file_streamed};
+use crate::storage::{Store, StoreError};
 use crate::transfer::{self, ImportError};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -8,12 +8,12 @@ use clap::{Subcommand, ValueEnum};
 
 use crate::domain::{
     ActionType, EntryKind, InjectionMode, LoreEntry, LoreId, LoreKind, NewStory, Pov, StoryId,
-    StoryMode, Tense, compose_input,
+    StoryMode, Target, Tense, compose_input,
 };
 use crate::jobs::CancelToken;
 use crate::providers::Delta;
 use crate::storage::Store;
-use crate::writing::{self, Ending, Lorebook, Target, WritingError};
+use crate::writing::{self, Ending, Lorebook, WritingError};
 
 #[derive(Subcommand, Debug)]
 pub enum StoryCommand {

@@ -8,10 +8,10 @@ use std::time::Duration;
 use clap::Subcommand;
 
 use super::exchange::{ConflictArg, import_stream};
-use crate::domain::StoryId;
+use crate::domain::{Peer, StoryId};
 use crate::jobs::NoWaker;
 use crate::storage::{DataPaths, Store};
-use crate::sync::{Peer, ServerEvent, ServerOptions, SyncServer, client};
+use crate::sync::{ServerEvent, ServerOptions, SyncServer, client};
 
 #[derive(Subcommand, Debug)]
 pub enum SyncCommand {

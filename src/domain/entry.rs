@@ -76,3 +76,30 @@ pub struct EntryRow {
     pub kind: EntryKind,
     pub char_count: u32,
 }
+
+/// An entry in the Trash, with the story it belongs to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrashedEntry {
+    pub entry: Entry,
+    pub story_title: String,
+    pub deleted_at: i64,
+}
+
+/// What a generation writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A new narration at the end of the story.
+    Next,
+    /// Another alternative of this narration entry, written from the context before it.
+    Regenerate(EntryId),
+}
+
+impl Target {
+    /// The entry a regeneration writes another alternative of.
+    pub fn entry(&self) -> Option<&EntryId> {
+        match self {
+            Target::Next => None,
+            Target::Regenerate(id) => Some(id),
+        }
+    }
+}

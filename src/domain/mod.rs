@@ -1,7 +1,10 @@
 //! The story model and its rules: pure data and functions, no I/O, no egui, no threads.
 
+mod backup;
 mod bundle;
+mod catalog;
 mod entry;
+mod exchange;
 mod generation;
 mod ids;
 mod input;
@@ -10,16 +13,20 @@ mod prefs;
 mod profile;
 mod prompt;
 mod redact;
+mod release;
 mod story;
 mod story_settings;
 mod text;
 mod tokens;
 
+pub use backup::{BackupInfo, KEEP_BACKUPS};
 pub use bundle::{
     BundleEntry, BundleLore, BundleStory, IMPORT_BATCH, IdRemap, ImportPart, JsonRewriter,
     StoryBundle,
 };
-pub use entry::{AlternativePosition, Entry, EntryKind, EntryRow};
+pub use catalog::{PRESETS, Preset, Protocol, ReasoningStyle, preset};
+pub use entry::{AlternativePosition, Entry, EntryKind, EntryRow, Target, TrashedEntry};
+pub use exchange::{FileFormat, OnConflict, Peer, PeerError, StoryListing};
 pub use generation::{Draft, DraftState, GenerationRecord, KEEP_GENERATIONS};
 pub use ids::{AlternativeId, EntryId, LoreId, StoryId, new_uuid, now_ms};
 pub use input::{ActionType, compose_input};
@@ -38,6 +45,7 @@ pub use prompt::{
     parse_suggestions, render_template, style_instruction, suggestions_prompt,
 };
 pub use redact::redact;
+pub use release::Available;
 pub use story::{NewStory, Pov, Story, StoryMode, StorySummary, Tense};
 pub use story_settings::{
     DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_OUTPUT, NarrationLength, StorySettings,

@@ -8,7 +8,7 @@ pub mod text;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use crate::domain::StoryBundle;
+use crate::domain::{FileFormat, StoryBundle};
 
 /// Why a file could not be read or written, in words that name the problem.
 #[derive(Debug, thiserror::Error)]
@@ -84,34 +84,6 @@ impl<R: Read, F: FnMut(u64)> Read for ProgressReader<R, F> {
             (self.on_progress)(self.read);
         }
         Ok(n)
-    }
-}
-
-/// The kinds of file a story can be written as.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileFormat {
-    Avt,
-    Markdown,
-    Text,
-}
-
-impl FileFormat {
-    pub const ALL: [FileFormat; 3] = [FileFormat::Avt, FileFormat::Markdown, FileFormat::Text];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            FileFormat::Avt => "Story file (.avt, opens in Aventura too)",
-            FileFormat::Markdown => "Markdown (.md)",
-            FileFormat::Text => "Plain text (.txt)",
-        }
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            FileFormat::Avt => "avt",
-            FileFormat::Markdown => "md",
-            FileFormat::Text => "txt",
-        }
     }
 }
 

@@ -3,7 +3,6 @@
 //! splitting, the preset catalog, and the driver (`client`) that sends, retries, streams and cancels.
 
 pub mod anthropic;
-pub mod catalog;
 mod client;
 pub mod error;
 pub mod gemini;
@@ -19,7 +18,7 @@ use std::time::Duration;
 /// What a connection check asks the model: short, so the check is quick and cheap.
 pub const CHECK_PROMPT: &str = "Reply with one short friendly sentence.";
 
-pub use catalog::{PRESETS, Preset, Protocol, ReasoningStyle, preset};
+pub use crate::domain::{PRESETS, Preset, Protocol, ReasoningStyle, preset};
 pub use client::{list_models, request_preview, stream_chat};
 pub use error::{ErrorKind, ProviderError};
 pub use resolve::{

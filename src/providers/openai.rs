@@ -3,10 +3,10 @@
 
 use serde_json::{Value, json};
 
-use super::catalog::ReasoningStyle;
 use super::{
     ChatRequest, Endpoint, HttpCall, ModelInfo, ModelPage, Piece, ProviderError, Usage, json_u64,
 };
+use crate::domain::ReasoningStyle;
 use crate::domain::{Pricing, Reasoning};
 
 fn headers(endpoint: &Endpoint) -> Vec<(String, String)> {

@@ -7,28 +7,11 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::paths::DataPaths;
 use super::{Result, Store, StoreError};
+use crate::domain::{BackupInfo, KEEP_BACKUPS};
 
 const PREFIX: &str = "fabula-";
 const SUFFIX: &str = ".sqlite3";
-/// Automatic backups are kept to this many; manual ones are pruned the same way.
-pub const KEEP_BACKUPS: usize = 10;
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct BackupInfo {
-    pub path: PathBuf,
-    pub modified: SystemTime,
-    pub size_bytes: u64,
-}
-
-impl BackupInfo {
-    pub fn file_name(&self) -> String {
-        self.path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    }
-}
 
 /// A name that sorts by time: `fabula-2026-11-24T11-36-17.123Z.sqlite3`.
 fn backup_name(at: SystemTime, tag: &str) -> String {

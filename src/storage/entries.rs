@@ -5,8 +5,8 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::stories::expect_one;
 use super::{Result, Store, StoreError};
 use crate::domain::{
-    AlternativePosition, Entry, EntryId, EntryKind, EntryRow, StoryId, count_tokens, count_words,
-    now_ms,
+    AlternativePosition, Entry, EntryId, EntryKind, EntryRow, StoryId, TrashedEntry, count_tokens,
+    count_words, now_ms,
 };
 
 /// Columns of `entry_from_row`; the alternative position is counted by rowid, which grows with
@@ -37,14 +37,6 @@ fn alternative_position(count: i64, index: i64) -> Option<AlternativePosition> {
         index: u32::try_from(index.clamp(1, count)).unwrap_or(1),
         count: u32::try_from(count).unwrap_or(u32::MAX),
     })
-}
-
-/// An entry in the Trash, with the story it belongs to.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TrashedEntry {
-    pub entry: Entry,
-    pub story_title: String,
-    pub deleted_at: i64,
 }
 
 pub(super) fn char_count(text: &str) -> i64 {

@@ -10,19 +10,6 @@ use crate::domain::{
     LoreKind, Pov, StoryBundle, StoryId, StoryMode, Tense,
 };
 
-/// What to do when the story's id is already in the database.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OnConflict {
-    /// Refuse with `StoreError::Conflict` (the caller asks the user).
-    Refuse,
-    /// Import a copy with new ids and "(imported)" after its title.
-    KeepBoth,
-    /// Make the story the file's version, keeping the file's ids. Only what differs is written;
-    /// when the file would change or remove anything the story has, the story as it was goes to
-    /// the Trash first (under new ids).
-    Replace,
-}
-
 /// What an import did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Imported {

@@ -4,11 +4,11 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::entries::{char_count, word_count};
-use super::exchange::{Imported, OnConflict};
+use super::exchange::Imported;
 use super::{Result, Store, StoreError};
 use crate::domain::{
     BundleEntry, BundleLore, BundleStory, EntryId, IdRemap, ImportPart, JsonRewriter, LoreId,
-    StoryBundle, StoryId,
+    OnConflict, StoryBundle, StoryId,
 };
 
 impl Store {

@@ -15,12 +15,10 @@ mod tokenizer_cache;
 mod usage;
 mod writing;
 
-pub use backup::{
-    BackupInfo, KEEP_BACKUPS, list_backups, prune_backups, restore_database, set_aside_damaged,
-};
-pub use entries::TrashedEntry;
+pub use backup::{list_backups, prune_backups, restore_database, set_aside_damaged};
+
 pub use error::StoreError;
-pub use exchange::{Imported, OnConflict};
+pub use exchange::Imported;
 pub use paths::{DataPaths, InstanceLock, documents_dir};
 pub use tokenizer_cache::{read_tables, use_tokenizer_cache, write_tables};
 

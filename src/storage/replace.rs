@@ -10,13 +10,15 @@ use rusqlite::types::ValueRef;
 use rusqlite::{OptionalExtension, Row, Statement, Transaction, params};
 
 use super::entries::{char_count, word_count};
-use super::exchange::{Imported, OnConflict, read_head, read_lore, read_sections};
+use super::exchange::{Imported, read_head, read_lore, read_sections};
 use super::import::{
     EntryWriter, follow_new_ids, insert_lore, insert_sections, settle_lore_ids, upsert_story,
     without_count_trigger,
 };
 use super::{Result, Store, StoreError};
-use crate::domain::{BundleEntry, BundleLore, BundleStory, IdRemap, ImportPart, StoryId, now_ms};
+use crate::domain::{
+    BundleEntry, BundleLore, BundleStory, IdRemap, ImportPart, OnConflict, StoryId, now_ms,
+};
 
 impl Store {
     /// `import_parts` under `OnConflict::Replace` for a story that is here: see the module doc.

@@ -8,47 +8,15 @@ use std::time::Duration;
 use super::SyncError;
 use super::envelope::{self, PullReply, TakeStory};
 use super::server::BODY_LIMIT;
-use super::wire::{StoryListing, SyncAction, SyncRequest, SyncResponse};
-use crate::domain::{StoryBundle, StoryId};
+use super::wire::{SyncAction, SyncRequest, SyncResponse};
+use crate::domain::{Peer, StoryBundle, StoryId, StoryListing};
 use crate::formats::avt;
 use crate::jobs;
 use crate::storage::Store;
 
-/// Where a peer listens and the token it showed (typed in or read from its QR code).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Peer {
-    pub host: String,
-    pub port: u16,
-    pub token: String,
-}
-
-impl Peer {
-    /// Parses "HOST:PORT" (an IPv6 address in brackets).
-    pub fn parse(address: &str, token: &str) -> Result<Self, SyncError> {
-        let address = address.trim();
-        let (host, port) = address
-            .rsplit_once(':')
-            .ok_or_else(|| SyncError::Peer(format!("“{address}” is not HOST:PORT.")))?;
-        let port: u16 = port
-            .parse()
-            .map_err(|_| SyncError::Peer(format!("“{port}” is not a port number.")))?;
-        if host.is_empty() {
-            return Err(SyncError::Peer(format!("“{address}” has no host.")));
-        }
-        Ok(Self {
-            host: host.trim_matches(['[', ']']).to_owned(),
-            port,
-            token: token.trim().to_owned(),
-        })
-    }
-
-    fn url(&self) -> String {
-        if self.host.contains(':') {
-            format!("http://[{}]:{}/sync", self.host, self.port)
-        } else {
-            format!("http://{}:{}/sync", self.host, self.port)
-        }
-    }
+/// The peer's sync endpoint.
+fn url_of(peer: &Peer) -> String {
+    format!("http://{}/sync", peer.address())
 }
 
 const LIST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -58,7 +26,7 @@ const SLOWEST_BYTES_PER_SECOND: u64 = 1 << 20;
 
 fn call(peer: &Peer, action: SyncAction, timeout: Duration) -> Result<SyncResponse, SyncError> {
     let body = serde_json::to_vec(&SyncRequest {
-        token: peer.token.clone(),
+        token: peer.token.expose().to_owned(),
         action,
     })
     .map_err(|e| SyncError::Peer(e.to_string()))?;
@@ -94,7 +62,7 @@ fn post_body<B: ureq::AsSendBody>(
     let agent = ureq::Agent::new_with_config(config);
     let where_ = format!("{}:{}", peer.host, peer.port);
     let response = agent
-        .post(&peer.url())
+        .post(&url_of(peer))
         .header("Content-Type", "application/json")
         .send(body)
         .map_err(|e| match e {
@@ -165,7 +133,7 @@ pub fn pull_into<T>(
     take_story: TakeStory<'_, T>,
 ) -> Result<T, SyncError> {
     let request = serde_json::to_vec(&SyncRequest {
-        token: peer.token.clone(),
+        token: peer.token.expose().to_owned(),
         action: SyncAction::PullStory {
             story_id: story_id.to_owned(),
         },
@@ -213,7 +181,7 @@ pub fn push(peer: &Peer, store: &Store, id: &StoryId) -> Result<String, SyncErro
             )
         },
         move || {
-            let written = write_push_body(&mut body, &peer.token, store, id);
+            let written = write_push_body(&mut body, peer.token.expose(), store, id);
             match written {
                 Ok(()) => body.finish(),
                 // Dropped unfinished: the request is cut off, never sent short.

@@ -6,7 +6,6 @@ pub mod envelope;
 pub mod server;
 pub mod wire;
 
-pub use client::Peer;
 pub use server::{ServerEvent, ServerOptions, SyncServer};
 pub use wire::Pairing;
 
@@ -21,6 +20,12 @@ pub enum SyncError {
     /// The peer answered with an error message of its own.
     #[error("The other device said: {0}")]
     Refused(String),
+}
+
+impl From<crate::domain::PeerError> for SyncError {
+    fn from(e: crate::domain::PeerError) -> Self {
+        SyncError::Peer(e.0)
+    }
 }
 
 /// The addresses this machine can be reached at, LAN ones first, loopback last.

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use super::SyncError;
 use super::envelope::{self, Asked, Envelope, Pushed, RequestError};
-use super::wire::{Pairing, StoryListing, SyncResponse, story_not_found};
-use crate::domain::{StoryBundle, StoryId};
+use super::wire::{Pairing, SyncResponse, story_not_found};
+use crate::domain::{OnConflict, StoryBundle, StoryId, StoryListing};
 use crate::formats::{FormatError, avt};
 use crate::jobs::{self, JobContext, JobHandle, Periodic, Poll, Waker};
-use crate::storage::{OnConflict, Store};
+use crate::storage::Store;
 use crate::transfer::{self, ImportError};
 
 /// The original's limit for one message.

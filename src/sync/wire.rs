@@ -1,6 +1,7 @@
 //! The original app's LAN sync messages, exactly as it spells them: `type` tags in camelCase, the
 //! fields inside actions in snake_case, story summaries in camelCase, HTTP 200 even for errors.
 
+use crate::domain::StoryListing;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -20,16 +21,6 @@ pub enum SyncAction {
     PushStory {
         story_data: String,
     },
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct StoryListing {
-    pub id: String,
-    pub title: String,
-    pub genre: Option<String>,
-    pub updated_at: i64,
-    pub entry_count: i64,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]

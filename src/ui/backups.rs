@@ -2,8 +2,8 @@
 
 use super::format::{bytes, relative_time, unix_ms};
 use super::{Confirm, ViewState};
-use crate::app::{Action, AppState};
 use crate::domain::now_ms;
+use crate::state::{Action, AppState};
 
 pub fn backups_ui(
     ui: &mut egui::Ui,
@@ -19,7 +19,7 @@ pub fn backups_ui(
     });
     ui.weak(format!(
         "A backup is made automatically once a day when Fabula starts; the last {} automatic ones are kept. Folder: {}",
-        crate::storage::KEEP_BACKUPS,
+        crate::domain::KEEP_BACKUPS,
         state.data_dir.join("backups").display()
     ));
     ui.add_space(8.0);

@@ -3,8 +3,8 @@
 
 use egui::{Key, KeyboardShortcut, Modifiers};
 
-use crate::app::Action;
 use crate::domain::{ActionType, EntryKind, Story, StoryMode, compose_input};
+use crate::state::Action;
 
 const SUBMIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
 const SUBMIT_NARRATION: KeyboardShortcut =

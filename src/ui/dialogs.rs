@@ -1,7 +1,7 @@
 //! Modal dialogs (new story, rename, confirmations) and the recovery screen for an unusable database.
 
-use crate::app::{Action, AppState, Fatal};
 use crate::domain::{NewStory, Pov, StoryMode, Tense};
+use crate::state::{Action, AppState, Fatal};
 
 use super::ViewState;
 use super::format::{bytes, date, unix_ms};

@@ -2,8 +2,8 @@
 
 use super::format::{relative_time, thousands};
 use super::{LibrarySort, ViewState};
-use crate::app::{Action, AppState};
 use crate::domain::{StorySummary, now_ms};
+use crate::state::{Action, AppState};
 
 pub fn library_ui(
     ui: &mut egui::Ui,

@@ -23,18 +23,8 @@ pub use story_view::StoryLayout;
 
 use egui::{Key, KeyboardShortcut, Modifiers};
 
-use crate::app::{Action, AppState, Screen, StatusKind};
-use crate::domain::{Entry, EntryId, EntryRow, NewStory, Prefs, StoryId, ThemeChoice};
-
-/// Entry texts for the story view, fetched on demand for the rows on screen.
-pub trait EntrySource {
-    fn len(&self) -> usize;
-    fn row(&self, index: usize) -> Option<&EntryRow>;
-    fn entry(&mut self, index: usize) -> Option<&Entry>;
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+use crate::domain::{EntryId, NewStory, Prefs, StoryId, ThemeChoice};
+use crate::state::{Action, AppState, EntrySource, Screen, StatusKind, ViewEvent};
 
 /// The entry being edited in place: one TextEdit at a time, never one for the whole story.
 #[derive(Clone, Debug, PartialEq)]
@@ -101,14 +91,21 @@ const REDO_Y: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::
 const FIND: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
 const NEW_STORY: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
 
-/// The whole window for one frame.
+/// The whole window for one frame, after applying what the controller told the view about.
 pub fn root_ui(
     ui: &mut egui::Ui,
     state: &AppState,
     view: &mut ViewState,
+    events: Vec<ViewEvent>,
     entries: &mut dyn EntrySource,
     actions: &mut Vec<Action>,
 ) {
+    for event in events {
+        match event {
+            ViewEvent::EntryChanged(entry) => view.layout.invalidate(&entry),
+            ViewEvent::ScrollToBottom => view.layout.scroll_to_bottom(),
+        }
+    }
     if let Some(fatal) = &state.fatal {
         egui::CentralPanel::default_margins().show(ui, |ui| {
             dialogs::fatal_ui(ui, fatal, state, actions);
@@ -256,7 +253,7 @@ fn nav_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
             actions.push(Action::Show(Screen::Settings));
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if let crate::app::UpdateStatus::Available(a) = &state.update.status
+            if let crate::state::UpdateStatus::Available(a) = &state.update.status
                 && state.screen != Screen::Settings
                 && ui
                     .link(format!("Fabula {} is available", a.version))

@@ -1,8 +1,8 @@
 //! Settings > Prompts: the narrator and suggestion templates, checked as they are typed, with reset
 //! to default and export/import of the whole pack as JSON.
 
-use crate::app::{Action, AppState, Screen};
 use crate::domain::{PromptPack, TemplateKind, check_template};
+use crate::state::{Action, AppState, Screen};
 
 use super::ViewState;
 

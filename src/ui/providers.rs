@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 
 use super::{Confirm, ViewState};
-use crate::app::{Action, AppState, CheckStatus, Screen};
 use crate::domain::{
     ApiProfile, ProfileSource, Reasoning, Secret, Task, TaskAssignment, UsageGrouping,
 };
-use crate::providers::{PRESETS, preset};
+use crate::domain::{PRESETS, preset};
+use crate::state::{Action, AppState, CheckStatus, Screen};
 
 /// The profile being added or edited.
 #[derive(Clone, Debug, PartialEq)]

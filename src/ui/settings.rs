@@ -1,7 +1,7 @@
 //! The Settings screen: appearance, where the data lives, the error log, updates.
 
-use crate::app::{Action, AppState, Screen, UpdateStatus};
 use crate::domain::{FontSize, ThemeChoice};
+use crate::state::{Action, AppState, Screen, UpdateStatus};
 
 pub fn settings_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     ui.heading("Settings");

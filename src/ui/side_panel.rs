@@ -4,11 +4,11 @@
 use egui::RichText;
 
 use super::ViewState;
-use crate::app::{Action, AppState, OpenStory, WritingState};
 use crate::domain::{
     InjectionMode, LoreEntry, LoreId, LoreKind, NarrationLength, Pov, Reasoning, StorySettings,
     Tense,
 };
+use crate::state::{Action, AppState, OpenStory, WritingState};
 
 /// Which page the story's side panel shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use egui::{Color32, Galley, Key, KeyboardShortcut, Modifiers, Rect, TextStyle, UiBuilder, vec2};
 
 use super::format::thousands;
-use super::{EditState, EntrySource, ViewState};
-use crate::app::{Action, OpenStory, Streaming, WritingState};
+use super::{EditState, ViewState};
+use crate::domain::Target;
 use crate::domain::{Entry, EntryId, EntryKind, EntryRow, StoryId, StoryMode};
-use crate::writing::Target;
+use crate::state::EntrySource;
+use crate::state::{Action, OpenStory, Streaming, WritingState};
 
 const ROW_GAP: f32 = 6.0;
 const ROW_MARGIN: i8 = 10;
@@ -235,7 +236,7 @@ pub fn story_ui(
         {
             view.export = Some(super::sync::ExportDialog {
                 story: story.id.clone(),
-                format: crate::app::ExportFormat::Avt,
+                format: crate::domain::FileFormat::Avt,
                 path: writing
                     .export_dir
                     .join(format!("{}.avt", crate::domain::file_stem(&story.title)))

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use egui::{Color32, ColorImage, TextureOptions};
 
 use super::ViewState;
-use crate::app::{Action, AppState, ConflictChoice, ExportFormat, QrImage, SyncBusy};
 use crate::domain::StoryId;
+use crate::domain::{FileFormat, OnConflict};
+use crate::state::{Action, AppState, QrImage, SyncBusy};
 
 /// Sync screen fields the controller does not need until a button is pressed.
 #[derive(Default)]
@@ -24,7 +25,7 @@ pub struct SyncView {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExportDialog {
     pub story: StoryId,
-    pub format: ExportFormat,
+    pub format: FileFormat,
     pub path: String,
     pub lore: bool,
 }
@@ -188,7 +189,7 @@ fn peer_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: &
     {
         actions.push(Action::ConnectPeer {
             address: sv.address.clone(),
-            token: sv.token.clone(),
+            token: crate::domain::Secret::new(sv.token.clone()),
         });
     }
     if let Some(error) = &sync.peer_error {
@@ -283,14 +284,14 @@ pub fn conflict_ui(ctx: &egui::Context, state: &AppState, actions: &mut Vec<Acti
                     .on_hover_text("Add it as a copy with “(imported)” after its title")
                     .clicked()
                 {
-                    actions.push(Action::ResolveConflict(Some(ConflictChoice::KeepBoth)));
+                    actions.push(Action::ResolveConflict(Some(OnConflict::KeepBoth)));
                 }
                 if ui
                     .button("Replace mine")
                     .on_hover_text("Yours becomes this version; if that changes or removes anything of yours, your version goes to the Trash first")
                     .clicked()
                 {
-                    actions.push(Action::ResolveConflict(Some(ConflictChoice::Replace)));
+                    actions.push(Action::ResolveConflict(Some(OnConflict::Replace)));
                 }
                 if ui.button("Skip").clicked() {
                     actions.push(Action::ResolveConflict(None));
@@ -343,7 +344,7 @@ pub fn export_dialog_ui(
         .resizable(false)
         .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
         .show(ctx, |ui| {
-            for format in ExportFormat::ALL {
+            for format in FileFormat::ALL {
                 if ui.radio(dialog.format == format, format.label()).clicked()
                     && dialog.format != format
                 {
@@ -354,7 +355,7 @@ pub fn export_dialog_ui(
                     dialog.format = format;
                 }
             }
-            if dialog.format != ExportFormat::Avt {
+            if dialog.format != FileFormat::Avt {
                 ui.checkbox(&mut dialog.lore, "Add the lorebook at the end");
             }
             let label = ui.label("Save as");

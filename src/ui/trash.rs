@@ -2,8 +2,8 @@
 
 use super::format::relative_time;
 use super::{Confirm, ViewState};
-use crate::app::{Action, AppState};
 use crate::domain::{now_ms, preview};
+use crate::state::{Action, AppState};
 
 pub fn trash_ui(
     ui: &mut egui::Ui,

@@ -5,8 +5,8 @@ use egui::{Color32, Sense, vec2};
 
 use super::format::thousands;
 use super::{Confirm, ViewState};
-use crate::app::{Action, OpenStory, SuggestionStatus, WritingState};
 use crate::domain::{Budget, DraftState, StoryMode, preview};
+use crate::state::{Action, OpenStory, SuggestionStatus, WritingState};
 
 pub fn turn_ui(
     ui: &mut egui::Ui,

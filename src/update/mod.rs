@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use self_update::backends::github;
 
+use crate::domain::Available;
+
 /// The one place the release repository is named; `FABULA_UPDATE_REPO` overrides it.
 pub const DEFAULT_REPO: &str = "fabula-app/fabula";
 /// The GitHub API; `FABULA_UPDATE_API` overrides it (tests point it at a local fake).
@@ -49,15 +51,6 @@ pub enum UpdateError {
     Cancelled,
     #[error("The update failed: {0}")]
     Other(String),
-}
-
-/// A newer release that can be installed.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Available {
-    pub version: semver::Version,
-    pub tag: String,
-    pub notes: String,
-    pub asset_name: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]

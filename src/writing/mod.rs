@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use crate::domain::{
     AssembledPrompt, DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_OUTPUT, Draft, DraftState, EntryId,
     GenerationRecord, LoreEntry, LoreMatcher, ModelInfo, PromptInput, Story, StoryId,
-    StorySettings, Task, TaskAssignment, TemplateError, TemplateKind, assemble, count_tokens,
-    now_ms, parse_suggestions, suggestions_prompt,
+    StorySettings, Target, Task, TaskAssignment, TemplateError, TemplateKind, assemble,
+    count_tokens, now_ms, parse_suggestions, suggestions_prompt,
 };
 use crate::jobs::{CancelToken, Periodic};
 use crate::keys::KeyStore;
@@ -29,24 +29,6 @@ const SAVER_BUSY_TIMEOUT: Duration = Duration::from_millis(500);
 const EMPTY_RETRIES: u32 = 3;
 /// Entries the suggestions call sees.
 const SUGGESTION_CONTEXT: usize = 6;
-
-/// What a generation writes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// A new narration at the end of the story.
-    Next,
-    /// Another alternative of this narration entry, written from the context before it.
-    Regenerate(EntryId),
-}
-
-impl Target {
-    fn entry(&self) -> Option<&EntryId> {
-        match self {
-            Target::Next => None,
-            Target::Regenerate(id) => Some(id),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum WritingError {

@@ -1,17 +1,40 @@
-//! Everything the UI reads: the controller's view of the database, rebuilt by actions.
+//! What the UI reads and says: `AppState` (the controller's view of the database, rebuilt by
+//! actions), the `Action`s the UI pushes, and the seams it pulls data through (`EntrySource`,
+//! `ViewEvent`). Names only `domain`, so the UI depends on this layer and never on the controller.
 
-use std::path::PathBuf;
+mod action;
+
+pub use action::Action;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use crate::domain::{
-    ApiProfile, Budget, Draft, EntryRow, GenerationRecord, LoreEntry, ModelInfo, Prefs, PromptPack,
-    StoryId, StorySettings, StorySummary, Task, TaskAssignment, UsageGrouping, UsageRecord,
+    ApiProfile, Available, BackupInfo, Budget, Draft, Entry, EntryId, EntryRow, GenerationRecord,
+    LoreEntry, ModelInfo, Peer, Prefs, PromptPack, StoryId, StoryListing, StorySettings,
+    StorySummary, Target, Task, TaskAssignment, TrashedEntry, UsageGrouping, UsageRecord,
     UsageTotal,
 };
-use crate::storage::{BackupInfo, TrashedEntry};
-use crate::update::Available;
-use crate::writing::Target;
+
+/// Entry texts for the story view, fetched on demand for the rows on screen.
+pub trait EntrySource {
+    fn len(&self) -> usize;
+    fn row(&self, index: usize) -> Option<&EntryRow>;
+    fn entry(&mut self, index: usize) -> Option<&Entry>;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What the controller tells the view about, for the view to act on in its next frame: the
+/// controller never writes view state itself.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ViewEvent {
+    /// The entry's text changed: its placed height is stale.
+    EntryChanged(EntryId),
+    /// New text arrived at the end of the story the user is following.
+    ScrollToBottom,
+}
 
 /// Where the updater is, as the Settings screen shows it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -147,22 +170,16 @@ pub struct PendingConflict {
 #[derive(Clone, Debug)]
 pub enum ConflictSource {
     File(std::path::PathBuf),
-    Peer {
-        peer: crate::sync::Peer,
-        story_id: String,
-    },
+    Peer { peer: Peer, story_id: String },
 }
-
-/// What a story is exported as (the UI's name for the file formats).
-pub use crate::formats::FileFormat as ExportFormat;
 
 /// The Sync screen, imports and exports.
 #[derive(Clone, Debug, Default)]
 pub struct SyncState {
     pub interfaces: Vec<(String, std::net::IpAddr)>,
     pub serving: Option<Serving>,
-    pub peer: Option<crate::sync::Peer>,
-    pub peer_stories: Vec<crate::sync::wire::StoryListing>,
+    pub peer: Option<Peer>,
+    pub peer_stories: Vec<StoryListing>,
     pub peer_error: Option<String>,
     pub busy: Option<SyncBusy>,
     /// Done, total, and what is happening.
