@@ -220,3 +220,235 @@ fn only_sync_names_tiny_http_and_sync_http_stays_in_sync() {
         found.join("\n")
     );
 }
+
+/// Which top-level modules each module may name (`crate::x`): the layering of README
+/// "Architecture" as a table. A module not listed here fails the test until it is placed.
+const MAY_NAME: &[(&str, &[&str])] = &[
+    ("domain", &[]),
+    ("jobs", &[]),
+    ("state", &["domain"]),
+    ("ui", &["state", "domain"]),
+    ("storage", &["domain"]),
+    ("formats", &["domain"]),
+    ("keys", &["domain"]),
+    ("update", &["domain"]),
+    ("diagnostics", &["domain", "storage"]),
+    ("providers", &["domain", "jobs", "keys"]),
+    ("transfer", &["domain", "formats", "jobs", "storage"]),
+    (
+        "sync",
+        &["domain", "formats", "jobs", "storage", "transfer"],
+    ),
+    (
+        "writing",
+        &["domain", "jobs", "keys", "providers", "storage"],
+    ),
+    (
+        "app",
+        &[
+            "domain",
+            "state",
+            "ui",
+            "storage",
+            "formats",
+            "jobs",
+            "keys",
+            "providers",
+            "transfer",
+            "sync",
+            "writing",
+            "update",
+            "diagnostics",
+        ],
+    ),
+    (
+        "cli",
+        &[
+            "domain",
+            "storage",
+            "formats",
+            "jobs",
+            "keys",
+            "providers",
+            "transfer",
+            "sync",
+            "writing",
+            "update",
+            "diagnostics",
+        ],
+    ),
+];
+
+/// The crate paths a piece of code names, by their first segment: `crate::a::b` and each name
+/// in `use crate::{a, b::c}`.
+fn named_modules(code: &str) -> std::collections::BTreeSet<String> {
+    let mut found = std::collections::BTreeSet::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("crate::") {
+        let after = &rest[at + "crate::".len()..];
+        if let Some(group) = after.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for item in group[..end].split(',') {
+                let first = item.trim().split("::").next().unwrap_or("").trim();
+                if !first.is_empty() {
+                    found.insert(first.to_owned());
+                }
+            }
+        } else {
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                found.insert(name);
+            }
+        }
+        rest = after;
+    }
+    found
+}
+
+/// Each top-level module (a folder or a file under src/) with the modules its code names.
+fn module_graph() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut graph = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(src("")).expect("src").flatten() {
+        let path = entry.path();
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        if name == "lib" || name == "main" {
+            continue;
+        }
+        let files = if path.is_dir() {
+            rust_files(&path)
+        } else {
+            vec![path.clone()]
+        };
+        let mut names = std::collections::BTreeSet::new();
+        for file in files {
+            names.extend(named_modules(&code_of(&file)));
+        }
+        names.remove(&name);
+        graph.insert(name, names);
+    }
+    graph
+}
+
+#[test]
+fn each_module_names_only_the_layers_below_it() {
+    let mut bad = Vec::new();
+    for (module, names) in module_graph() {
+        let Some((_, allowed)) = MAY_NAME.iter().find(|(m, _)| *m == module) else {
+            bad.push(format!(
+                "{module} is not in MAY_NAME: place it in the layering"
+            ));
+            continue;
+        };
+        for name in names {
+            if !allowed.contains(&name.as_str()) {
+                bad.push(format!("{module} names crate::{name}"));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "layering broken:\n{}", bad.join("\n"));
+}
+
+/// A cycle in `graph`, as the path that closes it, if there is one.
+fn find_cycle(
+    graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == node) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(node.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = std::collections::BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn no_modules_import_each_other() {
+    let top = module_graph();
+    assert_eq!(find_cycle(&top), None, "top-level modules in a cycle");
+    // Inside each module folder: no two files name each other (mod.rs, the module's face, aside).
+    let mut bad = Vec::new();
+    for (module, _) in &top {
+        let dir = src(module);
+        if !dir.is_dir() {
+            continue;
+        }
+        let siblings: Vec<String> = rust_files(&dir)
+            .iter()
+            .filter(|f| f.parent() == Some(dir.as_path()))
+            .filter_map(|f| f.file_stem().and_then(|s| s.to_str()).map(str::to_owned))
+            .filter(|s| s != "mod")
+            .collect();
+        let mut graph = std::collections::BTreeMap::new();
+        for file in &siblings {
+            let path = dir.join(format!("{file}.rs"));
+            // `super::x` and `crate::module::x` alike, and each name in `super::{x, y}`.
+            let code = code_of(&path)
+                .replace(&format!("crate::{module}::"), "super::")
+                .replace("super::", "crate::");
+            let named = named_modules(&code);
+            let names: std::collections::BTreeSet<String> = siblings
+                .iter()
+                .filter(|other| *other != file && named.contains(*other))
+                .cloned()
+                .collect();
+            graph.insert(file.clone(), names);
+        }
+        for (a, names) in &graph {
+            for b in names {
+                if a < b && graph.get(b).is_some_and(|n| n.contains(a)) {
+                    bad.push(format!(
+                        "{module}/{a}.rs and {module}/{b}.rs name each other"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn the_layering_checks_can_fail() {
+    let names = named_modules("use crate::{storage::Store, domain};\nlet x = crate::ui::root_ui;");
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        ["domain", "storage", "ui"]
+    );
+    let mut graph = std::collections::BTreeMap::new();
+    graph.insert("a".to_owned(), ["b".to_owned()].into());
+    graph.insert("b".to_owned(), ["c".to_owned()].into());
+    graph.insert("c".to_owned(), ["a".to_owned()].into());
+    assert_eq!(
+        find_cycle(&graph),
+        Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
+    );
+    graph.insert("c".to_owned(), Default::default());
+    assert_eq!(find_cycle(&graph), None);
+}
