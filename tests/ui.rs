@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TempData, click, harness, has_label, type_into};
+use common::{TempData, click, harness, has_label, settle, type_into};
 use egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable;
 
@@ -116,8 +116,51 @@ fn a_deleted_story_goes_to_the_trash_and_comes_back() {
     assert!(has_label(&h, "Moonfall"), "cancelling keeps it");
     click(&mut h, "Delete permanently…");
     click(&mut h, "Delete permanently");
+    settle(&mut h);
     assert!(!has_label(&h, "Moonfall"));
     assert!(data.open().trashed_stories().expect("trash").is_empty());
+}
+
+#[test]
+fn library_work_that_grows_with_the_data_runs_on_jobs_not_the_window() {
+    // Every call below stops a debug build if it runs on the window's thread (the harness's).
+    let data = TempData::new();
+    let id = {
+        let mut store = data.open();
+        fabula::cli::seed(&mut store, 2_000, Some("Harbour Lights")).expect("seed")
+    };
+    let mut h = harness(&data);
+    click(&mut h, "Duplicate");
+    assert!(
+        has_label(&h, "Duplicating “Harbour Lights”…"),
+        "shown while it runs"
+    );
+    settle(&mut h);
+    assert!(has_label(&h, "Harbour Lights (copy)"), "the copy is listed");
+    assert!(has_label(&h, "Duplicated as “Harbour Lights (copy)”."));
+    let copy = data.open().list_stories().expect("library");
+    assert_eq!(copy.len(), 2);
+    assert!(copy.iter().all(|s| s.entry_count == 2_000));
+
+    data.open()
+        .trash_story(&fabula::domain::StoryId(id))
+        .expect("trash");
+    click(&mut h, "Trash");
+    click(&mut h, "Empty Trash…");
+    click(&mut h, "Delete permanently");
+    settle(&mut h);
+    assert!(h.query_all_by_label("The Trash is empty.").next().is_some());
+    assert!(data.open().trashed_stories().expect("trash").is_empty());
+    assert_eq!(data.open().list_stories().expect("library").len(), 1);
+}
+
+#[test]
+#[should_panic(expected = "ran on the window's thread")]
+fn whole_library_work_on_the_window_thread_is_caught() {
+    let data = TempData::new();
+    let store = data.open();
+    fabula::storage::mark_ui_thread();
+    let _ = store.create_backup(&data.paths, "");
 }
 
 #[test]
@@ -200,6 +243,7 @@ fn a_damaged_database_offers_the_latest_backup_and_keeps_the_damaged_file() {
     let mut h = harness(&data);
     assert!(has_label(&h, "Fabula could not open your stories"));
     click(&mut h, "Restore the latest backup");
+    settle(&mut h);
     assert!(has_label(&h, "Saved in time"), "the library is back");
     let damaged: Vec<_> = std::fs::read_dir(&data.paths.dir)
         .expect("dir")
@@ -252,6 +296,7 @@ fn a_damaged_page_found_after_start_up_offers_the_latest_backup() {
     h.run_ok();
     assert!(has_label(&h, "Fabula could not open your stories"));
     click(&mut h, "Restore the latest backup");
+    settle(&mut h);
     assert!(has_label(&h, "Saved in time"), "the library is back");
 }
 
@@ -299,6 +344,7 @@ fn backups_screen_backs_up_and_restores_after_confirming() {
     click(&mut h, "Backups");
     assert!(has_label(&h, "No backups yet."));
     click(&mut h, "Back up now");
+    settle(&mut h);
     assert!(
         !has_label(&h, "No backups yet."),
         "the new backup is listed"
@@ -315,6 +361,7 @@ fn backups_screen_backs_up_and_restores_after_confirming() {
         "restoring asks first"
     );
     click(&mut h, "Restore");
+    settle(&mut h);
     assert!(has_label(&h, "Alpha"), "the backed-up library is back");
     let names: Vec<String> = fabula::storage::list_backups(&data.paths.backups())
         .expect("list")
@@ -324,6 +371,67 @@ fn backups_screen_backs_up_and_restores_after_confirming() {
     assert!(
         names.iter().any(|n| n.contains("pre-restore")),
         "the replaced database was backed up first: {names:?}"
+    );
+}
+
+#[test]
+fn deleting_restoring_and_undoing_an_entry_never_rereads_the_story() {
+    let data = TempData::new();
+    let id = {
+        let mut store = data.open();
+        fabula::cli::seed(&mut store, 3_000, Some("Long")).expect("seed")
+    };
+    let app = fabula::app::FabulaApp::new(
+        data.paths.clone(),
+        fabula::storage::Store::open(&data.paths.database()),
+        fabula::app::Launch {
+            open_story: Some(fabula::domain::StoryId(id)),
+            ..Default::default()
+        },
+    );
+    let mut h = common::harness_for(app);
+    let opened = h.state().row_index_reads();
+    assert_eq!(opened, 1, "opening reads the index once");
+    let last_but_one = "I look around (2999).";
+    assert!(has_label(&h, last_but_one));
+    let rows = |h: &egui_kittest::Harness<'static, fabula::app::FabulaApp>| {
+        h.state().state().open.as_ref().map_or(0, |o| o.rows.len())
+    };
+
+    // The Delete of the second-to-last row (rows are laid out top to bottom).
+    let deletes: Vec<_> = h.get_all_by_label("Delete").collect();
+    let n = deletes.len();
+    deletes[n - 2].click();
+    h.run_ok();
+    assert!(!has_label(&h, last_but_one), "the entry left the story");
+    assert_eq!(rows(&h), 2_999);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_ok();
+    assert!(
+        has_label(&h, last_but_one),
+        "undo puts it back in its place"
+    );
+    assert_eq!(rows(&h), 3_000);
+    h.key_press_modifiers(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Z);
+    h.run_ok();
+    assert!(!has_label(&h, last_but_one), "redo takes it out again");
+
+    click(&mut h, "Trash");
+    click(&mut h, "Restore");
+    assert_eq!(
+        rows(&h),
+        3_000,
+        "restored from the Trash into the open story"
+    );
+    let open = h.state().state().open.clone().expect("open");
+    assert!(
+        open.rows.windows(2).all(|w| w[0].position <= w[1].position),
+        "every row in story order"
+    );
+    assert_eq!(
+        h.state().row_index_reads(),
+        opened,
+        "the index was never re-read"
     );
 }
 

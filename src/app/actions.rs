@@ -3,7 +3,7 @@
 use super::FabulaApp;
 use super::undo::Change;
 use crate::domain::{EntryId, EntryKind, EntryRow, FontSize, StoryId, ThemeChoice};
-use crate::state::{Action, Fatal, OpenStory, Screen};
+use crate::state::{Action, Fatal, OpenStory, Screen, ViewEvent};
 use crate::storage::{self, Store, StoreError};
 
 type Outcome = Result<(), StoreError>;
@@ -12,7 +12,10 @@ impl FabulaApp {
     /// Carries out one action; failures become a message in the status bar, never a panic.
     pub fn apply(&mut self, action: Action) {
         let result = match (action, self.store.take()) {
-            (Action::RestoreBackup(path), store) => self.restore_backup(store, &path),
+            (Action::RestoreBackup(path), store) => {
+                self.restore_backup(store, path);
+                Ok(())
+            }
             (Action::DismissStatus, store) => {
                 self.store = store;
                 self.state.status = None;
@@ -84,12 +87,7 @@ impl FabulaApp {
                 });
                 self.refresh_after_change(store, &story)?;
             }
-            Action::DuplicateStory(id) => {
-                let copy = store.duplicate_story(&id)?;
-                self.state
-                    .info(format!("Duplicated as “{}”.", copy.title), false);
-                self.refresh_library(store)?;
-            }
+            Action::DuplicateStory(id) => self.duplicate_story(id),
             Action::TrashStory(id) => {
                 let title = store.story_summary(&id)?.story.title;
                 store.trash_story(&id)?;
@@ -116,38 +114,26 @@ impl FabulaApp {
                 self.state.info("Story restored.", false);
                 self.refresh_after_change(store, &id)?;
             }
-            Action::DeleteStoryForever(id) => {
-                store.delete_story_forever(&id)?;
-                // Steps about a story that no longer exists would fail.
-                self.history.clear();
-                self.state.info("Story deleted permanently.", false);
-                self.refresh_trash(store)?;
-            }
-            Action::EmptyTrash => {
-                store.empty_trash()?;
-                // Undo steps that would restore what is now gone can no longer work.
-                self.history.clear();
-                self.state.info("The Trash is empty.", false);
-                self.refresh_trash(store)?;
-            }
+            Action::DeleteStoryForever(id) => self.delete_story_forever(id),
+            Action::EmptyTrash => self.empty_trash(),
             Action::AddEntry { kind, text } => self.add_entry(store, kind, &text)?,
             Action::EditEntry { entry, text } => self.edit_entry(store, &entry, text)?,
             Action::TrashEntry(entry) => {
                 let story = store.entry(&entry)?.story_id;
                 store.trash_entry(&entry)?;
+                self.sync_row(store, &entry)?;
                 self.history.record(Change::TrashEntry {
                     story: story.clone(),
                     entry,
                 });
                 self.state.info("Entry moved to the Trash.", true);
-                self.reload_rows(store, &story)?;
                 self.refresh_after_change(store, &story)?;
             }
             Action::RestoreEntry(entry) => {
                 let story = store.entry(&entry)?.story_id;
                 store.restore_entry(&entry)?;
                 self.state.info("Entry restored to its story.", false);
-                self.reload_rows(store, &story)?;
+                self.sync_row(store, &entry)?;
                 self.refresh_after_change(store, &story)?;
             }
             Action::DeleteEntryForever(entry) => {
@@ -167,12 +153,7 @@ impl FabulaApp {
                     self.after_history_step(store, &change)?;
                 }
             }
-            Action::CreateBackup => {
-                let made = store.create_backup(&self.paths, "-manual")?;
-                self.state
-                    .info(format!("Backed up to {}.", made.path.display()), false);
-                self.refresh_backups();
-            }
+            Action::CreateBackup => self.create_backup(),
             Action::RestoreBackup(_) | Action::DismissStatus | Action::CopyDiagnostics => {}
             Action::CheckForUpdates => self.check_for_updates(),
             Action::InstallUpdate => self.install_update(),
@@ -245,7 +226,7 @@ impl FabulaApp {
         Ok(())
     }
 
-    fn refresh_trash(&mut self, store: &Store) -> Outcome {
+    pub(super) fn refresh_trash(&mut self, store: &Store) -> Outcome {
         self.state.trash_stories = store.trashed_stories()?;
         self.state.trash_entries = store.trashed_entries()?;
         Ok(())
@@ -297,17 +278,25 @@ impl FabulaApp {
         }
     }
 
-    /// Re-reads the open story's row index after entries were removed or put back.
-    fn reload_rows(&mut self, store: &Store, story: &StoryId) -> Outcome {
-        if let Some(open) = self
-            .state
-            .open
-            .as_mut()
-            .filter(|o| &o.summary.story.id == story)
+    /// Brings the open story's row of `entry` up to date: in its place while the entry is live,
+    /// gone once it is not. The index itself is never re-read (it grows with the story); finding
+    /// the row is a pass over it in memory.
+    fn sync_row(&mut self, store: &Store, entry: &EntryId) -> Outcome {
+        let live = store.entry_row(entry)?;
+        self.cache.forget(entry);
+        let Some(open) = self.state.open.as_mut() else {
+            return Ok(());
+        };
+        open.rows.retain(|r| &r.id != entry);
+        if let Some((story, row)) = live
+            && story == open.summary.story.id
         {
-            open.rows = store.entry_rows(story)?;
-            open.rows_version += 1;
+            let at = open.rows.partition_point(|r| r.position <= row.position);
+            open.rows.insert(at, row);
         }
+        open.rows_version += 1;
+        self.view_events
+            .push(ViewEvent::EntryChanged(entry.clone()));
         Ok(())
     }
 
@@ -324,6 +313,7 @@ impl FabulaApp {
             id: entry.id.clone(),
             kind,
             char_count: u32::try_from(text.chars().count()).unwrap_or(u32::MAX),
+            position: entry.position,
         });
         open.rows_version += 1;
         open.summary.entry_count += 1;
@@ -372,7 +362,7 @@ impl FabulaApp {
         match change {
             Change::EditEntry { entry, .. }
             | Change::AddEntry { entry, .. }
-            | Change::TrashEntry { entry, .. } => self.cache.forget(entry),
+            | Change::TrashEntry { entry, .. } => self.sync_row(store, entry)?,
             Change::TrashStory { .. } => {
                 if self
                     .state
@@ -391,49 +381,11 @@ impl FabulaApp {
                 self.forget_lorebook();
             }
         }
-        self.reload_rows(store, &story)?;
         self.refresh_after_change(store, &story)
     }
 
     /// Backs up (or, when damaged, sets aside) the current database, swaps in `backup`, reopens.
-    fn restore_backup(&mut self, store: Option<Store>, backup: &std::path::Path) -> Outcome {
-        let safety = match store
-            .as_ref()
-            .map(|s| s.create_backup(&self.paths, "-pre-restore"))
-        {
-            Some(Ok(made)) => Some(made.path),
-            Some(Err(e)) => {
-                // Without a safety copy nothing is replaced.
-                self.store = store;
-                return Err(e);
-            }
-            None => storage::set_aside_damaged(&self.paths)?,
-        };
-        // The swap needs every connection to the old file closed.
-        drop(store);
-        self.cache.clear();
-        self.history.clear();
-        self.state.open = None;
-        if let Err(e) = storage::restore_database(&self.paths, backup) {
-            // The old file is still in place unless it was set aside as damaged.
-            self.reopen_after_restore()?;
-            return Err(e);
-        }
-        self.reopen_after_restore()?;
-        let kept = safety
-            .map(|p| format!(" The previous database was kept as {}.", p.display()))
-            .unwrap_or_default();
-        self.state.info(
-            format!(
-                "Restored {}.{kept}",
-                backup.file_name().unwrap_or_default().to_string_lossy()
-            ),
-            false,
-        );
-        Ok(())
-    }
-
-    fn reopen_after_restore(&mut self) -> Outcome {
+    pub(super) fn reopen_after_restore(&mut self) -> Outcome {
         match Store::open(&self.paths.database()) {
             Ok(store) => {
                 self.state.fatal = None;

@@ -3,7 +3,9 @@
 mod actions;
 mod entry_cache;
 mod keys;
+mod library;
 mod providers;
+mod registry;
 mod sync;
 mod undo;
 mod updates;
@@ -16,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::domain::{BackupInfo, FontSize, Prefs, StoryId, ThemeChoice};
-use crate::jobs::{self, JobHandle, Poll, Waker};
+use crate::jobs::{JobHandle, Poll, Waker};
 use crate::state::{AppState, Fatal, Screen, ViewEvent};
 use crate::storage::{self, DataPaths, InstanceLock, Store, StoreError};
 use crate::ui;
@@ -71,9 +73,8 @@ pub struct FabulaApp {
     launch: Launch,
     frames: u64,
     applied_prefs: Option<Prefs>,
-    backup_job: Option<JobHandle<BackupOutcome>>,
+    jobs: registry::Registry,
     update_config: Option<crate::update::UpdateConfig>,
-    update_job: Option<JobHandle<updates::UpdateEvent>>,
     check_jobs: std::collections::HashMap<String, JobHandle<providers::CheckEvent>>,
     generation_job: Option<JobHandle<writing::GenerationEvent>>,
     suggestion_job: Option<JobHandle<Result<Vec<String>, String>>>,
@@ -102,6 +103,8 @@ impl FabulaApp {
     /// Builds the app around the result of opening the database: on failure the window shows
     /// what went wrong and, for a damaged file, offers the latest backup.
     pub fn new(paths: DataPaths, opened: Result<Store, StoreError>, launch: Launch) -> Self {
+        // Whole-library work refuses to run on this thread (see storage::off_ui_thread).
+        storage::mark_ui_thread();
         let mut state = AppState {
             data_dir: paths.dir.clone(),
             database_path: paths.database(),
@@ -136,9 +139,8 @@ impl FabulaApp {
             launch,
             frames: 0,
             applied_prefs: None,
-            backup_job: None,
+            jobs: registry::Registry::default(),
             update_config: None,
-            update_job: None,
             check_jobs: std::collections::HashMap::new(),
             generation_job: None,
             suggestion_job: None,
@@ -237,17 +239,23 @@ impl FabulaApp {
         if self.waker.is_none() {
             self.waker = Some(Arc::new(EguiWaker(ctx.clone())));
         }
-        self.poll_backup_job();
-        self.poll_update_job();
+        self.deliver_job_events();
+        self.state.library_busy = self.library_busy();
         self.poll_check_jobs();
         self.poll_keys_job();
         self.poll_writing_jobs();
         self.poll_sync();
     }
 
+    /// How often the window read a story's whole row index: once per story opened (tests hold an
+    /// edit, a delete, a restore and an undo to reading none).
+    pub fn row_index_reads(&self) -> u64 {
+        self.store.as_ref().map_or(0, Store::row_index_reads)
+    }
+
     /// Whether the daily backup job is still running (for tests and a clean exit).
     pub fn is_backing_up(&self) -> bool {
-        self.backup_job.is_some()
+        self.jobs.is_running(DAILY_BACKUP)
     }
 
     /// Draws one frame and applies what the user asked for in it.
@@ -321,59 +329,58 @@ impl FabulaApp {
         }
         let paths = self.paths.clone();
         let waker: Arc<dyn Waker> = Arc::new(EguiWaker(ctx.clone()));
-        let started = jobs::spawn("daily-backup", waker, move |cx| {
-            // Opening checks only what costs the same for any size; the whole-file check runs
-            // here, on every start, and a damaged page sends the window to the recovery screen.
-            let outcome = Store::open_worker(&paths.database()).and_then(|s| {
-                match s.auto_backup_if_due(&paths)? {
-                    Some(made) => Ok(Some(made)),
-                    None => s.integrity_check().map(|()| None),
-                }
-            });
-            cx.send(outcome);
-        });
-        match started {
-            Ok(job) => self.backup_job = Some(job),
-            Err(e) => self
-                .state
-                .error(format!("The daily backup could not be started: {e}")),
+        let started = self.jobs.start(
+            DAILY_BACKUP,
+            "The daily backup",
+            waker,
+            move |cx| {
+                // Opening checks only what costs the same for any size; the whole-file check runs
+                // here, on every start, and a damaged page sends the window to the recovery screen.
+                let outcome = Store::open_worker(&paths.database()).and_then(|s| {
+                    match s.auto_backup_if_due(&paths)? {
+                        Some(made) => Ok(Some(made)),
+                        None => s.integrity_check().map(|()| None),
+                    }
+                });
+                cx.send(outcome);
+            },
+            Self::on_daily_backup,
+            |_| {},
+        );
+        if let Err(e) = started {
+            self.state
+                .error(format!("The daily backup could not be started: {e}"));
         }
     }
 
-    fn poll_backup_job(&mut self) {
-        let Some(job) = self.backup_job.as_mut() else {
-            return;
-        };
-        let (outcomes, done) = drain(job, &mut self.state);
-        for outcome in outcomes {
-            match outcome {
-                Ok(Some(made)) => {
-                    log::info!("daily backup written to {}", made.path.display());
-                    if self.state.screen == Screen::Backups {
-                        self.refresh_backups();
-                    }
+    fn on_daily_backup(&mut self, outcome: BackupOutcome) {
+        match outcome {
+            Ok(Some(made)) => {
+                log::info!("daily backup written to {}", made.path.display());
+                if self.state.screen == Screen::Backups {
+                    self.refresh_backups();
                 }
-                Ok(None) => {}
-                Err(e) if e.is_damaged_database() => {
-                    // Nothing more is written to a damaged file: the recovery screen takes over.
-                    self.store = None;
-                    self.state.fatal = Some(Fatal {
-                        message: format!("{e} Your existing backups were kept."),
-                        latest_backup: storage::list_backups(&self.paths.backups())
-                            .ok()
-                            .and_then(|b| b.into_iter().next()),
-                    });
-                }
-                Err(e) => self
-                    .state
-                    .error(format!("The daily backup could not be made: {e}")),
             }
-        }
-        if done {
-            self.backup_job = None;
+            Ok(None) => {}
+            Err(e) if e.is_damaged_database() => {
+                // Nothing more is written to a damaged file: the recovery screen takes over.
+                self.store = None;
+                self.state.fatal = Some(Fatal {
+                    message: format!("{e} Your existing backups were kept."),
+                    latest_backup: storage::list_backups(&self.paths.backups())
+                        .ok()
+                        .and_then(|b| b.into_iter().next()),
+                });
+            }
+            Err(e) => self
+                .state
+                .error(format!("The daily backup could not be made: {e}")),
         }
     }
 }
+
+/// The daily backup's job (one at a time).
+const DAILY_BACKUP: &str = "daily-backup";
 
 /// Everything a job sent since the last frame, and whether it has ended; a panic is reported.
 fn drain<E>(job: &mut JobHandle<E>, state: &mut AppState) -> (Vec<E>, bool) {

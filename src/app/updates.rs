@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::FabulaApp;
 use crate::domain::now_ms;
-use crate::jobs::{self, NoWaker, Poll, Waker};
+use crate::jobs::{NoWaker, Waker};
 use crate::state::UpdateStatus;
 use crate::storage::Store;
 use crate::update::{self, CheckOutcome, UpdateError};
@@ -14,6 +14,8 @@ use crate::update::{self, CheckOutcome, UpdateError};
 pub const CHECK_ON_START_KEY: &str = "update.check_on_start";
 const LAST_CHECK_KEY: &str = "update.last_check_ms";
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// The update job: a check or an install, one at a time.
+const UPDATE: &str = "update";
 
 pub enum UpdateEvent {
     Checked(Result<CheckOutcome, UpdateError>),
@@ -47,18 +49,26 @@ impl FabulaApp {
                 UpdateStatus::Failed("Updates are not configured in this run.".into());
             return;
         };
-        if self.update_job.is_some() {
+        if self.jobs.is_running(UPDATE) {
             return;
         }
         if let Some(store) = self.store.as_ref() {
             let _ = store.set_setting(LAST_CHECK_KEY, &now_ms().to_string());
         }
         self.state.update.status = UpdateStatus::Checking;
-        match jobs::spawn("update-check", self.waker(), move |cx| {
-            cx.send(UpdateEvent::Checked(update::check(&config)));
-        }) {
-            Ok(job) => self.update_job = Some(job),
-            Err(e) => self.state.update.status = UpdateStatus::Failed(e.to_string()),
+        let waker = self.waker();
+        let started = self.jobs.start(
+            UPDATE,
+            "The update check",
+            waker,
+            move |cx| {
+                cx.send(UpdateEvent::Checked(update::check(&config)));
+            },
+            Self::on_update_event,
+            Self::on_update_end,
+        );
+        if let Err(e) = started {
+            self.state.update.status = UpdateStatus::Failed(e.to_string());
         }
     }
 
@@ -68,7 +78,7 @@ impl FabulaApp {
         else {
             return;
         };
-        if self.update_job.is_some() {
+        if self.jobs.is_running(UPDATE) {
             return;
         }
         self.update_cancel.store(false, Ordering::Relaxed);
@@ -78,7 +88,8 @@ impl FabulaApp {
             done: 0,
             total: None,
         };
-        match jobs::spawn("update-install", self.waker(), move |cx| {
+        let waker = self.waker();
+        let work = move |cx: &crate::jobs::JobContext<UpdateEvent>| {
             let progress_tx = cx.progress_sender();
             let result = update::install(
                 &config,
@@ -87,14 +98,23 @@ impl FabulaApp {
                 cancel,
             );
             cx.send(UpdateEvent::Installed(result));
-        }) {
-            Ok(job) => self.update_job = Some(job),
-            Err(e) => self.state.update.status = UpdateStatus::Failed(e.to_string()),
+        };
+        let started = self.jobs.start(
+            UPDATE,
+            "The update",
+            waker,
+            work,
+            Self::on_update_event,
+            Self::on_update_end,
+        );
+        if let Err(e) = started {
+            self.state.update.status = UpdateStatus::Failed(e.to_string());
         }
     }
 
     pub(super) fn cancel_update(&mut self) {
         self.update_cancel.store(true, Ordering::Relaxed);
+        self.jobs.cancel(UPDATE);
     }
 
     pub(super) fn set_check_on_start(
@@ -107,54 +127,46 @@ impl FabulaApp {
         Ok(())
     }
 
-    pub(super) fn poll_update_job(&mut self) {
-        let Some(job) = self.update_job.as_mut() else {
-            return;
-        };
-        let (events, done) = match job.poll() {
-            Poll::Events(events) => (events, false),
-            Poll::Finished(events) => (events, true),
-            Poll::Panicked { events, .. } => {
-                self.state.update.status = UpdateStatus::Failed(
-                    "The update stopped unexpectedly; nothing was changed.".into(),
-                );
-                (events, true)
+    /// An ended check or install that said nothing more has failed.
+    fn on_update_end(&mut self) {
+        if matches!(
+            self.state.update.status,
+            UpdateStatus::Checking | UpdateStatus::Downloading { .. }
+        ) {
+            self.state.update.status = UpdateStatus::Failed(
+                "The update stopped unexpectedly; nothing was changed.".into(),
+            );
+        }
+    }
+
+    fn on_update_event(&mut self, event: UpdateEvent) {
+        self.state.update.status = match (event, &self.state.update.status) {
+            (UpdateEvent::Checked(Ok(CheckOutcome::UpToDate { latest })), _) => {
+                UpdateStatus::UpToDate {
+                    latest: latest.to_string(),
+                }
+            }
+            (UpdateEvent::Checked(Ok(CheckOutcome::Available(a))), _) => UpdateStatus::Available(a),
+            (UpdateEvent::Progress(done, total), UpdateStatus::Downloading { version, .. }) => {
+                UpdateStatus::Downloading {
+                    version: version.clone(),
+                    done,
+                    total,
+                }
+            }
+            (UpdateEvent::Progress(..), other) => other.clone(),
+            (UpdateEvent::Installed(Ok(())), UpdateStatus::Downloading { version, .. }) => {
+                UpdateStatus::Installed {
+                    version: version.clone(),
+                }
+            }
+            (UpdateEvent::Installed(Ok(())), _) => UpdateStatus::Installed {
+                version: String::new(),
+            },
+            (UpdateEvent::Checked(Err(e)) | UpdateEvent::Installed(Err(e)), _) => {
+                UpdateStatus::Failed(e.to_string())
             }
         };
-        for event in events {
-            self.state.update.status = match (event, &self.state.update.status) {
-                (UpdateEvent::Checked(Ok(CheckOutcome::UpToDate { latest })), _) => {
-                    UpdateStatus::UpToDate {
-                        latest: latest.to_string(),
-                    }
-                }
-                (UpdateEvent::Checked(Ok(CheckOutcome::Available(a))), _) => {
-                    UpdateStatus::Available(a)
-                }
-                (UpdateEvent::Progress(done, total), UpdateStatus::Downloading { version, .. }) => {
-                    UpdateStatus::Downloading {
-                        version: version.clone(),
-                        done,
-                        total,
-                    }
-                }
-                (UpdateEvent::Progress(..), other) => other.clone(),
-                (UpdateEvent::Installed(Ok(())), UpdateStatus::Downloading { version, .. }) => {
-                    UpdateStatus::Installed {
-                        version: version.clone(),
-                    }
-                }
-                (UpdateEvent::Installed(Ok(())), _) => UpdateStatus::Installed {
-                    version: String::new(),
-                },
-                (UpdateEvent::Checked(Err(e)) | UpdateEvent::Installed(Err(e)), _) => {
-                    UpdateStatus::Failed(e.to_string())
-                }
-            };
-        }
-        if done {
-            self.update_job = None;
-        }
     }
 
     /// Starts the installed binary again with the same data folder, then closes this window.

@@ -364,6 +364,7 @@ impl FabulaApp {
                 id: fresh.id.clone(),
                 kind: fresh.kind,
                 char_count,
+                position: fresh.position,
             }),
         }
         open.rows_version += 1;

@@ -75,6 +75,8 @@ pub struct EntryRow {
     pub id: EntryId,
     pub kind: EntryKind,
     pub char_count: u32,
+    /// Where it stands in the story, so a row can be put back in its place without re-reading.
+    pub position: i64,
 }
 
 /// An entry in the Trash, with the story it belongs to.

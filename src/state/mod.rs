@@ -293,6 +293,8 @@ pub struct AppState {
     pub usage: UsageState,
     pub writing: WritingState,
     pub sync: SyncState,
+    /// Library work (duplicate, delete for good, empty the Trash, a backup) is under way.
+    pub library_busy: bool,
 }
 
 impl AppState {

@@ -39,6 +39,16 @@ fn alternative_position(count: i64, index: i64) -> Option<AlternativePosition> {
     })
 }
 
+fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
+    let kind: String = r.get(1)?;
+    Ok(EntryRow {
+        id: EntryId(r.get(0)?),
+        kind: EntryKind::parse(&kind).unwrap_or(EntryKind::System),
+        char_count: u32::try_from(r.get::<_, i64>(2)?).unwrap_or(u32::MAX),
+        position: r.get(3)?,
+    })
+}
+
 pub(super) fn char_count(text: &str) -> i64 {
     i64::try_from(text.chars().count()).unwrap_or(i64::MAX)
 }
@@ -144,25 +154,39 @@ impl Store {
     /// The story view's index: one small row per live entry, read from the covering index
     /// (no entry text is touched).
     pub fn entry_rows(&self, story: &StoryId) -> Result<Vec<EntryRow>> {
+        self.row_index_reads.set(self.row_index_reads.get() + 1);
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, kind, char_count FROM entries
+                "SELECT id, kind, char_count, position FROM entries
                  WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY position",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([story.as_str()], |r| {
-                let kind: String = r.get(1)?;
-                Ok(EntryRow {
-                    id: EntryId(r.get(0)?),
-                    kind: EntryKind::parse(&kind).unwrap_or(EntryKind::System),
-                    char_count: u32::try_from(r.get::<_, i64>(2)?).unwrap_or(u32::MAX),
-                })
-            })
+            .query_map([story.as_str()], row_of)
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.err(e))
+    }
+
+    /// One live entry's row of the index, with its story; `None` when it is in the Trash or gone.
+    pub fn entry_row(&self, id: &EntryId) -> Result<Option<(StoryId, EntryRow)>> {
+        self.conn
+            .prepare_cached(
+                "SELECT id, kind, char_count, position, story_id FROM entries
+                 WHERE id = ?1 AND deleted_at IS NULL",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row([id.as_str()], |r| Ok((StoryId(r.get(4)?), row_of(r)?)))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// How often a story's whole row index was read through this connection: once per story
+    /// opened, and never again for an edit, a delete or an undo (tests hold it to that).
+    pub fn row_index_reads(&self) -> u64 {
+        self.row_index_reads.get()
     }
 
     /// Live entries by id (for the rows on screen), in no particular order.

@@ -36,6 +36,28 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
+thread_local! {
+    static ON_UI_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the calling thread as the window's. Work that grows with the library (`off_ui_thread`)
+/// must then never run on it: the window would freeze for as long as it takes.
+pub fn mark_ui_thread() {
+    ON_UI_THREAD.with(|on| on.set(true));
+}
+
+/// Called first by work that grows with the library (a backup, a duplicate, emptying the Trash).
+/// On the window's thread that is a bug: a debug build (and so every test) stops on it, a release
+/// build logs it and goes on.
+fn off_ui_thread(what: &str) {
+    if ON_UI_THREAD.with(std::cell::Cell::get) {
+        log::error!("{what} ran on the window's thread");
+        if cfg!(debug_assertions) {
+            panic!("{what} ran on the window's thread; run it on a job");
+        }
+    }
+}
+
 /// How long a write waits for another process holding the database before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a backup keeps trying while the database stays busy before it gives up with a reason.
@@ -45,6 +67,9 @@ const BACKUP_PATIENCE: Duration = Duration::from_secs(20);
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// How often a story's whole row index was read through this connection (see
+    /// `row_index_reads`).
+    row_index_reads: std::cell::Cell<u64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -93,6 +118,7 @@ impl Store {
         Ok(Self {
             conn,
             path: path.to_owned(),
+            row_index_reads: std::cell::Cell::new(0),
         })
     }
 
@@ -113,6 +139,7 @@ impl Store {
                 Ok(Self {
                     conn,
                     path: path.to_owned(),
+                    row_index_reads: std::cell::Cell::new(0),
                 })
             }
             other => other,
@@ -157,6 +184,7 @@ impl Store {
         Ok(Self {
             conn,
             path: path.to_owned(),
+            row_index_reads: std::cell::Cell::new(0),
         })
     }
 
@@ -188,6 +216,7 @@ impl Store {
 
     /// The full consistency check (reads every page); run before the daily backup.
     pub fn integrity_check(&self) -> Result<()> {
+        off_ui_thread("integrity_check");
         let report = self
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
@@ -206,6 +235,7 @@ impl Store {
     /// (it holds every stored key). It ends within `BACKUP_PATIENCE` whatever holds the database,
     /// and a failure leaves no partial file behind.
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        off_ui_thread("backup_to");
         if dest.exists() {
             return Err(StoreError::Io {
                 path: dest.to_owned(),

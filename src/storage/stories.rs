@@ -125,6 +125,7 @@ impl Store {
 
     /// A full copy under new ids, titled "… (copy)", written in one transaction.
     pub fn duplicate_story(&mut self, id: &StoryId) -> Result<Story> {
+        super::off_ui_thread("duplicate_story");
         let original = self.story_summary(id)?.story;
         let now = now_ms();
         let copy = Story {
@@ -212,6 +213,7 @@ impl Store {
 
     /// Deletes a story in the Trash with all its entries. Stories outside the Trash are refused.
     pub fn delete_story_forever(&self, id: &StoryId) -> Result<()> {
+        super::off_ui_thread("delete_story_forever");
         let changed = self
             .conn
             .execute(
@@ -224,6 +226,7 @@ impl Store {
 
     /// Deletes every story and entry in the Trash, in one transaction.
     pub fn empty_trash(&mut self) -> Result<()> {
+        super::off_ui_thread("empty_trash");
         let path = self.path.clone();
         let err = |e| super::classify(&path, e);
         let tx = self.conn.transaction().map_err(err)?;

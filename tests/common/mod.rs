@@ -133,3 +133,18 @@ pub fn run_cmd(cmd: &mut std::process::Command) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Steps the window until library work (a backup, a restore, emptying the Trash …), which runs on
+/// jobs, has finished and its result is on screen.
+pub fn settle(harness: &mut Harness<'static, FabulaApp>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while harness.state().library_busy() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "library work never finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        harness.step();
+    }
+    harness.run_ok();
+}

@@ -1,0 +1,239 @@
+//! Library work that grows with the data, run on jobs with their own connection so the window
+//! never waits for it: duplicating a story, deleting one for good, emptying the Trash, a backup
+//! made by hand. Start functions run on the UI thread; the closures they hand to the registry run
+//! on the job; the `on_*` handlers run on the UI thread again.
+
+use std::path::PathBuf;
+
+use super::FabulaApp;
+use crate::domain::StoryId;
+use crate::state::Screen;
+use crate::storage::{DataPaths, Store, StoreError};
+
+/// What a library job did, or why it could not.
+pub(super) enum LibraryEvent {
+    Duplicated {
+        title: String,
+    },
+    DeletedForever,
+    EmptiedTrash,
+    BackedUp {
+        path: PathBuf,
+    },
+    /// The backup is the library now; the one it replaced was kept at `safety`.
+    Restored {
+        backup: PathBuf,
+        safety: Option<PathBuf>,
+    },
+    Failed(StoreError),
+}
+
+/// The job of each kind: one at a time.
+const DUPLICATE: &str = "duplicate-story";
+const DELETE: &str = "delete-story";
+const EMPTY_TRASH: &str = "empty-trash";
+const BACKUP: &str = "manual-backup";
+const RESTORE: &str = "restore-backup";
+
+impl FabulaApp {
+    pub(super) fn duplicate_story(&mut self, id: StoryId) {
+        let title = self.story_title_or_default(&id);
+        self.run_library_job(
+            DUPLICATE,
+            "Duplicating a story",
+            format!("Duplicating “{title}”…"),
+            move |paths| {
+                let mut store = Store::open_worker(&paths.database())?;
+                let copy = store.duplicate_story(&id)?;
+                store.checkpoint();
+                Ok(LibraryEvent::Duplicated { title: copy.title })
+            },
+        );
+    }
+
+    pub(super) fn delete_story_forever(&mut self, id: StoryId) {
+        self.run_library_job(
+            DELETE,
+            "Deleting a story",
+            "Deleting the story permanently…".into(),
+            move |paths| {
+                let store = Store::open_worker(&paths.database())?;
+                store.delete_story_forever(&id)?;
+                store.checkpoint();
+                Ok(LibraryEvent::DeletedForever)
+            },
+        );
+    }
+
+    pub(super) fn empty_trash(&mut self) {
+        self.run_library_job(
+            EMPTY_TRASH,
+            "Emptying the Trash",
+            "Emptying the Trash…".into(),
+            |paths| {
+                let mut store = Store::open_worker(&paths.database())?;
+                store.empty_trash()?;
+                store.checkpoint();
+                Ok(LibraryEvent::EmptiedTrash)
+            },
+        );
+    }
+
+    pub(super) fn create_backup(&mut self) {
+        self.run_library_job(
+            BACKUP,
+            "The backup",
+            "Backing up the library…".into(),
+            |paths| {
+                let made =
+                    Store::open_worker(&paths.database())?.create_backup(paths, "-manual")?;
+                Ok(LibraryEvent::BackedUp { path: made.path })
+            },
+        );
+    }
+
+    /// Makes `backup` the library: the current database is backed up first (or, when damaged, set
+    /// aside), then swapped for it, on a job; the window reopens the library when it is done.
+    pub(super) fn restore_backup(&mut self, store: Option<Store>, backup: PathBuf) {
+        let damaged = store.is_none();
+        // The swap needs every connection of this thread to the old file closed.
+        drop(store);
+        self.cache.clear();
+        self.history.clear();
+        self.state.open = None;
+        self.run_library_job(
+            RESTORE,
+            "Restoring a backup",
+            "Restoring the backup…".into(),
+            move |paths| {
+                let safety = if damaged {
+                    crate::storage::set_aside_damaged(paths)?
+                } else {
+                    // Without a safety copy nothing is replaced.
+                    let store = Store::open_worker(&paths.database())?;
+                    Some(store.create_backup(paths, "-pre-restore")?.path)
+                };
+                crate::storage::restore_database(paths, &backup)?;
+                Ok(LibraryEvent::Restored { backup, safety })
+            },
+        );
+        if !self.jobs.is_running(RESTORE) {
+            // Not started: the library is still the one it was.
+            if let Err(e) = self.reopen_after_restore() {
+                self.state.error(e.to_string());
+            }
+        }
+    }
+
+    /// Whether library work is under way (the screens show it and hold their buttons).
+    pub fn library_busy(&self) -> bool {
+        [DUPLICATE, DELETE, EMPTY_TRASH, BACKUP, RESTORE]
+            .iter()
+            .any(|name| self.jobs.is_running(name))
+    }
+
+    fn story_title_or_default(&self, id: &StoryId) -> String {
+        self.state
+            .stories
+            .iter()
+            .chain(&self.state.trash_stories)
+            .find(|s| &s.story.id == id)
+            .map_or_else(|| "the story".into(), |s| s.story.title.clone())
+    }
+
+    fn run_library_job(
+        &mut self,
+        name: &str,
+        label: &str,
+        doing: String,
+        work: impl FnOnce(&DataPaths) -> Result<LibraryEvent, StoreError> + Send + 'static,
+    ) {
+        let paths = self.paths.clone();
+        let waker = self.waker();
+        let started = self.jobs.start(
+            name,
+            label,
+            waker,
+            move |cx| {
+                cx.send(work(&paths).unwrap_or_else(LibraryEvent::Failed));
+            },
+            Self::on_library_event,
+            Self::on_library_job_end,
+        );
+        match started {
+            Ok(()) => {
+                self.state.info(doing, false);
+                self.state.library_busy = true;
+            }
+            Err(e) => self.state.error(e.to_string()),
+        }
+    }
+
+    fn on_library_event(&mut self, event: LibraryEvent) {
+        match event {
+            LibraryEvent::Duplicated { title } => {
+                self.state.info(format!("Duplicated as “{title}”."), false);
+            }
+            LibraryEvent::DeletedForever => {
+                // Steps about a story that no longer exists would fail.
+                self.history.clear();
+                self.state.info("Story deleted permanently.", false);
+            }
+            LibraryEvent::EmptiedTrash => {
+                // Undo steps that would restore what is now gone can no longer work.
+                self.history.clear();
+                self.state.info("The Trash is empty.", false);
+            }
+            LibraryEvent::BackedUp { path } => {
+                self.state
+                    .info(format!("Backed up to {}.", path.display()), false);
+            }
+            LibraryEvent::Restored { backup, safety } => {
+                let kept = safety
+                    .map(|p| format!(" The previous database was kept as {}.", p.display()))
+                    .unwrap_or_default();
+                self.state.info(
+                    format!(
+                        "Restored {}.{kept}",
+                        backup.file_name().unwrap_or_default().to_string_lossy()
+                    ),
+                    false,
+                );
+            }
+            LibraryEvent::Failed(e) => self.state.error(e.to_string()),
+        }
+        self.state.undo_label = self.history.undo_label();
+        self.state.redo_label = self.history.redo_label();
+    }
+
+    /// Re-reads the list on screen, which the job may have changed.
+    fn on_library_job_end(&mut self) {
+        if self.store.is_none() && !self.jobs.is_running(RESTORE) {
+            // A restore ended (or failed, leaving the old file): open whichever is in place, and
+            // keep the message the restore left.
+            let said = self.state.status.take();
+            if let Err(e) = self.reopen_after_restore() {
+                self.state.error(e.to_string());
+                return;
+            }
+            if said.is_some() {
+                self.state.status = said;
+            }
+        }
+        let Some(store) = self.store.take() else {
+            return;
+        };
+        let refreshed = match self.state.screen {
+            Screen::Library => self.refresh_library(&store),
+            Screen::Trash => self.refresh_trash(&store),
+            _ => Ok(()),
+        };
+        if self.state.screen == Screen::Backups {
+            self.refresh_backups();
+        }
+        self.store = Some(store);
+        if let Err(e) = refreshed {
+            self.state.error(e.to_string());
+        }
+    }
+}
