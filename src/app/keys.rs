@@ -2,9 +2,11 @@
 //! a job (the OS may ask to unlock it first), never on the UI thread.
 
 use super::FabulaApp;
-use crate::jobs::{self, Poll};
 use crate::keys::{KeyError, KeyStore};
 use crate::storage::{Store, StoreError};
+
+/// The job that moves keys (one at a time; work asked for meanwhile waits in `keys_again`).
+pub(super) const KEYS: &str = "keys";
 
 impl FabulaApp {
     /// Settings > Providers: keep keys in the OS key store, or in the database. Existing keys move
@@ -14,7 +16,7 @@ impl FabulaApp {
         store: &Store,
         on: bool,
     ) -> Result<(), StoreError> {
-        if self.keys_job.is_some() {
+        if self.jobs.is_running(KEYS) {
             self.state
                 .info("Keys are being moved; try again when that is done.", false);
             return Ok(());
@@ -48,44 +50,33 @@ impl FabulaApp {
     }
 
     pub(super) fn start_moving_keys(&mut self, store: &Store, work: KeysWork) {
-        if self.keys_job.is_some() {
+        if self.jobs.is_running(KEYS) {
             self.keys_again = Some(work);
             return;
         }
         let path = store.path().to_owned();
         let keys = self.keys.clone();
-        match jobs::spawn("keys", self.waker(), move |cx| {
-            cx.send(move_keys(&path, keys.as_ref(), &work));
-        }) {
-            Ok(job) => {
-                self.keys_job = Some(job);
-                self.state.providers.moving_keys = true;
-            }
+        let waker = self.waker();
+        let started = self.jobs.start(
+            KEYS,
+            "Moving the keys",
+            waker,
+            move |cx| {
+                cx.send(move_keys(&path, keys.as_ref(), &work));
+            },
+            Self::apply_keys_event,
+            Self::on_keys_moved,
+        );
+        match started {
+            Ok(()) => self.state.providers.moving_keys = true,
             Err(e) => self
                 .state
                 .error(format!("Could not start moving the keys: {e}")),
         }
     }
 
-    pub(super) fn poll_keys_job(&mut self) {
-        let Some(job) = self.keys_job.as_mut() else {
-            return;
-        };
-        let (events, done) = match job.poll() {
-            Poll::Events(e) => (e, false),
-            Poll::Finished(e) => (e, true),
-            Poll::Panicked { events, .. } => {
-                self.state.error("Moving the keys stopped unexpectedly.");
-                (events, true)
-            }
-        };
-        for event in events {
-            self.apply_keys_event(event);
-        }
-        if !done {
-            return;
-        }
-        self.keys_job = None;
+    /// Shows where the keys are now, then moves those asked for meanwhile.
+    fn on_keys_moved(&mut self) {
         self.state.providers.moving_keys = false;
         if let Some(store) = self.store.take() {
             if let Err(e) = self.refresh_providers(&store) {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::domain::{BackupInfo, FontSize, Prefs, StoryId, ThemeChoice};
-use crate::jobs::{JobHandle, Poll, Waker};
+use crate::jobs::Waker;
 use crate::state::{AppState, Fatal, Screen, ViewEvent};
 use crate::storage::{self, DataPaths, InstanceLock, Store, StoreError};
 use crate::ui;
@@ -75,9 +75,6 @@ pub struct FabulaApp {
     applied_prefs: Option<Prefs>,
     jobs: registry::Registry,
     update_config: Option<crate::update::UpdateConfig>,
-    check_jobs: std::collections::HashMap<String, JobHandle<providers::CheckEvent>>,
-    generation_job: Option<JobHandle<writing::GenerationEvent>>,
-    suggestion_job: Option<JobHandle<Result<Vec<String>, String>>>,
     lorebook: Option<(StoryId, crate::writing::Lorebook)>,
     /// Narrations that arrived whole but could not be stored (full disk, a lock that stayed): held
     /// here, by story, until Keep stores them or the user discards them.
@@ -85,7 +82,6 @@ pub struct FabulaApp {
     /// Text for the clipboard, handed to egui at the end of the frame.
     pending_copy: Option<String>,
     sync_server: Option<crate::sync::SyncServer>,
-    exchange_job: Option<JobHandle<sync::ExchangeEvent>>,
     /// Bumped on every lorebook change, so a matcher built from older lore is not kept.
     lore_version: u64,
     update_cancel: Arc<std::sync::atomic::AtomicBool>,
@@ -93,7 +89,6 @@ pub struct FabulaApp {
     close_requested: bool,
     /// Where keys kept outside the database are: the OS key store unless a test gives another.
     keys: Arc<dyn crate::keys::KeyStore>,
-    keys_job: Option<JobHandle<keys::KeysEvent>>,
     /// Keys work asked for while a keys job ran: it runs next.
     keys_again: Option<keys::KeysWork>,
     _lock: Option<InstanceLock>,
@@ -141,20 +136,15 @@ impl FabulaApp {
             applied_prefs: None,
             jobs: registry::Registry::default(),
             update_config: None,
-            check_jobs: std::collections::HashMap::new(),
-            generation_job: None,
-            suggestion_job: None,
             lorebook: None,
             unsaved: std::collections::HashMap::new(),
             pending_copy: None,
             lore_version: 0,
             sync_server: None,
-            exchange_job: None,
             update_cancel: Arc::default(),
             waker: None,
             close_requested: false,
             keys: Arc::new(crate::keys::OsKeyStore),
-            keys_job: None,
             keys_again: None,
             _lock: None,
         };
@@ -241,9 +231,6 @@ impl FabulaApp {
         }
         self.deliver_job_events();
         self.state.library_busy = self.library_busy();
-        self.poll_check_jobs();
-        self.poll_keys_job();
-        self.poll_writing_jobs();
         self.poll_sync();
     }
 
@@ -381,18 +368,6 @@ impl FabulaApp {
 
 /// The daily backup's job (one at a time).
 const DAILY_BACKUP: &str = "daily-backup";
-
-/// Everything a job sent since the last frame, and whether it has ended; a panic is reported.
-fn drain<E>(job: &mut JobHandle<E>, state: &mut AppState) -> (Vec<E>, bool) {
-    match job.poll() {
-        Poll::Events(events) => (events, false),
-        Poll::Finished(events) => (events, true),
-        Poll::Panicked { name, events } => {
-            state.error(format!("The background task “{name}” failed unexpectedly."));
-            (events, true)
-        }
-    }
-}
 
 impl eframe::App for FabulaApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {

@@ -5,7 +5,7 @@
 use super::FabulaApp;
 use super::keys::KeysWork;
 use crate::domain::{ApiProfile, ModelInfo, ProfileSource, Task, TaskAssignment, UsageGrouping};
-use crate::jobs::{self, Poll};
+use crate::jobs;
 use crate::providers::{
     self, ChatRequest, Completion, Delta, Failure, Message, ProviderError, ResolvedCall,
 };
@@ -22,6 +22,11 @@ pub enum CheckEvent {
         outcome: Box<Result<Completion, Failure>>,
         record: Box<crate::domain::UsageRecord>,
     },
+}
+
+/// The job testing one profile's connection (one per profile at a time).
+fn check_job(profile_id: &str) -> String {
+    format!("provider-check:{profile_id}")
 }
 
 impl FabulaApp {
@@ -47,7 +52,7 @@ impl FabulaApp {
             checks,
             keys_in_keyring,
             keyring_name: self.keys.name().to_owned(),
-            moving_keys: self.keys_job.is_some(),
+            moving_keys: self.jobs.is_running(super::keys::KEYS),
         };
         Ok(())
     }
@@ -169,7 +174,8 @@ impl FabulaApp {
 
     /// Lists the models and, unless `models_only`, streams a one-line reply, on a job.
     pub(super) fn start_check(&mut self, profile_id: &str, models_only: bool) {
-        if self.check_jobs.contains_key(profile_id) {
+        let name = check_job(profile_id);
+        if self.jobs.is_running(&name) {
             return;
         }
         let providers_state = &self.state.providers;
@@ -197,20 +203,27 @@ impl FabulaApp {
             },
         );
         let keys = self.keys.clone();
-        let started = jobs::spawn("provider-check", self.waker(), move |cx| {
-            let mut call = call;
-            // The key may be in the OS key store: read on this job, where an unlock can wait.
-            match call.fetch_key(keys.as_ref()) {
-                Ok(()) => run_check(&call, models_only, cx),
-                Err(e) => {
-                    cx.send(CheckEvent::Models(Err(e)));
+        let waker = self.waker();
+        let (for_events, for_end) = (profile_id.to_owned(), profile_id.to_owned());
+        let started = self.jobs.start(
+            &name,
+            "The connection test",
+            waker,
+            move |cx| {
+                let mut call = call;
+                // The key may be in the OS key store: read on this job, where an unlock can wait.
+                match call.fetch_key(keys.as_ref()) {
+                    Ok(()) => run_check(&call, models_only, cx),
+                    Err(e) => {
+                        cx.send(CheckEvent::Models(Err(e)));
+                    }
                 }
-            }
-        });
+            },
+            move |app: &mut FabulaApp, event| app.apply_check_event(&for_events, event),
+            move |app: &mut FabulaApp| app.end_check(&for_end),
+        );
         match started {
-            Ok(job) => {
-                self.check_jobs.insert(profile_id.to_owned(), job);
-            }
+            Ok(()) => {}
             Err(e) => {
                 self.state.providers.checks.insert(
                     profile_id.to_owned(),
@@ -220,29 +233,11 @@ impl FabulaApp {
         }
     }
 
-    pub(super) fn poll_check_jobs(&mut self) {
-        let ids: Vec<String> = self.check_jobs.keys().cloned().collect();
-        for id in ids {
-            let Some(job) = self.check_jobs.get_mut(&id) else {
-                continue;
-            };
-            let (events, done) = match job.poll() {
-                Poll::Events(e) => (e, false),
-                Poll::Finished(e) => (e, true),
-                Poll::Panicked { events, .. } => {
-                    self.state.providers.checks.insert(
-                        id.clone(),
-                        CheckStatus::Failed("The check stopped unexpectedly.".into()),
-                    );
-                    (events, true)
-                }
-            };
-            for event in events {
-                self.apply_check_event(&id, event);
-            }
-            if done {
-                self.check_jobs.remove(&id);
-            }
+    /// A check that ended still running (it stopped before saying how it went) has failed.
+    fn end_check(&mut self, id: &str) {
+        if let Some(status @ CheckStatus::Running { .. }) = self.state.providers.checks.get_mut(id)
+        {
+            *status = CheckStatus::Failed("The check stopped unexpectedly.".into());
         }
     }
 

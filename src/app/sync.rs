@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::FabulaApp;
 use crate::domain::{FileFormat, OnConflict, Peer, StoryId, StoryListing};
 use crate::formats::{FormatError, ProgressReader, write_story_file_streamed};
-use crate::jobs::{self, JobContext};
+use crate::jobs::JobContext;
 use crate::state::{ConflictSource, PendingConflict, QrImage, Serving, SyncBusy};
 use crate::storage::Store;
 use crate::sync::{self, ServerEvent, ServerOptions, SyncServer, client};
@@ -31,6 +31,9 @@ pub enum ExchangeEvent {
     /// The library changed; re-read what is on screen.
     LibraryChanged,
 }
+
+/// The job that lists, pulls, pushes, imports or exports (one transfer at a time).
+const EXCHANGE: &str = "exchange";
 
 impl FabulaApp {
     pub(super) fn show_sync(&mut self) {
@@ -73,14 +76,22 @@ impl FabulaApp {
         busy: SyncBusy,
         work: impl FnOnce(&JobContext<ExchangeEvent>) + Send + 'static,
     ) {
-        if self.exchange_job.is_some() {
+        if self.jobs.is_running(EXCHANGE) {
             self.state
                 .error("Another transfer is still running; wait for it to finish.");
             return;
         }
-        match jobs::spawn("exchange", self.waker(), work) {
-            Ok(job) => {
-                self.exchange_job = Some(job);
+        let waker = self.waker();
+        let started = self.jobs.start(
+            EXCHANGE,
+            "The transfer",
+            waker,
+            work,
+            Self::on_exchange_event,
+            Self::on_exchange_end,
+        );
+        match started {
+            Ok(()) => {
                 self.state.sync.busy = Some(busy);
                 self.state.sync.progress = None;
             }
@@ -371,42 +382,40 @@ impl FabulaApp {
                 self.store = Some(store);
             }
         }
-        let Some(job) = self.exchange_job.as_mut() else {
-            return;
-        };
-        let (events, done) = super::drain(job, &mut self.state);
-        let mut library_changed = false;
-        for event in events {
-            let sync = &mut self.state.sync;
-            match event {
-                ExchangeEvent::Progress { done, total, what } => {
-                    sync.progress = Some((done, total, what));
-                }
-                ExchangeEvent::Listed(Ok(stories)) => {
-                    sync.peer_stories = stories;
-                    sync.peer_error = None;
-                }
-                ExchangeEvent::Listed(Err(e)) => sync.peer_error = Some(e),
-                ExchangeEvent::Done(message) => {
-                    sync.results.push(message.clone());
-                    self.state.info(message, false);
-                    library_changed = true;
-                }
-                ExchangeEvent::Failed(message) => {
-                    sync.results.push(message.clone());
-                    self.state.error(message);
-                }
-                ExchangeEvent::Conflict(source, title) => {
-                    sync.conflicts.push(PendingConflict { source, title });
-                }
-                ExchangeEvent::LibraryChanged => library_changed = true,
+    }
+
+    fn on_exchange_event(&mut self, event: ExchangeEvent) {
+        let sync = &mut self.state.sync;
+        let library_changed = match event {
+            ExchangeEvent::Progress { done, total, what } => {
+                sync.progress = Some((done, total, what));
+                false
             }
-        }
-        if done {
-            self.exchange_job = None;
-            self.state.sync.busy = None;
-            self.state.sync.progress = None;
-        }
+            ExchangeEvent::Listed(Ok(stories)) => {
+                sync.peer_stories = stories;
+                sync.peer_error = None;
+                false
+            }
+            ExchangeEvent::Listed(Err(e)) => {
+                sync.peer_error = Some(e);
+                false
+            }
+            ExchangeEvent::Done(message) => {
+                sync.results.push(message.clone());
+                self.state.info(message, false);
+                true
+            }
+            ExchangeEvent::Failed(message) => {
+                sync.results.push(message.clone());
+                self.state.error(message);
+                false
+            }
+            ExchangeEvent::Conflict(source, title) => {
+                sync.conflicts.push(PendingConflict { source, title });
+                false
+            }
+            ExchangeEvent::LibraryChanged => true,
+        };
         if library_changed && let Some(store) = self.store.take() {
             if let Err(e) = self.refresh_library(&store) {
                 self.state.error(e.to_string());
@@ -415,9 +424,14 @@ impl FabulaApp {
         }
     }
 
+    fn on_exchange_end(&mut self) {
+        self.state.sync.busy = None;
+        self.state.sync.progress = None;
+    }
+
     /// Whether a transfer or import is running (for tests).
     pub fn is_transferring(&self) -> bool {
-        self.exchange_job.is_some()
+        self.jobs.is_running(EXCHANGE)
     }
 }
 

@@ -7,7 +7,7 @@ use super::FabulaApp;
 use crate::domain::{
     EntryId, EntryKind, EntryRow, LoreEntry, LoreId, PromptPack, StoryId, StorySettings, Target,
 };
-use crate::jobs::{self, JobContext, Poll};
+use crate::jobs::JobContext;
 use crate::providers::Delta;
 use crate::state::{Streaming, SuggestionStatus, ViewEvent, WritingState};
 use crate::storage::{Store, StoreError};
@@ -94,7 +94,7 @@ impl FabulaApp {
         let Some(open) = &self.state.open else {
             return Ok(());
         };
-        if self.generation_job.is_some() {
+        if self.jobs.is_running(GENERATION) {
             self.state
                 .error("A narration is still being written; stop it first (Esc).");
             return Ok(());
@@ -111,19 +111,26 @@ impl FabulaApp {
         let job_target = target.clone();
         let lore_version = self.lore_version;
         let keys = self.keys.clone();
-        let started = jobs::spawn("generation", self.waker(), move |cx| {
-            generation_job(
-                &path,
-                keys.as_ref(),
-                &job_story,
-                job_target,
-                (lore_version, lorebook),
-                cx,
-            );
-        });
+        let waker = self.waker();
+        let started = self.jobs.start(
+            GENERATION,
+            "The narration",
+            waker,
+            move |cx| {
+                generation_job(
+                    &path,
+                    keys.as_ref(),
+                    &job_story,
+                    job_target,
+                    (lore_version, lorebook),
+                    cx,
+                );
+            },
+            Self::on_generation_event,
+            Self::on_generation_end,
+        );
         match started {
-            Ok(job) => {
-                self.generation_job = Some(job);
+            Ok(()) => {
                 self.state.writing.streaming = Some(Streaming {
                     story: story.clone(),
                     target,
@@ -141,49 +148,30 @@ impl FabulaApp {
     }
 
     pub(super) fn stop_generation(&mut self) {
-        if let Some(job) = &self.generation_job {
-            job.cancel();
-        }
-        if let Some(job) = &self.suggestion_job {
-            job.cancel();
+        self.jobs.cancel(GENERATION);
+        self.jobs.cancel(SUGGESTIONS);
+    }
+
+    fn on_generation_end(&mut self) {
+        if self.state.writing.streaming.take().is_some() {
+            // Ended without a Done event (a panic): show whatever the draft kept.
+            self.reload_draft();
         }
     }
 
-    /// Folds what the generation and suggestion jobs sent since the last frame into the state.
-    pub(super) fn poll_writing_jobs(&mut self) {
-        if let Some(job) = self.generation_job.as_mut() {
-            let (events, done) = super::drain(job, &mut self.state);
-            for event in events {
-                self.on_generation_event(event);
+    fn on_suggestions(&mut self, outcome: std::result::Result<Vec<String>, String>) {
+        self.state.writing.suggestions_status = match outcome {
+            Ok(list) => {
+                self.state.writing.suggestions = list;
+                SuggestionStatus::Idle
             }
-            if done {
-                self.generation_job = None;
-                if self.state.writing.streaming.take().is_some() {
-                    // Ended without a Done event (a panic): show whatever the draft kept.
-                    self.reload_draft();
-                }
-            }
-        }
-        if let Some(job) = self.suggestion_job.as_mut() {
-            let (events, done) = match job.poll() {
-                Poll::Events(events) => (events, false),
-                Poll::Finished(events) | Poll::Panicked { events, .. } => (events, true),
-            };
-            for event in events {
-                self.state.writing.suggestions_status = match event {
-                    Ok(list) => {
-                        self.state.writing.suggestions = list;
-                        SuggestionStatus::Idle
-                    }
-                    Err(message) => SuggestionStatus::Failed(message),
-                };
-            }
-            if done {
-                self.suggestion_job = None;
-                if self.state.writing.suggestions_status == SuggestionStatus::Loading {
-                    self.state.writing.suggestions_status = SuggestionStatus::Idle;
-                }
-            }
+            Err(message) => SuggestionStatus::Failed(message),
+        };
+    }
+
+    fn on_suggestions_end(&mut self) {
+        if self.state.writing.suggestions_status == SuggestionStatus::Loading {
+            self.state.writing.suggestions_status = SuggestionStatus::Idle;
         }
     }
 
@@ -379,18 +367,30 @@ impl FabulaApp {
         let path = store.path().to_owned();
         let story = story.clone();
         let keys = self.keys.clone();
-        let started = jobs::spawn("suggestions", self.waker(), move |cx| {
-            let outcome = Store::open_worker(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|store| {
-                    writing::suggest(&store, keys.as_ref(), &story, cx.cancel_token())
-                        .map_err(|e| e.to_string())
-                });
-            cx.send(outcome);
-        });
+        if self.jobs.is_running(SUGGESTIONS) {
+            // Those for an earlier turn are of no use now; this turn goes without.
+            self.jobs.cancel(SUGGESTIONS);
+            return;
+        }
+        let waker = self.waker();
+        let started = self.jobs.start(
+            SUGGESTIONS,
+            "Suggestions",
+            waker,
+            move |cx| {
+                let outcome = Store::open_worker(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|store| {
+                        writing::suggest(&store, keys.as_ref(), &story, cx.cancel_token())
+                            .map_err(|e| e.to_string())
+                    });
+                cx.send(outcome);
+            },
+            Self::on_suggestions,
+            Self::on_suggestions_end,
+        );
         match started {
-            Ok(job) => {
-                self.suggestion_job = Some(job);
+            Ok(()) => {
                 self.state.writing.suggestions_status = SuggestionStatus::Loading;
             }
             Err(e) => {
@@ -405,7 +405,7 @@ impl FabulaApp {
         store: &Store,
         input: Option<(EntryKind, String)>,
     ) -> Result<()> {
-        if self.generation_job.is_some() {
+        if self.jobs.is_running(GENERATION) {
             self.state
                 .error("A narration is still being written; stop it first (Esc).");
             return Ok(());
@@ -605,9 +605,13 @@ impl FabulaApp {
 
     /// Whether a narration is being written (for tests and a clean exit).
     pub fn is_generating(&self) -> bool {
-        self.generation_job.is_some() || self.suggestion_job.is_some()
+        self.jobs.is_running(GENERATION) || self.jobs.is_running(SUGGESTIONS)
     }
 }
+
+/// The narrator's job, and the suggestions after it: one of each at a time.
+const GENERATION: &str = "generation";
+const SUGGESTIONS: &str = "suggestions";
 
 fn generation_job(
     path: &std::path::Path,
