@@ -1,5 +1,7 @@
 //! Provider streaming costs: SSE decoding throughput, and the whole path of one delta from the
 //! socket (ureq, SSE, OpenAI chunk parsing, `<think>` splitting) into a channel like the UI's.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

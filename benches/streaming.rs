@@ -3,6 +3,8 @@
 //! tessellation) runs frames exactly when it asks for a repaint, as eframe would. Prints the UI
 //! thread's CPU share and the frame times. `FABULA_BENCH_ENTRIES` and `FABULA_BENCH_SECONDS`
 //! change the story size and the stream length.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

@@ -6,6 +6,12 @@
 //! `Action`, `EntrySource`), `app` (the controller that owns the store and applies `Action`s),
 //! `ui` (egui drawing that reads `AppState` and pushes `Action`s), `cli` (headless subcommands), `diagnostics` (the redacting logger and the local error log).
 //! See README.md, section "Architecture", for the invariants.
+// No panics on input: unwrap, expect and panic are for tests (and proven invariants, each
+// allowed where it stands, with its reason).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod app;
 pub mod cli;

@@ -1,5 +1,11 @@
 //! The `fabula` binary: parses the command line, sets up logging and the data folder, then runs
 //! the window or a headless subcommand.
+// No panics on input: unwrap, expect and panic are for tests (and proven invariants, each
+// allowed where it stands, with its reason).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,4 +1,6 @@
 //! `fabula import` and `fabula export` through the real binary.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

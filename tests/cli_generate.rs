@@ -1,5 +1,7 @@
 //! `fabula story new`, `fabula lore add|list` and `fabula generate` through the real binary against a
 //! provider on 127.0.0.1, including Ctrl+C in the middle of a stream.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

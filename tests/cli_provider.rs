@@ -1,5 +1,7 @@
 //! `fabula provider …` through the real binary: profiles in the real database, and `check` against
 //! a provider on 127.0.0.1 (streamed reply, metrics, exit codes per error kind, keys never echoed).
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

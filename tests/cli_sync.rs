@@ -1,4 +1,6 @@
 //! `fabula sync serve | list | pull | push` between two data folders through the real binary.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

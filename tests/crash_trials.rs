@@ -3,7 +3,8 @@
 //! server or the client). After each kill the database passes `integrity_check`, every entry
 //! committed before is still there, imports are all or nothing, and the draft holds the streamed
 //! text up to about a second before the kill. The seed is printed; `FABULA_TRIAL_SEED` replays it.
-
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 #![cfg(unix)]
 
 mod common;

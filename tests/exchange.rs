@@ -1,6 +1,8 @@
 //! `.avt` exchange files against a real database: a file written as the original app writes it
 //! (tests/fixtures/original-1.7.avt) imports and exports back equal, conflicts never overwrite
 //! silently, and bad files are refused with a message and nothing written.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! Fault trials through the real binary: a database locked by another program mid-stream, a draft
 //! left by an earlier run, a read-only database, another program's SQLite file, a full disk,
 //! entry ids another story holds, secrets at trace level, a provider answering with a web page.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

@@ -1,7 +1,8 @@
 //! Every wire protocol against a provider on 127.0.0.1 that replays its documented streams and error
 //! bodies: the happy path, then the fault matrix (401, 404 model, 429 with Retry-After, 500 then
 //! success, idle stall, dropped connection, garbage lines) and cancel.
-
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::result_large_err)]
 
 mod common;

@@ -1,4 +1,6 @@
 //! Storage on real SQLite files: migrate, reopen, transactions, trash, damaged and newer databases, backups.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

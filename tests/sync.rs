@@ -1,6 +1,8 @@
 //! LAN sync over 127.0.0.1: a client in the test speaking the original's protocol as raw HTTP
 //! against our server, our client against a server in the test that answers as the original does,
 //! and the bad input a peer can send.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

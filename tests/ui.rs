@@ -1,4 +1,6 @@
 //! The real UI driven through egui_kittest on a real database: create, write, edit, delete, undo, reopen.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! The story's side panels through the real UI: lorebook entries and which fired, story settings,
 //! the prompt inspector, the template editor's placeholder check, and edit-and-regenerate.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

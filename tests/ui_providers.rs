@@ -1,5 +1,7 @@
 //! Settings → Providers and Usage through the real UI (egui_kittest) on a real database, against a
 //! provider served on 127.0.0.1 in the test.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! The Sync screen and file import through the real UI: a QR code for this device, another
 //! device's stories (a server in the test), pulling with the conflict question, importing a file.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

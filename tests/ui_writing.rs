@@ -1,6 +1,8 @@
 //! The writing loop through the real UI (egui_kittest) on a real database, against a provider on
 //! 127.0.0.1: generate with streaming, stop mid-stream into a draft, regenerate into ‹ 2/2 ›,
 //! switch back and find the choice after a restart, suggestions, and a provider error.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! The updater against a fake GitHub (tiny_http on 127.0.0.1): a signed release installs over a
 //! copy of a binary; tampered, foreign-key, unsigned, missing and cut-off downloads are refused
 //! with the old file byte for byte intact.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

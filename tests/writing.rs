@@ -1,5 +1,7 @@
 //! The writing pipeline end to end without a window: a real database, a provider on 127.0.0.1
 //! speaking OpenAI's SSE, and the same `writing::prepare` + `run` the Generate button uses.
+// Test servers, clients and fault injectors start their own threads.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

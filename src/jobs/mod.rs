@@ -1,5 +1,7 @@
 //! The only place threads start: named worker threads that report events over a channel,
 //! wake the UI through the `Waker` seam, and stop when their cancel flag is raised.
+// The home of thread starts, which clippy.toml keeps out of every other module.
+#![allow(clippy::disallowed_methods)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};

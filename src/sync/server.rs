@@ -500,6 +500,7 @@ fn hang_up(peer: SocketAddr, server: SocketAddr) {
         // SAFETY: the descriptor is only asked for its addresses and, when both match, shut down;
         // one closed and reused meanwhile is whatever it is now, and is matched again by its
         // addresses before anything is done to it.
+        #[allow(unsafe_code)]
         let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
         let socket = socket2::SockRef::from(&borrowed);
         let matches = socket.peer_addr().ok().and_then(|a| a.as_socket()) == Some(peer)

@@ -11,6 +11,7 @@ mod settings;
 mod side_panel;
 mod story_view;
 mod sync;
+mod theme;
 mod trash;
 mod turn;
 
@@ -20,10 +21,11 @@ pub use prompts::PromptEditor;
 pub use providers::{ProfileForm, TaskEdit};
 pub use side_panel::{LoreForm, SettingsForm, SidePanel};
 pub use story_view::StoryLayout;
+pub use theme::apply_prefs;
 
 use egui::{Key, KeyboardShortcut, Modifiers};
 
-use crate::domain::{EntryId, NewStory, Prefs, StoryId, ThemeChoice};
+use crate::domain::{EntryId, NewStory, StoryId};
 use crate::state::{Action, AppState, EntrySource, Screen, StatusKind, ViewEvent};
 
 /// The entry being edited in place: one TextEdit at a time, never one for the whole story.
@@ -320,37 +322,5 @@ fn shortcuts(
         if !modal_open && i.consume_shortcut(&NEW_STORY) {
             view.open_new_story();
         }
-    });
-}
-
-/// Applies theme and text size to every style of the context.
-pub fn apply_prefs(ctx: &egui::Context, prefs: Prefs) {
-    ctx.set_theme(match prefs.theme {
-        ThemeChoice::Dark => egui::Theme::Dark,
-        ThemeChoice::Light => egui::Theme::Light,
-    });
-    let body = prefs.font_size.body_points();
-    ctx.all_styles_mut(|style| {
-        use egui::{FontFamily, FontId, TextStyle};
-        style.text_styles = [
-            (
-                TextStyle::Small,
-                FontId::new(body * 0.75, FontFamily::Proportional),
-            ),
-            (TextStyle::Body, FontId::new(body, FontFamily::Proportional)),
-            (
-                TextStyle::Button,
-                FontId::new(body * 0.95, FontFamily::Proportional),
-            ),
-            (
-                TextStyle::Heading,
-                FontId::new(body * 1.5, FontFamily::Proportional),
-            ),
-            (
-                TextStyle::Monospace,
-                FontId::new(body * 0.9, FontFamily::Monospace),
-            ),
-        ]
-        .into();
     });
 }

@@ -421,20 +421,6 @@ fn streaming_body_ui(ui: &mut egui::Ui, streaming: &Streaming) {
     }
 }
 
-fn kind_color(kind: EntryKind, visuals: &egui::Visuals) -> Color32 {
-    match kind {
-        EntryKind::UserAction => {
-            if visuals.dark_mode {
-                Color32::from_rgb(120, 170, 255)
-            } else {
-                Color32::from_rgb(30, 90, 200)
-            }
-        }
-        EntryKind::Narration => visuals.weak_text_color(),
-        EntryKind::System | EntryKind::Retry => Color32::from_rgb(170, 140, 60),
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn row_ui(
     ui: &mut egui::Ui,
@@ -454,7 +440,7 @@ fn row_ui(
     );
     let fill = match row.kind {
         EntryKind::UserAction => child.visuals().faint_bg_color,
-        _ => Color32::TRANSPARENT,
+        _ => super::theme::NONE,
     };
     egui::Frame::new()
         .inner_margin(egui::Margin::same(ROW_MARGIN))
@@ -478,7 +464,7 @@ fn row_ui(
                         })
                         .small()
                         .strong()
-                        .color(kind_color(row.kind, ui.visuals())),
+                        .color(super::theme::entry_kind(row.kind, ui.visuals())),
                     );
                     if let (Some(entry), false) = (entry, is_editing) {
                         if let Some(pos) = entry.alternative {

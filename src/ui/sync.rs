@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use egui::{Color32, ColorImage, TextureOptions};
+use egui::{ColorImage, TextureOptions};
 
 use super::ViewState;
 use crate::domain::StoryId;
@@ -34,11 +34,11 @@ fn qr_texture(ctx: &egui::Context, qr: &QrImage) -> egui::TextureHandle {
     // A four-module light border is part of the code: scanners need it.
     const QUIET: usize = 4;
     let size = qr.width + 2 * QUIET;
-    let mut pixels = vec![Color32::WHITE; size * size];
+    let mut pixels = vec![super::theme::QR_LIGHT; size * size];
     for y in 0..qr.width {
         for x in 0..qr.width {
             if qr.modules.get(y * qr.width + x).copied().unwrap_or(false) {
-                pixels[(y + QUIET) * size + x + QUIET] = Color32::BLACK;
+                pixels[(y + QUIET) * size + x + QUIET] = super::theme::QR_DARK;
             }
         }
     }

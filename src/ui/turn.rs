@@ -1,7 +1,7 @@
 //! Between the story and the input: the Stop button while writing, the draft with Keep / Retry /
 //! Discard, action choices or suggestions, and the token budget bar.
 
-use egui::{Color32, Sense, vec2};
+use egui::{Sense, vec2};
 
 use super::format::thousands;
 use super::{Confirm, ViewState};
@@ -160,17 +160,9 @@ fn suggestions_ui(
     }
 }
 
-const SEGMENTS: [(&str, Color32); 5] = [
-    ("System", Color32::from_rgb(110, 130, 170)),
-    ("Lore", Color32::from_rgb(160, 110, 190)),
-    ("History", Color32::from_rgb(90, 160, 110)),
-    ("Input", Color32::from_rgb(80, 140, 220)),
-    ("Reserved for the reply", Color32::from_rgb(120, 120, 120)),
-];
-
 /// How the context window was spent by the latest request.
 fn budget_ui(ui: &mut egui::Ui, budget: &Budget, writing: &WritingState, entries: u64) {
-    let amber = Color32::from_rgb(230, 160, 40);
+    let amber = super::theme::WARNING;
     let values = [
         budget.system,
         budget.lore,
@@ -196,7 +188,7 @@ fn budget_ui(ui: &mut egui::Ui, budget: &Budget, writing: &WritingState, entries
             let painter = ui.painter();
             painter.rect_filled(rect, 3.0, ui.visuals().extreme_bg_color);
             let mut x = rect.left();
-            for ((_, color), value) in SEGMENTS.iter().zip(values) {
+            for ((_, color), value) in super::theme::BUDGET_PARTS.iter().zip(values) {
                 let w = rect.width() * value as f32 / window;
                 if w > 0.0 {
                     let seg = egui::Rect::from_min_size(
@@ -219,7 +211,7 @@ fn budget_ui(ui: &mut egui::Ui, budget: &Budget, writing: &WritingState, entries
         })
         .inner;
     response.on_hover_ui(|ui| {
-        for ((name, color), value) in SEGMENTS.iter().zip(values) {
+        for ((name, color), value) in super::theme::BUDGET_PARTS.iter().zip(values) {
             ui.horizontal(|ui| {
                 let (rect, _) = ui.allocate_exact_size(vec2(10.0, 10.0), Sense::hover());
                 ui.painter().rect_filled(rect, 2.0, *color);
