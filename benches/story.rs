@@ -7,7 +7,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use egui::{Event, MouseWheelUnit, Pos2, RawInput, Rect, vec2};
 use fabula::app::{FabulaApp, Launch};
 use fabula::domain::{EntryKind, StoryId};
-use fabula::state::Action;
+use fabula::state::{Action, EntryAction, LibraryAction};
 use fabula::storage::{DataPaths, Store};
 
 struct Fixture {
@@ -71,7 +71,7 @@ fn open_story(c: &mut Criterion) {
                 (ctx, app)
             },
             |(ctx, mut app)| {
-                app.apply(Action::OpenStory(f.story.clone()));
+                app.apply(Action::Library(LibraryAction::OpenStory(f.story.clone())));
                 frame(&ctx, &mut app, vec![])
             },
             BatchSize::PerIteration,
@@ -124,19 +124,19 @@ fn append(c: &mut Criterion) {
         "append one entry to 100k-entry story (store + controller)",
         |b| {
             b.iter(|| {
-                app.apply(Action::AddEntry {
+                app.apply(Action::Entry(EntryAction::AddEntry {
                     kind: EntryKind::UserAction,
                     text: "I light the lamp and wait for the ship.".into(),
-                });
+                }));
             })
         },
     );
     c.bench_function("append one entry to 100k-entry story + next frame", |b| {
         b.iter(|| {
-            app.apply(Action::AddEntry {
+            app.apply(Action::Entry(EntryAction::AddEntry {
                 kind: EntryKind::Narration,
                 text: "The beam sweeps the water; far out, a light answers.".into(),
-            });
+            }));
             frame(&ctx, &mut app, vec![])
         })
     });

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use egui::{Pos2, RawInput, Rect, vec2};
 use fabula::app::{FabulaApp, Launch};
 use fabula::domain::{ApiProfile, EntryKind, ProfileSource, StoryId, StorySettings};
-use fabula::state::Action;
+use fabula::state::{Action, WritingAction};
 use fabula::storage::{DataPaths, Store};
 
 const TOKENS_PER_SECOND: u64 = 100;
@@ -181,10 +181,10 @@ fn main() {
     }
     while repaint_rx.try_recv().is_ok() {}
 
-    app.apply(Action::Generate(Some((
+    app.apply(Action::Writing(WritingAction::Generate(Some((
         EntryKind::UserAction,
         "I wait for the ship.".into(),
-    ))));
+    )))));
     let started = Instant::now();
     let cpu_start = thread_cpu_ns();
     let mut frame_ms = Vec::new();

@@ -14,6 +14,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use fabula::app::FabulaApp;
 use fabula::domain::{ApiProfile, ProfileSource};
+use fabula::state::WritingAction;
 
 fn wait_until_idle(h: &mut Harness<'static, FabulaApp>) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -160,7 +161,9 @@ fn prompt_packs_export_and_import_and_a_bad_pack_changes_nothing() {
         Launch::default(),
     );
     let file = data.dir.path().join("pack.json");
-    app.apply(Action::ExportPromptPack(file.clone()));
+    app.apply(Action::Writing(WritingAction::ExportPromptPack(
+        file.clone(),
+    )));
     let exported: PromptPack =
         serde_json::from_str(&std::fs::read_to_string(&file).expect("written")).expect("json");
     assert_eq!(exported, PromptPack::default());
@@ -168,7 +171,9 @@ fn prompt_packs_export_and_import_and_a_bad_pack_changes_nothing() {
     let mut broken = exported.clone();
     broken.creative.push_str("\n{{weather}}");
     std::fs::write(&file, serde_json::to_string(&broken).expect("json")).expect("write");
-    app.apply(Action::ImportPromptPack(file.clone()));
+    app.apply(Action::Writing(WritingAction::ImportPromptPack(
+        file.clone(),
+    )));
     let status = app.state().status.clone().expect("a message");
     assert_eq!(status.kind, StatusKind::Error);
     assert!(status.text.contains("{{weather}}"), "{}", status.text);
@@ -178,7 +183,9 @@ fn prompt_packs_export_and_import_and_a_bad_pack_changes_nothing() {
     );
 
     std::fs::write(&file, "not json at all").expect("write");
-    app.apply(Action::ImportPromptPack(file.clone()));
+    app.apply(Action::Writing(WritingAction::ImportPromptPack(
+        file.clone(),
+    )));
     assert!(
         app.state()
             .status
@@ -191,7 +198,7 @@ fn prompt_packs_export_and_import_and_a_bad_pack_changes_nothing() {
     let mut good = exported;
     good.adventure = "Narrate {{title}} tersely.".into();
     std::fs::write(&file, serde_json::to_string(&good).expect("json")).expect("write");
-    app.apply(Action::ImportPromptPack(file));
+    app.apply(Action::Writing(WritingAction::ImportPromptPack(file)));
     assert_eq!(
         data.open().prompt_pack().expect("pack").adventure,
         "Narrate {{title}} tersely."

@@ -1,18 +1,69 @@
-//! What the UI asks for (`Action`) and how the controller carries it out against the store.
+//! The controller's entry point for actions (UI thread): each feature's actions go to its own
+//! controller (library.rs, writing.rs, sync.rs, providers.rs, settings.rs); the open story's
+//! entries and the undo history are handled here.
 
 use super::FabulaApp;
 use super::undo::Change;
-use crate::domain::{EntryId, EntryKind, EntryRow, FontSize, StoryId, ThemeChoice};
-use crate::state::{Action, Fatal, OpenStory, Screen, ViewEvent};
+use crate::domain::{EntryId, EntryKind, EntryRow, StoryId};
+use crate::state::{Action, BackupAction, EntryAction, Fatal, OpenStory, Screen, ViewEvent};
 use crate::storage::{self, Store, StoreError};
 
 type Outcome = Result<(), StoreError>;
 
 impl FabulaApp {
+    /// Carries out one entry action (see `EntryAction`).
+    pub(super) fn apply_entry(
+        &mut self,
+        store: &mut Store,
+        action: EntryAction,
+    ) -> Result<(), StoreError> {
+        match action {
+            EntryAction::AddEntry { kind, text } => self.add_entry(store, kind, &text)?,
+            EntryAction::EditEntry { entry, text } => self.edit_entry(store, &entry, text)?,
+            EntryAction::TrashEntry(entry) => {
+                let story = store.entry(&entry)?.story_id;
+                store.trash_entry(&entry)?;
+                self.sync_row(store, &entry)?;
+                self.history.record(Change::TrashEntry {
+                    story: story.clone(),
+                    entry,
+                });
+                self.state.info("Entry moved to the Trash.", true);
+                self.refresh_after_change(store, &story)?;
+            }
+            EntryAction::RestoreEntry(entry) => {
+                let story = store.entry(&entry)?.story_id;
+                store.restore_entry(&entry)?;
+                self.state.info("Entry restored to its story.", false);
+                self.sync_row(store, &entry)?;
+                self.refresh_after_change(store, &story)?;
+            }
+            EntryAction::DeleteEntryForever(entry) => {
+                store.delete_entry_forever(&entry)?;
+                self.state.info("Entry deleted permanently.", false);
+                self.refresh_trash(store)?;
+            }
+            EntryAction::Undo => {
+                if let Some(change) = self.history.undo(store)? {
+                    self.state.info(format!("Undid {}.", change.label()), false);
+                    self.after_history_step(store, &change)?;
+                }
+            }
+            EntryAction::Redo => {
+                if let Some(change) = self.history.redo(store)? {
+                    self.state.info(format!("Redid {}.", change.label()), false);
+                    self.after_history_step(store, &change)?;
+                }
+            }
+            EntryAction::SetStoryStyle { pov, tense } => self.set_story_style(store, pov, tense)?,
+        }
+        Ok(())
+    }
+
     /// Carries out one action; failures become a message in the status bar, never a panic.
     pub fn apply(&mut self, action: Action) {
         let result = match (action, self.store.take()) {
-            (Action::RestoreBackup(path), store) => {
+            (Action::Backup(BackupAction::RestoreBackup(path)), store) => {
                 self.restore_backup(store, path);
                 Ok(())
             }
@@ -62,161 +113,15 @@ impl FabulaApp {
                 }
                 self.state.screen = screen;
             }
-            Action::CreateStory(new) => {
-                let story = store.create_story(&new)?;
-                self.state
-                    .info(format!("Created “{}”.", story.title), false);
-                self.open_story(store, &story.id)?;
-            }
-            Action::OpenStory(id) => self.open_story(store, &id)?,
-            Action::RenameStory { story, title } => {
-                let title = title.trim().to_owned();
-                if title.is_empty() {
-                    self.state.error("A story needs a title.");
-                    return Ok(());
-                }
-                let before = store.story_summary(&story)?.story.title;
-                if before == title {
-                    return Ok(());
-                }
-                store.rename_story(&story, &title)?;
-                self.history.record(Change::RenameStory {
-                    story: story.clone(),
-                    before,
-                    after: title,
-                });
-                self.refresh_after_change(store, &story)?;
-            }
-            Action::DuplicateStory(id) => self.duplicate_story(id),
-            Action::TrashStory(id) => {
-                let title = store.story_summary(&id)?.story.title;
-                store.trash_story(&id)?;
-                self.history.record(Change::TrashStory {
-                    story: id.clone(),
-                    title: title.clone(),
-                });
-                if self
-                    .state
-                    .open
-                    .as_ref()
-                    .is_some_and(|o| o.summary.story.id == id)
-                {
-                    self.state.open = None;
-                    self.cache.clear();
-                    self.state.screen = Screen::Library;
-                }
-                self.state
-                    .info(format!("Moved “{title}” to the Trash."), true);
-                self.refresh_library(store)?;
-            }
-            Action::RestoreStory(id) => {
-                store.restore_story(&id)?;
-                self.state.info("Story restored.", false);
-                self.refresh_after_change(store, &id)?;
-            }
-            Action::DeleteStoryForever(id) => self.delete_story_forever(id),
-            Action::EmptyTrash => self.empty_trash(),
-            Action::AddEntry { kind, text } => self.add_entry(store, kind, &text)?,
-            Action::EditEntry { entry, text } => self.edit_entry(store, &entry, text)?,
-            Action::TrashEntry(entry) => {
-                let story = store.entry(&entry)?.story_id;
-                store.trash_entry(&entry)?;
-                self.sync_row(store, &entry)?;
-                self.history.record(Change::TrashEntry {
-                    story: story.clone(),
-                    entry,
-                });
-                self.state.info("Entry moved to the Trash.", true);
-                self.refresh_after_change(store, &story)?;
-            }
-            Action::RestoreEntry(entry) => {
-                let story = store.entry(&entry)?.story_id;
-                store.restore_entry(&entry)?;
-                self.state.info("Entry restored to its story.", false);
-                self.sync_row(store, &entry)?;
-                self.refresh_after_change(store, &story)?;
-            }
-            Action::DeleteEntryForever(entry) => {
-                store.delete_entry_forever(&entry)?;
-                self.state.info("Entry deleted permanently.", false);
-                self.refresh_trash(store)?;
-            }
-            Action::Undo => {
-                if let Some(change) = self.history.undo(store)? {
-                    self.state.info(format!("Undid {}.", change.label()), false);
-                    self.after_history_step(store, &change)?;
-                }
-            }
-            Action::Redo => {
-                if let Some(change) = self.history.redo(store)? {
-                    self.state.info(format!("Redid {}.", change.label()), false);
-                    self.after_history_step(store, &change)?;
-                }
-            }
-            Action::CreateBackup => self.create_backup(),
-            Action::RestoreBackup(_) | Action::DismissStatus | Action::CopyDiagnostics => {}
-            Action::CheckForUpdates => self.check_for_updates(),
-            Action::InstallUpdate => self.install_update(),
-            Action::CancelUpdate => self.cancel_update(),
-            Action::SetCheckUpdatesOnStart(on) => self.set_check_on_start(store, on)?,
-            Action::RestartAfterUpdate => self.restart(),
-            Action::Generate(input) => self.generate(store, input)?,
-            Action::Regenerate(entry) => {
-                self.start_generation(store, crate::domain::Target::Regenerate(entry))?;
-            }
-            Action::EditAndRegenerate { entry, text } => {
-                self.edit_and_regenerate(store, &entry, text)?;
-            }
-            Action::StopGeneration => self.stop_generation(),
-            Action::KeepDraft => self.keep_draft(store)?,
-            Action::RetryDraft => self.retry_draft(store)?,
-            Action::DiscardDraft => self.discard_draft(store)?,
-            Action::SelectAlternative { entry, index } => {
-                self.select_alternative(store, &entry, index)?;
-            }
-            Action::SaveLore(entry) => self.save_lore(store, entry)?,
-            Action::TrashLore(id) => self.trash_lore(store, &id)?,
-            Action::SaveStorySettings(settings) => self.save_story_settings(store, settings)?,
-            Action::SavePromptPack(pack) => self.save_prompt_pack(store, pack)?,
-            Action::ShowInspector => self.show_inspector(store)?,
-            Action::ExportPromptPack(path) => self.export_prompt_pack(store, &path)?,
-            Action::ImportPromptPack(path) => self.import_prompt_pack(store, &path)?,
-            Action::SetStoryStyle { pov, tense } => self.set_story_style(store, pov, tense)?,
-            Action::StartSharing(ip) => self.start_sharing(store, ip),
-            Action::StopSharing => self.stop_sharing(),
-            Action::ConnectPeer { address, token } => self.connect_peer(&address, token.expose()),
-            Action::PullStories(ids) => self.pull_stories(store, ids),
-            Action::PushStories(ids) => self.push_stories(store, ids),
-            Action::ImportFile(path) => self.import_file(store, path),
-            Action::ResolveConflict(choice) => self.resolve_conflict(store, choice),
-            Action::ExportStory {
-                story,
-                format,
-                path,
-                lore,
-            } => self.export_story(store, story, format, path, lore),
-            Action::SaveProfile(profile) => self.save_profile(store, profile)?,
-            Action::DeleteProfile(id) => self.delete_profile(store, &id)?,
-            Action::SetKeysInKeyring(on) => self.set_keys_in_keyring(store, on)?,
-            Action::SetMainProfile(id) => {
-                store.set_main_profile_id(&id)?;
-                self.refresh_providers(store)?;
-            }
-            Action::CheckProfile(id) => self.start_check(&id, false),
-            Action::RefreshModels(id) => self.start_check(&id, true),
-            Action::ToggleFavouriteModel { profile, model } => {
-                self.toggle_favourite(store, &profile, &model)?;
-            }
-            Action::AssignTask(task, assignment) => self.assign_task(store, task, &assignment)?,
-            Action::ShowUsage(grouping) => self.refresh_usage(store, grouping)?,
-            Action::SetTheme(theme) => {
-                store.set_setting(ThemeChoice::KEY, theme.as_str())?;
-                self.state.prefs.theme = theme;
-            }
-            Action::SetFontSize(size) => {
-                store.set_setting(FontSize::KEY, size.as_str())?;
-                self.state.prefs.font_size = size;
-            }
+            Action::DismissStatus | Action::CopyDiagnostics => {}
+            Action::Library(action) => self.apply_library(store, action)?,
+            Action::Entry(action) => self.apply_entry(store, action)?,
+            Action::Writing(action) => self.apply_writing(store, action)?,
+            Action::Lore(action) => self.apply_lore(store, action)?,
+            Action::Share(action) => self.apply_share(store, action)?,
+            Action::Provider(action) => self.apply_provider(store, action)?,
+            Action::Settings(action) => self.apply_settings(store, action)?,
+            Action::Backup(action) => self.apply_backup(store, action)?,
         }
         Ok(())
     }
@@ -256,7 +161,7 @@ impl FabulaApp {
     /// After a change to `story`: re-reads the open story's title and counts, and the list on
     /// screen. The Library and Trash lists are re-read whenever they are shown, so a list that is
     /// not on screen is left alone (it would be a whole-library query per keystroke-sized edit).
-    fn refresh_after_change(&mut self, store: &Store, story: &StoryId) -> Outcome {
+    pub(super) fn refresh_after_change(&mut self, store: &Store, story: &StoryId) -> Outcome {
         if let Some(open) = self
             .state
             .open

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::FabulaApp;
 use crate::domain::StoryId;
-use crate::state::Screen;
+use crate::state::{BackupAction, LibraryAction, Screen};
 use crate::storage::{DataPaths, Store, StoreError};
 
 /// What a library job did, or why it could not.
@@ -36,6 +36,84 @@ const BACKUP: &str = "manual-backup";
 const RESTORE: &str = "restore-backup";
 
 impl FabulaApp {
+    /// Carries out one backup action (see `BackupAction`).
+    pub(super) fn apply_backup(
+        &mut self,
+        _store: &mut Store,
+        action: BackupAction,
+    ) -> Result<(), StoreError> {
+        match action {
+            BackupAction::CreateBackup => self.create_backup(),
+            BackupAction::RestoreBackup(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Carries out one library action (see `LibraryAction`).
+    pub(super) fn apply_library(
+        &mut self,
+        store: &mut Store,
+        action: LibraryAction,
+    ) -> Result<(), StoreError> {
+        match action {
+            LibraryAction::CreateStory(new) => {
+                let story = store.create_story(&new)?;
+                self.state
+                    .info(format!("Created “{}”.", story.title), false);
+                self.open_story(store, &story.id)?;
+            }
+            LibraryAction::OpenStory(id) => self.open_story(store, &id)?,
+            LibraryAction::RenameStory { story, title } => {
+                let title = title.trim().to_owned();
+                if title.is_empty() {
+                    self.state.error("A story needs a title.");
+                    return Ok(());
+                }
+                let before = store.story_summary(&story)?.story.title;
+                if before == title {
+                    return Ok(());
+                }
+                store.rename_story(&story, &title)?;
+                self.history.record(super::undo::Change::RenameStory {
+                    story: story.clone(),
+                    before,
+                    after: title,
+                });
+                self.refresh_after_change(store, &story)?;
+            }
+            LibraryAction::DuplicateStory(id) => self.duplicate_story(id),
+            LibraryAction::TrashStory(id) => {
+                let title = store.story_summary(&id)?.story.title;
+                store.trash_story(&id)?;
+                self.history.record(super::undo::Change::TrashStory {
+                    story: id.clone(),
+                    title: title.clone(),
+                });
+                if self
+                    .state
+                    .open
+                    .as_ref()
+                    .is_some_and(|o| o.summary.story.id == id)
+                {
+                    self.state.open = None;
+                    self.cache.clear();
+                    self.state.screen = Screen::Library;
+                }
+                self.state
+                    .info(format!("Moved “{title}” to the Trash."), true);
+                self.refresh_library(store)?;
+            }
+            LibraryAction::RestoreStory(id) => {
+                store.restore_story(&id)?;
+                self.state.info("Story restored.", false);
+                self.refresh_after_change(store, &id)?;
+            }
+            LibraryAction::DeleteStoryForever(id) => self.delete_story_forever(id),
+            LibraryAction::EmptyTrash => self.empty_trash(),
+        }
+        Ok(())
+    }
+
     pub(super) fn duplicate_story(&mut self, id: StoryId) {
         let title = self.story_title_or_default(&id);
         self.run_library_job(

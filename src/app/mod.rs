@@ -6,6 +6,7 @@ mod keys;
 mod library;
 mod providers;
 mod registry;
+mod settings;
 mod sync;
 mod undo;
 mod updates;

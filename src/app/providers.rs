@@ -9,7 +9,7 @@ use crate::jobs;
 use crate::providers::{
     self, ChatRequest, Completion, Delta, Failure, Message, ProviderError, ResolvedCall,
 };
-use crate::state::{CheckStatus, ProvidersState};
+use crate::state::{CheckStatus, ProviderAction, ProvidersState};
 use crate::storage::{Store, StoreError};
 
 /// What a connection check or model refresh reports from its job.
@@ -30,6 +30,33 @@ fn check_job(profile_id: &str) -> String {
 }
 
 impl FabulaApp {
+    /// Carries out one provider action (see `ProviderAction`).
+    pub(super) fn apply_provider(
+        &mut self,
+        store: &mut Store,
+        action: ProviderAction,
+    ) -> Result<(), StoreError> {
+        match action {
+            ProviderAction::SaveProfile(profile) => self.save_profile(store, profile)?,
+            ProviderAction::DeleteProfile(id) => self.delete_profile(store, &id)?,
+            ProviderAction::SetKeysInKeyring(on) => self.set_keys_in_keyring(store, on)?,
+            ProviderAction::SetMainProfile(id) => {
+                store.set_main_profile_id(&id)?;
+                self.refresh_providers(store)?;
+            }
+            ProviderAction::CheckProfile(id) => self.start_check(&id, false),
+            ProviderAction::RefreshModels(id) => self.start_check(&id, true),
+            ProviderAction::ToggleFavouriteModel { profile, model } => {
+                self.toggle_favourite(store, &profile, &model)?;
+            }
+            ProviderAction::AssignTask(task, assignment) => {
+                self.assign_task(store, task, &assignment)?
+            }
+            ProviderAction::ShowUsage(grouping) => self.refresh_usage(store, grouping)?,
+        }
+        Ok(())
+    }
+
     pub(super) fn refresh_providers(&mut self, store: &Store) -> Result<(), StoreError> {
         let keys_in_keyring = store.keys_in_keyring()?;
         let profiles = providers::with_environment_profiles(store.list_profiles()?);

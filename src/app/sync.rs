@@ -8,8 +8,8 @@ use super::FabulaApp;
 use crate::domain::{FileFormat, OnConflict, Peer, StoryId, StoryListing};
 use crate::formats::{FormatError, ProgressReader, write_story_file_streamed};
 use crate::jobs::JobContext;
-use crate::state::{ConflictSource, PendingConflict, QrImage, Serving, SyncBusy};
-use crate::storage::Store;
+use crate::state::{ConflictSource, PendingConflict, QrImage, Serving, ShareAction, SyncBusy};
+use crate::storage::{Store, StoreError};
 use crate::sync::{self, ServerEvent, ServerOptions, SyncServer, client};
 use crate::transfer::{self, ImportError};
 
@@ -36,6 +36,32 @@ pub enum ExchangeEvent {
 const EXCHANGE: &str = "exchange";
 
 impl FabulaApp {
+    /// Carries out one share action (see `ShareAction`).
+    pub(super) fn apply_share(
+        &mut self,
+        store: &mut Store,
+        action: ShareAction,
+    ) -> Result<(), StoreError> {
+        match action {
+            ShareAction::StartSharing(ip) => self.start_sharing(store, ip),
+            ShareAction::StopSharing => self.stop_sharing(),
+            ShareAction::ConnectPeer { address, token } => {
+                self.connect_peer(&address, token.expose())
+            }
+            ShareAction::PullStories(ids) => self.pull_stories(store, ids),
+            ShareAction::PushStories(ids) => self.push_stories(store, ids),
+            ShareAction::ImportFile(path) => self.import_file(store, path),
+            ShareAction::ResolveConflict(choice) => self.resolve_conflict(store, choice),
+            ShareAction::ExportStory {
+                story,
+                format,
+                path,
+                lore,
+            } => self.export_story(store, story, format, path, lore),
+        }
+        Ok(())
+    }
+
     pub(super) fn show_sync(&mut self) {
         self.state.sync.interfaces = sync::interfaces();
     }

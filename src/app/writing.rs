@@ -9,7 +9,9 @@ use crate::domain::{
 };
 use crate::jobs::JobContext;
 use crate::providers::Delta;
-use crate::state::{Streaming, SuggestionStatus, ViewEvent, WritingState};
+use crate::state::{
+    LoreAction, Streaming, SuggestionStatus, ViewEvent, WritingAction, WritingState,
+};
 use crate::storage::{Store, StoreError};
 use crate::writing::{self, Ending, Lorebook, Outcome};
 
@@ -31,6 +33,51 @@ pub enum GenerationEvent {
 type Result<T> = std::result::Result<T, StoreError>;
 
 impl FabulaApp {
+    /// Carries out one lore action (see `LoreAction`).
+    pub(super) fn apply_lore(
+        &mut self,
+        store: &mut Store,
+        action: LoreAction,
+    ) -> std::result::Result<(), StoreError> {
+        match action {
+            LoreAction::SaveLore(entry) => self.save_lore(store, entry)?,
+            LoreAction::TrashLore(id) => self.trash_lore(store, &id)?,
+        }
+        Ok(())
+    }
+
+    /// Carries out one writing action (see `WritingAction`).
+    pub(super) fn apply_writing(
+        &mut self,
+        store: &mut Store,
+        action: WritingAction,
+    ) -> std::result::Result<(), StoreError> {
+        match action {
+            WritingAction::Generate(input) => self.generate(store, input)?,
+            WritingAction::Regenerate(entry) => {
+                self.start_generation(store, crate::domain::Target::Regenerate(entry))?;
+            }
+            WritingAction::EditAndRegenerate { entry, text } => {
+                self.edit_and_regenerate(store, &entry, text)?;
+            }
+            WritingAction::StopGeneration => self.stop_generation(),
+            WritingAction::KeepDraft => self.keep_draft(store)?,
+            WritingAction::RetryDraft => self.retry_draft(store)?,
+            WritingAction::DiscardDraft => self.discard_draft(store)?,
+            WritingAction::SelectAlternative { entry, index } => {
+                self.select_alternative(store, &entry, index)?;
+            }
+            WritingAction::SaveStorySettings(settings) => {
+                self.save_story_settings(store, settings)?
+            }
+            WritingAction::SavePromptPack(pack) => self.save_prompt_pack(store, pack)?,
+            WritingAction::ShowInspector => self.show_inspector(store)?,
+            WritingAction::ExportPromptPack(path) => self.export_prompt_pack(store, &path)?,
+            WritingAction::ImportPromptPack(path) => self.import_prompt_pack(store, &path)?,
+        }
+        Ok(())
+    }
+
     /// The open story's lorebook with its matcher if it is built; after a change it is rebuilt on
     /// the generation job (5,000 entries take ~18 ms, too long for a frame) and sent back here.
     /// After any lorebook change; a book still being built by a running job is then ignored.

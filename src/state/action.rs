@@ -10,20 +10,40 @@ use crate::domain::{
 
 use super::Screen;
 
+/// Everything the UI can ask the controller to do, by feature; each feature's actions are
+/// applied by its own controller in app/.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     Show(Screen),
+    DismissStatus,
+    /// The version, platform and recent errors (redacted) onto the clipboard, for a bug report.
+    CopyDiagnostics,
+    Library(LibraryAction),
+    Entry(EntryAction),
+    Writing(WritingAction),
+    Lore(LoreAction),
+    Share(ShareAction),
+    Provider(ProviderAction),
+    Settings(SettingsAction),
+    Backup(BackupAction),
+}
+
+/// The library: stories made, opened, renamed, copied, put in the Trash or deleted.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LibraryAction {
     CreateStory(NewStory),
     OpenStory(StoryId),
-    RenameStory {
-        story: StoryId,
-        title: String,
-    },
+    RenameStory { story: StoryId, title: String },
     DuplicateStory(StoryId),
     TrashStory(StoryId),
     RestoreStory(StoryId),
     DeleteStoryForever(StoryId),
     EmptyTrash,
+}
+
+/// The open story's entries and the undo history.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EntryAction {
     AddEntry {
         kind: EntryKind,
         text: String,
@@ -37,32 +57,16 @@ pub enum Action {
     DeleteEntryForever(EntryId),
     Undo,
     Redo,
-    CreateBackup,
-    RestoreBackup(PathBuf),
-    SetTheme(ThemeChoice),
-    SetFontSize(FontSize),
-    DismissStatus,
-    CheckForUpdates,
-    InstallUpdate,
-    CancelUpdate,
-    SetCheckUpdatesOnStart(bool),
-    /// The version, platform and recent errors (redacted) onto the clipboard, for a bug report.
-    CopyDiagnostics,
-    RestartAfterUpdate,
-    SaveProfile(ApiProfile),
-    DeleteProfile(String),
-    /// Keep API keys in the OS key store (true) or in the database.
-    SetKeysInKeyring(bool),
-    SetMainProfile(String),
-    /// "Test connection": list the models and stream a one-line reply.
-    CheckProfile(String),
-    RefreshModels(String),
-    ToggleFavouriteModel {
-        profile: String,
-        model: String,
+    /// Point of view and tense of the open story.
+    SetStoryStyle {
+        pov: Pov,
+        tense: Tense,
     },
-    AssignTask(Task, TaskAssignment),
-    ShowUsage(UsageGrouping),
+}
+
+/// The writing loop: narrations, drafts, alternatives, story settings and prompts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WritingAction {
     /// Store what the user wrote (if anything) and write the next narration.
     Generate(Option<(EntryKind, String)>),
     /// Write another alternative of this narration from the context before it.
@@ -79,14 +83,24 @@ pub enum Action {
         entry: EntryId,
         index: u32,
     },
-    SaveLore(LoreEntry),
-    TrashLore(LoreId),
     SaveStorySettings(StorySettings),
     SavePromptPack(PromptPack),
     /// The prompt inspector's panel opened: read its list.
     ShowInspector,
     ExportPromptPack(PathBuf),
     ImportPromptPack(PathBuf),
+}
+
+/// The open story's lorebook.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LoreAction {
+    SaveLore(LoreEntry),
+    TrashLore(LoreId),
+}
+
+/// Sharing with other devices, and story files in and out.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ShareAction {
     StartSharing(std::net::IpAddr),
     StopSharing,
     ConnectPeer {
@@ -104,9 +118,42 @@ pub enum Action {
         path: PathBuf,
         lore: bool,
     },
-    /// Point of view and tense of the open story.
-    SetStoryStyle {
-        pov: Pov,
-        tense: Tense,
+}
+
+/// Providers, models, task assignments and usage.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProviderAction {
+    SaveProfile(ApiProfile),
+    DeleteProfile(String),
+    /// Keep API keys in the OS key store (true) or in the database.
+    SetKeysInKeyring(bool),
+    SetMainProfile(String),
+    /// "Test connection": list the models and stream a one-line reply.
+    CheckProfile(String),
+    RefreshModels(String),
+    ToggleFavouriteModel {
+        profile: String,
+        model: String,
     },
+    AssignTask(Task, TaskAssignment),
+    ShowUsage(UsageGrouping),
+}
+
+/// Look, and updates.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SettingsAction {
+    SetTheme(ThemeChoice),
+    SetFontSize(FontSize),
+    CheckForUpdates,
+    InstallUpdate,
+    CancelUpdate,
+    SetCheckUpdatesOnStart(bool),
+    RestartAfterUpdate,
+}
+
+/// Backups made and restored by hand.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BackupAction {
+    CreateBackup,
+    RestoreBackup(PathBuf),
 }

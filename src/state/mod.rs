@@ -4,7 +4,10 @@
 
 mod action;
 
-pub use action::Action;
+pub use action::{
+    Action, BackupAction, EntryAction, LibraryAction, LoreAction, ProviderAction, SettingsAction,
+    ShareAction, WritingAction,
+};
 
 use std::collections::HashMap;
 use std::path::PathBuf;

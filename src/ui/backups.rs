@@ -3,7 +3,7 @@
 use super::format::{bytes, relative_time, unix_ms};
 use super::{Confirm, ViewState};
 use crate::domain::now_ms;
-use crate::state::{Action, AppState};
+use crate::state::{Action, AppState, BackupAction};
 
 pub fn backups_ui(
     ui: &mut egui::Ui,
@@ -14,7 +14,7 @@ pub fn backups_ui(
     ui.horizontal(|ui| {
         ui.heading("Backups");
         if ui.button("Back up now").clicked() {
-            actions.push(Action::CreateBackup);
+            actions.push(Action::Backup(BackupAction::CreateBackup));
         }
     });
     ui.weak(format!(
@@ -43,7 +43,7 @@ pub fn backups_ui(
                                 backup.file_name()
                             ),
                             confirm_label: "Restore".into(),
-                            action: Action::RestoreBackup(backup.path.clone()),
+                            action: Action::Backup(BackupAction::RestoreBackup(backup.path.clone())),
                         });
                     }
                 });

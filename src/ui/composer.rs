@@ -4,7 +4,7 @@
 use egui::{Key, KeyboardShortcut, Modifiers};
 
 use crate::domain::{ActionType, EntryKind, Story, StoryMode, compose_input};
-use crate::state::Action;
+use crate::state::{Action, EntryAction, WritingAction};
 
 const SUBMIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
 const SUBMIT_NARRATION: KeyboardShortcut =
@@ -139,17 +139,19 @@ pub fn composer_ui(
         if text.is_empty() {
             return false;
         }
-        actions.push(Action::AddEntry {
+        actions.push(Action::Entry(EntryAction::AddEntry {
             kind: EntryKind::Narration,
             text,
-        });
+        }));
     } else if add_only {
         let Some(text) = composed else {
             return false;
         };
-        actions.push(Action::AddEntry { kind, text });
+        actions.push(Action::Entry(EntryAction::AddEntry { kind, text }));
     } else if generate {
-        actions.push(Action::Generate(composed.map(|text| (kind, text))));
+        actions.push(Action::Writing(WritingAction::Generate(
+            composed.map(|text| (kind, text)),
+        )));
     } else {
         return false;
     }

@@ -1,7 +1,7 @@
 //! Modal dialogs (new story, rename, confirmations) and the recovery screen for an unusable database.
 
 use crate::domain::{NewStory, Pov, StoryMode, Tense};
-use crate::state::{Action, AppState, Fatal};
+use crate::state::{Action, AppState, BackupAction, Fatal, LibraryAction};
 
 use super::ViewState;
 use super::format::{bytes, date, unix_ms};
@@ -21,7 +21,7 @@ pub fn dialogs_ui(ctx: &egui::Context, view: &mut ViewState, actions: &mut Vec<A
         match new_story_ui(ctx, new, focus) {
             Some(true) => {
                 if let Some(new) = view.new_story.take() {
-                    actions.push(Action::CreateStory(new));
+                    actions.push(Action::Library(LibraryAction::CreateStory(new)));
                 }
             }
             Some(false) => view.new_story = None,
@@ -31,10 +31,10 @@ pub fn dialogs_ui(ctx: &egui::Context, view: &mut ViewState, actions: &mut Vec<A
     if let Some((story, title)) = view.rename.as_mut() {
         match rename_ui(ctx, title, focus) {
             Some(true) => {
-                actions.push(Action::RenameStory {
+                actions.push(Action::Library(LibraryAction::RenameStory {
                     story: story.clone(),
                     title: title.clone(),
-                });
+                }));
                 view.rename = None;
             }
             Some(false) => view.rename = None,
@@ -231,7 +231,7 @@ pub fn fatal_ui(ui: &mut egui::Ui, fatal: &Fatal, state: &AppState, actions: &mu
                 ));
                 ui.add_space(8.0);
                 if ui.button("Restore the latest backup").clicked() {
-                    actions.push(Action::RestoreBackup(backup.path.clone()));
+                    actions.push(Action::Backup(BackupAction::RestoreBackup(backup.path.clone())));
                 }
             }
             None => {

@@ -3,7 +3,7 @@
 use super::format::{relative_time, thousands};
 use super::{LibrarySort, ViewState};
 use crate::domain::{StorySummary, now_ms};
-use crate::state::{Action, AppState};
+use crate::state::{Action, AppState, LibraryAction};
 
 pub fn library_ui(
     ui: &mut egui::Ui,
@@ -154,7 +154,7 @@ fn story_card_ui(
                     egui::Button::new(egui::RichText::new(&story.title).heading()).frame(false),
                 );
                 if title.on_hover_text("Open this story").clicked() {
-                    actions.push(Action::OpenStory(story.id.clone()));
+                    actions.push(Action::Library(LibraryAction::OpenStory(story.id.clone())));
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui
@@ -162,16 +162,18 @@ fn story_card_ui(
                         .on_hover_text("Move to the Trash")
                         .clicked()
                     {
-                        actions.push(Action::TrashStory(story.id.clone()));
+                        actions.push(Action::Library(LibraryAction::TrashStory(story.id.clone())));
                     }
                     if ui.button("Duplicate").clicked() {
-                        actions.push(Action::DuplicateStory(story.id.clone()));
+                        actions.push(Action::Library(LibraryAction::DuplicateStory(
+                            story.id.clone(),
+                        )));
                     }
                     if ui.button("Rename").clicked() {
                         view.open_rename(story.id.clone(), story.title.clone());
                     }
                     if ui.button("Open").clicked() {
-                        actions.push(Action::OpenStory(story.id.clone()));
+                        actions.push(Action::Library(LibraryAction::OpenStory(story.id.clone())));
                     }
                 });
             });

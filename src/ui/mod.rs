@@ -26,7 +26,9 @@ pub use theme::apply_prefs;
 use egui::{Key, KeyboardShortcut, Modifiers};
 
 use crate::domain::{EntryId, NewStory, StoryId};
-use crate::state::{Action, AppState, EntrySource, Screen, StatusKind, ViewEvent};
+use crate::state::{
+    Action, AppState, EntryAction, EntrySource, Screen, StatusKind, ViewEvent, WritingAction,
+};
 
 /// The entry being edited in place: one TextEdit at a time, never one for the whole story.
 #[derive(Clone, Debug, PartialEq)]
@@ -126,7 +128,7 @@ pub fn root_ui(
                 };
                 ui.colored_label(color, &status.text);
                 if status.undoable && ui.button("Undo").clicked() {
-                    actions.push(Action::Undo);
+                    actions.push(Action::Entry(EntryAction::Undo));
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui
@@ -271,7 +273,7 @@ fn nav_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
                 ))
                 .clicked()
             {
-                actions.push(Action::Redo);
+                actions.push(Action::Entry(EntryAction::Redo));
             }
             let undo = ui.add_enabled(state.undo_label.is_some(), egui::Button::new("Undo"));
             if undo
@@ -281,7 +283,7 @@ fn nav_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
                 ))
                 .clicked()
             {
-                actions.push(Action::Undo);
+                actions.push(Action::Entry(EntryAction::Undo));
             }
         });
     });
@@ -303,14 +305,14 @@ fn shortcuts(
             && view.editing.is_none()
             && i.consume_key(Modifiers::NONE, Key::Escape)
         {
-            actions.push(Action::StopGeneration);
+            actions.push(Action::Writing(WritingAction::StopGeneration));
         }
         if !typing && !modal_open {
             // Redo first: Ctrl+Z would also match Ctrl+Shift+Z.
             if i.consume_shortcut(&REDO) || i.consume_shortcut(&REDO_Y) {
-                actions.push(Action::Redo);
+                actions.push(Action::Entry(EntryAction::Redo));
             } else if i.consume_shortcut(&UNDO) {
-                actions.push(Action::Undo);
+                actions.push(Action::Entry(EntryAction::Undo));
             }
         }
         if i.consume_shortcut(&FIND) {

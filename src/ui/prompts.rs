@@ -2,7 +2,7 @@
 //! to default and export/import of the whole pack as JSON.
 
 use crate::domain::{PromptPack, TemplateKind, check_template};
-use crate::state::{Action, AppState, Screen};
+use crate::state::{Action, AppState, Screen, WritingAction};
 
 use super::ViewState;
 
@@ -65,7 +65,9 @@ pub fn prompts_ui(
             .add_enabled(dirty && whole.is_ok(), egui::Button::new("Save templates"))
             .clicked()
         {
-            actions.push(Action::SavePromptPack(editor.pack.clone()));
+            actions.push(Action::Writing(WritingAction::SavePromptPack(
+                editor.pack.clone(),
+            )));
         }
         if ui
             .add_enabled(
@@ -106,14 +108,18 @@ pub fn prompts_ui(
             .on_hover_text("Write the saved templates to this file as JSON")
             .clicked()
         {
-            actions.push(Action::ExportPromptPack(editor.path.trim().into()));
+            actions.push(Action::Writing(WritingAction::ExportPromptPack(
+                editor.path.trim().into(),
+            )));
         }
         if ui
             .button("Import")
             .on_hover_text("Read templates from this JSON file and save them")
             .clicked()
         {
-            actions.push(Action::ImportPromptPack(editor.path.trim().into()));
+            actions.push(Action::Writing(WritingAction::ImportPromptPack(
+                editor.path.trim().into(),
+            )));
             imported = true;
         }
     });

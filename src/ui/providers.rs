@@ -7,7 +7,7 @@ use crate::domain::{
     ApiProfile, ProfileSource, Reasoning, Secret, Task, TaskAssignment, UsageGrouping,
 };
 use crate::domain::{PRESETS, preset};
-use crate::state::{Action, AppState, CheckStatus, Screen};
+use crate::state::{Action, AppState, CheckStatus, ProviderAction, Screen};
 
 /// The profile being added or edited.
 #[derive(Clone, Debug, PartialEq)]
@@ -98,7 +98,7 @@ pub fn providers_ui(
                 Some(form) => {
                     if let Some(done) = profile_form_ui(ui, form, state) {
                         if done && let Some(profile) = form_to_profile(form, state) {
-                            actions.push(Action::SaveProfile(profile));
+                            actions.push(Action::Provider(ProviderAction::SaveProfile(profile)));
                         }
                         view.profile_form = None;
                     }
@@ -129,7 +129,7 @@ fn keys_place_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>)
                 "Keys in the OS keyring are not in Fabula's database or its backups. Where none is available, they stay in the database (readable by anyone who can read your files).",
             );
         if toggle.changed() {
-            actions.push(Action::SetKeysInKeyring(in_keyring));
+            actions.push(Action::Provider(ProviderAction::SetKeysInKeyring(in_keyring)));
         }
         if providers.moving_keys {
             ui.spinner();
@@ -218,16 +218,16 @@ fn profile_card_ui(
                 .on_hover_text("List the models and ask for a one-line reply")
                 .clicked()
             {
-                actions.push(Action::CheckProfile(profile.id.clone()));
+                actions.push(Action::Provider(ProviderAction::CheckProfile(profile.id.clone())));
             }
             if ui
                 .add_enabled(!running, egui::Button::new("Refresh models"))
                 .clicked()
             {
-                actions.push(Action::RefreshModels(profile.id.clone()));
+                actions.push(Action::Provider(ProviderAction::RefreshModels(profile.id.clone())));
             }
             if !is_main && ui.button("Make main").clicked() {
-                actions.push(Action::SetMainProfile(profile.id.clone()));
+                actions.push(Action::Provider(ProviderAction::SetMainProfile(profile.id.clone())));
             }
             if profile.source == ProfileSource::Stored {
                 if ui.button("Edit").clicked() {
@@ -238,7 +238,7 @@ fn profile_card_ui(
                         title: format!("Delete the profile “{}”?", profile.name),
                         message: "Its key is forgotten and the tasks using it go back to the main profile. Your stories are not touched.".into(),
                         confirm_label: "Delete profile".into(),
-                        action: Action::DeleteProfile(profile.id.clone()),
+                        action: Action::Provider(ProviderAction::DeleteProfile(profile.id.clone())),
                     });
                     view.dialog_focus = true;
                 }
@@ -310,10 +310,12 @@ fn models_ui(ui: &mut egui::Ui, state: &AppState, profile: &ApiProfile, actions:
                                     .on_hover_text("Favourite")
                                     .changed()
                             {
-                                actions.push(Action::ToggleFavouriteModel {
-                                    profile: profile.id.clone(),
-                                    model: m.id.clone(),
-                                });
+                                actions.push(Action::Provider(
+                                    ProviderAction::ToggleFavouriteModel {
+                                        profile: profile.id.clone(),
+                                        model: m.id.clone(),
+                                    },
+                                ));
                             }
                             ui.label(&m.id);
                             if let Some(ctx) = m.context_length {
@@ -545,7 +547,7 @@ fn tasks_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: 
                         });
                 named(reasoning_combo.response, "reasoning", egui::Role::ComboBox);
                 if let Some(a) = changed {
-                    actions.push(Action::AssignTask(task, a));
+                    actions.push(Action::Provider(ProviderAction::AssignTask(task, a)));
                 }
                 ui.end_row();
             }
@@ -559,11 +561,11 @@ pub fn usage_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) 
     ui.horizontal(|ui| {
         for g in UsageGrouping::ALL {
             if ui.radio(usage.grouping == g, g.label()).clicked() {
-                actions.push(Action::ShowUsage(g));
+                actions.push(Action::Provider(ProviderAction::ShowUsage(g)));
             }
         }
         if ui.button("Refresh").clicked() {
-            actions.push(Action::ShowUsage(usage.grouping));
+            actions.push(Action::Provider(ProviderAction::ShowUsage(usage.grouping)));
         }
     });
     if usage.totals.is_empty() {

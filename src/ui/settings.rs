@@ -1,7 +1,7 @@
 //! The Settings screen: appearance, where the data lives, the error log, updates.
 
 use crate::domain::{FontSize, ThemeChoice};
-use crate::state::{Action, AppState, Screen, UpdateStatus};
+use crate::state::{Action, AppState, Screen, SettingsAction, UpdateStatus};
 
 pub fn settings_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     ui.heading("Settings");
@@ -18,7 +18,7 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action
                         .radio(state.prefs.theme == theme, theme.label())
                         .clicked()
                     {
-                        actions.push(Action::SetTheme(theme));
+                        actions.push(Action::Settings(SettingsAction::SetTheme(theme)));
                     }
                 }
             });
@@ -32,7 +32,7 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action
                             .selectable_label(state.prefs.font_size == size, size.label())
                             .clicked()
                         {
-                            actions.push(Action::SetFontSize(size));
+                            actions.push(Action::Settings(SettingsAction::SetFontSize(size)));
                         }
                     }
                 })
@@ -71,7 +71,7 @@ fn updates_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
         )
         .changed()
     {
-        actions.push(Action::SetCheckUpdatesOnStart(on));
+        actions.push(Action::Settings(SettingsAction::SetCheckUpdatesOnStart(on)));
     }
     ui.horizontal(|ui| {
         let busy = matches!(
@@ -82,7 +82,7 @@ fn updates_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
             .add_enabled(!busy, egui::Button::new("Check for updates"))
             .clicked()
         {
-            actions.push(Action::CheckForUpdates);
+            actions.push(Action::Settings(SettingsAction::CheckForUpdates));
         }
         match &update.status {
             UpdateStatus::Idle => {}
@@ -99,7 +99,7 @@ fn updates_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
             UpdateStatus::Installed { version } => {
                 ui.label(format!("Fabula {version} is installed."));
                 if ui.button("Restart now").clicked() {
-                    actions.push(Action::RestartAfterUpdate);
+                    actions.push(Action::Settings(SettingsAction::RestartAfterUpdate));
                 }
             }
             UpdateStatus::Available(_) | UpdateStatus::Downloading { .. } => {}
@@ -120,7 +120,7 @@ fn updates_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
                 }
                 None => {
                     if ui.button("Download and install").clicked() {
-                        actions.push(Action::InstallUpdate);
+                        actions.push(Action::Settings(SettingsAction::InstallUpdate));
                     }
                 }
             }
@@ -141,7 +141,7 @@ fn updates_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
                 ui.add(bar.desired_width(280.0))
                     .on_hover_text(format!("Downloading Fabula {version}"));
                 if ui.button("Cancel").clicked() {
-                    actions.push(Action::CancelUpdate);
+                    actions.push(Action::Settings(SettingsAction::CancelUpdate));
                 }
             });
         }

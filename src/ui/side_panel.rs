@@ -8,7 +8,9 @@ use crate::domain::{
     InjectionMode, LoreEntry, LoreId, LoreKind, NarrationLength, Pov, Reasoning, StorySettings,
     Tense,
 };
-use crate::state::{Action, AppState, OpenStory, WritingState};
+use crate::state::{
+    Action, AppState, EntryAction, LoreAction, OpenStory, WritingAction, WritingState,
+};
 
 /// Which page the story's side panel shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,7 +182,7 @@ fn lorebook_ui(
             if save {
                 match form.to_entry() {
                     Ok(entry) => {
-                        actions.push(Action::SaveLore(entry));
+                        actions.push(Action::Lore(LoreAction::SaveLore(entry)));
                         view.lore_form = None;
                     }
                     Err(message) => view.lore_error = Some(message),
@@ -234,7 +236,7 @@ fn lorebook_ui(
                     .on_hover_text(format!("Delete “{}” (Undo brings it back)", entry.name))
                     .clicked()
                 {
-                    actions.push(Action::TrashLore(entry.id.clone()));
+                    actions.push(Action::Lore(LoreAction::TrashLore(entry.id.clone())));
                 }
                 if ui
                     .small_button("Edit")
@@ -382,7 +384,7 @@ fn settings_ui(
                 .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Tense"));
             ui.end_row();
             if pov != story.pov || tense != story.tense {
-                actions.push(Action::SetStoryStyle { pov, tense });
+                actions.push(Action::Entry(EntryAction::SetStoryStyle { pov, tense }));
             }
             let label = ui.label("Tone");
             ui.text_edit_singleline(&mut form.settings.tone)
@@ -486,7 +488,9 @@ fn settings_ui(
             .clicked()
             && let Ok(settings) = &changed
         {
-            actions.push(Action::SaveStorySettings(settings.clone()));
+            actions.push(Action::Writing(WritingAction::SaveStorySettings(
+                settings.clone(),
+            )));
         }
         if let Err(message) = &changed {
             ui.colored_label(ui.visuals().error_fg_color, message);

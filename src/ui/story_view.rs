@@ -12,7 +12,7 @@ use super::{EditState, ViewState};
 use crate::domain::Target;
 use crate::domain::{Entry, EntryId, EntryKind, EntryRow, StoryId, StoryMode};
 use crate::state::EntrySource;
-use crate::state::{Action, OpenStory, Streaming, WritingState};
+use crate::state::{Action, EntryAction, OpenStory, Streaming, WritingAction, WritingState};
 
 const ROW_GAP: f32 = 6.0;
 const ROW_MARGIN: i8 = 10;
@@ -258,7 +258,7 @@ pub fn story_ui(
             {
                 view.side = (!on).then_some(page);
                 if !on && page == super::SidePanel::Inspector {
-                    actions.push(Action::ShowInspector);
+                    actions.push(Action::Writing(WritingAction::ShowInspector));
                 }
             }
         }
@@ -476,7 +476,8 @@ fn row_ui(
                                 .on_hover_text("Move this entry to the Trash")
                                 .clicked()
                             {
-                                actions.push(Action::TrashEntry(entry.id.clone()));
+                                actions
+                                    .push(Action::Entry(EntryAction::TrashEntry(entry.id.clone())));
                             }
                             if ui
                                 .small_button("Copy")
@@ -508,7 +509,9 @@ fn row_ui(
                                     )
                                     .clicked()
                             {
-                                actions.push(Action::Regenerate(entry.id.clone()));
+                                actions.push(Action::Writing(WritingAction::Regenerate(
+                                    entry.id.clone(),
+                                )));
                             }
                         });
                     }
@@ -520,15 +523,17 @@ fn row_ui(
                 (_, Some(edit)) => {
                     if let Some(done) = edit_ui(ui, edit, header, can_regenerate) {
                         match done {
-                            EditEnd::Save(text) => actions.push(Action::EditEntry {
-                                entry: row.id.clone(),
-                                text,
-                            }),
-                            EditEnd::SaveAndRegenerate(text) => {
-                                actions.push(Action::EditAndRegenerate {
+                            EditEnd::Save(text) => {
+                                actions.push(Action::Entry(EntryAction::EditEntry {
                                     entry: row.id.clone(),
                                     text,
-                                });
+                                }))
+                            }
+                            EditEnd::SaveAndRegenerate(text) => {
+                                actions.push(Action::Writing(WritingAction::EditAndRegenerate {
+                                    entry: row.id.clone(),
+                                    text,
+                                }));
                             }
                             EditEnd::Cancel => {}
                         }
@@ -578,10 +583,10 @@ fn alternatives_ui(
         .add_enabled(!busy && pos.index > 1, egui::Button::new("‹").small())
         .on_hover_text("Previous version");
     if back.clicked() {
-        actions.push(Action::SelectAlternative {
+        actions.push(Action::Writing(WritingAction::SelectAlternative {
             entry: entry.id.clone(),
             index: pos.index - 1,
-        });
+        }));
     }
     ui.small(format!("{}/{}", pos.index, pos.count));
     let next = ui
@@ -591,10 +596,10 @@ fn alternatives_ui(
         )
         .on_hover_text("Next version");
     if next.clicked() {
-        actions.push(Action::SelectAlternative {
+        actions.push(Action::Writing(WritingAction::SelectAlternative {
             entry: entry.id.clone(),
             index: pos.index + 1,
-        });
+        }));
     }
 }
 

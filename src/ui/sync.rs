@@ -8,7 +8,7 @@ use egui::{ColorImage, TextureOptions};
 use super::ViewState;
 use crate::domain::StoryId;
 use crate::domain::{FileFormat, OnConflict};
-use crate::state::{Action, AppState, QrImage, SyncBusy};
+use crate::state::{Action, AppState, QrImage, ShareAction, SyncBusy};
 
 /// Sync screen fields the controller does not need until a button is pressed.
 #[derive(Default)]
@@ -124,7 +124,7 @@ fn share_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: 
                 )
                 .clicked()
             {
-                actions.push(Action::StartSharing(*ip));
+                actions.push(Action::Share(ShareAction::StartSharing(*ip)));
             }
         }
         Some(serving) => {
@@ -156,7 +156,7 @@ fn share_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: 
             });
             ui.weak("Scan the code in Aventura or Fabula on the other device, or type the address and token there.");
             if ui.button("Stop sharing").clicked() {
-                actions.push(Action::StopSharing);
+                actions.push(Action::Share(ShareAction::StopSharing));
             }
             for line in serving.log.iter().rev().take(8) {
                 ui.weak(line);
@@ -187,10 +187,10 @@ fn peer_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: &
         )
         .clicked()
     {
-        actions.push(Action::ConnectPeer {
+        actions.push(Action::Share(ShareAction::ConnectPeer {
             address: sv.address.clone(),
             token: crate::domain::Secret::new(sv.token.clone()),
-        });
+        }));
     }
     if let Some(error) = &sync.peer_error {
         ui.colored_label(ui.visuals().error_fg_color, error);
@@ -227,7 +227,7 @@ fn peer_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: &
         )
         .clicked()
     {
-        actions.push(Action::PullStories(chosen));
+        actions.push(Action::Share(ShareAction::PullStories(chosen)));
         sv.pull.clear();
     }
     ui.add_space(6.0);
@@ -259,7 +259,7 @@ fn peer_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: &
         )
         .clicked()
     {
-        actions.push(Action::PushStories(chosen));
+        actions.push(Action::Share(ShareAction::PushStories(chosen)));
         sv.push.clear();
     }
 }
@@ -284,17 +284,17 @@ pub fn conflict_ui(ctx: &egui::Context, state: &AppState, actions: &mut Vec<Acti
                     .on_hover_text("Add it as a copy with “(imported)” after its title")
                     .clicked()
                 {
-                    actions.push(Action::ResolveConflict(Some(OnConflict::KeepBoth)));
+                    actions.push(Action::Share(ShareAction::ResolveConflict(Some(OnConflict::KeepBoth))));
                 }
                 if ui
                     .button("Replace mine")
                     .on_hover_text("Yours becomes this version; if that changes or removes anything of yours, your version goes to the Trash first")
                     .clicked()
                 {
-                    actions.push(Action::ResolveConflict(Some(OnConflict::Replace)));
+                    actions.push(Action::Share(ShareAction::ResolveConflict(Some(OnConflict::Replace))));
                 }
                 if ui.button("Skip").clicked() {
-                    actions.push(Action::ResolveConflict(None));
+                    actions.push(Action::Share(ShareAction::ResolveConflict(None)));
                 }
             });
         });
@@ -321,7 +321,7 @@ pub fn import_dialog_ui(ctx: &egui::Context, path: &mut String, actions: &mut Ve
                     .add_enabled(!path.trim().is_empty(), egui::Button::new("Import"))
                     .clicked()
                 {
-                    actions.push(Action::ImportFile(path.trim().into()));
+                    actions.push(Action::Share(ShareAction::ImportFile(path.trim().into())));
                     open = false;
                 }
                 if ui.button("Cancel").clicked() {
@@ -366,12 +366,12 @@ pub fn export_dialog_ui(
                     .add_enabled(!dialog.path.trim().is_empty(), egui::Button::new("Export"))
                     .clicked()
                 {
-                    actions.push(Action::ExportStory {
+                    actions.push(Action::Share(ShareAction::ExportStory {
                         story: dialog.story.clone(),
                         format: dialog.format,
                         path: dialog.path.trim().into(),
                         lore: dialog.lore,
-                    });
+                    }));
                     open = false;
                 }
                 if ui.button("Cancel").clicked() {

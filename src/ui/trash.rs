@@ -3,7 +3,7 @@
 use super::format::relative_time;
 use super::{Confirm, ViewState};
 use crate::domain::{now_ms, preview};
-use crate::state::{Action, AppState};
+use crate::state::{Action, AppState, EntryAction, LibraryAction};
 
 pub fn trash_ui(
     ui: &mut egui::Ui,
@@ -23,7 +23,7 @@ pub fn trash_ui(
                     state.trash_entries.len()
                 ),
                 confirm_label: "Delete permanently".into(),
-                action: Action::EmptyTrash,
+                action: Action::Library(LibraryAction::EmptyTrash),
             });
         }
     });
@@ -56,11 +56,11 @@ pub fn trash_ui(
                                     s.entry_count
                                 ),
                                 confirm_label: "Delete permanently".into(),
-                                action: Action::DeleteStoryForever(s.story.id.clone()),
+                                action: Action::Library(LibraryAction::DeleteStoryForever(s.story.id.clone())),
                             });
                         }
                         if ui.button("Restore").clicked() {
-                            actions.push(Action::RestoreStory(s.story.id.clone()));
+                            actions.push(Action::Library(LibraryAction::RestoreStory(s.story.id.clone())));
                         }
                     });
                 });
@@ -83,11 +83,11 @@ pub fn trash_ui(
                                 title: "Delete this entry permanently?".into(),
                                 message: format!("“{}” will be gone for good.", preview(&t.entry.content, 80)),
                                 confirm_label: "Delete permanently".into(),
-                                action: Action::DeleteEntryForever(t.entry.id.clone()),
+                                action: Action::Entry(EntryAction::DeleteEntryForever(t.entry.id.clone())),
                             });
                         }
                         if ui.button("Restore").clicked() {
-                            actions.push(Action::RestoreEntry(t.entry.id.clone()));
+                            actions.push(Action::Entry(EntryAction::RestoreEntry(t.entry.id.clone())));
                         }
                     });
                 });

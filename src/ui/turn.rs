@@ -6,7 +6,7 @@ use egui::{Sense, vec2};
 use super::format::thousands;
 use super::{Confirm, ViewState};
 use crate::domain::{Budget, DraftState, StoryMode, preview};
-use crate::state::{Action, OpenStory, SuggestionStatus, WritingState};
+use crate::state::{Action, OpenStory, SuggestionStatus, WritingAction, WritingState};
 
 pub fn turn_ui(
     ui: &mut egui::Ui,
@@ -27,7 +27,7 @@ pub fn turn_ui(
                 .on_hover_text("Stop writing and keep the text so far as a draft (Esc)")
                 .clicked()
             {
-                actions.push(Action::StopGeneration);
+                actions.push(Action::Writing(WritingAction::StopGeneration));
             }
         });
     } else if let Some(draft) = &writing.draft {
@@ -40,7 +40,7 @@ pub fn turn_ui(
                 .on_hover_text("Ask the narrator again")
                 .clicked()
             {
-                actions.push(Action::Generate(None));
+                actions.push(Action::Writing(WritingAction::Generate(None)));
             }
         });
     }
@@ -87,14 +87,14 @@ fn draft_ui(
                 .on_hover_text("Add this text to the story as it is")
                 .clicked()
             {
-                actions.push(Action::KeepDraft);
+                actions.push(Action::Writing(WritingAction::KeepDraft));
             }
             if ui
                 .add_enabled(!busy, egui::Button::new("Retry"))
                 .on_hover_text("Ask the narrator again (the draft is replaced)")
                 .clicked()
             {
-                actions.push(Action::RetryDraft);
+                actions.push(Action::Writing(WritingAction::RetryDraft));
             }
             if ui
                 .button("Discard")
@@ -109,10 +109,10 @@ fn draft_ui(
                             preview(&draft.content, 80)
                         ),
                         confirm_label: "Discard".into(),
-                        action: Action::DiscardDraft,
+                        action: Action::Writing(WritingAction::DiscardDraft),
                     });
                 } else {
-                    actions.push(Action::DiscardDraft);
+                    actions.push(Action::Writing(WritingAction::DiscardDraft));
                 }
             }
         });
