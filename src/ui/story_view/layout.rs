@@ -1,0 +1,314 @@
+//! Where each row of a story goes without laying out its text: estimated heights, replaced by
+//! measured ones as rows are drawn, summed into a prefix array so finding the rows on screen is a
+//! binary search whatever the story's length. Laid-out text is cached by content.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use egui::{Color32, Galley, TextStyle};
+
+use super::{ROW_GAP, ROW_MARGIN};
+use crate::domain::{Entry, EntryId, EntryRow, StoryId};
+
+struct CachedGalley {
+    content_hash: u64,
+    galley: Arc<Galley>,
+}
+
+/// Row placement and text layout kept between frames.
+#[derive(Default)]
+pub struct StoryLayout {
+    story: Option<StoryId>,
+    version: u64,
+    wrap_width: f32,
+    font_px: f32,
+    dark: bool,
+    last_id: Option<EntryId>,
+    pub(super) heights: Vec<f32>,
+    /// `prefix[i]` is the top of row i; one longer than `heights`.
+    pub(super) prefix: Vec<f32>,
+    prefix_dirty: bool,
+    measured: HashMap<EntryId, f32>,
+    galleys: HashMap<EntryId, CachedGalley>,
+    pub(super) scroll_to_bottom: bool,
+    /// Height of the narration being streamed under the last row, as last drawn.
+    pub(super) tail_height: f32,
+}
+
+/// What an estimate needs to know about the text metrics in use.
+#[derive(Clone, Copy)]
+pub(super) struct Metrics {
+    pub(super) wrap_width: f32,
+    pub(super) font_px: f32,
+    pub(super) line_height: f32,
+    pub(super) header_height: f32,
+}
+
+impl Metrics {
+    pub(super) fn estimate(&self, row: &EntryRow) -> f32 {
+        // Proportional fonts average about half an em per character in running prose.
+        let chars_per_line = (self.wrap_width / (self.font_px * 0.5)).max(8.0);
+        let lines = (row.char_count as f32 / chars_per_line).ceil().max(1.0);
+        2.0 * f32::from(ROW_MARGIN) + self.header_height + lines * self.line_height + ROW_GAP
+    }
+}
+
+impl StoryLayout {
+    /// Brings placement up to date with the rows and the current width and font.
+    pub(super) fn sync(
+        &mut self,
+        story: &StoryId,
+        rows: &[EntryRow],
+        version: u64,
+        metrics: Metrics,
+        dark: bool,
+    ) {
+        let new_story = self.story.as_ref() != Some(story);
+        let new_metrics = (self.wrap_width - metrics.wrap_width).abs() > 0.5
+            || (self.font_px - metrics.font_px).abs() > 0.01
+            || self.dark != dark;
+        if new_story || new_metrics {
+            self.measured.clear();
+            self.galleys.clear();
+            self.scroll_to_bottom |= new_story;
+            self.story = Some(story.clone());
+            self.wrap_width = metrics.wrap_width;
+            self.font_px = metrics.font_px;
+            self.dark = dark;
+            self.rebuild(rows, metrics);
+        } else if self.version != version {
+            let appended_one = rows.len() == self.heights.len() + 1
+                && rows.len() >= 2
+                && self.last_id.as_ref() == Some(&rows[rows.len() - 2].id)
+                || rows.len() == 1 && self.heights.is_empty();
+            if appended_one {
+                // The common case while writing: one new row at the end, no need to revisit the rest.
+                let row = &rows[rows.len() - 1];
+                let h = metrics.estimate(row);
+                let top = self.prefix.last().copied().unwrap_or(0.0);
+                self.heights.push(h);
+                self.prefix.push(top + h);
+                self.last_id = Some(row.id.clone());
+            } else {
+                self.rebuild(rows, metrics);
+            }
+        }
+        self.version = version;
+    }
+
+    pub(super) fn rebuild(&mut self, rows: &[EntryRow], metrics: Metrics) {
+        self.heights.clear();
+        self.heights.extend(rows.iter().map(|r| {
+            self.measured
+                .get(&r.id)
+                .copied()
+                .unwrap_or_else(|| metrics.estimate(r))
+        }));
+        self.last_id = rows.last().map(|r| r.id.clone());
+        self.prefix_dirty = true;
+        self.ensure_prefix();
+    }
+
+    pub(super) fn ensure_prefix(&mut self) {
+        if !self.prefix_dirty && self.prefix.len() == self.heights.len() + 1 {
+            return;
+        }
+        self.prefix.clear();
+        self.prefix.reserve(self.heights.len() + 1);
+        let mut y = 0.0;
+        self.prefix.push(y);
+        for h in &self.heights {
+            y += h;
+            self.prefix.push(y);
+        }
+        self.prefix_dirty = false;
+    }
+
+    pub(super) fn total_height(&self) -> f32 {
+        self.prefix.last().copied().unwrap_or(0.0)
+    }
+
+    /// The row whose span contains `y` (clamped to the rows there are).
+    pub(super) fn row_at(&self, y: f32) -> usize {
+        let upper = self.prefix.partition_point(|top| *top <= y);
+        upper
+            .saturating_sub(1)
+            .min(self.heights.len().saturating_sub(1))
+    }
+
+    pub(super) fn record_height(&mut self, index: usize, id: &EntryId, height: f32) {
+        if let Some(h) = self.heights.get_mut(index)
+            && (*h - height).abs() > 0.5
+        {
+            *h = height;
+            self.prefix_dirty = true;
+        }
+        self.measured.insert(id.clone(), height);
+    }
+
+    /// Forgets what was measured for an entry whose text changed.
+    pub fn invalidate(&mut self, id: &EntryId) {
+        self.measured.remove(id);
+        self.galleys.remove(id);
+    }
+
+    pub fn scroll_to_bottom(&mut self) {
+        self.scroll_to_bottom = true;
+    }
+
+    pub(super) fn galley(&mut self, ui: &egui::Ui, entry: &Entry, color: Color32) -> Arc<Galley> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        entry.content.hash(&mut hasher);
+        let content_hash = hasher.finish();
+        if let Some(cached) = self.galleys.get(&entry.id)
+            && cached.content_hash == content_hash
+        {
+            return cached.galley.clone();
+        }
+        let font = TextStyle::Body.resolve(ui.style());
+        let galley =
+            ui.fonts_mut(|f| f.layout(entry.content.clone(), font, color, self.wrap_width));
+        if self.galleys.len() > 2048 {
+            self.galleys.clear();
+        }
+        self.galleys.insert(
+            entry.id.clone(),
+            CachedGalley {
+                content_hash,
+                galley: galley.clone(),
+            },
+        );
+        galley
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::EntryKind;
+
+    const METRICS: Metrics = Metrics {
+        wrap_width: 400.0,
+        font_px: 16.0,
+        line_height: 20.0,
+        header_height: 18.0,
+    };
+
+    fn rows(chars: &[u32]) -> Vec<EntryRow> {
+        chars
+            .iter()
+            .enumerate()
+            .map(|(i, &char_count)| EntryRow {
+                id: EntryId(format!("e{i}")),
+                kind: EntryKind::Narration,
+                char_count,
+                position: i as i64,
+            })
+            .collect()
+    }
+
+    fn placed(chars: &[u32]) -> (StoryLayout, Vec<EntryRow>) {
+        let rows = rows(chars);
+        let mut layout = StoryLayout::default();
+        layout.sync(&StoryId("s".into()), &rows, 1, METRICS, false);
+        (layout, rows)
+    }
+
+    #[test]
+    fn longer_text_is_placed_taller_and_tops_add_up() {
+        let (layout, _) = placed(&[10, 500, 2000]);
+        assert!(layout.heights[0] < layout.heights[1] && layout.heights[1] < layout.heights[2]);
+        assert_eq!(layout.prefix.len(), 4);
+        assert_eq!(layout.prefix[0], 0.0);
+        for i in 0..3 {
+            assert_eq!(layout.prefix[i + 1], layout.prefix[i] + layout.heights[i]);
+        }
+        assert_eq!(layout.total_height(), layout.heights.iter().sum::<f32>());
+        // Fifty characters to a line at this width: 2,000 characters are 40 lines.
+        assert_eq!(
+            layout.heights[2],
+            2.0 * f32::from(ROW_MARGIN) + 18.0 + 40.0 * 20.0 + ROW_GAP
+        );
+    }
+
+    #[test]
+    fn the_row_on_screen_is_found_at_any_height() {
+        let (layout, _) = placed(&[10, 500, 2000]);
+        assert_eq!(layout.row_at(0.0), 0);
+        assert_eq!(layout.row_at(layout.prefix[1] - 0.1), 0);
+        assert_eq!(layout.row_at(layout.prefix[1]), 1);
+        assert_eq!(layout.row_at(layout.prefix[2] + 1.0), 2);
+        assert_eq!(
+            layout.row_at(layout.total_height() + 500.0),
+            2,
+            "clamped to the last"
+        );
+        assert_eq!(layout.row_at(-10.0), 0);
+        assert_eq!(StoryLayout::default().row_at(100.0), 0, "no rows");
+    }
+
+    #[test]
+    fn a_measured_height_replaces_the_estimate_and_moves_later_rows() {
+        let (mut layout, rows) = placed(&[10, 10, 10]);
+        let before = layout.prefix[2];
+        layout.record_height(0, &rows[0].id, layout.heights[0] + 100.0);
+        layout.ensure_prefix();
+        assert_eq!(layout.prefix[2], before + 100.0);
+        // A rebuild (rows changed other than by one at the end) keeps what was measured.
+        let fewer = rows[..2].to_vec();
+        layout.sync(&StoryId("s".into()), &fewer, 2, METRICS, false);
+        assert_eq!(layout.heights.len(), 2);
+        assert_eq!(layout.prefix[1], before + 100.0 - layout.heights[1]);
+    }
+
+    #[test]
+    fn one_row_appended_keeps_the_rest_as_placed() {
+        let (mut layout, mut rows) = placed(&[10, 10]);
+        layout.record_height(1, &rows[1].id, 300.0);
+        layout.ensure_prefix();
+        rows.extend(self::rows(&[10, 10, 10]).pop().map(|mut r| {
+            r.id = EntryId("new".into());
+            r
+        }));
+        layout.sync(&StoryId("s".into()), &rows, 2, METRICS, false);
+        assert_eq!(layout.heights.len(), 3);
+        assert_eq!(layout.heights[1], 300.0);
+        assert_eq!(layout.prefix[3], layout.prefix[2] + layout.heights[2]);
+    }
+
+    #[test]
+    fn another_width_story_or_theme_measures_again() {
+        let (mut layout, rows) = placed(&[10, 10]);
+        layout.record_height(0, &rows[0].id, 300.0);
+        let narrower = Metrics {
+            wrap_width: 200.0,
+            ..METRICS
+        };
+        layout.sync(&StoryId("s".into()), &rows, 1, narrower, false);
+        assert_ne!(
+            layout.heights[0], 300.0,
+            "measured at the old width: forgotten"
+        );
+        layout.record_height(0, &rows[0].id, 300.0);
+        layout.invalidate(&rows[0].id);
+        layout.sync(&StoryId("s".into()), &rows, 2, narrower, false);
+        assert_ne!(
+            layout.heights[0], 300.0,
+            "an edited entry is measured again"
+        );
+        let mut other = StoryLayout::default();
+        other.sync(&StoryId("s".into()), &rows, 1, METRICS, false);
+        other.scroll_to_bottom = false;
+        other.sync(&StoryId("s".into()), &rows, 2, METRICS, false);
+        assert!(
+            !other.scroll_to_bottom,
+            "the same story stays where the reader is"
+        );
+        other.sync(&StoryId("t".into()), &rows, 1, METRICS, false);
+        assert!(
+            other.scroll_to_bottom,
+            "a newly opened story starts at its end"
+        );
+    }
+}

@@ -1,0 +1,212 @@
+//! The story view: a virtualized column of entries. Only rows on screen are laid out; every other
+//! row is placed by its measured (or, until seen, estimated) height.
+
+use egui::{Rect, TextStyle, vec2};
+
+use super::ViewState;
+use super::format::thousands;
+use crate::domain::Target;
+use crate::domain::{EntryId, EntryKind, StoryMode};
+use crate::state::EntrySource;
+use crate::state::{Action, OpenStory, Streaming, WritingAction, WritingState};
+
+mod editor;
+mod layout;
+mod row;
+
+use row::{row_ui, streaming_row_ui};
+
+pub use layout::StoryLayout;
+
+use layout::Metrics;
+
+/// Space between rows, and inside each row's frame.
+const ROW_GAP: f32 = 6.0;
+const ROW_MARGIN: i8 = 10;
+
+/// What a row needs to know about the writing loop.
+#[derive(Clone, Copy)]
+struct RowContext<'a> {
+    mode: StoryMode,
+    /// Something is being written; regenerating is off until it ends.
+    busy: bool,
+    /// The entry being regenerated right now shows the new text as it streams.
+    streaming: Option<&'a Streaming>,
+    last_action: Option<&'a EntryId>,
+}
+
+pub fn story_ui(
+    ui: &mut egui::Ui,
+    open: &OpenStory,
+    writing: &WritingState,
+    view: &mut ViewState,
+    entries: &mut dyn EntrySource,
+    actions: &mut Vec<Action>,
+) {
+    let story = &open.summary.story;
+    ui.horizontal_wrapped(|ui| {
+        ui.heading(&story.title);
+        ui.add_space(8.0);
+        let mut facts = vec![story.mode.label(), story.pov.label(), story.tense.label()];
+        if let Some(genre) = &story.genre {
+            facts.push(genre);
+        }
+        ui.weak(facts.join(" · "));
+        let plural = |n: u64, one: &str, many: &str| {
+            format!("{} {}", thousands(n), if n == 1 { one } else { many })
+        };
+        ui.weak(format!(
+            "· {} · {}",
+            plural(open.summary.entry_count, "entry", "entries"),
+            plural(open.summary.word_count, "word", "words")
+        ));
+    });
+    // A row of its own: sharing the title's row, the buttons would cover long titles and facts.
+    ui.horizontal(|ui| {
+        if ui
+            .selectable_label(false, "Export…")
+            .on_hover_text("Save the story as an .avt file, Markdown or plain text")
+            .clicked()
+        {
+            view.export = Some(super::sync::ExportDialog {
+                story: story.id.clone(),
+                format: crate::domain::FileFormat::Avt,
+                path: writing
+                    .export_dir
+                    .join(format!("{}.avt", crate::domain::file_stem(&story.title)))
+                    .display()
+                    .to_string(),
+                lore: false,
+            });
+        }
+        for page in super::SidePanel::ALL {
+            let on = view.side == Some(page);
+            if ui
+                .selectable_label(on, page.label())
+                .on_hover_text(if on {
+                    "Hide the panel"
+                } else {
+                    "Show the panel"
+                })
+                .clicked()
+            {
+                view.side = (!on).then_some(page);
+                if !on && page == super::SidePanel::Inspector {
+                    actions.push(Action::Writing(WritingAction::ShowInspector));
+                }
+            }
+        }
+    });
+    ui.separator();
+
+    let streaming = writing.streaming_for(&story.id);
+    let tail = streaming.filter(|s| s.target == Target::Next);
+    if entries.is_empty() && tail.is_none() {
+        ui.add_space(40.0);
+        ui.vertical_centered(|ui| {
+            ui.label("This story has no entries yet.");
+            ui.weak(match story.mode {
+                StoryMode::Adventure => "Type what you do below and press Ctrl+Enter.",
+                StoryMode::CreativeWriting => {
+                    "Write an opening or a direction below and press Ctrl+Enter."
+                }
+            });
+        });
+        return;
+    }
+
+    let font_px = TextStyle::Body.resolve(ui.style()).size;
+    let line_height = ui.text_style_height(&TextStyle::Body);
+    let header_height = ui.text_style_height(&TextStyle::Small) + ui.spacing().item_spacing.y + 6.0;
+    // Room for the scroll bar and the row's own margins.
+    let row_width = (ui.available_width() - 18.0).max(120.0);
+    let metrics = Metrics {
+        wrap_width: row_width - 2.0 * f32::from(ROW_MARGIN),
+        font_px,
+        line_height,
+        header_height,
+    };
+    let layout = &mut view.layout;
+    layout.sync(
+        &story.id,
+        &open.rows,
+        open.rows_version,
+        metrics,
+        ui.visuals().dark_mode,
+    );
+    layout.ensure_prefix();
+
+    let last_action = open
+        .rows
+        .iter()
+        .rev()
+        .find(|r| r.kind == EntryKind::UserAction)
+        .map(|r| &r.id);
+    let context = RowContext {
+        mode: story.mode,
+        busy: writing.streaming.is_some(),
+        streaming,
+        last_action,
+    };
+    let mut scroll = egui::ScrollArea::vertical()
+        .id_salt(("story-scroll", story.id.as_str()))
+        .auto_shrink([false, false])
+        .stick_to_bottom(true);
+    if std::mem::take(&mut layout.scroll_to_bottom) {
+        scroll = scroll.vertical_scroll_offset(layout.total_height() + layout.tail_height);
+    }
+    if tail.is_none() {
+        layout.tail_height = 0.0;
+    }
+    let editing = &mut view.editing;
+    scroll.show_viewport(ui, |ui, viewport| {
+        ui.set_height(layout.total_height() + layout.tail_height);
+        let origin = ui.max_rect().min;
+        let mut index = layout.row_at(viewport.min.y);
+        let mut y = layout.prefix.get(index).copied().unwrap_or(0.0);
+        let mut changed = false;
+        while index < entries.len() && y <= viewport.max.y {
+            let Some(row) = entries.row(index).cloned() else {
+                break;
+            };
+            let rect = Rect::from_min_size(
+                origin + vec2(0.0, y),
+                vec2(row_width, layout.heights[index]),
+            );
+            let height = row_ui(
+                ui,
+                rect,
+                &row,
+                context,
+                entries.entry(index),
+                layout,
+                editing,
+                actions,
+            );
+            if (height - layout.heights[index]).abs() > 0.5 {
+                changed = true;
+            }
+            layout.record_height(index, &row.id, height);
+            y += height;
+            index += 1;
+        }
+        if let Some(streaming) = tail {
+            let top = layout.total_height();
+            if top <= viewport.max.y {
+                let rect = Rect::from_min_size(
+                    origin + vec2(0.0, top),
+                    vec2(row_width, layout.tail_height.max(40.0)),
+                );
+                let height = streaming_row_ui(ui, rect, streaming);
+                if (height - layout.tail_height).abs() > 0.5 {
+                    layout.tail_height = height;
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            // Placement of later rows moved; settle it next frame instead of drawing overlaps.
+            ui.ctx().request_repaint();
+        }
+    });
+}

@@ -1,0 +1,230 @@
+//! One row of the story: an entry (its header, text, alternatives and buttons, or the editor in
+//! its place) or the narration being streamed.
+
+use egui::{Rect, UiBuilder};
+
+use super::editor::{EditEnd, edit_ui};
+use super::{ROW_GAP, ROW_MARGIN, RowContext, StoryLayout};
+use crate::domain::{Entry, EntryKind, EntryRow, Target};
+use crate::state::{Action, EntryAction, Streaming, WritingAction};
+use crate::ui::EditState;
+
+/// The narration arriving under the last entry.
+pub(super) fn streaming_row_ui(ui: &mut egui::Ui, rect: Rect, streaming: &Streaming) -> f32 {
+    let mut child = ui.new_child(
+        UiBuilder::new()
+            .max_rect(rect)
+            .id_salt("streaming-narration")
+            .layout(egui::Layout::top_down(egui::Align::Min)),
+    );
+    egui::Frame::new()
+        .inner_margin(egui::Margin::same(ROW_MARGIN))
+        .corner_radius(6)
+        .stroke(egui::Stroke::new(1.0, child.visuals().selection.bg_fill))
+        .show(&mut child, |ui| {
+            ui.set_width(ui.available_width());
+            streaming_body_ui(ui, streaming);
+        });
+    child.min_rect().height() + ROW_GAP
+}
+
+pub(super) fn streaming_body_ui(ui: &mut egui::Ui, streaming: &Streaming) {
+    // No spinner: the arriving text shows progress, and an animation would repaint every frame.
+    ui.horizontal(|ui| {
+        ui.label(
+            egui::RichText::new(match &streaming.model {
+                Some(model) => format!("Writing with {}…", crate::ui::format::model_label(model)),
+                None => "Preparing the prompt…".to_owned(),
+            })
+            .small()
+            .strong(),
+        );
+    });
+    if !streaming.reasoning.is_empty() {
+        egui::CollapsingHeader::new(egui::RichText::new("Reasoning").small())
+            .id_salt("streaming-reasoning")
+            .show(ui, |ui| {
+                ui.weak(streaming.reasoning.trim());
+            });
+    }
+    let text = streaming.text.trim_start();
+    if !text.is_empty() {
+        ui.label(text);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn row_ui(
+    ui: &mut egui::Ui,
+    rect: Rect,
+    row: &EntryRow,
+    context: RowContext<'_>,
+    entry: Option<&Entry>,
+    layout: &mut StoryLayout,
+    editing: &mut Option<EditState>,
+    actions: &mut Vec<Action>,
+) -> f32 {
+    let mut child = ui.new_child(
+        UiBuilder::new()
+            .max_rect(rect)
+            .id_salt(("entry", row.id.as_str()))
+            .layout(egui::Layout::top_down(egui::Align::Min)),
+    );
+    let fill = match row.kind {
+        EntryKind::UserAction => child.visuals().faint_bg_color,
+        _ => crate::ui::theme::NONE,
+    };
+    egui::Frame::new()
+        .inner_margin(egui::Margin::same(ROW_MARGIN))
+        .corner_radius(6)
+        .fill(fill)
+        .show(&mut child, |ui| {
+            ui.set_width(ui.available_width());
+            let mode = context.mode;
+            let is_editing = editing.as_ref().is_some_and(|e| e.entry == row.id);
+            let regenerating = context
+                .streaming
+                .filter(|s| s.target == Target::Regenerate(row.id.clone()));
+            let header = ui
+                .horizontal(|ui| {
+                    let kind = row.kind.label(mode);
+                    let label = ui.label(
+                        egui::RichText::new(if is_editing {
+                            format!("Editing {}", kind.to_lowercase())
+                        } else {
+                            kind.to_owned()
+                        })
+                        .small()
+                        .strong()
+                        .color(crate::ui::theme::entry_kind(row.kind, ui.visuals())),
+                    );
+                    if let (Some(entry), false) = (entry, is_editing) {
+                        if let Some(pos) = entry.alternative {
+                            alternatives_ui(ui, entry, pos, context.busy, actions);
+                        }
+                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                            if ui
+                                .small_button("Delete")
+                                .on_hover_text("Move this entry to the Trash")
+                                .clicked()
+                            {
+                                actions
+                                    .push(Action::Entry(EntryAction::TrashEntry(entry.id.clone())));
+                            }
+                            if ui
+                                .small_button("Copy")
+                                .on_hover_text("Copy the text")
+                                .clicked()
+                            {
+                                ui.ctx().copy_text(entry.content.clone());
+                            }
+                            if ui
+                                .small_button("Edit")
+                                .on_hover_text("Edit this entry in place")
+                                .clicked()
+                            {
+                                *editing = Some(EditState {
+                                    entry: entry.id.clone(),
+                                    text: entry.content.clone(),
+                                    request_focus: true,
+                                });
+                            }
+                            if row.kind == EntryKind::Narration
+                                && ui
+                                    .add_enabled(
+                                        !context.busy,
+                                        egui::Button::new("Regenerate").small(),
+                                    )
+                                    .on_hover_text(
+                                        "Write this narration again from what came before it; \
+                                         the current text stays as an alternative",
+                                    )
+                                    .clicked()
+                            {
+                                actions.push(Action::Writing(WritingAction::Regenerate(
+                                    entry.id.clone(),
+                                )));
+                            }
+                        });
+                    }
+                    label.id
+                })
+                .inner;
+            let can_regenerate = context.last_action == Some(&row.id) && !context.busy;
+            match (entry, editing.as_mut().filter(|e| e.entry == row.id)) {
+                (_, Some(edit)) => {
+                    if let Some(done) = edit_ui(ui, edit, header, can_regenerate) {
+                        match done {
+                            EditEnd::Save(text) => {
+                                actions.push(Action::Entry(EntryAction::EditEntry {
+                                    entry: row.id.clone(),
+                                    text,
+                                }))
+                            }
+                            EditEnd::SaveAndRegenerate(text) => {
+                                actions.push(Action::Writing(WritingAction::EditAndRegenerate {
+                                    entry: row.id.clone(),
+                                    text,
+                                }));
+                            }
+                            EditEnd::Cancel => {}
+                        }
+                        layout.invalidate(&row.id);
+                        *editing = None;
+                    }
+                }
+                (_, None) if regenerating.is_some() => {
+                    if let Some(streaming) = regenerating {
+                        streaming_body_ui(ui, streaming);
+                    }
+                }
+                (Some(entry), None) => {
+                    if !entry.reasoning.is_empty() {
+                        egui::CollapsingHeader::new(egui::RichText::new("Reasoning").small())
+                            .id_salt(("reasoning", entry.id.as_str()))
+                            .show(ui, |ui| {
+                                ui.weak(entry.reasoning.trim());
+                            });
+                    }
+                    let galley = layout.galley(ui, entry, ui.visuals().text_color());
+                    ui.add(egui::Label::new(galley));
+                }
+                (None, None) => {
+                    ui.weak("…");
+                }
+            }
+        });
+    child.min_rect().height() + ROW_GAP
+}
+
+/// ‹ 2/3 ›: flips between the texts this narration has had; the one shown is what prompts see.
+fn alternatives_ui(
+    ui: &mut egui::Ui,
+    entry: &Entry,
+    pos: crate::domain::AlternativePosition,
+    busy: bool,
+    actions: &mut Vec<Action>,
+) {
+    let back = ui
+        .add_enabled(!busy && pos.index > 1, egui::Button::new("‹").small())
+        .on_hover_text("Previous version");
+    if back.clicked() {
+        actions.push(Action::Writing(WritingAction::SelectAlternative {
+            entry: entry.id.clone(),
+            index: pos.index - 1,
+        }));
+    }
+    ui.small(format!("{}/{}", pos.index, pos.count));
+    let next = ui
+        .add_enabled(
+            !busy && pos.index < pos.count,
+            egui::Button::new("›").small(),
+        )
+        .on_hover_text("Next version");
+    if next.clicked() {
+        actions.push(Action::Writing(WritingAction::SelectAlternative {
+            entry: entry.id.clone(),
+            index: pos.index + 1,
+        }));
+    }
+}
