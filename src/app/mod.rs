@@ -2,18 +2,22 @@
 
 mod actions;
 mod entry_cache;
+mod generation;
 mod keys;
 mod library;
+mod lore;
+mod prompts;
 mod providers;
 mod registry;
 mod settings;
+mod suggestions;
 mod sync;
 mod undo;
 mod updates;
 mod writing;
 
 pub use entry_cache::{EntryCache, EntryLoader};
-pub use writing::GenerationEvent;
+pub use generation::GenerationEvent;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

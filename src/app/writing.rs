@@ -1,51 +1,18 @@
 //! The controller's side of the writing loop: starts generation and suggestion jobs, folds their
-//! events into `WritingState` each frame, and applies drafts, alternatives, lore and story settings.
-
-use std::path::Path;
+//! events into `WritingState` each frame, and applies drafts and alternatives (lore is in lore.rs,
+//! story settings and prompt packs in prompts.rs).
 
 use super::FabulaApp;
-use crate::domain::{
-    EntryId, EntryKind, EntryRow, LoreEntry, LoreId, PromptPack, StoryId, StorySettings, Target,
-};
-use crate::jobs::JobContext;
+use super::generation::{GenerationEvent, generation_job};
+use crate::domain::{EntryId, EntryKind, EntryRow, StoryId, Target};
 use crate::providers::Delta;
-use crate::state::{
-    LoreAction, Streaming, SuggestionStatus, ViewEvent, WritingAction, WritingState,
-};
+use crate::state::{Streaming, SuggestionStatus, ViewEvent, WritingAction, WritingState};
 use crate::storage::{Store, StoreError};
-use crate::writing::{self, Ending, Lorebook, Outcome};
-
-/// What a generation job reports.
-#[derive(Debug)]
-pub enum GenerationEvent {
-    Prepared {
-        model: String,
-        budget: crate::domain::Budget,
-        kept: usize,
-        lore: Vec<(String, String, bool)>,
-    },
-    /// The lorebook the job built, for the next generation to reuse.
-    Lorebook(u64, StoryId, Lorebook),
-    Delta(Delta),
-    Done(std::result::Result<Outcome, String>),
-}
+use crate::writing::{Ending, Outcome};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
 impl FabulaApp {
-    /// Carries out one lore action (see `LoreAction`).
-    pub(super) fn apply_lore(
-        &mut self,
-        store: &mut Store,
-        action: LoreAction,
-    ) -> std::result::Result<(), StoreError> {
-        match action {
-            LoreAction::SaveLore(entry) => self.save_lore(store, entry)?,
-            LoreAction::TrashLore(id) => self.trash_lore(store, &id)?,
-        }
-        Ok(())
-    }
-
     /// Carries out one writing action (see `WritingAction`).
     pub(super) fn apply_writing(
         &mut self,
@@ -76,21 +43,6 @@ impl FabulaApp {
             WritingAction::ImportPromptPack(path) => self.import_prompt_pack(store, &path)?,
         }
         Ok(())
-    }
-
-    /// The open story's lorebook with its matcher if it is built; after a change it is rebuilt on
-    /// the generation job (5,000 entries take ~18 ms, too long for a frame) and sent back here.
-    /// After any lorebook change; a book still being built by a running job is then ignored.
-    pub(super) fn forget_lorebook(&mut self) {
-        self.lorebook = None;
-        self.lore_version += 1;
-    }
-
-    fn cached_lorebook(&self, story: &StoryId) -> Option<Lorebook> {
-        self.lorebook
-            .as_ref()
-            .filter(|(id, _)| id == story)
-            .map(|(_, book)| book.clone())
     }
 
     /// Reads what the story screen shows about writing: draft, lore, settings, and the latest
@@ -203,22 +155,6 @@ impl FabulaApp {
         if self.state.writing.streaming.take().is_some() {
             // Ended without a Done event (a panic): show whatever the draft kept.
             self.reload_draft();
-        }
-    }
-
-    fn on_suggestions(&mut self, outcome: std::result::Result<Vec<String>, String>) {
-        self.state.writing.suggestions_status = match outcome {
-            Ok(list) => {
-                self.state.writing.suggestions = list;
-                SuggestionStatus::Idle
-            }
-            Err(message) => SuggestionStatus::Failed(message),
-        };
-    }
-
-    fn on_suggestions_end(&mut self) {
-        if self.state.writing.suggestions_status == SuggestionStatus::Loading {
-            self.state.writing.suggestions_status = SuggestionStatus::Idle;
         }
     }
 
@@ -376,7 +312,7 @@ impl FabulaApp {
         }
     }
 
-    fn open_story_id(&self) -> Option<StoryId> {
+    pub(super) fn open_story_id(&self) -> Option<StoryId> {
         self.state.open.as_ref().map(|o| o.summary.story.id.clone())
     }
 
@@ -408,42 +344,6 @@ impl FabulaApp {
         self.view_events
             .push(ViewEvent::EntryChanged(entry.clone()));
         Ok(())
-    }
-
-    fn start_suggestions(&mut self, store: &Store, story: &StoryId) {
-        let path = store.path().to_owned();
-        let story = story.clone();
-        let keys = self.keys.clone();
-        if self.jobs.is_running(SUGGESTIONS) {
-            // Those for an earlier turn are of no use now; this turn goes without.
-            self.jobs.cancel(SUGGESTIONS);
-            return;
-        }
-        let waker = self.waker();
-        let started = self.jobs.start(
-            SUGGESTIONS,
-            "Suggestions",
-            waker,
-            move |cx| {
-                let outcome = Store::open_worker(&path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|store| {
-                        writing::suggest(&store, keys.as_ref(), &story, cx.cancel_token())
-                            .map_err(|e| e.to_string())
-                    });
-                cx.send(outcome);
-            },
-            Self::on_suggestions,
-            Self::on_suggestions_end,
-        );
-        match started {
-            Ok(()) => {
-                self.state.writing.suggestions_status = SuggestionStatus::Loading;
-            }
-            Err(e) => {
-                self.state.writing.suggestions_status = SuggestionStatus::Failed(e.to_string());
-            }
-        }
     }
 
     /// Generate: store what the user wrote (if anything), then write the next narration.
@@ -542,114 +442,6 @@ impl FabulaApp {
         self.refresh_entry(store, entry)
     }
 
-    pub(super) fn save_lore(&mut self, store: &Store, entry: LoreEntry) -> Result<()> {
-        let saved = store.save_lore(&entry)?;
-        self.state.writing.lore = store.lore(&saved.story_id)?;
-        self.forget_lorebook();
-        self.state.info(format!("Saved “{}”.", saved.name), false);
-        Ok(())
-    }
-
-    pub(super) fn trash_lore(&mut self, store: &Store, id: &LoreId) -> Result<()> {
-        let name = self
-            .state
-            .writing
-            .lore
-            .iter()
-            .find(|l| &l.id == id)
-            .map(|l| l.name.clone())
-            .unwrap_or_default();
-        store.trash_lore(id)?;
-        self.forget_lorebook();
-        self.history.record(super::undo::Change::TrashLore {
-            story: self.open_story_id().unwrap_or_default(),
-            lore: id.clone(),
-        });
-        if let Some(story) = self.open_story_id() {
-            self.state.writing.lore = store.lore(&story)?;
-        }
-        self.state
-            .info(format!("Deleted “{name}” from the lorebook."), true);
-        Ok(())
-    }
-
-    pub(super) fn save_story_settings(
-        &mut self,
-        store: &Store,
-        settings: StorySettings,
-    ) -> Result<()> {
-        if let Some(story) = self.open_story_id() {
-            store.save_story_settings(&story, &settings)?;
-            self.state.writing.settings = store.story_settings(&story)?;
-        }
-        Ok(())
-    }
-
-    pub(super) fn save_prompt_pack(&mut self, store: &Store, pack: PromptPack) -> Result<()> {
-        if let Err((kind, e)) = pack.check() {
-            self.state
-                .error(format!("The {} template was not saved: {e}", kind.label()));
-            return Ok(());
-        }
-        store.save_prompt_pack(&pack)?;
-        self.state.writing.pack = pack;
-        self.state.info("Prompt templates saved.", false);
-        Ok(())
-    }
-
-    pub(super) fn export_prompt_pack(&mut self, store: &Store, path: &Path) -> Result<()> {
-        let pack = store.prompt_pack()?;
-        let text = serde_json::to_string_pretty(&pack)
-            .map_err(|e| StoreError::Invalid(format!("The templates could not be written: {e}")))?;
-        match std::fs::write(path, text) {
-            Ok(()) => self
-                .state
-                .info(format!("Templates exported to {}.", path.display()), false),
-            Err(e) => self.state.error(format!(
-                "The templates could not be written to {}: {e}",
-                path.display()
-            )),
-        }
-        Ok(())
-    }
-
-    /// Reads a prompt pack; a file that is not a pack, or has an unknown placeholder, changes nothing.
-    pub(super) fn import_prompt_pack(&mut self, store: &Store, path: &Path) -> Result<()> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) => {
-                self.state
-                    .error(format!("{} could not be read: {e}", path.display()));
-                return Ok(());
-            }
-        };
-        match serde_json::from_str::<PromptPack>(&text) {
-            Ok(pack) => self.save_prompt_pack(store, pack),
-            Err(e) => {
-                self.state.error(format!(
-                    "{} is not a prompt pack ({e}); nothing was changed.",
-                    path.display()
-                ));
-                Ok(())
-            }
-        }
-    }
-
-    pub(super) fn set_story_style(
-        &mut self,
-        store: &Store,
-        pov: crate::domain::Pov,
-        tense: crate::domain::Tense,
-    ) -> Result<()> {
-        if let Some(story) = self.open_story_id() {
-            store.set_story_style(&story, pov, tense)?;
-            if let Some(open) = self.state.open.as_mut() {
-                open.summary = store.story_summary(&story)?;
-            }
-        }
-        Ok(())
-    }
-
     /// Whether a narration is being written (for tests and a clean exit).
     pub fn is_generating(&self) -> bool {
         self.jobs.is_running(GENERATION) || self.jobs.is_running(SUGGESTIONS)
@@ -658,42 +450,4 @@ impl FabulaApp {
 
 /// The narrator's job, and the suggestions after it: one of each at a time.
 const GENERATION: &str = "generation";
-const SUGGESTIONS: &str = "suggestions";
-
-fn generation_job(
-    path: &std::path::Path,
-    keys: &dyn crate::keys::KeyStore,
-    story: &StoryId,
-    target: Target,
-    (lore_version, lorebook): (u64, Option<Lorebook>),
-    cx: &JobContext<GenerationEvent>,
-) {
-    let result = (|| -> std::result::Result<Outcome, String> {
-        let mut store = Store::open_worker(path).map_err(|e| e.to_string())?;
-        let lorebook = match lorebook {
-            Some(book) => book,
-            None => {
-                let book = Lorebook::load(&store, story).map_err(|e| e.to_string())?;
-                cx.send(GenerationEvent::Lorebook(
-                    lore_version,
-                    story.clone(),
-                    book.clone(),
-                ));
-                book
-            }
-        };
-        let prepared = writing::prepare(&store, keys, story, target, &lorebook, cx.cancel_token())
-            .map_err(|e| e.to_string())?;
-        cx.send(GenerationEvent::Prepared {
-            model: prepared.call.model.clone(),
-            budget: prepared.prompt.budget,
-            kept: prepared.prompt.kept,
-            lore: prepared.lore.clone(),
-        });
-        writing::run(&mut store, &prepared, cx.cancel_token(), &mut |delta| {
-            cx.send(GenerationEvent::Delta(delta.clone()));
-        })
-        .map_err(|e| e.to_string())
-    })();
-    cx.send(GenerationEvent::Done(result));
-}
+pub(super) const SUGGESTIONS: &str = "suggestions";
