@@ -765,3 +765,39 @@ fn a_slow_push_never_holds_the_library_s_write_lock_while_it_arrives() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn no_debug_output_shows_a_sync_token() {
+    let token = "tok-0123456789abcdef";
+    let pairing = fabula::sync::Pairing {
+        ip: "192.168.1.20".into(),
+        port: 4040,
+        token: token.into(),
+        version: "1".into(),
+    };
+    let request = fabula::sync::wire::SyncRequest {
+        token: token.into(),
+        action: fabula::sync::wire::SyncAction::ListStories,
+    };
+    let mut options = ServerOptions::new(
+        std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        "/tmp/x.sqlite3".into(),
+    );
+    options.token = Some(token.into());
+    let peer = Peer::parse("192.168.1.20:4040", token).expect("peer");
+    for shown in [
+        format!("{pairing:?}"),
+        format!("{request:?}"),
+        format!("{options:?}"),
+        format!("{peer:?}"),
+    ] {
+        assert!(!shown.contains(token), "{shown}");
+        assert!(shown.contains("redacted"), "{shown}");
+    }
+    // The wire still carries it as the original expects.
+    assert!(
+        serde_json::to_string(&pairing)
+            .expect("json")
+            .contains(token)
+    );
+}

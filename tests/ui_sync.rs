@@ -71,14 +71,19 @@ fn share_with_a_qr_code_and_pull_from_a_peer() {
         "the QR code is on screen"
     );
     let serving = h.state().state().sync.serving.clone().expect("serving");
-    let pairing: serde_json::Value = serde_json::from_str(&serving.pairing).expect("pairing JSON");
+    let pairing: serde_json::Value =
+        serde_json::from_str(serving.pairing.expose()).expect("pairing JSON");
     for key in ["ip", "port", "token", "version"] {
         assert!(pairing.get(key).is_some(), "{key} in the QR payload");
     }
     assert!(
-        h.query_by_label_contains(&format!("Token: {}", serving.token))
+        h.query_by_label_contains(&format!("Token: {}", serving.token.expose()))
             .is_some()
     );
+    // The token is on screen for typing in, and nowhere in what a log line could show.
+    let token = serving.token.expose().to_owned();
+    assert!(token.len() >= 16, "{}", token.len());
+    assert!(!format!("{serving:?}").contains(&token));
 
     type_into(
         &mut h,

@@ -81,8 +81,8 @@ impl FabulaApp {
                 };
                 self.state.sync.serving = Some(Serving {
                     address: server.addr.to_string(),
-                    token: server.pairing.token.clone(),
-                    pairing,
+                    token: crate::domain::Secret::new(server.pairing.token.clone()),
+                    pairing: crate::domain::Secret::new(pairing),
                     qr,
                     log: Vec::new(),
                 });

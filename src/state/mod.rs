@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use crate::domain::{
     ApiProfile, Available, BackupInfo, Budget, Draft, Entry, EntryId, EntryRow, GenerationRecord,
-    LoreEntry, ModelInfo, Peer, Prefs, PromptPack, StoryId, StoryListing, StorySettings,
+    LoreEntry, ModelInfo, Peer, Prefs, PromptPack, Secret, StoryId, StoryListing, StorySettings,
     StorySummary, Target, Task, TaskAssignment, TrashedEntry, UsageGrouping, UsageRecord,
     UsageTotal,
 };
@@ -143,9 +143,10 @@ pub struct QrImage {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Serving {
     pub address: String,
-    pub token: String,
-    /// The JSON the QR code carries.
-    pub pairing: String,
+    /// Shown on the Sync screen for typing in; never in `Debug`.
+    pub token: Secret,
+    /// The JSON the QR code carries (it holds the token).
+    pub pairing: Secret,
     pub qr: Option<QrImage>,
     /// What other devices did, oldest first.
     pub log: Vec<String>,

@@ -22,7 +22,7 @@ use crate::transfer::{self, ImportError};
 /// The original's limit for one message.
 pub const BODY_LIMIT: u64 = 100 * 1024 * 1024;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServerOptions {
     pub bind: IpAddr,
     /// 0 picks a free port.
@@ -34,6 +34,21 @@ pub struct ServerOptions {
     /// How long a socket may sit without sending or taking a byte.
     pub io_timeout: Duration,
     pub body_limit: u64,
+}
+
+/// The token never shows in a log line.
+impl std::fmt::Debug for ServerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerOptions")
+            .field("bind", &self.bind)
+            .field("port", &self.port)
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("database", &self.database)
+            .field("workers", &self.workers)
+            .field("io_timeout", &self.io_timeout)
+            .field("body_limit", &self.body_limit)
+            .finish()
+    }
 }
 
 impl ServerOptions {

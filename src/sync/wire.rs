@@ -4,11 +4,23 @@
 use crate::domain::StoryListing;
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, PartialEq)]
 pub struct SyncRequest {
     pub token: String,
     pub action: SyncAction,
 }
+
+/// Sync tokens never show in a log line: `Debug` leaves them out.
+impl std::fmt::Debug for SyncRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncRequest")
+            .field("token", &REDACTED)
+            .field("action", &self.action)
+            .finish()
+    }
+}
+
+const REDACTED: &str = "[redacted]";
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -33,12 +45,23 @@ pub enum SyncResponse {
 }
 
 /// What the QR code carries, as the original reads it.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, PartialEq)]
 pub struct Pairing {
     pub ip: String,
     pub port: u16,
     pub token: String,
     pub version: String,
+}
+
+impl std::fmt::Debug for Pairing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pairing")
+            .field("ip", &self.ip)
+            .field("port", &self.port)
+            .field("token", &REDACTED)
+            .field("version", &self.version)
+            .finish()
+    }
 }
 
 /// The messages the original uses, so its client shows what it knows.

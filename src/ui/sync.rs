@@ -129,9 +129,15 @@ fn share_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: 
         }
         Some(serving) => {
             if let Some(qr) = &serving.qr {
-                let fresh = sv.qr.as_ref().is_none_or(|(p, _)| p != &serving.pairing);
+                let fresh = sv
+                    .qr
+                    .as_ref()
+                    .is_none_or(|(p, _)| p != serving.pairing.expose());
                 if fresh {
-                    sv.qr = Some((serving.pairing.clone(), qr_texture(ui.ctx(), qr)));
+                    sv.qr = Some((
+                        serving.pairing.expose().to_owned(),
+                        qr_texture(ui.ctx(), qr),
+                    ));
                 }
                 if let Some((_, texture)) = &sv.qr {
                     // Whole pixels per module keep every module the same size on screen.
@@ -145,13 +151,13 @@ fn share_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: 
             }
             ui.label(format!("Address: {}", serving.address));
             ui.horizontal(|ui| {
-                ui.label(format!("Token: {}", serving.token));
+                ui.label(format!("Token: {}", serving.token.expose()));
                 if ui
                     .small_button("Copy")
                     .on_hover_text("Copy the token")
                     .clicked()
                 {
-                    ui.ctx().copy_text(serving.token.clone());
+                    ui.ctx().copy_text(serving.token.expose().to_owned());
                 }
             });
             ui.weak("Scan the code in Aventura or Fabula on the other device, or type the address and token there.");
