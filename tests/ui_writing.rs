@@ -200,4 +200,101 @@ fn generate_stop_regenerate_and_switch_alternatives() {
         h.query_by_label("I ring the bell.").is_some(),
         "the action stays in the story"
     );
+    // A rejected key is a different failure from a dropped line: the way on is the key.
+    assert!(matches!(
+        h.state()
+            .state()
+            .status
+            .as_ref()
+            .and_then(|s| s.next.clone()),
+        Some(fabula::state::NextStep::CheckKey { .. })
+    ));
+    click(&mut h, "Check the key");
+    assert_eq!(h.state().state().screen, fabula::state::Screen::Providers);
+    assert!(
+        h.query_by_label("Save profile").is_some(),
+        "the profile's form is open"
+    );
+    assert!(
+        h.query_all_by_label_contains(&server.base).next().is_some(),
+        "it is the profile the narration used"
+    );
+}
+
+/// A rate limit says how long to wait; a dropped connection says try again; the same narration
+/// then goes through.
+#[test]
+fn a_rate_limit_counts_down_to_retry_and_a_dropped_line_offers_retry() {
+    let data = TempData::new();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let server = FakeProvider::start_routed(move |req, _| {
+        if req.url.ends_with("/models") {
+            return Reply::json(
+                200,
+                r#"{"object":"list","data":[{"id":"smol-135m","object":"model","created":1,"owned_by":"me"}]}"#,
+            );
+        }
+        if req.body.contains("Answer with JSON only") {
+            return Reply::json(500, "{}");
+        }
+        match calls.fetch_add(1, Ordering::SeqCst) {
+            // Every attempt of the first narration is limited (the client tries three times).
+            0..=2 => Reply::json(
+                429,
+                &wire::openai_error("rate_limit_exceeded", "Rate limit reached for requests."),
+            )
+            .header("Retry-After", "1"),
+            3 => Reply::stream(
+                "text/event-stream",
+                &wire::openai(&["The bell ", "rings."], 40, 2),
+            )
+            // After the first words, so it is not retried on its own.
+            .drop_after(2),
+            _ => Reply::stream(
+                "text/event-stream",
+                &wire::openai(&["The bell ", "rings at last."], 40, 3),
+            ),
+        }
+    });
+    let mut h = harness(&data);
+    add_local_profile(&mut h, &server.base);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    h.run_ok();
+    h.get_by_label("Title").type_text("Belfry");
+    h.run_ok();
+    h.key_press(Key::Enter);
+    h.run_ok();
+    type_into(&mut h, "Your action", "ring the bell");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_ok();
+    wait_until_idle(&mut h);
+    wait_for_text(&mut h, "Rate limit reached");
+    assert!(
+        h.query_all_by_label_contains("Retry in ").next().is_some(),
+        "the wait is shown, not a button that fails again"
+    );
+    wait_for(&mut h, "the wait to end", |h| {
+        h.query_all_by_label_contains("Retry in ").next().is_none()
+    });
+    h.get_all_by_label("Retry")
+        .last()
+        .expect("a Retry button")
+        .click();
+    h.run_ok();
+    wait_until_idle(&mut h);
+    // The line drops mid-stream: what came is a draft, and trying again is offered.
+    wait_for(&mut h, "the drop reported", |h| {
+        h.state()
+            .state()
+            .status
+            .as_ref()
+            .is_some_and(|s| s.next == Some(fabula::state::NextStep::Retry))
+    });
+    h.get_all_by_label("Retry")
+        .last()
+        .expect("a Retry button")
+        .click();
+    h.run_ok();
+    wait_until_idle(&mut h);
+    wait_for_text(&mut h, "The bell rings at last.");
 }

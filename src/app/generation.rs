@@ -5,13 +5,14 @@ use crate::domain::{StoryId, Target};
 use crate::jobs::JobContext;
 use crate::providers::Delta;
 use crate::storage::Store;
-use crate::writing::{self, Lorebook, Outcome};
+use crate::writing::{self, Lorebook, Outcome, WritingError};
 
 /// What a generation job reports.
 #[derive(Debug)]
 pub enum GenerationEvent {
     Prepared {
         model: String,
+        profile_id: String,
         budget: crate::domain::Budget,
         kept: usize,
         lore: Vec<(String, String, bool)>,
@@ -19,7 +20,8 @@ pub enum GenerationEvent {
     /// The lorebook the job built, for the next generation to reuse.
     Lorebook(u64, StoryId, Lorebook),
     Delta(Delta),
-    Done(std::result::Result<Outcome, String>),
+    /// How it ended; a failure keeps its kind, so the window can offer the right next step.
+    Done(std::result::Result<Outcome, WritingError>),
 }
 
 pub(super) fn generation_job(
@@ -30,12 +32,12 @@ pub(super) fn generation_job(
     (lore_version, lorebook): (u64, Option<Lorebook>),
     cx: &JobContext<GenerationEvent>,
 ) {
-    let result = (|| -> std::result::Result<Outcome, String> {
-        let mut store = Store::open_worker(path).map_err(|e| e.to_string())?;
+    let result = (|| -> std::result::Result<Outcome, WritingError> {
+        let mut store = Store::open_worker(path)?;
         let lorebook = match lorebook {
             Some(book) => book,
             None => {
-                let book = Lorebook::load(&store, story).map_err(|e| e.to_string())?;
+                let book = Lorebook::load(&store, story)?;
                 cx.send(GenerationEvent::Lorebook(
                     lore_version,
                     story.clone(),
@@ -44,10 +46,10 @@ pub(super) fn generation_job(
                 book
             }
         };
-        let prepared = writing::prepare(&store, keys, story, target, &lorebook, cx.cancel_token())
-            .map_err(|e| e.to_string())?;
+        let prepared = writing::prepare(&store, keys, story, target, &lorebook, cx.cancel_token())?;
         cx.send(GenerationEvent::Prepared {
             model: prepared.call.model.clone(),
+            profile_id: prepared.call.profile.id.clone(),
             budget: prepared.prompt.budget,
             kept: prepared.prompt.kept,
             lore: prepared.lore.clone(),
@@ -55,7 +57,6 @@ pub(super) fn generation_job(
         writing::run(&mut store, &prepared, cx.cancel_token(), &mut |delta| {
             cx.send(GenerationEvent::Delta(delta.clone()));
         })
-        .map_err(|e| e.to_string())
     })();
     cx.send(GenerationEvent::Done(result));
 }

@@ -37,6 +37,16 @@ impl FabulaApp {
         action: ProviderAction,
     ) -> Result<(), StoreError> {
         match action {
+            ProviderAction::EditProfile(id) => {
+                self.refresh_providers(store)?;
+                self.state.screen = crate::state::Screen::Providers;
+                match self.state.providers.profiles.iter().find(|p| p.id == id) {
+                    Some(profile) => self
+                        .view_events
+                        .push(crate::state::ViewEvent::EditProfile(profile.clone())),
+                    None => self.state.error("That profile is no longer there."),
+                }
+            }
             ProviderAction::SaveProfile(profile) => self.save_profile(store, profile)?,
             ProviderAction::DeleteProfile(id) => self.delete_profile(store, &id)?,
             ProviderAction::SetKeysInKeyring(on) => self.set_keys_in_keyring(store, on)?,

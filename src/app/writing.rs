@@ -5,10 +5,10 @@
 use super::FabulaApp;
 use super::generation::{GenerationEvent, generation_job};
 use crate::domain::{EntryId, EntryKind, EntryRow, StoryId, Target};
-use crate::providers::Delta;
-use crate::state::{Streaming, SuggestionStatus, ViewEvent, WritingAction, WritingState};
+use crate::providers::{Delta, ProviderError};
+use crate::state::{NextStep, Streaming, SuggestionStatus, ViewEvent, WritingAction, WritingState};
 use crate::storage::{Store, StoreError};
-use crate::writing::{Ending, Outcome};
+use crate::writing::{Ending, Outcome, WritingError};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -136,6 +136,7 @@ impl FabulaApp {
                     text: String::new(),
                     reasoning: String::new(),
                     model: None,
+                    profile_id: None,
                 });
                 self.state.status = None;
             }
@@ -163,6 +164,7 @@ impl FabulaApp {
         match event {
             GenerationEvent::Prepared {
                 model,
+                profile_id,
                 budget,
                 kept,
                 lore,
@@ -172,6 +174,7 @@ impl FabulaApp {
                 writing.lore_fired = lore;
                 if let Some(s) = writing.streaming.as_mut() {
                     s.model = Some(model);
+                    s.profile_id = Some(profile_id);
                 }
             }
             GenerationEvent::Lorebook(version, story, book) => {
@@ -191,8 +194,16 @@ impl FabulaApp {
                 let streaming = writing.streaming.take();
                 match result {
                     Ok(outcome) => self.on_generation_done(outcome, streaming),
-                    Err(message) => {
-                        self.state.error(message.clone());
+                    Err(error) => {
+                        let message = error.to_string();
+                        let next = match &error {
+                            WritingError::Provider(e) => next_step(
+                                e,
+                                streaming.as_ref().and_then(|s| s.profile_id.as_deref()),
+                            ),
+                            _ => None,
+                        };
+                        self.state.error_then(message.clone(), next);
                         self.state.writing.last_error = Some(message);
                         self.reload_draft();
                     }
@@ -231,7 +242,9 @@ impl FabulaApp {
                     };
                     let message =
                         format!("{} {kept}", crate::domain::end_sentence(&error.to_string()));
-                    self.state.error(message.clone());
+                    let profile = streaming.as_ref().and_then(|s| s.profile_id.as_deref());
+                    self.state
+                        .error_then(message.clone(), next_step(error, profile));
                     self.state.writing.last_error = Some(message);
                     self.refresh_draft_and_inspector(&store)?;
                 }
@@ -451,3 +464,26 @@ impl FabulaApp {
 /// The narrator's job, and the suggestions after it: one of each at a time.
 const GENERATION: &str = "generation";
 pub(super) const SUGGESTIONS: &str = "suggestions";
+
+/// What to offer after a provider failure: the key checked, a wait, or simply another try.
+fn next_step(error: &ProviderError, profile: Option<&str>) -> Option<NextStep> {
+    match error {
+        ProviderError::Auth { .. } => profile.map(|p| NextStep::CheckKey {
+            profile_id: p.to_owned(),
+        }),
+        ProviderError::RateLimited { retry_after, .. } => {
+            let wait = retry_after.unwrap_or(DEFAULT_RATE_LIMIT_WAIT);
+            let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+            Some(NextStep::RetryAt {
+                at_ms: crate::domain::now_ms().saturating_add(wait_ms),
+            })
+        }
+        ProviderError::Network { .. }
+        | ProviderError::Server { .. }
+        | ProviderError::IdleTimeout { .. } => Some(NextStep::Retry),
+        _ => None,
+    }
+}
+
+/// How long to wait when a provider limits requests without saying for how long.
+const DEFAULT_RATE_LIMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);

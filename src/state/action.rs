@@ -123,6 +123,8 @@ pub enum ShareAction {
 /// Providers, models, task assignments and usage.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ProviderAction {
+    /// Settings > Providers with this profile's form open (from "Check the key").
+    EditProfile(String),
     SaveProfile(ApiProfile),
     DeleteProfile(String),
     /// Keep API keys in the OS key store (true) or in the database.

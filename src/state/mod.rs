@@ -37,6 +37,8 @@ pub enum ViewEvent {
     EntryChanged(EntryId),
     /// New text arrived at the end of the story the user is following.
     ScrollToBottom,
+    /// Open this profile's form (Settings > Providers), to check its key.
+    EditProfile(ApiProfile),
 }
 
 /// Where the updater is, as the Settings screen shows it.
@@ -201,6 +203,8 @@ pub struct Streaming {
     pub reasoning: String,
     /// Known once the request is prepared.
     pub model: Option<String>,
+    /// The profile the narration is asked of, known once the request is prepared.
+    pub profile_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -265,6 +269,19 @@ pub struct Status {
     pub kind: StatusKind,
     /// Whether an Undo button belongs next to the message.
     pub undoable: bool,
+    /// What the user can do about a failure, offered as a button beside it.
+    pub next: Option<NextStep>,
+}
+
+/// The way on from a failure, chosen by what kind of failure it was.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NextStep {
+    /// The provider rejected the key: open that profile to check it.
+    CheckKey { profile_id: String },
+    /// The provider asked to wait: try again from this time (ms since the epoch) on.
+    RetryAt { at_ms: i64 },
+    /// A dropped connection, a server error or a stall: trying again may well work.
+    Retry,
 }
 
 /// Set when the database could not be opened; the window then offers only recovery.
@@ -307,16 +324,23 @@ impl AppState {
             text: text.into(),
             kind: StatusKind::Info,
             undoable,
+            next: None,
         });
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
+        self.error_then(text, None);
+    }
+
+    /// A failure with what can be done about it (see `NextStep`).
+    pub fn error_then(&mut self, text: impl Into<String>, next: Option<NextStep>) {
         let text = text.into();
         log::warn!("{text}");
         self.status = Some(Status {
             text,
             kind: StatusKind::Error,
             undoable: false,
+            next,
         });
     }
 }

@@ -27,7 +27,8 @@ use egui::{Key, KeyboardShortcut, Modifiers};
 
 use crate::domain::{EntryId, NewStory, StoryId};
 use crate::state::{
-    Action, AppState, EntryAction, EntrySource, Screen, StatusKind, ViewEvent, WritingAction,
+    Action, AppState, EntryAction, EntrySource, NextStep, ProviderAction, Screen, StatusKind,
+    ViewEvent, WritingAction,
 };
 
 /// The entry being edited in place: one TextEdit at a time, never one for the whole story.
@@ -108,6 +109,9 @@ pub fn root_ui(
         match event {
             ViewEvent::EntryChanged(entry) => view.layout.invalidate(&entry),
             ViewEvent::ScrollToBottom => view.layout.scroll_to_bottom(),
+            ViewEvent::EditProfile(profile) => {
+                view.profile_form = Some(ProfileForm::editing(&profile));
+            }
         }
     }
     if let Some(fatal) = &state.fatal {
@@ -129,6 +133,9 @@ pub fn root_ui(
                 ui.colored_label(color, &status.text);
                 if status.undoable && ui.button("Undo").clicked() {
                     actions.push(Action::Entry(EntryAction::Undo));
+                }
+                if let Some(next) = &status.next {
+                    next_step_ui(ui, next, actions);
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui
@@ -325,4 +332,40 @@ fn shortcuts(
             view.open_new_story();
         }
     });
+}
+
+/// The button that goes with a failure: check the key, wait out a rate limit, or try again.
+fn next_step_ui(ui: &mut egui::Ui, next: &NextStep, actions: &mut Vec<Action>) {
+    match next {
+        NextStep::CheckKey { profile_id } => {
+            if ui
+                .button("Check the key")
+                .on_hover_text("Open this provider's settings")
+                .clicked()
+            {
+                actions.push(Action::Provider(ProviderAction::EditProfile(
+                    profile_id.clone(),
+                )));
+            }
+        }
+        NextStep::RetryAt { at_ms } => {
+            let left_ms = at_ms - crate::domain::now_ms();
+            if left_ms > 0 {
+                let seconds = (left_ms + 999) / 1000;
+                ui.add_enabled(false, egui::Button::new(format!("Retry in {seconds} s")));
+                // Only the countdown needs a new frame, once a second.
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(
+                        (left_ms % 1000).max(50) as u64,
+                    ));
+            } else if ui.button("Retry").clicked() {
+                actions.push(Action::Writing(WritingAction::RetryDraft));
+            }
+        }
+        NextStep::Retry => {
+            if ui.button("Retry").clicked() {
+                actions.push(Action::Writing(WritingAction::RetryDraft));
+            }
+        }
+    }
 }

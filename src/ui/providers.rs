@@ -34,7 +34,7 @@ impl ProfileForm {
         }
     }
 
-    fn editing(p: &ApiProfile) -> Self {
+    pub(super) fn editing(p: &ApiProfile) -> Self {
         Self {
             id: Some(p.id.clone()),
             name: p.name.clone(),
@@ -415,7 +415,7 @@ fn profile_form_ui(ui: &mut egui::Ui, form: &mut ProfileForm, state: &AppState) 
                         .and_then(|id| state.providers.models.get(id))
                         .filter(|m| !m.is_empty());
                     if let Some(models) = listed {
-                        egui::ComboBox::from_id_salt("profile-model-pick")
+                        let pick = egui::ComboBox::from_id_salt("profile-model-pick")
                             .selected_text("Pick")
                             .show_ui(ui, |ui| {
                                 for m in models {
@@ -424,6 +424,14 @@ fn profile_form_ui(ui: &mut egui::Ui, form: &mut ProfileForm, state: &AppState) 
                                     }
                                 }
                             });
+                        // Read aloud (and found by tests) by what it is for, not by "Pick".
+                        pick.response.widget_info(|| {
+                            egui::WidgetInfo::labeled(
+                                egui::Role::ComboBox,
+                                true,
+                                "Pick a listed model",
+                            )
+                        });
                     }
                 });
                 ui.end_row();
