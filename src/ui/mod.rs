@@ -11,16 +11,19 @@ mod settings;
 mod side_panel;
 mod story_view;
 mod sync;
+mod tasks;
 mod theme;
 mod trash;
 mod turn;
+mod usage;
 
 pub use composer::Composer;
 pub use dialogs::Confirm;
 pub use prompts::PromptEditor;
-pub use providers::{ProfileForm, TaskEdit};
+pub use providers::ProfileForm;
 pub use side_panel::{LoreForm, SettingsForm, SidePanel};
 pub use story_view::StoryLayout;
+pub use tasks::TaskEdit;
 pub use theme::apply_prefs;
 
 use egui::{Key, KeyboardShortcut, Modifiers};
@@ -209,7 +212,7 @@ pub fn root_ui(
         }
         (Screen::Usage, _) => {
             egui::CentralPanel::default_margins().show(ui, |ui| {
-                providers::usage_ui(ui, state, actions);
+                usage::usage_ui(ui, state, actions);
             });
         }
         _ => {

@@ -1,11 +1,7 @@
 //! Settings > Providers (profiles, Test connection, models, task assignments) and Settings > Usage.
 
-use std::collections::HashMap;
-
 use super::{Confirm, ViewState};
-use crate::domain::{
-    ApiProfile, ProfileSource, Reasoning, Secret, Task, TaskAssignment, UsageGrouping,
-};
+use crate::domain::{ApiProfile, ProfileSource, Secret};
 use crate::domain::{PRESETS, preset};
 use crate::state::{Action, AppState, CheckStatus, ProviderAction, Screen};
 
@@ -44,14 +40,6 @@ impl ProfileForm {
             model: p.default_model.clone(),
         }
     }
-}
-
-/// Text typed into one task's row before it is saved.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct TaskEdit {
-    pub model: String,
-    pub temperature: String,
-    pub max_tokens: String,
 }
 
 /// General | Providers | Usage, above each settings page.
@@ -110,7 +98,7 @@ pub fn providers_ui(
                 }
             }
             ui.add_space(16.0);
-            tasks_ui(ui, state, view, actions);
+            super::tasks::tasks_ui(ui, state, view, actions);
         });
 }
 
@@ -446,216 +434,4 @@ fn profile_form_ui(ui: &mut egui::Ui, form: &mut ProfileForm, state: &AppState) 
         });
     });
     result
-}
-
-fn tasks_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: &mut Vec<Action>) {
-    let providers = &state.providers;
-    ui.strong("Which model does what");
-    ui.weak("Every task uses the main profile and its model unless you choose otherwise here.");
-    let assignments: HashMap<Task, &TaskAssignment> =
-        providers.assignments.iter().map(|(t, a)| (*t, a)).collect();
-    egui::Grid::new("task-grid")
-        .num_columns(6)
-        .spacing([10.0, 6.0])
-        .striped(true)
-        .show(ui, |ui| {
-            for h in [
-                "Task",
-                "Profile",
-                "Model",
-                "Temperature",
-                "Max tokens",
-                "Reasoning",
-            ] {
-                ui.strong(h);
-            }
-            ui.end_row();
-            for task in Task::ASSIGNABLE {
-                let saved = assignments.get(&task).copied().cloned().unwrap_or_default();
-                let edit = view.task_edits.entry(task).or_insert_with(|| TaskEdit {
-                    model: saved.model.clone().unwrap_or_default(),
-                    temperature: saved.temperature.map(|t| t.to_string()).unwrap_or_default(),
-                    max_tokens: saved.max_tokens.map(|t| t.to_string()).unwrap_or_default(),
-                });
-                ui.label(task.label());
-                let chosen = saved
-                    .profile_id
-                    .as_ref()
-                    .and_then(|id| providers.profiles.iter().find(|p| &p.id == id))
-                    .map_or("Main profile", |p| p.name.as_str());
-                let mut changed: Option<TaskAssignment> = None;
-                let named = |r: egui::Response, what: &str, kind: egui::Role| {
-                    let name = format!("{} {what}", task.label());
-                    r.widget_info(|| egui::WidgetInfo::labeled(kind, true, &name));
-                };
-                let profile_combo = egui::ComboBox::from_id_salt(("task-profile", task.as_str()))
-                    .selected_text(chosen)
-                    .show_ui(ui, |ui| {
-                        if ui
-                            .selectable_label(saved.profile_id.is_none(), "Main profile")
-                            .clicked()
-                        {
-                            changed = Some(TaskAssignment {
-                                profile_id: None,
-                                ..saved.clone()
-                            });
-                        }
-                        for p in &providers.profiles {
-                            if ui
-                                .selectable_label(saved.profile_id.as_ref() == Some(&p.id), &p.name)
-                                .clicked()
-                            {
-                                changed = Some(TaskAssignment {
-                                    profile_id: Some(p.id.clone()),
-                                    ..saved.clone()
-                                });
-                            }
-                        }
-                    });
-                named(profile_combo.response, "profile", egui::Role::ComboBox);
-                let fields = [
-                    (&mut edit.model, "profile's", 140.0, "model"),
-                    (&mut edit.temperature, "default", 60.0, "temperature"),
-                    (&mut edit.max_tokens, "default", 70.0, "max tokens"),
-                ];
-                let mut commit = false;
-                for (text, hint, width, what) in fields {
-                    let r = ui.add(
-                        egui::TextEdit::singleline(text)
-                            .hint_text(hint)
-                            .desired_width(width),
-                    );
-                    commit |= r.lost_focus();
-                    named(r, what, egui::Role::TextInput);
-                }
-                if commit {
-                    let parsed = TaskAssignment {
-                        model: Some(edit.model.trim().to_owned()).filter(|m| !m.is_empty()),
-                        temperature: edit.temperature.trim().parse::<f32>().ok(),
-                        max_tokens: edit.max_tokens.trim().parse::<u32>().ok(),
-                        ..saved.clone()
-                    };
-                    if parsed != saved {
-                        changed = Some(parsed);
-                    }
-                }
-                let reasoning = saved.reasoning.unwrap_or_default();
-                let reasoning_combo =
-                    egui::ComboBox::from_id_salt(("task-reasoning", task.as_str()))
-                        .selected_text(reasoning.label())
-                        .show_ui(ui, |ui| {
-                            for r in Reasoning::ALL {
-                                if ui.selectable_label(reasoning == r, r.label()).clicked() {
-                                    changed = Some(TaskAssignment {
-                                        reasoning: Some(r),
-                                        ..saved.clone()
-                                    });
-                                }
-                            }
-                        });
-                named(reasoning_combo.response, "reasoning", egui::Role::ComboBox);
-                if let Some(a) = changed {
-                    actions.push(Action::Provider(ProviderAction::AssignTask(task, a)));
-                }
-                ui.end_row();
-            }
-        });
-}
-
-pub fn usage_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
-    settings_tabs_ui(ui, Screen::Usage, actions);
-    ui.heading("Usage");
-    let usage = &state.usage;
-    ui.horizontal(|ui| {
-        for g in UsageGrouping::ALL {
-            if ui.radio(usage.grouping == g, g.label()).clicked() {
-                actions.push(Action::Provider(ProviderAction::ShowUsage(g)));
-            }
-        }
-        if ui.button("Refresh").clicked() {
-            actions.push(Action::Provider(ProviderAction::ShowUsage(usage.grouping)));
-        }
-    });
-    if usage.totals.is_empty() {
-        ui.label("No model calls yet. Each call's tokens, time and cost appear here.");
-        return;
-    }
-    let dollars = |micro: i64| format!("${:.4}", micro as f64 / 1e6);
-    egui::ScrollArea::vertical()
-        .id_salt("usage-scroll")
-        .show(ui, |ui| {
-            egui::Grid::new("usage-totals")
-                .num_columns(6)
-                .spacing([16.0, 4.0])
-                .striped(true)
-                .show(ui, |ui| {
-                    let first = match usage.grouping {
-                        UsageGrouping::Story => "Story",
-                        UsageGrouping::Provider => "Provider",
-                        UsageGrouping::Day => "Day",
-                    };
-                    for h in [
-                        first,
-                        "Calls",
-                        "Prompt tokens",
-                        "Completion tokens",
-                        "Reasoning",
-                        "Cost",
-                    ] {
-                        ui.strong(h);
-                    }
-                    ui.end_row();
-                    for t in &usage.totals {
-                        ui.label(&t.key);
-                        ui.label(if t.failed > 0 {
-                            format!("{} ({} failed)", t.calls, t.failed)
-                        } else {
-                            t.calls.to_string()
-                        });
-                        ui.label(t.prompt_tokens.to_string());
-                        ui.label(t.completion_tokens.to_string());
-                        ui.label(t.reasoning_tokens.to_string());
-                        ui.label(dollars(t.cost_micro_usd));
-                        ui.end_row();
-                    }
-                });
-            ui.add_space(12.0);
-            ui.strong("Latest calls");
-            egui::Grid::new("usage-recent")
-                .num_columns(6)
-                .spacing([16.0, 4.0])
-                .striped(true)
-                .show(ui, |ui| {
-                    for h in [
-                        "When",
-                        "Task",
-                        "Provider / model",
-                        "Tokens",
-                        "First token",
-                        "Outcome",
-                    ] {
-                        ui.strong(h);
-                    }
-                    ui.end_row();
-                    for r in &usage.recent {
-                        ui.label(super::format::relative_time(
-                            r.at_ms,
-                            crate::domain::now_ms(),
-                        ));
-                        ui.label(r.task.label());
-                        ui.label(format!("{} / {}", r.provider, r.model));
-                        ui.label(format!(
-                            "{} + {}",
-                            r.prompt_tokens.map_or("?".into(), |n| n.to_string()),
-                            r.completion_tokens.map_or("?".into(), |n| n.to_string())
-                        ));
-                        ui.label(r.first_token_ms.map_or("–".into(), |ms| format!("{ms} ms")));
-                        let outcome = ui.label(r.outcome.as_str());
-                        if let Some(e) = &r.error {
-                            outcome.on_hover_text(e);
-                        }
-                        ui.end_row();
-                    }
-                });
-        });
 }

@@ -1,0 +1,77 @@
+//! The story's side panel: the lorebook (entries, which fired last turn and why), the story's
+//! writing settings, and the prompt inspector.
+
+mod inspector;
+mod lore;
+mod story_settings;
+
+pub use lore::LoreForm;
+pub use story_settings::SettingsForm;
+
+use inspector::inspector_ui;
+use lore::lorebook_ui;
+use story_settings::settings_ui;
+
+use super::ViewState;
+use crate::state::{Action, AppState, OpenStory};
+
+/// Which page the story's side panel shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SidePanel {
+    Lorebook,
+    Settings,
+    Inspector,
+}
+
+impl SidePanel {
+    pub const ALL: [SidePanel; 3] = [
+        SidePanel::Lorebook,
+        SidePanel::Settings,
+        SidePanel::Inspector,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SidePanel::Lorebook => "Lorebook",
+            SidePanel::Settings => "Story settings",
+            SidePanel::Inspector => "Prompt inspector",
+        }
+    }
+}
+
+pub fn side_panel_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    open: &OpenStory,
+    view: &mut ViewState,
+    actions: &mut Vec<Action>,
+) {
+    let Some(panel) = view.side else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.weak(match panel {
+            SidePanel::Lorebook => "Told to the narrator when it matters",
+            SidePanel::Settings => "How this story is written",
+            SidePanel::Inspector => "What was sent and received",
+        });
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .small_button("Close panel")
+                .on_hover_text("Hide the side panel")
+                .clicked()
+            {
+                view.side = None;
+            }
+        });
+    });
+    ui.separator();
+    egui::ScrollArea::vertical()
+        .id_salt(("side-panel", panel.label()))
+        .auto_shrink([false, false])
+        .show(ui, |ui| match panel {
+            SidePanel::Lorebook => lorebook_ui(ui, open, &state.writing, view, actions),
+            SidePanel::Settings => settings_ui(ui, state, open, view, actions),
+            SidePanel::Inspector => inspector_ui(ui, &state.writing, view),
+        });
+}
