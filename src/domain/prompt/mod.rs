@@ -1,0 +1,268 @@
+//! Narrator prompt assembly: templates with named placeholders, style instructions, the lorebook
+//! block, and the most recent entries that fit the token budget.
+
+mod pack;
+mod style;
+mod suggestions;
+mod template;
+
+pub use pack::{NARRATOR_PLACEHOLDERS, PromptPack, SUGGESTION_PLACEHOLDERS, TemplateKind};
+pub use style::style_instruction;
+pub use suggestions::{parse_suggestions, suggestions_prompt};
+pub use template::{TemplateError, check_template, render_template};
+
+use style::length_instruction;
+
+use super::entry::EntryKind;
+use super::ids::EntryId;
+use super::lore::{LoreEntry, LoreMatcher, LoreSelection, select_lore};
+use super::story::{Story, StoryMode};
+use super::story_settings::StorySettings;
+
+/// One entry of the story as the assembler sees it; `tokens` comes from the per-entry cache.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryItem {
+    pub id: EntryId,
+    pub kind: EntryKind,
+    pub text: String,
+    pub tokens: usize,
+}
+
+/// How the context window is spent, as the budget bar draws it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Budget {
+    pub window: usize,
+    pub system: usize,
+    pub lore: usize,
+    pub history: usize,
+    pub input: usize,
+    pub reserved_output: usize,
+}
+
+impl Budget {
+    pub fn used(&self) -> usize {
+        self.system + self.lore + self.history + self.input + self.reserved_output
+    }
+
+    /// Near the limit: the bar turns amber from here.
+    pub fn is_tight(&self) -> bool {
+        self.window > 0 && self.used() * 10 >= self.window * 9
+    }
+}
+
+/// Everything one assembly needs, borrowed from the caller.
+pub struct PromptInput<'a> {
+    pub story: &'a Story,
+    pub settings: &'a StorySettings,
+    pub pack: &'a PromptPack,
+    pub lore: &'a [LoreEntry],
+    pub matcher: &'a LoreMatcher,
+    /// Oldest first; only what comes before the point being generated.
+    pub history: &'a [HistoryItem],
+    pub context_window: usize,
+    pub max_output: usize,
+    pub count_tokens: &'a dyn Fn(&str) -> usize,
+}
+
+/// The assembled request text and how it was chosen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssembledPrompt {
+    pub system: String,
+    pub user: String,
+    pub budget: Budget,
+    pub lore: LoreSelection,
+    /// Entries left out because the window was full, oldest first (of those the caller passed).
+    pub cut: Vec<EntryId>,
+    /// Entries that went in, counting the current input.
+    pub kept: usize,
+}
+
+/// Labels entries as the original app did, so prompts written for it keep working.
+fn tag(kind: EntryKind, mode: StoryMode) -> &'static str {
+    match (kind, mode) {
+        (EntryKind::UserAction, StoryMode::Adventure) => "[ACTION]",
+        (EntryKind::UserAction, StoryMode::CreativeWriting) => "[DIRECTION]",
+        (EntryKind::Narration, _) => "[NARRATIVE]",
+        (EntryKind::System | EntryKind::Retry, _) => "[NOTE]",
+    }
+}
+
+const CONTINUE: &str = "Continue the narrative:";
+const LORE_HEADER: &str = "What the narrator knows about this world:";
+/// Lore may take at most this share of the prompt budget, so history is never starved by it.
+const LORE_SHARE: usize = 4;
+
+pub(super) fn history_line(item: &HistoryItem, mode: StoryMode) -> String {
+    format!("{} {}", tag(item.kind, mode), item.text.trim())
+}
+
+/// Builds the narrator's system and user messages within the token budget.
+pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateError> {
+    let count = input.count_tokens;
+    let story = input.story;
+    let mode = story.mode;
+    let (template, kind) = input.pack.narrator(mode);
+
+    // The newest entry is the current input when the user wrote it; it always goes in.
+    let (current, older) = match input.history.split_last() {
+        Some((last, older)) if last.kind == EntryKind::UserAction => (Some(last), older),
+        _ => (None, input.history),
+    };
+    let recent: Vec<&str> = older
+        .iter()
+        .rev()
+        .take(5)
+        .map(|h| h.text.as_str())
+        .collect();
+    let current_text = current.map_or("", |c| c.text.as_str());
+
+    // Unnamed, the line about the protagonist drops out; the template already says who plays them.
+    let protagonist = story.protagonist.clone().unwrap_or_default();
+    let themes = input.settings.themes.join(", ");
+    let fill = |lorebook: &str| {
+        render_template(template, kind.placeholders(), &|name| match name {
+            "title" => story.title.clone(),
+            "genre" => story.genre.clone().unwrap_or_default(),
+            "description" => story.description.clone().unwrap_or_default(),
+            "protagonist" => protagonist.clone(),
+            "style" => style_instruction(story.pov, story.tense).to_owned(),
+            "tone" => input.settings.tone.clone(),
+            "themes" => themes.clone(),
+            "length" => length_instruction(input.settings.length).to_owned(),
+            "lorebook" => lorebook.to_owned(),
+            _ => String::new(),
+        })
+    };
+    let bare_system = fill("")?;
+    let system_tokens = count(&bare_system);
+    let input_text = current.map(|c| history_line(c, mode));
+    let input_tokens = current.map_or(0, |c| c.tokens + 2) + count(CONTINUE) + 2;
+
+    let prompt_budget = input.context_window.saturating_sub(input.max_output);
+    let free = prompt_budget.saturating_sub(system_tokens + input_tokens);
+    let lore_budget = free / LORE_SHARE;
+    let selection = select_lore(
+        input.lore,
+        input.matcher,
+        current_text,
+        &recent,
+        lore_budget.saturating_sub(count(LORE_HEADER) + 2),
+        count,
+    );
+    let lore_tokens = if selection.injected.is_empty() {
+        0
+    } else {
+        selection.tokens + count(LORE_HEADER) + 2
+    };
+    let system = if selection.injected.is_empty() {
+        bare_system
+    } else {
+        let mut block = String::from(LORE_HEADER);
+        for fired in &selection.injected {
+            block.push('\n');
+            block.push_str(&input.lore[fired.index].prompt_text());
+        }
+        fill(&block)?
+    };
+
+    // Newest first until the rest of the budget is spent; an entry that does not fit ends the walk
+    // so the story never has holes in the middle.
+    let mut history_budget = free.saturating_sub(lore_tokens);
+    let mut first_kept = older.len();
+    for (i, item) in older.iter().enumerate().rev() {
+        let cost = item.tokens + 2;
+        if cost > history_budget {
+            break;
+        }
+        history_budget -= cost;
+        first_kept = i;
+    }
+    let kept = &older[first_kept..];
+    let history_tokens: usize = kept.iter().map(|h| h.tokens + 2).sum();
+
+    let mut user = String::new();
+    for item in kept {
+        user.push_str(&history_line(item, mode));
+        user.push_str("\n\n");
+    }
+    if let Some(line) = &input_text {
+        user.push_str(line);
+        user.push_str("\n\n");
+    }
+    user.push_str(CONTINUE);
+
+    Ok(AssembledPrompt {
+        system,
+        user,
+        budget: Budget {
+            window: input.context_window,
+            system: system_tokens,
+            lore: lore_tokens,
+            history: history_tokens,
+            input: input_tokens,
+            reserved_output: input.max_output,
+        },
+        lore: selection,
+        cut: older[..first_kept].iter().map(|h| h.id.clone()).collect(),
+        kept: kept.len() + usize::from(current.is_some()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_placeholders_are_errors_with_their_line() {
+        let err = check_template("Hello\nTone: {{mood}}", NARRATOR_PLACEHOLDERS).unwrap_err();
+        assert_eq!(
+            err,
+            TemplateError::Unknown {
+                name: "mood".into(),
+                line: 2
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "Line 2: {{mood}} is not a placeholder this template knows."
+        );
+        assert_eq!(
+            check_template("{{title", NARRATOR_PLACEHOLDERS),
+            Err(TemplateError::Unclosed { line: 1 })
+        );
+        assert!(PromptPack::default().check().is_ok());
+    }
+
+    #[test]
+    fn lines_with_only_empty_placeholders_disappear() {
+        let out = render_template(
+            "A {{title}}\nTone: {{tone}}\n\n\n{{lorebook}}\n\nEnd",
+            NARRATOR_PLACEHOLDERS,
+            &|name| {
+                if name == "title" {
+                    "T".into()
+                } else {
+                    String::new()
+                }
+            },
+        )
+        .unwrap();
+        assert_eq!(out, "A T\n\nEnd");
+    }
+
+    #[test]
+    fn suggestions_parse_through_fences_and_prose() {
+        let reply = "Sure! Here you go:\n```json\n{\"choices\": [\"Open the chest\", \" \", \"Run\", \"Run\"]}\n```";
+        assert_eq!(parse_suggestions(reply, 4), ["Open the chest", "Run"]);
+        assert_eq!(
+            parse_suggestions("[\"a\", {\"text\": \"b\"}, 3]", 4),
+            ["a", "b"]
+        );
+        assert_eq!(
+            parse_suggestions("[\"1\",\"2\",\"3\",\"4\",\"5\"]", 3).len(),
+            3
+        );
+        assert!(parse_suggestions("no json here", 4).is_empty());
+        assert!(parse_suggestions("{broken", 4).is_empty());
+    }
+}
