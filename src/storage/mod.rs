@@ -1,9 +1,11 @@
 //! The only module that names rusqlite and refinery: opening, migrating and querying the database.
 
 mod backup;
+mod drafts;
 mod entries;
 mod error;
 mod exchange;
+mod generations;
 mod import;
 mod lore;
 mod paths;
@@ -11,6 +13,7 @@ mod profiles;
 mod replace;
 mod settings;
 mod stories;
+mod story_settings;
 mod tokenizer_cache;
 mod usage;
 mod writing;
