@@ -10,6 +10,7 @@ mod import;
 mod lore;
 mod paths;
 mod profiles;
+mod renumber;
 mod replace;
 mod settings;
 mod stories;
@@ -65,8 +66,6 @@ fn off_ui_thread(what: &str) {
 
 /// How long a write waits for another process holding the database before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a backup keeps trying while the database stays busy before it gives up with a reason.
-const BACKUP_PATIENCE: Duration = Duration::from_secs(20);
 
 /// The open database. All reads and writes of stories go through its methods.
 pub struct Store {
@@ -217,101 +216,6 @@ impl Store {
     /// Whether this connection can only read (see `open_for_reading`).
     pub fn is_read_only(&self) -> bool {
         self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false)
-    }
-
-    /// The full consistency check (reads every page); run before the daily backup.
-    pub fn integrity_check(&self) -> Result<()> {
-        off_ui_thread("integrity_check");
-        let report = self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
-            .map_err(|e| classify(&self.path, e))?;
-        if report == "ok" {
-            Ok(())
-        } else {
-            Err(StoreError::Corrupt {
-                path: self.path.clone(),
-                detail: report,
-            })
-        }
-    }
-
-    /// Writes a consistent copy of the live database to `dest` (SQLite online backup), owner-only
-    /// (it holds every stored key). It ends within `BACKUP_PATIENCE` whatever holds the database,
-    /// and a failure leaves no partial file behind.
-    pub fn backup_to(&self, dest: &Path) -> Result<()> {
-        off_ui_thread("backup_to");
-        if dest.exists() {
-            return Err(StoreError::Io {
-                path: dest.to_owned(),
-                detail: "a file with that name already exists".into(),
-            });
-        }
-        let partial = dest.with_extension("partial");
-        let leftovers = [
-            partial.clone(),
-            PathBuf::from(format!("{}-journal", partial.display())),
-        ];
-        let clean = || {
-            for file in &leftovers {
-                let _ = std::fs::remove_file(file);
-            }
-        };
-        clean();
-        let copied = self.copy_into(&partial, dest);
-        if copied.is_err() {
-            clean();
-            return copied;
-        }
-        // Renaming only a finished copy means a crash mid-backup never leaves a file that looks complete.
-        std::fs::rename(&partial, dest).map_err(|e| {
-            clean();
-            StoreError::io(dest, e)
-        })
-    }
-
-    fn copy_into(&self, partial: &Path, dest: &Path) -> Result<()> {
-        // SQLite keeps the mode of a file that exists, so the copy is never readable by others.
-        owner_only_file()
-            .create_new(true)
-            .open(partial)
-            .map_err(|e| StoreError::io(dest, e))?;
-        // What SQLite cannot name (full disk, read-only and so on are named) is said of the copy.
-        let at_dest = |e: rusqlite::Error| match classify(dest, e) {
-            StoreError::Sqlite(detail) => StoreError::Io {
-                path: dest.to_owned(),
-                detail,
-            },
-            other => other,
-        };
-        let mut target = Connection::open(partial).map_err(at_dest)?;
-        let backup = rusqlite::backup::Backup::new(&self.conn, &mut target).map_err(at_dest)?;
-        let give_up = std::time::Instant::now() + BACKUP_PATIENCE;
-        loop {
-            use rusqlite::backup::StepResult;
-            // rusqlite's own loop retries a busy or locked step for ever: on a read-only database
-            // whose WAL index cannot be rebuilt every step says busy, and it spun at 100 % CPU.
-            match backup.step(1024) {
-                Ok(StepResult::Done) => return Ok(()),
-                Ok(StepResult::More) => {}
-                Ok(StepResult::Busy | StepResult::Locked)
-                    if std::time::Instant::now() < give_up =>
-                {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                Ok(StepResult::Busy | StepResult::Locked) => {
-                    return Err(StoreError::Unreadable {
-                        path: self.path.clone(),
-                        detail: format!(
-                            "it stayed locked for {} s (another program is using it, or it is read-only and its -wal/-shm files cannot be updated)",
-                            BACKUP_PATIENCE.as_secs()
-                        ),
-                    });
-                }
-                Ok(_) => {}
-                Err(e) => return Err(at_dest(e)),
-            }
-        }
     }
 }
 

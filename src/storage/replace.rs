@@ -12,9 +12,9 @@ use rusqlite::{OptionalExtension, Row, Statement, Transaction, params};
 use super::entries::{char_count, word_count};
 use super::exchange::{Imported, read_head, read_lore, read_sections};
 use super::import::{
-    EntryWriter, follow_new_ids, insert_lore, insert_sections, settle_lore_ids, upsert_story,
-    without_count_trigger,
+    EntryWriter, insert_lore, insert_sections, settle_lore_ids, upsert_story, without_count_trigger,
 };
+use super::renumber::follow_new_ids;
 use super::{Result, Store, StoreError};
 use crate::domain::{
     BundleEntry, BundleLore, BundleStory, IdRemap, ImportPart, OnConflict, StoryId, now_ms,
