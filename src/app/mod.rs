@@ -2,6 +2,8 @@
 
 mod actions;
 mod entry_cache;
+mod exchange;
+mod files;
 mod generation;
 mod keys;
 mod library;
