@@ -379,19 +379,7 @@ fn backups_screen_backs_up_and_restores_after_confirming() {
 #[test]
 fn deleting_restoring_and_undoing_an_entry_never_rereads_the_story() {
     let data = TempData::new();
-    let id = {
-        let mut store = data.open();
-        fabula::cli::seed(&mut store, 3_000, Some("Long")).expect("seed")
-    };
-    let app = fabula::app::FabulaApp::new(
-        data.paths.clone(),
-        fabula::storage::Store::open(&data.paths.database()),
-        fabula::app::Launch {
-            open_story: Some(fabula::domain::StoryId(id)),
-            ..Default::default()
-        },
-    );
-    let mut h = common::harness_for(app);
+    let mut h = long_story_open(&data, 3_000);
     let opened = h.state().row_index_reads();
     assert_eq!(opened, 1, "opening reads the index once");
     let last_but_one = "I look around (2999).";
@@ -440,19 +428,7 @@ fn deleting_restoring_and_undoing_an_entry_never_rereads_the_story() {
 #[test]
 fn a_long_story_lays_out_only_the_rows_on_screen_and_scrolls() {
     let data = TempData::new();
-    let id = {
-        let mut store = data.open();
-        fabula::cli::seed(&mut store, 5_000, Some("Long")).expect("seed")
-    };
-    let app = fabula::app::FabulaApp::new(
-        data.paths.clone(),
-        fabula::storage::Store::open(&data.paths.database()),
-        fabula::app::Launch {
-            open_story: Some(fabula::domain::StoryId(id)),
-            ..Default::default()
-        },
-    );
-    let mut h = common::harness_for(app);
+    let mut h = long_story_open(&data, 5_000);
     // Seeded actions read "I look around (N)." with N counting entries from 1.
     assert!(
         has_label(&h, "I look around (4999)."),
@@ -773,4 +749,24 @@ mod updates {
         );
         assert!(!has_label(&h, "Checking…"));
     }
+}
+
+/// A window opened on a seeded story of `entries` entries titled "Long".
+fn long_story_open(
+    data: &TempData,
+    entries: usize,
+) -> egui_kittest::Harness<'static, fabula::app::FabulaApp> {
+    let id = {
+        let mut store = data.open();
+        fabula::cli::seed(&mut store, entries, Some("Long")).expect("seed")
+    };
+    let app = fabula::app::FabulaApp::new(
+        data.paths.clone(),
+        fabula::storage::Store::open(&data.paths.database()),
+        fabula::app::Launch {
+            open_story: Some(fabula::domain::StoryId(id)),
+            ..Default::default()
+        },
+    );
+    common::harness_for(app)
 }

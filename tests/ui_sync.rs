@@ -124,6 +124,15 @@ fn share_with_a_qr_code_and_pull_from_a_peer() {
     assert!(h.query_by_label("Start sharing").is_some());
 }
 
+/// Library > Import… of a story that is here already: the question is asked.
+fn import_asked(h: &mut Harness<'static, FabulaApp>, file: &std::path::Path) {
+    click(h, "Import…");
+    type_into(h, "File", file.to_str().expect("utf-8"));
+    click(h, "Import");
+    wait_idle(h);
+    wait_for_text(h, "Already in your library");
+}
+
 #[test]
 fn import_a_file_from_the_library() {
     let data = TempData::new();
@@ -140,11 +149,7 @@ fn import_a_file_from_the_library() {
     let copy = data.dir.path().join("again.avt");
     let text = std::fs::read_to_string(FIXTURE).expect("fixture");
     std::fs::write(&copy, text.replacen("The lamp room", "The lamp tower", 1)).expect("copy");
-    click(&mut h, "Import…");
-    type_into(&mut h, "File", copy.to_str().expect("utf-8"));
-    click(&mut h, "Import");
-    wait_idle(&mut h);
-    wait_for_text(&mut h, "Already in your library");
+    import_asked(&mut h, &copy);
     click(&mut h, "Replace mine");
     wait_idle(&mut h);
     wait_for_text(&mut h, "Replaced “The Lantern Keeper”");
@@ -153,21 +158,13 @@ fn import_a_file_from_the_library() {
     assert_eq!(store.trashed_stories().expect("trash").len(), 1);
     drop(store);
     // The same file once more: nothing would be lost, so nothing more goes to the Trash.
-    click(&mut h, "Import…");
-    type_into(&mut h, "File", copy.to_str().expect("utf-8"));
-    click(&mut h, "Import");
-    wait_idle(&mut h);
-    wait_for_text(&mut h, "Already in your library");
+    import_asked(&mut h, &copy);
     click(&mut h, "Replace mine");
     wait_idle(&mut h);
     wait_for_text(&mut h, "Updated “The Lantern Keeper”");
     assert_eq!(data.open().trashed_stories().expect("trash").len(), 1);
     // A file gone while the question waited: said so, nothing changed.
-    click(&mut h, "Import…");
-    type_into(&mut h, "File", copy.to_str().expect("utf-8"));
-    click(&mut h, "Import");
-    wait_idle(&mut h);
-    wait_for_text(&mut h, "Already in your library");
+    import_asked(&mut h, &copy);
     std::fs::remove_file(&copy).expect("remove");
     click(&mut h, "Keep both");
     wait_idle(&mut h);

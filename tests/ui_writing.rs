@@ -92,6 +92,16 @@ fn server() -> FakeProvider {
     })
 }
 
+/// Ctrl+N, a title, Enter: the new story opens.
+fn new_story(h: &mut Harness<'static, FabulaApp>, title: &str) {
+    h.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    h.run_ok();
+    h.get_by_label("Title").type_text(title);
+    h.run_ok();
+    h.key_press(Key::Enter);
+    h.run_ok();
+}
+
 fn add_local_profile(h: &mut Harness<'static, FabulaApp>, base: &str) {
     click(h, "Settings");
     click(h, "Providers");
@@ -110,12 +120,7 @@ fn generate_stop_regenerate_and_switch_alternatives() {
     let mut h = harness(&data);
     add_local_profile(&mut h, &server.base);
 
-    h.key_press_modifiers(Modifiers::COMMAND, Key::N);
-    h.run_ok();
-    h.get_by_label("Title").type_text("The Drowned Inn");
-    h.run_ok();
-    h.key_press(Key::Enter);
-    h.run_ok();
+    new_story(&mut h, "The Drowned Inn");
 
     // Generate: the action goes in, the narration streams in and is stored.
     type_into(&mut h, "Your action", "open the door");
@@ -258,12 +263,7 @@ fn a_rate_limit_counts_down_to_retry_and_a_dropped_line_offers_retry() {
     });
     let mut h = harness(&data);
     add_local_profile(&mut h, &server.base);
-    h.key_press_modifiers(Modifiers::COMMAND, Key::N);
-    h.run_ok();
-    h.get_by_label("Title").type_text("Belfry");
-    h.run_ok();
-    h.key_press(Key::Enter);
-    h.run_ok();
+    new_story(&mut h, "Belfry");
     type_into(&mut h, "Your action", "ring the bell");
     h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
     h.run_ok();

@@ -99,25 +99,7 @@ impl Store {
         upsert_story(&tx, &story).map_err(err)?;
         let count_trigger = without_count_trigger(&tx).map_err(err)?;
         let mut entries = EntryWriter::new(&tx, &story.id, copy, on_conflict).map_err(err)?;
-        let mut rest = None;
-        for part in parts.by_ref() {
-            match part {
-                ImportPart::Entries(batch) => {
-                    for entry in batch {
-                        entries.insert(entry, &mut remap)?;
-                    }
-                }
-                ImportPart::Rest {
-                    story,
-                    lore,
-                    sections,
-                } => {
-                    rest = Some((story, lore, sections));
-                    break;
-                }
-                ImportPart::Story(_) => break,
-            }
-        }
+        let rest = each_entry(&mut parts, |entry| entries.insert(entry, &mut remap))?;
         let (count, words) = (entries.count, entries.words);
         drop(entries);
         let Some((mut last, mut lore, mut sections)) = rest else {
@@ -163,6 +145,33 @@ impl Store {
             updated: false,
         })
     }
+}
+
+/// What comes after a story's entries: the story as it is to be stored, its lore, its sections.
+pub(super) type StoryRest = (BundleStory, Vec<BundleLore>, Vec<(String, String)>);
+
+/// Hands each entry of the parts to `store`, up to the rest of the story, which it returns
+/// (`None` when the parts stopped before it: a cut file, a dropped peer).
+pub(super) fn each_entry(
+    parts: &mut impl Iterator<Item = ImportPart>,
+    mut store: impl FnMut(BundleEntry) -> Result<()>,
+) -> Result<Option<StoryRest>> {
+    for part in parts {
+        match part {
+            ImportPart::Entries(batch) => {
+                for entry in batch {
+                    store(entry)?;
+                }
+            }
+            ImportPart::Rest {
+                story,
+                lore,
+                sections,
+            } => return Ok(Some((story, lore, sections))),
+            ImportPart::Story(_) => break,
+        }
+    }
+    Ok(None)
 }
 
 /// The page cache while importing, in KiB as SQLite takes it (negative): enough for the indexes

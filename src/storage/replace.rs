@@ -12,7 +12,8 @@ use rusqlite::{OptionalExtension, Row, Statement, Transaction, params};
 use super::entries::{char_count, word_count};
 use super::exchange::{Imported, read_head, read_lore, read_sections};
 use super::import::{
-    EntryWriter, insert_lore, insert_sections, settle_lore_ids, upsert_story, without_count_trigger,
+    EntryWriter, each_entry, insert_lore, insert_sections, settle_lore_ids, upsert_story,
+    without_count_trigger,
 };
 use super::renumber::follow_new_ids;
 use super::{Result, Store, StoreError};
@@ -34,25 +35,7 @@ impl Store {
         let count_trigger = without_count_trigger(&tx).map_err(err)?;
         let mut remap = IdRemap::default();
         let mut entries = InPlace::new(&tx, &story.id).map_err(err)?;
-        let mut rest = None;
-        for part in parts.by_ref() {
-            match part {
-                ImportPart::Entries(batch) => {
-                    for entry in batch {
-                        entries.put(entry, &mut remap)?;
-                    }
-                }
-                ImportPart::Rest {
-                    story,
-                    lore,
-                    sections,
-                } => {
-                    rest = Some((story, lore, sections));
-                    break;
-                }
-                ImportPart::Story(_) => break,
-            }
-        }
+        let rest = each_entry(&mut parts, |entry| entries.put(entry, &mut remap))?;
         let Some((mut last, mut lore, mut sections)) = rest else {
             return Err(StoreError::Incomplete);
         };
