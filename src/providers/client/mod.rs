@@ -2,23 +2,27 @@
 //! cap), retries before the first token, decodes the stream, splits `<think>` text, and stops
 //! within milliseconds of a cancel by shutting the connection down.
 
+mod http;
+mod models;
+
+pub use models::list_models;
+
+use http::{
+    agent_for, chat_call, read_error, send, status_error, transport_error, unreadable_reply,
+};
+
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use super::ndjson::NdjsonDecoder;
-use super::sse::SseDecoder;
-use super::think::ThinkSplitter;
-use super::{
-    ChatRequest, Completion, Delta, Endpoint, Failure, Finish, HttpCall, ModelInfo, ModelPage,
-    Piece, Protocol, ProviderError, Usage, anthropic, gemini, ollama, openai,
-};
 use crate::jobs::CancelToken;
+use crate::providers::ndjson::NdjsonDecoder;
+use crate::providers::sse::SseDecoder;
+use crate::providers::think::ThinkSplitter;
+use crate::providers::{
+    ChatRequest, Completion, Delta, Endpoint, Failure, Finish, Piece, Protocol, ProviderError,
+    Usage, anthropic, gemini, ollama, openai,
+};
 
-/// Error bodies are read up to this size: enough for any provider's message, not a memory risk.
-const ERROR_BODY_LIMIT: u64 = 64 * 1024;
-/// Model lists (OpenRouter's is a few MB) are read up to this size.
-const MODEL_LIST_LIMIT: u64 = 64 * 1024 * 1024;
-const MAX_MODEL_PAGES: usize = 20;
 const READ_BUFFER: usize = 16 * 1024;
 
 /// How one attempt ended when it did not complete.
@@ -164,137 +168,6 @@ pub fn request_preview(endpoint: &Endpoint, request: &ChatRequest) -> (String, S
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default();
     (call.url, body)
-}
-
-fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall {
-    match endpoint.preset.protocol {
-        Protocol::OpenAi => openai::chat_call(endpoint, request),
-        Protocol::Anthropic => anthropic::chat_call(endpoint, request),
-        Protocol::Gemini => gemini::chat_call(endpoint, request),
-        Protocol::Ollama => ollama::chat_call(endpoint, request),
-    }
-}
-
-/// An agent of its own per call, so a cancel can shut down exactly this call's connection.
-fn agent_for(endpoint: &Endpoint, cancel: &CancelToken) -> ureq::Agent {
-    let config = ureq::Agent::config_builder()
-        .timeout_connect(Some(endpoint.timeouts.connect))
-        .timeout_per_read(Some(endpoint.timeouts.idle))
-        .http_status_as_error(false)
-        .user_agent(concat!("Fabula/", env!("CARGO_PKG_VERSION")))
-        .build();
-    let agent = ureq::Agent::new_with_config(config);
-    let for_cancel = agent.clone();
-    cancel.on_cancel(move || for_cancel.shutdown());
-    agent
-}
-
-fn send(
-    agent: &ureq::Agent,
-    call: &HttpCall,
-) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
-    match &call.body {
-        Some(body) => {
-            let mut req = agent.post(&call.url);
-            for (k, v) in &call.headers {
-                req = req.header(k, v);
-            }
-            // One agent per call, so the connection is never reused: say so, and the server
-            // closes it as soon as the reply ends.
-            req.header("Accept-Encoding", "identity")
-                .header("Connection", "close")
-                .send(&body[..])
-        }
-        None => {
-            let mut req = agent.get(&call.url);
-            for (k, v) in &call.headers {
-                req = req.header(k, v);
-            }
-            req.call()
-        }
-    }
-}
-
-/// Words for a transport error, in the group the user can act on.
-fn transport_error(endpoint: &Endpoint, e: ureq::Error) -> ProviderError {
-    let provider = endpoint.label().to_owned();
-    match e {
-        ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
-            ProviderError::Network {
-                provider,
-                detail: format!(
-                    "no connection to {} within {} s",
-                    endpoint.base_url,
-                    endpoint.timeouts.connect.as_secs()
-                ),
-            }
-        }
-        ureq::Error::Timeout(_) => ProviderError::IdleTimeout {
-            provider,
-            after: endpoint.timeouts.idle,
-        },
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
-            ProviderError::IdleTimeout {
-                provider,
-                after: endpoint.timeouts.idle,
-            }
-        }
-        ureq::Error::HostNotFound => ProviderError::Network {
-            provider,
-            detail: format!("the host of {} was not found", endpoint.base_url),
-        },
-        ureq::Error::Io(io) => ProviderError::Network {
-            provider,
-            detail: format!("{} ({})", io, endpoint.base_url),
-        },
-        ureq::Error::ConnectionFailed => ProviderError::Network {
-            provider,
-            detail: format!("the connection to {} failed", endpoint.base_url),
-        },
-        other => ProviderError::Network {
-            provider,
-            detail: other.to_string(),
-        },
-    }
-}
-
-fn retry_after(response: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
-    let value = response.headers().get("retry-after")?.to_str().ok()?;
-    value
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
-}
-
-/// Reads an error reply and turns it into the right error, with the provider's own message.
-fn status_error(
-    endpoint: &Endpoint,
-    model: &str,
-    response: ureq::http::Response<ureq::Body>,
-) -> ProviderError {
-    let status = response.status().as_u16();
-    let after = retry_after(&response);
-    let mut body = String::new();
-    // A body cut off by a dropped connection still carries the status, which is what matters.
-    let _ = response
-        .into_body()
-        .into_with_config()
-        .limit(ERROR_BODY_LIMIT)
-        .lossy_utf8(true)
-        .reader()
-        .read_to_string(&mut body);
-    let (message, code) = super::common_error_details(&body).unwrap_or_else(|| {
-        let text = body.trim();
-        let text = if text.is_empty() {
-            "no details given".to_owned()
-        } else {
-            crate::domain::preview(text, 300)
-        };
-        (text, String::new())
-    });
-    ProviderError::from_status(endpoint.label(), status, message, &code, model, after)
 }
 
 /// Frames the body into protocol messages (SSE events, NDJSON lines, or one JSON document).
@@ -493,89 +366,4 @@ fn attempt(
             detail: "the connection closed before the reply was complete".into(),
         }))
     }
-}
-
-/// A reply that is not the protocol's (an HTML page, garbage bytes), quoting how it starts.
-fn unreadable_reply(endpoint: &Endpoint, start: &[u8]) -> ProviderError {
-    let quoted: String = String::from_utf8_lossy(start)
-        .chars()
-        .take(80)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    ProviderError::Protocol {
-        provider: endpoint.label().to_owned(),
-        detail: format!(
-            "the reply is not a model's answer (it starts with “{}”); check the profile's address",
-            quoted.trim()
-        ),
-    }
-}
-
-fn read_error(endpoint: &Endpoint, e: std::io::Error) -> ProviderError {
-    match ureq::Error::from(e) {
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            ProviderError::Network {
-                provider: endpoint.label().to_owned(),
-                detail: "the connection was lost in the middle of the reply".into(),
-            }
-        }
-        other => transport_error(endpoint, other),
-    }
-}
-
-/// Lists the models the endpoint offers (all pages), as the provider describes them.
-pub fn list_models(
-    endpoint: &Endpoint,
-    cancel: &CancelToken,
-) -> Result<Vec<ModelInfo>, ProviderError> {
-    let agent = agent_for(endpoint, cancel);
-    let mut models = Vec::new();
-    let mut page: Option<String> = None;
-    for _ in 0..MAX_MODEL_PAGES {
-        let call = match endpoint.preset.protocol {
-            Protocol::OpenAi => openai::models_call(endpoint),
-            Protocol::Anthropic => anthropic::models_call(endpoint, page.as_deref()),
-            Protocol::Gemini => gemini::models_call(endpoint, page.as_deref()),
-            Protocol::Ollama => ollama::models_call(endpoint),
-        };
-        let cancelled = || ProviderError::Network {
-            provider: endpoint.label().to_owned(),
-            detail: "cancelled".into(),
-        };
-        let response = match send(&agent, &call) {
-            Ok(r) => r,
-            Err(_) if cancel.is_cancelled() => return Err(cancelled()),
-            Err(e) => return Err(transport_error(endpoint, e)),
-        };
-        if !response.status().is_success() {
-            return Err(status_error(endpoint, "", response));
-        }
-        let mut body = String::new();
-        response
-            .into_body()
-            .into_with_config()
-            .limit(MODEL_LIST_LIMIT)
-            .lossy_utf8(true)
-            .reader()
-            .read_to_string(&mut body)
-            .map_err(|e| read_error(endpoint, e))?;
-        let parsed: Result<ModelPage, String> = match endpoint.preset.protocol {
-            Protocol::OpenAi => openai::parse_models(&body),
-            Protocol::Anthropic => anthropic::parse_models(&body),
-            Protocol::Gemini => gemini::parse_models(&body),
-            Protocol::Ollama => ollama::parse_models(&body),
-        };
-        let parsed = parsed.map_err(|detail| ProviderError::Protocol {
-            provider: endpoint.label().to_owned(),
-            detail,
-        })?;
-        models.extend(parsed.models);
-        match parsed.next {
-            Some(next) => page = Some(next),
-            None => break,
-        }
-    }
-    models.sort_by(|a, b| a.id.cmp(&b.id));
-    models.dedup_by(|a, b| a.id == b.id);
-    Ok(models)
 }
