@@ -147,6 +147,42 @@ fn a_task_can_use_its_own_model() {
     );
 }
 
+#[test]
+fn a_number_that_does_not_read_is_refused_with_a_reason_not_dropped() {
+    let data = TempData::new();
+    let server = local_server(&["ok"]);
+    let mut h = harness(&data);
+    add_local_profile(&mut h, &server.base);
+    type_into(&mut h, "Narrator max tokens", "lots");
+    // Leaving a field commits the row: here, to a field that then takes a good number.
+    type_into(&mut h, "Narrator temperature", "0.7");
+    h.get_by_label("Narrator max tokens").focus();
+    h.run_ok();
+    assert!(
+        h.query_by_label_contains(
+            "Max tokens must be a whole number above 0; “lots” was not saved."
+        )
+        .is_some()
+    );
+    let saved = data.open().task_assignment(Task::Narrator).expect("read");
+    assert_eq!(
+        (saved.temperature, saved.max_tokens),
+        (None, None),
+        "nothing half-saved"
+    );
+    // Corrected (emptied: the default), the row is saved and the reason goes.
+    h.get_by_label("Narrator max tokens").focus();
+    h.run_ok();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.key_press(egui::Key::Backspace);
+    h.run_ok();
+    h.get_by_label("Narrator temperature").focus();
+    h.run_ok();
+    let saved = data.open().task_assignment(Task::Narrator).expect("read");
+    assert_eq!((saved.temperature, saved.max_tokens), (Some(0.7), None));
+    assert!(h.query_by_label_contains("was not saved").is_none());
+}
+
 /// The profile's key as the database holds it, and whether it is marked as in the keyring.
 fn stored_key(data: &TempData) -> (Option<String>, bool) {
     let conn = rusqlite::Connection::open(data.paths.database()).expect("db");

@@ -38,6 +38,7 @@ pub(super) fn tasks_ui(
                     model: saved.model.clone().unwrap_or_default(),
                     temperature: saved.temperature.map(|t| t.to_string()).unwrap_or_default(),
                     max_tokens: saved.max_tokens.map(|t| t.to_string()).unwrap_or_default(),
+                    problem: None,
                 });
                 ui.label(task.label());
                 let chosen = saved
@@ -91,14 +92,33 @@ pub(super) fn tasks_ui(
                     named(r, what, egui::Role::TextInput);
                 }
                 if commit {
-                    let parsed = TaskAssignment {
-                        model: Some(edit.model.trim().to_owned()).filter(|m| !m.is_empty()),
-                        temperature: edit.temperature.trim().parse::<f32>().ok(),
-                        max_tokens: edit.max_tokens.trim().parse::<u32>().ok(),
-                        ..saved.clone()
-                    };
-                    if parsed != saved {
-                        changed = Some(parsed);
+                    let temperature = number(
+                        &edit.temperature,
+                        "Temperature",
+                        "a number from 0 to 2",
+                        |t: &f32| (0.0..=2.0).contains(t),
+                    );
+                    let max_tokens = number(
+                        &edit.max_tokens,
+                        "Max tokens",
+                        "a whole number above 0",
+                        |n: &u32| *n > 0,
+                    );
+                    match (temperature, max_tokens) {
+                        (Ok(temperature), Ok(max_tokens)) => {
+                            edit.problem = None;
+                            let parsed = TaskAssignment {
+                                model: Some(edit.model.trim().to_owned()).filter(|m| !m.is_empty()),
+                                temperature,
+                                max_tokens,
+                                ..saved.clone()
+                            };
+                            if parsed != saved {
+                                changed = Some(parsed);
+                            }
+                        }
+                        // Nothing of the row is saved until every field of it reads.
+                        (Err(problem), _) | (_, Err(problem)) => edit.problem = Some(problem),
                     }
                 }
                 let reasoning = saved.reasoning.unwrap_or_default();
@@ -116,6 +136,9 @@ pub(super) fn tasks_ui(
                             }
                         });
                 named(reasoning_combo.response, "reasoning", egui::Role::ComboBox);
+                if let Some(problem) = &edit.problem {
+                    ui.colored_label(ui.visuals().error_fg_color, problem);
+                }
                 if let Some(a) = changed {
                     actions.push(Action::Provider(ProviderAction::AssignTask(task, a)));
                 }
@@ -127,7 +150,27 @@ pub(super) fn tasks_ui(
 /// Text typed into one task's row before it is saved.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskEdit {
+    /// Why the row was not saved (a number that does not read), shown beside it.
+    pub problem: Option<String>,
     pub model: String,
     pub temperature: String,
     pub max_tokens: String,
+}
+
+/// A number field: empty means the default; anything else must read and pass `allowed`.
+fn number<T: std::str::FromStr>(
+    text: &str,
+    what: &str,
+    rule: &str,
+    allowed: impl Fn(&T) -> bool,
+) -> Result<Option<T>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse::<T>()
+        .ok()
+        .filter(|v| allowed(v))
+        .map(Some)
+        .ok_or_else(|| format!("{what} must be {rule}; “{text}” was not saved."))
 }
