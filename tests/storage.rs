@@ -407,3 +407,22 @@ fn a_key_moved_to_the_keyring_leaves_no_copy_in_the_database_file() {
         "the key's bytes are still in the file"
     );
 }
+
+#[test]
+fn a_backup_tells_how_far_it_is() {
+    let data = TempData::new();
+    let mut store = data.open();
+    // Over 1,024 pages (what one step copies), so more than one step.
+    fabula::cli::seed(&mut store, 15_000, Some("Long")).expect("seed");
+    let mut seen = Vec::new();
+    let made = store
+        .create_backup_showing(&data.paths, "", &mut |done, total| seen.push((done, total)))
+        .expect("backup");
+    assert!(seen.len() >= 2, "told more than once: {seen:?}");
+    let (done, total) = *seen.last().expect("told");
+    assert_eq!(done, total, "ends at the whole file");
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "{seen:?}");
+    // Pages of 4 KiB: the copy is that size.
+    let size = std::fs::metadata(&made.path).expect("backup").len();
+    assert_eq!(size, total * 4096);
+}

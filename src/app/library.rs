@@ -17,6 +17,11 @@ pub(super) enum LibraryEvent {
     },
     DeletedForever,
     EmptiedTrash,
+    /// Pages of the database copied so far, of how many (a backup).
+    Progress {
+        done: u64,
+        total: u64,
+    },
     BackedUp {
         path: PathBuf,
     },
@@ -120,7 +125,7 @@ impl FabulaApp {
             DUPLICATE,
             "Duplicating a story",
             format!("Duplicating “{title}”…"),
-            move |paths| {
+            move |paths, _| {
                 let mut store = Store::open_worker(&paths.database())?;
                 let copy = store.duplicate_story(&id)?;
                 store.checkpoint();
@@ -134,7 +139,7 @@ impl FabulaApp {
             DELETE,
             "Deleting a story",
             "Deleting the story permanently…".into(),
-            move |paths| {
+            move |paths, _| {
                 let store = Store::open_worker(&paths.database())?;
                 store.delete_story_forever(&id)?;
                 store.checkpoint();
@@ -148,7 +153,7 @@ impl FabulaApp {
             EMPTY_TRASH,
             "Emptying the Trash",
             "Emptying the Trash…".into(),
-            |paths| {
+            |paths, _| {
                 let mut store = Store::open_worker(&paths.database())?;
                 store.empty_trash()?;
                 store.checkpoint();
@@ -162,7 +167,7 @@ impl FabulaApp {
             BACKUP,
             "The backup",
             "Backing up the library…".into(),
-            |paths| {
+            |paths, _| {
                 let made =
                     Store::open_worker(&paths.database())?.create_backup(paths, "-manual")?;
                 Ok(LibraryEvent::BackedUp { path: made.path })
@@ -183,13 +188,20 @@ impl FabulaApp {
             RESTORE,
             "Restoring a backup",
             "Restoring the backup…".into(),
-            move |paths| {
+            move |paths, say| {
                 let safety = if damaged {
                     crate::storage::set_aside_damaged(paths)?
                 } else {
                     // Without a safety copy nothing is replaced.
                     let store = Store::open_worker(&paths.database())?;
-                    Some(store.create_backup(paths, "-pre-restore")?.path)
+                    let made = store.create_backup_showing(
+                        paths,
+                        "-pre-restore",
+                        &mut |done, total| {
+                            say(LibraryEvent::Progress { done, total });
+                        },
+                    )?;
+                    Some(made.path)
                 };
                 crate::storage::restore_database(paths, &backup)?;
                 Ok(LibraryEvent::Restored { backup, safety })
@@ -224,7 +236,9 @@ impl FabulaApp {
         name: &str,
         label: &str,
         doing: String,
-        work: impl FnOnce(&DataPaths) -> Result<LibraryEvent, StoreError> + Send + 'static,
+        work: impl FnOnce(&DataPaths, &dyn Fn(LibraryEvent)) -> Result<LibraryEvent, StoreError>
+        + Send
+        + 'static,
     ) {
         let paths = self.paths.clone();
         let waker = self.waker();
@@ -233,7 +247,10 @@ impl FabulaApp {
             label,
             waker,
             move |cx| {
-                cx.send(work(&paths).unwrap_or_else(LibraryEvent::Failed));
+                let say = |event| {
+                    cx.send(event);
+                };
+                cx.send(work(&paths, &say).unwrap_or_else(LibraryEvent::Failed));
             },
             Self::on_library_event,
             Self::on_library_job_end,
@@ -249,6 +266,10 @@ impl FabulaApp {
 
     fn on_library_event(&mut self, event: LibraryEvent) {
         match event {
+            LibraryEvent::Progress { done, total } => {
+                self.state.library_progress = Some((done, total));
+                return;
+            }
             LibraryEvent::Duplicated { title } => {
                 self.state.info(format!("Duplicated as “{title}”."), false);
             }
@@ -286,6 +307,7 @@ impl FabulaApp {
 
     /// Re-reads the list on screen, which the job may have changed.
     fn on_library_job_end(&mut self) {
+        self.state.library_progress = None;
         if self.store.is_none() && !self.jobs.is_running(RESTORE) {
             // A restore ended (or failed, leaving the old file): open whichever is in place, and
             // keep the message the restore left.

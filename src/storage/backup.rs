@@ -64,6 +64,16 @@ pub fn prune_backups(dir: &Path, keep: usize) -> Result<()> {
 impl Store {
     /// A new timestamped backup in the data folder's backup folder.
     pub fn create_backup(&self, paths: &DataPaths, tag: &str) -> Result<BackupInfo> {
+        self.create_backup_showing(paths, tag, &mut |_, _| {})
+    }
+
+    /// `create_backup`, telling `progress` the pages copied so far and how many there are.
+    pub fn create_backup_showing(
+        &self,
+        paths: &DataPaths,
+        tag: &str,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<BackupInfo> {
         let dir = paths.backups();
         std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         let mut dest = dir.join(backup_name(SystemTime::now(), tag));
@@ -72,7 +82,7 @@ impl Store {
             dest = dir.join(backup_name(SystemTime::now(), &format!("{tag}-{n}")));
             n += 1;
         }
-        self.backup_to(&dest)?;
+        self.backup_to_showing(&dest, progress)?;
         let size_bytes = std::fs::metadata(&dest).map(|m| m.len()).unwrap_or(0);
         Ok(BackupInfo {
             path: dest,
@@ -200,6 +210,11 @@ impl Store {
     /// (it holds every stored key). It ends within `BACKUP_PATIENCE` whatever holds the database,
     /// and a failure leaves no partial file behind.
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        self.backup_to_showing(dest, &mut |_, _| {})
+    }
+
+    /// `backup_to`, telling `progress` the pages copied so far and how many there are.
+    pub fn backup_to_showing(&self, dest: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<()> {
         off_ui_thread("backup_to");
         if dest.exists() {
             return Err(StoreError::Io {
@@ -218,7 +233,7 @@ impl Store {
             }
         };
         clean();
-        let copied = self.copy_into(&partial, dest);
+        let copied = self.copy_into(&partial, dest, progress);
         if copied.is_err() {
             clean();
             return copied;
@@ -230,7 +245,12 @@ impl Store {
         })
     }
 
-    fn copy_into(&self, partial: &Path, dest: &Path) -> Result<()> {
+    fn copy_into(
+        &self,
+        partial: &Path,
+        dest: &Path,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<()> {
         // SQLite keeps the mode of a file that exists, so the copy is never readable by others.
         owner_only_file()
             .create_new(true)
@@ -251,7 +271,12 @@ impl Store {
             use rusqlite::backup::StepResult;
             // rusqlite's own loop retries a busy or locked step for ever: on a read-only database
             // whose WAL index cannot be rebuilt every step says busy, and it spun at 100 % CPU.
-            match backup.step(1024) {
+            let stepped = backup.step(1024);
+            let now = backup.progress();
+            let total = u64::try_from(now.pagecount).unwrap_or(0);
+            let left = u64::try_from(now.remaining).unwrap_or(0);
+            progress(total.saturating_sub(left), total);
+            match stepped {
                 Ok(StepResult::Done) => return Ok(()),
                 Ok(StepResult::More) => {}
                 Ok(StepResult::Busy | StepResult::Locked)

@@ -134,6 +134,14 @@ pub fn root_ui(
                     StatusKind::Info => ui.visuals().text_color(),
                 };
                 ui.colored_label(color, &status.text);
+                if let Some((done, total)) = state.library_progress {
+                    let part = done as f32 / total.max(1) as f32;
+                    ui.add(
+                        egui::ProgressBar::new(part)
+                            .desired_width(160.0)
+                            .show_percentage(),
+                    );
+                }
                 if status.undoable && ui.button("Undo").clicked() {
                     actions.push(Action::Entry(EntryAction::Undo));
                 }
