@@ -122,6 +122,30 @@ fn share_with_a_qr_code_and_pull_from_a_peer() {
 
     click(&mut h, "Stop sharing");
     assert!(h.query_by_label("Start sharing").is_some());
+
+    // The other device goes away: the pull fails, saying so, and can be asked for again once
+    // it is back.
+    let port = peer.addr.port();
+    drop(peer);
+    click(&mut h, "The Lantern Keeper · 3 entries");
+    click(&mut h, "Pull 1 here");
+    wait_idle(&mut h);
+    assert!(matches!(
+        h.state()
+            .state()
+            .status
+            .as_ref()
+            .and_then(|s| s.next.clone()),
+        Some(fabula::state::NextStep::TryAgain(_))
+    ));
+    let mut options =
+        ServerOptions::new(IpAddr::V4(Ipv4Addr::LOCALHOST), peer_data.paths.database());
+    options.token = Some("peer-token".into());
+    options.port = port;
+    let _back = SyncServer::start(options, Arc::new(NoWaker)).expect("peer server again");
+    click(&mut h, "Try again");
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "Already in your library");
 }
 
 /// Library > Import… of a story that is here already: the question is asked.

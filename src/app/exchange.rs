@@ -21,7 +21,11 @@ pub enum ExchangeEvent {
     /// One story done (pulled, pushed or imported), said for the log.
     Done(String),
     /// One story could not be moved; the rest go on.
-    Failed(String),
+    /// What went wrong, and the action that would try it again when that may work.
+    Failed {
+        message: String,
+        again: Option<crate::state::Action>,
+    },
     /// The story is already in the library: ask before doing anything.
     Conflict(ConflictSource, String),
     /// The library changed; re-read what is on screen.
@@ -32,6 +36,16 @@ pub enum ExchangeEvent {
 const EXCHANGE: &str = "exchange";
 
 /// Sends an event; a closed channel means the window is gone and nobody is listening.
+impl ExchangeEvent {
+    /// A failure nothing would come of repeating as it is.
+    pub(super) fn failed(message: impl ToString) -> Self {
+        ExchangeEvent::Failed {
+            message: message.to_string(),
+            again: None,
+        }
+    }
+}
+
 pub(super) fn say(cx: &JobContext<ExchangeEvent>, event: ExchangeEvent) {
     let _ = cx.send(event);
 }
@@ -88,9 +102,12 @@ impl FabulaApp {
                 self.state.info(message, false);
                 true
             }
-            ExchangeEvent::Failed(message) => {
+            ExchangeEvent::Failed { message, again } => {
                 sync.results.push(message.clone());
-                self.state.error(message);
+                self.state.error_then(
+                    message,
+                    again.map(|action| crate::state::NextStep::TryAgain(Box::new(action))),
+                );
                 false
             }
             ExchangeEvent::Conflict(source, title) => {
@@ -142,7 +159,7 @@ pub(super) fn imported_or_ask(
             let title = store.story_title(&story).ok().flatten().unwrap_or(message);
             say(cx, ExchangeEvent::Conflict(source, title));
         }
-        Err(e) => say(cx, ExchangeEvent::Failed(e.to_string())),
+        Err(e) => say(cx, ExchangeEvent::failed(e)),
     }
 }
 

@@ -20,7 +20,7 @@ impl FabulaApp {
                 Err(e) => {
                     return say(
                         cx,
-                        ExchangeEvent::Failed(format!(
+                        ExchangeEvent::failed(format!(
                             "{} could not be opened: {e}",
                             file.display()
                         )),
@@ -44,7 +44,7 @@ impl FabulaApp {
             });
             let mut store = match Store::open_worker(&path) {
                 Ok(store) => store,
-                Err(e) => return say(cx, ExchangeEvent::Failed(e.to_string())),
+                Err(e) => return say(cx, ExchangeEvent::failed(e)),
             };
             let imported =
                 transfer::import_avt(&mut store, reader, OnConflict::Refuse).map_err(|e| match e {
@@ -89,7 +89,7 @@ impl FabulaApp {
                     );
                     say(cx, ExchangeEvent::LibraryChanged);
                 }
-                Err(e) => say(cx, ExchangeEvent::Failed(e)),
+                Err(e) => say(cx, ExchangeEvent::failed(e)),
             }
         });
     }
@@ -122,7 +122,7 @@ impl FabulaApp {
                     Ok(title) => {
                         ExchangeEvent::Done(format!("Exported “{title}” to {}.", file.display()))
                     }
-                    Err(e) => ExchangeEvent::Failed(e),
+                    Err(e) => ExchangeEvent::failed(e),
                 },
             );
         });

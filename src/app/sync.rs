@@ -6,9 +6,9 @@ use std::net::IpAddr;
 use super::FabulaApp;
 use super::exchange::{ExchangeEvent, imported_or_ask, say};
 use crate::domain::{OnConflict, Peer, StoryId};
-use crate::state::{ConflictSource, QrImage, Serving, ShareAction, SyncBusy};
+use crate::state::{Action, ConflictSource, QrImage, Serving, ShareAction, SyncBusy};
 use crate::storage::{Store, StoreError};
-use crate::sync::{self, ServerEvent, ServerOptions, SyncServer, client};
+use crate::sync::{self, ServerEvent, ServerOptions, SyncError, SyncServer, client};
 use crate::transfer::{self};
 
 impl FabulaApp {
@@ -100,7 +100,7 @@ impl FabulaApp {
         self.exchange_job(SyncBusy::Pulling, move |cx| {
             let mut store = match Store::open_worker(&path) {
                 Ok(s) => s,
-                Err(e) => return say(cx, ExchangeEvent::Failed(e.to_string())),
+                Err(e) => return say(cx, ExchangeEvent::failed(e)),
             };
             let total = ids.len() as u64;
             for (i, (id, title)) in ids.iter().zip(titles).enumerate() {
@@ -124,7 +124,14 @@ impl FabulaApp {
                     transfer::import_avt_spooled(&mut store, story, OnConflict::Refuse)
                 }) {
                     Ok(imported) => imported_or_ask(&store, imported, source, cx),
-                    Err(e) => say(cx, ExchangeEvent::Failed(format!("“{title}”: {e}"))),
+                    Err(e) => say(
+                        cx,
+                        failed_with_peer(
+                            &title,
+                            &e,
+                            Action::Share(ShareAction::PullStories(vec![id.clone()])),
+                        ),
+                    ),
                 }
             }
         });
@@ -151,7 +158,7 @@ impl FabulaApp {
         self.exchange_job(SyncBusy::Pushing, move |cx| {
             let store = match Store::open_worker(&path) {
                 Ok(s) => s,
-                Err(e) => return say(cx, ExchangeEvent::Failed(e.to_string())),
+                Err(e) => return say(cx, ExchangeEvent::failed(e)),
             };
             let total = ids.len() as u64;
             for (i, id) in ids.iter().enumerate() {
@@ -163,12 +170,12 @@ impl FabulaApp {
                     Ok(None) => {
                         say(
                             cx,
-                            ExchangeEvent::Failed(format!("Story {id} was not found.")),
+                            ExchangeEvent::failed(format!("Story {id} was not found.")),
                         );
                         continue;
                     }
                     Err(e) => {
-                        say(cx, ExchangeEvent::Failed(e.to_string()));
+                        say(cx, ExchangeEvent::failed(e));
                         continue;
                     }
                 };
@@ -182,7 +189,14 @@ impl FabulaApp {
                 );
                 match client::push(&peer, &store, id) {
                     Ok(message) => say(cx, ExchangeEvent::Done(message)),
-                    Err(e) => say(cx, ExchangeEvent::Failed(format!("“{title}”: {e}"))),
+                    Err(e) => say(
+                        cx,
+                        failed_with_peer(
+                            &title,
+                            &e,
+                            Action::Share(ShareAction::PushStories(vec![id.clone()])),
+                        ),
+                    ),
                 }
             }
             if let Ok(stories) = client::list(&peer) {
@@ -237,5 +251,14 @@ impl FabulaApp {
                 self.store = Some(store);
             }
         }
+    }
+}
+
+/// A transfer of one story that failed: worth trying again when the other device could not be
+/// reached or sent something unreadable, not when it refused.
+fn failed_with_peer(title: &str, error: &SyncError, again: Action) -> ExchangeEvent {
+    ExchangeEvent::Failed {
+        message: format!("“{title}”: {error}"),
+        again: matches!(error, SyncError::Peer(_)).then_some(again),
     }
 }

@@ -274,7 +274,7 @@ pub struct Status {
 }
 
 /// The way on from a failure, chosen by what kind of failure it was.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum NextStep {
     /// The provider rejected the key: open that profile to check it.
     CheckKey { profile_id: String },
@@ -282,6 +282,8 @@ pub enum NextStep {
     RetryAt { at_ms: i64 },
     /// A dropped connection, a server error or a stall: trying again may well work.
     Retry,
+    /// The other device could not be reached: the same transfer can be asked for again.
+    TryAgain(Box<Action>),
 }
 
 /// Set when the database could not be opened; the window then offers only recovery.

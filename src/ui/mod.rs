@@ -378,5 +378,10 @@ fn next_step_ui(ui: &mut egui::Ui, next: &NextStep, actions: &mut Vec<Action>) {
                 actions.push(Action::Writing(WritingAction::RetryDraft));
             }
         }
+        NextStep::TryAgain(action) => {
+            if ui.button("Try again").clicked() {
+                actions.push((**action).clone());
+            }
+        }
     }
 }
