@@ -215,7 +215,7 @@ impl FabulaApp {
         }
     }
 
-    /// Whether library work is under way (the screens show it and hold their buttons).
+    /// Whether library work is under way (for tests and a clean exit).
     pub fn library_busy(&self) -> bool {
         [DUPLICATE, DELETE, EMPTY_TRASH, BACKUP, RESTORE]
             .iter()
@@ -256,10 +256,7 @@ impl FabulaApp {
             Self::on_library_job_end,
         );
         match started {
-            Ok(()) => {
-                self.state.info(doing, false);
-                self.state.library_busy = true;
-            }
+            Ok(()) => self.state.info(doing, false),
             Err(e) => self.state.error(e.to_string()),
         }
     }

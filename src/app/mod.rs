@@ -237,7 +237,6 @@ impl FabulaApp {
             self.waker = Some(Arc::new(EguiWaker(ctx.clone())));
         }
         self.deliver_job_events();
-        self.state.library_busy = self.library_busy();
         self.poll_sync();
     }
 

@@ -478,9 +478,10 @@ fn next_step(error: &ProviderError, profile: Option<&str>) -> Option<NextStep> {
                 at_ms: crate::domain::now_ms().saturating_add(wait_ms),
             })
         }
-        ProviderError::Network { .. }
-        | ProviderError::Server { .. }
-        | ProviderError::IdleTimeout { .. } => Some(NextStep::Retry),
+        // What the client itself retries before the first token, and a stream that stalled.
+        e if e.is_retryable() || matches!(e, ProviderError::IdleTimeout { .. }) => {
+            Some(NextStep::Retry)
+        }
         _ => None,
     }
 }

@@ -316,8 +316,6 @@ pub struct AppState {
     pub usage: UsageState,
     pub writing: WritingState,
     pub sync: SyncState,
-    /// Library work (duplicate, delete for good, empty the Trash, a backup) is under way.
-    pub library_busy: bool,
     /// How far the library work is, when it can tell (a backup: pages copied, of how many).
     pub library_progress: Option<(u64, u64)>,
 }
