@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use fabula::app::{FabulaApp, Launch, run_gui};
@@ -132,19 +133,20 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli, started) {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("fabula: {message}");
+        Err(error) => {
+            // `:#` says the context, then what caused it: "Could not open the window: …".
+            eprintln!("fabula: {error:#}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
+fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
     let paths = match DataPaths::resolve(cli.data_dir).and_then(|p| p.ensure().map(|()| p)) {
         Ok(paths) => paths,
         Err(e) => {
             fabula::diagnostics::init(None);
-            return Err(e.to_string());
+            return Err(e.into());
         }
     };
     fabula::diagnostics::init(Some(&paths.dir));
@@ -153,7 +155,7 @@ fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
         return fabula::cli::update(check, yes, pre);
     }
     let Some(command) = cli.command else {
-        let lock = InstanceLock::acquire(&paths).map_err(|e| e.to_string())?;
+        let lock = InstanceLock::acquire(&paths)?;
         // On a full disk or a read-only file the window still opens, to read and copy out.
         let opened = Store::open_for_reading(&paths.database());
         if let Err(e) = &opened {
@@ -171,7 +173,9 @@ fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
             Ok(config) => app = app.with_update_config(config),
             Err(e) => log::warn!("updates unavailable: {e}"),
         }
-        let healthy = run_gui(app)?;
+        let healthy = run_gui(app)
+            // eframe's error holds the window system's handles, which cannot cross threads.
+            .map_err(|e| anyhow::anyhow!("Could not open the window: {e}"))?;
         return Ok(if healthy {
             ExitCode::SUCCESS
         } else {
@@ -186,13 +190,12 @@ fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
         Store::open_for_reading(&paths.database())
     } else {
         Store::open(&paths.database())
-    }
-    .map_err(|e| e.to_string())?;
+    }?;
     match command {
         Command::List => fabula::cli::list(&store, &mut std::io::stdout().lock())?,
         Command::Backup { to } => {
-            let written =
-                fabula::cli::backup(&store, &paths, to.as_deref()).map_err(|e| e.to_string())?;
+            let written = fabula::cli::backup(&store, &paths, to.as_deref())
+                .context("The backup was not written")?;
             println!("Backup written to {written}");
         }
         Command::Update { .. } => {}
@@ -218,8 +221,7 @@ fn run(cli: Cli, started: Instant) -> Result<ExitCode, String> {
         Command::Dev {
             command: DevCommand::Seed { entries, title },
         } => {
-            let id = fabula::cli::seed(&mut store, entries, title.as_deref())
-                .map_err(|e| e.to_string())?;
+            let id = fabula::cli::seed(&mut store, entries, title.as_deref())?;
             println!("{id}");
         }
     }

@@ -183,6 +183,32 @@ fn only_providers_and_update_name_ureq() {
 }
 
 #[test]
+fn only_the_command_line_turns_errors_into_anyhow() {
+    // Below the edge errors keep their kind, so the window can offer the right next step.
+    let mut found = Vec::new();
+    for dir in [
+        "app",
+        "domain",
+        "formats",
+        "jobs",
+        "providers",
+        "state",
+        "storage",
+        "sync",
+        "ui",
+        "update",
+        "writing",
+    ] {
+        found.extend(violations(dir, &["anyhow"]));
+    }
+    assert!(
+        found.is_empty(),
+        "anyhow lives in cli/ and main.rs:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
 fn the_writing_pipeline_knows_no_window() {
     // The CLI runs the very same pipeline as the Generate button, so it must not need egui.
     let bad = violations(

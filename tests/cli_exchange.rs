@@ -76,6 +76,24 @@ fn import_export_and_conflicts_from_the_command_line() {
     let (code, _, err) = run(fabula(&data).args(["export", "no-such-story"]));
     assert_eq!(code, 1);
     assert!(err.contains("Story no-such-story was not found"), "{err}");
+
+    // A folder that is not there: what was being done, which file, then why, on one line.
+    let nowhere = tmp.path().join("no-such-folder").join("out.avt");
+    let (code, _, err) = run(fabula(&data).args([
+        "export",
+        "6f1c2a9e-2b7d-4c1e-9a3f-0d5e8b7c6a41",
+        "-o",
+        nowhere.to_str().expect("utf-8"),
+    ]));
+    assert_eq!(code, 1);
+    let line = err.trim();
+    assert!(
+        line.starts_with(&format!(
+            "fabula: {} could not be written: ",
+            nowhere.display()
+        )) && line.lines().count() == 1,
+        "{err}"
+    );
 }
 
 #[test]

@@ -301,12 +301,19 @@ fn our_client_lists_pulls_and_pushes_without_overwriting() {
         ..peer.clone()
     };
     match client::list(&wrong) {
-        Err(SyncError::Refused(m)) => assert_eq!(m, "Invalid authentication token"),
+        Err(e @ SyncError::Refused(_)) => {
+            assert!(
+                !e.is_retryable(),
+                "a refusal is not worth repeating as it is"
+            );
+            assert!(matches!(&e, SyncError::Refused(m) if m == "Invalid authentication token"));
+        }
         other => panic!("{other:?}"),
     }
     drop(server);
     let gone = client::list(&peer);
-    assert!(matches!(gone, Err(SyncError::Peer(_))), "{gone:?}");
+    assert!(matches!(gone, Err(SyncError::Unreachable(_))), "{gone:?}");
+    assert!(gone.is_err_and(|e| e.is_retryable()));
 }
 
 /// A server that answers as the original app does, from canned JSON.
@@ -430,6 +437,7 @@ fn a_peer_sending_garbage_is_an_error_not_a_crash() {
     let peer = Peer::parse(&format!("127.0.0.1:{port}"), "t").expect("peer");
     let err = client::list(&peer).expect_err("garbage");
     assert!(err.to_string().contains("could not read"), "{err}");
+    assert!(matches!(err, SyncError::Unreadable(_)), "{err:?}");
     let (port, _server) = original_app(|_| (500, "oops".into()));
     let peer = Peer::parse(&format!("127.0.0.1:{port}"), "t").expect("peer");
     assert!(

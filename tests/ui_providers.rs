@@ -123,6 +123,54 @@ fn a_rejected_key_shows_the_providers_message() {
         &mut h,
         "The key was rejected by OpenAI (401): Incorrect API key provided",
     );
+    // The way on from a rejected key is the key, not another test.
+    assert!(h.query_by_label("Check the key").is_some());
+    assert!(h.query_by_label("Retry").is_none());
+}
+
+/// A test that met a rate limit counts down, then tests again and passes.
+#[test]
+fn a_rate_limited_test_counts_down_and_tests_again() {
+    let data = TempData::new();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let stream = wire::openai(&["Back."], 5, 1);
+    let server = FakeProvider::start_routed(move |req, _| {
+        if req.url.ends_with("/models") {
+            return Reply::json(
+                200,
+                r#"{"object":"list","data":[{"id":"smol-135m","object":"model","created":1,"owned_by":"me"}]}"#,
+            );
+        }
+        match calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+            // Every attempt of the first test is limited (the client tries three times).
+            0..=2 => Reply::json(
+                429,
+                &wire::openai_error("rate_limit_exceeded", "Rate limit reached for requests."),
+            )
+            .header("Retry-After", "1"),
+            _ => Reply::stream("text/event-stream", &stream),
+        }
+    });
+    let mut h = harness(&data);
+    click(&mut h, "Settings");
+    click(&mut h, "Providers");
+    click(&mut h, "Add profile");
+    type_into(&mut h, "Profile name", " limited");
+    type_into(&mut h, "Base URL", &format!("{}/v1", server.base));
+    type_into(&mut h, "API key", "sk-fine");
+    click(&mut h, "Save profile");
+    click(&mut h, "Test connection");
+    wait_for_text(&mut h, "Rate limit reached");
+    assert!(h.query_all_by_label_contains("Retry in ").next().is_some());
+    assert!(h.query_by_label("Check the key").is_none());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while h.query_by_label("Retry").is_none() {
+        assert!(Instant::now() < deadline, "the wait never ended");
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    click(&mut h, "Retry");
+    wait_for_text(&mut h, "Back.");
 }
 
 #[test]

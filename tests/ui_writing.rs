@@ -288,7 +288,7 @@ fn a_rate_limit_counts_down_to_retry_and_a_dropped_line_offers_retry() {
             .state()
             .status
             .as_ref()
-            .is_some_and(|s| s.next == Some(fabula::state::NextStep::Retry))
+            .is_some_and(|s| matches!(s.next, Some(fabula::state::NextStep::Retry(_))))
     });
     h.get_all_by_label("Retry")
         .last()

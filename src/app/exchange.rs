@@ -3,11 +3,61 @@
 
 use super::FabulaApp;
 use crate::domain::{OnConflict, StoryListing};
+use crate::formats::FormatError;
 use crate::jobs::JobContext;
 use crate::state::{ConflictSource, PendingConflict, SyncBusy};
 use crate::storage::Store;
-use crate::sync::client;
+use crate::storage::StoreError;
+use crate::sync::{SyncError, client};
 use crate::transfer::{self, ImportError};
+use std::path::PathBuf;
+
+/// Why one transfer failed, kept by kind until the status bar decides what to offer.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    #[error("{0}")]
+    Sync(#[from] SyncError),
+    #[error("{0}")]
+    Import(#[from] ImportError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Format(#[from] FormatError),
+    #[error("{} could not be opened: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} could not be written: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: FormatError,
+    },
+    #[error("{0} was not found.")]
+    NotFound(String),
+}
+
+impl ExchangeError {
+    /// Whether repeating the same transfer may work: the network came back, the database is no
+    /// longer locked, space was freed. A refusal, a bad file or a conflict would fail the same way.
+    pub fn is_retryable(&self) -> bool {
+        fn store(e: &StoreError) -> bool {
+            matches!(e, StoreError::Locked { .. } | StoreError::DiskFull { .. })
+        }
+        match self {
+            ExchangeError::Sync(SyncError::Story(e)) => store(e),
+            ExchangeError::Sync(e) => e.is_retryable(),
+            ExchangeError::Import(ImportError::Store(e)) | ExchangeError::Store(e) => store(e),
+            ExchangeError::Import(_)
+            | ExchangeError::Format(_)
+            | ExchangeError::Open { .. }
+            | ExchangeError::Write { .. }
+            | ExchangeError::NotFound(_) => false,
+        }
+    }
+}
 
 /// What an exchange job (import, pull, push, list) reports.
 #[derive(Debug)]
@@ -17,13 +67,14 @@ pub enum ExchangeEvent {
         total: u64,
         what: String,
     },
-    Listed(Result<Vec<StoryListing>, String>),
+    Listed(Result<Vec<StoryListing>, SyncError>),
     /// One story done (pulled, pushed or imported), said for the log.
     Done(String),
-    /// One story could not be moved; the rest go on.
-    /// What went wrong, and the action that would try it again when that may work.
+    /// One story could not be moved; the rest go on. `story` names it when there were several;
+    /// `again` is the action that repeats it, offered when the error says that may work.
     Failed {
-        message: String,
+        story: Option<String>,
+        error: ExchangeError,
         again: Option<crate::state::Action>,
     },
     /// The story is already in the library: ask before doing anything.
@@ -38,9 +89,10 @@ const EXCHANGE: &str = "exchange";
 /// Sends an event; a closed channel means the window is gone and nobody is listening.
 impl ExchangeEvent {
     /// A failure nothing would come of repeating as it is.
-    pub(super) fn failed(message: impl ToString) -> Self {
+    pub(super) fn failed(error: impl Into<ExchangeError>) -> Self {
         ExchangeEvent::Failed {
-            message: message.to_string(),
+            story: None,
+            error: error.into(),
             again: None,
         }
     }
@@ -94,7 +146,10 @@ impl FabulaApp {
                 false
             }
             ExchangeEvent::Listed(Err(e)) => {
-                sync.peer_error = Some(e);
+                sync.peer_error = Some(crate::state::PeerProblem {
+                    message: e.to_string(),
+                    retryable: e.is_retryable(),
+                });
                 false
             }
             ExchangeEvent::Done(message) => {
@@ -102,12 +157,20 @@ impl FabulaApp {
                 self.state.info(message, false);
                 true
             }
-            ExchangeEvent::Failed { message, again } => {
+            ExchangeEvent::Failed {
+                story,
+                error,
+                again,
+            } => {
+                let message = match story {
+                    Some(title) => format!("“{title}”: {error}"),
+                    None => error.to_string(),
+                };
                 sync.results.push(message.clone());
-                self.state.error_then(
-                    message,
-                    again.map(|action| crate::state::NextStep::TryAgain(Box::new(action))),
-                );
+                let next = again
+                    .filter(|_| error.is_retryable())
+                    .map(|action| crate::state::NextStep::TryAgain(Box::new(action)));
+                self.state.error_then(message, next);
                 false
             }
             ExchangeEvent::Conflict(source, title) => {
@@ -168,20 +231,21 @@ pub(super) fn import_again(
     path: &std::path::Path,
     source: &ConflictSource,
     mode: OnConflict,
-) -> Result<crate::storage::Imported, String> {
-    let mut store = Store::open_worker(path).map_err(|e| e.to_string())?;
+) -> Result<crate::storage::Imported, ExchangeError> {
+    let mut store = Store::open_worker(path)?;
     let imported = match source {
         ConflictSource::File(file) => {
-            let opened = std::fs::File::open(file)
-                .map_err(|e| format!("{} could not be opened: {e}", file.display()))?;
-            transfer::import_avt(&mut store, opened, mode).map_err(|e| e.to_string())
+            let opened = std::fs::File::open(file).map_err(|source| ExchangeError::Open {
+                path: file.clone(),
+                source,
+            })?;
+            transfer::import_avt(&mut store, opened, mode).map_err(ExchangeError::from)
         }
         ConflictSource::Peer { peer, story_id } => {
             client::pull_into(peer, story_id, 0, &mut |story| {
                 transfer::import_avt_spooled(&mut store, story, mode)
-            })
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())
+            })?
+            .map_err(ExchangeError::from)
         }
     };
     store.checkpoint();

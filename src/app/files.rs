@@ -2,7 +2,7 @@
 //! imported, the question when its story is here already, a story exported.
 
 use super::FabulaApp;
-use super::exchange::{ExchangeEvent, import_again, imported_or_ask, say};
+use super::exchange::{ExchangeError, ExchangeEvent, import_again, imported_or_ask, say};
 use crate::domain::{FileFormat, OnConflict, StoryId};
 use crate::formats::{FormatError, ProgressReader, write_story_file_streamed};
 use crate::state::{ConflictSource, SyncBusy};
@@ -17,13 +17,13 @@ impl FabulaApp {
         self.exchange_job(SyncBusy::Importing, move |cx| {
             let opened = match std::fs::File::open(&file) {
                 Ok(f) => f,
-                Err(e) => {
+                Err(source) => {
                     return say(
                         cx,
-                        ExchangeEvent::failed(format!(
-                            "{} could not be opened: {e}",
-                            file.display()
-                        )),
+                        ExchangeEvent::failed(ExchangeError::Open {
+                            path: file.clone(),
+                            source,
+                        }),
                     );
                 }
             };
@@ -111,10 +111,13 @@ impl FabulaApp {
                         let title = head.story.title.clone();
                         write_story_file_streamed(head, rows, format, lore, &file)
                             .map(|()| title)
-                            .map_err(|e| format!("{} could not be written: {e}", file.display()))
+                            .map_err(|source| ExchangeError::Write {
+                                path: file.clone(),
+                                source,
+                            })
                     })
                 })
-                .map_err(|e| e.to_string())
+                .map_err(ExchangeError::from)
                 .and_then(std::convert::identity);
             say(
                 cx,

@@ -386,7 +386,7 @@ impl eframe::App for FabulaApp {
 }
 
 /// Opens the window and runs until it closes. Returns whether the database was usable at the end.
-pub fn run_gui(app: FabulaApp) -> Result<bool, String> {
+pub fn run_gui(app: FabulaApp) -> Result<bool, eframe::Error> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Fabula")
@@ -412,7 +412,6 @@ pub fn run_gui(app: FabulaApp) -> Result<bool, String> {
         "Fabula",
         options,
         Box::new(move |_cc| Ok(Box::new(Watch(app, healthy)))),
-    )
-    .map_err(|e| format!("Could not open the window: {e}"))?;
+    )?;
     Ok(healthy_out.get())
 }

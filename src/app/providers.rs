@@ -9,7 +9,7 @@ use crate::jobs;
 use crate::providers::{
     self, ChatRequest, Completion, Delta, Failure, Message, ProviderError, ResolvedCall,
 };
-use crate::state::{CheckStatus, ProviderAction, ProvidersState};
+use crate::state::{Action, CheckStatus, ProviderAction, ProvidersState};
 use crate::storage::{Store, StoreError};
 
 /// What a connection check or model refresh reports from its job.
@@ -227,7 +227,7 @@ impl FabulaApp {
                     self.state
                         .providers
                         .checks
-                        .insert(profile_id.to_owned(), CheckStatus::Failed(e.to_string()));
+                        .insert(profile_id.to_owned(), CheckStatus::failed(e.to_string()));
                     return;
                 }
             };
@@ -264,7 +264,7 @@ impl FabulaApp {
             Err(e) => {
                 self.state.providers.checks.insert(
                     profile_id.to_owned(),
-                    CheckStatus::Failed(format!("Could not start the check: {e}")),
+                    CheckStatus::failed(format!("Could not start the check: {e}")),
                 );
             }
         }
@@ -274,7 +274,7 @@ impl FabulaApp {
     fn end_check(&mut self, id: &str) {
         if let Some(status @ CheckStatus::Running { .. }) = self.state.providers.checks.get_mut(id)
         {
-            *status = CheckStatus::Failed("The check stopped unexpectedly.".into());
+            *status = CheckStatus::failed("The check stopped unexpectedly.");
         }
     }
 
@@ -301,7 +301,7 @@ impl FabulaApp {
                 self.state.providers.models.insert(id.to_owned(), models);
             }
             CheckEvent::Models(Err(e)) => {
-                checks.insert(id.to_owned(), CheckStatus::Failed(e.to_string()));
+                checks.insert(id.to_owned(), check_failed(id, &e));
             }
             CheckEvent::Calling(model) => {
                 if let Some(CheckStatus::Running { model: m, .. }) = checks.get_mut(id) {
@@ -326,7 +326,7 @@ impl FabulaApp {
                         reply: done.text.trim().to_owned(),
                         first_token_ms: done.first_token_ms,
                     },
-                    Err(f) => CheckStatus::Failed(f.error.to_string()),
+                    Err(f) => check_failed(id, &f.error),
                 };
                 self.state.providers.checks.insert(id.to_owned(), status);
             }
@@ -369,4 +369,13 @@ fn run_check(call: &ResolvedCall, models_only: bool, cx: &jobs::JobContext<Check
         outcome: Box::new(outcome),
         record: Box::new(record),
     });
+}
+
+/// A failed test, with what to offer: the key checked, a wait, or another test.
+fn check_failed(profile_id: &str, error: &ProviderError) -> CheckStatus {
+    let again = Action::Provider(ProviderAction::CheckProfile(profile_id.to_owned()));
+    CheckStatus::Failed {
+        message: error.to_string(),
+        next: super::writing::next_step(error, Some(profile_id), again),
+    }
 }

@@ -25,10 +25,9 @@ impl FabulaApp {
             waker,
             move |cx| {
                 let outcome = Store::open_worker(&path)
-                    .map_err(|e| e.to_string())
+                    .map_err(writing::WritingError::from)
                     .and_then(|store| {
                         writing::suggest(&store, keys.as_ref(), &story, cx.cancel_token())
-                            .map_err(|e| e.to_string())
                     });
                 cx.send(outcome);
             },
@@ -45,13 +44,13 @@ impl FabulaApp {
         }
     }
 
-    fn on_suggestions(&mut self, outcome: std::result::Result<Vec<String>, String>) {
+    fn on_suggestions(&mut self, outcome: std::result::Result<Vec<String>, writing::WritingError>) {
         self.state.writing.suggestions_status = match outcome {
             Ok(list) => {
                 self.state.writing.suggestions = list;
                 SuggestionStatus::Idle
             }
-            Err(message) => SuggestionStatus::Failed(message),
+            Err(error) => SuggestionStatus::Failed(error.to_string()),
         };
     }
 

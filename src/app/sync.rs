@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::FabulaApp;
-use super::exchange::{ExchangeEvent, imported_or_ask, say};
+use super::exchange::{ExchangeError, ExchangeEvent, imported_or_ask, say};
 use crate::domain::{OnConflict, Peer, StoryId};
 use crate::state::{Action, ConflictSource, QrImage, Serving, ShareAction, SyncBusy};
 use crate::storage::{Store, StoreError};
@@ -77,17 +77,17 @@ impl FabulaApp {
         let peer = match Peer::parse(address, token) {
             Ok(p) => p,
             Err(e) => {
-                self.state.sync.peer_error = Some(e.to_string());
+                self.state.sync.peer_error = Some(crate::state::PeerProblem {
+                    message: e.to_string(),
+                    retryable: false,
+                });
                 return;
             }
         };
         self.state.sync.peer_error = None;
         self.state.sync.peer = Some(peer.clone());
         self.exchange_job(SyncBusy::Listing, move |cx| {
-            say(
-                cx,
-                ExchangeEvent::Listed(client::list(&peer).map_err(|e| e.to_string())),
-            );
+            say(cx, ExchangeEvent::Listed(client::list(&peer)));
         });
     }
 
@@ -128,7 +128,7 @@ impl FabulaApp {
                         cx,
                         failed_with_peer(
                             &title,
-                            &e,
+                            e,
                             Action::Share(ShareAction::PullStories(vec![id.clone()])),
                         ),
                     ),
@@ -170,7 +170,7 @@ impl FabulaApp {
                     Ok(None) => {
                         say(
                             cx,
-                            ExchangeEvent::failed(format!("Story {id} was not found.")),
+                            ExchangeEvent::failed(ExchangeError::NotFound(format!("Story {id}"))),
                         );
                         continue;
                     }
@@ -193,7 +193,7 @@ impl FabulaApp {
                         cx,
                         failed_with_peer(
                             &title,
-                            &e,
+                            e,
                             Action::Share(ShareAction::PushStories(vec![id.clone()])),
                         ),
                     ),
@@ -256,9 +256,10 @@ impl FabulaApp {
 
 /// A transfer of one story that failed: worth trying again when the other device could not be
 /// reached or sent something unreadable, not when it refused.
-fn failed_with_peer(title: &str, error: &SyncError, again: Action) -> ExchangeEvent {
+fn failed_with_peer(title: &str, error: SyncError, again: Action) -> ExchangeEvent {
     ExchangeEvent::Failed {
-        message: format!("“{title}”: {error}"),
-        again: matches!(error, SyncError::Peer(_)).then_some(again),
+        story: Some(title.to_owned()),
+        error: error.into(),
+        again: Some(again),
     }
 }

@@ -6,7 +6,9 @@ use super::FabulaApp;
 use super::generation::{GenerationEvent, generation_job};
 use crate::domain::{EntryId, EntryKind, EntryRow, StoryId, Target};
 use crate::providers::{Delta, ProviderError};
-use crate::state::{NextStep, Streaming, SuggestionStatus, ViewEvent, WritingAction, WritingState};
+use crate::state::{
+    Action, NextStep, Streaming, SuggestionStatus, ViewEvent, WritingAction, WritingState,
+};
 use crate::storage::{Store, StoreError};
 use crate::writing::{Ending, Outcome, WritingError};
 
@@ -200,6 +202,7 @@ impl FabulaApp {
                             WritingError::Provider(e) => next_step(
                                 e,
                                 streaming.as_ref().and_then(|s| s.profile_id.as_deref()),
+                                Action::Writing(WritingAction::RetryDraft),
                             ),
                             _ => None,
                         };
@@ -243,8 +246,10 @@ impl FabulaApp {
                     let message =
                         format!("{} {kept}", crate::domain::end_sentence(&error.to_string()));
                     let profile = streaming.as_ref().and_then(|s| s.profile_id.as_deref());
-                    self.state
-                        .error_then(message.clone(), next_step(error, profile));
+                    self.state.error_then(
+                        message.clone(),
+                        next_step(error, profile, Action::Writing(WritingAction::RetryDraft)),
+                    );
                     self.state.writing.last_error = Some(message);
                     self.refresh_draft_and_inspector(&store)?;
                 }
@@ -465,8 +470,12 @@ impl FabulaApp {
 const GENERATION: &str = "generation";
 pub(super) const SUGGESTIONS: &str = "suggestions";
 
-/// What to offer after a provider failure: the key checked, a wait, or simply another try.
-fn next_step(error: &ProviderError, profile: Option<&str>) -> Option<NextStep> {
+/// What to offer after a provider failure: the key checked, a wait, or simply `again`.
+pub(super) fn next_step(
+    error: &ProviderError,
+    profile: Option<&str>,
+    again: Action,
+) -> Option<NextStep> {
     match error {
         ProviderError::Auth { .. } => profile.map(|p| NextStep::CheckKey {
             profile_id: p.to_owned(),
@@ -476,11 +485,12 @@ fn next_step(error: &ProviderError, profile: Option<&str>) -> Option<NextStep> {
             let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
             Some(NextStep::RetryAt {
                 at_ms: crate::domain::now_ms().saturating_add(wait_ms),
+                again: Box::new(again),
             })
         }
         // What the client itself retries before the first token, and a stream that stalled.
         e if e.is_retryable() || matches!(e, ProviderError::IdleTimeout { .. }) => {
-            Some(NextStep::Retry)
+            Some(NextStep::Retry(Box::new(again)))
         }
         _ => None,
     }

@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::ValueEnum;
 
 use crate::domain::{FileFormat, OnConflict, StoryId};
@@ -32,7 +33,7 @@ pub fn export(
     format: ExportFormat,
     out: Option<PathBuf>,
     lore: bool,
-) -> Result<ExitCode, String> {
+) -> anyhow::Result<ExitCode> {
     let format = match format {
         ExportFormat::Avt => FileFormat::Avt,
         ExportFormat::Md => FileFormat::Markdown,
@@ -50,9 +51,9 @@ pub fn export(
             });
             write_story_file_streamed(head, rows, format, lore, &path)
                 .map(|()| path.clone())
-                .map_err(|e| format!("{}: {e}", path.display()))
+                .with_context(|| format!("{} could not be written", path.display()))
         })
-        .map_err(|e| e.to_string())??;
+        .context("The story could not be exported")??;
     println!("{}", path.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -78,7 +79,7 @@ pub(super) fn import_stream(
     on_conflict: Option<ConflictArg>,
     source: &str,
     spooled: bool,
-) -> Result<crate::storage::Imported, String> {
+) -> anyhow::Result<crate::storage::Imported> {
     let rule = conflict_rule(on_conflict);
     let imported = if spooled {
         transfer::import_avt_spooled(store, reader, rule)
@@ -87,9 +88,9 @@ pub(super) fn import_stream(
     };
     imported.map_err(|e| match e {
         ImportError::Store(StoreError::Conflict(message))
-        | ImportError::Conflict { message, .. } => refusal(&message),
-        ImportError::Store(e) => e.to_string(),
-        ImportError::Format(e) => format!("{source}: {e}"),
+        | ImportError::Conflict { message, .. } => anyhow::anyhow!(refusal(&message)),
+        ImportError::Store(e) => e.into(),
+        ImportError::Format(e) => anyhow::Error::new(e).context(source.to_owned()),
     })
 }
 
@@ -97,9 +98,9 @@ pub fn import(
     store: &mut Store,
     file: &Path,
     on_conflict: Option<ConflictArg>,
-) -> Result<ExitCode, String> {
+) -> anyhow::Result<ExitCode> {
     let opened = std::fs::File::open(file)
-        .map_err(|e| format!("{} could not be opened: {e}", file.display()))?;
+        .with_context(|| format!("{} could not be opened", file.display()))?;
     let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
     // Progress on stderr for files over a few MB; small ones are done before it would show.
     let show = size > 4 << 20;

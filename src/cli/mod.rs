@@ -25,9 +25,9 @@ use crate::update::{self, CheckOutcome, UpdateConfig};
 pub const EXIT_UPDATE_AVAILABLE: u8 = 10;
 
 /// `fabula update [--check] [--yes] [--pre]`.
-pub fn update(check_only: bool, yes: bool, pre: bool) -> Result<ExitCode, String> {
-    let config = UpdateConfig::for_this_build(pre).map_err(|e| e.to_string())?;
-    let outcome = update::check(&config).map_err(|e| e.to_string())?;
+pub fn update(check_only: bool, yes: bool, pre: bool) -> anyhow::Result<ExitCode> {
+    let config = UpdateConfig::for_this_build(pre)?;
+    let outcome = update::check(&config)?;
     let available = match outcome {
         CheckOutcome::UpToDate { latest } => {
             println!("current={} latest={latest}", config.current_version);
@@ -47,16 +47,13 @@ pub fn update(check_only: bool, yes: bool, pre: bool) -> Result<ExitCode, String
         return Ok(ExitCode::from(EXIT_UPDATE_AVAILABLE));
     }
     if let Some(reason) = config.disabled_reason() {
-        return Err(format!("Updates are disabled in this build: {reason}"));
+        anyhow::bail!("Updates are disabled in this build: {reason}");
     }
     if !yes {
         print!("Install Fabula {}? [y/N] ", available.version);
-        std::io::stdout().flush().map_err(|e| e.to_string())?;
+        std::io::stdout().flush()?;
         let mut answer = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut answer)
-            .map_err(|e| e.to_string())?;
+        std::io::stdin().lock().read_line(&mut answer)?;
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
             println!("Nothing was changed.");
             return Ok(ExitCode::SUCCESS);
@@ -70,18 +67,17 @@ pub fn update(check_only: bool, yes: bool, pre: bool) -> Result<ExitCode, String
             _ => eprint!("\rdownloading {} KB", done / 1024),
         },
         Arc::new(AtomicBool::new(false)),
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     eprintln!();
     println!("Installed Fabula {}. Restart to use it.", available.version);
     Ok(ExitCode::SUCCESS)
 }
 
 /// `fabula list`: one line per story, tab-separated, for people and scripts alike.
-pub fn list(store: &Store, out: &mut dyn Write) -> Result<(), String> {
-    let stories = store.list_stories().map_err(|e| e.to_string())?;
+pub fn list(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
+    let stories = store.list_stories()?;
     if stories.is_empty() {
-        writeln!(out, "No stories yet.").map_err(|e| e.to_string())?;
+        writeln!(out, "No stories yet.")?;
         return Ok(());
     }
     for s in stories {
@@ -93,8 +89,7 @@ pub fn list(store: &Store, out: &mut dyn Write) -> Result<(), String> {
             s.story.mode.as_str(),
             s.entry_count,
             s.word_count
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
     }
     Ok(())
 }

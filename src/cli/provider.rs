@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Subcommand;
 
 use crate::domain::{ApiProfile, ProfileSource, Reasoning, Secret, Task, TaskAssignment};
@@ -78,20 +79,20 @@ fn parse_task(s: &str) -> Result<Task, String> {
 }
 
 /// Saved profiles followed by those found in the environment.
-pub fn all_profiles(store: &Store) -> Result<Vec<ApiProfile>, String> {
-    let saved = store.list_profiles().map_err(|e| e.to_string())?;
+pub fn all_profiles(store: &Store) -> anyhow::Result<Vec<ApiProfile>> {
+    let saved = store.list_profiles()?;
     Ok(providers::with_environment_profiles(saved))
 }
 
-fn find_profile(store: &Store, name: &str) -> Result<ApiProfile, String> {
+fn find_profile(store: &Store, name: &str) -> anyhow::Result<ApiProfile> {
     let profiles = all_profiles(store)?;
     profiles
         .into_iter()
         .find(|p| p.name.eq_ignore_ascii_case(name) || p.id == name)
-        .ok_or_else(|| format!("No profile is named “{name}” (see `fabula provider list`)."))
+        .with_context(|| format!("No profile is named “{name}” (see `fabula provider list`)."))
 }
 
-pub fn provider(store: &mut Store, command: ProviderCommand) -> Result<ExitCode, String> {
+pub fn provider(store: &mut Store, command: ProviderCommand) -> anyhow::Result<ExitCode> {
     match command {
         ProviderCommand::List => list(store, &mut std::io::stdout().lock()),
         ProviderCommand::Add {
@@ -103,9 +104,9 @@ pub fn provider(store: &mut Store, command: ProviderCommand) -> Result<ExitCode,
         } => {
             let name = name.trim().to_owned();
             if name.is_empty() {
-                return Err("A profile needs a name.".into());
+                anyhow::bail!("A profile needs a name.");
             }
-            let p = providers::preset(&preset).ok_or_else(|| unknown_preset(&preset))?;
+            let p = providers::preset(&preset).with_context(|| unknown_preset(&preset))?;
             let profile = ApiProfile {
                 id: crate::domain::new_uuid(),
                 name: name.clone(),
@@ -118,19 +119,17 @@ pub fn provider(store: &mut Store, command: ProviderCommand) -> Result<ExitCode,
                 key_in_keyring: false,
                 source: ProfileSource::Stored,
             };
-            providers::endpoint_for(&profile).map_err(|e| e.to_string())?;
-            store.save_profile(&profile).map_err(|e| e.to_string())?;
+            providers::endpoint_for(&profile)?;
+            store.save_profile(&profile)?;
             // As the window does: stored first, then moved to the OS key store when that is the
             // choice; a keyring that cannot take it leaves it in the database, and says so.
             if let Some(key) = profile.api_key.as_ref().filter(|k| !k.is_empty())
-                && store.keys_in_keyring().map_err(|e| e.to_string())?
+                && store.keys_in_keyring()?
             {
                 let keys = crate::keys::OsKeyStore;
                 match keys.write(&profile.id, key) {
                     Ok(()) => {
-                        store
-                            .key_moved_to_keyring(&profile.id, key)
-                            .map_err(|e| e.to_string())?;
+                        store.key_moved_to_keyring(&profile.id, key)?;
                     }
                     Err(e) => eprintln!(
                         "The key stays in Fabula's database: it could not be put in {}: {e}",
@@ -138,14 +137,9 @@ pub fn provider(store: &mut Store, command: ProviderCommand) -> Result<ExitCode,
                     ),
                 }
             }
-            let made_main = store
-                .main_profile_id()
-                .map_err(|e| e.to_string())?
-                .is_none();
+            let made_main = store.main_profile_id()?.is_none();
             if made_main {
-                store
-                    .set_main_profile_id(&profile.id)
-                    .map_err(|e| e.to_string())?;
+                store.set_main_profile_id(&profile.id)?;
             }
             println!(
                 "Added profile “{name}” ({}){}.",
@@ -161,14 +155,12 @@ pub fn provider(store: &mut Store, command: ProviderCommand) -> Result<ExitCode,
         ProviderCommand::Remove { name } => {
             let profile = find_profile(store, &name)?;
             if let ProfileSource::Environment(var) = profile.source {
-                return Err(format!(
+                anyhow::bail!(
                     "“{}” comes from the environment variable {var}; unset it to remove it.",
                     profile.name
-                ));
+                );
             }
-            store
-                .delete_profile(&profile.id)
-                .map_err(|e| e.to_string())?;
+            store.delete_profile(&profile.id)?;
             println!("Removed profile “{}”.", profile.name);
             Ok(ExitCode::SUCCESS)
         }
@@ -176,25 +168,21 @@ pub fn provider(store: &mut Store, command: ProviderCommand) -> Result<ExitCode,
             let profile = find_profile(store, &name)?;
             match task {
                 None => {
-                    store
-                        .set_main_profile_id(&profile.id)
-                        .map_err(|e| e.to_string())?;
+                    store.set_main_profile_id(&profile.id)?;
                     if let Some(model) = model {
                         let mut updated = profile.clone();
                         updated.default_model = model;
                         if updated.source == ProfileSource::Stored {
-                            store.save_profile(&updated).map_err(|e| e.to_string())?;
+                            store.save_profile(&updated)?;
                         }
                     }
                     println!("“{}” is now the main profile.", profile.name);
                 }
                 Some(task) => {
-                    let mut a = store.task_assignment(task).map_err(|e| e.to_string())?;
+                    let mut a = store.task_assignment(task)?;
                     a.profile_id = Some(profile.id.clone());
                     a.model = model;
-                    store
-                        .set_task_assignment(task, &a)
-                        .map_err(|e| e.to_string())?;
+                    store.set_task_assignment(task, &a)?;
                     println!("{} now uses “{}”.", task.label(), profile.name);
                 }
             }
@@ -213,7 +201,7 @@ pub fn provider(store: &mut Store, command: ProviderCommand) -> Result<ExitCode,
             let mut profile = match (preset, profile) {
                 (_, Some(name)) => find_profile(store, &name)?,
                 (Some(id), None) => {
-                    let p = providers::preset(&id).ok_or_else(|| unknown_preset(&id))?;
+                    let p = providers::preset(&id).with_context(|| unknown_preset(&id))?;
                     let env_key = p
                         .key_env
                         .iter()
@@ -232,7 +220,7 @@ pub fn provider(store: &mut Store, command: ProviderCommand) -> Result<ExitCode,
                     }
                 }
                 (None, None) => {
-                    return Err("Name a --preset or a --profile to check.".into());
+                    anyhow::bail!("Name a --preset or a --profile to check.");
                 }
             };
             if let Some(url) = base_url {
@@ -278,7 +266,7 @@ fn report(e: &ProviderError) -> ExitCode {
     ExitCode::from(e.kind().exit_code())
 }
 
-fn check(store: &Store, call: &ResolvedCall, prompt: &str) -> Result<ExitCode, String> {
+fn check(store: &Store, call: &ResolvedCall, prompt: &str) -> anyhow::Result<ExitCode> {
     let cancel = CancelToken::new();
     let models = match providers::list_models(&call.endpoint, &cancel) {
         Ok(models) => {
@@ -328,7 +316,7 @@ fn check(store: &Store, call: &ResolvedCall, prompt: &str) -> Result<ExitCode, S
     let opt = |v: Option<u64>| v.map_or_else(|| "unknown".to_owned(), |n| n.to_string());
     match outcome {
         Ok(done) => {
-            writeln!(stdout).map_err(|e| e.to_string())?;
+            writeln!(stdout)?;
             writeln!(stdout, "first_token_ms={}", opt(done.first_token_ms))
                 .and_then(|()| writeln!(stdout, "total_ms={}", done.total_ms))
                 .and_then(|()| writeln!(stdout, "prompt_tokens={}", opt(done.usage.prompt_tokens)))
@@ -338,8 +326,7 @@ fn check(store: &Store, call: &ResolvedCall, prompt: &str) -> Result<ExitCode, S
                         "completion_tokens={}",
                         opt(done.usage.completion_tokens)
                     )
-                })
-                .map_err(|e| e.to_string())?;
+                })?;
             if done.finish == Finish::Cancelled {
                 eprintln!("(cancelled)");
             }
@@ -354,10 +341,10 @@ fn check(store: &Store, call: &ResolvedCall, prompt: &str) -> Result<ExitCode, S
 }
 
 /// `fabula provider list`.
-fn list(store: &Store, out: &mut dyn Write) -> Result<ExitCode, String> {
+fn list(store: &Store, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let profiles = all_profiles(store)?;
-    let main = store.main_profile_id().map_err(|e| e.to_string())?;
-    let w = |out: &mut dyn Write, line: String| writeln!(out, "{line}").map_err(|e| e.to_string());
+    let main = store.main_profile_id()?;
+    let w = |out: &mut dyn Write, line: String| writeln!(out, "{line}");
     if profiles.is_empty() {
         w(
             out,
@@ -396,7 +383,7 @@ fn list(store: &Store, out: &mut dyn Write) -> Result<ExitCode, String> {
         )?;
     }
     for task in Task::ASSIGNABLE {
-        let a = store.task_assignment(task).map_err(|e| e.to_string())?;
+        let a = store.task_assignment(task)?;
         if let Some(id) = &a.profile_id {
             let name = profiles
                 .iter()

@@ -118,7 +118,7 @@ pub enum InjectionArg {
     Never,
 }
 
-pub fn story(store: &Store, command: StoryCommand) -> Result<ExitCode, String> {
+pub fn story(store: &Store, command: StoryCommand) -> anyhow::Result<ExitCode> {
     match command {
         StoryCommand::New {
             title,
@@ -129,27 +129,25 @@ pub fn story(store: &Store, command: StoryCommand) -> Result<ExitCode, String> {
             description,
             protagonist,
         } => {
-            let story = store
-                .create_story(&NewStory {
-                    title,
-                    mode: match mode {
-                        ModeArg::Adventure => StoryMode::Adventure,
-                        ModeArg::Creative => StoryMode::CreativeWriting,
-                    },
-                    pov: match pov {
-                        PovArg::First => Pov::First,
-                        PovArg::Second => Pov::Second,
-                        PovArg::Third => Pov::Third,
-                    },
-                    tense: match tense {
-                        TenseArg::Past => Tense::Past,
-                        TenseArg::Present => Tense::Present,
-                    },
-                    genre,
-                    description,
-                    protagonist,
-                })
-                .map_err(|e| e.to_string())?;
+            let story = store.create_story(&NewStory {
+                title,
+                mode: match mode {
+                    ModeArg::Adventure => StoryMode::Adventure,
+                    ModeArg::Creative => StoryMode::CreativeWriting,
+                },
+                pov: match pov {
+                    PovArg::First => Pov::First,
+                    PovArg::Second => Pov::Second,
+                    PovArg::Third => Pov::Third,
+                },
+                tense: match tense {
+                    TenseArg::Past => Tense::Past,
+                    TenseArg::Present => Tense::Present,
+                },
+                genre,
+                description,
+                protagonist,
+            })?;
             println!("{}", story.id);
             Ok(ExitCode::SUCCESS)
         }
@@ -165,9 +163,9 @@ pub fn generate(
     action: ActionArg,
     text: &str,
     on_draft: Option<DraftArg>,
-) -> Result<ExitCode, String> {
+) -> anyhow::Result<ExitCode> {
     let story_id = StoryId::from(story);
-    let summary = store.story_summary(&story_id).map_err(|e| e.to_string())?;
+    let summary = store.story_summary(&story_id)?;
     let story = summary.story;
     settle_draft(store, &story_id, on_draft)?;
     let action = match (story.mode, action) {
@@ -188,11 +186,9 @@ pub fn generate(
         } else {
             EntryKind::UserAction
         };
-        store
-            .append_entry(&story_id, kind, &composed)
-            .map_err(|e| e.to_string())?;
+        store.append_entry(&story_id, kind, &composed)?;
     }
-    let lorebook = Lorebook::load(store, &story_id).map_err(|e| e.to_string())?;
+    let lorebook = Lorebook::load(store, &story_id)?;
     let cancel = CancelToken::new();
     let keys = crate::keys::OsKeyStore;
     let prepared = match writing::prepare(store, &keys, &story_id, Target::Next, &lorebook, &cancel)
@@ -246,8 +242,12 @@ pub fn generate(
             );
             Ok(ExitCode::SUCCESS)
         }
-        Ending::Cancelled if nothing_came => Err("Stopped before any text arrived.".into()),
-        Ending::Cancelled => Err("Stopped; the text so far was kept as a draft.".into()),
+        Ending::Cancelled if nothing_came => {
+            Err(anyhow::anyhow!("Stopped before any text arrived."))
+        }
+        Ending::Cancelled => Err(anyhow::anyhow!(
+            "Stopped; the text so far was kept as a draft."
+        )),
         Ending::Failed(error) => {
             let kept = if nothing_came {
                 "No text arrived"
@@ -262,7 +262,7 @@ pub fn generate(
         }
         Ending::Unsaved(reason) => {
             let rescued = rescue(store.path(), &story_id, &outcome.text);
-            Err(format!(
+            Err(anyhow::anyhow!(
                 "The narration could not be stored: {} {rescued}",
                 crate::domain::end_sentence(&reason)
             ))
@@ -275,35 +275,31 @@ fn settle_draft(
     store: &mut Store,
     story_id: &StoryId,
     on_draft: Option<DraftArg>,
-) -> Result<(), String> {
-    let Some(draft) = store.draft(story_id).map_err(|e| e.to_string())? else {
+) -> anyhow::Result<()> {
+    let Some(draft) = store.draft(story_id)? else {
         return Ok(());
     };
     if draft.content.trim().is_empty() {
-        return store.discard_draft(story_id).map_err(|e| e.to_string());
+        return Ok(store.discard_draft(story_id)?);
     }
     match on_draft {
         None => {
             let words = crate::domain::count_words(&draft.content);
             let preview = crate::domain::preview(&draft.content, 80);
-            Err(format!(
+            Err(anyhow::anyhow!(
                 "This story has a draft of {words} words from an earlier run that was not finished (“{preview}”). \
                  Run again with --draft keep to add it to the story (the narrator then goes on from it), \
                  --draft discard to drop it, or open the story in the window to read it first."
             ))
         }
-        Some(DraftArg::Discard) => store.discard_draft(story_id).map_err(|e| e.to_string()),
+        Some(DraftArg::Discard) => Ok(store.discard_draft(story_id)?),
         Some(DraftArg::Keep) => {
             let content = draft.content.trim();
             match &draft.target {
-                None => store
-                    .finish_narration(story_id, content, &draft.reasoning)
-                    .map(|_| ()),
-                Some(entry) => store
-                    .add_alternative(entry, content, &draft.reasoning)
-                    .map(|_| ()),
+                None => drop(store.finish_narration(story_id, content, &draft.reasoning)?),
+                Some(entry) => drop(store.add_alternative(entry, content, &draft.reasoning)?),
             }
-            .map_err(|e| e.to_string())
+            Ok(())
         }
     }
 }
@@ -345,7 +341,7 @@ fn fail(e: &WritingError) -> ExitCode {
     }
 }
 
-pub fn lore(store: &Store, command: LoreCommand) -> Result<ExitCode, String> {
+pub fn lore(store: &Store, command: LoreCommand) -> anyhow::Result<ExitCode> {
     match command {
         LoreCommand::Add {
             story,
@@ -359,40 +355,38 @@ pub fn lore(store: &Store, command: LoreCommand) -> Result<ExitCode, String> {
             priority,
         } => {
             let story_id = StoryId::from(story.as_str());
-            store.story_summary(&story_id).map_err(|e| e.to_string())?;
-            let saved = store
-                .save_lore(&LoreEntry {
-                    id: LoreId::new(),
-                    story_id,
-                    name,
-                    kind: match kind {
-                        LoreKindArg::Character => LoreKind::Character,
-                        LoreKindArg::Location => LoreKind::Location,
-                        LoreKindArg::Item => LoreKind::Item,
-                        LoreKindArg::Faction => LoreKind::Faction,
-                        LoreKindArg::Concept => LoreKind::Concept,
-                        LoreKindArg::Event => LoreKind::Event,
-                    },
-                    description,
-                    hidden_info: hidden,
-                    aliases,
-                    keywords,
-                    mode: match injection {
-                        InjectionArg::Always => InjectionMode::Always,
-                        InjectionArg::Keyword => InjectionMode::Keyword,
-                        InjectionArg::Never => InjectionMode::Never,
-                    },
-                    priority,
-                    ..LoreEntry::default()
-                })
-                .map_err(|e| e.to_string())?;
+            store.story_summary(&story_id)?;
+            let saved = store.save_lore(&LoreEntry {
+                id: LoreId::new(),
+                story_id,
+                name,
+                kind: match kind {
+                    LoreKindArg::Character => LoreKind::Character,
+                    LoreKindArg::Location => LoreKind::Location,
+                    LoreKindArg::Item => LoreKind::Item,
+                    LoreKindArg::Faction => LoreKind::Faction,
+                    LoreKindArg::Concept => LoreKind::Concept,
+                    LoreKindArg::Event => LoreKind::Event,
+                },
+                description,
+                hidden_info: hidden,
+                aliases,
+                keywords,
+                mode: match injection {
+                    InjectionArg::Always => InjectionMode::Always,
+                    InjectionArg::Keyword => InjectionMode::Keyword,
+                    InjectionArg::Never => InjectionMode::Never,
+                },
+                priority,
+                ..LoreEntry::default()
+            })?;
             println!("{}", saved.id);
             Ok(ExitCode::SUCCESS)
         }
         LoreCommand::List { story } => {
             let story_id = StoryId::from(story.as_str());
-            store.story_summary(&story_id).map_err(|e| e.to_string())?;
-            let entries = store.lore(&story_id).map_err(|e| e.to_string())?;
+            store.story_summary(&story_id)?;
+            let entries = store.lore(&story_id)?;
             if entries.is_empty() {
                 println!("This story's lorebook is empty.");
             }

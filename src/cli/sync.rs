@@ -68,7 +68,7 @@ pub fn sync(
     store: &mut Store,
     paths: &DataPaths,
     command: SyncCommand,
-) -> Result<ExitCode, String> {
+) -> anyhow::Result<ExitCode> {
     match command {
         SyncCommand::Serve { bind, port, token } => {
             let bind = bind
@@ -77,12 +77,8 @@ pub fn sync(
             let mut options = ServerOptions::new(bind, paths.database());
             options.port = port;
             options.token = token;
-            let mut server =
-                SyncServer::start(options, Arc::new(NoWaker)).map_err(|e| e.to_string())?;
-            println!(
-                "{}",
-                serde_json::to_string(&server.pairing).map_err(|e| e.to_string())?
-            );
+            let mut server = SyncServer::start(options, Arc::new(NoWaker))?;
+            println!("{}", serde_json::to_string(&server.pairing)?);
             eprintln!(
                 "Serving {} on {} until Ctrl+C.",
                 paths.database().display(),
@@ -112,15 +108,15 @@ pub fn sync(
                             }
                         ),
                         ServerEvent::Refused { peer, reason } => eprintln!("{peer}: {reason}"),
-                        ServerEvent::Stopped { reason } => return Err(reason),
+                        ServerEvent::Stopped { reason } => anyhow::bail!(reason),
                     }
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }
         }
         SyncCommand::List { from, token } => {
-            let peer = Peer::parse(&from, &token).map_err(|e| e.to_string())?;
-            for s in client::list(&peer).map_err(|e| e.to_string())? {
+            let peer = Peer::parse(&from, &token)?;
+            for s in client::list(&peer)? {
                 println!(
                     "{}\t{}\t{}\t{} entries",
                     s.id,
@@ -137,22 +133,20 @@ pub fn sync(
             on_conflict,
             stories,
         } => {
-            let peer = Peer::parse(&from, &token).map_err(|e| e.to_string())?;
+            let peer = Peer::parse(&from, &token)?;
             Ok(each_story(&stories, |id| {
                 let imported = client::pull_into(&peer, id, 0, &mut |story| {
                     import_stream(store, story, on_conflict, "The story sent", true)
-                })
-                .map_err(|e| e.to_string())??;
+                })??;
                 eprintln!("pulled “{}”", imported.title);
                 println!("{}", imported.story);
                 Ok(())
             }))
         }
         SyncCommand::Push { to, token, stories } => {
-            let peer = Peer::parse(&to, &token).map_err(|e| e.to_string())?;
+            let peer = Peer::parse(&to, &token)?;
             Ok(each_story(&stories, |id| {
-                let message =
-                    client::push(&peer, store, &StoryId::from(id)).map_err(|e| e.to_string())?;
+                let message = client::push(&peer, store, &StoryId::from(id))?;
                 eprintln!("{message}");
                 Ok(())
             }))
@@ -161,7 +155,7 @@ pub fn sync(
 }
 
 /// Runs `one` for each story with "[i/n] id: " before it; a failure is reported and the rest go on.
-fn each_story(stories: &[String], mut one: impl FnMut(&str) -> Result<(), String>) -> ExitCode {
+fn each_story(stories: &[String], mut one: impl FnMut(&str) -> anyhow::Result<()>) -> ExitCode {
     let mut failed = false;
     for (i, id) in stories.iter().enumerate() {
         eprint!("[{}/{}] {id}: ", i + 1, stories.len());

@@ -106,7 +106,21 @@ pub enum CheckStatus {
         reply: String,
         first_token_ms: Option<u64>,
     },
-    Failed(String),
+    /// What went wrong, and what to offer: the key checked, a wait, or another test.
+    Failed {
+        message: String,
+        next: Option<NextStep>,
+    },
+}
+
+impl CheckStatus {
+    /// A failure that nothing offered would mend (the check could not even start).
+    pub fn failed(message: impl Into<String>) -> Self {
+        CheckStatus::Failed {
+            message: message.into(),
+            next: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -179,6 +193,13 @@ pub enum ConflictSource {
     Peer { peer: Peer, story_id: String },
 }
 
+/// Why the other device's stories could not be listed, and whether connecting again may work.
+#[derive(Clone, Debug)]
+pub struct PeerProblem {
+    pub message: String,
+    pub retryable: bool,
+}
+
 /// The Sync screen, imports and exports.
 #[derive(Clone, Debug, Default)]
 pub struct SyncState {
@@ -186,7 +207,7 @@ pub struct SyncState {
     pub serving: Option<Serving>,
     pub peer: Option<Peer>,
     pub peer_stories: Vec<StoryListing>,
-    pub peer_error: Option<String>,
+    pub peer_error: Option<PeerProblem>,
     pub busy: Option<SyncBusy>,
     /// Done, total, and what is happening.
     pub progress: Option<(u64, u64, String)>,
@@ -278,10 +299,10 @@ pub struct Status {
 pub enum NextStep {
     /// The provider rejected the key: open that profile to check it.
     CheckKey { profile_id: String },
-    /// The provider asked to wait: try again from this time (ms since the epoch) on.
-    RetryAt { at_ms: i64 },
-    /// A dropped connection, a server error or a stall: trying again may well work.
-    Retry,
+    /// The provider asked to wait: `again` may be asked for from this time (ms since the epoch) on.
+    RetryAt { at_ms: i64, again: Box<Action> },
+    /// A dropped connection, a server error or a stall: repeating `again` may well work.
+    Retry(Box<Action>),
     /// The other device could not be reached: the same transfer can be asked for again.
     TryAgain(Box<Action>),
 }

@@ -29,7 +29,7 @@ fn call(peer: &Peer, action: SyncAction, timeout: Duration) -> Result<SyncRespon
         token: peer.token.expose().to_owned(),
         action,
     })
-    .map_err(|e| SyncError::Peer(e.to_string()))?;
+    .map_err(|e| SyncError::Unreadable(e.to_string()))?;
     send(peer, &body, timeout)
 }
 
@@ -66,9 +66,13 @@ fn post_body<B: ureq::AsSendBody>(
         .header("Content-Type", "application/json")
         .send(body)
         .map_err(|e| match e {
-            ureq::Error::Timeout(_) => SyncError::Peer(format!("{where_} did not answer in time.")),
-            ureq::Error::Io(io) => SyncError::Peer(format!("Could not reach {where_}: {io}")),
-            other => SyncError::Peer(format!("Could not reach {where_}: {other}")),
+            ureq::Error::Timeout(_) => {
+                SyncError::Unreachable(format!("{where_} did not answer in time."))
+            }
+            ureq::Error::Io(io) => {
+                SyncError::Unreachable(format!("Could not reach {where_}: {io}"))
+            }
+            other => SyncError::Unreachable(format!("Could not reach {where_}: {other}")),
         })?;
     let status = response.status().as_u16();
     let reader = response
@@ -93,7 +97,7 @@ fn read_whole(mut reader: impl Read, where_: &str) -> Result<Vec<u8>, SyncError>
     let mut body = Vec::new();
     reader
         .read_to_end(&mut body)
-        .map_err(|e| SyncError::Peer(format!("{where_} stopped sending: {e}")))?;
+        .map_err(|e| SyncError::Unreachable(format!("{where_} stopped sending: {e}")))?;
     Ok(body)
 }
 
@@ -101,10 +105,10 @@ fn parse_reply(status: u16, body: &[u8], where_: &str) -> Result<SyncResponse, S
     match serde_json::from_slice::<SyncResponse>(body) {
         Ok(SyncResponse::Error { message }) => Err(SyncError::Refused(message)),
         Ok(reply) => Ok(reply),
-        Err(e) if status != 200 => Err(SyncError::Peer(format!(
+        Err(e) if status != 200 => Err(SyncError::Unreadable(format!(
             "{where_} answered {status}, not a sync reply ({e})."
         ))),
-        Err(e) => Err(SyncError::Peer(format!(
+        Err(e) => Err(SyncError::Unreadable(format!(
             "{where_} sent a reply Fabula could not read: {e}"
         ))),
     }
@@ -122,7 +126,7 @@ pub fn pull(peer: &Peer, story_id: &str, expected_bytes: u64) -> Result<StoryBun
     pull_into(peer, story_id, expected_bytes, &mut |story| {
         avt::read(story)
     })?
-    .map_err(|e| SyncError::Peer(format!("The story sent could not be read: {e}")))
+    .map_err(|e| SyncError::Unreadable(format!("The story sent could not be read: {e}")))
 }
 
 /// Pulls a story into `take_story` as it arrives (an import that stores it while it is read).
@@ -138,7 +142,7 @@ pub fn pull_into<T>(
             story_id: story_id.to_owned(),
         },
     })
-    .map_err(|e| SyncError::Peer(e.to_string()))?;
+    .map_err(|e| SyncError::Unreadable(e.to_string()))?;
     let (status, reader, where_) = post(peer, &request, transfer_timeout(expected_bytes))?;
     if status != 200 {
         let reply = parse_reply(status, &read_whole(reader, &where_)?, &where_)?;
@@ -147,13 +151,15 @@ pub fn pull_into<T>(
     match envelope::read_pull_reply(reader, take_story) {
         Ok(PullReply::Story(taken)) => Ok(taken),
         Ok(PullReply::Refused(message)) => Err(SyncError::Refused(message)),
-        Ok(PullReply::Other(kind)) => Err(SyncError::Peer(format!(
+        Ok(PullReply::Other(kind)) => Err(SyncError::Unreadable(format!(
             "The peer answered with “{kind}”, which does not fit the request."
         ))),
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(SyncError::Peer(format!(
-            "{where_} sent a reply Fabula could not read: {e}"
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(SyncError::Unreadable(
+            format!("{where_} sent a reply Fabula could not read: {e}"),
+        )),
+        Err(e) => Err(SyncError::Unreachable(format!(
+            "{where_} stopped sending: {e}"
         ))),
-        Err(e) => Err(SyncError::Peer(format!("{where_} stopped sending: {e}"))),
     }
 }
 
@@ -163,10 +169,9 @@ pub fn push(peer: &Peer, store: &Store, id: &StoryId) -> Result<String, SyncErro
     let text_bytes = store.story_text_bytes(id).map_err(store_error)?;
     // Its texts alone are over the limit: the peer would refuse it and end the connection.
     if text_bytes > BODY_LIMIT {
-        return Err(SyncError::Peer(format!(
-            "The story is too large to sync: its text alone is over the {} MiB a sync message may hold. Export it as a file instead.",
-            BODY_LIMIT >> 20
-        )));
+        return Err(SyncError::TooLarge {
+            limit_mib: BODY_LIMIT >> 20,
+        });
     }
     let timeout = transfer_timeout(text_bytes);
     let (mut body, pipe) = pipe();
@@ -190,7 +195,7 @@ pub fn push(peer: &Peer, store: &Store, id: &StoryId) -> Result<String, SyncErro
         },
     );
     let (reply, written) =
-        ran.map_err(|e| SyncError::Peer(format!("No thread to send on: {e}")))?;
+        ran.map_err(|e| SyncError::Unreachable(format!("No thread to send on: {e}")))?;
     // A story that could not be read says so, rather than the cut-off request it caused.
     if let Err(WriteFailure::Story(e)) = written {
         return Err(e);
@@ -199,8 +204,8 @@ pub fn push(peer: &Peer, store: &Store, id: &StoryId) -> Result<String, SyncErro
         Ok(SyncResponse::Success { message }) => Ok(message),
         Ok(other) => Err(unexpected(&other)),
         // A peer ends the connection on a message over its limit, before reading it all.
-        Err(SyncError::Peer(message)) if text_bytes > BODY_LIMIT / 2 => {
-            Err(SyncError::Peer(format!(
+        Err(SyncError::Unreachable(message)) if text_bytes > BODY_LIMIT / 2 => {
+            Err(SyncError::Unreachable(format!(
                 "{message} (a story this large may be over the {} MiB a sync message may hold)",
                 BODY_LIMIT >> 20
             )))
@@ -210,7 +215,7 @@ pub fn push(peer: &Peer, store: &Store, id: &StoryId) -> Result<String, SyncErro
 }
 
 fn store_error(e: crate::storage::StoreError) -> SyncError {
-    SyncError::Peer(format!("The story could not be read: {e}"))
+    SyncError::Story(e)
 }
 
 enum WriteFailure {
@@ -336,7 +341,7 @@ fn unexpected(reply: &SyncResponse) -> SyncError {
         SyncResponse::Success { .. } => "a success message",
         SyncResponse::Error { .. } => "an error",
     };
-    SyncError::Peer(format!(
+    SyncError::Unreadable(format!(
         "The peer answered with {kind}, which does not fit the request."
     ))
 }

@@ -9,22 +9,45 @@ pub mod wire;
 pub use server::{ServerEvent, ServerOptions, SyncServer};
 pub use wire::Pairing;
 
+/// What went wrong in a sync, in the groups a user can act on: worth trying again
+/// (`Unreachable`, `Unreadable`) or not (the rest).
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     /// The server could not start.
     #[error("{0}")]
     Server(String),
-    /// The peer could not be reached, or sent something unreadable.
+    /// The address typed does not name a device.
     #[error("{0}")]
-    Peer(String),
+    Address(String),
+    /// The other device could not be reached, did not answer in time, or stopped sending.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The other device answered with something that is not a sync reply (or not the one asked for).
+    #[error("{0}")]
+    Unreadable(String),
     /// The peer answered with an error message of its own.
     #[error("The other device said: {0}")]
     Refused(String),
+    /// The story is over what one sync message may carry; a file is the way to move it.
+    #[error(
+        "The story is too large to sync: its text alone is over the {limit_mib} MiB a sync message may hold. Export it as a file instead."
+    )]
+    TooLarge { limit_mib: u64 },
+    /// Our own copy of the story could not be read from the library.
+    #[error("The story could not be read: {0}")]
+    Story(#[source] crate::storage::StoreError),
+}
+
+impl SyncError {
+    /// Whether the same request may work a moment later (the network, not the request).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, SyncError::Unreachable(_) | SyncError::Unreadable(_))
+    }
 }
 
 impl From<crate::domain::PeerError> for SyncError {
     fn from(e: crate::domain::PeerError) -> Self {
-        SyncError::Peer(e.0)
+        SyncError::Address(e.0)
     }
 }
 

@@ -346,7 +346,7 @@ fn shortcuts(
 }
 
 /// The button that goes with a failure: check the key, wait out a rate limit, or try again.
-fn next_step_ui(ui: &mut egui::Ui, next: &NextStep, actions: &mut Vec<Action>) {
+pub(crate) fn next_step_ui(ui: &mut egui::Ui, next: &NextStep, actions: &mut Vec<Action>) {
     match next {
         NextStep::CheckKey { profile_id } => {
             if ui
@@ -359,7 +359,7 @@ fn next_step_ui(ui: &mut egui::Ui, next: &NextStep, actions: &mut Vec<Action>) {
                 )));
             }
         }
-        NextStep::RetryAt { at_ms } => {
+        NextStep::RetryAt { at_ms, again } => {
             let left_ms = at_ms - crate::domain::now_ms();
             if left_ms > 0 {
                 let seconds = (left_ms + 999) / 1000;
@@ -370,12 +370,12 @@ fn next_step_ui(ui: &mut egui::Ui, next: &NextStep, actions: &mut Vec<Action>) {
                         (left_ms % 1000).max(50) as u64,
                     ));
             } else if ui.button("Retry").clicked() {
-                actions.push(Action::Writing(WritingAction::RetryDraft));
+                actions.push((**again).clone());
             }
         }
-        NextStep::Retry => {
+        NextStep::Retry(again) => {
             if ui.button("Retry").clicked() {
-                actions.push(Action::Writing(WritingAction::RetryDraft));
+                actions.push((**again).clone());
             }
         }
         NextStep::TryAgain(action) => {

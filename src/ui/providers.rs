@@ -232,12 +232,12 @@ fn profile_card_ui(
                 }
             }
         });
-        check_status_ui(ui, providers.checks.get(&profile.id));
+        check_status_ui(ui, providers.checks.get(&profile.id), actions);
         models_ui(ui, state, profile, actions);
     });
 }
 
-fn check_status_ui(ui: &mut egui::Ui, status: Option<&CheckStatus>) {
+fn check_status_ui(ui: &mut egui::Ui, status: Option<&CheckStatus>, actions: &mut Vec<Action>) {
     match status {
         None => {}
         Some(CheckStatus::Running {
@@ -269,8 +269,11 @@ fn check_status_ui(ui: &mut egui::Ui, status: Option<&CheckStatus>) {
             ));
             ui.label(egui::RichText::new(format!("“{reply}”")).italics());
         }
-        Some(CheckStatus::Failed(message)) => {
+        Some(CheckStatus::Failed { message, next }) => {
             ui.colored_label(ui.visuals().error_fg_color, message);
+            if let Some(next) = next {
+                super::next_step_ui(ui, next, actions);
+            }
         }
     }
 }

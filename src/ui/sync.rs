@@ -198,8 +198,22 @@ fn peer_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: &
             token: crate::domain::Secret::new(sv.token.clone()),
         }));
     }
-    if let Some(error) = &sync.peer_error {
-        ui.colored_label(ui.visuals().error_fg_color, error);
+    if let Some(problem) = &sync.peer_error {
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(ui.visuals().error_fg_color, &problem.message);
+            if problem.retryable
+                && !busy
+                && ui
+                    .button("Try again")
+                    .on_hover_text("Connect to the other device again")
+                    .clicked()
+            {
+                actions.push(Action::Share(ShareAction::ConnectPeer {
+                    address: sv.address.clone(),
+                    token: crate::domain::Secret::new(sv.token.clone()),
+                }));
+            }
+        });
     }
     if sync.peer.is_none() {
         return;
