@@ -2,7 +2,7 @@
 
 pub mod avt;
 mod keyed;
-mod scan;
+pub mod scan;
 pub mod text;
 
 use std::io::{Read, Write};

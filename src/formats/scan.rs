@@ -1,5 +1,6 @@
-//! Finding where JSON values end in a byte stream, without parsing them, so each one can be
-//! handed whole to serde_json's slice parser.
+//! The one JSON lexer: finding where values end in a byte stream without parsing them, so each
+//! one can be handed whole to serde_json's slice parser; walking an object's members; and reading
+//! a JSON string's text unescaped as a stream. `.avt` files and sync messages both read with it.
 //!
 //! serde_json reads an `io::Read` one byte at a time; parsing a slice is several times faster.
 //! A story file is mostly its entries: the reader takes them one at a time into a reused buffer,
@@ -7,7 +8,7 @@
 //! The scan only tracks strings and nesting; whether the bytes are valid JSON is the parser's
 //! business once it has them.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 
 /// Why a scan stopped.
 #[derive(Debug)]
@@ -17,12 +18,58 @@ pub enum ScanError {
     Eof,
     /// A byte that cannot be here.
     Unexpected(u8),
+    /// A key (or another short string) longer than `KEY_LIMIT`: nobody writes one; a peer
+    /// sending one is stopped before it fills memory.
+    TooLong,
+    /// A string whose escapes or bytes are not JSON's.
+    BadString(String),
 }
 
 impl From<io::Error> for ScanError {
     fn from(e: io::Error) -> Self {
         ScanError::Io(e)
     }
+}
+
+/// For readers that speak `io::Error` (the sync envelope): the end of input is `UnexpectedEof`,
+/// anything unreadable `InvalidData`.
+impl From<ScanError> for io::Error {
+    fn from(e: ScanError) -> Self {
+        match e {
+            ScanError::Io(e) => e,
+            ScanError::Eof => {
+                io::Error::new(io::ErrorKind::UnexpectedEof, "the message ends early")
+            }
+            ScanError::Unexpected(b) => io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("'{}' where it cannot be", b.escape_ascii()),
+            ),
+            ScanError::TooLong => {
+                io::Error::new(io::ErrorKind::InvalidData, "a key or token is too long")
+            }
+            ScanError::BadString(why) => io::Error::new(io::ErrorKind::InvalidData, why),
+        }
+    }
+}
+
+/// The longest key (or token, or type name) read whole as a string.
+pub const KEY_LIMIT: usize = 64 * 1024;
+
+/// Where the bytes of a value go: kept, or dropped when the value is skipped.
+trait Keep {
+    fn keep(&mut self, bytes: &[u8]);
+}
+
+impl Keep for Vec<u8> {
+    fn keep(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+struct Drop;
+
+impl Keep for Drop {
+    fn keep(&mut self, _: &[u8]) {}
 }
 
 /// A buffered byte stream, scanned value by value.
@@ -42,6 +89,13 @@ impl<R: BufRead> Scanner<R> {
 
     fn consume(&mut self, n: usize) {
         self.inner.consume(n);
+    }
+
+    /// The next byte, read; the end of input is `Eof`.
+    fn next_byte(&mut self) -> Result<u8, ScanError> {
+        let b = *self.inner.fill_buf()?.first().ok_or(ScanError::Eof)?;
+        self.consume(1);
+        Ok(b)
     }
 
     /// The next byte that is not whitespace, left unread; `None` at the end of the input.
@@ -91,19 +145,74 @@ impl<R: BufRead> Scanner<R> {
 
     /// Appends the bytes of the next value (after whitespace) to `out`.
     pub fn take_value(&mut self, out: &mut Vec<u8>) -> Result<(), ScanError> {
+        self.value_into(out)
+    }
+
+    /// Reads past the next value (after whitespace), keeping none of it.
+    pub fn skip_value(&mut self) -> Result<(), ScanError> {
+        self.value_into(&mut Drop)
+    }
+
+    fn value_into(&mut self, out: &mut impl Keep) -> Result<(), ScanError> {
         let first = self.peek_token()?.ok_or(ScanError::Eof)?;
         match first {
-            b'"' => self.take_string(out),
+            b'"' => self.take_string(out, usize::MAX),
             b'{' | b'[' => self.take_nested(out),
             b',' | b':' | b'}' | b']' => Err(ScanError::Unexpected(first)),
             _ => self.take_scalar(out),
         }
     }
 
-    /// A string, quotes included; the opening quote is next.
-    fn take_string(&mut self, out: &mut Vec<u8>) -> Result<(), ScanError> {
-        out.push(b'"');
+    /// The next value, a string of at most `KEY_LIMIT` bytes, as its text.
+    pub fn short_string(&mut self) -> Result<String, ScanError> {
+        match self.peek_token()? {
+            Some(b'"') => {}
+            Some(b) => return Err(ScanError::Unexpected(b)),
+            None => return Err(ScanError::Eof),
+        }
+        let mut raw = Vec::new();
+        self.take_string(&mut raw, KEY_LIMIT)?;
+        serde_json::from_slice(&raw).map_err(|e| ScanError::BadString(e.to_string()))
+    }
+
+    /// The members of the object that is next, from its `{` to its `}`: `member` gets each key
+    /// and the first byte of its value (unread), and must read or skip the value.
+    pub fn members<E: From<ScanError>>(
+        &mut self,
+        mut member: impl FnMut(&mut Self, String, u8) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.expect(b'{')?;
+        if self.peek_token()? == Some(b'}') {
+            self.consume(1);
+            return Ok(());
+        }
+        loop {
+            let key = self.short_string()?;
+            self.expect(b':')?;
+            let first = self.peek_token()?.ok_or(ScanError::Eof)?;
+            member(self, key, first)?;
+            if self.one_of(b",}")? == b'}' {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The text of the string that is next, unescaped as it is read: for a story sent inside a
+    /// JSON string, which is never held whole. Read it to its end to go on after the string.
+    pub fn string_reader(&mut self) -> Result<Unescape<'_, R>, ScanError> {
+        self.expect(b'"')?;
+        Ok(Unescape {
+            scanner: self,
+            pending: Vec::new(),
+            done: false,
+        })
+    }
+
+    /// A string, quotes included; the opening quote is next. More than `limit` bytes is `TooLong`.
+    fn take_string(&mut self, out: &mut impl Keep, limit: usize) -> Result<(), ScanError> {
+        out.keep(b"\"");
         self.consume(1);
+        let mut taken = 1usize;
         let mut escaped = false;
         loop {
             let buf = self.inner.fill_buf()?;
@@ -116,10 +225,10 @@ impl<R: BufRead> Scanner<R> {
                 from = 1;
                 escaped = false;
             }
-            match memchr::memchr2(b'"', b'\\', &buf[from..]) {
+            let end = match memchr::memchr2(b'"', b'\\', &buf[from..]) {
                 Some(i) if buf[from + i] == b'"' => {
                     let end = from + i + 1;
-                    out.extend_from_slice(&buf[..end]);
+                    out.keep(&buf[..end]);
                     self.consume(end);
                     return Ok(());
                 }
@@ -127,25 +236,25 @@ impl<R: BufRead> Scanner<R> {
                     // A backslash: it and the byte after it are the string's, whatever they are.
                     let end = from + i + 1;
                     if end < buf.len() {
-                        out.extend_from_slice(&buf[..=end]);
-                        self.consume(end + 1);
+                        end + 1
                     } else {
-                        out.extend_from_slice(&buf[..end]);
-                        self.consume(end);
                         escaped = true;
+                        end
                     }
                 }
-                None => {
-                    let n = buf.len();
-                    out.extend_from_slice(buf);
-                    self.consume(n);
-                }
+                None => buf.len(),
+            };
+            taken = taken.saturating_add(end);
+            if taken > limit {
+                return Err(ScanError::TooLong);
             }
+            out.keep(&buf[..end]);
+            self.consume(end);
         }
     }
 
     /// An object or array, up to its matching close; strings inside are skipped whole.
-    fn take_nested(&mut self, out: &mut Vec<u8>) -> Result<(), ScanError> {
+    fn take_nested(&mut self, out: &mut impl Keep) -> Result<(), ScanError> {
         let mut depth = 0usize;
         loop {
             let buf = self.inner.fill_buf()?;
@@ -160,7 +269,7 @@ impl<R: BufRead> Scanner<R> {
                     b'}' | b']' => {
                         depth = depth.saturating_sub(1);
                         if depth == 0 {
-                            out.extend_from_slice(&buf[..=i]);
+                            out.keep(&buf[..=i]);
                             self.consume(i + 1);
                             return Ok(());
                         }
@@ -173,16 +282,16 @@ impl<R: BufRead> Scanner<R> {
                 }
                 i += 1;
             }
-            out.extend_from_slice(&buf[..i]);
+            out.keep(&buf[..i]);
             self.consume(i);
             if string_next {
-                self.take_string(out)?;
+                self.take_string(out, usize::MAX)?;
             }
         }
     }
 
     /// A number, `true`, `false` or `null`: up to the next delimiter.
-    fn take_scalar(&mut self, out: &mut Vec<u8>) -> Result<(), ScanError> {
+    fn take_scalar(&mut self, out: &mut impl Keep) -> Result<(), ScanError> {
         loop {
             let buf = self.inner.fill_buf()?;
             if buf.is_empty() {
@@ -193,17 +302,124 @@ impl<R: BufRead> Scanner<R> {
                 .position(|b| b.is_ascii_whitespace() || b",:{}[]\"".contains(b))
             {
                 Some(i) => {
-                    out.extend_from_slice(&buf[..i]);
+                    out.keep(&buf[..i]);
                     self.consume(i);
                     return Ok(());
                 }
                 None => {
                     let n = buf.len();
-                    out.extend_from_slice(buf);
+                    out.keep(buf);
                     self.consume(n);
                 }
             }
         }
+    }
+
+    /// Plain string bytes (no quote, no backslash) copied straight from the buffer into `out`.
+    fn plain_run(&mut self, out: &mut [u8]) -> Result<usize, ScanError> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        let buf = self.inner.fill_buf()?;
+        let window = &buf[..buf.len().min(out.len())];
+        let run = memchr::memchr2(b'"', b'\\', window).unwrap_or(window.len());
+        out[..run].copy_from_slice(&buf[..run]);
+        self.consume(run);
+        Ok(run)
+    }
+}
+
+/// The content of a JSON string, unescaped as it is read; ends at the closing quote.
+pub struct Unescape<'a, R: BufRead> {
+    scanner: &'a mut Scanner<R>,
+    /// A character an escape stood for, not yet handed out.
+    pending: Vec<u8>,
+    done: bool,
+}
+
+impl<R: BufRead> Unescape<'_, R> {
+    fn hex4(&mut self) -> Result<u32, ScanError> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let d = (self.scanner.next_byte()? as char)
+                .to_digit(16)
+                .ok_or_else(|| ScanError::BadString("a bad \\u escape".into()))?;
+            v = v * 16 + d;
+        }
+        Ok(v)
+    }
+
+    fn escape(&mut self) -> Result<(), ScanError> {
+        let bad = |why: &str| ScanError::BadString(why.to_owned());
+        let c = match self.scanner.next_byte()? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let first = self.hex4()?;
+                let code = if (0xD800..0xDC00).contains(&first) {
+                    if self.scanner.next_byte()? != b'\\' || self.scanner.next_byte()? != b'u' {
+                        return Err(bad("a lone surrogate in a \\u escape"));
+                    }
+                    let second = self.hex4()?;
+                    0x10000 + ((first - 0xD800) << 10) + (second.wrapping_sub(0xDC00) & 0x3FF)
+                } else {
+                    first
+                };
+                char::from_u32(code).ok_or_else(|| bad("a bad \\u escape"))?
+            }
+            other => {
+                return Err(ScanError::BadString(format!(
+                    "an unknown escape \\{}",
+                    other.escape_ascii()
+                )));
+            }
+        };
+        let mut buf = [0u8; 4];
+        self.pending
+            .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        Ok(())
+    }
+
+    fn read_some(&mut self, out: &mut [u8]) -> Result<usize, ScanError> {
+        let mut n = 0;
+        while n < out.len() {
+            if !self.pending.is_empty() {
+                let take = self.pending.len().min(out.len() - n);
+                out[n..n + take].copy_from_slice(&self.pending[..take]);
+                self.pending.drain(..take);
+                n += take;
+                continue;
+            }
+            if self.done {
+                break;
+            }
+            let run = self.scanner.plain_run(&mut out[n..])?;
+            if run > 0 {
+                n += run;
+                continue;
+            }
+            match self.scanner.next_byte()? {
+                b'"' => self.done = true,
+                b'\\' => self.escape()?,
+                b => {
+                    out[n] = b;
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> Read for Unescape<'_, R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.read_some(out).map_err(io::Error::from)
     }
 }
 
@@ -245,6 +461,80 @@ mod tests {
                 ],
                 "buffer of {buffer}"
             );
+        }
+    }
+
+    fn scanner(text: &[u8], buffer: usize) -> Scanner<io::BufReader<&[u8]>> {
+        Scanner::new(io::BufReader::with_capacity(buffer, text))
+    }
+
+    #[test]
+    fn members_give_each_key_and_skipped_values_leave_the_rest_in_place() {
+        let text = br#" { "a" : [1,{"x":"]"}], "k\u00e9y":"v", "n":-2.5e1 ,"o":{} } tail"#;
+        for buffer in [1, 2, 5, 64] {
+            let mut scan = scanner(text, buffer);
+            let mut seen = Vec::new();
+            scan.members(|scan, key, first| {
+                match key.as_str() {
+                    "kéy" => seen.push(format!("{key}={}", scan.short_string()?)),
+                    _ => {
+                        seen.push(format!("{key}:{}", first as char));
+                        scan.skip_value()?;
+                    }
+                }
+                Ok::<_, ScanError>(())
+            })
+            .expect("members");
+            assert_eq!(seen, ["a:[", "kéy=v", "n:-", "o:{"], "buffer of {buffer}");
+            assert_eq!(scan.peek_token().expect("tail"), Some(b't'));
+        }
+        let mut empty = scanner(b"{}", 1);
+        let mut called = false;
+        empty
+            .members(|_, _, _| {
+                called = true;
+                Ok::<_, ScanError>(())
+            })
+            .expect("empty object");
+        assert!(!called);
+        let missing_colon = scanner(br#"{"a" 1}"#, 3).members(|s, _, _| s.skip_value());
+        assert!(matches!(missing_colon, Err(ScanError::Unexpected(b'1'))));
+    }
+
+    #[test]
+    fn a_key_longer_than_the_limit_is_refused_before_it_is_all_read() {
+        let mut text = b"\"".to_vec();
+        text.extend(std::iter::repeat_n(b'k', KEY_LIMIT * 4));
+        text.extend_from_slice(b"\":1");
+        let mut scan = scanner(&text, 4096);
+        assert!(matches!(scan.short_string(), Err(ScanError::TooLong)));
+        let mut left = Vec::new();
+        scan.reader().read_to_end(&mut left).expect("rest");
+        assert!(left.len() > KEY_LIMIT * 2, "stopped at the limit, not at the end");
+    }
+
+    #[test]
+    fn a_string_reads_unescaped_as_a_stream_and_the_scan_goes_on_after_it() {
+        let text = br#""a\"b\\c\n\u00e9\ud83d\udc09 \/end" , 7"#;
+        for buffer in [1, 2, 3, 64] {
+            let mut scan = scanner(text, buffer);
+            let mut out = String::new();
+            let mut reader = scan.string_reader().expect("a string");
+            // One byte at a time as well as in one go: escapes split across reads.
+            let mut byte = [0u8; 1];
+            let mut bytes = Vec::new();
+            while reader.read(&mut byte).expect("read") == 1 {
+                bytes.push(byte[0]);
+            }
+            out.push_str(std::str::from_utf8(&bytes).expect("utf-8"));
+            assert_eq!(out, "a\"b\\c\né🐉 /end", "buffer of {buffer}");
+            assert_eq!(scan.one_of(b",").expect("comma"), b',');
+        }
+        for bad in [&br#""\ud83d x""#[..], br#""\q""#, br#""\u12G4""#, br#""cut"#] {
+            let mut scan = scanner(bad, 2);
+            let mut out = Vec::new();
+            let read = scan.string_reader().expect("quote").read_to_end(&mut out);
+            assert!(read.is_err(), "{}", String::from_utf8_lossy(bad));
         }
     }
 

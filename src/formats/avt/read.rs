@@ -122,16 +122,24 @@ impl FileSink for Parts<'_> {
     }
 }
 
-fn scan_error(e: ScanError) -> FormatError {
-    match e {
-        ScanError::Io(e) => FormatError::Invalid(format!("The file could not be read: {e}")),
-        ScanError::Eof => {
-            FormatError::Invalid("The file ends too early; it may be cut off.".into())
+impl From<ScanError> for FormatError {
+    fn from(e: ScanError) -> Self {
+        match e {
+            ScanError::Io(e) => FormatError::Invalid(format!("The file could not be read: {e}")),
+            ScanError::Eof => {
+                FormatError::Invalid("The file ends too early; it may be cut off.".into())
+            }
+            ScanError::Unexpected(b) => FormatError::Invalid(format!(
+                "The file is not valid JSON (`{}` where it cannot be).",
+                b.escape_ascii()
+            )),
+            ScanError::TooLong => FormatError::Invalid(
+                "The file is not a story file: a key is over 64 KiB long.".into(),
+            ),
+            ScanError::BadString(why) => {
+                FormatError::Invalid(format!("The file is not valid JSON ({why})."))
+            }
         }
-        ScanError::Unexpected(b) => FormatError::Invalid(format!(
-            "The file is not valid JSON (`{}` where it cannot be).",
-            b.escape_ascii()
-        )),
     }
 }
 
@@ -142,7 +150,7 @@ fn stream_value<T: serde::de::DeserializeOwned, R: BufRead>(
     buf: &mut Vec<u8>,
     place: &str,
 ) -> Result<T, FormatError> {
-    let first = scanner.peek_token().map_err(scan_error)?;
+    let first = scanner.peek_token()?;
     if matches!(first, Some(b'{' | b'[' | b'"')) {
         // serde_json reads nothing past the `}`, `]` or `"` that ends these.
         let mut de = serde_json::Deserializer::from_reader(scanner.reader());
@@ -159,7 +167,7 @@ fn slice_value<T: serde::de::DeserializeOwned, R: BufRead>(
     place: &str,
 ) -> Result<T, FormatError> {
     buf.clear();
-    scanner.take_value(buf).map_err(scan_error)?;
+    scanner.take_value(buf)?;
     serde_json::from_slice(buf).map_err(|e| FormatError::from_json_in(e, place))
 }
 
@@ -169,14 +177,14 @@ fn read_entries<R: BufRead>(
     buf: &mut Vec<u8>,
     sink: &mut dyn FileSink,
 ) -> Result<(), FormatError> {
-    if scanner.peek_token().map_err(scan_error)? != Some(b'[') {
+    if scanner.peek_token()? != Some(b'[') {
         // Not a list: the parser says what it is instead.
         return slice_value::<Vec<AvtEntry>, _>(scanner, buf, "`entries`")
             .and_then(|entries| entries.into_iter().try_for_each(|e| sink.entry(e)));
     }
-    scanner.expect(b'[').map_err(scan_error)?;
-    if scanner.peek_token().map_err(scan_error)? == Some(b']') {
-        scanner.expect(b']').map_err(scan_error)?;
+    scanner.expect(b'[')?;
+    if scanner.peek_token()? == Some(b']') {
+        scanner.expect(b']')?;
         return Ok(());
     }
     let mut count = 0usize;
@@ -184,7 +192,7 @@ fn read_entries<R: BufRead>(
         count += 1;
         let place = format!("entry {count}");
         sink.entry(slice_value(scanner, buf, &place)?)?;
-        if scanner.one_of(b",]").map_err(scan_error)? == b']' {
+        if scanner.one_of(b",]")? == b']' {
             return Ok(());
         }
     }
@@ -195,8 +203,8 @@ fn read_file<R: BufRead>(
     scanner: &mut Scanner<R>,
     sink: &mut dyn FileSink,
 ) -> Result<AvtFile, FormatError> {
-    match scanner.peek_token().map_err(scan_error)? {
-        Some(b'{') => scanner.expect(b'{').map_err(scan_error)?,
+    match scanner.peek_token()? {
+        Some(b'{') => {}
         Some(b'[' | b'"' | b'-' | b'0'..=b'9') => {
             return Err(FormatError::Invalid(
                 "The file is JSON but not a story file: it is not an object.".into(),
@@ -214,54 +222,38 @@ fn read_file<R: BufRead>(
     let mut lorebook_entries = None;
     let mut sections = Map::new();
     let mut seen = HashSet::new();
-    if scanner.peek_token().map_err(scan_error)? == Some(b'}') {
-        scanner.expect(b'}').map_err(scan_error)?;
-    } else {
-        loop {
-            match scanner.peek_token().map_err(scan_error)? {
-                Some(b'"') => {}
-                Some(b) => return Err(scan_error(ScanError::Unexpected(b))),
-                None => return Err(scan_error(ScanError::Eof)),
+    scanner.members(|scanner, key, _| {
+        if MODELED.contains(&key.as_str()) && !seen.insert(key.clone()) {
+            return Err(FormatError::Invalid(format!(
+                "The file is JSON but not a story file: duplicate field `{key}`."
+            )));
+        }
+        match key.as_str() {
+            "version" => version = Some(slice_value::<String, _>(scanner, &mut buf, "`version`")?),
+            "exportedAt" => {
+                exported_at = Some(slice_value::<Millis, _>(scanner, &mut buf, "`exportedAt`")?.0);
             }
-            let key: String = slice_value(scanner, &mut buf, "a key")?;
-            scanner.expect(b':').map_err(scan_error)?;
-            if MODELED.contains(&key.as_str()) && !seen.insert(key.clone()) {
-                return Err(FormatError::Invalid(format!(
-                    "The file is JSON but not a story file: duplicate field `{key}`."
-                )));
+            "story" => {
+                let read = stream_value::<AvtStory, _>(scanner, &mut buf, "`story`")?;
+                sink.story(&read)?;
+                story = Some(read);
             }
-            match key.as_str() {
-                "version" => {
-                    version = Some(slice_value::<String, _>(scanner, &mut buf, "`version`")?)
-                }
-                "exportedAt" => {
-                    exported_at =
-                        Some(slice_value::<Millis, _>(scanner, &mut buf, "`exportedAt`")?.0);
-                }
-                "story" => {
-                    let read = stream_value::<AvtStory, _>(scanner, &mut buf, "`story`")?;
-                    sink.story(&read)?;
-                    story = Some(read);
-                }
-                "entries" => {
-                    read_entries(scanner, &mut buf, sink)?;
-                    entries = Some(());
-                }
-                "lorebookEntries" => {
-                    lorebook_entries = stream_value(scanner, &mut buf, "`lorebookEntries`")?;
-                }
-                _ => {
-                    let place = format!("`{key}`");
-                    let value: Value = stream_value(scanner, &mut buf, &place)?;
-                    sections.insert(key, value);
-                }
+            "entries" => {
+                read_entries(scanner, &mut buf, sink)?;
+                entries = Some(());
             }
-            if scanner.one_of(b",}").map_err(scan_error)? == b'}' {
-                break;
+            "lorebookEntries" => {
+                lorebook_entries = stream_value(scanner, &mut buf, "`lorebookEntries`")?;
+            }
+            _ => {
+                let place = format!("`{key}`");
+                let value: Value = stream_value(scanner, &mut buf, &place)?;
+                sections.insert(key, value);
             }
         }
-    }
-    if let Some(b) = scanner.peek_token().map_err(scan_error)? {
+        Ok(())
+    })?;
+    if let Some(b) = scanner.peek_token()? {
         return Err(FormatError::Invalid(format!(
             "The file is not valid JSON (`{}` after the story's closing brace).",
             b.escape_ascii()

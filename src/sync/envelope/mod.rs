@@ -2,17 +2,26 @@
 //! JSON string holding JSON, so it is unescaped on the fly into the `.avt` reader, and a pulled
 //! story is escaped on the fly into the reply, chunk by chunk.
 
-mod lexer;
 mod write;
 
 pub use write::{Chunked, write_push_body, write_story_data};
 
-use lexer::{Bytes, Unescape, malformed};
-
-use std::io::{self, Read};
+use std::io::{self, BufReader, Read};
 
 use crate::domain::StoryBundle;
+use crate::formats::scan::Scanner;
 use crate::formats::{FormatError, avt};
+
+/// The scanner over a message body, read from the socket in large pieces.
+type Bytes<R> = Scanner<BufReader<R>>;
+
+fn scanner<R: Read>(body: R) -> Bytes<R> {
+    Scanner::new(BufReader::with_capacity(1 << 16, body))
+}
+
+fn malformed(what: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.into())
+}
 
 /// What a request asked for; a pushed story is already read.
 #[derive(Debug)]
@@ -122,13 +131,12 @@ fn read_envelope<T>(
     check_token: &mut dyn FnMut(&str) -> bool,
     take_story: TakeStory<'_, T>,
 ) -> io::Result<Envelope<T>> {
-    let mut bytes = Bytes::new(body);
+    let mut bytes = scanner(body);
     let (mut token, mut asked) = (None, None);
-    bytes.expect_byte(b'{')?;
     bytes.members(|bytes, key, first| {
-        match (key, first) {
+        match (key.as_str(), first) {
             ("token", b'"') => {
-                let given = bytes.string()?;
+                let given = bytes.short_string()?;
                 if !check_token(&given) {
                     return Err(io::Error::new(
                         io::ErrorKind::PermissionDenied,
@@ -144,9 +152,9 @@ fn read_envelope<T>(
             ("token" | "action", _) => {
                 return Err(malformed(format!("`{key}` has the wrong type")));
             }
-            _ => bytes.skip(first)?,
+            _ => bytes.skip_value()?,
         }
-        Ok(())
+        Ok::<_, io::Error>(())
     })?;
     Ok(Envelope {
         token: token.ok_or_else(|| malformed("missing field `token`"))?,
@@ -161,18 +169,18 @@ fn read_action<R: Read, T>(
 ) -> io::Result<Asked<T>> {
     let (mut kind, mut story_id, mut story) = (None, None, None);
     bytes.members(|bytes, key, first| {
-        match (key, first) {
-            ("type", b'"') => kind = Some(bytes.string()?),
-            ("story_id", b'"') => story_id = Some(bytes.string()?),
+        match (key.as_str(), first) {
+            ("type", b'"') => kind = Some(bytes.short_string()?),
+            ("story_id", b'"') => story_id = Some(bytes.short_string()?),
             ("story_data", b'"') => {
                 story = Some(match take_story.as_mut() {
                     Some(take) => Pushed::Taken(read_embedded(bytes, &mut **take)?),
                     None => Pushed::Read(Box::new(read_embedded(bytes, &mut |r| avt::read(r))?)),
                 });
             }
-            _ => bytes.skip(first)?,
+            _ => bytes.skip_value()?,
         }
-        Ok(())
+        Ok::<_, io::Error>(())
     })?;
     match kind.as_deref() {
         Some("listStories") => Ok(Asked::List),
@@ -204,17 +212,16 @@ pub fn read_pull_reply<T>(
     body: impl Read,
     take_story: TakeStory<'_, T>,
 ) -> io::Result<PullReply<T>> {
-    let mut bytes = Bytes::new(body);
+    let mut bytes = scanner(body);
     let (mut kind, mut message, mut story) = (None, None, None);
-    bytes.expect_byte(b'{')?;
     bytes.members(|bytes, key, first| {
-        match (key, first) {
-            ("type", b'"') => kind = Some(bytes.string()?),
-            ("message", b'"') => message = Some(bytes.string()?),
+        match (key.as_str(), first) {
+            ("type", b'"') => kind = Some(bytes.short_string()?),
+            ("message", b'"') => message = Some(bytes.short_string()?),
             ("data", b'"') => story = Some(read_embedded(bytes, &mut *take_story)?),
-            _ => bytes.skip(first)?,
+            _ => bytes.skip_value()?,
         }
-        Ok(())
+        Ok::<_, io::Error>(())
     })?;
     match kind.as_deref() {
         Some("storyData") => story
@@ -226,14 +233,13 @@ pub fn read_pull_reply<T>(
     }
 }
 
-/// A story sent as a JSON string, read by `take` through its unescaping; the opening quote is
-/// read. Whatever `take` leaves of the string (all of it, when the story fails half way) is read
+/// A story sent as a JSON string, read by `take` through its unescaping. Whatever `take` leaves of the string (all of it, when the story fails half way) is read
 /// to its end, so the message goes on after it.
 fn read_embedded<R: Read, T>(
     bytes: &mut Bytes<R>,
     take: &mut dyn FnMut(&mut dyn Read) -> T,
 ) -> io::Result<T> {
-    let mut inner = Unescape::new(bytes);
+    let mut inner = bytes.string_reader()?;
     let taken = take(&mut inner);
     io::copy(&mut inner, &mut io::sink())?;
     Ok(taken)
