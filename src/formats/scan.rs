@@ -510,7 +510,10 @@ mod tests {
         assert!(matches!(scan.short_string(), Err(ScanError::TooLong)));
         let mut left = Vec::new();
         scan.reader().read_to_end(&mut left).expect("rest");
-        assert!(left.len() > KEY_LIMIT * 2, "stopped at the limit, not at the end");
+        assert!(
+            left.len() > KEY_LIMIT * 2,
+            "stopped at the limit, not at the end"
+        );
     }
 
     #[test]
@@ -530,7 +533,12 @@ mod tests {
             assert_eq!(out, "a\"b\\c\né🐉 /end", "buffer of {buffer}");
             assert_eq!(scan.one_of(b",").expect("comma"), b',');
         }
-        for bad in [&br#""\ud83d x""#[..], br#""\q""#, br#""\u12G4""#, br#""cut"#] {
+        for bad in [
+            &br#""\ud83d x""#[..],
+            br#""\q""#,
+            br#""\u12G4""#,
+            br#""cut"#,
+        ] {
             let mut scan = scanner(bad, 2);
             let mut out = Vec::new();
             let read = scan.string_reader().expect("quote").read_to_end(&mut out);

@@ -108,6 +108,14 @@ impl ChatRequest {
             .collect();
         (!parts.is_empty()).then(|| parts.join("\n\n"))
     }
+
+    /// The messages as OpenAI's and Ollama's chat bodies spell them, system ones included.
+    fn role_messages(&self) -> Vec<serde_json::Value> {
+        self.messages
+            .iter()
+            .map(|m| serde_json::json!({"role": m.role.as_str(), "content": m.content}))
+            .collect()
+    }
 }
 
 /// Connect and idle limits. There is no total cap: a healthy stream may run as long as it runs.

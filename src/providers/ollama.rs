@@ -24,11 +24,7 @@ fn headers(endpoint: &Endpoint) -> Vec<(String, String)> {
 }
 
 pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall {
-    let messages: Vec<Value> = request
-        .messages
-        .iter()
-        .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
-        .collect();
+    let messages = request.role_messages();
     let mut options = serde_json::Map::new();
     if let Some(t) = request.temperature {
         options.insert("temperature".into(), json!(t));

@@ -23,11 +23,7 @@ fn headers(endpoint: &Endpoint) -> Vec<(String, String)> {
 }
 
 pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall {
-    let messages: Vec<Value> = request
-        .messages
-        .iter()
-        .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
-        .collect();
+    let messages = request.role_messages();
     let mut body = json!({
         "model": request.model,
         "messages": messages,

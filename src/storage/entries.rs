@@ -237,25 +237,25 @@ impl Store {
     }
 
     pub fn trash_entry(&self, id: &EntryId) -> Result<()> {
-        let now = now_ms();
-        let changed = self
-            .conn
-            .execute(
-                "UPDATE entries SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
-                params![id.as_str(), now],
-            )
-            .map_err(|e| self.err(e))?;
-        expect_one(changed, || format!("Entry {id}"))
+        self.entry_update(
+            id,
+            "UPDATE entries SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+        )
     }
 
     /// Puts an entry back at its old place in the story.
     pub fn restore_entry(&self, id: &EntryId) -> Result<()> {
+        self.entry_update(
+            id,
+            "UPDATE entries SET deleted_at = NULL, updated_at = ?2 WHERE id = ?1",
+        )
+    }
+
+    /// Runs `sql` (`?1` the entry, `?2` now) on exactly one entry.
+    fn entry_update(&self, id: &EntryId, sql: &str) -> Result<()> {
         let changed = self
             .conn
-            .execute(
-                "UPDATE entries SET deleted_at = NULL, updated_at = ?2 WHERE id = ?1",
-                params![id.as_str(), now_ms()],
-            )
+            .execute(sql, params![id.as_str(), now_ms()])
             .map_err(|e| self.err(e))?;
         expect_one(changed, || format!("Entry {id}"))
     }

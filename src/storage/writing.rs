@@ -169,21 +169,7 @@ impl Store {
             params![id.as_str(), entry.as_str(), content, reasoning, now],
         )
         .map_err(err)?;
-        tx.execute(
-            "UPDATE entries SET content = ?2, reasoning = ?3, active_alternative_id = ?4,
-                 char_count = ?5, word_count = ?6, token_count = NULL, updated_at = ?7
-             WHERE id = ?1",
-            params![
-                entry.as_str(),
-                content,
-                reasoning,
-                id.as_str(),
-                char_count(content),
-                word_count(content),
-                now
-            ],
-        )
-        .map_err(err)?;
+        show_alternative(&tx, entry, id.as_str(), content, reasoning, now).map_err(err)?;
         tx.execute("DELETE FROM drafts WHERE story_id = ?1", [story])
             .map_err(err)?;
         tx.commit().map_err(err)?;
@@ -210,23 +196,34 @@ impl Store {
                 "Alternative {index} of entry {entry}"
             )));
         };
-        let changed = tx
-            .execute(
-                "UPDATE entries SET content = ?2, reasoning = ?3, active_alternative_id = ?4,
-                     char_count = ?5, word_count = ?6, token_count = NULL, updated_at = ?7
-                 WHERE id = ?1",
-                params![
-                    entry.as_str(),
-                    content,
-                    reasoning,
-                    id,
-                    char_count(&content),
-                    word_count(&content),
-                    now_ms()
-                ],
-            )
+        let changed = show_alternative(&tx, entry, &id, &content, reasoning.as_deref(), now_ms())
             .map_err(err)?;
         expect_one(changed, || format!("Entry {entry}"))?;
         tx.commit().map_err(err)
     }
+}
+
+/// Makes alternative `id` the entry's text (the counts follow; the token count is taken again).
+fn show_alternative(
+    tx: &rusqlite::Transaction<'_>,
+    entry: &EntryId,
+    id: &str,
+    content: &str,
+    reasoning: Option<&str>,
+    now: i64,
+) -> rusqlite::Result<usize> {
+    tx.execute(
+        "UPDATE entries SET content = ?2, reasoning = ?3, active_alternative_id = ?4,
+             char_count = ?5, word_count = ?6, token_count = NULL, updated_at = ?7
+         WHERE id = ?1",
+        params![
+            entry.as_str(),
+            content,
+            reasoning,
+            id,
+            char_count(content),
+            word_count(content),
+            now
+        ],
+    )
 }

@@ -30,16 +30,7 @@ pub fn library_ui(
         }
     });
     if let Some((done, total, what)) = &state.sync.progress {
-        let fraction = if *total > 0 {
-            *done as f32 / *total as f32
-        } else {
-            0.0
-        };
-        ui.add(
-            egui::ProgressBar::new(fraction)
-                .text(what.as_str())
-                .show_percentage(),
-        );
+        super::transfer_progress(ui, *done, *total, what);
     }
     ui.add_space(6.0);
 

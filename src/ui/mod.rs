@@ -345,6 +345,20 @@ fn shortcuts(
     });
 }
 
+/// How far a transfer is, with what it is doing.
+fn transfer_progress(ui: &mut egui::Ui, done: u64, total: u64, what: &str) {
+    let fraction = if total > 0 {
+        done as f32 / total as f32
+    } else {
+        0.0
+    };
+    ui.add(
+        egui::ProgressBar::new(fraction)
+            .text(what)
+            .show_percentage(),
+    );
+}
+
 /// The button that goes with a failure: check the key, wait out a rate limit, or try again.
 pub(crate) fn next_step_ui(ui: &mut egui::Ui, next: &NextStep, actions: &mut Vec<Action>) {
     match next {

@@ -63,16 +63,7 @@ pub fn sync_ui(
     });
     if let Some((done, total, what)) = &sync.progress {
         ui.add_space(6.0);
-        let fraction = if *total > 0 {
-            *done as f32 / *total as f32
-        } else {
-            0.0
-        };
-        ui.add(
-            egui::ProgressBar::new(fraction)
-                .text(what.as_str())
-                .show_percentage(),
-        );
+        super::transfer_progress(ui, *done, *total, what);
     } else if let Some(busy) = sync.busy {
         ui.weak(match busy {
             SyncBusy::Listing => "Asking for the list of stories…",
