@@ -229,6 +229,15 @@ impl FabulaApp {
 
     /// Work that must happen every frame, also while the window is hidden.
     pub fn logic(&mut self, ctx: &egui::Context) {
+        // The next frame's logic runs only once frame 1 has been painted and presented: that is
+        // the moment the window first shows the story (not after frame 2 is drawn as well).
+        if self.frames == 1 && self.launch.quit_after_first_frame {
+            println!(
+                "first_frame_ms={}",
+                self.launch.started.elapsed().as_millis()
+            );
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
         if self.applied_prefs != Some(self.state.prefs) {
             ui::apply_prefs(ctx, self.state.prefs);
             self.applied_prefs = Some(self.state.prefs);
@@ -291,14 +300,6 @@ impl FabulaApp {
     fn after_frame(&mut self, ctx: &egui::Context) {
         match self.frames {
             1 if self.launch.quit_after_first_frame => ctx.request_repaint(),
-            // Frame 2 starts only once frame 1 has been painted and presented.
-            2 if self.launch.quit_after_first_frame => {
-                println!(
-                    "first_frame_ms={}",
-                    self.launch.started.elapsed().as_millis()
-                );
-                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-            }
             2 => {
                 if self.launch.auto_backup {
                     self.start_auto_backup(ctx);
