@@ -10,6 +10,9 @@ packages=(
   libgl1 libegl1 libgl1-mesa-dri libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon0 libxkbcommon-x11-0 libwayland-client0
   # Tests: a virtual X server for the window smoke test; chattr, to make a swap fail for real.
   xvfb xauth e2fsprogs
+  # Fonts the system font fallback finds for text the bundled font lacks (the UI tests type it):
+  # Chinese, Japanese and Korean; Devanagari; emoji; Hebrew, Arabic and symbols such as → ★ ✓.
+  fonts-wqy-microhei fonts-lohit-deva fonts-noto-color-emoji fonts-dejavu-core
   # The local llama.cpp server for the end-to-end provider test runs in a Python venv.
   python3 python3-venv
 )

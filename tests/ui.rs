@@ -770,3 +770,63 @@ fn long_story_open(
     );
     common::harness_for(app)
 }
+
+#[test]
+fn an_entrys_copy_button_puts_its_text_on_the_clipboard_and_says_copied() {
+    let data = TempData::new();
+    let mut h = harness(&data);
+    click(&mut h, "Create your first story");
+    type_into(&mut h, "Title", "Clipboard");
+    click(&mut h, "Create story");
+    type_into(&mut h, "Your action", "The hinges scream 你好 🐉.");
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Enter);
+    h.run_ok();
+    h.get_all_by_label("Copy")
+        .last()
+        .expect("a Copy button")
+        .click();
+    h.step();
+    assert_eq!(copied(&h).as_deref(), Some("The hinges scream 你好 🐉."));
+    h.run_ok();
+    assert!(has_label(&h, "Copied"), "the button says it worked");
+    // It goes back to "Copy" after a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while has_label(&h, "Copied") {
+        assert!(std::time::Instant::now() < deadline, "“Copied” stayed");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        h.step();
+    }
+}
+
+/// Every script a writer may use is drawn from the system's fonts (the harness, like the window,
+/// panics on a character no font has, so finding the text means it was drawn).
+#[test]
+fn every_script_and_emoji_is_on_screen_in_titles_the_story_and_inputs() {
+    let data = TempData::new();
+    let mut h = harness(&data);
+    click(&mut h, "Create your first story");
+    type_into(&mut h, "Title", "你好，世界 ★");
+    click(&mut h, "Create story");
+    assert!(has_label(&h, "你好，世界 ★"), "the title");
+    let lines = [
+        "こんにちは、カタカナ",
+        "안녕하세요",
+        "שלום עולם",
+        "مرحبا بالعالم",
+        "नमस्ते दुनिया",
+        "🐉 ✨ 😀",
+        "→ ← ⇒ ★ ♥ ✓",
+    ];
+    for line in lines {
+        type_into(&mut h, "Your action", line);
+        h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Enter);
+        h.run_ok();
+        assert!(has_label(&h, line), "{line} in the story");
+    }
+    // Half typed in the composer as well.
+    type_into(&mut h, "Your action", "你好 🐉 →");
+    assert!(
+        h.query_all_by_value("你好 🐉 →").next().is_some(),
+        "in the input"
+    );
+}

@@ -404,17 +404,48 @@ impl<R: BufRead> Unescape<'_, R> {
                 n += run;
                 continue;
             }
-            match self.scanner.next_byte()? {
-                b'"' => self.done = true,
-                b'\\' => self.escape()?,
-                b => {
-                    out[n] = b;
+            let buf = self.scanner.inner.fill_buf()?;
+            match buf {
+                [] => return Err(ScanError::Eof),
+                [b'"', ..] => {
+                    self.scanner.consume(1);
+                    self.done = true;
+                }
+                // A story inside a string escapes every quote of its own: the one-character
+                // escapes are taken straight from the buffer, not byte by byte.
+                [b'\\', escaped, ..] if simple_escape(*escaped).is_some() => {
+                    out[n] = simple_escape(*escaped).unwrap_or(*escaped);
                     n += 1;
+                    self.scanner.consume(2);
+                }
+                [b'\\', ..] => {
+                    self.scanner.consume(1);
+                    self.escape()?;
+                }
+                [b, ..] => {
+                    out[n] = *b;
+                    n += 1;
+                    self.scanner.consume(1);
                 }
             }
         }
         Ok(n)
     }
+}
+
+/// The byte a one-character escape (`\n`, `\"` …) stands for; `None` for `\u` and unknown ones.
+fn simple_escape(b: u8) -> Option<u8> {
+    Some(match b {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        b'/' => b'/',
+        b'b' => 0x08,
+        b'f' => 0x0c,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        _ => return None,
+    })
 }
 
 impl<R: BufRead> Read for Unescape<'_, R> {

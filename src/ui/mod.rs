@@ -2,6 +2,7 @@
 
 mod backups;
 mod composer;
+mod copy;
 mod dialogs;
 mod format;
 mod library;

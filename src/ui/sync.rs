@@ -143,13 +143,9 @@ fn share_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: 
             ui.label(format!("Address: {}", serving.address));
             ui.horizontal(|ui| {
                 ui.label(format!("Token: {}", serving.token.expose()));
-                if ui
-                    .small_button("Copy")
-                    .on_hover_text("Copy the token")
-                    .clicked()
-                {
-                    ui.ctx().copy_text(serving.token.expose().to_owned());
-                }
+                super::copy::copy_button(ui, "Copy", "Copy the token", || {
+                    serving.token.expose().to_owned()
+                });
             });
             ui.weak("Scan the code in Aventura or Fabula on the other device, or type the address and token there.");
             if ui.button("Stop sharing").clicked() {

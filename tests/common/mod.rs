@@ -66,6 +66,11 @@ pub fn harness_for(app: FabulaApp) -> Harness<'static, FabulaApp> {
             },
             app,
         );
+    // As eframe does for the window: a character no bundled font has is looked up among the
+    // system's fonts when it is first drawn (scripts/setup.sh installs CJK and Devanagari ones).
+    harness.ctx.add_font_provider(std::sync::Arc::new(
+        egui_system_font_provider::SystemFontProvider::new(),
+    ));
     harness.run_ok();
     harness
 }

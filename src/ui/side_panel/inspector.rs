@@ -39,9 +39,12 @@ pub(super) fn inspector_ui(ui: &mut egui::Ui, writing: &WritingState, view: &mut
             ui.label(RichText::new("Request body").strong());
             // Exactly as sent (pretty-printing would reorder the keys).
             ui.add(egui::Label::new(RichText::new(&record.request).monospace().small()).wrap());
-            if ui.small_button("Copy request").clicked() {
-                ui.ctx().copy_text(record.request.clone());
-            }
+            crate::ui::copy::copy_button(
+                ui,
+                "Copy request",
+                "Copy the request body as it was sent",
+                || record.request.clone(),
+            );
             ui.label(RichText::new("Response").strong());
             if !record.reasoning.is_empty() {
                 ui.weak(format!("Reasoning: {}", record.reasoning.trim()));

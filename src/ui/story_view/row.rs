@@ -111,13 +111,9 @@ pub(super) fn row_ui(
                                 actions
                                     .push(Action::Entry(EntryAction::TrashEntry(entry.id.clone())));
                             }
-                            if ui
-                                .small_button("Copy")
-                                .on_hover_text("Copy the text")
-                                .clicked()
-                            {
-                                ui.ctx().copy_text(entry.content.clone());
-                            }
+                            crate::ui::copy::copy_button(ui, "Copy", "Copy the text", || {
+                                entry.content.clone()
+                            });
                             if ui
                                 .small_button("Edit")
                                 .on_hover_text("Edit this entry in place")
