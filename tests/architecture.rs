@@ -483,3 +483,19 @@ fn the_layering_checks_can_fail() {
     graph.insert("c".to_owned(), Default::default());
     assert_eq!(find_cycle(&graph), None);
 }
+
+#[test]
+fn the_window_is_built_with_the_system_clipboard_and_system_fonts() {
+    // Without them, paste from another program inserts nothing, Copy leaves the clipboard empty,
+    // and any script the bundled font lacks shows as boxes; nothing else in the tree would fail.
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .expect("Cargo.toml");
+    let eframe = manifest
+        .lines()
+        .find(|l| l.starts_with("eframe ="))
+        .expect("eframe is a dependency");
+    for feature in ["\"clipboard\"", "\"system_fonts\""] {
+        assert!(eframe.contains(feature), "eframe needs {feature}: {eframe}");
+    }
+}
