@@ -830,3 +830,73 @@ fn every_script_and_emoji_is_on_screen_in_titles_the_story_and_inputs() {
         "in the input"
     );
 }
+
+/// A 100,000-entry story travelled by keyboard: End, Home, PageDown, "go to entry", and the
+/// "Jump to latest" button that shows while the end is out of sight.
+#[test]
+fn a_long_story_is_travelled_by_keyboard_and_by_entry_number() {
+    let data = TempData::new();
+    {
+        let mut store = data.open();
+        fabula::cli::seed(&mut store, 100_000, Some("Long road")).expect("seed");
+    }
+    let mut h = harness(&data);
+    click(&mut h, "Long road");
+    settle(&mut h);
+    let first = "I look around (1).";
+    let last = "I look around (99999).";
+    assert!(has_label(&h, last), "a story opens at its end");
+    assert!(!has_label(&h, "Jump to latest"));
+
+    // While typing, PageUp still moves the story; Home is the text field's.
+    type_into(&mut h, "Your action", "half typed");
+    h.key_press(Key::PageUp);
+    settle(&mut h);
+    assert!(!has_label(&h, last), "PageUp moves up from the composer");
+    h.key_press(Key::Home);
+    settle(&mut h);
+    assert!(
+        !has_label(&h, first),
+        "Home stays in the field being typed in"
+    );
+    h.key_press(Key::Escape);
+    h.run_ok();
+
+    h.key_press(Key::Home);
+    settle(&mut h);
+    assert!(has_label(&h, first), "Home goes to the beginning");
+    assert!(!has_label(&h, last));
+    assert!(has_label(&h, "Jump to latest"), "the end is out of sight");
+
+    h.key_press(Key::PageDown);
+    settle(&mut h);
+    h.key_press(Key::PageDown);
+    settle(&mut h);
+    assert!(!has_label(&h, first), "PageDown moves on");
+
+    h.key_press_modifiers(Modifiers::COMMAND, Key::End);
+    settle(&mut h);
+    assert!(has_label(&h, last), "Ctrl+End goes to the end");
+
+    type_into(&mut h, "Go to entry", "50,001");
+    h.key_press(Key::Enter);
+    settle(&mut h);
+    assert!(
+        has_label(&h, "I look around (50001)."),
+        "entry 50,001 is on screen"
+    );
+    assert!(!has_label(&h, last));
+
+    click(&mut h, "Jump to latest");
+    settle(&mut h);
+    assert!(has_label(&h, last));
+    assert!(!has_label(&h, "Jump to latest"));
+
+    type_into(&mut h, "Go to entry", "200000");
+    h.key_press(Key::Enter);
+    h.run_ok();
+    assert!(
+        h.query_by_label_contains("is not an entry: there are entries 1 to 100,000")
+            .is_some()
+    );
+}

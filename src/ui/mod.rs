@@ -79,6 +79,10 @@ pub struct ViewState {
     /// The import dialog's path, while it is open.
     pub import_path: Option<String>,
     pub export: Option<sync::ExportDialog>,
+    /// What is typed in the story's "Go to entry" field.
+    pub go_to: String,
+    /// Why the number typed there was not taken.
+    pub go_to_error: Option<String>,
 }
 
 impl ViewState {

@@ -34,6 +34,12 @@ pub struct StoryLayout {
     pub(super) scroll_to_bottom: bool,
     /// Height of the narration being streamed under the last row, as last drawn.
     pub(super) tail_height: f32,
+    /// Where the story was scrolled to, and how tall its window was, as last drawn: what a key
+    /// press moves from.
+    pub(super) scrolled: f32,
+    pub(super) viewport_height: f32,
+    /// A place to scroll to on the next frame (a key press, "go to entry").
+    pub(super) scroll_to: Option<f32>,
 }
 
 /// What an estimate needs to know about the text metrics in use.
@@ -155,6 +161,19 @@ impl StoryLayout {
 
     pub fn scroll_to_bottom(&mut self) {
         self.scroll_to_bottom = true;
+    }
+
+    /// Scrolls so that entry `index` (0-based) is at the top.
+    pub fn scroll_to_entry(&mut self, index: usize) {
+        self.ensure_prefix();
+        let last = self.prefix.len().saturating_sub(2);
+        self.scroll_to = Some(self.prefix.get(index.min(last)).copied().unwrap_or(0.0));
+    }
+
+    /// Whether the end of the story is out of sight below (the reader scrolled up).
+    pub fn is_scrolled_up(&self) -> bool {
+        let bottom = self.total_height() + self.tail_height;
+        self.scrolled + self.viewport_height < bottom - 40.0
     }
 
     pub(super) fn galley(&mut self, ui: &egui::Ui, entry: &Entry, color: Color32) -> Arc<Galley> {

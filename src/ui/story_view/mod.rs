@@ -96,6 +96,7 @@ pub fn story_ui(
                 }
             }
         }
+        go_to_entry_ui(ui, view, open.rows.len());
     });
     ui.separator();
 
@@ -148,18 +149,28 @@ pub fn story_ui(
         streaming,
         last_action,
     };
+    travel_keys(ui, layout, line_height, view.editing.is_some());
+    let to_bottom = std::mem::take(&mut layout.scroll_to_bottom);
+    let moved_to = layout.scroll_to.take();
     let mut scroll = egui::ScrollArea::vertical()
         .id_salt(("story-scroll", story.id.as_str()))
         .auto_shrink([false, false])
-        .stick_to_bottom(true);
-    if std::mem::take(&mut layout.scroll_to_bottom) {
+        .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
+        // A story followed at its end would pull a jump away from the end straight back.
+        .stick_to_bottom(moved_to.is_none());
+    if to_bottom {
         scroll = scroll.vertical_scroll_offset(layout.total_height() + layout.tail_height);
+    } else if let Some(offset) = moved_to {
+        scroll = scroll.vertical_scroll_offset(offset.max(0.0));
     }
+    // However long the story, the thumb stays big enough to see and to grab.
+    ui.spacing_mut().scroll.handle_min_length = 48.0;
+    ui.spacing_mut().scroll.bar_width = ui.spacing().scroll.bar_width.max(10.0);
     if tail.is_none() {
         layout.tail_height = 0.0;
     }
     let editing = &mut view.editing;
-    scroll.show_viewport(ui, |ui, viewport| {
+    let shown = scroll.show_viewport(ui, |ui, viewport| {
         ui.set_height(layout.total_height() + layout.tail_height);
         let origin = ui.max_rect().min;
         let mut index = layout.row_at(viewport.min.y);
@@ -209,4 +220,101 @@ pub fn story_ui(
             ui.ctx().request_repaint();
         }
     });
+    layout.scrolled = shown.state.clamped_offset().y;
+    layout.viewport_height = shown.inner_rect.height();
+    if layout.is_scrolled_up() {
+        let at = shown.inner_rect.right_bottom() + vec2(-150.0, -44.0);
+        egui::Area::new(ui.scope_id().with("jump-to-latest"))
+            .fixed_pos(at)
+            .order(egui::Order::Foreground)
+            .show(ui.ctx(), |ui| {
+                if ui
+                    .button("Jump to latest")
+                    .on_hover_text("Scroll to the end of the story (Ctrl+End)")
+                    .clicked()
+                {
+                    layout.scroll_to_bottom();
+                }
+            });
+    }
+}
+
+/// "Go to entry N": Enter scrolls entry N to the top; a number out of range says so on hover.
+fn go_to_entry_ui(ui: &mut egui::Ui, view: &mut ViewState, count: usize) {
+    ui.add_space(12.0);
+    let label = ui.label("Go to entry");
+    let field = ui
+        .add(
+            egui::TextEdit::singleline(&mut view.go_to)
+                .desired_width(64.0)
+                .hint_text(format!("1–{}", thousands(count as u64))),
+        )
+        .labelled_by(label.id);
+    if field.changed() {
+        view.go_to_error = None;
+    }
+    if let Some(error) = &view.go_to_error {
+        ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+    let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    if !entered {
+        return;
+    }
+    let typed = view.go_to.trim().replace([',', ' ', '\u{a0}'], "");
+    match typed.parse::<usize>() {
+        Ok(n) if (1..=count).contains(&n) => {
+            view.layout.scroll_to_entry(n - 1);
+            view.go_to.clear();
+            view.go_to_error = None;
+        }
+        _ => {
+            view.go_to_error = Some(format!(
+                "“{}” is not an entry: there are entries 1 to {}.",
+                view.go_to.trim(),
+                thousands(count as u64)
+            ));
+        }
+    }
+}
+
+/// PageUp / PageDown move through the story also while typing in the composer (a text field has
+/// no use for them); Home / End (with or without Ctrl) and the arrows do while no text field has
+/// the keyboard. An entry being edited in place keeps them all.
+fn travel_keys(ui: &egui::Ui, layout: &mut StoryLayout, line_height: f32, editing: bool) {
+    if editing {
+        return;
+    }
+    let typing = ui.ctx().egui_wants_keyboard_input();
+    let page = (layout.viewport_height - 2.0 * line_height).max(line_height);
+    let from = layout.scrolled;
+    let target = ui.input_mut(|i| {
+        use egui::{Key, Modifiers};
+        if i.consume_key(Modifiers::NONE, Key::PageDown) {
+            return Some(from + page);
+        }
+        if i.consume_key(Modifiers::NONE, Key::PageUp) {
+            return Some(from - page);
+        }
+        if typing {
+            return None;
+        }
+        let mut pressed =
+            |key| i.consume_key(Modifiers::NONE, key) || i.consume_key(Modifiers::COMMAND, key);
+        if pressed(Key::Home) {
+            Some(0.0)
+        } else if pressed(Key::End) {
+            Some(f32::INFINITY)
+        } else if i.consume_key(Modifiers::NONE, Key::ArrowDown) {
+            Some(from + 3.0 * line_height)
+        } else if i.consume_key(Modifiers::NONE, Key::ArrowUp) {
+            Some(from - 3.0 * line_height)
+        } else {
+            None
+        }
+    });
+    match target {
+        Some(f32::INFINITY) => layout.scroll_to_bottom(),
+        Some(offset) => layout.scroll_to = Some(offset.max(0.0)),
+        None => {}
+    }
 }
