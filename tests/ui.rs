@@ -900,3 +900,48 @@ fn a_long_story_is_travelled_by_keyboard_and_by_entry_number() {
             .is_some()
     );
 }
+
+/// At 640 × 480 every control of the top bar and the story's header is on screen and none covers
+/// another (they wrap onto a second row).
+#[test]
+fn a_narrow_window_keeps_every_control_reachable() {
+    let data = TempData::new();
+    {
+        let mut store = data.open();
+        fabula::cli::seed(&mut store, 40, Some("A title long enough to crowd the bar"))
+            .expect("seed");
+    }
+    let mut h = harness(&data);
+    click(&mut h, "A title long enough to crowd the bar");
+    h.set_size(egui::vec2(640.0, 480.0));
+    settle(&mut h);
+    let labels = [
+        "Library",
+        "Sync",
+        "Trash",
+        "Backups",
+        "Settings",
+        "Undo",
+        "Redo",
+        "Export…",
+        "Lorebook",
+        "Story settings",
+        "Prompt inspector",
+        "Go to entry",
+    ];
+    let rects: Vec<(&str, egui::Rect)> = labels
+        .iter()
+        .map(|l| (*l, h.get_by_label(l).rect()))
+        .collect();
+    for (label, rect) in &rects {
+        assert!(
+            rect.min.x >= 0.0 && rect.max.x <= 640.0 && rect.max.y <= 480.0,
+            "{label} is off screen at {rect:?}"
+        );
+    }
+    for (i, (a, ra)) in rects.iter().enumerate() {
+        for (b, rb) in &rects[i + 1..] {
+            assert!(!ra.shrink(1.0).intersects(rb.shrink(1.0)), "{a} covers {b}");
+        }
+    }
+}

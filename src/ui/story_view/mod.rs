@@ -62,7 +62,8 @@ pub fn story_ui(
         ));
     });
     // A row of its own: sharing the title's row, the buttons would cover long titles and facts.
-    ui.horizontal(|ui| {
+    // It wraps in a narrow window rather than running off its edge.
+    ui.horizontal_wrapped(|ui| {
         if ui
             .selectable_label(false, "Export…")
             .on_hover_text("Save the story as an .avt file, Markdown or plain text")
@@ -246,7 +247,7 @@ fn go_to_entry_ui(ui: &mut egui::Ui, view: &mut ViewState, count: usize) {
     let field = ui
         .add(
             egui::TextEdit::singleline(&mut view.go_to)
-                .desired_width(64.0)
+                .desired_width(96.0)
                 .hint_text(format!("1–{}", thousands(count as u64))),
         )
         .labelled_by(label.id);
