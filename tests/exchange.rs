@@ -430,10 +430,21 @@ fn an_import_sets_the_counts_and_leaves_the_count_trigger_working() {
 #[test]
 fn markdown_and_text_read_as_manuscripts() {
     let bundle = avt::read(FIXTURE.as_bytes()).expect("read");
-    let md = text::export(&bundle, text::Flavour::Markdown, true);
+    let md = text::export_in(
+        &bundle,
+        text::Flavour::Markdown,
+        true,
+        &jiff::tz::TimeZone::UTC,
+    );
     assert!(md.starts_with("# The Lantern Keeper\n"));
     assert!(
-        md.contains("*Adventure · Second person · Present tense · Mystery · started 2025-02-03*")
+        md.contains("*Adventure · Second person · Present tense · Mystery · started 3 Feb 2025*")
+    );
+    // 16:26 UTC on 3 February is already the 4th in Tokyo: the writer's own day is written.
+    let tokyo = jiff::tz::TimeZone::fixed(jiff::tz::offset(9));
+    assert!(
+        text::export_in(&bundle, text::Flavour::Markdown, true, &tokyo)
+            .contains("started 4 Feb 2025")
     );
     assert!(md.contains("> **Action:** I light the lamp.\n"));
     assert!(md.contains("## Lorebook\n\n**The Drowned Fleet** (Faction): Ships lost off the cape"));

@@ -945,3 +945,26 @@ fn a_narrow_window_keeps_every_control_reachable() {
         }
     }
 }
+
+/// Relative times say the whole date, in the user's zone, on hover.
+#[test]
+fn a_relative_time_shows_the_full_local_date_on_hover() {
+    let data = TempData::new();
+    let mut h = harness(&data);
+    click(&mut h, "Create your first story");
+    type_into(&mut h, "Title", "Dated");
+    click(&mut h, "Create story");
+    click(&mut h, "Library");
+    h.get_by_label_contains("edited just now").hover();
+    h.run_ok();
+    let zone = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
+    let today = jiff::Timestamp::now()
+        .to_zoned(zone)
+        .strftime("%A %-d %B %Y")
+        .to_string();
+    assert!(
+        h.query_by_label_contains(&format!("Last edited {today}, "))
+            .is_some(),
+        "the hover names {today}"
+    );
+}

@@ -18,6 +18,7 @@ mod story;
 mod story_settings;
 mod text;
 mod tokens;
+pub mod when;
 
 pub use backup::{BackupInfo, KEEP_BACKUPS};
 pub use bundle::{

@@ -11,23 +11,20 @@ pub enum Flavour {
     Plain,
 }
 
-fn date(ms: i64) -> String {
-    // Days since the epoch to a civil date (proleptic Gregorian), without a time crate.
-    let days = ms.div_euclid(86_400_000);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
+/// The story as a manuscript. Actions (or directions) are marked so they read apart from the prose;
+/// dates are the writer's own (their time zone).
+pub fn export(bundle: &StoryBundle, flavour: Flavour, with_lore: bool) -> String {
+    let zone = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
+    export_in(bundle, flavour, with_lore, &zone)
 }
 
-/// The story as a manuscript. Actions (or directions) are marked so they read apart from the prose.
-pub fn export(bundle: &StoryBundle, flavour: Flavour, with_lore: bool) -> String {
+/// As `export`, with dates in `zone`.
+pub fn export_in(
+    bundle: &StoryBundle,
+    flavour: Flavour,
+    with_lore: bool,
+    zone: &jiff::tz::TimeZone,
+) -> String {
     let story = &bundle.story;
     let md = flavour == Flavour::Markdown;
     let mut out = String::new();
@@ -49,7 +46,10 @@ pub fn export(bundle: &StoryBundle, flavour: Flavour, with_lore: bool) -> String
     if let Some(genre) = story.genre.as_deref().filter(|g| !g.is_empty()) {
         facts.push(genre.to_owned());
     }
-    facts.push(format!("started {}", date(story.created_at)));
+    facts.push(format!(
+        "started {}",
+        crate::domain::when::day(story.created_at, zone)
+    ));
     let _ = writeln!(
         out,
         "{}",
@@ -122,14 +122,4 @@ pub fn export(bundle: &StoryBundle, flavour: Flavour, with_lore: bool) -> String
         }
     }
     out.trim_end().to_owned() + "\n"
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn civil_dates() {
-        assert_eq!(super::date(0), "1970-01-01");
-        assert_eq!(super::date(1_700_000_000_000), "2023-11-14");
-        assert_eq!(super::date(951_782_400_000), "2000-02-29");
-    }
 }

@@ -33,7 +33,13 @@ pub fn backups_ui(
             let modified_ms = unix_ms(backup.modified);
             ui.horizontal(|ui| {
                 ui.label(backup.file_name());
-                ui.weak(format!("{} · {}", bytes(backup.size_bytes), relative_time(modified_ms, now)));
+                ui.weak(format!(
+                    "{} · {} · {}",
+                    bytes(backup.size_bytes),
+                    super::format::short_time(modified_ms, now),
+                    relative_time(modified_ms, now)
+                ))
+                .on_hover_text(super::format::full_time(modified_ms));
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui.button("Restore…").clicked() {
                         view.confirm = Some(Confirm {

@@ -1,6 +1,21 @@
 //! Human wording for times and sizes shown in lists.
 
-/// "just now", "5 min ago", "3 h ago", "2 days ago", then the date.
+/// The user's time zone (jiff keeps it cached and notices when it changes).
+pub fn zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// The whole date and time, in the user's zone, for the hover of a relative time.
+pub fn full_time(ms: i64) -> String {
+    crate::domain::when::full(ms, &zone())
+}
+
+/// "today 14:32", "yesterday 09:05", "3 Nov 2026", in the user's zone.
+pub fn short_time(ms: i64, now_ms: i64) -> String {
+    crate::domain::when::short(ms, now_ms, &zone())
+}
+
+/// "just now", "5 min ago", "3 h ago", "2 days ago", then the day in the user's zone.
 pub fn relative_time(then_ms: i64, now_ms: i64) -> String {
     let secs = (now_ms - then_ms).max(0) / 1000;
     match secs {
@@ -19,14 +34,9 @@ pub fn relative_time(then_ms: i64, now_ms: i64) -> String {
     }
 }
 
-/// The calendar date (UTC) of a Unix-ms time, as YYYY-MM-DD.
+/// The day of a Unix-ms time in the user's zone: "3 Nov 2026".
 pub fn date(ms: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0).unsigned_abs());
-    humantime::format_rfc3339_seconds(t)
-        .to_string()
-        .chars()
-        .take(10)
-        .collect()
+    crate::domain::when::day(ms, &zone())
 }
 
 /// A file time as Unix milliseconds (0 for times before 1970).
@@ -48,6 +58,11 @@ pub fn bytes(n: u64) -> String {
     } else {
         format!("{:.2} GB", f / KB / KB / KB)
     }
+}
+
+/// "1 entry", "12,345 entries".
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 
 /// 12345 → "12,345", for word counts.
@@ -84,7 +99,8 @@ mod tests {
         assert_eq!(relative_time(0, 30_000), "just now");
         assert_eq!(relative_time(0, 5 * 60_000), "5 min ago");
         assert_eq!(relative_time(0, 86_400_000 + 1), "yesterday");
-        assert_eq!(date(0), "1970-01-01");
+        // Noon UTC is the same day in every zone from -11 to +11 hours.
+        assert_eq!(date(43_200_000), "1 Jan 1970");
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(999), "999");
         assert_eq!(bytes(2048), "2.0 KB");

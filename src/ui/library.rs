@@ -183,7 +183,10 @@ fn story_card_ui(
             ));
             facts.push(format!("{} words", thousands(summary.word_count)));
             facts.push(format!("edited {}", relative_time(story.updated_at, now)));
-            ui.weak(facts.join("  ·  "));
+            ui.weak(facts.join("  ·  ")).on_hover_text(format!(
+                "Last edited {}",
+                super::format::full_time(story.updated_at)
+            ));
             if let Some(description) = &story.description {
                 ui.label(crate::domain::preview(description, 160));
             }

@@ -42,11 +42,13 @@ pub fn trash_ui(
             for s in &state.trash_stories {
                 ui.horizontal(|ui| {
                     ui.label(&s.story.title);
+                    let deleted = s.deleted_at.unwrap_or(now);
                     ui.weak(format!(
-                        "{} entries · deleted {}",
-                        s.entry_count,
-                        relative_time(s.deleted_at.unwrap_or(now), now)
-                    ));
+                        "{} · deleted {}",
+                        super::format::count(s.entry_count, "entry", "entries"),
+                        relative_time(deleted, now)
+                    ))
+                    .on_hover_text(super::format::full_time(deleted));
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         if ui.button("Delete permanently…").clicked() {
                             view.confirm = Some(Confirm {
@@ -76,7 +78,8 @@ pub fn trash_ui(
                         "from “{}” · deleted {}",
                         preview(&t.story_title, 30),
                         relative_time(t.deleted_at, now)
-                    ));
+                    ))
+                    .on_hover_text(super::format::full_time(t.deleted_at));
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         if ui.button("Delete permanently…").clicked() {
                             view.confirm = Some(Confirm {

@@ -79,10 +79,8 @@ pub fn usage_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) 
                     }
                     ui.end_row();
                     for r in &usage.recent {
-                        ui.label(super::format::relative_time(
-                            r.at_ms,
-                            crate::domain::now_ms(),
-                        ));
+                        ui.label(super::format::short_time(r.at_ms, crate::domain::now_ms()))
+                            .on_hover_text(super::format::full_time(r.at_ms));
                         ui.label(r.task.label());
                         ui.label(format!("{} / {}", r.provider, r.model));
                         ui.label(format!(

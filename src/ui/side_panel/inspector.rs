@@ -11,7 +11,7 @@ pub(super) fn inspector_ui(ui: &mut egui::Ui, writing: &WritingState, view: &mut
     }
     for record in &writing.inspector {
         let selected = view.inspector_selected == Some(record.id);
-        let when = crate::ui::format::relative_time(record.created_at, crate::domain::now_ms());
+        let when = crate::ui::format::short_time(record.created_at, crate::domain::now_ms());
         let title = format!(
             "{} · {} · {} · {}",
             when,
