@@ -85,7 +85,8 @@ fn generate_streams_and_stores_the_turn_with_lore() {
         "{err}"
     );
     let body = &server.recorded()[0].body;
-    assert!(body.contains("Mara walks to the jetty."), "{body}");
+    // The story is told in the past: the action typed in the present is put in it.
+    assert!(body.contains("Mara walked to the jetty."), "{body}");
     assert!(body.contains("Rotten planks over black water."), "{body}");
     assert!(body.contains("third person and the past tense"), "{body}");
 

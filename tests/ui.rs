@@ -968,3 +968,52 @@ fn a_relative_time_shows_the_full_local_date_on_hover() {
         "the hover names {today}"
     );
 }
+
+/// In the third person and the past tense the Do action conjugates its verb and Think uses the
+/// protagonist's pronouns; "exactly as typed" sends the words alone.
+#[test]
+fn actions_read_as_prose_in_the_storys_person_tense_and_pronouns() {
+    let data = TempData::new();
+    let mut h = harness(&data);
+    click(&mut h, "Create your first story");
+    type_into(&mut h, "Title", "The Belfry");
+    h.get_by_label("Point of view").click();
+    h.run_ok();
+    click(&mut h, "Third person");
+    click(&mut h, "Past tense");
+    type_into(&mut h, "Protagonist", "Mara");
+    click(&mut h, "Create story");
+
+    type_into(&mut h, "Your action", "dive toward the door");
+    click(&mut h, "Add");
+    assert!(has_label(&h, "Mara dove toward the door."));
+
+    click(&mut h, "Story settings");
+    h.get_by_label("Pronouns").click();
+    h.run_ok();
+    click(&mut h, "she / her");
+    click(&mut h, "Save settings");
+    click(&mut h, "Think");
+    type_into(&mut h, "Your action", "this bell is cracked");
+    click(&mut h, "Add");
+    assert!(has_label(
+        &h,
+        "Mara thought to herself, \"this bell is cracked.\""
+    ));
+
+    click(&mut h, "Send actions exactly as typed");
+    click(&mut h, "Save settings");
+    click(&mut h, "Do");
+    type_into(&mut h, "Your action", "ring it anyway");
+    click(&mut h, "Add");
+    assert!(has_label(&h, "ring it anyway"));
+
+    // The choices are the story's: they are there after a relaunch.
+    drop(h);
+    let settings = data
+        .open()
+        .story_settings(&data.open().list_stories().expect("list")[0].story.id)
+        .expect("settings");
+    assert_eq!(settings.pronouns, fabula::domain::Pronouns::She);
+    assert!(settings.actions_as_typed);
+}

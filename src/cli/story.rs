@@ -175,12 +175,15 @@ pub fn generate(
         (_, ActionArg::Think) => ActionType::Think,
         (_, ActionArg::Story) => ActionType::Story,
     };
-    if let Some(composed) = compose_input(
-        action,
-        story.pov,
-        story.protagonist.as_deref().unwrap_or(""),
-        text,
-    ) {
+    let settings = store.story_settings(&story_id)?;
+    let voice = crate::domain::Voice {
+        pov: story.pov,
+        tense: story.tense,
+        protagonist: story.protagonist.as_deref().unwrap_or(""),
+        pronouns: &settings.pronouns,
+        as_typed: settings.actions_as_typed,
+    };
+    if let Some(composed) = compose_input(action, &voice, text) {
         let kind = if action == ActionType::Story {
             EntryKind::Narration
         } else {

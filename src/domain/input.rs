@@ -1,6 +1,8 @@
 //! The adventure input's action types and the prefixes the original app puts before them.
 
-use super::story::Pov;
+use super::story::{Pov, Tense};
+use super::story_settings::Pronouns;
+use super::verbs::{VerbForm, base_of_third, inflect, is_already};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ActionType {
@@ -42,46 +44,130 @@ impl ActionType {
     }
 }
 
-/// Turns what the user typed into the entry text: `open the door` becomes `I open the door.`,
-/// a Say becomes `I say, "…"`. First and second person speak as "I" (the reader is the
-/// protagonist); third person uses the protagonist's name. Returns `None` for blank input.
-pub fn compose_input(action: ActionType, pov: Pov, protagonist: &str, raw: &str) -> Option<String> {
+/// Who an action is told as: the story's point of view and tense, the protagonist's name and
+/// pronouns, and whether actions go in exactly as typed.
+#[derive(Clone, Copy, Debug)]
+pub struct Voice<'a> {
+    pub pov: Pov,
+    pub tense: Tense,
+    pub protagonist: &'a str,
+    pub pronouns: &'a Pronouns,
+    pub as_typed: bool,
+}
+
+impl Voice<'_> {
+    fn verb_form(&self) -> VerbForm {
+        match (self.pov, self.tense) {
+            (_, Tense::Past) => VerbForm::Past,
+            (Pov::Third, Tense::Present) => VerbForm::ThirdPresent,
+            _ => VerbForm::Base,
+        }
+    }
+}
+
+/// Turns what the user typed into the entry text: `open the door` becomes `I open the door.`
+/// (`Mara opens the door.` in the third person, `Mara opened the door.` in the past), a Say becomes
+/// `I say, "…"`. First and second person speak as "I" (the reader is the protagonist); third
+/// person uses the protagonist's name. English verbs are conjugated; text in other languages is
+/// put after the name as typed. Returns `None` for blank input.
+pub fn compose_input(action: ActionType, voice: &Voice<'_>, raw: &str) -> Option<String> {
     let text = raw.trim();
     if text.is_empty() {
         return None;
     }
-    let name = match pov {
+    if voice.as_typed {
+        return Some(text.to_owned());
+    }
+    let name = match voice.pov {
         Pov::First | Pov::Second => "I",
-        Pov::Third if protagonist.trim().is_empty() => "The protagonist",
-        Pov::Third => protagonist.trim(),
+        Pov::Third if voice.protagonist.trim().is_empty() => "The protagonist",
+        Pov::Third => voice.protagonist.trim(),
     };
-    let third = pov == Pov::Third;
+    let form = voice.verb_form();
+    let said = |base: &str| inflect(base, form);
     Some(match action {
         ActionType::Do => {
             let body = strip_subject(text, name);
-            let body = lowercase_first_unless_name(body, name);
+            let body = if body.len() < text.len() {
+                // The subject was typed too: the verb after it is the writer's own.
+                body.to_owned()
+            } else {
+                conjugate_leading_verb(&lowercase_first_unless_name(body, name), form)
+            };
             end_with_punctuation(&format!("{name} {body}"))
         }
-        ActionType::Say => {
-            let verb = if third { "says" } else { "say" };
-            format!(
-                "{name} {verb}, \"{}\"",
-                end_with_punctuation(strip_quotes(text))
-            )
-        }
+        ActionType::Say => format!(
+            "{name} {}, \"{}\"",
+            said("say"),
+            end_with_punctuation(strip_quotes(text))
+        ),
         ActionType::Think => {
-            let verb = if third {
-                "thinks to themselves"
-            } else {
-                "think to myself"
+            let reflexive = match voice.pov {
+                Pov::Third => voice.pronouns.reflexive(),
+                Pov::First | Pov::Second => "myself",
             };
             format!(
-                "{name} {verb}, \"{}\"",
+                "{name} {} to {reflexive}, \"{}\"",
+                said("think"),
                 end_with_punctuation(strip_quotes(text))
             )
         }
         ActionType::Story | ActionType::Free => text.to_owned(),
     })
+}
+
+/// Small English words that say a typed action is English (a verb alone is taken as one too).
+const ENGLISH_MARKERS: &[&str] = &[
+    "the", "a", "an", "to", "at", "of", "my", "his", "her", "their", "its", "into", "toward",
+    "towards", "with", "on", "in", "and", "up", "down", "out", "off", "over", "through", "for",
+    "from", "around", "back", "away", "it", "him", "them", "me", "this", "that", "some",
+];
+
+/// The action with its first verb in `form`: "dive toward the door" → "dives toward the door";
+/// a leading "-ly" adverb stays in front ("quickly opens"). Left as typed when it does not read
+/// as English or its first word is not a plain lowercase word.
+fn conjugate_leading_verb(body: &str, form: VerbForm) -> String {
+    if form == VerbForm::Base {
+        return body.to_owned();
+    }
+    let words: Vec<&str> = body.split(' ').collect();
+    let plain = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase());
+    let english = body.is_ascii()
+        && (words.len() == 1
+            || words.iter().skip(1).any(|w| {
+                let w = w.trim_matches(|c: char| !c.is_ascii_alphabetic());
+                ENGLISH_MARKERS.contains(&w.to_ascii_lowercase().as_str())
+            }));
+    if !english {
+        return body.to_owned();
+    }
+    let verb_at = match words.as_slice() {
+        [adverb, next, ..] if adverb.len() > 4 && adverb.ends_with("ly") && plain(next) => 1,
+        _ => 0,
+    };
+    let Some(typed) = words.get(verb_at).filter(|w| plain(w)) else {
+        return body.to_owned();
+    };
+    // "walks" typed in a past-tense story is put in the past from its base.
+    let verb = match form {
+        VerbForm::Past => base_of_third(typed).unwrap_or_else(|| (*typed).to_owned()),
+        _ => (*typed).to_owned(),
+    };
+    if is_already(&verb, form) {
+        return body.to_owned();
+    }
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if i == verb_at {
+                inflect(&verb, form)
+            } else {
+                (*w).to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `I open` typed into a Do box must not become `I I open`.
@@ -128,14 +214,33 @@ fn end_with_punctuation(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn voice(pov: Pov, tense: Tense, protagonist: &'static str) -> Voice<'static> {
+        Voice {
+            pov,
+            tense,
+            protagonist,
+            pronouns: &Pronouns::They,
+            as_typed: false,
+        }
+    }
+
+    fn compose(
+        action: ActionType,
+        pov: Pov,
+        protagonist: &'static str,
+        raw: &str,
+    ) -> Option<String> {
+        compose_input(action, &voice(pov, Tense::Present, protagonist), raw)
+    }
+
     #[test]
     fn do_in_first_and_second_person_speaks_as_i() {
         assert_eq!(
-            compose_input(ActionType::Do, Pov::Second, "", "Open the door").as_deref(),
+            compose(ActionType::Do, Pov::Second, "", "Open the door").as_deref(),
             Some("I open the door.")
         );
         assert_eq!(
-            compose_input(ActionType::Do, Pov::First, "", "I draw my sword!").as_deref(),
+            compose(ActionType::Do, Pov::First, "", "I draw my sword!").as_deref(),
             Some("I draw my sword!")
         );
     }
@@ -143,15 +248,15 @@ mod tests {
     #[test]
     fn third_person_uses_the_protagonists_name() {
         assert_eq!(
-            compose_input(ActionType::Do, Pov::Third, "Mara", "climbs the wall").as_deref(),
+            compose(ActionType::Do, Pov::Third, "Mara", "climbs the wall").as_deref(),
             Some("Mara climbs the wall.")
         );
         assert_eq!(
-            compose_input(ActionType::Say, Pov::Third, "Mara", "\"Who goes there?\"").as_deref(),
+            compose(ActionType::Say, Pov::Third, "Mara", "\"Who goes there?\"").as_deref(),
             Some("Mara says, \"Who goes there?\"")
         );
         assert_eq!(
-            compose_input(ActionType::Think, Pov::Third, "Mara", "this is a trap").as_deref(),
+            compose(ActionType::Think, Pov::Third, "Mara", "this is a trap").as_deref(),
             Some("Mara thinks to themselves, \"this is a trap.\"")
         );
     }
@@ -159,11 +264,11 @@ mod tests {
     #[test]
     fn say_and_think_in_first_person() {
         assert_eq!(
-            compose_input(ActionType::Say, Pov::First, "", "hello").as_deref(),
+            compose(ActionType::Say, Pov::First, "", "hello").as_deref(),
             Some("I say, \"hello.\"")
         );
         assert_eq!(
-            compose_input(ActionType::Think, Pov::Second, "", "odd").as_deref(),
+            compose(ActionType::Think, Pov::Second, "", "odd").as_deref(),
             Some("I think to myself, \"odd.\"")
         );
     }
@@ -171,9 +276,226 @@ mod tests {
     #[test]
     fn story_and_free_are_verbatim_and_blank_is_nothing() {
         assert_eq!(
-            compose_input(ActionType::Story, Pov::Third, "Mara", " The rain stops ").as_deref(),
+            compose(ActionType::Story, Pov::Third, "Mara", " The rain stops ").as_deref(),
             Some("The rain stops")
         );
-        assert_eq!(compose_input(ActionType::Free, Pov::First, "", "   "), None);
+        assert_eq!(compose(ActionType::Free, Pov::First, "", "   "), None);
+    }
+
+    /// The golden table: Do, Say and Think in the three points of view and both tenses.
+    #[test]
+    fn actions_read_as_prose_in_every_point_of_view_and_tense() {
+        let she = Pronouns::She;
+        let cases: &[(Pov, Tense, ActionType, &str, &str)] = &[
+            (
+                Pov::First,
+                Tense::Present,
+                ActionType::Do,
+                "dive toward the door",
+                "I dive toward the door.",
+            ),
+            (
+                Pov::First,
+                Tense::Past,
+                ActionType::Do,
+                "dive toward the door",
+                "I dove toward the door.",
+            ),
+            (
+                Pov::Second,
+                Tense::Present,
+                ActionType::Do,
+                "ring the bell",
+                "I ring the bell.",
+            ),
+            (
+                Pov::Second,
+                Tense::Past,
+                ActionType::Do,
+                "ring the bell",
+                "I rang the bell.",
+            ),
+            (
+                Pov::Third,
+                Tense::Present,
+                ActionType::Do,
+                "dive toward the door",
+                "Mara dives toward the door.",
+            ),
+            (
+                Pov::Third,
+                Tense::Past,
+                ActionType::Do,
+                "dive toward the door",
+                "Mara dove toward the door.",
+            ),
+            (
+                Pov::Third,
+                Tense::Present,
+                ActionType::Do,
+                "pick up the rusty key",
+                "Mara picks up the rusty key.",
+            ),
+            (
+                Pov::Third,
+                Tense::Past,
+                ActionType::Do,
+                "pick up the rusty key",
+                "Mara picked up the rusty key.",
+            ),
+            (
+                Pov::Third,
+                Tense::Past,
+                ActionType::Do,
+                "quickly stop the cart",
+                "Mara quickly stopped the cart.",
+            ),
+            (
+                Pov::Third,
+                Tense::Present,
+                ActionType::Do,
+                "carry it home",
+                "Mara carries it home.",
+            ),
+            (
+                Pov::Third,
+                Tense::Present,
+                ActionType::Do,
+                "Mara waits",
+                "Mara waits.",
+            ),
+            (
+                Pov::Third,
+                Tense::Past,
+                ActionType::Do,
+                "walks to the jetty",
+                "Mara walked to the jetty.",
+            ),
+            (
+                Pov::Third,
+                Tense::Present,
+                ActionType::Do,
+                "walks to the jetty",
+                "Mara walks to the jetty.",
+            ),
+            (
+                Pov::Third,
+                Tense::Past,
+                ActionType::Do,
+                "opened the gate",
+                "Mara opened the gate.",
+            ),
+            (
+                Pov::First,
+                Tense::Present,
+                ActionType::Say,
+                "hello",
+                "I say, \"hello.\"",
+            ),
+            (
+                Pov::First,
+                Tense::Past,
+                ActionType::Say,
+                "hello",
+                "I said, \"hello.\"",
+            ),
+            (
+                Pov::Second,
+                Tense::Past,
+                ActionType::Say,
+                "hello",
+                "I said, \"hello.\"",
+            ),
+            (
+                Pov::Third,
+                Tense::Present,
+                ActionType::Say,
+                "hello",
+                "Mara says, \"hello.\"",
+            ),
+            (
+                Pov::Third,
+                Tense::Past,
+                ActionType::Say,
+                "hello",
+                "Mara said, \"hello.\"",
+            ),
+            (
+                Pov::First,
+                Tense::Present,
+                ActionType::Think,
+                "odd",
+                "I think to myself, \"odd.\"",
+            ),
+            (
+                Pov::Second,
+                Tense::Past,
+                ActionType::Think,
+                "odd",
+                "I thought to myself, \"odd.\"",
+            ),
+            (
+                Pov::Third,
+                Tense::Present,
+                ActionType::Think,
+                "odd",
+                "Mara thinks to herself, \"odd.\"",
+            ),
+            (
+                Pov::Third,
+                Tense::Past,
+                ActionType::Think,
+                "odd",
+                "Mara thought to herself, \"odd.\"",
+            ),
+            // Not English: after the name, as typed.
+            (
+                Pov::Third,
+                Tense::Past,
+                ActionType::Do,
+                "ouvre la porte",
+                "Mara ouvre la porte.",
+            ),
+            (
+                Pov::Third,
+                Tense::Present,
+                ActionType::Do,
+                "öffne die Tür",
+                "Mara öffne die Tür.",
+            ),
+        ];
+        for (pov, tense, action, typed, expected) in cases {
+            let voice = Voice {
+                pronouns: &she,
+                ..voice(*pov, *tense, "Mara")
+            };
+            assert_eq!(
+                compose_input(*action, &voice, typed).as_deref(),
+                Some(*expected),
+                "{pov:?} {tense:?} {action:?} {typed:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn as_typed_sends_the_words_alone_and_custom_pronouns_are_used() {
+        let typed = Voice {
+            as_typed: true,
+            ..voice(Pov::Third, Tense::Past, "Mara")
+        };
+        assert_eq!(
+            compose_input(ActionType::Do, &typed, " dive! ").as_deref(),
+            Some("dive!")
+        );
+        let xe = Pronouns::Custom("xemself".into());
+        let custom = Voice {
+            pronouns: &xe,
+            ..voice(Pov::Third, Tense::Present, "Ash")
+        };
+        assert_eq!(
+            compose_input(ActionType::Think, &custom, "run").as_deref(),
+            Some("Ash thinks to xemself, \"run.\"")
+        );
+        assert_eq!(Pronouns::parse(&xe.as_stored()), xe);
     }
 }

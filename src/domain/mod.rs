@@ -18,6 +18,7 @@ mod story;
 mod story_settings;
 mod text;
 mod tokens;
+mod verbs;
 pub mod when;
 
 pub use backup::{BackupInfo, KEEP_BACKUPS};
@@ -30,7 +31,7 @@ pub use entry::{AlternativePosition, Entry, EntryKind, EntryRow, Target, Trashed
 pub use exchange::{FileFormat, OnConflict, Peer, PeerError, StoryListing};
 pub use generation::{Draft, DraftState, GenerationRecord, KEEP_GENERATIONS};
 pub use ids::{AlternativeId, EntryId, LoreId, StoryId, new_uuid, now_ms};
-pub use input::{ActionType, compose_input};
+pub use input::{ActionType, Voice, compose_input};
 pub use lore::{
     FireReason, FiredLore, InjectionMode, LoreEntry, LoreKind, LoreMatcher, LoreSelection,
     MatchSource, select_lore,
@@ -49,7 +50,7 @@ pub use redact::redact;
 pub use release::Available;
 pub use story::{NewStory, Pov, Story, StoryMode, StorySummary, Tense};
 pub use story_settings::{
-    DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_OUTPUT, NarrationLength, StorySettings,
+    DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_OUTPUT, NarrationLength, Pronouns, StorySettings,
 };
 pub use text::{count_words, end_sentence, file_stem, preview};
 pub use tokens::{build_o200k_tables, count_tokens, set_tables_source};

@@ -38,6 +38,59 @@ impl NarrationLength {
     }
 }
 
+/// The protagonist's pronouns, for the words around an action ("Mara thinks to herself").
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Pronouns {
+    #[default]
+    They,
+    She,
+    He,
+    /// Any other: its reflexive form ("xemself").
+    Custom(String),
+}
+
+impl Pronouns {
+    pub fn reflexive(&self) -> &str {
+        match self {
+            Pronouns::They => "themselves",
+            Pronouns::She => "herself",
+            Pronouns::He => "himself",
+            Pronouns::Custom(reflexive) if !reflexive.trim().is_empty() => reflexive.trim(),
+            Pronouns::Custom(_) => "themselves",
+        }
+    }
+
+    /// As the story's settings keep it: "they", "she", "he", or "custom:xemself".
+    pub fn as_stored(&self) -> String {
+        match self {
+            Pronouns::They => "they".into(),
+            Pronouns::She => "she".into(),
+            Pronouns::He => "he".into(),
+            Pronouns::Custom(reflexive) => format!("custom:{reflexive}"),
+        }
+    }
+
+    pub fn parse(stored: &str) -> Self {
+        match stored {
+            "she" => Pronouns::She,
+            "he" => Pronouns::He,
+            other => match other.strip_prefix("custom:") {
+                Some(reflexive) => Pronouns::Custom(reflexive.to_owned()),
+                None => Pronouns::They,
+            },
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Pronouns::They => "they / them",
+            Pronouns::She => "she / her",
+            Pronouns::He => "he / him",
+            Pronouns::Custom(_) => "Other…",
+        }
+    }
+}
+
 /// What a story changes about how it is written. `None` means "as the narrator task says".
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct StorySettings {
@@ -53,6 +106,9 @@ pub struct StorySettings {
     pub context_window: Option<u32>,
     /// Action choices (adventure) or suggestions (creative) after each narration.
     pub suggestions: bool,
+    pub pronouns: Pronouns,
+    /// Actions go into the story exactly as typed, with no "I …" or "Mara says, …" around them.
+    pub actions_as_typed: bool,
 }
 
 impl StorySettings {

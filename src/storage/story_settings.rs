@@ -3,7 +3,7 @@
 use super::stories::expect_one;
 use super::{Result, Store, StoreError};
 use crate::domain::{
-    NarrationLength, Pov, PromptPack, Reasoning, StoryId, StorySettings, Tense, now_ms,
+    NarrationLength, Pov, PromptPack, Pronouns, Reasoning, StoryId, StorySettings, Tense, now_ms,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -41,6 +41,13 @@ impl Store {
                 .get("suggestionsEnabled")
                 .and_then(serde_json::Value::as_bool)
                 .unwrap_or(defaults.suggestions),
+            pronouns: str_of("protagonistPronouns")
+                .map(|p| Pronouns::parse(&p))
+                .unwrap_or_default(),
+            actions_as_typed: value
+                .get("actionsAsTyped")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false),
         })
     }
 
@@ -74,6 +81,14 @@ impl Store {
         );
         put("contextWindow", settings.context_window.map(|t| json!(t)));
         put("suggestionsEnabled", Some(json!(settings.suggestions)));
+        put(
+            "protagonistPronouns",
+            (settings.pronouns != Pronouns::They).then(|| json!(settings.pronouns.as_stored())),
+        );
+        put(
+            "actionsAsTyped",
+            settings.actions_as_typed.then_some(json!(true)),
+        );
         let text = serde_json::Value::Object(value).to_string();
         let changed = self
             .conn

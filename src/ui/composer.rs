@@ -21,6 +21,7 @@ pub struct Composer {
 pub fn composer_ui(
     ui: &mut egui::Ui,
     story: &Story,
+    settings: &crate::domain::StorySettings,
     composer: &mut Composer,
     busy: bool,
     actions: &mut Vec<Action>,
@@ -79,12 +80,14 @@ pub fn composer_ui(
     )
     .labelled_by(label.id);
 
-    let composed = compose_input(
-        action,
-        story.pov,
-        story.protagonist.as_deref().unwrap_or(""),
-        &composer.text,
-    );
+    let voice = crate::domain::Voice {
+        pov: story.pov,
+        tense: story.tense,
+        protagonist: story.protagonist.as_deref().unwrap_or(""),
+        pronouns: &settings.pronouns,
+        as_typed: settings.actions_as_typed,
+    };
+    let composed = compose_input(action, &voice, &composer.text);
     ui.horizontal(|ui| {
         let has_text = composed.is_some();
         let (label, hint) = if has_text {

@@ -171,8 +171,14 @@ pub fn root_ui(
             egui::Panel::bottom("composer").show(ui, |ui| {
                 turn::turn_ui(ui, open, &state.writing, view, actions);
                 let busy = state.writing.streaming.is_some();
-                if composer::composer_ui(ui, &open.summary.story, &mut view.composer, busy, actions)
-                {
+                if composer::composer_ui(
+                    ui,
+                    &open.summary.story,
+                    &state.writing.settings,
+                    &mut view.composer,
+                    busy,
+                    actions,
+                ) {
                     view.layout.scroll_to_bottom();
                 }
             });

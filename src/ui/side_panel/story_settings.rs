@@ -1,7 +1,7 @@
 //! The story settings panel: mode, point of view, tense, length and the model's limits, edited\nin a form that is saved when it is valid.
 
 use super::super::ViewState;
-use crate::domain::{NarrationLength, Pov, Reasoning, StorySettings, Tense};
+use crate::domain::{NarrationLength, Pov, Pronouns, Reasoning, StorySettings, Tense};
 use crate::state::{Action, AppState, EntryAction, OpenStory, WritingAction};
 
 pub(super) fn settings_ui(
@@ -56,6 +56,33 @@ pub(super) fn settings_ui(
             ui.end_row();
             if pov != story.pov || tense != story.tense {
                 actions.push(Action::Entry(EntryAction::SetStoryStyle { pov, tense }));
+            }
+            let pronouns_label = ui.label("Pronouns");
+            let pronouns = &mut form.settings.pronouns;
+            egui::ComboBox::from_id_salt("story-pronouns")
+                .selected_text(pronouns.label())
+                .show_ui(ui, |ui| {
+                    for choice in [Pronouns::They, Pronouns::She, Pronouns::He] {
+                        let label = choice.label();
+                        ui.selectable_value(pronouns, choice, label);
+                    }
+                    if ui
+                        .selectable_label(matches!(pronouns, Pronouns::Custom(_)), "Other…")
+                        .clicked()
+                        && !matches!(pronouns, Pronouns::Custom(_))
+                    {
+                        *pronouns = Pronouns::Custom(String::new());
+                    }
+                })
+                .response
+                .on_hover_text("The protagonist's: used by Think in the third person")
+                .labelled_by(pronouns_label.id);
+            ui.end_row();
+            if let Pronouns::Custom(reflexive) = pronouns {
+                let label = ui.label("Reflexive");
+                ui.add(egui::TextEdit::singleline(reflexive).hint_text("e.g. xemself"))
+                    .labelled_by(label.id);
+                ui.end_row();
             }
             let label = ui.label("Tone");
             ui.text_edit_singleline(&mut form.settings.tone)
@@ -151,6 +178,13 @@ pub(super) fn settings_ui(
             crate::domain::StoryMode::CreativeWriting => "Offer suggestions after each narration",
         },
     );
+    if story.mode == crate::domain::StoryMode::Adventure {
+        ui.checkbox(
+            &mut form.settings.actions_as_typed,
+            "Send actions exactly as typed",
+        )
+        .on_hover_text("No “I …” or “Mara says, …” around what you type");
+    }
     let changed = form.to_settings();
     ui.horizontal(|ui| {
         let dirty = changed.as_ref().is_ok_and(|s| s != &state.writing.settings);
