@@ -92,6 +92,9 @@ enum Command {
         /// Add the lorebook at the end (Markdown and text).
         #[arg(long)]
         lore: bool,
+        /// Replace the file if it exists (without it, an existing file is left alone).
+        #[arg(long)]
+        force: bool,
     },
     /// Read an .avt exchange file into the library; prints the story's id.
     Import {
@@ -213,7 +216,8 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             format,
             output,
             lore,
-        } => return fabula::cli::export(&store, &story, format, output, lore),
+            force,
+        } => return fabula::cli::export(&store, &story, format, output, lore, force),
         Command::Sync { command } => return fabula::cli::sync(&mut store, &paths, command),
         Command::Import { file, on_conflict } => {
             return fabula::cli::import(&mut store, &file, on_conflict);

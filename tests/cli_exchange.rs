@@ -48,6 +48,28 @@ fn import_export_and_conflicts_from_the_command_line() {
     assert_eq!(written["version"], "1.8.0");
     assert_eq!(written["entries"].as_array().map(Vec::len), Some(3));
 
+    // An existing file is left alone unless --force says to replace it.
+    std::fs::write(&avt, "keep me").expect("write");
+    let again = |force: bool| {
+        let mut args = vec![
+            "export",
+            "6f1c2a9e-2b7d-4c1e-9a3f-0d5e8b7c6a41",
+            "-o",
+            avt.to_str().expect("utf-8"),
+        ];
+        if force {
+            args.push("--force");
+        }
+        run(fabula(&data).args(args))
+    };
+    let (code, _, err) = again(false);
+    assert_eq!(code, 1);
+    assert!(err.contains("exists already; pass --force"), "{err}");
+    assert_eq!(std::fs::read_to_string(&avt).expect("read"), "keep me");
+    let (code, _, err) = again(true);
+    assert_eq!(code, 0, "{err}");
+    assert_ne!(std::fs::read_to_string(&avt).expect("read"), "keep me");
+
     let md = tmp.path().join("out.md");
     let (code, _, err) = run(fabula(&data).args([
         "export",

@@ -222,4 +222,58 @@ fn export_a_story_from_its_screen() {
     wait_for_text(&mut h, "Exported “Sea Glass”");
     let text = std::fs::read_to_string(&out).expect("written");
     assert!(text.starts_with("# Sea Glass\n"), "{text}");
+
+    // The same name again: asked first, by a button that says what it does.
+    std::fs::write(&out, "my own notes").expect("write");
+    click(&mut h, "Export…");
+    click(&mut h, "Markdown (.md)");
+    h.get_by_label("Save as").focus();
+    h.run_ok();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Save as")
+        .type_text(out.to_str().expect("utf-8"));
+    h.run_ok();
+    assert!(
+        h.query_by_label("Export").is_none(),
+        "no plain Export over a file"
+    );
+    assert!(
+        h.query_by_label_contains("A file with this name exists")
+            .is_some()
+    );
+    click(&mut h, "Cancel");
+    assert_eq!(std::fs::read_to_string(&out).expect("read"), "my own notes");
+}
+
+/// A file dropped from the desktop is imported.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_file_dropped_on_the_window_is_imported() {
+    let data = TempData::new();
+    let mut h = harness(&data);
+    h.input_mut()
+        .hovered_files
+        .push(egui::HoveredFile::default());
+    h.run_ok();
+    assert!(h.query_by_label("Drop the file to import it").is_some());
+    h.input_mut().hovered_files.clear();
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(FIXTURE.into())));
+    h.run_ok();
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "The Lantern Keeper");
+    assert!(h.query_by_label("Drop the file to import it").is_none());
+    assert_eq!(data.open().list_stories().expect("library").len(), 1);
 }

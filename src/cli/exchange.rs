@@ -33,6 +33,7 @@ pub fn export(
     format: ExportFormat,
     out: Option<PathBuf>,
     lore: bool,
+    force: bool,
 ) -> anyhow::Result<ExitCode> {
     let format = match format {
         ExportFormat::Avt => FileFormat::Avt,
@@ -49,6 +50,12 @@ pub fn export(
                     format.extension()
                 ))
             });
+            if !force && path.exists() {
+                anyhow::bail!(
+                    "{} exists already; pass --force to replace it, or -o to write elsewhere.",
+                    path.display()
+                );
+            }
             write_story_file_streamed(head, rows, format, lore, &path)
                 .map(|()| path.clone())
                 .with_context(|| format!("{} could not be written", path.display()))

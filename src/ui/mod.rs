@@ -242,6 +242,7 @@ pub fn root_ui(
     }
 
     dialogs::dialogs_ui(ui.ctx(), view, actions);
+    dropped_files_ui(ui.ctx(), actions);
     if let Some(path) = view.import_path.as_mut()
         && !sync::import_dialog_ui(ui.ctx(), path, actions)
     {
@@ -388,6 +389,32 @@ fn shortcuts(
             view.open_new_story();
         }
     });
+}
+
+/// A file dropped on the window is imported; while one is held over it, the window says so.
+fn dropped_files_ui(ctx: &egui::Context, actions: &mut Vec<Action>) {
+    let (hovering, dropped) = ctx.input(|i| {
+        let dropped: Vec<std::path::PathBuf> = i
+            .raw
+            .dropped_files
+            .iter()
+            .map(|f| f.path().to_owned())
+            .collect();
+        (!i.raw.hovered_files.is_empty(), dropped)
+    });
+    for path in dropped {
+        actions.push(Action::Share(crate::state::ShareAction::ImportFile(path)));
+    }
+    if hovering {
+        egui::Area::new(egui::Id::unique("drop-to-import"))
+            .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+            .order(egui::Order::Foreground)
+            .show(ctx, |ui| {
+                egui::Frame::popup(ui.style()).show(ui, |ui| {
+                    ui.heading("Drop the file to import it");
+                });
+            });
+    }
 }
 
 /// How far a transfer is, with what it is doing.

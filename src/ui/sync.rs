@@ -368,9 +368,19 @@ pub fn export_dialog_ui(
             let label = ui.label("Save as");
             ui.add(egui::TextEdit::singleline(&mut dialog.path).desired_width(380.0))
                 .labelled_by(label.id);
+            // Only a stat, and only while the dialog is open: asked before a file is replaced.
+            let exists =
+                !dialog.path.trim().is_empty() && std::path::Path::new(dialog.path.trim()).exists();
+            if exists {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    "A file with this name exists; exporting replaces it.",
+                );
+            }
             ui.horizontal(|ui| {
+                let label = if exists { "Replace the file" } else { "Export" };
                 if ui
-                    .add_enabled(!dialog.path.trim().is_empty(), egui::Button::new("Export"))
+                    .add_enabled(!dialog.path.trim().is_empty(), egui::Button::new(label))
                     .clicked()
                 {
                     actions.push(Action::Share(ShareAction::ExportStory {
