@@ -171,7 +171,10 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             auto_backup: !cli.quit_after_first_frame,
             update_check: !cli.quit_after_first_frame,
         };
-        let mut app = FabulaApp::new(paths, opened, launch).with_lock(lock);
+        let local = (!cli.quit_after_first_frame).then(FabulaApp::default_local_servers);
+        let mut app = FabulaApp::new(paths, opened, launch)
+            .with_lock(lock)
+            .with_local_servers(local);
         match fabula::update::UpdateConfig::for_this_build(false) {
             Ok(config) => app = app.with_update_config(config),
             Err(e) => log::warn!("updates unavailable: {e}"),

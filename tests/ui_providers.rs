@@ -404,3 +404,70 @@ fn keys_left_in_the_database_move_to_the_keyring_after_start_up() {
         Some(KEY.to_owned())
     );
 }
+
+/// First launch with no provider: the library says one is needed; a local server answering on
+/// its port is offered as a ready profile; a narration asked for without one offers the way to
+/// set one up, and that note goes once there is one.
+#[test]
+fn a_first_launch_finds_a_local_server_and_sets_it_up_in_one_click() {
+    let data = TempData::new();
+    let server = local_server(&["Ready."]);
+    let app = FabulaApp::new(
+        data.paths.clone(),
+        fabula::storage::Store::open(&data.paths.database()),
+        fabula::app::Launch::default(),
+    )
+    .with_key_store(Arc::new(MemoryKeyStore::default()))
+    .with_local_servers(Some(vec![
+        // Nothing listens on this one: it is passed over.
+        ("ollama".into(), "http://127.0.0.1:9".into()),
+        ("llamacpp".into(), format!("{}/v1", server.base)),
+    ]));
+    let mut h = common::harness_for(app);
+    assert!(has_label(&h, "AI writing needs a provider"));
+
+    // Asked to write before anything is set up: the note offers the way.
+    click(&mut h, "Create your first story");
+    type_into(&mut h, "Title", "First light");
+    click(&mut h, "Create story");
+    type_into(&mut h, "Your action", "look around");
+    click(&mut h, "Generate");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while h
+        .query_all_by_label_contains("No provider is set up yet")
+        .next()
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "the failure was never said");
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    assert!(has_label(&h, "Set up a provider"));
+    click(&mut h, "Library");
+
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let offer = format!("Use llama.cpp at {address} (1 model)");
+    wait_for_text(&mut h, &offer);
+    assert!(h.query_by_label_contains("Use Ollama").is_none());
+    click(&mut h, &offer);
+    assert!(
+        h.query_by_label_contains("llama.cpp is set up with smol-135m")
+            .is_some()
+    );
+    assert!(!has_label(&h, "AI writing needs a provider"));
+    assert!(
+        h.query_all_by_label_contains("Set up a provider")
+            .next()
+            .is_none(),
+        "the way to set one up goes once there is one"
+    );
+    let store = data.open();
+    let profiles = store.list_profiles().expect("profiles");
+    assert_eq!(profiles.len(), 1);
+    assert_eq!(profiles[0].preset, "llamacpp");
+    assert_eq!(profiles[0].default_model, "smol-135m");
+    assert_eq!(
+        store.main_profile_id().expect("main"),
+        Some(profiles[0].id.clone())
+    );
+}

@@ -7,6 +7,7 @@ mod files;
 mod generation;
 mod keys;
 mod library;
+mod local;
 mod lore;
 mod prompts;
 mod providers;
@@ -98,6 +99,8 @@ pub struct FabulaApp {
     keys: Arc<dyn crate::keys::KeyStore>,
     /// Keys work asked for while a keys job ran: it runs next.
     keys_again: Option<keys::KeysWork>,
+    /// Where to look for local model servers after the first frame (`None`: not in this run).
+    local_addresses: Option<Vec<(String, String)>>,
     _lock: Option<InstanceLock>,
 }
 
@@ -153,6 +156,7 @@ impl FabulaApp {
             close_requested: false,
             keys: Arc::new(crate::keys::OsKeyStore),
             keys_again: None,
+            local_addresses: None,
             _lock: None,
         };
         if let Some(store) = app.store.take() {
@@ -307,6 +311,7 @@ impl FabulaApp {
                 if self.launch.update_check {
                     self.start_update_check_if_due();
                 }
+                self.look_for_local_servers();
                 self.move_waiting_keys();
             }
             _ => {}

@@ -48,6 +48,7 @@ impl FabulaApp {
                 }
             }
             ProviderAction::SaveProfile(profile) => self.save_profile(store, profile)?,
+            ProviderAction::UseLocalServer(found) => self.use_local_server(store, &found)?,
             ProviderAction::DeleteProfile(id) => self.delete_profile(store, &id)?,
             ProviderAction::SetKeysInKeyring(on) => self.set_keys_in_keyring(store, on)?,
             ProviderAction::SetMainProfile(id) => {
@@ -81,6 +82,7 @@ impl FabulaApp {
             .map(|t| store.task_assignment(*t).map(|a| (*t, a)))
             .collect::<Result<Vec<_>, _>>()?;
         let checks = std::mem::take(&mut self.state.providers.checks);
+        let local_found = std::mem::take(&mut self.state.providers.local_found);
         self.state.providers = ProvidersState {
             main_profile: store.main_profile_id()?,
             profiles,
@@ -90,7 +92,18 @@ impl FabulaApp {
             keys_in_keyring,
             keyring_name: self.keys.name().to_owned(),
             moving_keys: self.jobs.is_running(super::keys::KEYS),
+            local_found,
         };
+        // "Set up a provider" has done its work once there is one.
+        if !self.state.providers.profiles.is_empty()
+            && self
+                .state
+                .status
+                .as_ref()
+                .is_some_and(|s| s.next == Some(crate::state::NextStep::SetUpProvider))
+        {
+            self.state.status = None;
+        }
         Ok(())
     }
 

@@ -480,6 +480,8 @@ pub(super) fn next_step(
         ProviderError::Auth { .. } => profile.map(|p| NextStep::CheckKey {
             profile_id: p.to_owned(),
         }),
+        // No profile could be chosen: the way on is to add one.
+        ProviderError::Config(_) if profile.is_none() => Some(NextStep::SetUpProvider),
         ProviderError::RateLimited { retry_after, .. } => {
             let wait = retry_after.unwrap_or(DEFAULT_RATE_LIMIT_WAIT);
             let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);

@@ -191,6 +191,8 @@ pub const PRESETS: &[Preset] = &[
     },
     local("lmstudio", "LM Studio", "http://localhost:1234/v1"),
     local("llamacpp", "llama.cpp", "http://localhost:8080/v1"),
+    local("koboldcpp", "KoboldCpp", "http://localhost:5001/v1"),
+    local("vllm", "vLLM", "http://localhost:8000/v1"),
     Preset {
         needs_key: false,
         ..local("openai-compatible", "OpenAI-compatible", "")
@@ -227,10 +229,13 @@ mod tests {
             "lmstudio",
             "llamacpp",
             "openai-compatible",
+            // Fabula's own: local servers the first launch looks for.
+            "koboldcpp",
+            "vllm",
         ] {
             assert_eq!(ids.iter().filter(|i| **i == id).count(), 1, "{id}");
         }
-        assert_eq!(ids.len(), 17);
+        assert_eq!(ids.len(), 19);
         assert_eq!(preset("openrouter").map(|p| p.extra_headers.len()), Some(2));
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod anthropic;
 mod client;
+pub mod discover;
 pub mod error;
 pub mod gemini;
 pub mod ndjson;

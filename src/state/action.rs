@@ -126,6 +126,8 @@ pub enum ProviderAction {
     /// Settings > Providers with this profile's form open (from "Check the key").
     EditProfile(String),
     SaveProfile(ApiProfile),
+    /// A local server found on its default port becomes a profile (the main one if none is).
+    UseLocalServer(crate::state::FoundServer),
     DeleteProfile(String),
     /// Keep API keys in the OS key store (true) or in the database.
     SetKeysInKeyring(bool),

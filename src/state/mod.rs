@@ -138,6 +138,19 @@ pub struct ProvidersState {
     pub keyring_name: String,
     /// Keys are being moved to or from it.
     pub moving_keys: bool,
+    /// Local model servers that answered on their default ports, offered as ready profiles.
+    pub local_found: Vec<FoundServer>,
+}
+
+/// A local model server that answered, as the first-launch offer shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FoundServer {
+    pub preset_id: String,
+    pub label: String,
+    pub base_url: String,
+    pub models: usize,
+    /// The model the new profile would use (the first listed).
+    pub first_model: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -305,6 +318,8 @@ pub enum NextStep {
     Retry(Box<Action>),
     /// The other device could not be reached: the same transfer can be asked for again.
     TryAgain(Box<Action>),
+    /// Nothing to write with yet: Settings > Providers.
+    SetUpProvider,
 }
 
 /// Set when the database could not be opened; the window then offers only recovery.

@@ -5,6 +5,44 @@ use super::{LibrarySort, ViewState};
 use crate::domain::{StorySummary, now_ms};
 use crate::state::{Action, AppState, LibraryAction};
 
+/// Without a provider the narrator cannot write: said once, with the way to set one up and any
+/// local server that answered on its usual port, ready in one click.
+fn no_provider_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.strong("AI writing needs a provider");
+        ui.label(
+            "Add a model provider (a hosted one with its API key, or a model running on this \
+             computer) for the narrator to write with. Writing by hand works without one.",
+        );
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Set up a provider").clicked() {
+                actions.push(Action::Show(crate::state::Screen::Providers));
+            }
+            for found in &state.providers.local_found {
+                let models = match found.models {
+                    1 => "1 model".to_owned(),
+                    n => format!("{n} models"),
+                };
+                let address = found
+                    .base_url
+                    .trim_start_matches("http://")
+                    .trim_end_matches("/v1");
+                if ui
+                    .button(format!("Use {} at {address} ({models})", found.label))
+                    .on_hover_text("Found running on this computer: add it as a profile")
+                    .clicked()
+                {
+                    actions.push(Action::Provider(
+                        crate::state::ProviderAction::UseLocalServer(found.clone()),
+                    ));
+                }
+            }
+        });
+    });
+    ui.add_space(6.0);
+}
+
 pub fn library_ui(
     ui: &mut egui::Ui,
     state: &AppState,
@@ -33,6 +71,9 @@ pub fn library_ui(
         super::transfer_progress(ui, *done, *total, what);
     }
     ui.add_space(6.0);
+    if state.providers.profiles.is_empty() {
+        no_provider_ui(ui, state, actions);
+    }
 
     if state.stories.is_empty() {
         empty_library_ui(ui, view);

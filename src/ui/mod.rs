@@ -464,6 +464,15 @@ pub(crate) fn next_step_ui(ui: &mut egui::Ui, next: &NextStep, actions: &mut Vec
                 actions.push((**again).clone());
             }
         }
+        NextStep::SetUpProvider => {
+            if ui
+                .button("Set up a provider")
+                .on_hover_text("Settings > Providers")
+                .clicked()
+            {
+                actions.push(Action::Show(Screen::Providers));
+            }
+        }
         NextStep::TryAgain(action) => {
             if ui.button("Try again").clicked() {
                 actions.push((**action).clone());
