@@ -1017,3 +1017,81 @@ fn actions_read_as_prose_in_the_storys_person_tense_and_pronouns() {
     assert_eq!(settings.pronouns, fabula::domain::Pronouns::She);
     assert!(settings.actions_as_typed);
 }
+
+/// Quit and relaunch: the same story opens where it was read, with its half-typed action and its
+/// action mode, the side panel open, and the library's sort and filter as they were; each story
+/// keeps its own half-typed action meanwhile.
+#[test]
+fn a_relaunch_comes_back_as_the_window_was_left() {
+    let data = TempData::new();
+    {
+        let mut store = data.open();
+        fabula::cli::seed(&mut store, 300, Some("Harbour")).expect("seed");
+        fabula::cli::seed(&mut store, 4, Some("Belfry")).expect("seed");
+    }
+    let mut h = harness(&data);
+    type_into(&mut h, "Filter", "r");
+    h.get_by_label("Sort by").click();
+    h.run_ok();
+    click(&mut h, "Title");
+    click(&mut h, "Harbour");
+    settle(&mut h);
+    click(&mut h, "Lorebook");
+    click(&mut h, "Say");
+    type_into(&mut h, "Your action", "Is anyone here? 你好");
+    type_into(&mut h, "Go to entry", "101");
+    h.key_press(Key::Enter);
+    settle(&mut h);
+    assert!(has_label(&h, "I look around (101)."));
+
+    // Another story has its own composer; coming back brings this one's text back.
+    click(&mut h, "Library");
+    click(&mut h, "Belfry");
+    settle(&mut h);
+    assert!(
+        h.query_all_by_value("Is anyone here? 你好")
+            .next()
+            .is_none()
+    );
+    type_into(&mut h, "Your action", "ring");
+    click(&mut h, "Library");
+    click(&mut h, "Harbour");
+    settle(&mut h);
+    assert!(
+        h.query_all_by_value("Is anyone here? 你好")
+            .next()
+            .is_some()
+    );
+    type_into(&mut h, "Go to entry", "101");
+    h.key_press(Key::Enter);
+    settle(&mut h);
+
+    // What eframe does as the window closes.
+    h.state_mut().remember_window();
+    drop(h);
+
+    let mut h = harness(&data);
+    settle(&mut h);
+    assert!(has_label(&h, "Harbour"), "the story is open again");
+    assert!(has_label(&h, "I look around (101)."), "where it was read");
+    assert!(!has_label(&h, "I look around (299)."), "not at its end");
+    assert!(
+        h.query_all_by_value("Is anyone here? 你好")
+            .next()
+            .is_some()
+    );
+    assert!(
+        h.query_by_label_contains("I say, \"Is anyone here? 你好")
+            .is_some(),
+        "the action mode is Say again"
+    );
+    assert!(has_label(&h, "New entry"), "the lorebook panel is open");
+    click(&mut h, "Library");
+    assert!(h.query_all_by_value("r").next().is_some(), "the filter");
+    click(&mut h, "Belfry");
+    settle(&mut h);
+    assert!(
+        h.query_all_by_value("ring").next().is_some(),
+        "Belfry's own text"
+    );
+}

@@ -9,6 +9,7 @@ mod keys;
 mod library;
 mod local;
 mod lore;
+mod memory;
 mod prompts;
 mod providers;
 mod registry;
@@ -99,6 +100,8 @@ pub struct FabulaApp {
     keys: Arc<dyn crate::keys::KeyStore>,
     /// Keys work asked for while a keys job ran: it runs next.
     keys_again: Option<keys::KeysWork>,
+    /// Where the window is, as last seen (kept when it closes).
+    window_place: Option<crate::state::WindowPlace>,
     /// Where to look for local model servers after the first frame (`None`: not in this run).
     local_addresses: Option<Vec<(String, String)>>,
     _lock: Option<InstanceLock>,
@@ -157,6 +160,7 @@ impl FabulaApp {
             keys: Arc::new(crate::keys::OsKeyStore),
             keys_again: None,
             local_addresses: None,
+            window_place: None,
             _lock: None,
         };
         if let Some(store) = app.store.take() {
@@ -174,6 +178,7 @@ impl FabulaApp {
             {
                 app.state.error(e.to_string());
             }
+            app.restore_view(&store);
             app.store = Some(store);
         }
         app
@@ -251,6 +256,7 @@ impl FabulaApp {
         }
         self.deliver_job_events();
         self.poll_sync();
+        self.note_window_place(ctx);
     }
 
     /// How often the window read a story's whole row index: once per story opened (tests hold an
@@ -389,16 +395,27 @@ impl eframe::App for FabulaApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.frame_ui(ui);
     }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.remember_window();
+    }
 }
 
 /// Opens the window and runs until it closes. Returns whether the database was usable at the end.
 pub fn run_gui(app: FabulaApp) -> Result<bool, eframe::Error> {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Fabula")
+        .with_app_id("fabula")
+        .with_inner_size([1100.0, 760.0])
+        .with_min_inner_size([560.0, 420.0]);
+    // Where it was last time (a window manager may still place it where it likes).
+    if let Some(place) = app.saved_window_place() {
+        viewport = viewport
+            .with_inner_size([place.width, place.height])
+            .with_position([place.x, place.y]);
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Fabula")
-            .with_app_id("fabula")
-            .with_inner_size([1100.0, 760.0])
-            .with_min_inner_size([560.0, 420.0]),
+        viewport,
         ..Default::default()
     };
     let healthy = std::rc::Rc::new(std::cell::Cell::new(true));
@@ -411,6 +428,9 @@ pub fn run_gui(app: FabulaApp) -> Result<bool, eframe::Error> {
         fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
             eframe::App::ui(&mut self.0, ui, frame);
             self.1.set(!self.0.is_failed());
+        }
+        fn on_exit(&mut self, gl: Option<&eframe::glow::Context>) {
+            eframe::App::on_exit(&mut self.0, gl);
         }
     }
     healthy.set(!app.is_failed());

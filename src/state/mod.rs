@@ -39,6 +39,8 @@ pub enum ViewEvent {
     ScrollToBottom,
     /// Open this profile's form (Settings > Providers), to check its key.
     EditProfile(ApiProfile),
+    /// What the window looked like when it was last closed (the first frame of a launch).
+    Restore(Box<ViewMemory>),
 }
 
 /// Where the updater is, as the Settings screen shows it.
@@ -140,6 +142,31 @@ pub struct ProvidersState {
     pub moving_keys: bool,
     /// Local model servers that answered on their default ports, offered as ready profiles.
     pub local_found: Vec<FoundServer>,
+}
+
+/// What the window remembers between launches (kept as JSON in the settings table): the library's
+/// sort and filter, the open side panel, the last story and where it was read, and each story's
+/// half-typed action.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ViewMemory {
+    pub sort: String,
+    pub filter: String,
+    pub side: Option<String>,
+    pub open_story: Option<String>,
+    /// The entry at the top of the open story's view.
+    pub top_entry: Option<usize>,
+    /// Story id → (text being typed, action mode).
+    pub composers: std::collections::BTreeMap<String, (String, String)>,
+}
+
+/// Where and how large the window was, in logical points.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct WindowPlace {
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
 }
 
 /// A local model server that answered, as the first-launch offer shows it.

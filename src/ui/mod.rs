@@ -6,6 +6,7 @@ mod copy;
 mod dialogs;
 mod format;
 mod library;
+mod memory;
 mod prompts;
 mod providers;
 mod settings;
@@ -83,6 +84,12 @@ pub struct ViewState {
     pub go_to: String,
     /// Why the number typed there was not taken.
     pub go_to_error: Option<String>,
+    /// Other stories' half-typed actions, by story id; the open one's is in `composer`.
+    pub composers: std::collections::BTreeMap<String, (String, crate::domain::ActionType)>,
+    /// The story `composer` belongs to.
+    pub composer_story: Option<StoryId>,
+    /// Where a story restored at launch was being read (its top entry), until it is drawn.
+    pub pending_top: Option<(StoryId, usize)>,
 }
 
 impl ViewState {
@@ -120,8 +127,10 @@ pub fn root_ui(
             ViewEvent::EditProfile(profile) => {
                 view.profile_form = Some(ProfileForm::editing(&profile));
             }
+            ViewEvent::Restore(memory) => view.restore(*memory),
         }
     }
+    view.follow_story(state.open.as_ref().map(|o| &o.summary.story.id));
     if let Some(fatal) = &state.fatal {
         egui::CentralPanel::default_margins().show(ui, |ui| {
             dialogs::fatal_ui(ui, fatal, state, actions);

@@ -59,6 +59,14 @@ pub fn harness_for(app: FabulaApp) -> Harness<'static, FabulaApp> {
     let mut harness = Harness::builder()
         .with_size([1000.0, 760.0])
         .with_max_steps(12)
+        // As eframe does for the window, before the first frame: a character no bundled font has
+        // is looked up among the system's fonts when it is first drawn (scripts/setup.sh installs
+        // CJK, Devanagari and emoji ones).
+        .with_context_setup(|ctx| {
+            ctx.add_font_provider(std::sync::Arc::new(
+                egui_system_font_provider::SystemFontProvider::new(),
+            ));
+        })
         .build_ui_state(
             |ui, app: &mut FabulaApp| {
                 app.logic(ui.ctx());
@@ -66,11 +74,6 @@ pub fn harness_for(app: FabulaApp) -> Harness<'static, FabulaApp> {
             },
             app,
         );
-    // As eframe does for the window: a character no bundled font has is looked up among the
-    // system's fonts when it is first drawn (scripts/setup.sh installs CJK and Devanagari ones).
-    harness.ctx.add_font_provider(std::sync::Arc::new(
-        egui_system_font_provider::SystemFontProvider::new(),
-    ));
     harness.run_ok();
     harness
 }

@@ -40,6 +40,9 @@ pub struct StoryLayout {
     pub(super) viewport_height: f32,
     /// A place to scroll to on the next frame (a key press, "go to entry").
     pub(super) scroll_to: Option<f32>,
+    /// An entry to keep at the top while the rows above it are measured (their estimated heights
+    /// give way to real ones), and for how many frames it has been held.
+    anchor: Option<(usize, u8)>,
 }
 
 /// What an estimate needs to know about the text metrics in use.
@@ -163,11 +166,44 @@ impl StoryLayout {
         self.scroll_to_bottom = true;
     }
 
-    /// Scrolls so that entry `index` (0-based) is at the top.
+    /// Scrolls so that entry `index` (0-based) is at the top, and keeps it there while the
+    /// heights around it settle.
     pub fn scroll_to_entry(&mut self, index: usize) {
         self.ensure_prefix();
-        let last = self.prefix.len().saturating_sub(2);
-        self.scroll_to = Some(self.prefix.get(index.min(last)).copied().unwrap_or(0.0));
+        let index = index.min(self.prefix.len().saturating_sub(2));
+        self.scroll_to = Some(self.prefix.get(index).copied().unwrap_or(0.0));
+        self.anchor = Some((index, 0));
+    }
+
+    /// After a frame: while an entry is held at the top and the rows moved (`heights_changed`) or
+    /// the view is not on it yet, scroll to where it is now. Returns whether another frame is
+    /// needed for that.
+    pub(super) fn hold_anchor(&mut self, heights_changed: bool) -> bool {
+        let Some((index, frames)) = self.anchor else {
+            return false;
+        };
+        self.ensure_prefix();
+        let target = self.prefix.get(index).copied().unwrap_or(0.0);
+        let settled = !heights_changed && (target - self.scrolled).abs() <= 1.0;
+        // A few frames settle it; past that the reader is scrolling on their own.
+        if settled || frames >= 12 || self.scroll_to_bottom {
+            self.anchor = None;
+            return false;
+        }
+        self.scroll_to = Some(target);
+        self.anchor = Some((index, frames + 1));
+        true
+    }
+
+    /// The entry at the top of the view, as last drawn.
+    pub fn top_entry(&self) -> usize {
+        self.row_at(self.scrolled)
+    }
+
+    /// Starts the view at entry `index` instead of the story's end (a story restored at launch).
+    pub fn start_at_entry(&mut self, index: usize) {
+        self.scroll_to_bottom = false;
+        self.scroll_to_entry(index);
     }
 
     /// Whether the end of the story is out of sight below (the reader scrolled up).

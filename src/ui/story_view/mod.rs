@@ -137,6 +137,11 @@ pub fn story_ui(
         ui.visuals().dark_mode,
     );
     layout.ensure_prefix();
+    if let Some((story_id, top)) = view.pending_top.take()
+        && story_id == story.id
+    {
+        layout.start_at_entry(top);
+    }
 
     let last_action = open
         .rows
@@ -220,8 +225,12 @@ pub fn story_ui(
             // Placement of later rows moved; settle it next frame instead of drawing overlaps.
             ui.ctx().request_repaint();
         }
+        changed
     });
     layout.scrolled = shown.state.clamped_offset().y;
+    if layout.hold_anchor(shown.inner) {
+        ui.ctx().request_repaint();
+    }
     layout.viewport_height = shown.inner_rect.height();
     if layout.is_scrolled_up() {
         let at = shown.inner_rect.right_bottom() + vec2(-150.0, -44.0);
