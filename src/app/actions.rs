@@ -67,6 +67,11 @@ impl FabulaApp {
                 self.restore_backup(store, path);
                 Ok(())
             }
+            (Action::Quit, store) => {
+                self.store = store;
+                self.close_requested = true;
+                Ok(())
+            }
             (Action::DismissStatus, store) => {
                 self.store = store;
                 self.state.status = None;
@@ -113,7 +118,7 @@ impl FabulaApp {
                 }
                 self.state.screen = screen;
             }
-            Action::DismissStatus | Action::CopyDiagnostics => {}
+            Action::DismissStatus | Action::CopyDiagnostics | Action::Quit => {}
             Action::Library(action) => self.apply_library(store, action)?,
             Action::Entry(action) => self.apply_entry(store, action)?,
             Action::Writing(action) => self.apply_writing(store, action)?,

@@ -18,6 +18,8 @@ pub enum Action {
     DismissStatus,
     /// The version, platform and recent errors (redacted) onto the clipboard, for a bug report.
     CopyDiagnostics,
+    /// Close the window (Ctrl+Q): what it looked like is kept for the next launch.
+    Quit,
     Library(LibraryAction),
     Entry(EntryAction),
     Writing(WritingAction),

@@ -110,6 +110,7 @@ const REDO: KeyboardShortcut =
 const REDO_Y: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
 const FIND: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
 const NEW_STORY: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
+const QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
 
 /// The whole window for one frame, after applying what the controller told the view about.
 pub fn root_ui(
@@ -396,6 +397,9 @@ fn shortcuts(
         }
         if !modal_open && i.consume_shortcut(&NEW_STORY) {
             view.open_new_story();
+        }
+        if i.consume_shortcut(&QUIT) {
+            actions.push(Action::Quit);
         }
     });
 }
