@@ -1095,3 +1095,52 @@ fn a_relaunch_comes_back_as_the_window_was_left() {
         "Belfry's own text"
     );
 }
+
+/// Enter on a focused "Delete permanently…" opens the question a click would; the same Enter
+/// does not also answer it.
+#[test]
+fn enter_on_a_focused_permanent_delete_still_asks() {
+    let data = TempData::new();
+    let id = data.add_story("Doomed");
+    data.open().trash_story(&id).expect("trash");
+    let mut h = harness(&data);
+    click(&mut h, "Trash");
+    h.get_by_label("Delete permanently…").focus();
+    h.run_ok();
+    h.key_press(Key::Enter);
+    h.run_ok();
+    assert!(has_label(&h, "Delete “Doomed” permanently?"), "asked");
+    h.key_press(Key::Enter);
+    h.run_ok();
+    assert_eq!(
+        data.open().trashed_stories().expect("trash").len(),
+        1,
+        "nothing is deleted by Enter presses alone"
+    );
+    click(&mut h, "Keep it");
+    assert!(!has_label(&h, "Delete “Doomed” permanently?"));
+}
+
+/// Genre, description and protagonist can be changed after the story was made.
+#[test]
+fn story_details_are_editable_after_creation() {
+    let data = TempData::new();
+    let id = data.add_story("Later");
+    let mut h = harness(&data);
+    click(&mut h, "Later");
+    click(&mut h, "Story settings");
+    h.get_by_label("Point of view").click();
+    h.run_ok();
+    click(&mut h, "Third person");
+    type_into(&mut h, "Protagonist", "Mara");
+    type_into(&mut h, "Genre", "Gothic");
+    type_into(&mut h, "Description", "A house by the sea.");
+    click(&mut h, "Save details");
+    let story = data.open().story_summary(&id).expect("story").story;
+    assert_eq!(story.protagonist.as_deref(), Some("Mara"));
+    assert_eq!(story.genre.as_deref(), Some("Gothic"));
+    assert_eq!(story.description.as_deref(), Some("A house by the sea."));
+    type_into(&mut h, "Your action", "open the door");
+    click(&mut h, "Add");
+    assert!(has_label(&h, "Mara opens the door."));
+}

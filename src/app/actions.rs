@@ -56,6 +56,19 @@ impl FabulaApp {
                 }
             }
             EntryAction::SetStoryStyle { pov, tense } => self.set_story_style(store, pov, tense)?,
+            EntryAction::SetStoryDetails {
+                genre,
+                description,
+                protagonist,
+            } => {
+                if let Some(story) = self.open_story_id() {
+                    store.set_story_details(&story, &genre, &description, &protagonist)?;
+                    if let Some(open) = self.state.open.as_mut() {
+                        open.summary = store.story_summary(&story)?;
+                    }
+                    self.state.info("Saved the story's details.", false);
+                }
+            }
         }
         Ok(())
     }

@@ -64,6 +64,12 @@ pub enum EntryAction {
         pov: Pov,
         tense: Tense,
     },
+    /// Genre, description and protagonist of the open story (blank: none).
+    SetStoryDetails {
+        genre: String,
+        description: String,
+        protagonist: String,
+    },
 }
 
 /// The writing loop: narrations, drafts, alternatives, story settings and prompts.

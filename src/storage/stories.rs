@@ -123,6 +123,32 @@ impl Store {
         expect_one(changed, || format!("Story {id}"))
     }
 
+    /// The story's genre, description and protagonist, as edited after it was created (blank
+    /// means none).
+    pub fn set_story_details(
+        &self,
+        id: &StoryId,
+        genre: &str,
+        description: &str,
+        protagonist: &str,
+    ) -> Result<()> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE stories SET genre = ?2, description = ?3, protagonist = ?4, updated_at = ?5
+                 WHERE id = ?1",
+                params![
+                    id.as_str(),
+                    none_if_blank(genre),
+                    none_if_blank(description),
+                    none_if_blank(protagonist),
+                    now_ms()
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        expect_one(changed, || format!("Story {id}"))
+    }
+
     /// A full copy under new ids, titled "… (copy)", written in one transaction.
     pub fn duplicate_story(&mut self, id: &StoryId) -> Result<Story> {
         super::off_ui_thread("duplicate_story");

@@ -17,18 +17,23 @@ pub(super) fn settings_ui(
         .as_ref()
         .is_none_or(|(id, _)| id != &story.id);
     if fresh {
-        view.settings_form = Some((story.id.clone(), SettingsForm::new(&state.writing.settings)));
+        view.settings_form = Some((
+            story.id.clone(),
+            SettingsForm::new(&state.writing.settings, story),
+        ));
     }
     let Some((_, form)) = view.settings_form.as_mut() else {
         return;
     };
     ui.weak(story.mode.label());
+    details_ui(ui, story, form, actions);
+    ui.separator();
     egui::Grid::new("story-settings")
         .num_columns(2)
         .spacing([8.0, 6.0])
         .show(ui, |ui| {
             // Point of view and tense apply at once: they are the story's, not a draft of settings.
-            ui.label("Point of view");
+            let pov_label = ui.label("Point of view");
             let mut pov = story.pov;
             egui::ComboBox::from_id_salt("story-pov")
                 .selected_text(pov.label())
@@ -38,9 +43,7 @@ pub(super) fn settings_ui(
                     }
                 })
                 .response
-                .widget_info(|| {
-                    egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Point of view")
-                });
+                .labelled_by(pov_label.id);
             ui.end_row();
             ui.label("Tense");
             let mut tense = story.tense;
@@ -203,6 +206,48 @@ pub(super) fn settings_ui(
     });
 }
 
+/// Genre, description and protagonist, editable after the story was made; saved together.
+fn details_ui(
+    ui: &mut egui::Ui,
+    story: &crate::domain::Story,
+    form: &mut SettingsForm,
+    actions: &mut Vec<Action>,
+) {
+    egui::Grid::new("story-details")
+        .num_columns(2)
+        .spacing([8.0, 6.0])
+        .show(ui, |ui| {
+            let label = ui.label("Genre");
+            ui.text_edit_singleline(&mut form.genre)
+                .labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label("Protagonist");
+            ui.add(
+                egui::TextEdit::singleline(&mut form.protagonist).hint_text("Name used in actions"),
+            )
+            .labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label("Description");
+            ui.add(egui::TextEdit::multiline(&mut form.description).desired_rows(2))
+                .labelled_by(label.id);
+            ui.end_row();
+        });
+    let stored = |v: &Option<String>| v.clone().unwrap_or_default();
+    let changed = form.genre.trim() != stored(&story.genre)
+        || form.description.trim() != stored(&story.description)
+        || form.protagonist.trim() != stored(&story.protagonist);
+    if ui
+        .add_enabled(changed, egui::Button::new("Save details"))
+        .clicked()
+    {
+        actions.push(Action::Entry(EntryAction::SetStoryDetails {
+            genre: form.genre.trim().to_owned(),
+            description: form.description.trim().to_owned(),
+            protagonist: form.protagonist.trim().to_owned(),
+        }));
+    }
+}
+
 /// The story's settings as typed (numbers stay text until saved, so half-typed input is fine).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SettingsForm {
@@ -212,12 +257,18 @@ pub struct SettingsForm {
     pub max_tokens: String,
     pub context_window: String,
     pub model: String,
+    pub genre: String,
+    pub description: String,
+    pub protagonist: String,
 }
 
 impl SettingsForm {
-    fn new(settings: &StorySettings) -> Self {
+    fn new(settings: &StorySettings, story: &crate::domain::Story) -> Self {
         let num = |v: Option<String>| v.unwrap_or_default();
         Self {
+            genre: story.genre.clone().unwrap_or_default(),
+            description: story.description.clone().unwrap_or_default(),
+            protagonist: story.protagonist.clone().unwrap_or_default(),
             themes: settings.themes.join(", "),
             temperature: num(settings.temperature.map(|t| t.to_string())),
             max_tokens: num(settings.max_tokens.map(|t| t.to_string())),
