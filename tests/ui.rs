@@ -1144,3 +1144,22 @@ fn story_details_are_editable_after_creation() {
     click(&mut h, "Add");
     assert!(has_label(&h, "Mara opens the door."));
 }
+
+/// A note (not an error) goes away by itself after a while.
+#[test]
+fn a_note_clears_itself_after_a_while() {
+    let data = TempData::new();
+    data.add_story("Noted");
+    let mut h = harness(&data);
+    click(&mut h, "Noted");
+    click(&mut h, "Story settings");
+    type_into(&mut h, "Genre", "Gothic");
+    click(&mut h, "Save details");
+    assert!(has_label(&h, "Saved the story's details."));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while has_label(&h, "Saved the story's details.") {
+        assert!(std::time::Instant::now() < deadline, "the note stayed");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        h.step();
+    }
+}

@@ -93,6 +93,10 @@ fn add_a_profile_test_it_and_see_the_call_in_usage() {
         "prompt tokens from the provider's usage"
     );
     assert!(has_label(&h, "7"));
+    assert!(
+        h.query_all_by_label_contains("$0.0000").next().is_none(),
+        "a local call shows no cost, not a zero price"
+    );
     let recent = store.recent_usage(10).expect("usage");
     assert_eq!(recent.len(), 1);
     assert_eq!(recent[0].task, Task::Check);

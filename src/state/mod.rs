@@ -332,6 +332,19 @@ pub struct Status {
     pub undoable: bool,
     /// What the user can do about a failure, offered as a button beside it.
     pub next: Option<NextStep>,
+    /// When it was said: a note (not an error) goes away after a while.
+    pub at_ms: i64,
+}
+
+impl Status {
+    /// How long a note stays (one with Undo, long enough to reach for it).
+    pub fn shown_for_ms(&self) -> Option<i64> {
+        match (&self.kind, self.undoable) {
+            (StatusKind::Error, _) => None,
+            (StatusKind::Info, false) => Some(8_000),
+            (StatusKind::Info, true) => Some(20_000),
+        }
+    }
 }
 
 /// The way on from a failure, chosen by what kind of failure it was.
@@ -390,6 +403,7 @@ impl AppState {
             kind: StatusKind::Info,
             undoable,
             next: None,
+            at_ms: crate::domain::now_ms(),
         });
     }
 
@@ -406,6 +420,7 @@ impl AppState {
             kind: StatusKind::Error,
             undoable: false,
             next,
+            at_ms: crate::domain::now_ms(),
         });
     }
 }

@@ -141,6 +141,19 @@ pub fn root_ui(
     shortcuts(ui.ctx(), state, view, actions);
 
     egui::Panel::top("nav").show(ui, |ui| nav_ui(ui, state, actions));
+    if let Some(status) = &state.status
+        && let Some(shown_for) = status.shown_for_ms()
+        && state.library_progress.is_none()
+    {
+        // A note has said its piece after a while; an error stays until it is dealt with.
+        let left = status.at_ms + shown_for - crate::domain::now_ms();
+        if left <= 0 {
+            actions.push(Action::DismissStatus);
+        } else {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(left.unsigned_abs()));
+        }
+    }
     if let Some(status) = &state.status {
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal(|ui| {

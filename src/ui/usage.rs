@@ -21,7 +21,14 @@ pub fn usage_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) 
         ui.label("No model calls yet. Each call's tokens, time and cost appear here.");
         return;
     }
-    let dollars = |micro: i64| format!("${:.4}", micro as f64 / 1e6);
+    // A local model, or one whose price the model list did not say, costs nothing known.
+    let dollars = |micro: i64| {
+        if micro == 0 {
+            "–".to_owned()
+        } else {
+            format!("${:.4}", micro as f64 / 1e6)
+        }
+    };
     egui::ScrollArea::vertical()
         .id_salt("usage-scroll")
         .show(ui, |ui| {
@@ -82,7 +89,12 @@ pub fn usage_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) 
                         ui.label(super::format::short_time(r.at_ms, crate::domain::now_ms()))
                             .on_hover_text(super::format::full_time(r.at_ms));
                         ui.label(r.task.label());
-                        ui.label(format!("{} / {}", r.provider, r.model));
+                        ui.label(format!(
+                            "{} / {}",
+                            r.provider,
+                            super::format::model_label(&r.model)
+                        ))
+                        .on_hover_text(&r.model);
                         ui.label(format!(
                             "{} + {}",
                             r.prompt_tokens.map_or("?".into(), |n| n.to_string()),

@@ -213,6 +213,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn junk_and_repeated_choices_are_dropped() {
+        let reply =
+            r#"{"choices": ["...", "Light the lamp", "", "light the lamp", "…", "-", "Run"]}"#;
+        assert_eq!(parse_suggestions(reply, 4), ["Light the lamp", "Run"]);
+    }
+
+    #[test]
     fn unknown_placeholders_are_errors_with_their_line() {
         let err = check_template("Hello\nTone: {{mood}}", NARRATOR_PLACEHOLDERS).unwrap_err();
         assert_eq!(

@@ -70,7 +70,10 @@ pub fn parse_suggestions(reply: &str, max: usize) -> Vec<String> {
                         .to_owned(),
                     _ => String::new(),
                 };
-                if !text.is_empty() && !out.contains(&text) && out.len() < max {
+                // "...", "-" and the like are not choices; nor is one said twice.
+                let says_something = text.chars().any(char::is_alphanumeric);
+                let repeated = out.iter().any(|o| o.eq_ignore_ascii_case(&text));
+                if says_something && !repeated && out.len() < max {
                     out.push(text);
                 }
             }
