@@ -298,3 +298,37 @@ fn a_rate_limit_counts_down_to_retry_and_a_dropped_line_offers_retry() {
     wait_until_idle(&mut h);
     wait_for_text(&mut h, "The bell rings at last.");
 }
+
+/// Undo after a generation takes back the turn as a whole: the action and its narration; Redo
+/// brings both back. A narration is never left without the action it answers.
+#[test]
+fn undo_after_a_generation_takes_back_the_whole_turn() {
+    let data = TempData::new();
+    let server = server();
+    let mut h = harness(&data);
+    add_local_profile(&mut h, &server.base);
+    new_story(&mut h, "Cellar");
+    type_into(&mut h, "Your action", "push the door");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_ok();
+    wait_until_idle(&mut h);
+    wait_for_text(&mut h, "The door groans open.");
+    assert!(h.query_by_label("I push the door.").is_some());
+    // The composer keeps the keyboard after sending: leave it, as a user would, then undo.
+    h.key_press(Key::Escape);
+    h.run_ok();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_ok();
+    assert!(
+        h.query_by_label("I push the door.").is_none(),
+        "the action is gone"
+    );
+    assert!(
+        h.query_by_label_contains("The door groans open.").is_none(),
+        "and its narration with it"
+    );
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    h.run_ok();
+    assert!(h.query_by_label("I push the door.").is_some());
+    assert!(h.query_by_label_contains("The door groans open.").is_some());
+}

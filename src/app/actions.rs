@@ -286,6 +286,14 @@ impl FabulaApp {
             Change::EditEntry { entry, .. }
             | Change::AddEntry { entry, .. }
             | Change::TrashEntry { entry, .. } => self.sync_row(store, entry)?,
+            Change::Turn {
+                action, narration, ..
+            } => {
+                if let Some(action) = action {
+                    self.sync_row(store, action)?;
+                }
+                self.sync_row(store, narration)?;
+            }
             Change::TrashStory { .. } => {
                 if self
                     .state

@@ -32,6 +32,13 @@ pub enum Change {
         story: StoryId,
         lore: LoreId,
     },
+    /// A generation step: the action typed (if one was) and the narration written for it, undone
+    /// and redone together so a narration never stays without the action it answers.
+    Turn {
+        story: StoryId,
+        action: Option<EntryId>,
+        narration: EntryId,
+    },
 }
 
 impl Change {
@@ -43,6 +50,7 @@ impl Change {
             Change::TrashStory { title, .. } => format!("delete “{title}”"),
             Change::RenameStory { after, .. } => format!("rename to “{after}”"),
             Change::TrashLore { .. } => "delete lore entry".into(),
+            Change::Turn { .. } => "the last turn".into(),
         }
     }
 
@@ -54,7 +62,8 @@ impl Change {
             | Change::TrashEntry { story, .. }
             | Change::TrashStory { story, .. }
             | Change::RenameStory { story, .. }
-            | Change::TrashLore { story, .. } => story,
+            | Change::TrashLore { story, .. }
+            | Change::Turn { story, .. } => story,
         }
     }
 
@@ -66,6 +75,12 @@ impl Change {
             Change::TrashStory { story, .. } => store.restore_story(story),
             Change::RenameStory { story, before, .. } => store.rename_story(story, before),
             Change::TrashLore { lore, .. } => store.restore_lore(lore),
+            Change::Turn {
+                action, narration, ..
+            } => {
+                store.trash_entry(narration)?;
+                action.as_ref().map_or(Ok(()), |a| store.trash_entry(a))
+            }
         }
     }
 
@@ -77,6 +92,14 @@ impl Change {
             Change::TrashStory { story, .. } => store.trash_story(story),
             Change::RenameStory { story, after, .. } => store.rename_story(story, after),
             Change::TrashLore { lore, .. } => store.trash_lore(lore),
+            Change::Turn {
+                action, narration, ..
+            } => {
+                if let Some(a) = action {
+                    store.restore_entry(a)?;
+                }
+                store.restore_entry(narration)
+            }
         }
     }
 }
@@ -121,6 +144,23 @@ impl History {
         }
         self.undo.push(change.clone());
         Ok(Some(change))
+    }
+
+    /// A narration written for the newest step: an action added just before it joins it as one
+    /// turn; without one (Continue) the narration is a turn of its own.
+    pub fn record_narration(&mut self, story: &StoryId, narration: EntryId) {
+        let action = match self.undo.last() {
+            Some(Change::AddEntry { story: s, entry }) if s == story => Some(entry.clone()),
+            _ => None,
+        };
+        if action.is_some() {
+            self.undo.pop();
+        }
+        self.record(Change::Turn {
+            story: story.clone(),
+            action,
+            narration,
+        });
     }
 
     pub fn clear(&mut self) {

@@ -224,8 +224,13 @@ impl FabulaApp {
                 Ending::Written(id) => {
                     self.refresh_entry(&store, id)?;
                     self.refresh_inspector(&store)?;
+                    let fresh_turn =
+                        matches!(streaming.as_ref().map(|s| &s.target), Some(Target::Next));
+                    if fresh_turn && let Some(s) = streaming.as_ref() {
+                        // Undo takes back the action and its narration together.
+                        self.history.record_narration(&s.story, id.clone());
+                    }
                     if let Some(story) = self.open_story_id() {
-                        let fresh_turn = matches!(streaming.map(|s| s.target), Some(Target::Next));
                         if fresh_turn && self.state.writing.settings.suggestions {
                             self.start_suggestions(&store, &story);
                         }
