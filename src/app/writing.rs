@@ -230,10 +230,11 @@ impl FabulaApp {
                         // Undo takes back the action and its narration together.
                         self.history.record_narration(&s.story, id.clone());
                     }
-                    if let Some(story) = self.open_story_id() {
-                        if fresh_turn && self.state.writing.settings.suggestions {
-                            self.start_suggestions(&store, &story);
-                        }
+                    if let Some(story) = self.open_story_id()
+                        && fresh_turn
+                        && self.state.writing.settings.suggestions
+                    {
+                        self.start_suggestions(&store, &story);
                     }
                     self.state.writing.last_error = None;
                 }
