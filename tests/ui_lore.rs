@@ -204,3 +204,32 @@ fn prompt_packs_export_and_import_and_a_bad_pack_changes_nothing() {
         "Narrate {{title}} tersely."
     );
 }
+
+/// Lore added from the command line while the window is open is on screen once the window has
+/// the focus again, without opening the story anew.
+#[test]
+fn lore_added_from_outside_appears_when_the_window_comes_back() {
+    let data = TempData::new();
+    let story = data.add_story("Harbour lights");
+    let mut h = harness(&data);
+    click(&mut h, "Harbour lights");
+    click(&mut h, "Lorebook");
+    h.input_mut().focused = false;
+    h.run_ok();
+    // What `fabula lore add` does: its own connection, its own commit.
+    data.open()
+        .save_lore(&fabula::domain::LoreEntry {
+            id: fabula::domain::LoreId::new(),
+            story_id: story,
+            name: "Old Pier".into(),
+            description: "Rotten planks over black water.".into(),
+            ..fabula::domain::LoreEntry::default()
+        })
+        .expect("lore");
+    h.input_mut().focused = true;
+    h.run_ok();
+    assert!(
+        h.query_all_by_label_contains("Old Pier").next().is_some(),
+        "the new entry is listed"
+    );
+}

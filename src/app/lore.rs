@@ -26,6 +26,35 @@ impl FabulaApp {
     /// The open story's lorebook with its matcher if it is built; after a change it is rebuilt on
     /// the generation job (5,000 entries take ~18 ms, too long for a frame) and sent back here.
     /// After any lorebook change; a book still being built by a running job is then ignored.
+    /// When the window gets the focus back: if something else wrote to the library meanwhile
+    /// (lore added with `fabula lore add`, a story imported from the shell), what is on screen is
+    /// read again. One PRAGMA when nothing changed.
+    pub(super) fn notice_outside_changes(&mut self) {
+        let Some(store) = self.store.take() else {
+            return;
+        };
+        let seen = store.data_version().ok();
+        if seen.is_some() && seen != self.data_version {
+            let first = self.data_version.is_none();
+            self.data_version = seen;
+            if !first {
+                let refreshed =
+                    self.refresh_library(&store)
+                        .and_then(|()| match self.open_story_id() {
+                            Some(story) => store.lore(&story).map(|lore| {
+                                self.state.writing.lore = lore;
+                            }),
+                            None => Ok(()),
+                        });
+                self.forget_lorebook();
+                if let Err(e) = refreshed {
+                    self.state.error(e.to_string());
+                }
+            }
+        }
+        self.store = Some(store);
+    }
+
     pub(super) fn forget_lorebook(&mut self) {
         self.lorebook = None;
         self.lore_version += 1;

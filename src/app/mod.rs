@@ -100,6 +100,9 @@ pub struct FabulaApp {
     keys: Arc<dyn crate::keys::KeyStore>,
     /// Keys work asked for while a keys job ran: it runs next.
     keys_again: Option<keys::KeysWork>,
+    /// The database's `data_version` when last looked at, and whether the window had the focus.
+    data_version: Option<i64>,
+    focused: bool,
     /// Where the window is, as last seen (kept when it closes).
     window_place: Option<crate::state::WindowPlace>,
     /// Where to look for local model servers after the first frame (`None`: not in this run).
@@ -161,6 +164,8 @@ impl FabulaApp {
             keys_again: None,
             local_addresses: None,
             window_place: None,
+            data_version: None,
+            focused: false,
             _lock: None,
         };
         if let Some(store) = app.store.take() {
@@ -257,6 +262,11 @@ impl FabulaApp {
         self.deliver_job_events();
         self.poll_sync();
         self.note_window_place(ctx);
+        let focused = ctx.input(|i| i.focused);
+        if focused && !self.focused {
+            self.notice_outside_changes();
+        }
+        self.focused = focused;
     }
 
     /// How often the window read a story's whole row index: once per story opened (tests hold an

@@ -5,6 +5,14 @@ use rusqlite::{OptionalExtension, params};
 use super::{Result, Store};
 
 impl Store {
+    /// A number that changes whenever another connection (the command line, a job, another
+    /// program) has committed to the database since this one last looked; its own writes leave it.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
         self.conn
             .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
