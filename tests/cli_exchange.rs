@@ -148,3 +148,71 @@ fn an_import_killed_half_way_leaves_all_or_nothing() {
         );
     }
 }
+
+/// A narration's alternatives (‹ 2/3 ›) and reasoning travel in an `.avt` file between two Fabula
+/// libraries, in keys the original app ignores; the file still reads as a story file.
+#[test]
+fn alternatives_and_reasoning_survive_export_and_import() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let source = tmp.path().join("source");
+    let (code, out, err) = run(fabula(&source).args(["dev", "seed", "--entries", "4"]));
+    assert_eq!(code, 0, "{err}");
+    let story = fabula::domain::StoryId::from(out.trim());
+    let narration = {
+        let paths = fabula::storage::DataPaths {
+            dir: source.clone(),
+        };
+        let mut store = fabula::storage::Store::open(&paths.database()).expect("store");
+        let rows = store.entry_rows(&story).expect("rows");
+        let narration = rows[1].id.clone();
+        store
+            .add_alternative(&narration, "The second telling.", "thought about it")
+            .expect("alternative");
+        store
+            .add_alternative(&narration, "The third telling.", "")
+            .expect("alternative");
+        store.select_alternative(&narration, 2).expect("select");
+        narration
+    };
+    let file = tmp.path().join("travels.avt");
+    let (code, _, err) = run(fabula(&source).args([
+        "export",
+        story.as_str(),
+        "-o",
+        file.to_str().expect("utf-8"),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&file).expect("file");
+    assert!(
+        text.contains("\"fabulaAlternatives\""),
+        "carried in the file"
+    );
+    // Still a story file as the original reads it: the extra keys are unknown keys of an entry.
+    let read = fabula::formats::avt::read(text.as_bytes()).expect("reads");
+    assert_eq!(read.entries[1].content, "The second telling.");
+
+    let target = tmp.path().join("target");
+    let (code, _, err) = run(fabula(&target).args(["import", file.to_str().expect("utf-8")]));
+    assert_eq!(code, 0, "{err}");
+    let paths = fabula::storage::DataPaths { dir: target };
+    let store = fabula::storage::Store::open(&paths.database()).expect("store");
+    let entry = store
+        .entry(&narration)
+        .expect("the narration, under its own id");
+    assert_eq!(entry.content, "The second telling.");
+    let pos = entry.alternative.expect("alternatives came along");
+    assert_eq!((pos.index, pos.count), (2, 3));
+    assert_eq!(entry.reasoning, "thought about it");
+    // Exported again, the same alternatives go out: the keys did not pile up in the entry.
+    let again = tmp.path().join("again.avt");
+    let (code, _, err) = run(fabula(&paths.dir).args([
+        "export",
+        story.as_str(),
+        "-o",
+        again.to_str().expect("utf-8"),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let again = std::fs::read_to_string(&again).expect("file");
+    assert_eq!(again.matches("\"fabulaAlternatives\"").count(), 1);
+    assert_eq!(again.matches("The third telling.").count(), 1);
+}

@@ -73,12 +73,13 @@ impl Store {
     ) -> Result<T> {
         let mut stmt = self
             .conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT id, kind, content, parent_id, position, created_at, updated_at, metadata,
                         branch_id, reasoning, translated_content, translation_language,
-                        original_input, extra
-                 FROM entries WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY position, rowid",
-            )
+                        original_input, {}
+                 FROM entries e WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY position, rowid",
+                super::carried::EXTRA_WITH_ALTERNATIVES
+            ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([id.as_str()], |r| {

@@ -99,7 +99,11 @@ impl Store {
         upsert_story(&tx, &story).map_err(err)?;
         let count_trigger = without_count_trigger(&tx).map_err(err)?;
         let mut entries = EntryWriter::new(&tx, &story.id, copy, on_conflict).map_err(err)?;
-        let rest = each_entry(&mut parts, |entry| entries.insert(entry, &mut remap))?;
+        let mut carried = false;
+        let rest = each_entry(&mut parts, |entry| {
+            carried |= super::carried::carries_alternatives(entry.extra.as_deref());
+            entries.insert(entry, &mut remap)
+        })?;
         let (count, words) = (entries.count, entries.words);
         drop(entries);
         let Some((mut last, mut lore, mut sections)) = rest else {
@@ -123,6 +127,9 @@ impl Store {
         .map_err(err)?;
         insert_lore(&tx, &story.id, &lore).map_err(err)?;
         insert_sections(&tx, &story.id, &sections).map_err(err)?;
+        if carried {
+            super::carried::adopt_alternatives(&tx, story.id.as_str()).map_err(err)?;
+        }
         tx.execute_batch(&count_trigger).map_err(err)?;
         // Last, so no trigger moves the file's own time forward.
         upsert_story(&tx, &last).map_err(err)?;

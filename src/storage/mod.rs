@@ -1,6 +1,7 @@
 //! The only module that names rusqlite and refinery: opening, migrating and querying the database.
 
 mod backup;
+mod carried;
 mod drafts;
 mod entries;
 mod error;

@@ -35,7 +35,11 @@ impl Store {
         let count_trigger = without_count_trigger(&tx).map_err(err)?;
         let mut remap = IdRemap::default();
         let mut entries = InPlace::new(&tx, &story.id).map_err(err)?;
-        let rest = each_entry(&mut parts, |entry| entries.put(entry, &mut remap))?;
+        let mut carried = false;
+        let rest = each_entry(&mut parts, |entry| {
+            carried |= super::carried::carries_alternatives(entry.extra.as_deref());
+            entries.put(entry, &mut remap)
+        })?;
         let Some((mut last, mut lore, mut sections)) = rest else {
             return Err(StoreError::Incomplete);
         };
@@ -112,6 +116,9 @@ impl Store {
         let written = started.elapsed();
         if trashed.is_some() {
             tx.remove_function(NEW_ID, 1).map_err(err)?;
+        }
+        if carried {
+            super::carried::adopt_alternatives(&tx, story.id.as_str()).map_err(err)?;
         }
         tx.commit().map_err(err)?;
         log::debug!(
