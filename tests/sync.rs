@@ -809,3 +809,53 @@ fn no_debug_output_shows_a_sync_token() {
             .contains(token)
     );
 }
+
+/// Between two Fabula devices a narration's alternatives travel too, both ways.
+#[test]
+fn alternatives_travel_with_a_push_and_a_pull() {
+    let there = TempData::new();
+    let story = there.add_story("Two tellings");
+    let narration = {
+        let mut store = there.open();
+        store
+            .append_entry(&story, fabula::domain::EntryKind::UserAction, "I knock.")
+            .expect("action");
+        let narration = store
+            .append_entry(
+                &story,
+                fabula::domain::EntryKind::Narration,
+                "Nobody answers.",
+            )
+            .expect("narration")
+            .id;
+        store
+            .add_alternative(&narration, "A voice answers.", "")
+            .expect("alternative");
+        narration
+    };
+    let here = TempData::new();
+    drop(here.open());
+    let server = server(&here, |_| {});
+    let peer =
+        Peer::parse(&format!("127.0.0.1:{}", server.addr.port()), "secret-token").expect("peer");
+    client::push(&peer, &there.open(), &story).expect("push");
+    let entry = here.open().entry(&narration).expect("pushed");
+    assert_eq!(entry.content, "A voice answers.");
+    let pos = entry.alternative.expect("the alternatives came along");
+    assert_eq!((pos.index, pos.count), (2, 2));
+
+    // And back again by a pull into a third library.
+    let third = TempData::new();
+    let mut third_store = third.open();
+    client::pull_into(&peer, story.as_str(), 0, &mut |s| {
+        fabula::transfer::import_avt(&mut third_store, s, OnConflict::Refuse)
+    })
+    .expect("pull")
+    .expect("stored");
+    let pos = third_store
+        .entry(&narration)
+        .expect("pulled")
+        .alternative
+        .expect("alternatives");
+    assert_eq!((pos.index, pos.count), (2, 2));
+}
