@@ -81,6 +81,15 @@ enum Command {
         #[arg(trailing_var_arg = true)]
         text: Vec<String>,
     },
+    /// Write a narration again (the story's last one unless ENTRY_ID names another): a new
+    /// alternative, streamed, exactly as the Regenerate button does.
+    Regenerate {
+        story: String,
+        entry: Option<String>,
+        /// What to do with a draft an earlier run left unfinished (asked when not given).
+        #[arg(long, value_enum, value_name = "keep|discard")]
+        draft: Option<fabula::cli::DraftArg>,
+    },
     /// Write a story as an .avt exchange file (the original app's format), Markdown or plain text.
     Export {
         story: String,
@@ -213,6 +222,11 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             draft,
             text,
         } => return fabula::cli::generate(&mut store, &story, action, &text.join(" "), draft),
+        Command::Regenerate {
+            story,
+            entry,
+            draft,
+        } => return fabula::cli::regenerate(&mut store, &story, entry.as_deref(), draft),
         Command::Lore { command } => return fabula::cli::lore(&store, command),
         Command::Export {
             story,

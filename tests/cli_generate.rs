@@ -162,3 +162,50 @@ fn ctrl_c_mid_stream_leaves_the_text_so_far_as_a_draft() {
         .expect("the partial narration is a draft");
     assert_eq!(draft.content, "Fog rolls in from ");
 }
+
+/// `fabula regenerate` writes the last narration again as a new alternative, from what came
+/// before it (the same pipeline as the Regenerate button).
+#[test]
+fn regenerate_writes_another_alternative_of_the_last_narration() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = FakeProvider::start(vec![
+        Reply::stream(
+            "text/event-stream",
+            &wire::openai(&["The tide turned."], 30, 3),
+        ),
+        Reply::stream(
+            "text/event-stream",
+            &wire::openai(&["The moon rose."], 30, 3),
+        ),
+    ]);
+    let story = setup(tmp.path(), &server.base);
+    let (code, _, err) = run(fabula(tmp.path()).args(["generate", &story, "waits"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(fabula(tmp.path()).args(["regenerate", &story]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "The moon rose.\n");
+    let sent = &server.recorded()[1].body;
+    assert!(
+        sent.contains("Mara waited."),
+        "the action before it is in the prompt: {sent}"
+    );
+    assert!(
+        !sent.contains("The tide turned."),
+        "not the narration it replaces: {sent}"
+    );
+    let store = store(tmp.path());
+    let id = StoryId::from(story.as_str());
+    let rows = store.entry_rows(&id).expect("rows");
+    assert_eq!(rows.len(), 2, "no entry added");
+    let entry = store.entry(&rows[1].id).expect("narration");
+    assert_eq!(entry.content, "The moon rose.");
+    let pos = entry.alternative.expect("alternatives");
+    assert_eq!((pos.index, pos.count), (2, 2));
+
+    let (code, _, err) = run(fabula(tmp.path()).args(["regenerate", &story, rows[0].id.as_str()]));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("narration"),
+        "an action cannot be regenerated: {err}"
+    );
+}

@@ -8,7 +8,9 @@ mod sync;
 
 pub use exchange::{ConflictArg, ExportFormat, export, import};
 pub use provider::{ProviderCommand, provider};
-pub use story::{ActionArg, DraftArg, LoreCommand, StoryCommand, generate, lore, story};
+pub use story::{
+    ActionArg, DraftArg, LoreCommand, StoryCommand, generate, lore, regenerate, story,
+};
 pub use sync::{SyncCommand, lan_address, sync};
 
 use std::io::{BufRead, Write};

@@ -191,11 +191,40 @@ pub fn generate(
         };
         store.append_entry(&story_id, kind, &composed)?;
     }
+    narrate(store, &story_id, Target::Next)
+}
+
+/// `fabula regenerate`: another alternative of a narration (the last one when none is named),
+/// written from only what came before it, exactly as the Regenerate button does.
+pub fn regenerate(
+    store: &mut Store,
+    story: &str,
+    entry: Option<&str>,
+    on_draft: Option<DraftArg>,
+) -> anyhow::Result<ExitCode> {
+    let story_id = StoryId::from(story);
+    store.story_summary(&story_id)?;
+    settle_draft(store, &story_id, on_draft)?;
+    let entry = match entry {
+        Some(id) => crate::domain::EntryId::from(id),
+        None => store
+            .entry_rows(&story_id)?
+            .iter()
+            .rev()
+            .find(|r| r.kind == EntryKind::Narration)
+            .map(|r| r.id.clone())
+            .ok_or_else(|| anyhow::anyhow!("The story has no narration to write again."))?,
+    };
+    narrate(store, &story_id, Target::Regenerate(entry))
+}
+
+/// Streams the narration for `target` to stdout (reasoning to stderr) and stores it.
+fn narrate(store: &mut Store, story_id: &StoryId, target: Target) -> anyhow::Result<ExitCode> {
+    let story_id = story_id.clone();
     let lorebook = Lorebook::load(store, &story_id)?;
     let cancel = CancelToken::new();
     let keys = crate::keys::OsKeyStore;
-    let prepared = match writing::prepare(store, &keys, &story_id, Target::Next, &lorebook, &cancel)
-    {
+    let prepared = match writing::prepare(store, &keys, &story_id, target, &lorebook, &cancel) {
         Ok(p) => p,
         Err(e) => return Ok(fail(&e)),
     };
