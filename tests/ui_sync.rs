@@ -277,3 +277,72 @@ fn a_file_dropped_on_the_window_is_imported() {
     assert!(h.query_by_label("Drop the file to import it").is_none());
     assert_eq!(data.open().list_stories().expect("library").len(), 1);
 }
+
+/// A picker standing in for the desktop's dialog: answers with `answer` and notes the folder it
+/// was opened in.
+struct TestPicker {
+    answer: std::path::PathBuf,
+    opened_in: std::sync::Mutex<Vec<std::path::PathBuf>>,
+}
+
+impl fabula::app::picker::FilePicker for TestPicker {
+    fn open_file(&self, _: &str, folder: &std::path::Path) -> Option<std::path::PathBuf> {
+        self.opened_in.lock().expect("lock").push(folder.to_owned());
+        Some(self.answer.clone())
+    }
+    fn save_file(
+        &self,
+        _: &str,
+        folder: &std::path::Path,
+        name: &str,
+    ) -> Option<std::path::PathBuf> {
+        self.opened_in.lock().expect("lock").push(folder.to_owned());
+        Some(folder.join(name))
+    }
+}
+
+#[test]
+fn browse_picks_the_file_and_the_next_dialog_opens_where_the_last_one_did() {
+    let data = TempData::new();
+    let picker = Arc::new(TestPicker {
+        answer: FIXTURE.into(),
+        opened_in: std::sync::Mutex::new(Vec::new()),
+    });
+    let app = FabulaApp::new(
+        data.paths.clone(),
+        fabula::storage::Store::open(&data.paths.database()),
+        fabula::app::Launch::default(),
+    )
+    .with_file_picker(picker.clone());
+    let mut h = common::harness_for(app);
+    click(&mut h, "Import…");
+    click(&mut h, "Browse…");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.query_all_by_value(FIXTURE).next().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the picked file never filled the dialog"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    click(&mut h, "Import");
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "The Lantern Keeper");
+
+    // The export dialog's Browse… opens in the folder the import was picked from.
+    click(&mut h, "The Lantern Keeper");
+    click(&mut h, "Export…");
+    click(&mut h, "Browse…");
+    let fixtures = std::path::Path::new(FIXTURE)
+        .parent()
+        .expect("folder")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while picker.opened_in.lock().expect("lock").len() < 2 {
+        assert!(Instant::now() < deadline, "the second dialog never opened");
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    assert_eq!(picker.opened_in.lock().expect("lock")[1], fixtures);
+}

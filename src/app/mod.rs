@@ -10,6 +10,7 @@ mod library;
 mod local;
 mod lore;
 mod memory;
+pub mod picker;
 mod prompts;
 mod providers;
 mod registry;
@@ -100,6 +101,8 @@ pub struct FabulaApp {
     keys: Arc<dyn crate::keys::KeyStore>,
     /// Keys work asked for while a keys job ran: it runs next.
     keys_again: Option<keys::KeysWork>,
+    /// Where files are picked (the desktop's dialog, or a test's).
+    picker: Arc<dyn picker::FilePicker>,
     /// The database's `data_version` when last looked at, and whether the window had the focus.
     data_version: Option<i64>,
     focused: bool,
@@ -166,6 +169,7 @@ impl FabulaApp {
             window_place: None,
             data_version: None,
             focused: false,
+            picker: Arc::new(picker::NativePicker),
             _lock: None,
         };
         if let Some(store) = app.store.take() {

@@ -27,6 +27,9 @@ impl FabulaApp {
             ShareAction::PullStories(ids) => self.pull_stories(store, ids),
             ShareAction::PushStories(ids) => self.push_stories(store, ids),
             ShareAction::ImportFile(path) => self.import_file(store, path),
+            what @ (ShareAction::PickImportFile | ShareAction::PickExportPath { .. }) => {
+                self.pick(store, what)
+            }
             ShareAction::ResolveConflict(choice) => self.resolve_conflict(store, choice),
             ShareAction::ExportStory {
                 story,

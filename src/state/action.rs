@@ -118,6 +118,12 @@ pub enum ShareAction {
     PullStories(Vec<String>),
     PushStories(Vec<StoryId>),
     ImportFile(PathBuf),
+    /// The desktop's dialog for a file to import (it fills the import dialog).
+    PickImportFile,
+    /// The desktop's dialog for where to export, suggesting `name`.
+    PickExportPath {
+        name: String,
+    },
     /// The answer to "already in the library": keep both, replace, or (None) leave it.
     ResolveConflict(Option<OnConflict>),
     ExportStory {

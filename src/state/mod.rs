@@ -41,6 +41,10 @@ pub enum ViewEvent {
     EditProfile(ApiProfile),
     /// What the window looked like when it was last closed (the first frame of a launch).
     Restore(Box<ViewMemory>),
+    /// A file picked in the import dialog's Browse….
+    PickedImport(std::path::PathBuf),
+    /// Where the export dialog's Browse… chose to save.
+    PickedExport(std::path::PathBuf),
 }
 
 /// Where the updater is, as the Settings screen shows it.

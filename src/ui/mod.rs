@@ -129,6 +129,14 @@ pub fn root_ui(
                 view.profile_form = Some(ProfileForm::editing(&profile));
             }
             ViewEvent::Restore(memory) => view.restore(*memory),
+            ViewEvent::PickedImport(path) => {
+                view.import_path = Some(path.display().to_string());
+            }
+            ViewEvent::PickedExport(path) => {
+                if let Some(export) = view.export.as_mut() {
+                    export.path = path.display().to_string();
+                }
+            }
         }
     }
     view.follow_story(state.open.as_ref().map(|o| &o.summary.story.id));

@@ -325,6 +325,13 @@ pub fn import_dialog_ui(ctx: &egui::Context, path: &mut String, actions: &mut Ve
             .labelled_by(label.id);
             ui.horizontal(|ui| {
                 if ui
+                    .button("Browse…")
+                    .on_hover_text("Choose the file in the desktop's file dialog")
+                    .clicked()
+                {
+                    actions.push(Action::Share(ShareAction::PickImportFile));
+                }
+                if ui
                     .add_enabled(!path.trim().is_empty(), egui::Button::new("Import"))
                     .clicked()
                 {
@@ -378,6 +385,17 @@ pub fn export_dialog_ui(
                 );
             }
             ui.horizontal(|ui| {
+                if ui
+                    .button("Browse…")
+                    .on_hover_text("Choose where to save in the desktop's file dialog")
+                    .clicked()
+                {
+                    let name = std::path::Path::new(dialog.path.trim())
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    actions.push(Action::Share(ShareAction::PickExportPath { name }));
+                }
                 let label = if exists { "Replace the file" } else { "Export" };
                 if ui
                     .add_enabled(!dialog.path.trim().is_empty(), egui::Button::new(label))
