@@ -64,7 +64,11 @@ fn add_a_profile_test_it_and_see_the_call_in_usage() {
 
     click(&mut h, "Test connection");
     wait_for_text(&mut h, "Hello from the hearth.");
-    assert!(h.query_by_label_contains("1 models listed").is_some());
+    assert!(h.query_by_label_contains("1 model listed").is_some());
+    assert!(
+        h.query_by_label_contains("1 models").is_none(),
+        "one model is singular"
+    );
     assert!(h.query_by_label_contains("smol-135m replied").is_some());
 
     // The profile, main choice and cached models are in the database, not only on screen.

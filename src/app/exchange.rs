@@ -210,8 +210,9 @@ pub(super) fn imported_or_ask(
             say(
                 cx,
                 ExchangeEvent::Done(format!(
-                    "Added “{}” ({} entries).",
-                    imported.title, imported.entries
+                    "Added “{}” ({}).",
+                    imported.title,
+                    crate::domain::count_of(imported.entries as u64, "entry", "entries")
                 )),
             );
             say(cx, ExchangeEvent::LibraryChanged);

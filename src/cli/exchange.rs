@@ -136,8 +136,9 @@ pub fn import(
     }
     println!("{}", imported.story);
     eprintln!(
-        "Imported “{}” ({} entries).",
-        imported.title, imported.entries
+        "Imported “{}” ({}).",
+        imported.title,
+        crate::domain::count_of(imported.entries as u64, "entry", "entries")
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -271,7 +271,10 @@ fn check(store: &Store, call: &ResolvedCall, prompt: &str) -> anyhow::Result<Exi
     let models = match providers::list_models(&call.endpoint, &cancel) {
         Ok(models) => {
             let _ = store.cache_models(&call.profile.id, &models);
-            eprintln!("{} models listed.", models.len());
+            eprintln!(
+                "{} listed.",
+                crate::domain::count_of(models.len() as u64, "model", "models")
+            );
             models
         }
         // A server without a model list can still answer when the model is named.

@@ -64,6 +64,19 @@ pub(super) fn is_cjk(c: char) -> bool {
         0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
 }
 
+/// "1 entry", "12 entries": a count with the word in its number (thousands grouped).
+pub fn count_of(n: u64, one: &str, many: &str) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped} {}", if n == 1 { one } else { many })
+}
+
 /// The first line of `text`, cut to at most `max_chars` characters with an ellipsis.
 pub fn preview(text: &str, max_chars: usize) -> String {
     let line = text
@@ -107,6 +120,13 @@ pub fn file_stem(title: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn counts_say_one_in_the_singular() {
+        assert_eq!(count_of(1, "entry", "entries"), "1 entry");
+        assert_eq!(count_of(0, "entry", "entries"), "0 entries");
+        assert_eq!(count_of(12_345, "model", "models"), "12,345 models");
+    }
 
     /// The definition `count_words` speeds up: every char decoded.
     fn words_char_by_char(text: &str) -> u64 {

@@ -62,7 +62,7 @@ pub fn bytes(n: u64) -> String {
 
 /// "1 entry", "12,345 entries".
 pub fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+    crate::domain::count_of(n, one, many)
 }
 
 /// 12345 → "12,345", for word counts.

@@ -255,7 +255,10 @@ fn check_status_ui(ui: &mut egui::Ui, status: Option<&CheckStatus>, actions: &mu
             });
         }
         Some(CheckStatus::ModelsListed { count }) => {
-            ui.label(format!("{count} models listed."));
+            ui.label(format!(
+                "{} listed.",
+                crate::domain::count_of(*count as u64, "model", "models")
+            ));
         }
         Some(CheckStatus::Passed {
             model,
@@ -265,7 +268,8 @@ fn check_status_ui(ui: &mut egui::Ui, status: Option<&CheckStatus>, actions: &mu
         }) => {
             let latency = first_token_ms.map_or_else(|| "no text".into(), |ms| format!("{ms} ms"));
             ui.label(format!(
-                "Connected: {models} models listed; {model} replied (first token after {latency}):"
+                "Connected: {} listed; {model} replied (first token after {latency}):",
+                crate::domain::count_of(*models as u64, "model", "models")
             ));
             ui.label(egui::RichText::new(format!("“{reply}”")).italics());
         }

@@ -18,9 +18,9 @@ pub fn trash_ui(
             view.confirm = Some(Confirm {
                 title: "Empty the Trash?".into(),
                 message: format!(
-                    "{} stories and {} entries will be deleted permanently. This cannot be undone.",
-                    state.trash_stories.len(),
-                    state.trash_entries.len()
+                    "{} and {} will be deleted permanently. This cannot be undone.",
+                    super::format::count(state.trash_stories.len() as u64, "story", "stories"),
+                    super::format::count(state.trash_entries.len() as u64, "entry", "entries")
                 ),
                 confirm_label: "Delete permanently".into(),
                 action: Action::Library(LibraryAction::EmptyTrash),
@@ -54,8 +54,8 @@ pub fn trash_ui(
                             view.confirm = Some(Confirm {
                                 title: format!("Delete “{}” permanently?", s.story.title),
                                 message: format!(
-                                    "The story and its {} entries will be gone for good. This cannot be undone.",
-                                    s.entry_count
+                                    "The story and its {} will be gone for good. This cannot be undone.",
+                                    super::format::count(s.entry_count, "entry", "entries")
                                 ),
                                 confirm_label: "Delete permanently".into(),
                                 action: Action::Library(LibraryAction::DeleteStoryForever(s.story.id.clone())),

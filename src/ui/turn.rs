@@ -221,10 +221,14 @@ fn budget_ui(ui: &mut egui::Ui, budget: &Budget, writing: &WritingState, entries
         if let Some(kept) = writing.kept {
             let left_out = entries.saturating_sub(kept as u64);
             if left_out > 0 {
-                ui.label(format!(
-                    "The oldest {} entries did not fit and were left out.",
-                    thousands(left_out)
-                ));
+                ui.label(if left_out == 1 {
+                    "The oldest entry did not fit and was left out.".to_owned()
+                } else {
+                    format!(
+                        "The oldest {} entries did not fit and were left out.",
+                        thousands(left_out)
+                    )
+                });
             } else {
                 ui.label("Every entry fit.");
             }
