@@ -125,6 +125,23 @@ fn check_exits_with_a_code_per_error_kind() {
         assert_eq!(code, expected, "{err}");
         assert!(err.contains(message), "{err}");
     }
+    // Nothing listening: said as a sentence, not as the transport library's error chain.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let (code, _, err) = run(fabula(tmp.path()).args([
+        "provider",
+        "check",
+        "--preset",
+        "llamacpp",
+        "--base-url",
+        &format!("http://127.0.0.1:{port}/v1"),
+    ]));
+    assert_eq!(code, 27, "a network error: {err}");
+    assert!(
+        err.contains("nothing is listening at http://127.0.0.1:") && !err.contains("os error"),
+        "{err}"
+    );
     let (code, _, err) = run(fabula(tmp.path()).args(["provider", "check", "--preset", "openai"]));
     assert_eq!(code, 29, "a missing key is a configuration error: {err}");
     assert!(err.contains("OPENAI_API_KEY"), "{err}");

@@ -64,6 +64,43 @@ pub(super) fn is_cjk(c: char) -> bool {
         0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
 }
 
+/// An error as a library words it, made fit for a sentence: no type names ("TransportError: "),
+/// no "io: " layer and no "(os error 111)"; what is left starts in lower case.
+pub fn plain_error(text: &str) -> String {
+    let mut rest = text.trim();
+    loop {
+        let before = rest;
+        for prefix in [
+            "TransportError:",
+            "Transport error:",
+            "io:",
+            "Io:",
+            "error:",
+        ] {
+            if let Some(r) = rest.strip_prefix(prefix) {
+                rest = r.trim_start();
+            }
+        }
+        if rest == before {
+            break;
+        }
+    }
+    let mut out = rest.to_owned();
+    while let Some(start) = out.find(" (os error ") {
+        match out[start..].find(')') {
+            Some(end) => out.replace_range(start..start + end + 1, ""),
+            None => break,
+        }
+    }
+    let mut chars = out.chars();
+    match chars.next() {
+        Some(first) if chars.clone().next().is_some_and(char::is_lowercase) => {
+            first.to_lowercase().chain(chars).collect()
+        }
+        _ => out,
+    }
+}
+
 /// "1 entry", "12 entries": a count with the word in its number (thousands grouped).
 pub fn count_of(n: u64, one: &str, many: &str) -> String {
     let digits = n.to_string();
@@ -120,6 +157,19 @@ pub fn file_stem(title: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn errors_read_as_part_of_a_sentence() {
+        assert_eq!(
+            plain_error("TransportError: io: Connection refused (os error 111)"),
+            "connection refused"
+        );
+        assert_eq!(
+            plain_error("Network unreachable (os error 101)"),
+            "network unreachable"
+        );
+        assert_eq!(plain_error("HTTP 502"), "HTTP 502");
+    }
 
     #[test]
     fn counts_say_one_in_the_singular() {

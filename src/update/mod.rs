@@ -148,7 +148,9 @@ fn classify(e: self_update::errors::Error) -> UpdateError {
         E::NotFound { .. } | E::NoReleaseFound { .. } => UpdateError::NotFound(e.to_string()),
         E::RateLimited { .. } => UpdateError::RateLimited,
         E::Signature(_) | E::NoSignatures(_) => UpdateError::BadSignature(e.to_string()),
-        E::Transport(_) | E::HttpStatus { .. } => UpdateError::Network(e.to_string()),
+        E::Transport(_) | E::HttpStatus { .. } => {
+            UpdateError::Network(crate::domain::plain_error(&e.to_string()))
+        }
         E::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => UpdateError::DiskFull,
         other => UpdateError::Other(other.to_string()),
     }

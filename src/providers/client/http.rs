@@ -89,7 +89,20 @@ pub(super) fn transport_error(endpoint: &Endpoint, e: ureq::Error) -> ProviderEr
         },
         ureq::Error::Io(io) => ProviderError::Network {
             provider,
-            detail: format!("{} ({})", io, endpoint.base_url),
+            detail: match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => format!(
+                    "nothing is listening at {} (is the server running?)",
+                    endpoint.base_url
+                ),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
+                    format!("the connection to {} was cut off", endpoint.base_url)
+                }
+                _ => format!(
+                    "{} ({})",
+                    crate::domain::plain_error(&io.to_string()),
+                    endpoint.base_url
+                ),
+            },
         },
         ureq::Error::ConnectionFailed => ProviderError::Network {
             provider,
@@ -97,7 +110,7 @@ pub(super) fn transport_error(endpoint: &Endpoint, e: ureq::Error) -> ProviderEr
         },
         other => ProviderError::Network {
             provider,
-            detail: other.to_string(),
+            detail: crate::domain::plain_error(&other.to_string()),
         },
     }
 }
