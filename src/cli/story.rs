@@ -176,13 +176,7 @@ pub fn generate(
         (_, ActionArg::Story) => ActionType::Story,
     };
     let settings = store.story_settings(&story_id)?;
-    let voice = crate::domain::Voice {
-        pov: story.pov,
-        tense: story.tense,
-        protagonist: story.protagonist.as_deref().unwrap_or(""),
-        pronouns: &settings.pronouns,
-        as_typed: settings.actions_as_typed,
-    };
+    let voice = crate::domain::Voice::of(&story, &settings);
     if let Some(composed) = compose_input(action, &voice, text) {
         let kind = if action == ActionType::Story {
             EntryKind::Narration

@@ -55,7 +55,22 @@ pub struct Voice<'a> {
     pub as_typed: bool,
 }
 
-impl Voice<'_> {
+impl<'a> Voice<'a> {
+    /// The story's own voice: its person, tense and protagonist, and the settings' pronouns and
+    /// "as typed" switch.
+    pub fn of(
+        story: &'a super::story::Story,
+        settings: &'a super::story_settings::StorySettings,
+    ) -> Self {
+        Voice {
+            pov: story.pov,
+            tense: story.tense,
+            protagonist: story.protagonist.as_deref().unwrap_or(""),
+            pronouns: &settings.pronouns,
+            as_typed: settings.actions_as_typed,
+        }
+    }
+
     fn verb_form(&self) -> VerbForm {
         match (self.pov, self.tense) {
             (_, Tense::Past) => VerbForm::Past,

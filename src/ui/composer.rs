@@ -80,13 +80,7 @@ pub fn composer_ui(
     )
     .labelled_by(label.id);
 
-    let voice = crate::domain::Voice {
-        pov: story.pov,
-        tense: story.tense,
-        protagonist: story.protagonist.as_deref().unwrap_or(""),
-        pronouns: &settings.pronouns,
-        as_typed: settings.actions_as_typed,
-    };
+    let voice = crate::domain::Voice::of(story, settings);
     let composed = compose_input(action, &voice, &composer.text);
     ui.horizontal(|ui| {
         let has_text = composed.is_some();
