@@ -101,8 +101,8 @@ pub fn plain_error(text: &str) -> String {
     }
 }
 
-/// "1 entry", "12 entries": a count with the word in its number (thousands grouped).
-pub fn count_of(n: u64, one: &str, many: &str) -> String {
+/// 12345 → "12,345".
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -111,7 +111,12 @@ pub fn count_of(n: u64, one: &str, many: &str) -> String {
         }
         grouped.push(c);
     }
-    format!("{grouped} {}", if n == 1 { one } else { many })
+    grouped
+}
+
+/// "1 entry", "12,345 entries": a count with the word in its number.
+pub fn count_of(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 
 /// The first line of `text`, cut to at most `max_chars` characters with an ellipsis.

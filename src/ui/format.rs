@@ -60,23 +60,7 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
-/// "1 entry", "12,345 entries".
-pub fn count(n: u64, one: &str, many: &str) -> String {
-    crate::domain::count_of(n, one, many)
-}
-
-/// 12345 → "12,345", for word counts.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::domain::{count_of as count, thousands};
 
 /// A model id as people read it: local servers often report the model's file path, of which only
 /// the file name says anything.

@@ -20,10 +20,7 @@ fn no_provider_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>
                 actions.push(Action::Show(crate::state::Screen::Providers));
             }
             for found in &state.providers.local_found {
-                let models = match found.models {
-                    1 => "1 model".to_owned(),
-                    n => format!("{n} models"),
-                };
+                let models = super::format::count(found.models as u64, "model", "models");
                 let address = found
                     .base_url
                     .trim_start_matches("http://")
@@ -213,14 +210,10 @@ fn story_card_ui(
             if let Some(genre) = &story.genre {
                 facts.push(genre.clone());
             }
-            facts.push(format!(
-                "{} {}",
-                thousands(summary.entry_count),
-                if summary.entry_count == 1 {
-                    "entry"
-                } else {
-                    "entries"
-                }
+            facts.push(super::format::count(
+                summary.entry_count,
+                "entry",
+                "entries",
             ));
             facts.push(format!("{} words", thousands(summary.word_count)));
             facts.push(format!("edited {}", relative_time(story.updated_at, now)));

@@ -52,13 +52,10 @@ pub fn story_ui(
             facts.push(genre);
         }
         ui.weak(facts.join(" · "));
-        let plural = |n: u64, one: &str, many: &str| {
-            format!("{} {}", thousands(n), if n == 1 { one } else { many })
-        };
         ui.weak(format!(
             "· {} · {}",
-            plural(open.summary.entry_count, "entry", "entries"),
-            plural(open.summary.word_count, "word", "words")
+            super::format::count(open.summary.entry_count, "entry", "entries"),
+            super::format::count(open.summary.word_count, "word", "words")
         ));
     });
     // A row of its own: sharing the title's row, the buttons would cover long titles and facts.
