@@ -4,6 +4,7 @@ pub mod avt;
 mod keyed;
 pub mod scan;
 pub mod text;
+mod unescape;
 
 use std::io::{Read, Write};
 use std::path::Path;

@@ -8,7 +8,9 @@
 //! The scan only tracks strings and nesting; whether the bytes are valid JSON is the parser's
 //! business once it has them.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead};
+
+pub use super::unescape::Unescape;
 
 /// Why a scan stopped.
 #[derive(Debug)]
@@ -82,17 +84,22 @@ impl<R: BufRead> Scanner<R> {
         Self { inner }
     }
 
+    /// The bytes buffered and not read yet (refilled when empty).
+    pub(super) fn buffered(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
     /// The reader, positioned at the next unread byte (for parsing one value from the stream).
     pub fn reader(&mut self) -> &mut R {
         &mut self.inner
     }
 
-    fn consume(&mut self, n: usize) {
+    pub(super) fn consume(&mut self, n: usize) {
         self.inner.consume(n);
     }
 
     /// The next byte, read; the end of input is `Eof`.
-    fn next_byte(&mut self) -> Result<u8, ScanError> {
+    pub(super) fn next_byte(&mut self) -> Result<u8, ScanError> {
         let b = *self.inner.fill_buf()?.first().ok_or(ScanError::Eof)?;
         self.consume(1);
         Ok(b)
@@ -201,11 +208,7 @@ impl<R: BufRead> Scanner<R> {
     /// JSON string, which is never held whole. Read it to its end to go on after the string.
     pub fn string_reader(&mut self) -> Result<Unescape<'_, R>, ScanError> {
         self.expect(b'"')?;
-        Ok(Unescape {
-            scanner: self,
-            pending: Vec::new(),
-            done: false,
-        })
+        Ok(Unescape::new(self))
     }
 
     /// A string, quotes included; the opening quote is next. More than `limit` bytes is `TooLong`.
@@ -316,7 +319,7 @@ impl<R: BufRead> Scanner<R> {
     }
 
     /// Plain string bytes (no quote, no backslash) copied straight from the buffer into `out`.
-    fn plain_run(&mut self, out: &mut [u8]) -> Result<usize, ScanError> {
+    pub(super) fn plain_run(&mut self, out: &mut [u8]) -> Result<usize, ScanError> {
         if out.is_empty() {
             return Ok(0);
         }
@@ -329,135 +332,11 @@ impl<R: BufRead> Scanner<R> {
     }
 }
 
-/// The content of a JSON string, unescaped as it is read; ends at the closing quote.
-pub struct Unescape<'a, R: BufRead> {
-    scanner: &'a mut Scanner<R>,
-    /// A character an escape stood for, not yet handed out.
-    pending: Vec<u8>,
-    done: bool,
-}
-
-impl<R: BufRead> Unescape<'_, R> {
-    fn hex4(&mut self) -> Result<u32, ScanError> {
-        let mut v = 0u32;
-        for _ in 0..4 {
-            let d = (self.scanner.next_byte()? as char)
-                .to_digit(16)
-                .ok_or_else(|| ScanError::BadString("a bad \\u escape".into()))?;
-            v = v * 16 + d;
-        }
-        Ok(v)
-    }
-
-    fn escape(&mut self) -> Result<(), ScanError> {
-        let bad = |why: &str| ScanError::BadString(why.to_owned());
-        let c = match self.scanner.next_byte()? {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => {
-                let first = self.hex4()?;
-                let code = if (0xD800..0xDC00).contains(&first) {
-                    if self.scanner.next_byte()? != b'\\' || self.scanner.next_byte()? != b'u' {
-                        return Err(bad("a lone surrogate in a \\u escape"));
-                    }
-                    let second = self.hex4()?;
-                    0x10000 + ((first - 0xD800) << 10) + (second.wrapping_sub(0xDC00) & 0x3FF)
-                } else {
-                    first
-                };
-                char::from_u32(code).ok_or_else(|| bad("a bad \\u escape"))?
-            }
-            other => {
-                return Err(ScanError::BadString(format!(
-                    "an unknown escape \\{}",
-                    other.escape_ascii()
-                )));
-            }
-        };
-        let mut buf = [0u8; 4];
-        self.pending
-            .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-        Ok(())
-    }
-
-    fn read_some(&mut self, out: &mut [u8]) -> Result<usize, ScanError> {
-        let mut n = 0;
-        while n < out.len() {
-            if !self.pending.is_empty() {
-                let take = self.pending.len().min(out.len() - n);
-                out[n..n + take].copy_from_slice(&self.pending[..take]);
-                self.pending.drain(..take);
-                n += take;
-                continue;
-            }
-            if self.done {
-                break;
-            }
-            let run = self.scanner.plain_run(&mut out[n..])?;
-            if run > 0 {
-                n += run;
-                continue;
-            }
-            let buf = self.scanner.inner.fill_buf()?;
-            match buf {
-                [] => return Err(ScanError::Eof),
-                [b'"', ..] => {
-                    self.scanner.consume(1);
-                    self.done = true;
-                }
-                // A story inside a string escapes every quote of its own: the one-character
-                // escapes are taken straight from the buffer, not byte by byte.
-                [b'\\', escaped, ..] if simple_escape(*escaped).is_some() => {
-                    out[n] = simple_escape(*escaped).unwrap_or(*escaped);
-                    n += 1;
-                    self.scanner.consume(2);
-                }
-                [b'\\', ..] => {
-                    self.scanner.consume(1);
-                    self.escape()?;
-                }
-                [b, ..] => {
-                    out[n] = *b;
-                    n += 1;
-                    self.scanner.consume(1);
-                }
-            }
-        }
-        Ok(n)
-    }
-}
-
-/// The byte a one-character escape (`\n`, `\"` …) stands for; `None` for `\u` and unknown ones.
-fn simple_escape(b: u8) -> Option<u8> {
-    Some(match b {
-        b'"' => b'"',
-        b'\\' => b'\\',
-        b'/' => b'/',
-        b'b' => 0x08,
-        b'f' => 0x0c,
-        b'n' => b'\n',
-        b'r' => b'\r',
-        b't' => b'\t',
-        _ => return None,
-    })
-}
-
-impl<R: BufRead> Read for Unescape<'_, R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        self.read_some(out).map_err(io::Error::from)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::io::Read;
 
     fn values(text: &[u8], buffer: usize) -> Result<Vec<String>, String> {
         let mut scanner = Scanner::new(io::BufReader::with_capacity(buffer, text));
@@ -545,36 +424,6 @@ mod tests {
             left.len() > KEY_LIMIT * 2,
             "stopped at the limit, not at the end"
         );
-    }
-
-    #[test]
-    fn a_string_reads_unescaped_as_a_stream_and_the_scan_goes_on_after_it() {
-        let text = br#""a\"b\\c\n\u00e9\ud83d\udc09 \/end" , 7"#;
-        for buffer in [1, 2, 3, 64] {
-            let mut scan = scanner(text, buffer);
-            let mut out = String::new();
-            let mut reader = scan.string_reader().expect("a string");
-            // One byte at a time as well as in one go: escapes split across reads.
-            let mut byte = [0u8; 1];
-            let mut bytes = Vec::new();
-            while reader.read(&mut byte).expect("read") == 1 {
-                bytes.push(byte[0]);
-            }
-            out.push_str(std::str::from_utf8(&bytes).expect("utf-8"));
-            assert_eq!(out, "a\"b\\c\né🐉 /end", "buffer of {buffer}");
-            assert_eq!(scan.one_of(b",").expect("comma"), b',');
-        }
-        for bad in [
-            &br#""\ud83d x""#[..],
-            br#""\q""#,
-            br#""\u12G4""#,
-            br#""cut"#,
-        ] {
-            let mut scan = scanner(bad, 2);
-            let mut out = Vec::new();
-            let read = scan.string_reader().expect("quote").read_to_end(&mut out);
-            assert!(read.is_err(), "{}", String::from_utf8_lossy(bad));
-        }
     }
 
     #[test]
