@@ -10,6 +10,7 @@ mod library;
 mod local;
 mod lore;
 mod memory;
+mod next_step;
 pub mod picker;
 mod prompts;
 mod providers;

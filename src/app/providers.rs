@@ -389,6 +389,6 @@ fn check_failed(profile_id: &str, error: &ProviderError) -> CheckStatus {
     let again = Action::Provider(ProviderAction::CheckProfile(profile_id.to_owned()));
     CheckStatus::Failed {
         message: error.to_string(),
-        next: super::writing::next_step(error, Some(profile_id), again),
+        next: super::next_step::next_step(error, Some(profile_id), again),
     }
 }

@@ -284,6 +284,60 @@ fn doubles_final_consonant(verb: &str) -> bool {
     vowel_groups == 1 && !is_vowel(a) && is_vowel(b) && !is_vowel(c) && !"wxy".contains(c)
 }
 
+/// Small English words that say a typed action is English (a verb alone is taken as one too).
+const ENGLISH_MARKERS: &[&str] = &[
+    "the", "a", "an", "to", "at", "of", "my", "his", "her", "their", "its", "into", "toward",
+    "towards", "with", "on", "in", "and", "up", "down", "out", "off", "over", "through", "for",
+    "from", "around", "back", "away", "it", "him", "them", "me", "this", "that", "some",
+];
+
+/// The action with its first verb in `form`: "dive toward the door" → "dives toward the door";
+/// a leading "-ly" adverb stays in front ("quickly opens"). Left as typed when it does not read
+/// as English or its first word is not a plain lowercase word.
+pub(super) fn conjugate_leading_verb(body: &str, form: VerbForm) -> String {
+    if form == VerbForm::Base {
+        return body.to_owned();
+    }
+    let words: Vec<&str> = body.split(' ').collect();
+    let plain = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase());
+    let english = body.is_ascii()
+        && (words.len() == 1
+            || words.iter().skip(1).any(|w| {
+                let w = w.trim_matches(|c: char| !c.is_ascii_alphabetic());
+                ENGLISH_MARKERS.contains(&w.to_ascii_lowercase().as_str())
+            }));
+    if !english {
+        return body.to_owned();
+    }
+    let verb_at = match words.as_slice() {
+        [adverb, next, ..] if adverb.len() > 4 && adverb.ends_with("ly") && plain(next) => 1,
+        _ => 0,
+    };
+    let Some(typed) = words.get(verb_at).filter(|w| plain(w)) else {
+        return body.to_owned();
+    };
+    // "walks" typed in a past-tense story is put in the past from its base.
+    let verb = match form {
+        VerbForm::Past => base_of_third(typed).unwrap_or_else(|| (*typed).to_owned()),
+        _ => (*typed).to_owned(),
+    };
+    if is_already(&verb, form) {
+        return body.to_owned();
+    }
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if i == verb_at {
+                inflect(&verb, form)
+            } else {
+                (*w).to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

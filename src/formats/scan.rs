@@ -10,8 +10,6 @@
 
 use std::io::{self, BufRead};
 
-pub use super::unescape::Unescape;
-
 /// Why a scan stopped.
 #[derive(Debug)]
 pub enum ScanError {
@@ -202,13 +200,6 @@ impl<R: BufRead> Scanner<R> {
                 return Ok(());
             }
         }
-    }
-
-    /// The text of the string that is next, unescaped as it is read: for a story sent inside a
-    /// JSON string, which is never held whole. Read it to its end to go on after the string.
-    pub fn string_reader(&mut self) -> Result<Unescape<'_, R>, ScanError> {
-        self.expect(b'"')?;
-        Ok(Unescape::new(self))
     }
 
     /// A string, quotes included; the opening quote is next. More than `limit` bytes is `TooLong`.

@@ -5,6 +5,15 @@ use std::io::{self, BufRead, Read};
 
 use super::scan::{ScanError, Scanner};
 
+impl<R: BufRead> Scanner<R> {
+    /// The text of the string that is next, unescaped as it is read: for a story sent inside a
+    /// JSON string, which is never held whole. Read it to its end to go on after the string.
+    pub fn string_reader(&mut self) -> Result<Unescape<'_, R>, ScanError> {
+        self.expect(b'"')?;
+        Ok(Unescape::new(self))
+    }
+}
+
 /// The content of a JSON string, unescaped as it is read; ends at the closing quote.
 pub struct Unescape<'a, R: BufRead> {
     scanner: &'a mut Scanner<R>,
