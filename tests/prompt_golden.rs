@@ -177,6 +177,12 @@ fn history_is_cut_from_the_oldest_end_and_the_input_always_stays() {
     let tight_window = roomy.budget.system + roomy.budget.input + history[2].tokens + 2 + 100;
     let tight = full(tight_window);
     assert_eq!(tight.cut, vec![EntryId::from("e0"), EntryId::from("e1")]);
+    assert_eq!(
+        (tight.budget.entries_sent, tight.budget.entries_left_out),
+        (2, 2),
+        "the newest older entry and the input went in"
+    );
+    assert_eq!(roomy.budget.entries_left_out, 0);
     assert!(tight.user.starts_with("[NARRATIVE] The guide spits"));
     assert!(
         tight

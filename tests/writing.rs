@@ -336,3 +336,71 @@ fn no_provider_is_a_clear_error_before_anything_is_sent() {
         "{err}"
     );
 }
+
+/// The count of entries a request carried is the request's own: what the inspector's body holds,
+/// and everything before the written point that is not in it was left out (the budget bar says the
+/// same). A regeneration in the middle counts only what came before it.
+#[test]
+fn the_left_out_count_matches_what_the_request_carried() {
+    let data = TempData::new();
+    let server = FakeProvider::start(vec![stream(&["The tide turns."]), stream(&["Again."])]);
+    let mut store = data.open();
+    profile(&store, &server.base);
+    let story = story(&store);
+    let mut settings = store.story_settings(&story).expect("settings");
+    // Room for the prompt's frame and a handful of the 60 entries, not all of them.
+    settings.context_window = Some(1800);
+    store.save_story_settings(&story, &settings).expect("save");
+    let mut middle = None;
+    for i in 0..60 {
+        let (kind, text) = if i % 2 == 0 {
+            (
+                EntryKind::UserAction,
+                format!("I walk to the cairn number {i}, slowly, counting stones."),
+            )
+        } else {
+            (
+                EntryKind::Narration,
+                format!("Cairn {i} stands grey against the evening sea, and gulls wheel above it."),
+            )
+        };
+        let entry = store.append_entry(&story, kind, &text).expect("entry");
+        if i == 41 {
+            middle = Some(entry.id);
+        }
+    }
+    let sent_entries = |body: &str| {
+        let value: serde_json::Value = serde_json::from_str(body).expect("json");
+        let user = value["messages"][1]["content"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        user.matches("[ACTION]").count() + user.matches("[NARRATIVE]").count()
+    };
+
+    generate(&mut store, &story, Target::Next);
+    let log = store.recent_generations(Some(&story), 1).expect("log");
+    let budget = log[0].budget.expect("budget");
+    let carried = sent_entries(&log[0].request);
+    assert!(
+        carried > 1 && carried < 60,
+        "the window cut the story: {carried} sent"
+    );
+    assert_eq!(budget.entries_sent, carried);
+    assert_eq!(budget.entries_left_out, 60 - carried);
+
+    generate(
+        &mut store,
+        &story,
+        Target::Regenerate(middle.expect("entry 41")),
+    );
+    let log = store.recent_generations(Some(&story), 1).expect("log");
+    let budget = log[0].budget.expect("budget");
+    let carried = sent_entries(&log[0].request);
+    assert_eq!(budget.entries_sent, carried);
+    assert_eq!(
+        budget.entries_left_out,
+        41 - carried,
+        "only the 41 entries before the regenerated one could have gone"
+    );
+}

@@ -14,7 +14,6 @@ pub enum GenerationEvent {
         model: String,
         profile_id: String,
         budget: crate::domain::Budget,
-        kept: usize,
         lore: Vec<(String, String, bool)>,
     },
     /// The lorebook the job built, for the next generation to reuse.
@@ -51,7 +50,6 @@ pub(super) fn generation_job(
             model: prepared.call.model.clone(),
             profile_id: prepared.call.profile.id.clone(),
             budget: prepared.prompt.budget,
-            kept: prepared.prompt.kept,
             lore: prepared.lore.clone(),
         });
         writing::run(&mut store, &prepared, cx.cancel_token(), &mut |delta| {

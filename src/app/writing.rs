@@ -167,11 +167,9 @@ impl FabulaApp {
                 model,
                 profile_id,
                 budget,
-                kept,
                 lore,
             } => {
                 writing.budget = Some(budget);
-                writing.kept = Some(kept);
                 writing.lore_fired = lore;
                 if let Some(s) = writing.streaming.as_mut() {
                     s.model = Some(model);

@@ -2,6 +2,7 @@
 
 pub mod avt;
 mod keyed;
+pub mod pretty;
 pub mod scan;
 pub mod text;
 mod unescape;

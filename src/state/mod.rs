@@ -289,8 +289,6 @@ pub struct WritingState {
     pub draft: Option<Draft>,
     /// How the window was spent by the latest request.
     pub budget: Option<Budget>,
-    /// Entries that went into the latest request (the rest of the story was left out).
-    pub kept: Option<usize>,
     /// Lore that fired last turn: name, why, and whether it fit the budget.
     pub lore_fired: Vec<(String, String, bool)>,
     pub lore: Vec<LoreEntry>,

@@ -12,6 +12,26 @@ impl Store {
     /// The newest live entries before `before` (or the end), oldest first, stopping once their
     /// cached token counts pass `budget`. Reads only as far back as the budget reaches, so a
     /// 100,000-entry story costs the same as a short one. Missing counts are filled in.
+    /// How many live entries come before `before` (all of them without it): what a request could
+    /// have sent, so the budget bar can say how many were left out.
+    pub fn entries_before(&self, story: &StoryId, before: Option<&EntryId>) -> Result<usize> {
+        let before_position: i64 = match before {
+            Some(id) => self.entry(id)?.position,
+            None => i64::MAX,
+        };
+        let count: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM entries
+                 WHERE story_id = ?1 AND deleted_at IS NULL AND position < ?2",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![story.as_str(), before_position], |r| r.get(0))
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
     pub fn history_within(
         &self,
         story: &StoryId,

@@ -17,7 +17,7 @@ mod sync;
 mod tasks;
 mod theme;
 mod trash;
-mod turn;
+pub(crate) mod turn;
 mod usage;
 
 pub use composer::Composer;
@@ -76,6 +76,8 @@ pub struct ViewState {
     pub lore_error: Option<String>,
     pub settings_form: Option<(StoryId, SettingsForm)>,
     pub inspector_selected: Option<i64>,
+    /// The selected record's request laid out for reading, made once rather than every frame.
+    pub inspector_pretty: Option<(i64, String)>,
     pub prompt_editor: Option<PromptEditor>,
     pub sync: sync::SyncView,
     /// The import dialog's path, while it is open.

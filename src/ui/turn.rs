@@ -5,7 +5,7 @@ use egui::{Sense, vec2};
 
 use super::format::thousands;
 use super::{Confirm, ViewState};
-use crate::domain::{Budget, DraftState, StoryMode, preview};
+use crate::domain::{Budget, DraftState, StoryMode, count_of, preview};
 use crate::state::{Action, OpenStory, SuggestionStatus, WritingAction, WritingState};
 
 pub fn turn_ui(
@@ -46,7 +46,7 @@ pub fn turn_ui(
     }
     suggestions_ui(ui, open, writing, view);
     if let Some(budget) = writing.budget {
-        budget_ui(ui, &budget, writing, open.summary.entry_count);
+        budget_ui(ui, &budget, writing);
     }
 }
 
@@ -160,8 +160,22 @@ fn suggestions_ui(
     }
 }
 
+/// How much of the story a request carried, in the same words on the budget bar and in the
+/// inspector (both read the request's own count).
+pub(crate) fn history_note(budget: &Budget) -> String {
+    let sent = count_of(budget.entries_sent as u64, "entry", "entries");
+    match budget.entries_left_out {
+        0 => format!("{sent} sent; every entry fit."),
+        1 => format!("{sent} sent; the oldest entry did not fit and was left out."),
+        n => format!(
+            "{sent} sent; the oldest {} entries did not fit and were left out.",
+            thousands(n as u64)
+        ),
+    }
+}
+
 /// How the context window was spent by the latest request.
-fn budget_ui(ui: &mut egui::Ui, budget: &Budget, writing: &WritingState, entries: u64) {
+fn budget_ui(ui: &mut egui::Ui, budget: &Budget, writing: &WritingState) {
     let amber = super::theme::WARNING;
     let values = [
         budget.system,
@@ -218,21 +232,7 @@ fn budget_ui(ui: &mut egui::Ui, budget: &Budget, writing: &WritingState, entries
                 ui.label(format!("{name}: {} tokens", thousands(value as u64)));
             });
         }
-        if let Some(kept) = writing.kept {
-            let left_out = entries.saturating_sub(kept as u64);
-            if left_out > 0 {
-                ui.label(if left_out == 1 {
-                    "The oldest entry did not fit and was left out.".to_owned()
-                } else {
-                    format!(
-                        "The oldest {} entries did not fit and were left out.",
-                        thousands(left_out)
-                    )
-                });
-            } else {
-                ui.label("Every entry fit.");
-            }
-        }
+        ui.label(history_note(budget));
         for (name, why, fit) in &writing.lore_fired {
             if !fit {
                 ui.label(format!(

@@ -113,7 +113,7 @@ pub fn prepare(
         target.entry(),
         context_window.saturating_sub(max_output),
     )?;
-    let prompt = assemble(&PromptInput {
+    let mut prompt = assemble(&PromptInput {
         story: &story,
         settings: &settings,
         pack: &pack,
@@ -128,6 +128,9 @@ pub fn prepare(
         kind: pack.narrator(story.mode).1,
         error: e,
     })?;
+    // The history read stops where the window is full, so what was left out is counted apart.
+    let before = store.entries_before(story_id, target.entry())?;
+    prompt.budget.entries_left_out = before.saturating_sub(prompt.budget.entries_sent);
     let lore = prompt
         .lore
         .injected

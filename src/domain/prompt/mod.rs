@@ -37,6 +37,12 @@ pub struct Budget {
     pub history: usize,
     pub input: usize,
     pub reserved_output: usize,
+    /// Entries whose text went into the request, the current input among them.
+    #[serde(default)]
+    pub entries_sent: usize,
+    /// Entries before the point written that did not fit, so were not sent (the oldest).
+    #[serde(default)]
+    pub entries_left_out: usize,
 }
 
 impl Budget {
@@ -73,8 +79,6 @@ pub struct AssembledPrompt {
     pub lore: LoreSelection,
     /// Entries left out because the window was full, oldest first (of those the caller passed).
     pub cut: Vec<EntryId>,
-    /// Entries that went in, counting the current input.
-    pub kept: usize,
 }
 
 /// Labels entries as the original app did, so prompts written for it keep working.
@@ -201,10 +205,11 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
             history: history_tokens,
             input: input_tokens,
             reserved_output: input.max_output,
+            entries_sent: kept.len() + usize::from(current.is_some()),
+            entries_left_out: first_kept,
         },
         lore: selection,
         cut: older[..first_kept].iter().map(|h| h.id.clone()).collect(),
-        kept: kept.len() + usize::from(current.is_some()),
     })
 }
 

@@ -33,12 +33,31 @@ pub(super) fn inspector_ui(ui: &mut egui::Ui, writing: &WritingState, view: &mut
             if let Some(usage) = &record.usage {
                 ui.label(format!("Usage: {usage}"));
             }
+            if let Some(budget) = &record.budget
+                && budget.entries_sent + budget.entries_left_out > 0
+            {
+                ui.label(format!(
+                    "History: {}",
+                    crate::ui::turn::history_note(budget)
+                ));
+            }
             if let Some(lore) = &record.lore {
                 ui.label(format!("Lore: {}", lore.replace('\n', "; ")));
             }
             ui.label(RichText::new("Request body").strong());
-            // Exactly as sent (pretty-printing would reorder the keys).
-            ui.add(egui::Label::new(RichText::new(&record.request).monospace().small()).wrap());
+            // Laid out for reading token for token; the copy below is the body as sent.
+            if view
+                .inspector_pretty
+                .as_ref()
+                .is_none_or(|(id, _)| *id != record.id)
+            {
+                let pretty = crate::formats::pretty::pretty_json(&record.request)
+                    .unwrap_or_else(|| record.request.clone());
+                view.inspector_pretty = Some((record.id, pretty));
+            }
+            if let Some((_, shown)) = &view.inspector_pretty {
+                ui.add(egui::Label::new(RichText::new(shown).monospace().small()).wrap());
+            }
             crate::ui::copy::copy_button(
                 ui,
                 "Copy request",
