@@ -90,6 +90,7 @@ fn assembly(c: &mut Criterion) {
                 context_window: 128_000,
                 max_output: 1024,
                 count_tokens: &count_tokens,
+                continuing: false,
             })
             .map(|p| p.user.len())
         })

@@ -166,10 +166,10 @@ fn alternatives_and_reasoning_survive_export_and_import() {
         let rows = store.entry_rows(&story).expect("rows");
         let narration = rows[1].id.clone();
         store
-            .add_alternative(&narration, "The second telling.", "thought about it")
+            .add_alternative(&narration, "The second telling.", "thought about it", false)
             .expect("alternative");
         store
-            .add_alternative(&narration, "The third telling.", "")
+            .add_alternative(&narration, "The third telling.", "", false)
             .expect("alternative");
         store.select_alternative(&narration, 2).expect("select");
         narration

@@ -103,7 +103,7 @@ fn conflicts_ask_and_keep_both_or_replace_never_overwrite() {
     let first_entry = store.entry_rows(&id).expect("rows")[0].id.clone();
     // Something only this copy has: an alternative text, which a replace must not lose.
     store
-        .add_alternative(&first_entry, "A different opening.", "")
+        .add_alternative(&first_entry, "A different opening.", "", false)
         .expect("alternative");
 
     let refused = store.import_bundle(&bundle, OnConflict::Refuse);

@@ -122,6 +122,7 @@ fn narrator_prompts_match_the_golden_files() {
                     context_window: 8192,
                     max_output: 1024,
                     count_tokens: &count_tokens,
+                    continuing: false,
                 })
                 .expect("the default templates render");
                 let text = format!(
@@ -167,6 +168,7 @@ fn history_is_cut_from_the_oldest_end_and_the_input_always_stays() {
             context_window: window,
             max_output: 100,
             count_tokens: &count_tokens,
+            continuing: false,
         })
         .expect("renders")
     };

@@ -188,6 +188,53 @@ fn failure(p: P, run: Run) -> Failure {
     }
 }
 
+/// Each protocol's own words for "the reply ran into max tokens" are read as a cut; its ordinary
+/// end is not.
+#[test]
+fn every_protocol_says_when_a_reply_hit_the_length_limit() {
+    for p in ALL {
+        let cut: Vec<String> = p
+            .stream()
+            .iter()
+            .map(|chunk| match p {
+                P::OpenAi => {
+                    chunk.replace(r#""finish_reason":"stop""#, r#""finish_reason":"length""#)
+                }
+                P::Anthropic => chunk.replace(
+                    r#""stop_reason":"end_turn""#,
+                    r#""stop_reason":"max_tokens""#,
+                ),
+                P::Gemini => chunk.replace(
+                    r#""finishReason": "STOP""#,
+                    r#""finishReason": "MAX_TOKENS""#,
+                ),
+                P::Ollama => chunk.replace(r#""done_reason":"stop""#, r#""done_reason":"length""#),
+            })
+            .collect();
+        assert_ne!(cut, p.stream(), "{p:?}: the stream names its stop reason");
+        let server = FakeProvider::start(vec![p.ok(), Reply::stream(p.content_type(), &cut)]);
+        let whole = run(p, &server, &request(), &CancelToken::new()).outcome;
+        let whole = whole.unwrap_or_else(|f| panic!("{p:?}: {}", f.error));
+        assert!(
+            !providers::stopped_at_limit(whole.finish_reason.as_deref()),
+            "{p:?}: {:?}",
+            whole.finish_reason
+        );
+        let cut = run(p, &server, &request(), &CancelToken::new()).outcome;
+        let cut = cut.unwrap_or_else(|f| panic!("{p:?}: {}", f.error));
+        assert!(
+            providers::stopped_at_limit(cut.finish_reason.as_deref()),
+            "{p:?}: {:?}",
+            cut.finish_reason
+        );
+        assert_eq!(
+            cut.text,
+            PIECES.concat(),
+            "{p:?}: the text so far is all there"
+        );
+    }
+}
+
 #[test]
 fn every_protocol_streams_text_and_usage() {
     for p in ALL {

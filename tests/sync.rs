@@ -829,7 +829,7 @@ fn alternatives_travel_with_a_push_and_a_pull() {
             .expect("narration")
             .id;
         store
-            .add_alternative(&narration, "A voice answers.", "")
+            .add_alternative(&narration, "A voice answers.", "", false)
             .expect("alternative");
         narration
     };

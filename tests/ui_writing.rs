@@ -332,3 +332,88 @@ fn undo_after_a_generation_takes_back_the_whole_turn() {
     assert!(h.query_by_label("I push the door.").is_some());
     assert!(h.query_by_label_contains("The door groans open.").is_some());
 }
+
+/// A narration the provider ended at its length limit is marked as cut, and Continue writes on
+/// ("Write on") from where it stops in the same entry; the cut text stays one alternative back.
+#[test]
+fn a_narration_cut_at_the_length_limit_is_marked_and_continued_in_place() {
+    let data = TempData::new();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let server = FakeProvider::start_routed(move |req, _| {
+        if req.url.ends_with("/models") {
+            return Reply::json(
+                200,
+                r#"{"object":"list","data":[{"id":"smol-135m","object":"model","created":1,"owned_by":"me"}]}"#,
+            );
+        }
+        if req.body.contains("Answer with JSON only") {
+            return Reply::json(500, &wire::openai_error("server_error", "no suggestions"));
+        }
+        match calls.fetch_add(1, Ordering::SeqCst) {
+            0 => Reply::stream(
+                "text/event-stream",
+                &wire::openai_ending(&["The door groans ", "open and the"], 50, 6, "length"),
+            ),
+            _ => Reply::stream(
+                "text/event-stream",
+                &wire::openai(&["corridor beyond ", "is dark."], 70, 5),
+            ),
+        }
+    });
+    let mut h = harness(&data);
+    add_local_profile(&mut h, &server.base);
+    new_story(&mut h, "Cellar");
+    type_into(&mut h, "Your action", "push the door");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_ok();
+    wait_until_idle(&mut h);
+    wait_for_text(&mut h, "The door groans open and the");
+    assert!(
+        h.query_by_label_contains("Cut off at the length limit")
+            .is_some(),
+        "the cut is marked"
+    );
+    click(&mut h, "Write on");
+    wait_until_idle(&mut h);
+    wait_for_text(
+        &mut h,
+        "The door groans open and the corridor beyond is dark.",
+    );
+    assert!(
+        h.query_by_label_contains("Cut off at the length limit")
+            .is_none(),
+        "a continuation that ended on its own is not cut"
+    );
+    assert!(
+        h.query_by_label("2/2").is_some(),
+        "the cut text stays an alternative"
+    );
+
+    let sent = server.recorded();
+    let body = &sent.last().expect("the continuation's request").body;
+    let value: serde_json::Value = serde_json::from_str(body).expect("json");
+    let user = value["messages"][1]["content"].as_str().expect("user text");
+    assert!(
+        user.ends_with(
+            "[NARRATIVE] The door groans open and the\n\nThe last narration was cut off. Continue it from exactly where it stops, without repeating any of it:"
+        ),
+        "{user}"
+    );
+    let store = data.open();
+    let story = &store.list_stories().expect("stories")[0].story.id;
+    let rows = store.entry_rows(story).expect("rows");
+    assert_eq!(rows.len(), 2, "continued in place, no new entry");
+    let narration = store.entry(&rows[1].id).expect("narration");
+    assert_eq!(
+        narration.content,
+        "The door groans open and the corridor beyond is dark."
+    );
+    assert!(!narration.cut_off);
+    let mut store = store;
+    store
+        .select_alternative(&rows[1].id, 1)
+        .expect("back to the cut text");
+    let cut = store.entry(&rows[1].id).expect("cut");
+    assert_eq!(cut.content, "The door groans open and the");
+    assert!(cut.cut_off, "the mark belongs to the text that was cut");
+}

@@ -25,6 +25,9 @@ impl FabulaApp {
             WritingAction::Regenerate(entry) => {
                 self.start_generation(store, crate::domain::Target::Regenerate(entry))?;
             }
+            WritingAction::Continue(entry) => {
+                self.start_generation(store, crate::domain::Target::Continue(entry))?;
+            }
             WritingAction::EditAndRegenerate { entry, text } => {
                 self.edit_and_regenerate(store, &entry, text)?;
             }
@@ -267,10 +270,7 @@ impl FabulaApp {
                         let now = crate::domain::now_ms();
                         let draft = crate::domain::Draft {
                             story_id: streaming.story.clone(),
-                            target: match streaming.target {
-                                Target::Regenerate(entry) => Some(entry),
-                                Target::Next => None,
-                            },
+                            target: streaming.target.entry().cloned(),
                             content: outcome.text.trim().to_owned(),
                             reasoning: outcome.reasoning.clone(),
                             state: crate::domain::DraftState::Failed,
@@ -416,11 +416,14 @@ impl FabulaApp {
             return self.discard_draft(store);
         }
         let written = match &draft.target {
-            None => {
-                store.finish_narration(&draft.story_id, draft.content.trim(), &draft.reasoning)?
-            }
+            None => store.finish_narration(
+                &draft.story_id,
+                draft.content.trim(),
+                &draft.reasoning,
+                false,
+            )?,
             Some(entry) => {
-                store.add_alternative(entry, draft.content.trim(), &draft.reasoning)?;
+                store.add_alternative(entry, draft.content.trim(), &draft.reasoning, false)?;
                 entry.clone()
             }
         };

@@ -322,8 +322,10 @@ fn settle_draft(
         Some(DraftArg::Keep) => {
             let content = draft.content.trim();
             match &draft.target {
-                None => drop(store.finish_narration(story_id, content, &draft.reasoning)?),
-                Some(entry) => drop(store.add_alternative(entry, content, &draft.reasoning)?),
+                None => drop(store.finish_narration(story_id, content, &draft.reasoning, false)?),
+                Some(entry) => {
+                    drop(store.add_alternative(entry, content, &draft.reasoning, false)?)
+                }
             }
             Ok(())
         }

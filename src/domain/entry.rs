@@ -59,6 +59,8 @@ pub struct Entry {
     pub reasoning: String,
     /// Which of the entry's alternative texts is shown, when it has more than one.
     pub alternative: Option<AlternativePosition>,
+    /// The provider stopped this text at its length limit (not at an end it chose).
+    pub cut_off: bool,
 }
 
 /// "2 of 3": the active alternative (1-based) and how many there are.
@@ -94,6 +96,9 @@ pub enum Target {
     Next,
     /// Another alternative of this narration entry, written from the context before it.
     Regenerate(EntryId),
+    /// This narration, cut off at the length limit, written on from where it stops; the longer
+    /// text becomes its newest alternative (the cut one stays, one step back).
+    Continue(EntryId),
 }
 
 impl Target {
@@ -101,7 +106,7 @@ impl Target {
     pub fn entry(&self) -> Option<&EntryId> {
         match self {
             Target::Next => None,
-            Target::Regenerate(id) => Some(id),
+            Target::Regenerate(id) | Target::Continue(id) => Some(id),
         }
     }
 }

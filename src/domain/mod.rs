@@ -52,5 +52,7 @@ pub use story::{NewStory, Pov, Story, StoryMode, StorySummary, Tense};
 pub use story_settings::{
     DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_OUTPUT, NarrationLength, Pronouns, StorySettings,
 };
-pub use text::{count_of, count_words, end_sentence, file_stem, plain_error, preview, thousands};
+pub use text::{
+    count_of, count_words, end_sentence, file_stem, joint, plain_error, preview, thousands,
+};
 pub use tokens::{build_o200k_tables, count_tokens, set_tables_source};

@@ -114,6 +114,26 @@ pub fn thousands(n: u64) -> String {
     grouped
 }
 
+/// What goes between a narration cut off at the length limit and the text that continues it: a
+/// space when both sides meet at a word (a limit falls between tokens, which mostly begin words),
+/// nothing when either side already has the break or the continuation opens with punctuation.
+pub fn joint(cut: &str, continuation: &str) -> &'static str {
+    match (cut.chars().last(), continuation.chars().next()) {
+        (None, _) | (_, None) => "",
+        (Some(end), Some(start))
+            if end.is_whitespace()
+                || start.is_whitespace()
+                || matches!(
+                    start,
+                    ',' | '.' | ';' | ':' | '!' | '?' | ')' | '”' | '’' | '…' | '-' | '—'
+                ) =>
+        {
+            ""
+        }
+        _ => " ",
+    }
+}
+
 /// "1 entry", "12,345 entries": a count with the word in its number.
 pub fn count_of(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", thousands(n), if n == 1 { one } else { many })
@@ -161,6 +181,17 @@ pub fn file_stem(title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn a_continuation_meets_the_cut_text_with_one_space_at_most() {
+        assert_eq!(joint("She opened the", "door."), " ");
+        assert_eq!(joint("She opened the", " door."), "");
+        assert_eq!(joint("She said ", "nothing."), "");
+        assert_eq!(joint("The end", ", she said."), "");
+        assert_eq!(joint("The end.", "\n\nMorning came."), "");
+        assert_eq!(joint("", "Start."), "");
+        assert_eq!(joint("Start.", ""), "");
+    }
+
     use proptest::prelude::*;
 
     #[test]

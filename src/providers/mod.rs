@@ -272,6 +272,12 @@ pub enum Finish {
     Cancelled,
 }
 
+/// Whether a stop reason says the reply ran into its token limit rather than ending where the
+/// model chose: OpenAI-style and Ollama "length", Anthropic "max_tokens", Gemini "MAX_TOKENS".
+pub fn stopped_at_limit(reason: Option<&str>) -> bool {
+    reason.is_some_and(|r| r.eq_ignore_ascii_case("length") || r.eq_ignore_ascii_case("max_tokens"))
+}
+
 /// The result of a chat call (also the partial result inside a `Failure`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Completion {

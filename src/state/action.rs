@@ -79,6 +79,8 @@ pub enum WritingAction {
     Generate(Option<(EntryKind, String)>),
     /// Write another alternative of this narration from the context before it.
     Regenerate(EntryId),
+    /// Write on from where this narration was cut off at the length limit, in place.
+    Continue(EntryId),
     EditAndRegenerate {
         entry: EntryId,
         text: String,

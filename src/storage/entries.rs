@@ -15,7 +15,8 @@ const ENTRY_COLUMNS: &str = "id, story_id, kind, content, position, created_at, 
      COALESCE(reasoning, ''), \
      (SELECT COUNT(*) FROM entry_alternatives a WHERE a.entry_id = entries.id), \
      (SELECT COUNT(*) FROM entry_alternatives a WHERE a.entry_id = entries.id \
-         AND a.rowid <= (SELECT b.rowid FROM entry_alternatives b WHERE b.id = entries.active_alternative_id))";
+         AND a.rowid <= (SELECT b.rowid FROM entry_alternatives b WHERE b.id = entries.active_alternative_id)), \
+     cut_off";
 
 fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
     let kind: String = row.get(2)?;
@@ -29,6 +30,7 @@ fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
         updated_at: row.get(6)?,
         reasoning: row.get(7)?,
         alternative: alternative_position(row.get(8)?, row.get(9)?),
+        cut_off: row.get(10)?,
     })
 }
 
@@ -101,6 +103,7 @@ impl Store {
             updated_at: now,
             reasoning: String::new(),
             alternative: None,
+            cut_off: false,
         })
     }
 
@@ -215,7 +218,7 @@ impl Store {
         let changed = tx
             .execute(
                 "UPDATE entries SET content = ?2, char_count = ?3, word_count = ?4, updated_at = ?5,
-                     token_count = NULL WHERE id = ?1",
+                     token_count = NULL, cut_off = 0 WHERE id = ?1",
                 params![
                     id.as_str(),
                     content,
@@ -228,7 +231,7 @@ impl Store {
         expect_one(changed, || format!("Entry {id}"))?;
         // The active alternative follows an edit, so switching away and back keeps it.
         tx.execute(
-            "UPDATE entry_alternatives SET content = ?2
+            "UPDATE entry_alternatives SET content = ?2, cut_off = 0
              WHERE id = (SELECT active_alternative_id FROM entries WHERE id = ?1)",
             params![id.as_str(), content],
         )
@@ -277,7 +280,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT e.id, e.story_id, e.kind, e.content, e.position, e.created_at, e.updated_at,
-                        COALESCE(e.reasoning, ''), 0, 0, s.title, e.deleted_at
+                        COALESCE(e.reasoning, ''), 0, 0, e.cut_off, s.title, e.deleted_at
                  FROM entries e JOIN stories s ON s.id = e.story_id
                  WHERE e.deleted_at IS NOT NULL AND s.deleted_at IS NULL
                  ORDER BY e.deleted_at DESC LIMIT 500",
@@ -287,8 +290,8 @@ impl Store {
             .query_map([], |r| {
                 Ok(TrashedEntry {
                     entry: entry_from_row(r)?,
-                    story_title: r.get(10)?,
-                    deleted_at: r.get(11)?,
+                    story_title: r.get(11)?,
+                    deleted_at: r.get(12)?,
                 })
             })
             .map_err(|e| self.err(e))?;

@@ -100,12 +100,14 @@ impl Store {
     }
 
     /// Ends a generation of the next narration: the entry is written and the draft removed in one
-    /// transaction, so the text is never in both places or in neither.
+    /// transaction, so the text is never in both places or in neither. `cut_off`: the provider
+    /// stopped at its length limit.
     pub fn finish_narration(
         &mut self,
         story: &StoryId,
         content: &str,
         reasoning: &str,
+        cut_off: bool,
     ) -> Result<EntryId> {
         let id = EntryId::new();
         let path = self.path.clone();
@@ -127,6 +129,13 @@ impl Store {
             |r| r.get::<_, i64>(0),
         )
         .map_err(err)?;
+        if cut_off {
+            tx.execute(
+                "UPDATE entries SET cut_off = 1 WHERE id = ?1",
+                [id.as_str()],
+            )
+            .map_err(err)?;
+        }
         tx.execute("DELETE FROM drafts WHERE story_id = ?1", [story.as_str()])
             .map_err(err)?;
         tx.commit().map_err(err)?;
@@ -141,20 +150,22 @@ impl Store {
         entry: &EntryId,
         content: &str,
         reasoning: &str,
+        cut_off: bool,
     ) -> Result<AlternativeId> {
         let path = self.path.clone();
         let err = |e| super::classify(&path, e);
         let tx = self.conn.transaction().map_err(err)?;
-        let (story, original, original_reasoning, created_at): (
+        let (story, original, original_reasoning, created_at, original_cut): (
             String,
             String,
             Option<String>,
             i64,
+            bool,
         ) = tx
             .query_row(
-                "SELECT story_id, content, reasoning, created_at FROM entries WHERE id = ?1",
+                "SELECT story_id, content, reasoning, created_at, cut_off FROM entries WHERE id = ?1",
                 [entry.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()
             .map_err(err)?
@@ -166,8 +177,9 @@ impl Store {
                 |r| r.get(0),
             )
             .map_err(err)?;
-        let insert = "INSERT INTO entry_alternatives (id, entry_id, content, reasoning, created_at)
-                      VALUES (?1, ?2, ?3, ?4, ?5)";
+        let insert =
+            "INSERT INTO entry_alternatives (id, entry_id, content, reasoning, created_at, cut_off)
+                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
         if existing == 0 {
             tx.execute(
                 insert,
@@ -176,7 +188,8 @@ impl Store {
                     entry.as_str(),
                     original,
                     original_reasoning,
-                    created_at
+                    created_at,
+                    original_cut
                 ],
             )
             .map_err(err)?;
@@ -186,10 +199,23 @@ impl Store {
         let reasoning = (!reasoning.is_empty()).then_some(reasoning);
         tx.execute(
             insert,
-            params![id.as_str(), entry.as_str(), content, reasoning, now],
+            params![
+                id.as_str(),
+                entry.as_str(),
+                content,
+                reasoning,
+                now,
+                cut_off
+            ],
         )
         .map_err(err)?;
-        show_alternative(&tx, entry, id.as_str(), content, reasoning, now).map_err(err)?;
+        let shown = Shown {
+            id: id.as_str(),
+            content,
+            reasoning,
+            cut_off,
+        };
+        show_alternative(&tx, entry, &shown, now).map_err(err)?;
         tx.execute("DELETE FROM drafts WHERE story_id = ?1", [story])
             .map_err(err)?;
         tx.commit().map_err(err)?;
@@ -202,48 +228,60 @@ impl Store {
         let err = |e| super::classify(&path, e);
         let tx = self.conn.transaction().map_err(err)?;
         let offset = i64::from(index.max(1) - 1);
-        let chosen: Option<(String, String, Option<String>)> = tx
+        let chosen: Option<(String, String, Option<String>, bool)> = tx
             .query_row(
-                "SELECT id, content, reasoning FROM entry_alternatives WHERE entry_id = ?1
+                "SELECT id, content, reasoning, cut_off FROM entry_alternatives WHERE entry_id = ?1
                  ORDER BY rowid LIMIT 1 OFFSET ?2",
                 params![entry.as_str(), offset],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()
             .map_err(err)?;
-        let Some((id, content, reasoning)) = chosen else {
+        let Some((id, content, reasoning, cut_off)) = chosen else {
             return Err(StoreError::NotFound(format!(
                 "Alternative {index} of entry {entry}"
             )));
         };
-        let changed = show_alternative(&tx, entry, &id, &content, reasoning.as_deref(), now_ms())
-            .map_err(err)?;
+        let shown = Shown {
+            id: &id,
+            content: &content,
+            reasoning: reasoning.as_deref(),
+            cut_off,
+        };
+        let changed = show_alternative(&tx, entry, &shown, now_ms()).map_err(err)?;
         expect_one(changed, || format!("Entry {entry}"))?;
         tx.commit().map_err(err)
     }
 }
 
-/// Makes alternative `id` the entry's text (the counts follow; the token count is taken again).
+/// One alternative as the entry will show it.
+struct Shown<'a> {
+    id: &'a str,
+    content: &'a str,
+    reasoning: Option<&'a str>,
+    cut_off: bool,
+}
+
+/// Makes an alternative the entry's text (the counts follow; the token count is taken again).
 fn show_alternative(
     tx: &rusqlite::Transaction<'_>,
     entry: &EntryId,
-    id: &str,
-    content: &str,
-    reasoning: Option<&str>,
+    shown: &Shown<'_>,
     now: i64,
 ) -> rusqlite::Result<usize> {
     tx.execute(
         "UPDATE entries SET content = ?2, reasoning = ?3, active_alternative_id = ?4,
-             char_count = ?5, word_count = ?6, token_count = NULL, updated_at = ?7
+             char_count = ?5, word_count = ?6, token_count = NULL, updated_at = ?7, cut_off = ?8
          WHERE id = ?1",
         params![
             entry.as_str(),
-            content,
-            reasoning,
-            id,
-            char_count(content),
-            word_count(content),
-            now
+            shown.content,
+            shown.reasoning,
+            shown.id,
+            char_count(shown.content),
+            word_count(shown.content),
+            now,
+            shown.cut_off
         ],
     )
 }

@@ -19,6 +19,8 @@ pub struct Prepared {
     pub call: ResolvedCall,
     pub request: ChatRequest,
     pub prompt: AssembledPrompt,
+    /// For a continuation, the cut-off text it writes on from; empty otherwise.
+    pub prefix: String,
     /// Lore that fired: name, why, and whether it fit.
     pub lore: Vec<(String, String, bool)>,
     pub models: Vec<ModelInfo>,
@@ -87,11 +89,21 @@ pub fn prepare(
 ) -> Result<Prepared, WritingError> {
     let story = store.story_summary(story_id)?.story;
     let settings = store.story_settings(story_id)?;
-    if let Some(entry) = target.entry()
-        && store.entry(entry)?.kind != crate::domain::EntryKind::Narration
+    let target_entry = match target.entry() {
+        Some(id) => Some(store.entry(id)?),
+        None => None,
+    };
+    if target_entry
+        .as_ref()
+        .is_some_and(|e| e.kind != crate::domain::EntryKind::Narration)
     {
         return Err(WritingError::NotNarration);
     }
+    // A continuation sees the cut narration as the newest part of the story.
+    let continued = match (&target, target_entry) {
+        (Target::Continue(_), Some(entry)) => Some(entry),
+        _ => None,
+    };
     let (call, models) = narrator_call(store, keys, &settings, cancel)?;
     let context_window = settings
         .context_window
@@ -108,11 +120,19 @@ pub fn prepare(
     let pack = store.prompt_pack()?;
     pack.check()
         .map_err(|(kind, e)| WritingError::Template { kind, error: e })?;
-    let history = store.history_within(
+    let mut history = store.history_within(
         story_id,
         target.entry(),
         context_window.saturating_sub(max_output),
     )?;
+    if let Some(entry) = &continued {
+        history.push(crate::domain::HistoryItem {
+            id: entry.id.clone(),
+            kind: entry.kind,
+            text: entry.content.clone(),
+            tokens: count_tokens(&entry.content),
+        });
+    }
     let mut prompt = assemble(&PromptInput {
         story: &story,
         settings: &settings,
@@ -123,13 +143,14 @@ pub fn prepare(
         context_window,
         max_output,
         count_tokens: &count_tokens,
+        continuing: continued.is_some(),
     })
     .map_err(|e| WritingError::Template {
         kind: pack.narrator(story.mode).1,
         error: e,
     })?;
     // The history read stops where the window is full, so what was left out is counted apart.
-    let before = store.entries_before(story_id, target.entry())?;
+    let before = store.entries_before(story_id, target.entry())? + usize::from(continued.is_some());
     prompt.budget.entries_left_out = before.saturating_sub(prompt.budget.entries_sent);
     let lore = prompt
         .lore
@@ -159,6 +180,7 @@ pub fn prepare(
         call,
         request,
         prompt,
+        prefix: continued.map(|e| e.content).unwrap_or_default(),
         lore,
         models,
     })

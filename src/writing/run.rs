@@ -73,7 +73,7 @@ pub fn run(
     let mut draft = Draft {
         story_id: prepared.story.id.clone(),
         target: prepared.target.entry().cloned(),
-        content: String::new(),
+        content: prepared.prefix.clone(),
         reasoning: String::new(),
         state: DraftState::Streaming,
         error: None,
@@ -131,7 +131,7 @@ pub fn run(
     let result = loop {
         {
             let mut guard = pending.lock().unwrap_or_else(PoisonError::into_inner);
-            guard.draft.content.clear();
+            guard.draft.content.clone_from(&prepared.prefix);
             guard.draft.reasoning.clear();
         }
         let outcome = providers::stream_chat(
@@ -142,7 +142,13 @@ pub fn run(
                 {
                     let mut guard = pending.lock().unwrap_or_else(PoisonError::into_inner);
                     match delta {
-                        Delta::Text(t) => guard.draft.content.push_str(t),
+                        Delta::Text(t) => {
+                            if guard.draft.content.len() == prepared.prefix.len() {
+                                let joint = crate::domain::joint(&prepared.prefix, t);
+                                guard.draft.content.push_str(joint);
+                            }
+                            guard.draft.content.push_str(t);
+                        }
                         Delta::Reasoning(r) => guard.draft.reasoning.push_str(r),
                     }
                     guard.dirty = true;
@@ -185,15 +191,17 @@ pub fn run(
 fn store_narration(
     store: &mut Store,
     prepared: &Prepared,
-    text: &str,
-    reasoning: &str,
+    completion: &Completion,
 ) -> Result<EntryId, StoreError> {
     let give_up = Instant::now() + STORE_PATIENCE;
+    let text = written_text(prepared, &completion.text);
+    let reasoning = &completion.reasoning;
+    let cut_off = providers::stopped_at_limit(completion.finish_reason.as_deref());
     loop {
         let stored = match &prepared.target {
-            Target::Next => store.finish_narration(&prepared.story.id, text, reasoning),
-            Target::Regenerate(entry) => store
-                .add_alternative(entry, text, reasoning)
+            Target::Next => store.finish_narration(&prepared.story.id, &text, reasoning, cut_off),
+            Target::Regenerate(entry) | Target::Continue(entry) => store
+                .add_alternative(entry, &text, reasoning, cut_off)
                 .map(|_| entry.clone()),
         };
         match stored {
@@ -204,6 +212,20 @@ fn store_narration(
             other => return other,
         }
     }
+}
+
+/// The narration as it will stand: the reply trimmed, or for a continuation the cut text with the
+/// reply joined on (its opening break kept).
+fn written_text(prepared: &Prepared, reply: &str) -> String {
+    if prepared.prefix.is_empty() {
+        return reply.trim().to_owned();
+    }
+    let reply = reply.trim_end();
+    let mut text = String::with_capacity(prepared.prefix.len() + reply.len() + 1);
+    text.push_str(&prepared.prefix);
+    text.push_str(crate::domain::joint(&prepared.prefix, reply));
+    text.push_str(reply);
+    text
 }
 
 #[allow(clippy::result_large_err)]
@@ -228,7 +250,7 @@ fn finish(
     // each waits the busy timeout on a locked database.
     let (completion, mut ending) = match &result {
         Ok(c) if c.finish == Finish::Complete => {
-            let ending = match store_narration(store, prepared, c.text.trim(), &c.reasoning) {
+            let ending = match store_narration(store, prepared, c) {
                 Ok(id) => Ending::Written(id),
                 Err(e) => Ending::Unsaved(e.to_string()),
             };
@@ -238,7 +260,11 @@ fn finish(
         Err(f) => (f.partial.clone(), Ending::Failed(f.error.clone())),
     };
     if !matches!(ending, Ending::Written(_)) {
-        draft.content = completion.text.trim_start().to_owned();
+        draft.content = if prepared.prefix.is_empty() {
+            completion.text.trim_start().to_owned()
+        } else {
+            written_text(prepared, &completion.text)
+        };
         draft.reasoning.clone_from(&completion.reasoning);
         draft.updated_at = now_ms();
         (draft.state, draft.error) = match &ending {
@@ -255,7 +281,13 @@ fn finish(
         }
     }
     record_call(store, prepared, &result);
-    Ok(outcome_of(ending, completion))
+    let unsaved = matches!(ending, Ending::Unsaved(_));
+    let mut outcome = outcome_of(ending, completion);
+    if unsaved && !prepared.prefix.is_empty() {
+        // The caller keeps what is on disk nowhere: the whole continued text.
+        outcome.text = written_text(prepared, &outcome.text);
+    }
+    Ok(outcome)
 }
 
 /// The usage row and the inspector's record of a call; a failure to write them is only logged.

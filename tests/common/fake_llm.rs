@@ -205,6 +205,16 @@ pub mod wire {
     }
 
     pub fn openai(pieces: &[&str], prompt: u64, completion: u64) -> Vec<String> {
+        openai_ending(pieces, prompt, completion, "stop")
+    }
+
+    /// As `openai`, ended by `finish` ("length" when the reply ran into `max_tokens`).
+    pub fn openai_ending(
+        pieces: &[&str],
+        prompt: u64,
+        completion: u64,
+        finish: &str,
+    ) -> Vec<String> {
         let chunk = |delta: &str, finish: &str| {
             sse(&format!(
                 r#"{{"id":"chatcmpl-7","object":"chat.completion.chunk","created":1730000000,"model":"gpt-4o-mini","system_fingerprint":"fp_1","choices":[{{"index":0,"delta":{delta},"logprobs":null,"finish_reason":{finish}}}]}}"#
@@ -217,7 +227,7 @@ pub mod wire {
                 "null",
             ));
         }
-        out.push(chunk("{}", r#""stop""#));
+        out.push(chunk("{}", &serde_json::json!(finish).to_string()));
         out.push(sse(&format!(
             r#"{{"id":"chatcmpl-7","object":"chat.completion.chunk","created":1730000000,"model":"gpt-4o-mini","choices":[],"usage":{{"prompt_tokens":{prompt},"completion_tokens":{completion},"total_tokens":{},"completion_tokens_details":{{"reasoning_tokens":0}}}}}}"#,
             prompt + completion

@@ -68,6 +68,8 @@ pub struct PromptInput<'a> {
     pub context_window: usize,
     pub max_output: usize,
     pub count_tokens: &'a dyn Fn(&str) -> usize,
+    /// The newest history item is a narration cut off at the length limit, to be written on.
+    pub continuing: bool,
 }
 
 /// The assembled request text and how it was chosen.
@@ -92,6 +94,8 @@ fn tag(kind: EntryKind, mode: StoryMode) -> &'static str {
 }
 
 const CONTINUE: &str = "Continue the narrative:";
+/// Asked when the newest narration was cut off at the length limit: its text is what comes next.
+const CONTINUE_CUT: &str = "The last narration was cut off. Continue it from exactly where it stops, without repeating any of it:";
 const LORE_HEADER: &str = "What the narrator knows about this world:";
 /// Lore may take at most this share of the prompt budget, so history is never starved by it.
 const LORE_SHARE: usize = 4;
@@ -140,7 +144,12 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
     let bare_system = fill("")?;
     let system_tokens = count(&bare_system);
     let input_text = current.map(|c| history_line(c, mode));
-    let input_tokens = current.map_or(0, |c| c.tokens + 2) + count(CONTINUE) + 2;
+    let ask = if input.continuing {
+        CONTINUE_CUT
+    } else {
+        CONTINUE
+    };
+    let input_tokens = current.map_or(0, |c| c.tokens + 2) + count(ask) + 2;
 
     let prompt_budget = input.context_window.saturating_sub(input.max_output);
     let free = prompt_budget.saturating_sub(system_tokens + input_tokens);
@@ -193,7 +202,7 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
         user.push_str(line);
         user.push_str("\n\n");
     }
-    user.push_str(CONTINUE);
+    user.push_str(ask);
 
     Ok(AssembledPrompt {
         system,

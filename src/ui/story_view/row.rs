@@ -23,12 +23,13 @@ pub(super) fn streaming_row_ui(ui: &mut egui::Ui, rect: Rect, streaming: &Stream
         .stroke(egui::Stroke::new(1.0, child.visuals().selection.bg_fill))
         .show(&mut child, |ui| {
             ui.set_width(ui.available_width());
-            streaming_body_ui(ui, streaming);
+            streaming_body_ui(ui, streaming, None);
         });
     child.min_rect().height() + ROW_GAP
 }
 
-pub(super) fn streaming_body_ui(ui: &mut egui::Ui, streaming: &Streaming) {
+/// The narration being written; `continued` is the cut text a continuation writes on from.
+pub(super) fn streaming_body_ui(ui: &mut egui::Ui, streaming: &Streaming, continued: Option<&str>) {
     // No spinner: the arriving text shows progress, and an animation would repaint every frame.
     ui.horizontal(|ui| {
         ui.label(
@@ -47,9 +48,17 @@ pub(super) fn streaming_body_ui(ui: &mut egui::Ui, streaming: &Streaming) {
                 ui.weak(streaming.reasoning.trim());
             });
     }
-    let text = streaming.text.trim_start();
-    if !text.is_empty() {
-        ui.label(text);
+    match continued {
+        Some(cut) => {
+            let more = streaming.text.as_str();
+            ui.label(format!("{cut}{}{more}", crate::domain::joint(cut, more)));
+        }
+        None => {
+            let text = streaming.text.trim_start();
+            if !text.is_empty() {
+                ui.label(text);
+            }
+        }
     }
 }
 
@@ -82,9 +91,10 @@ pub(super) fn row_ui(
             ui.set_width(ui.available_width());
             let mode = context.mode;
             let is_editing = editing.as_ref().is_some_and(|e| e.entry == row.id);
-            let regenerating = context
-                .streaming
-                .filter(|s| s.target == Target::Regenerate(row.id.clone()));
+            let regenerating = context.streaming.filter(|s| match &s.target {
+                Target::Regenerate(id) | Target::Continue(id) => *id == row.id,
+                Target::Next => false,
+            });
             let header = ui
                 .horizontal(|ui| {
                     let kind = row.kind.label(mode);
@@ -171,7 +181,10 @@ pub(super) fn row_ui(
                 }
                 (_, None) if regenerating.is_some() => {
                     if let Some(streaming) = regenerating {
-                        streaming_body_ui(ui, streaming);
+                        let continued = entry
+                            .filter(|_| matches!(streaming.target, Target::Continue(_)))
+                            .map(|e| e.content.as_str());
+                        streaming_body_ui(ui, streaming, continued);
                     }
                 }
                 (Some(entry), None) => {
@@ -184,6 +197,9 @@ pub(super) fn row_ui(
                     }
                     let galley = layout.galley(ui, entry, ui.visuals().text_color());
                     ui.add(egui::Label::new(galley));
+                    if entry.cut_off && entry.kind == EntryKind::Narration {
+                        cut_off_ui(ui, entry, context.busy, actions);
+                    }
                 }
                 (None, None) => {
                     ui.weak("…");
@@ -191,6 +207,27 @@ pub(super) fn row_ui(
             }
         });
     child.min_rect().height() + ROW_GAP
+}
+
+/// The mark on a narration the provider stopped at its length limit, with the way to finish it.
+fn cut_off_ui(ui: &mut egui::Ui, entry: &Entry, busy: bool, actions: &mut Vec<Action>) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(
+            egui::RichText::new("✂ Cut off at the length limit")
+                .small()
+                .color(crate::ui::theme::WARNING),
+        )
+        .on_hover_text(
+            "The provider stopped at the profile's maximum tokens, not at an end it chose.",
+        );
+        if ui
+            .add_enabled(!busy, egui::Button::new("Write on").small())
+            .on_hover_text("Write on from where it stops; the cut text stays one alternative back")
+            .clicked()
+        {
+            actions.push(Action::Writing(WritingAction::Continue(entry.id.clone())));
+        }
+    });
 }
 
 /// ‹ 2/3 ›: flips between the texts this narration has had; the one shown is what prompts see.
