@@ -200,6 +200,47 @@ fn import_a_file_from_the_library() {
     click(&mut h, "Import");
     wait_idle(&mut h);
     wait_for_text(&mut h, "could not be opened");
+    // The dialog is open again with the path typed and the reason under it; fixing the path
+    // clears the reason, and Import then works.
+    assert!(
+        h.query_by_label("Import a story file").is_some(),
+        "the dialog came back"
+    );
+    assert_eq!(
+        h.get_by_label("File").value().as_deref(),
+        Some("/no/such/file.avt")
+    );
+    assert!(
+        h.query_all_by_label_contains("could not be opened").count() >= 2,
+        "in the dialog too"
+    );
+    let garbage = data.dir.path().join("notes.avt");
+    std::fs::write(&garbage, "{\"version\": 1, \"story\": [").expect("write");
+    h.get_by_label("File").focus();
+    h.run_ok();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("File")
+        .type_text(garbage.to_str().expect("utf-8"));
+    h.run_ok();
+    assert_eq!(
+        h.query_all_by_label_contains("could not be opened").count(),
+        1,
+        "an edited path drops the old reason from the dialog"
+    );
+    click(&mut h, "Import");
+    wait_idle(&mut h);
+    wait_for_text(&mut h, "notes.avt:");
+    assert!(
+        h.query_by_label("Import a story file").is_some(),
+        "a bad file reopens it too"
+    );
+    click(&mut h, "Cancel");
+    assert!(h.query_by_label("Import a story file").is_none());
+    assert_eq!(
+        data.open().list_stories().expect("library").len(),
+        1,
+        "nothing added"
+    );
 }
 
 #[test]
@@ -243,6 +284,33 @@ fn export_a_story_from_its_screen() {
     );
     click(&mut h, "Cancel");
     assert_eq!(std::fs::read_to_string(&out).expect("read"), "my own notes");
+
+    // A folder that is not there: the dialog opens again with the path and the reason.
+    let nowhere = data.dir.path().join("no-such-folder/sea-glass.md");
+    click(&mut h, "Export…");
+    click(&mut h, "Markdown (.md)");
+    h.get_by_label("Save as").focus();
+    h.run_ok();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Save as")
+        .type_text(nowhere.to_str().expect("utf-8"));
+    h.run_ok();
+    click(&mut h, "Export");
+    wait_idle(&mut h);
+    assert!(
+        h.query_by_label("Export the story").is_some(),
+        "the dialog came back"
+    );
+    assert_eq!(
+        h.get_by_label("Save as").value().as_deref(),
+        nowhere.to_str()
+    );
+    assert!(
+        h.query_all_by_label_contains("could not be written")
+            .count()
+            >= 2,
+        "the reason is in the dialog as well as the status bar"
+    );
 }
 
 /// A file dropped from the desktop is imported.

@@ -167,6 +167,12 @@ impl FabulaApp {
                     None => error.to_string(),
                 };
                 sync.results.push(message.clone());
+                if let Some(again) = self.file_again.take() {
+                    self.view_events.push(crate::state::ViewEvent::FileFailed {
+                        again,
+                        message: message.clone(),
+                    });
+                }
                 let next = again
                     .filter(|_| error.is_retryable())
                     .map(|action| crate::state::NextStep::TryAgain(Box::new(action)));
@@ -188,6 +194,7 @@ impl FabulaApp {
     }
 
     fn on_exchange_end(&mut self) {
+        self.file_again = None;
         self.state.sync.busy = None;
         self.state.sync.progress = None;
     }

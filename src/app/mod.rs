@@ -104,6 +104,8 @@ pub struct FabulaApp {
     keys_again: Option<keys::KeysWork>,
     /// Where files are picked (the desktop's dialog, or a test's).
     picker: Arc<dyn picker::FilePicker>,
+    /// The file import or export running now, to open its dialog again if it fails.
+    file_again: Option<crate::state::ShareAction>,
     /// The database's `data_version` when last looked at, and whether the window had the focus.
     data_version: Option<i64>,
     focused: bool,
@@ -171,6 +173,7 @@ impl FabulaApp {
             data_version: None,
             focused: false,
             picker: Arc::new(picker::NativePicker),
+            file_again: None,
             _lock: None,
         };
         if let Some(store) = app.store.take() {

@@ -26,7 +26,10 @@ impl FabulaApp {
             }
             ShareAction::PullStories(ids) => self.pull_stories(store, ids),
             ShareAction::PushStories(ids) => self.push_stories(store, ids),
-            ShareAction::ImportFile(path) => self.import_file(store, path),
+            ShareAction::ImportFile(path) => {
+                self.file_again = Some(ShareAction::ImportFile(path.clone()));
+                self.import_file(store, path);
+            }
             what @ (ShareAction::PickImportFile | ShareAction::PickExportPath { .. }) => {
                 self.pick(store, what)
             }
@@ -36,7 +39,15 @@ impl FabulaApp {
                 format,
                 path,
                 lore,
-            } => self.export_story(store, story, format, path, lore),
+            } => {
+                self.file_again = Some(ShareAction::ExportStory {
+                    story: story.clone(),
+                    format,
+                    path: path.clone(),
+                    lore,
+                });
+                self.export_story(store, story, format, path, lore);
+            }
         }
         Ok(())
     }

@@ -45,6 +45,12 @@ pub enum ViewEvent {
     PickedImport(std::path::PathBuf),
     /// Where the export dialog's Browse… chose to save.
     PickedExport(std::path::PathBuf),
+    /// An import or export of a file failed: its dialog opens again with the path and the reason,
+    /// so a mistyped name or a wrong folder is one edit away from trying again.
+    FileFailed {
+        again: crate::state::ShareAction,
+        message: String,
+    },
 }
 
 /// Where the updater is, as the Settings screen shows it.

@@ -82,6 +82,8 @@ pub struct ViewState {
     pub sync: sync::SyncView,
     /// The import dialog's path, while it is open.
     pub import_path: Option<String>,
+    /// Why the last import or export from a dialog failed, shown in it until the path changes.
+    pub file_error: Option<String>,
     pub export: Option<sync::ExportDialog>,
     /// What is typed in the story's "Go to entry" field.
     pub go_to: String,
@@ -134,6 +136,28 @@ pub fn root_ui(
             ViewEvent::Restore(memory) => view.restore(*memory),
             ViewEvent::PickedImport(path) => {
                 view.import_path = Some(path.display().to_string());
+            }
+            ViewEvent::FileFailed { again, message } => {
+                match again {
+                    crate::state::ShareAction::ImportFile(path) => {
+                        view.import_path = Some(path.display().to_string());
+                    }
+                    crate::state::ShareAction::ExportStory {
+                        story,
+                        format,
+                        path,
+                        lore,
+                    } => {
+                        view.export = Some(sync::ExportDialog {
+                            story,
+                            format,
+                            path: path.display().to_string(),
+                            lore,
+                        });
+                    }
+                    _ => {}
+                }
+                view.file_error = Some(message);
             }
             ViewEvent::PickedExport(path) => {
                 if let Some(export) = view.export.as_mut() {
@@ -278,14 +302,16 @@ pub fn root_ui(
     dialogs::dialogs_ui(ui.ctx(), view, actions);
     dropped_files_ui(ui.ctx(), actions);
     if let Some(path) = view.import_path.as_mut()
-        && !sync::import_dialog_ui(ui.ctx(), path, actions)
+        && !sync::import_dialog_ui(ui.ctx(), path, &mut view.file_error, actions)
     {
         view.import_path = None;
+        view.file_error = None;
     }
     if let Some(dialog) = view.export.as_mut()
-        && !sync::export_dialog_ui(ui.ctx(), dialog, actions)
+        && !sync::export_dialog_ui(ui.ctx(), dialog, &mut view.file_error, actions)
     {
         view.export = None;
+        view.file_error = None;
     }
     sync::conflict_ui(ui.ctx(), state, actions);
 }

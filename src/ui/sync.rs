@@ -308,7 +308,12 @@ pub fn conflict_ui(ctx: &egui::Context, state: &AppState, actions: &mut Vec<Acti
 }
 
 /// Returns true while the dialog stays open.
-pub fn import_dialog_ui(ctx: &egui::Context, path: &mut String, actions: &mut Vec<Action>) -> bool {
+pub fn import_dialog_ui(
+    ctx: &egui::Context,
+    path: &mut String,
+    error: &mut Option<String>,
+    actions: &mut Vec<Action>,
+) -> bool {
     let mut open = true;
     egui::Window::new("Import a story file")
         .collapsible(false)
@@ -317,12 +322,14 @@ pub fn import_dialog_ui(ctx: &egui::Context, path: &mut String, actions: &mut Ve
         .show(ctx, |ui| {
             ui.label("An .avt file exported by Fabula or Aventura.");
             let label = ui.label("File");
-            ui.add(
-                egui::TextEdit::singleline(path)
-                    .desired_width(380.0)
-                    .hint_text("/home/me/story.avt"),
-            )
-            .labelled_by(label.id);
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(path)
+                        .desired_width(380.0)
+                        .hint_text("/home/me/story.avt"),
+                )
+                .labelled_by(label.id);
+            file_error_ui(ui, field.changed(), error);
             ui.horizontal(|ui| {
                 if ui
                     .button("Browse…")
@@ -346,10 +353,21 @@ pub fn import_dialog_ui(ctx: &egui::Context, path: &mut String, actions: &mut Ve
     open
 }
 
+/// Why the file of this dialog failed last time, until the path is edited.
+fn file_error_ui(ui: &mut egui::Ui, edited: bool, error: &mut Option<String>) {
+    if edited {
+        *error = None;
+    }
+    if let Some(message) = error {
+        ui.colored_label(ui.visuals().error_fg_color, message.as_str());
+    }
+}
+
 /// Returns true while the dialog stays open.
 pub fn export_dialog_ui(
     ctx: &egui::Context,
     dialog: &mut ExportDialog,
+    error: &mut Option<String>,
     actions: &mut Vec<Action>,
 ) -> bool {
     let mut open = true;
@@ -373,8 +391,10 @@ pub fn export_dialog_ui(
                 ui.checkbox(&mut dialog.lore, "Add the lorebook at the end");
             }
             let label = ui.label("Save as");
-            ui.add(egui::TextEdit::singleline(&mut dialog.path).desired_width(380.0))
+            let field = ui
+                .add(egui::TextEdit::singleline(&mut dialog.path).desired_width(380.0))
                 .labelled_by(label.id);
+            file_error_ui(ui, field.changed(), error);
             // Only a stat, and only while the dialog is open: asked before a file is replaced.
             let exists =
                 !dialog.path.trim().is_empty() && std::path::Path::new(dialog.path.trim()).exists();
