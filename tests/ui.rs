@@ -1163,3 +1163,66 @@ fn a_note_clears_itself_after_a_while() {
         h.step();
     }
 }
+
+/// The story's prose keeps a readable width: centred in a wide window, as wide as the window when
+/// the setting says so. A narrow window opens the side panel over the story (its text does not
+/// reflow into a sliver); a wide one beside it.
+#[test]
+fn prose_keeps_a_readable_width_and_a_narrow_window_overlays_the_side_panel() {
+    let data = TempData::new();
+    {
+        let mut store = data.open();
+        fabula::cli::seed(&mut store, 40, Some("Widths")).expect("seed");
+    }
+    let mut h = harness(&data);
+    click(&mut h, "Widths");
+    settle(&mut h);
+    let line = "I look around (39).";
+    let centred = h.get_by_label(line).rect();
+    assert!(
+        centred.min.x > 120.0,
+        "a 1000-point window centres the lines: {centred:?}"
+    );
+
+    click(&mut h, "Lorebook");
+    settle(&mut h);
+    let beside = h.get_by_label(line).rect();
+    let panel = h.get_by_label("Close panel").rect();
+    assert!(
+        beside.max.x <= panel.min.x,
+        "beside the panel: {beside:?} {panel:?}"
+    );
+    click(&mut h, "Close panel");
+
+    h.set_size(egui::vec2(640.0, 480.0));
+    settle(&mut h);
+    let narrow = h.get_by_label(line).rect();
+    click(&mut h, "Lorebook");
+    settle(&mut h);
+    let under = h.get_by_label(line).rect();
+    assert_eq!(narrow, under, "the story keeps its width under the panel");
+    let close = h.get_by_label("Close panel").rect();
+    assert!(
+        close.max.x <= 640.0 && close.min.x > 640.0 - 400.0 && close.max.y <= 480.0,
+        "the panel lies over the story's right side: {close:?}"
+    );
+    click(&mut h, "Close panel");
+
+    h.set_size(egui::vec2(1000.0, 760.0));
+    click(&mut h, "Settings");
+    h.get_by_label("Line width").click();
+    h.run_ok();
+    click(&mut h, "The window's width");
+    assert_eq!(
+        data.open()
+            .setting("ui.line_width")
+            .expect("setting")
+            .as_deref(),
+        Some("full")
+    );
+    click(&mut h, "Library");
+    click(&mut h, "Widths");
+    settle(&mut h);
+    let full = h.get_by_label(line).rect();
+    assert!(full.min.x < 60.0, "the whole width: {full:?}");
+}

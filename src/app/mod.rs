@@ -243,9 +243,15 @@ impl FabulaApp {
             .ok()
             .flatten()
             .and_then(|s| FontSize::parse(&s));
+        let line_width = store
+            .setting(crate::domain::LineWidth::KEY)
+            .ok()
+            .flatten()
+            .and_then(|s| crate::domain::LineWidth::parse(&s));
         self.state.prefs = Prefs {
             theme: theme.unwrap_or_default(),
             font_size: size.unwrap_or_default(),
+            line_width: line_width.unwrap_or_default(),
         };
     }
 

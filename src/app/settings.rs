@@ -25,6 +25,10 @@ impl FabulaApp {
                 store.set_setting(crate::domain::FontSize::KEY, size.as_str())?;
                 self.state.prefs.font_size = size;
             }
+            SettingsAction::SetLineWidth(width) => {
+                store.set_setting(crate::domain::LineWidth::KEY, width.as_str())?;
+                self.state.prefs.line_width = width;
+            }
         }
         Ok(())
     }

@@ -36,7 +36,7 @@ pub use lore::{
     FireReason, FiredLore, InjectionMode, LoreEntry, LoreKind, LoreMatcher, LoreSelection,
     MatchSource, select_lore,
 };
-pub use prefs::{FontSize, Prefs, ThemeChoice};
+pub use prefs::{FontSize, LineWidth, Prefs, ThemeChoice};
 pub use profile::{
     ApiProfile, CallOutcome, ModelInfo, Pricing, ProfileSource, Reasoning, Secret, Task,
     TaskAssignment, UsageGrouping, UsageRecord, UsageTotal,

@@ -164,6 +164,7 @@ pub enum ProviderAction {
 pub enum SettingsAction {
     SetTheme(ThemeChoice),
     SetFontSize(FontSize),
+    SetLineWidth(crate::domain::LineWidth),
     CheckForUpdates,
     InstallUpdate,
     CancelUpdate,

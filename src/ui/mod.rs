@@ -240,7 +240,9 @@ pub fn root_ui(
                     view.layout.scroll_to_bottom();
                 }
             });
-            if view.side.is_some() {
+            // A narrow window keeps the story's width: the panel lies over it instead of beside.
+            let overlay = ui.available_width() < SIDE_BESIDE_MIN_WIDTH;
+            if view.side.is_some() && !overlay {
                 egui::Panel::right("story-side")
                     .resizable(true)
                     .default_size(360.0)
@@ -248,9 +250,24 @@ pub fn root_ui(
                         side_panel::side_panel_ui(ui, state, open, view, actions)
                     });
             }
-            egui::CentralPanel::default_margins().show(ui, |ui| {
-                story_view::story_ui(ui, open, &state.writing, view, entries, actions);
-            });
+            let story_rect = egui::CentralPanel::default_margins()
+                .show(ui, |ui| {
+                    let line_width = state.prefs.line_width;
+                    story_view::story_ui(
+                        ui,
+                        open,
+                        &state.writing,
+                        view,
+                        entries,
+                        line_width,
+                        actions,
+                    );
+                })
+                .response
+                .rect;
+            if view.side.is_some() && overlay {
+                side_overlay_ui(ui.ctx(), story_rect, state, open, view, actions);
+            }
         }
         (Screen::Trash, _) => {
             egui::CentralPanel::default_margins().show(ui, |ui| {
@@ -314,6 +331,32 @@ pub fn root_ui(
         view.file_error = None;
     }
     sync::conflict_ui(ui.ctx(), state, actions);
+}
+
+/// Below this width the story's side panel opens over the story rather than beside it.
+const SIDE_BESIDE_MIN_WIDTH: f32 = 860.0;
+
+/// The side panel of a narrow window: over the right of the story, its full height.
+fn side_overlay_ui(
+    ctx: &egui::Context,
+    story_rect: egui::Rect,
+    state: &AppState,
+    open: &crate::state::OpenStory,
+    view: &mut ViewState,
+    actions: &mut Vec<Action>,
+) {
+    let width = (story_rect.width() - 48.0).clamp(200.0, 380.0);
+    egui::Area::new(egui::Id::unique("story-side-overlay"))
+        .order(egui::Order::Foreground)
+        .fixed_pos(story_rect.right_top() - egui::vec2(width, 0.0))
+        .show(ctx, |ui| {
+            egui::Frame::window(ui.style()).show(ui, |ui| {
+                let margins = ui.style().spacing.window_margin.sum();
+                ui.set_width(width - margins.x);
+                ui.set_height(story_rect.height() - margins.y);
+                side_panel::side_panel_ui(ui, state, open, view, actions);
+            });
+        });
 }
 
 fn shortcuts(

@@ -1,6 +1,6 @@
 //! The Settings screen: appearance, where the data lives, the error log, updates.
 
-use crate::domain::{FontSize, ThemeChoice};
+use crate::domain::{FontSize, LineWidth, ThemeChoice};
 use crate::state::{Action, AppState, Screen, SettingsAction, UpdateStatus};
 
 pub fn settings_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
@@ -37,6 +37,25 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action
                     }
                 })
                 .response
+                .labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label("Line width");
+            egui::ComboBox::from_id_salt("line-width")
+                .selected_text(state.prefs.line_width.label())
+                .show_ui(ui, |ui| {
+                    for width in LineWidth::ALL {
+                        if ui
+                            .selectable_label(state.prefs.line_width == width, width.label())
+                            .clicked()
+                        {
+                            actions.push(Action::Settings(SettingsAction::SetLineWidth(width)));
+                        }
+                    }
+                })
+                .response
+                .on_hover_text(
+                    "How wide the story's lines may run; the story is centred in a wider window",
+                )
                 .labelled_by(label.id);
             ui.end_row();
         });

@@ -29,7 +29,8 @@ pub fn usage_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) 
             format!("${:.4}", micro as f64 / 1e6)
         }
     };
-    egui::ScrollArea::vertical()
+    // Both ways: six columns do not fit a narrow window, and a row cut off would hide its cost.
+    egui::ScrollArea::both()
         .id_salt("usage-scroll")
         .show(ui, |ui| {
             egui::Grid::new("usage-totals")

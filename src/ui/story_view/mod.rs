@@ -41,6 +41,7 @@ pub fn story_ui(
     writing: &WritingState,
     view: &mut ViewState,
     entries: &mut dyn EntrySource,
+    line_width: crate::domain::LineWidth,
     actions: &mut Vec<Action>,
 ) {
     let story = &open.summary.story;
@@ -117,8 +118,12 @@ pub fn story_ui(
     let font_px = TextStyle::Body.resolve(ui.style()).size;
     let line_height = ui.text_style_height(&TextStyle::Body);
     let header_height = ui.text_style_height(&TextStyle::Small) + ui.spacing().item_spacing.y + 6.0;
-    // Room for the scroll bar and the row's own margins.
-    let row_width = (ui.available_width() - 18.0).max(120.0);
+    // Room for the scroll bar and the row's own margins; past the line width the rows are centred.
+    let room = (ui.available_width() - 18.0).max(120.0);
+    let row_width = line_width
+        .max_points(font_px)
+        .map_or(room, |max| room.min(max + 2.0 * f32::from(ROW_MARGIN)));
+    let indent = ((room - row_width) / 2.0).max(0.0);
     let metrics = Metrics {
         wrap_width: row_width - 2.0 * f32::from(ROW_MARGIN),
         font_px,
@@ -175,7 +180,7 @@ pub fn story_ui(
     let editing = &mut view.editing;
     let shown = scroll.show_viewport(ui, |ui, viewport| {
         ui.set_height(layout.total_height() + layout.tail_height);
-        let origin = ui.max_rect().min;
+        let origin = ui.max_rect().min + vec2(indent, 0.0);
         let mut index = layout.row_at(viewport.min.y);
         let mut y = layout.prefix.get(index).copied().unwrap_or(0.0);
         let mut changed = false;
