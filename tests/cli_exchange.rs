@@ -149,10 +149,11 @@ fn an_import_killed_half_way_leaves_all_or_nothing() {
     }
 }
 
-/// A narration's alternatives (‹ 2/3 ›) and reasoning travel in an `.avt` file between two Fabula
-/// libraries, in keys the original app ignores; the file still reads as a story file.
+/// A narration's alternatives (‹ 2/3 ›), reasoning and the story's unfinished draft travel in an
+/// `.avt` file between two Fabula libraries, in keys the original app ignores; the file still
+/// reads as a story file.
 #[test]
-fn alternatives_and_reasoning_survive_export_and_import() {
+fn alternatives_reasoning_and_drafts_survive_export_and_import() {
     let tmp = tempfile::tempdir().expect("tmp");
     let source = tmp.path().join("source");
     let (code, out, err) = run(fabula(&source).args(["dev", "seed", "--entries", "4"]));
@@ -172,6 +173,19 @@ fn alternatives_and_reasoning_survive_export_and_import() {
             .add_alternative(&narration, "The third telling.", "", false)
             .expect("alternative");
         store.select_alternative(&narration, 2).expect("select");
+        store
+            .save_draft(&fabula::domain::Draft {
+                story_id: story.clone(),
+                target: Some(narration.clone()),
+                content: "A fourth telling, stopped half".into(),
+                reasoning: "maybe darker".into(),
+                state: fabula::domain::DraftState::Cancelled,
+                error: None,
+                model: Some("smol-135m".into()),
+                started_at: 1_700_000_000_000,
+                updated_at: 1_700_000_001_000,
+            })
+            .expect("draft");
         narration
     };
     let file = tmp.path().join("travels.avt");
@@ -203,6 +217,19 @@ fn alternatives_and_reasoning_survive_export_and_import() {
     let pos = entry.alternative.expect("alternatives came along");
     assert_eq!((pos.index, pos.count), (2, 3));
     assert_eq!(entry.reasoning, "thought about it");
+    let draft = store
+        .draft(&story)
+        .expect("draft")
+        .expect("the draft came along");
+    assert_eq!(draft.content, "A fourth telling, stopped half");
+    assert_eq!(draft.reasoning, "maybe darker");
+    assert_eq!(
+        draft.target.as_ref(),
+        Some(&narration),
+        "still for the same narration"
+    );
+    assert_eq!(draft.state, fabula::domain::DraftState::Cancelled);
+    assert_eq!(draft.updated_at, 1_700_000_001_000);
     // Exported again, the same alternatives go out: the keys did not pile up in the entry.
     let again = tmp.path().join("again.avt");
     let (code, _, err) = run(fabula(&paths.dir).args([
@@ -215,4 +242,9 @@ fn alternatives_and_reasoning_survive_export_and_import() {
     let again = std::fs::read_to_string(&again).expect("file");
     assert_eq!(again.matches("\"fabulaAlternatives\"").count(), 1);
     assert_eq!(again.matches("The third telling.").count(), 1);
+    assert_eq!(
+        again.matches("\"fabulaDraft\"").count(),
+        1,
+        "the draft went out once and did not stay in the story's unknown keys"
+    );
 }

@@ -810,9 +810,10 @@ fn no_debug_output_shows_a_sync_token() {
     );
 }
 
-/// Between two Fabula devices a narration's alternatives travel too, both ways.
+/// Between two Fabula devices a narration's alternatives and the story's draft travel too, both
+/// ways.
 #[test]
-fn alternatives_travel_with_a_push_and_a_pull() {
+fn alternatives_and_drafts_travel_with_a_push_and_a_pull() {
     let there = TempData::new();
     let story = there.add_story("Two tellings");
     let narration = {
@@ -831,6 +832,19 @@ fn alternatives_travel_with_a_push_and_a_pull() {
         store
             .add_alternative(&narration, "A voice answers.", "", false)
             .expect("alternative");
+        store
+            .save_draft(&fabula::domain::Draft {
+                story_id: story.clone(),
+                target: None,
+                content: "The door opens a crack and".into(),
+                reasoning: String::new(),
+                state: fabula::domain::DraftState::Failed,
+                error: Some("The connection dropped.".into()),
+                model: None,
+                started_at: 1_700_000_000_000,
+                updated_at: 1_700_000_002_000,
+            })
+            .expect("draft");
         narration
     };
     let here = TempData::new();
@@ -843,6 +857,16 @@ fn alternatives_travel_with_a_push_and_a_pull() {
     assert_eq!(entry.content, "A voice answers.");
     let pos = entry.alternative.expect("the alternatives came along");
     assert_eq!((pos.index, pos.count), (2, 2));
+    let draft = here
+        .open()
+        .draft(&story)
+        .expect("draft")
+        .expect("the draft came along");
+    assert_eq!(draft.content, "The door opens a crack and");
+    assert_eq!(
+        (draft.state, draft.target),
+        (fabula::domain::DraftState::Failed, None)
+    );
 
     // And back again by a pull into a third library.
     let third = TempData::new();
@@ -858,4 +882,9 @@ fn alternatives_travel_with_a_push_and_a_pull() {
         .alternative
         .expect("alternatives");
     assert_eq!((pos.index, pos.count), (2, 2));
+    let draft = third_store
+        .draft(&story)
+        .expect("draft")
+        .expect("and the draft");
+    assert_eq!(draft.error.as_deref(), Some("The connection dropped."));
 }

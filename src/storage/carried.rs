@@ -1,7 +1,7 @@
-//! What Fabula keeps of an entry that the exchange format has no field for (its alternatives,
-//! ‹ 2/3 ›), carried in keys the original app ignores: written into an entry's unknown keys on the
-//! way out, and taken back into their own table on the way in, so a story moved by file or sync
-//! between two Fabula devices loses nothing.
+//! What Fabula keeps that the exchange format has no field for (an entry's alternatives, ‹ 2/3 ›;
+//! a story's unfinished draft), carried in keys the original app ignores: written into the unknown
+//! keys on the way out, and taken back into their own tables on the way in, so a story moved by
+//! file or sync between two Fabula devices loses nothing.
 
 use rusqlite::{Transaction, functions::FunctionFlags};
 
@@ -67,5 +67,55 @@ pub(super) fn adopt_alternatives(tx: &Transaction<'_>, story: &str) -> rusqlite:
         [story],
     )?;
     tx.remove_function("fabula_new_id", 0)?;
+    Ok(())
+}
+
+/// The story's unknown keys as exported, with its draft (a stopped, failed or interrupted
+/// narration) under `fabulaDraft` when it has one (`s` is the stories table's alias).
+pub(super) const STORY_EXTRA_WITH_DRAFT: &str = "CASE WHEN d.story_id IS NULL THEN s.extra
+     ELSE json_set(COALESCE(s.extra, '{}'), '$.fabulaDraft', json_object(
+         'targetEntryId', d.target_entry_id, 'content', d.content, 'reasoning', d.reasoning,
+         'state', d.state, 'error', d.error, 'model', d.model,
+         'startedAt', d.started_at, 'updatedAt', d.updated_at))
+     END";
+
+/// After an arriving story's row is written: the draft it carries becomes its draft (unless the
+/// one here is newer: the last words written win), and the key leaves its unknown keys. A draft
+/// naming an entry the story does not have is for the end of the story.
+pub(super) fn adopt_draft(tx: &Transaction<'_>, story: &str) -> rusqlite::Result<()> {
+    let carries = "SELECT 1 FROM stories WHERE id = ?1 AND extra IS NOT NULL AND json_valid(extra)
+                   AND json_type(extra, '$.fabulaDraft') = 'object'";
+    if !tx.prepare(carries)?.exists([story])? {
+        return Ok(());
+    }
+    tx.execute(
+        "INSERT INTO drafts (story_id, target_entry_id, content, reasoning, state, error, model,
+                             started_at, updated_at)
+         SELECT s.id,
+                (SELECT e.id FROM entries e WHERE e.story_id = s.id
+                    AND e.id = json_extract(s.extra, '$.fabulaDraft.targetEntryId')),
+                json_extract(s.extra, '$.fabulaDraft.content'),
+                COALESCE(json_extract(s.extra, '$.fabulaDraft.reasoning'), ''),
+                CASE json_extract(s.extra, '$.fabulaDraft.state')
+                    WHEN 'cancelled' THEN 'cancelled' WHEN 'failed' THEN 'failed'
+                    ELSE 'streaming' END,
+                json_extract(s.extra, '$.fabulaDraft.error'),
+                json_extract(s.extra, '$.fabulaDraft.model'),
+                COALESCE(json_extract(s.extra, '$.fabulaDraft.startedAt'), s.updated_at),
+                COALESCE(json_extract(s.extra, '$.fabulaDraft.updatedAt'), s.updated_at)
+         FROM stories s
+         WHERE s.id = ?1 AND json_type(s.extra, '$.fabulaDraft.content') = 'text'
+         ON CONFLICT (story_id) DO UPDATE SET
+             target_entry_id = excluded.target_entry_id, content = excluded.content,
+             reasoning = excluded.reasoning, state = excluded.state, error = excluded.error,
+             model = excluded.model, started_at = excluded.started_at,
+             updated_at = excluded.updated_at
+         WHERE excluded.updated_at > drafts.updated_at",
+        [story],
+    )?;
+    tx.execute(
+        "UPDATE stories SET extra = NULLIF(json_remove(extra, '$.fabulaDraft'), '{}') WHERE id = ?1",
+        [story],
+    )?;
     Ok(())
 }

@@ -151,12 +151,13 @@ impl Store {
 
 /// The story row as the exchange format has it, or `None` when there is no such story.
 pub(super) fn read_head(conn: &Connection, id: &StoryId) -> rusqlite::Result<Option<BundleStory>> {
-    conn.prepare_cached(
-        "SELECT id, title, description, genre, template_id, mode, pov, tense, protagonist,
-                settings, memory_config, retry_state, style_review_state, time_tracker,
-                current_branch_id, created_at, updated_at, extra
-         FROM stories WHERE id = ?1",
-    )?
+    conn.prepare_cached(&format!(
+        "SELECT s.id, s.title, s.description, s.genre, s.template_id, s.mode, s.pov, s.tense,
+                s.protagonist, s.settings, s.memory_config, s.retry_state, s.style_review_state,
+                s.time_tracker, s.current_branch_id, s.created_at, s.updated_at, {}
+         FROM stories s LEFT JOIN drafts d ON d.story_id = s.id WHERE s.id = ?1",
+        super::carried::STORY_EXTRA_WITH_DRAFT
+    ))?
     .query_row([id.as_str()], |r| {
         let mode: String = r.get(5)?;
         let pov: String = r.get(6)?;

@@ -133,6 +133,7 @@ impl Store {
         tx.execute_batch(&count_trigger).map_err(err)?;
         // Last, so no trigger moves the file's own time forward.
         upsert_story(&tx, &last).map_err(err)?;
+        super::carried::adopt_draft(&tx, story.id.as_str()).map_err(err)?;
         tx.execute(
             "UPDATE stories SET entry_count = ?2, word_count = ?3 WHERE id = ?1",
             params![story.id.as_str(), count as i64, words],

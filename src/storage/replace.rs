@@ -105,6 +105,7 @@ impl Store {
         drop(entries);
         tx.execute_batch(&count_trigger).map_err(err)?;
         upsert_story(&tx, &last).map_err(err)?;
+        super::carried::adopt_draft(&tx, story.id.as_str()).map_err(err)?;
         tx.execute(
             "UPDATE stories SET deleted_at = NULL WHERE id = ?1",
             [story.id.as_str()],
