@@ -1225,4 +1225,25 @@ fn prose_keeps_a_readable_width_and_a_narrow_window_overlays_the_side_panel() {
     settle(&mut h);
     let full = h.get_by_label(line).rect();
     assert!(full.min.x < 60.0, "the whole width: {full:?}");
+
+    // A short window scrolls the settings down to their last control.
+    h.set_size(egui::vec2(640.0, 480.0));
+    click(&mut h, "Settings");
+    settle(&mut h);
+    let below = h.get_by_label("Check for updates").rect();
+    assert!(below.min.y > 480.0, "off screen at first: {below:?}");
+    for _ in 0..10 {
+        h.event(egui::Event::PointerMoved(egui::pos2(300.0, 300.0)));
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Page,
+            delta: egui::vec2(0.0, -1.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: Modifiers::NONE,
+        });
+        h.step();
+    }
+    h.run_ok();
+    let reached = h.get_by_label("Check for updates").rect();
+    assert!(reached.max.y <= 480.0, "scrolled into view: {reached:?}");
 }

@@ -282,7 +282,11 @@ pub fn root_ui(
         (Screen::Settings, _) => {
             egui::CentralPanel::default_margins().show(ui, |ui| {
                 providers::settings_tabs_ui(ui, Screen::Settings, actions);
-                settings::settings_ui(ui, state, actions);
+                // A short window scrolls to the updates at the bottom rather than hiding them.
+                egui::ScrollArea::vertical()
+                    .id_salt("settings-scroll")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| settings::settings_ui(ui, state, actions));
             });
         }
         (Screen::Providers, _) => {
