@@ -42,6 +42,23 @@ fn an_original_file_round_trips_equal_for_every_section() {
     assert!(last.reasoning.starts_with("The player lit the lamp"));
     assert_eq!(last.created_at, 1_738_600_075_000);
     assert_eq!(store.lore(&id).expect("lore")[0].name, "The Drowned Fleet");
+    // The world sections are the story's world, not text kept aside.
+    let world = store.world(&id).expect("world");
+    assert_eq!(world.protagonist().map(|c| c.name.as_str()), Some("Wren"));
+    assert_eq!(
+        world.characters[0].looks.hair.as_deref(),
+        Some("cropped, grey at the temples")
+    );
+    assert_eq!(
+        world.current_place().map(|p| p.name.as_str()),
+        Some("Lamp room")
+    );
+    assert!(world.items[0].is_carried());
+    assert_eq!(world.beats[0].status, fabula::domain::BeatStatus::Active);
+    assert_eq!(
+        world.time.map(|t| t.describe()).as_deref(),
+        Some("Day 3, 05:30")
+    );
 
     let mut out = Vec::new();
     avt::write(&store.export_bundle(&id).expect("export"), &mut out).expect("write");
@@ -685,4 +702,86 @@ fn entry_ids_another_story_holds_get_new_ones_and_every_reference_follows() {
             .all(|e| !original_ids.contains(&e.id.0))
     );
     assert_eq!(store.list_stories().expect("library").len(), 3);
+}
+
+/// A world edited here goes out in the file as the original writes it, with the keys Fabula does
+/// not model still on each row; a legacy list of looks is read into its parts; a duplicate takes
+/// the world and the lore along; a replace keeps the old world in the Trash copy.
+#[test]
+fn the_world_is_edited_exported_duplicated_and_kept_through_a_replace() {
+    use fabula::domain::{Item, WorldKind};
+    use fabula::storage::WorldRow;
+    let data = TempData::new();
+    let mut store = data.open();
+    let mut v = fixture_json();
+    v["characters"][0]["visualDescriptors"] = serde_json::json!(["Hair: white", "a limp"]);
+    let bundle = avt::read(v.to_string().as_bytes()).expect("read");
+    store
+        .import_bundle(&bundle, OnConflict::Refuse)
+        .expect("import");
+    let id = StoryId::from(STORY);
+    let wren = &store.world(&id).expect("world").characters[0];
+    assert_eq!(wren.looks.hair.as_deref(), Some("white"));
+    assert_eq!(wren.looks.distinguishing.as_deref(), Some("a limp"));
+
+    let rope = Item {
+        id: "i-rope".into(),
+        name: "Rope".into(),
+        quantity: 2,
+        ..Item::default()
+    };
+    store
+        .save_world_row(&id, &WorldRow::Item(rope))
+        .expect("add");
+    let mut out = Vec::new();
+    avt::write(&store.export_bundle(&id).expect("export"), &mut out).expect("write");
+    let exported: Value = serde_json::from_slice(&out).expect("json");
+    let items = exported["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[1]["name"], "Rope");
+    assert_eq!(items[1]["storyId"], STORY);
+    assert_eq!(items[1]["location"], "inventory");
+    assert_eq!(
+        exported["characters"][0]["translatedName"],
+        Value::Null,
+        "unknown keys stay on their row"
+    );
+    assert!(
+        exported["characters"][0]
+            .as_object()
+            .expect("object")
+            .contains_key("translatedDescription")
+    );
+
+    store
+        .trash_world_row(&id, WorldKind::Item, "i-rope")
+        .expect("trash");
+    assert_eq!(store.world(&id).expect("world").items.len(), 1);
+    store
+        .restore_world_row(&id, WorldKind::Item, "i-rope")
+        .expect("restore");
+    assert_eq!(store.world(&id).expect("world").items.len(), 2);
+
+    let copy = store.duplicate_story(&id).expect("duplicate");
+    let copied = store.world(&copy.id).expect("copy's world");
+    assert_eq!(copied.items.len(), 2, "the world came along");
+    assert_eq!(
+        store.lore(&copy.id).expect("lore").len(),
+        store.lore(&id).expect("lore").len()
+    );
+    assert_ne!(
+        store.lore(&copy.id).expect("lore")[0].id,
+        store.lore(&id).expect("lore")[0].id,
+        "under new lore ids"
+    );
+
+    // The original file again, replacing: the rope is not in it, so the story as it was (with
+    // the rope) is kept in the Trash.
+    let original = avt::read(FIXTURE.as_bytes()).expect("read");
+    let replaced = store
+        .import_bundle(&original, OnConflict::Replace)
+        .expect("replace");
+    assert_eq!(store.world(&id).expect("world").items.len(), 1);
+    let trashed = replaced.replaced.expect("a Trash copy");
+    assert_eq!(store.world(&trashed).expect("trash world").items.len(), 2);
 }

@@ -810,8 +810,8 @@ fn no_debug_output_shows_a_sync_token() {
     );
 }
 
-/// Between two Fabula devices a narration's alternatives and the story's draft travel too, both
-/// ways.
+/// Between two Fabula devices a narration's alternatives, the story's draft and its world travel
+/// too, both ways.
 #[test]
 fn alternatives_and_drafts_travel_with_a_push_and_a_pull() {
     let there = TempData::new();
@@ -845,6 +845,17 @@ fn alternatives_and_drafts_travel_with_a_push_and_a_pull() {
                 updated_at: 1_700_000_002_000,
             })
             .expect("draft");
+        store
+            .save_world_row(
+                &story,
+                &fabula::storage::WorldRow::Character(Box::new(fabula::domain::Character {
+                    id: "c-door".into(),
+                    name: "The Doorkeeper".into(),
+                    traits: vec!["patient".into()],
+                    ..Default::default()
+                })),
+            )
+            .expect("character");
         narration
     };
     let here = TempData::new();
@@ -867,6 +878,12 @@ fn alternatives_and_drafts_travel_with_a_push_and_a_pull() {
         (draft.state, draft.target),
         (fabula::domain::DraftState::Failed, None)
     );
+    let world = here.open().world(&story).expect("world");
+    assert_eq!(
+        world.characters[0].name, "The Doorkeeper",
+        "the world came along"
+    );
+    assert_eq!(world.characters[0].traits, ["patient"]);
 
     // And back again by a pull into a third library.
     let third = TempData::new();

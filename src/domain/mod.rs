@@ -20,6 +20,8 @@ mod text;
 mod tokens;
 mod verbs;
 pub mod when;
+mod world;
+pub mod world_wire;
 
 pub use backup::{BackupInfo, KEEP_BACKUPS};
 pub use bundle::{
@@ -56,3 +58,7 @@ pub use text::{
     count_of, count_words, end_sentence, file_stem, joint, plain_error, preview, thousands,
 };
 pub use tokens::{build_o200k_tables, count_tokens, set_tables_source};
+pub use world::{
+    Beat, BeatKind, BeatStatus, Character, CharacterStatus, INVENTORY, Item, Looks, Place,
+    StoryTime, World, WorldKind,
+};

@@ -237,6 +237,16 @@ pub(super) fn read_sections(
     let mut stmt = conn.prepare_cached(
         "SELECT name, json FROM story_sections WHERE story_id = ?1 ORDER BY name",
     )?;
-    stmt.query_map([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect()
+    let mut sections: Vec<(String, String)> = stmt
+        .query_map([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    // The world is in its own tables; a section of the same name kept verbatim (one that was not
+    // an array of objects) stands in for it.
+    for (name, json) in super::world::world_sections(conn, id)? {
+        if !sections.iter().any(|(n, _)| *n == name) {
+            sections.push((name, json));
+        }
+    }
+    sections.sort();
+    Ok(sections)
 }

@@ -18,6 +18,7 @@ mod stories;
 mod story_settings;
 mod tokenizer_cache;
 mod usage;
+mod world;
 mod writing;
 
 pub use backup::{list_backups, prune_backups, restore_database, set_aside_damaged};
@@ -26,6 +27,7 @@ pub use error::StoreError;
 pub use exchange::Imported;
 pub use paths::{DataPaths, InstanceLock, documents_dir};
 pub use tokenizer_cache::{read_tables, use_tokenizer_cache, write_tables};
+pub use world::WorldRow;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

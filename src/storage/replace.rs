@@ -97,6 +97,7 @@ impl Store {
                 [story.id.as_str()],
             )
             .map_err(err)?;
+            super::world::clear_world(&tx, &story.id).map_err(err)?;
             insert_sections(&tx, &story.id, &sections).map_err(err)?;
         }
         let count = entries.count;
@@ -341,7 +342,7 @@ fn same_entry(r: &Row<'_>, e: &BundleEntry, parent: &Option<String>) -> rusqlite
 }
 
 /// A copy of the story under new ids, in the Trash: its row, its entries up to `last_rowid` with
-/// their alternatives, its lore and its sections. Columns are read from the schema, so one added
+/// their alternatives, its lore, its sections and its world. Columns are read from the schema, so one added
 /// later is copied too.
 fn copy_into_trash(
     tx: &Transaction<'_>,
@@ -459,11 +460,16 @@ fn copy_rows(
         &[("id", &new_id("id")), ("story_id", ":copy")],
         "WHERE x.story_id = :story",
     )?;
-    copy_of(
+    for table in [
         "story_sections",
-        &[("story_id", ":copy")],
-        "WHERE x.story_id = :story",
-    )
+        "world_characters",
+        "world_places",
+        "world_items",
+        "world_beats",
+    ] {
+        copy_of(table, &[("story_id", ":copy")], "WHERE x.story_id = :story")?;
+    }
+    Ok(())
 }
 
 /// Sets the story's entry and word counts from its live entries (an import writes with the

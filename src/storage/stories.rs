@@ -210,6 +210,29 @@ impl Store {
                 copy_alternatives.execute(params![old, new]).map_err(err)?;
             }
         }
+        // The lorebook and the world come along: a copy to try another path needs them.
+        for table in [
+            "world_characters",
+            "world_places",
+            "world_items",
+            "world_beats",
+        ] {
+            super::world::copy_story_rows(&tx, table, id, &copy.id, None).map_err(err)?;
+        }
+        super::world::copy_story_rows(
+            &tx,
+            "lore_entries",
+            id,
+            &copy.id,
+            Some("lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))"),
+        )
+        .map_err(err)?;
+        tx.execute(
+            "INSERT INTO story_sections (story_id, name, json)
+             SELECT ?2, name, json FROM story_sections WHERE story_id = ?1",
+            params![id.as_str(), copy.id.as_str()],
+        )
+        .map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(copy)
     }

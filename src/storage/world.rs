@@ -1,0 +1,574 @@
+//! The story world's tables: filled from the exchange format's world sections on import, written
+//! back as those sections on export (so files and sync carry the world), read whole for the World
+//! panel and the prompt, and edited a row at a time with deletion to the Trash.
+
+use rusqlite::{Connection, Row, Transaction, params};
+use serde_json::Value;
+
+use super::{Result, Store};
+use crate::domain::world_wire::{
+    beat_from_wire, beat_to_wire, character_from_wire, character_to_wire, item_from_wire,
+    item_to_wire, looks_to_wire, place_from_wire, place_to_wire, story_time_from_wire,
+    story_time_to_wire,
+};
+use crate::domain::{
+    Beat, BeatKind, BeatStatus, Character, CharacterStatus, Item, Looks, Place, StoryId, StoryTime,
+    World, WorldKind, now_ms,
+};
+
+/// The table each kind lives in.
+fn table(kind: WorldKind) -> &'static str {
+    match kind {
+        WorldKind::Character => "world_characters",
+        WorldKind::Place => "world_places",
+        WorldKind::Item => "world_items",
+        WorldKind::Beat => "world_beats",
+    }
+}
+
+fn kind_of_section(name: &str) -> Option<WorldKind> {
+    WorldKind::ALL.into_iter().find(|k| k.section() == name)
+}
+
+/// Stores the world sections among `sections` in their tables and returns the others, which are
+/// kept verbatim. A world section that is not an array of objects is kept verbatim too: nothing
+/// a file holds is dropped for being odd.
+pub(super) fn store_world_sections<'a>(
+    tx: &Transaction<'_>,
+    story: &StoryId,
+    sections: &'a [(String, String)],
+) -> rusqlite::Result<Vec<&'a (String, String)>> {
+    let now = now_ms();
+    let mut verbatim = Vec::new();
+    for section in sections {
+        let (name, json) = section;
+        let rows = kind_of_section(name).and_then(|kind| {
+            let Ok(Value::Array(values)) = serde_json::from_str::<Value>(json) else {
+                return None;
+            };
+            values
+                .into_iter()
+                .map(|v| match v {
+                    Value::Object(map) => Some(map),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+                .map(|objects| (kind, objects))
+        });
+        let Some((kind, objects)) = rows else {
+            verbatim.push(section);
+            continue;
+        };
+        for (index, object) in objects.into_iter().enumerate() {
+            let position = i64::try_from(index).unwrap_or(i64::MAX);
+            match kind {
+                WorldKind::Character => put_character(
+                    tx,
+                    story,
+                    &character_from_wire(object, index),
+                    position,
+                    now,
+                )?,
+                WorldKind::Place => {
+                    put_place(tx, story, &place_from_wire(object, index), position, now)?
+                }
+                WorldKind::Item => {
+                    put_item(tx, story, &item_from_wire(object, index), position, now)?
+                }
+                WorldKind::Beat => {
+                    put_beat(tx, story, &beat_from_wire(object, index), position, now)?
+                }
+            }
+        }
+    }
+    Ok(verbatim)
+}
+
+/// Removes the story's world rows (before a replace writes the file's).
+pub(super) fn clear_world(tx: &Transaction<'_>, story: &StoryId) -> rusqlite::Result<()> {
+    for kind in WorldKind::ALL {
+        tx.execute(
+            &format!("DELETE FROM {} WHERE story_id = ?1", table(kind)),
+            [story.as_str()],
+        )?;
+    }
+    Ok(())
+}
+
+/// The world sections as the exchange format has them (compact JSON text, the live rows in their
+/// order), each named by its section, for export and for comparing with an arriving file.
+pub(super) fn world_sections(
+    conn: &Connection,
+    story: &StoryId,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let world = read_world(conn, story)?;
+    let id = story.as_str();
+    let sections = [
+        (
+            WorldKind::Character,
+            world
+                .characters
+                .iter()
+                .map(|c| character_to_wire(c, id))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            WorldKind::Place,
+            world.places.iter().map(|p| place_to_wire(p, id)).collect(),
+        ),
+        (
+            WorldKind::Item,
+            world.items.iter().map(|i| item_to_wire(i, id)).collect(),
+        ),
+        (
+            WorldKind::Beat,
+            world.beats.iter().map(|b| beat_to_wire(b, id)).collect(),
+        ),
+    ];
+    Ok(sections
+        .into_iter()
+        .map(|(kind, rows)| (kind.section().to_owned(), Value::Array(rows).to_string()))
+        .collect())
+}
+
+fn put_character(
+    tx: &Connection,
+    story: &StoryId,
+    c: &Character,
+    position: i64,
+    now: i64,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO world_characters (story_id, id, branch_id, position, name, description,
+             relationship, traits, visual, portrait, status, metadata, extra, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)
+         ON CONFLICT (story_id, id) DO UPDATE SET branch_id = excluded.branch_id,
+             name = excluded.name, description = excluded.description,
+             relationship = excluded.relationship, traits = excluded.traits,
+             visual = excluded.visual, portrait = excluded.portrait, status = excluded.status,
+             metadata = excluded.metadata, extra = excluded.extra,
+             updated_at = excluded.updated_at, deleted_at = NULL",
+    )?
+    .execute(params![
+        story.as_str(),
+        c.id,
+        c.branch_id,
+        position,
+        c.name,
+        c.description,
+        c.relationship,
+        Value::from(c.traits.clone()).to_string(),
+        looks_to_wire(&c.looks).to_string(),
+        c.portrait,
+        c.status.as_str(),
+        c.metadata,
+        c.extra,
+        now
+    ])?;
+    Ok(())
+}
+
+fn put_place(
+    tx: &Connection,
+    story: &StoryId,
+    p: &Place,
+    position: i64,
+    now: i64,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO world_places (story_id, id, branch_id, position, name, description, visited,
+             current, connections, metadata, extra, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+         ON CONFLICT (story_id, id) DO UPDATE SET branch_id = excluded.branch_id,
+             name = excluded.name, description = excluded.description,
+             visited = excluded.visited, current = excluded.current,
+             connections = excluded.connections, metadata = excluded.metadata,
+             extra = excluded.extra, updated_at = excluded.updated_at, deleted_at = NULL",
+    )?
+    .execute(params![
+        story.as_str(),
+        p.id,
+        p.branch_id,
+        position,
+        p.name,
+        p.description,
+        p.visited,
+        p.current,
+        Value::from(p.connections.clone()).to_string(),
+        p.metadata,
+        p.extra,
+        now
+    ])?;
+    Ok(())
+}
+
+fn put_item(
+    tx: &Connection,
+    story: &StoryId,
+    i: &Item,
+    position: i64,
+    now: i64,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO world_items (story_id, id, branch_id, position, name, description, quantity,
+             equipped, location, metadata, extra, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+         ON CONFLICT (story_id, id) DO UPDATE SET branch_id = excluded.branch_id,
+             name = excluded.name, description = excluded.description,
+             quantity = excluded.quantity, equipped = excluded.equipped,
+             location = excluded.location, metadata = excluded.metadata,
+             extra = excluded.extra, updated_at = excluded.updated_at, deleted_at = NULL",
+    )?
+    .execute(params![
+        story.as_str(),
+        i.id,
+        i.branch_id,
+        position,
+        i.name,
+        i.description,
+        i.quantity,
+        i.equipped,
+        i.location,
+        i.metadata,
+        i.extra,
+        now
+    ])?;
+    Ok(())
+}
+
+fn put_beat(
+    tx: &Connection,
+    story: &StoryId,
+    b: &Beat,
+    position: i64,
+    now: i64,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO world_beats (story_id, id, branch_id, position, title, description, kind,
+             status, triggered_at, resolved_at, metadata, extra, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)
+         ON CONFLICT (story_id, id) DO UPDATE SET branch_id = excluded.branch_id,
+             title = excluded.title, description = excluded.description, kind = excluded.kind,
+             status = excluded.status, triggered_at = excluded.triggered_at,
+             resolved_at = excluded.resolved_at, metadata = excluded.metadata,
+             extra = excluded.extra, updated_at = excluded.updated_at, deleted_at = NULL",
+    )?
+    .execute(params![
+        story.as_str(),
+        b.id,
+        b.branch_id,
+        position,
+        b.title,
+        b.description,
+        b.kind.as_str(),
+        b.status.as_str(),
+        b.triggered_at,
+        b.resolved_at,
+        b.metadata,
+        b.extra,
+        now
+    ])?;
+    Ok(())
+}
+
+fn json_strings(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn looks_of(text: &str) -> Looks {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => {
+            let mut looks = Looks::default();
+            let mut other = map;
+            for (key, _) in Looks::LABELS {
+                if let Some(Value::String(v)) = other.remove(key)
+                    && let Some(slot) = looks.field_mut(key)
+                {
+                    *slot = Some(v);
+                }
+            }
+            looks.other = other;
+            looks
+        }
+        _ => Looks::default(),
+    }
+}
+
+fn character_row(r: &Row<'_>) -> rusqlite::Result<Character> {
+    let status: String = r.get(8)?;
+    Ok(Character {
+        id: r.get(0)?,
+        branch_id: r.get(1)?,
+        name: r.get(2)?,
+        description: r.get(3)?,
+        relationship: r.get(4)?,
+        traits: json_strings(&r.get::<_, String>(5)?),
+        looks: looks_of(&r.get::<_, String>(6)?),
+        portrait: r.get(7)?,
+        status: CharacterStatus::parse(&status).unwrap_or_default(),
+        metadata: r.get(9)?,
+        extra: r.get(10)?,
+    })
+}
+
+fn place_row(r: &Row<'_>) -> rusqlite::Result<Place> {
+    Ok(Place {
+        id: r.get(0)?,
+        branch_id: r.get(1)?,
+        name: r.get(2)?,
+        description: r.get(3)?,
+        visited: r.get(4)?,
+        current: r.get(5)?,
+        connections: json_strings(&r.get::<_, String>(6)?),
+        metadata: r.get(7)?,
+        extra: r.get(8)?,
+    })
+}
+
+fn item_row(r: &Row<'_>) -> rusqlite::Result<Item> {
+    Ok(Item {
+        id: r.get(0)?,
+        branch_id: r.get(1)?,
+        name: r.get(2)?,
+        description: r.get(3)?,
+        quantity: r.get(4)?,
+        equipped: r.get(5)?,
+        location: r.get(6)?,
+        metadata: r.get(7)?,
+        extra: r.get(8)?,
+    })
+}
+
+fn beat_row(r: &Row<'_>) -> rusqlite::Result<Beat> {
+    let kind: String = r.get(4)?;
+    let status: String = r.get(5)?;
+    Ok(Beat {
+        id: r.get(0)?,
+        branch_id: r.get(1)?,
+        title: r.get(2)?,
+        description: r.get(3)?,
+        kind: BeatKind::parse(&kind).unwrap_or_default(),
+        status: BeatStatus::parse(&status).unwrap_or_default(),
+        triggered_at: r.get(6)?,
+        resolved_at: r.get(7)?,
+        metadata: r.get(8)?,
+        extra: r.get(9)?,
+    })
+}
+
+fn rows<T>(
+    conn: &Connection,
+    sql: &str,
+    story: &StoryId,
+    read: fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    conn.prepare_cached(sql)?
+        .query_map([story.as_str()], read)?
+        .collect()
+}
+
+pub(super) fn read_world(conn: &Connection, story: &StoryId) -> rusqlite::Result<World> {
+    let live = "WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY position, rowid";
+    let time: Option<String> = conn
+        .prepare_cached("SELECT time_tracker FROM stories WHERE id = ?1")?
+        .query_row([story.as_str()], |r| r.get(0))
+        .unwrap_or(None);
+    Ok(World {
+        characters: rows(
+            conn,
+            &format!(
+                "SELECT id, branch_id, name, description, relationship, traits, visual, portrait,
+                        status, metadata, extra FROM world_characters {live}"
+            ),
+            story,
+            character_row,
+        )?,
+        places: rows(
+            conn,
+            &format!(
+                "SELECT id, branch_id, name, description, visited, current, connections, metadata,
+                        extra FROM world_places {live}"
+            ),
+            story,
+            place_row,
+        )?,
+        items: rows(
+            conn,
+            &format!(
+                "SELECT id, branch_id, name, description, quantity, equipped, location, metadata,
+                        extra FROM world_items {live}"
+            ),
+            story,
+            item_row,
+        )?,
+        beats: rows(
+            conn,
+            &format!(
+                "SELECT id, branch_id, title, description, kind, status, triggered_at, resolved_at,
+                        metadata, extra FROM world_beats {live}"
+            ),
+            story,
+            beat_row,
+        )?,
+        time: story_time_from_wire(time.as_deref()),
+    })
+}
+
+/// One row of the world as a hand edit changes it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WorldRow {
+    Character(Box<Character>),
+    Place(Place),
+    Item(Item),
+    Beat(Beat),
+}
+
+impl WorldRow {
+    pub fn kind(&self) -> WorldKind {
+        match self {
+            WorldRow::Character(_) => WorldKind::Character,
+            WorldRow::Place(_) => WorldKind::Place,
+            WorldRow::Item(_) => WorldKind::Item,
+            WorldRow::Beat(_) => WorldKind::Beat,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            WorldRow::Character(c) => &c.id,
+            WorldRow::Place(p) => &p.id,
+            WorldRow::Item(i) => &i.id,
+            WorldRow::Beat(b) => &b.id,
+        }
+    }
+}
+
+impl Store {
+    /// The story's world as it stands (rows in the Trash left out).
+    pub fn world(&self, story: &StoryId) -> Result<World> {
+        read_world(&self.conn, story).map_err(|e| self.err(e))
+    }
+
+    /// Writes one row (new ones go last in their list; an edited one keeps its place). Only one
+    /// place is the current one: making a place current moves the protagonist there.
+    pub fn save_world_row(&mut self, story: &StoryId, row: &WorldRow) -> Result<()> {
+        let path = self.path.clone();
+        let err = |e| super::classify(&path, e);
+        let tx = self.conn.transaction().map_err(err)?;
+        let kind = row.kind();
+        let position: i64 = tx
+            .query_row(
+                &format!(
+                    "SELECT COALESCE((SELECT position FROM {0} WHERE story_id = ?1 AND id = ?2),
+                            (SELECT COALESCE(MAX(position), -1) + 1 FROM {0} WHERE story_id = ?1))",
+                    table(kind)
+                ),
+                params![story.as_str(), row.id()],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        let now = now_ms();
+        match row {
+            WorldRow::Character(c) => put_character(&tx, story, c, position, now),
+            WorldRow::Place(p) => {
+                if p.current {
+                    tx.execute(
+                        "UPDATE world_places SET current = 0, updated_at = ?3
+                         WHERE story_id = ?1 AND id <> ?2 AND current = 1",
+                        params![story.as_str(), p.id, now],
+                    )
+                    .map_err(err)?;
+                }
+                put_place(&tx, story, p, position, now)
+            }
+            WorldRow::Item(i) => put_item(&tx, story, i, position, now),
+            WorldRow::Beat(b) => put_beat(&tx, story, b, position, now),
+        }
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// Moves a row to the Trash (`restore_world_row` brings it back).
+    pub fn trash_world_row(&self, story: &StoryId, kind: WorldKind, id: &str) -> Result<()> {
+        self.set_world_deleted(story, kind, id, Some(now_ms()))
+    }
+
+    pub fn restore_world_row(&self, story: &StoryId, kind: WorldKind, id: &str) -> Result<()> {
+        self.set_world_deleted(story, kind, id, None)
+    }
+
+    fn set_world_deleted(
+        &self,
+        story: &StoryId,
+        kind: WorldKind,
+        id: &str,
+        at: Option<i64>,
+    ) -> Result<()> {
+        let changed = self
+            .conn
+            .execute(
+                &format!(
+                    "UPDATE {} SET deleted_at = ?3, updated_at = ?4 WHERE story_id = ?1 AND id = ?2",
+                    table(kind)
+                ),
+                params![story.as_str(), id, at, now_ms()],
+            )
+            .map_err(|e| self.err(e))?;
+        super::stories::expect_one(changed, || format!("{} {id}", kind.label()))
+    }
+
+    /// Sets the time in the story (other keys of the original's tracker are kept).
+    pub fn set_story_time(&self, story: &StoryId, time: StoryTime) -> Result<()> {
+        let previous: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT time_tracker FROM stories WHERE id = ?1",
+                [story.as_str()],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        self.conn
+            .execute(
+                "UPDATE stories SET time_tracker = ?2 WHERE id = ?1",
+                params![
+                    story.as_str(),
+                    story_time_to_wire(time, previous.as_deref())
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
+
+/// Copies a story's rows of `table` to the story `to`, every column as it is but the story's id
+/// (and `id`, when `new_id` gives the SQL for a fresh one): the columns are read from the schema,
+/// so one added later is copied too.
+pub(super) fn copy_story_rows(
+    tx: &Transaction<'_>,
+    table: &str,
+    from: &StoryId,
+    to: &StoryId,
+    new_id: Option<&str>,
+) -> rusqlite::Result<()> {
+    let names: Vec<String> = tx
+        .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")?
+        .query_map([table], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let values: Vec<String> = names
+        .iter()
+        .map(|name| match (name.as_str(), new_id) {
+            ("story_id", _) => "?2".to_owned(),
+            ("id", Some(fresh)) => fresh.to_owned(),
+            _ => name.clone(),
+        })
+        .collect();
+    tx.execute(
+        &format!(
+            "INSERT INTO {table} ({}) SELECT {} FROM {table} WHERE story_id = ?1 AND deleted_at IS NULL",
+            names.join(", "),
+            values.join(", ")
+        ),
+        params![from.as_str(), to.as_str()],
+    )?;
+    Ok(())
+}
