@@ -10,6 +10,7 @@ mod ids;
 mod input;
 mod lore;
 mod prefs;
+pub mod pretty;
 mod profile;
 mod prompt;
 mod redact;

@@ -2,7 +2,6 @@
 
 pub mod avt;
 mod keyed;
-pub mod pretty;
 pub mod scan;
 pub mod text;
 mod unescape;

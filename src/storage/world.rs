@@ -514,7 +514,13 @@ impl Store {
                 params![story.as_str(), id, at, now_ms()],
             )
             .map_err(|e| self.err(e))?;
-        super::stories::expect_one(changed, || format!("{} {id}", kind.label()))
+        if changed == 0 {
+            return Err(super::StoreError::NotFound(format!(
+                "{} {id}",
+                kind.label()
+            )));
+        }
+        Ok(())
     }
 
     /// Sets the time in the story (other keys of the original's tracker are kept).

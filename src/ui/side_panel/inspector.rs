@@ -51,7 +51,7 @@ pub(super) fn inspector_ui(ui: &mut egui::Ui, writing: &WritingState, view: &mut
                 .as_ref()
                 .is_none_or(|(id, _)| *id != record.id)
             {
-                let pretty = crate::formats::pretty::pretty_json(&record.request)
+                let pretty = crate::domain::pretty::pretty_json(&record.request)
                     .unwrap_or_else(|| record.request.clone());
                 view.inspector_pretty = Some((record.id, pretty));
             }
