@@ -709,8 +709,8 @@ fn entry_ids_another_story_holds_get_new_ones_and_every_reference_follows() {
 /// the world and the lore along; a replace keeps the old world in the Trash copy.
 #[test]
 fn the_world_is_edited_exported_duplicated_and_kept_through_a_replace() {
+    use fabula::domain::WorldRow;
     use fabula::domain::{Item, WorldKind};
-    use fabula::storage::WorldRow;
     let data = TempData::new();
     let mut store = data.open();
     let mut v = fixture_json();

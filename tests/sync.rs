@@ -848,7 +848,7 @@ fn alternatives_and_drafts_travel_with_a_push_and_a_pull() {
         store
             .save_world_row(
                 &story,
-                &fabula::storage::WorldRow::Character(Box::new(fabula::domain::Character {
+                &fabula::domain::WorldRow::Character(Box::new(fabula::domain::Character {
                     id: "c-door".into(),
                     name: "The Doorkeeper".into(),
                     traits: vec!["patient".into()],

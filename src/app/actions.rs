@@ -136,6 +136,7 @@ impl FabulaApp {
             Action::Entry(action) => self.apply_entry(store, action)?,
             Action::Writing(action) => self.apply_writing(store, action)?,
             Action::Lore(action) => self.apply_lore(store, action)?,
+            Action::World(action) => self.apply_world(store, action)?,
             Action::Share(action) => self.apply_share(store, action)?,
             Action::Provider(action) => self.apply_provider(store, action)?,
             Action::Settings(action) => self.apply_settings(store, action)?,
@@ -310,6 +311,9 @@ impl FabulaApp {
             Change::TrashLore { .. } => {
                 self.state.writing.lore = store.lore(&story)?;
                 self.forget_lorebook();
+            }
+            Change::EditWorld { .. } | Change::TrashWorld { .. } | Change::StoryTime { .. } => {
+                self.reload_world(store)?;
             }
         }
         self.refresh_after_change(store, &story)

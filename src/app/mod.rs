@@ -20,6 +20,7 @@ mod suggestions;
 mod sync;
 mod undo;
 mod updates;
+mod world;
 mod writing;
 
 pub use entry_cache::{EntryCache, EntryLoader};

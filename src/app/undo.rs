@@ -1,6 +1,6 @@
 //! The session's undo and redo history: each change knows how to revert and repeat itself.
 
-use crate::domain::{EntryId, LoreId, StoryId};
+use crate::domain::{EntryId, LoreId, StoryId, StoryTime, WorldKind, WorldRow};
 use crate::storage::{Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -39,6 +39,22 @@ pub enum Change {
         action: Option<EntryId>,
         narration: EntryId,
     },
+    /// A world row added (`before` none) or edited by hand.
+    EditWorld {
+        story: StoryId,
+        before: Option<Box<WorldRow>>,
+        after: Box<WorldRow>,
+    },
+    TrashWorld {
+        story: StoryId,
+        kind: WorldKind,
+        id: String,
+    },
+    StoryTime {
+        story: StoryId,
+        before: StoryTime,
+        after: StoryTime,
+    },
 }
 
 impl Change {
@@ -51,6 +67,10 @@ impl Change {
             Change::RenameStory { after, .. } => format!("rename to “{after}”"),
             Change::TrashLore { .. } => "delete lore entry".into(),
             Change::Turn { .. } => "the last turn".into(),
+            Change::EditWorld { before: None, .. } => "add to the world".into(),
+            Change::EditWorld { .. } => "edit the world".into(),
+            Change::TrashWorld { kind, .. } => format!("delete {}", kind.label().to_lowercase()),
+            Change::StoryTime { .. } => "set the story time".into(),
         }
     }
 
@@ -63,7 +83,10 @@ impl Change {
             | Change::TrashStory { story, .. }
             | Change::RenameStory { story, .. }
             | Change::TrashLore { story, .. }
-            | Change::Turn { story, .. } => story,
+            | Change::Turn { story, .. }
+            | Change::EditWorld { story, .. }
+            | Change::TrashWorld { story, .. }
+            | Change::StoryTime { story, .. } => story,
         }
     }
 
@@ -75,6 +98,9 @@ impl Change {
             Change::TrashStory { story, .. } => store.restore_story(story),
             Change::RenameStory { story, before, .. } => store.rename_story(story, before),
             Change::TrashLore { lore, .. } => store.restore_lore(lore),
+            Change::EditWorld { .. } | Change::TrashWorld { .. } | Change::StoryTime { .. } => {
+                revert_world(store, self)
+            }
             Change::Turn {
                 action, narration, ..
             } => {
@@ -92,6 +118,9 @@ impl Change {
             Change::TrashStory { story, .. } => store.trash_story(story),
             Change::RenameStory { story, after, .. } => store.rename_story(story, after),
             Change::TrashLore { lore, .. } => store.trash_lore(lore),
+            Change::EditWorld { .. } | Change::TrashWorld { .. } | Change::StoryTime { .. } => {
+                repeat_world(store, self)
+            }
             Change::Turn {
                 action, narration, ..
             } => {
@@ -101,6 +130,33 @@ impl Change {
                 store.restore_entry(narration)
             }
         }
+    }
+}
+
+/// Undo of a world change, in the store.
+fn revert_world(store: &Store, change: &Change) -> Result<(), StoreError> {
+    match change {
+        Change::EditWorld {
+            story,
+            before,
+            after,
+        } => match before {
+            Some(before) => store.save_world_row(story, before),
+            None => store.trash_world_row(story, after.kind(), after.id()),
+        },
+        Change::TrashWorld { story, kind, id } => store.restore_world_row(story, *kind, id),
+        Change::StoryTime { story, before, .. } => store.set_story_time(story, *before),
+        _ => Ok(()),
+    }
+}
+
+/// Redo of a world change, in the store.
+fn repeat_world(store: &Store, change: &Change) -> Result<(), StoreError> {
+    match change {
+        Change::EditWorld { story, after, .. } => store.save_world_row(story, after),
+        Change::TrashWorld { story, kind, id } => store.trash_world_row(story, *kind, id),
+        Change::StoryTime { story, after, .. } => store.set_story_time(story, *after),
+        _ => Ok(()),
     }
 }
 

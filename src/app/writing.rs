@@ -82,6 +82,7 @@ impl FabulaApp {
             },
             budget,
             lore: store.lore(story)?,
+            world: store.world(story)?,
             lore_fired,
             settings: store.story_settings(story)?,
             pack: store.prompt_pack()?,

@@ -61,5 +61,5 @@ pub use text::{
 pub use tokens::{build_o200k_tables, count_tokens, set_tables_source};
 pub use world::{
     Beat, BeatKind, BeatStatus, Character, CharacterStatus, INVENTORY, Item, Looks, Place,
-    StoryTime, World, WorldKind,
+    StoryTime, World, WorldKind, WorldRow,
 };

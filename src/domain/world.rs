@@ -410,6 +410,35 @@ impl WorldKind {
     }
 }
 
+/// One row of the world as a hand edit changes it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WorldRow {
+    Character(Box<Character>),
+    Place(Place),
+    Item(Item),
+    Beat(Beat),
+}
+
+impl WorldRow {
+    pub fn kind(&self) -> WorldKind {
+        match self {
+            WorldRow::Character(_) => WorldKind::Character,
+            WorldRow::Place(_) => WorldKind::Place,
+            WorldRow::Item(_) => WorldKind::Item,
+            WorldRow::Beat(_) => WorldKind::Beat,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            WorldRow::Character(c) => &c.id,
+            WorldRow::Place(p) => &p.id,
+            WorldRow::Item(i) => &i.id,
+            WorldRow::Beat(b) => &b.id,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -296,6 +296,43 @@ pub fn beat_to_wire(b: &Beat, story_id: &str) -> Value {
         .finish(&b.extra, &b.branch_id)
 }
 
+/// After a hand edit: the kept copies of modelled keys (values of an odd type a file had) give way
+/// to what was typed, so the edit is what goes out.
+pub fn forget_shadowed_keys(row: &mut super::world::WorldRow) {
+    use super::world::WorldRow;
+    let (extra, keys): (&mut Option<String>, &[&str]) = match row {
+        WorldRow::Character(c) => (
+            &mut c.extra,
+            &[
+                "name",
+                "description",
+                "relationship",
+                "traits",
+                "visualDescriptors",
+                "portrait",
+                "status",
+            ],
+        ),
+        WorldRow::Place(p) => (
+            &mut p.extra,
+            &["name", "description", "visited", "current", "connections"],
+        ),
+        WorldRow::Item(i) => (
+            &mut i.extra,
+            &["name", "description", "quantity", "equipped", "location"],
+        ),
+        WorldRow::Beat(b) => (&mut b.extra, &["title", "description", "type", "status"]),
+    };
+    let Some(Value::Object(mut map)) = extra.as_deref().and_then(|t| serde_json::from_str(t).ok())
+    else {
+        return;
+    };
+    for key in keys {
+        map.remove(*key);
+    }
+    *extra = (!map.is_empty()).then(|| Value::Object(map).to_string());
+}
+
 /// The story's `timeTracker` (JSON text), when it holds numbers.
 pub fn story_time_from_wire(text: Option<&str>) -> Option<StoryTime> {
     let value: Value = serde_json::from_str(text?).ok()?;

@@ -24,6 +24,7 @@ pub enum Action {
     Entry(EntryAction),
     Writing(WritingAction),
     Lore(LoreAction),
+    World(WorldAction),
     Share(ShareAction),
     Provider(ProviderAction),
     Settings(SettingsAction),
@@ -99,6 +100,14 @@ pub enum WritingAction {
     ShowInspector,
     ExportPromptPack(PathBuf),
     ImportPromptPack(PathBuf),
+}
+
+/// The open story's world, edited by hand.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WorldAction {
+    Save(crate::domain::WorldRow),
+    Trash(crate::domain::WorldKind, String),
+    SetTime(crate::domain::StoryTime),
 }
 
 /// The open story's lorebook.

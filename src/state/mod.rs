@@ -6,7 +6,7 @@ mod action;
 
 pub use action::{
     Action, BackupAction, EntryAction, LibraryAction, LoreAction, ProviderAction, SettingsAction,
-    ShareAction, WritingAction,
+    ShareAction, WorldAction, WritingAction,
 };
 
 use std::collections::HashMap;
@@ -298,6 +298,7 @@ pub struct WritingState {
     /// Lore that fired last turn: name, why, and whether it fit the budget.
     pub lore_fired: Vec<(String, String, bool)>,
     pub lore: Vec<LoreEntry>,
+    pub world: crate::domain::World,
     pub settings: StorySettings,
     pub suggestions: Vec<String>,
     pub suggestions_status: SuggestionStatus,

@@ -27,7 +27,6 @@ pub use error::StoreError;
 pub use exchange::Imported;
 pub use paths::{DataPaths, InstanceLock, documents_dir};
 pub use tokenizer_cache::{read_tables, use_tokenizer_cache, write_tables};
-pub use world::WorldRow;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

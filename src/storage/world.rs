@@ -13,7 +13,7 @@ use crate::domain::world_wire::{
 };
 use crate::domain::{
     Beat, BeatKind, BeatStatus, Character, CharacterStatus, Item, Looks, Place, StoryId, StoryTime,
-    World, WorldKind, now_ms,
+    World, WorldKind, WorldRow, now_ms,
 };
 
 /// The table each kind lives in.
@@ -414,36 +414,39 @@ pub(super) fn read_world(conn: &Connection, story: &StoryId) -> rusqlite::Result
     })
 }
 
-/// One row of the world as a hand edit changes it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum WorldRow {
-    Character(Box<Character>),
-    Place(Place),
-    Item(Item),
-    Beat(Beat),
-}
-
-impl WorldRow {
-    pub fn kind(&self) -> WorldKind {
-        match self {
-            WorldRow::Character(_) => WorldKind::Character,
-            WorldRow::Place(_) => WorldKind::Place,
-            WorldRow::Item(_) => WorldKind::Item,
-            WorldRow::Beat(_) => WorldKind::Beat,
-        }
-    }
-
-    pub fn id(&self) -> &str {
-        match self {
-            WorldRow::Character(c) => &c.id,
-            WorldRow::Place(p) => &p.id,
-            WorldRow::Item(i) => &i.id,
-            WorldRow::Beat(b) => &b.id,
-        }
-    }
-}
-
 impl Store {
+    /// One row of the world as it stands, in the Trash or not (for undo).
+    pub fn world_row(
+        &self,
+        story: &StoryId,
+        kind: WorldKind,
+        id: &str,
+    ) -> Result<Option<WorldRow>> {
+        let world = self.world(story)?;
+        Ok(match kind {
+            WorldKind::Character => world
+                .characters
+                .into_iter()
+                .find(|c| c.id == id)
+                .map(|c| WorldRow::Character(Box::new(c))),
+            WorldKind::Place => world
+                .places
+                .into_iter()
+                .find(|p| p.id == id)
+                .map(WorldRow::Place),
+            WorldKind::Item => world
+                .items
+                .into_iter()
+                .find(|i| i.id == id)
+                .map(WorldRow::Item),
+            WorldKind::Beat => world
+                .beats
+                .into_iter()
+                .find(|b| b.id == id)
+                .map(WorldRow::Beat),
+        })
+    }
+
     /// The story's world as it stands (rows in the Trash left out).
     pub fn world(&self, story: &StoryId) -> Result<World> {
         read_world(&self.conn, story).map_err(|e| self.err(e))
@@ -451,10 +454,10 @@ impl Store {
 
     /// Writes one row (new ones go last in their list; an edited one keeps its place). Only one
     /// place is the current one: making a place current moves the protagonist there.
-    pub fn save_world_row(&mut self, story: &StoryId, row: &WorldRow) -> Result<()> {
+    pub fn save_world_row(&self, story: &StoryId, row: &WorldRow) -> Result<()> {
         let path = self.path.clone();
         let err = |e| super::classify(&path, e);
-        let tx = self.conn.transaction().map_err(err)?;
+        let tx = self.conn.unchecked_transaction().map_err(err)?;
         let kind = row.kind();
         let position: i64 = tx
             .query_row(

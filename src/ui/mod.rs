@@ -74,6 +74,11 @@ pub struct ViewState {
     pub side: Option<SidePanel>,
     pub lore_form: Option<LoreForm>,
     pub lore_error: Option<String>,
+    pub world_tab: side_panel::WorldTab,
+    pub world_form: Option<side_panel::WorldForm>,
+    pub world_error: Option<String>,
+    /// The story time being set by hand on the World panel's Time tab.
+    pub world_time: Option<crate::domain::StoryTime>,
     pub settings_form: Option<(StoryId, SettingsForm)>,
     pub inspector_selected: Option<i64>,
     /// The selected record's request laid out for reading, made once rather than every frame.

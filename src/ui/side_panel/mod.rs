@@ -4,9 +4,11 @@
 mod inspector;
 mod lore;
 mod story_settings;
+mod world;
 
 pub use lore::LoreForm;
 pub use story_settings::SettingsForm;
+pub use world::{WorldForm, WorldTab};
 
 use inspector::inspector_ui;
 use lore::lorebook_ui;
@@ -18,13 +20,15 @@ use crate::state::{Action, AppState, OpenStory};
 /// Which page the story's side panel shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SidePanel {
+    World,
     Lorebook,
     Settings,
     Inspector,
 }
 
 impl SidePanel {
-    pub const ALL: [SidePanel; 3] = [
+    pub const ALL: [SidePanel; 4] = [
+        SidePanel::World,
         SidePanel::Lorebook,
         SidePanel::Settings,
         SidePanel::Inspector,
@@ -32,6 +36,7 @@ impl SidePanel {
 
     pub fn label(self) -> &'static str {
         match self {
+            SidePanel::World => "World",
             SidePanel::Lorebook => "Lorebook",
             SidePanel::Settings => "Story settings",
             SidePanel::Inspector => "Prompt inspector",
@@ -51,6 +56,7 @@ pub fn side_panel_ui(
     };
     ui.horizontal(|ui| {
         ui.weak(match panel {
+            SidePanel::World => "Who, where, what and when",
             SidePanel::Lorebook => "Told to the narrator when it matters",
             SidePanel::Settings => "How this story is written",
             SidePanel::Inspector => "What was sent and received",
@@ -66,10 +72,16 @@ pub fn side_panel_ui(
         });
     });
     ui.separator();
+    if panel == SidePanel::World {
+        // Its lists scroll themselves, a screenful laid out at a time.
+        world::world_ui(ui, &state.writing, view, actions);
+        return;
+    }
     egui::ScrollArea::vertical()
         .id_salt(("side-panel", panel.label()))
         .auto_shrink([false, false])
         .show(ui, |ui| match panel {
+            SidePanel::World => {}
             SidePanel::Lorebook => lorebook_ui(ui, open, &state.writing, view, actions),
             SidePanel::Settings => settings_ui(ui, state, open, view, actions),
             SidePanel::Inspector => inspector_ui(ui, &state.writing, view),

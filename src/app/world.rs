@@ -1,0 +1,78 @@
+//! The controller's side of the story world (UI thread): hand edits saved, rows put in the Trash
+//! and the story time set, each one a step Undo takes back.
+
+use super::FabulaApp;
+use super::undo::Change;
+use crate::domain::WorldRow;
+use crate::state::WorldAction;
+use crate::storage::{Store, StoreError};
+
+impl FabulaApp {
+    /// Carries out one world action (see `WorldAction`).
+    pub(super) fn apply_world(
+        &mut self,
+        store: &mut Store,
+        action: WorldAction,
+    ) -> Result<(), StoreError> {
+        let Some(story) = self.open_story_id() else {
+            return Ok(());
+        };
+        match action {
+            WorldAction::Save(row) => {
+                let before = store.world_row(&story, row.kind(), row.id())?;
+                store.save_world_row(&story, &row)?;
+                self.state
+                    .info(format!("Saved “{}”.", row_name(&row)), false);
+                self.history.record(Change::EditWorld {
+                    story: story.clone(),
+                    before: before.map(Box::new),
+                    after: Box::new(row),
+                });
+            }
+            WorldAction::Trash(kind, id) => {
+                let name = store
+                    .world_row(&story, kind, &id)?
+                    .map(|r| row_name(&r).to_owned())
+                    .unwrap_or_default();
+                store.trash_world_row(&story, kind, &id)?;
+                self.state.info(
+                    format!("Moved “{name}” to the Trash. Undo (Ctrl+Z) brings it back."),
+                    false,
+                );
+                self.history.record(Change::TrashWorld {
+                    story: story.clone(),
+                    kind,
+                    id,
+                });
+            }
+            WorldAction::SetTime(time) => {
+                let before = store.world(&story)?.time.unwrap_or_default();
+                store.set_story_time(&story, time)?;
+                self.history.record(Change::StoryTime {
+                    story: story.clone(),
+                    before,
+                    after: time,
+                });
+            }
+        }
+        self.reload_world(store)
+    }
+
+    /// Reads the open story's world again (after an edit, an undo or a change from outside).
+    pub(super) fn reload_world(&mut self, store: &Store) -> Result<(), StoreError> {
+        if let Some(story) = self.open_story_id() {
+            self.state.writing.world = store.world(&story)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a row is called in messages.
+pub(super) fn row_name(row: &WorldRow) -> &str {
+    match row {
+        WorldRow::Character(c) => &c.name,
+        WorldRow::Place(p) => &p.name,
+        WorldRow::Item(i) => &i.name,
+        WorldRow::Beat(b) => &b.title,
+    }
+}
