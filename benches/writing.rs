@@ -91,6 +91,7 @@ fn assembly(c: &mut Criterion) {
                 max_output: 1024,
                 count_tokens: &count_tokens,
                 continuing: false,
+                world: &fabula::domain::World::default(),
             })
             .map(|p| p.user.len())
         })

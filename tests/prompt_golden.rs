@@ -123,6 +123,7 @@ fn narrator_prompts_match_the_golden_files() {
                     max_output: 1024,
                     count_tokens: &count_tokens,
                     continuing: false,
+                    world: &fabula::domain::World::default(),
                 })
                 .expect("the default templates render");
                 let text = format!(
@@ -169,6 +170,7 @@ fn history_is_cut_from_the_oldest_end_and_the_input_always_stays() {
             max_output: 100,
             count_tokens: &count_tokens,
             continuing: false,
+            world: &fabula::domain::World::default(),
         })
         .expect("renders")
     };
@@ -192,4 +194,104 @@ fn history_is_cut_from_the_oldest_end_and_the_input_always_stays() {
             .contains("[ACTION] I draw water from the well.\n\nContinue the narrative:")
     );
     assert!(tight.budget.used() <= tight_window);
+}
+
+/// A story with a world: what matters now, and the rest of the world the recent text names, in
+/// the system prompt with its own part of the budget.
+#[test]
+fn a_world_goes_into_the_prompt_as_the_golden_file_has_it() {
+    use fabula::domain::{Beat, BeatKind, BeatStatus, Character, Item, Place, StoryTime, World};
+    let world = World {
+        characters: vec![
+            Character {
+                id: "c1".into(),
+                name: "Mara".into(),
+                relationship: Some("self".into()),
+                traits: vec!["patient".into(), "thirsty".into()],
+                ..Character::default()
+            },
+            Character {
+                id: "c2".into(),
+                name: "The guide".into(),
+                description: Some("Leads the caravan; speaks little.".into()),
+                ..Character::default()
+            },
+            Character {
+                id: "c3".into(),
+                name: "Ostrava merchant".into(),
+                ..Character::default()
+            },
+        ],
+        places: vec![Place {
+            id: "p1".into(),
+            name: "Well of Qasr".into(),
+            description: Some("A stone ring around black water.".into()),
+            current: true,
+            visited: true,
+            ..Place::default()
+        }],
+        items: vec![
+            Item {
+                id: "i1".into(),
+                name: "Waterskin".into(),
+                quantity: 2,
+                ..Item::default()
+            },
+            Item {
+                id: "i2".into(),
+                name: "Curved knife".into(),
+                equipped: true,
+                ..Item::default()
+            },
+        ],
+        beats: vec![Beat {
+            id: "b1".into(),
+            title: "Find the Salt Witch".into(),
+            kind: BeatKind::Quest,
+            status: BeatStatus::Active,
+            ..Beat::default()
+        }],
+        time: Some(StoryTime {
+            years: 0,
+            days: 11,
+            hours: 22,
+            minutes: 15,
+        }),
+    };
+    let story = story(StoryMode::Adventure, Pov::Third, Tense::Past);
+    let history = history(StoryMode::Adventure);
+    let pack = PromptPack::default();
+    let matcher = LoreMatcher::new(&[]);
+    let settings = StorySettings::new();
+    let prompt = assemble(&PromptInput {
+        story: &story,
+        settings: &settings,
+        pack: &pack,
+        lore: &[],
+        matcher: &matcher,
+        history: &history,
+        context_window: 8192,
+        max_output: 1024,
+        count_tokens: &count_tokens,
+        continuing: false,
+        world: &world,
+    })
+    .expect("renders");
+    assert!(
+        prompt.budget.world > 0,
+        "the world has its part of the budget"
+    );
+    let text = format!(
+        "=== system ===\n{}\n=== user ===\n{}\n=== budget ===\n{:?}\n",
+        prompt.system, prompt.user, prompt.budget
+    );
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/adventure-world.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &text).expect("write golden file");
+        return;
+    }
+    let expected =
+        std::fs::read_to_string(&path).expect("golden file (run with UPDATE_GOLDEN=1 once)");
+    assert_eq!(expected, text);
 }

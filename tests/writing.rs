@@ -404,3 +404,39 @@ fn the_left_out_count_matches_what_the_request_carried() {
         "only the 41 entries before the regenerated one could have gone"
     );
 }
+
+/// The story's world, as stored, is in the narrator's request: where the protagonist is now.
+#[test]
+fn the_stored_world_is_told_to_the_narrator() {
+    let data = TempData::new();
+    let server = FakeProvider::start(vec![stream(&["Waves."])]);
+    let mut store = data.open();
+    profile(&store, &server.base);
+    let story = story(&store);
+    store
+        .save_world_row(
+            &story,
+            &fabula::domain::WorldRow::Place(fabula::domain::Place {
+                id: "p-gallery".into(),
+                name: "The gallery".into(),
+                current: true,
+                ..Default::default()
+            }),
+        )
+        .expect("place");
+    store
+        .append_entry(&story, EntryKind::UserAction, "I look out.")
+        .expect("action");
+    generate(&mut store, &story, Target::Next);
+    let body: serde_json::Value = serde_json::from_str(&server.recorded()[0].body).expect("json");
+    let system = body["messages"][0]["content"].as_str().expect("system");
+    assert!(
+        system.contains("Where things stand:\n- Current place: The gallery"),
+        "{system}"
+    );
+    let log = store.recent_generations(Some(&story), 1).expect("log");
+    assert!(
+        log[0].budget.expect("budget").world > 0,
+        "its part of the budget"
+    );
+}

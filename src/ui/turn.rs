@@ -180,6 +180,7 @@ fn budget_ui(ui: &mut egui::Ui, budget: &Budget, writing: &WritingState) {
     let values = [
         budget.system,
         budget.lore,
+        budget.world,
         budget.history,
         budget.input,
         budget.reserved_output,

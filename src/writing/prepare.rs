@@ -133,6 +133,7 @@ pub fn prepare(
             tokens: count_tokens(&entry.content),
         });
     }
+    let world = store.world(story_id)?;
     let mut prompt = assemble(&PromptInput {
         story: &story,
         settings: &settings,
@@ -144,6 +145,7 @@ pub fn prepare(
         max_output,
         count_tokens: &count_tokens,
         continuing: continued.is_some(),
+        world: &world,
     })
     .map_err(|e| WritingError::Template {
         kind: pack.narrator(story.mode).1,

@@ -5,6 +5,7 @@ mod pack;
 mod style;
 mod suggestions;
 mod template;
+mod world;
 
 pub use pack::{NARRATOR_PLACEHOLDERS, PromptPack, SUGGESTION_PLACEHOLDERS, TemplateKind};
 pub use style::style_instruction;
@@ -12,6 +13,7 @@ pub use suggestions::{parse_suggestions, suggestions_prompt};
 pub use template::{TemplateError, check_template, render_template};
 
 use style::length_instruction;
+use world::world_block;
 
 use super::entry::EntryKind;
 use super::ids::EntryId;
@@ -34,6 +36,9 @@ pub struct Budget {
     pub window: usize,
     pub system: usize,
     pub lore: usize,
+    /// The world block (where things stand, and what the recent text names).
+    #[serde(default)]
+    pub world: usize,
     pub history: usize,
     pub input: usize,
     pub reserved_output: usize,
@@ -47,7 +52,7 @@ pub struct Budget {
 
 impl Budget {
     pub fn used(&self) -> usize {
-        self.system + self.lore + self.history + self.input + self.reserved_output
+        self.system + self.lore + self.world + self.history + self.input + self.reserved_output
     }
 
     /// Near the limit: the bar turns amber from here.
@@ -70,6 +75,7 @@ pub struct PromptInput<'a> {
     pub count_tokens: &'a dyn Fn(&str) -> usize,
     /// The newest history item is a narration cut off at the length limit, to be written on.
     pub continuing: bool,
+    pub world: &'a super::world::World,
 }
 
 /// The assembled request text and how it was chosen.
@@ -127,7 +133,13 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
     // Unnamed, the line about the protagonist drops out; the template already says who plays them.
     let protagonist = story.protagonist.clone().unwrap_or_default();
     let themes = input.settings.themes.join(", ");
-    let fill = |lorebook: &str| {
+    let world_text = {
+        let mut around: Vec<&str> = recent.clone();
+        around.push(current_text);
+        world_block(input.world, &around)
+    };
+    let story_time = input.world.time.map(|t| t.describe()).unwrap_or_default();
+    let fill = |lorebook: &str, world: &str| {
         render_template(template, kind.placeholders(), &|name| match name {
             "title" => story.title.clone(),
             "genre" => story.genre.clone().unwrap_or_default(),
@@ -138,10 +150,12 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
             "themes" => themes.clone(),
             "length" => length_instruction(input.settings.length).to_owned(),
             "lorebook" => lorebook.to_owned(),
+            "world" => world.to_owned(),
+            "story_time" => story_time.clone(),
             _ => String::new(),
         })
     };
-    let bare_system = fill("")?;
+    let bare_system = fill("", "")?;
     let system_tokens = count(&bare_system);
     let input_text = current.map(|c| history_line(c, mode));
     let ask = if input.continuing {
@@ -152,7 +166,14 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
     let input_tokens = current.map_or(0, |c| c.tokens + 2) + count(ask) + 2;
 
     let prompt_budget = input.context_window.saturating_sub(input.max_output);
-    let free = prompt_budget.saturating_sub(system_tokens + input_tokens);
+    // The world goes in whole when the template asks for it: it is bounded already.
+    let world_in_template = template.contains("{{world}}");
+    let world_tokens = if world_text.is_empty() || !world_in_template {
+        0
+    } else {
+        count(&world_text) + 2
+    };
+    let free = prompt_budget.saturating_sub(system_tokens + input_tokens + world_tokens);
     let lore_budget = free / LORE_SHARE;
     let selection = select_lore(
         input.lore,
@@ -167,15 +188,22 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
     } else {
         selection.tokens + count(LORE_HEADER) + 2
     };
-    let system = if selection.injected.is_empty() {
+    let world_part = if world_tokens > 0 {
+        world_text.as_str()
+    } else {
+        ""
+    };
+    let system = if selection.injected.is_empty() && world_part.is_empty() {
         bare_system
+    } else if selection.injected.is_empty() {
+        fill("", world_part)?
     } else {
         let mut block = String::from(LORE_HEADER);
         for fired in &selection.injected {
             block.push('\n');
             block.push_str(&input.lore[fired.index].prompt_text());
         }
-        fill(&block)?
+        fill(&block, world_part)?
     };
 
     // Newest first until the rest of the budget is spent; an entry that does not fit ends the walk
@@ -211,6 +239,7 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
             window: input.context_window,
             system: system_tokens,
             lore: lore_tokens,
+            world: world_tokens,
             history: history_tokens,
             input: input_tokens,
             reserved_output: input.max_output,

@@ -115,6 +115,8 @@ pub const NARRATOR_PLACEHOLDERS: &[&str] = &[
     "themes",
     "length",
     "lorebook",
+    "world",
+    "story_time",
 ];
 
 pub const SUGGESTION_PLACEHOLDERS: &[&str] = &["title", "genre", "protagonist", "recent", "count"];
@@ -130,6 +132,8 @@ Tone: {{tone}}
 Themes: {{themes}}
 Write {{length}} per reply. End at a moment that invites the reader's next action.
 
+{{world}}
+
 {{lorebook}}";
 
 const CREATIVE_TEMPLATE: &str = "You are co-writing the story \"{{title}}\" with its author.
@@ -142,6 +146,8 @@ address the author, comment on the story or repeat what was already written.
 Tone: {{tone}}
 Themes: {{themes}}
 Write {{length}} per reply.
+
+{{world}}
 
 {{lorebook}}";
 
