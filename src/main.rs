@@ -122,6 +122,15 @@ enum Command {
         #[command(subcommand)]
         command: fabula::cli::LoreCommand,
     },
+    /// Print a story's world (characters, places, items, quests, time) or change it.
+    World {
+        story: String,
+        /// Print it as the exchange format's JSON sections.
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        command: Option<fabula::cli::WorldCommand>,
+    },
     /// Developer tools.
     Dev {
         #[command(subcommand)]
@@ -228,6 +237,11 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             draft,
         } => return fabula::cli::regenerate(&mut store, &story, entry.as_deref(), draft),
         Command::Lore { command } => return fabula::cli::lore(&store, command),
+        Command::World {
+            story,
+            json,
+            command,
+        } => return fabula::cli::world(&store, &story, json, command),
         Command::Export {
             story,
             format,

@@ -132,3 +132,80 @@ fn a_locked_database_is_reported() {
     assert!(err.contains("locked"), "{err}");
     drop(conn);
 }
+
+/// `fabula world`: a place and an item added from the shell, the place made current, a quest
+/// finished, printed as text and as the exchange format's JSON, one removed; a wrong status is a
+/// sentence, not a panic.
+#[test]
+fn the_world_is_printed_and_edited_from_the_shell() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    let (_, id, err) = run(fabula(&data).args(["dev", "seed", "--entries", "2"]));
+    let id = id.trim().to_owned();
+    assert!(!id.is_empty(), "{err}");
+    let (code, place, err) = run(fabula(&data).args([
+        "world",
+        &id,
+        "add",
+        "place",
+        "The gallery",
+        "--current",
+        "--description",
+        "Wind-bitten.",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) =
+        run(fabula(&data).args(["world", &id, "add", "item", "Rope", "--quantity", "3"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, quest, err) =
+        run(fabula(&data).args(["world", &id, "add", "quest", "Relight the lamp"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(fabula(&data).args([
+        "world",
+        &id,
+        "edit",
+        "quest",
+        quest.trim(),
+        "--status",
+        "completed",
+    ]));
+    assert_eq!(code, 0, "{err}");
+
+    let (code, out, _) = run(fabula(&data).args(["world", &id]));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!("place\t{}\tThe gallery\tcurrent", place.trim())),
+        "{out}"
+    );
+    assert!(out.contains("\tRope\t×3\tinventory"), "{out}");
+    assert!(out.contains("\tRelight the lamp\tcompleted"), "{out}");
+
+    let (code, out, _) = run(fabula(&data).args(["world", &id, "--json"]));
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(json["locations"][0]["current"], true);
+    assert_eq!(json["items"][0]["quantity"], 3);
+    assert_eq!(json["storyBeats"][0]["status"], "completed");
+    assert_eq!(json["locations"][0]["storyId"], id.as_str());
+
+    let (code, _, err) = run(fabula(&data).args(["world", &id, "remove", "place", place.trim()]));
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = run(fabula(&data).args(["world", &id]));
+    assert!(!out.contains("The gallery"), "{out}");
+
+    let (code, _, err) = run(fabula(&data).args([
+        "world",
+        &id,
+        "edit",
+        "quest",
+        quest.trim(),
+        "--status",
+        "abandoned",
+    ]));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("pending, active, completed or failed"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}

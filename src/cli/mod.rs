@@ -5,6 +5,7 @@ mod exchange;
 mod provider;
 mod story;
 mod sync;
+mod world;
 
 pub use exchange::{ConflictArg, ExportFormat, export, import};
 pub use provider::{ProviderCommand, provider};
@@ -12,6 +13,7 @@ pub use story::{
     ActionArg, DraftArg, LoreCommand, StoryCommand, generate, lore, regenerate, story,
 };
 pub use sync::{SyncCommand, lan_address, sync};
+pub use world::{WorldCommand, world};
 
 use std::io::{BufRead, Write};
 use std::path::Path;
