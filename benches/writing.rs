@@ -70,6 +70,64 @@ fn lorebook(entries: usize) -> Vec<LoreEntry> {
         .collect()
 }
 
+/// A large world: 1,000 characters, 500 places, 2,000 items, 300 beats, some named in the story.
+fn big_world() -> fabula::domain::World {
+    use fabula::domain::{Beat, BeatStatus, Character, Item, Place, StoryTime, World};
+    World {
+        characters: (0..1000)
+            .map(|i| Character {
+                id: format!("c{i}"),
+                name: format!("Keeper{i}"),
+                description: Some(format!(
+                    "Keeper {i}, who tends a lamp on the northern coast."
+                )),
+                relationship: (i == 0).then(|| "self".to_owned()),
+                traits: vec!["watchful".into(), "stubborn".into()],
+                ..Character::default()
+            })
+            .collect(),
+        places: (0..500)
+            .map(|i| Place {
+                id: format!("p{i}"),
+                name: format!("Cove {i}"),
+                current: i == 7,
+                description: Some("A grey inlet under cliffs.".into()),
+                ..Place::default()
+            })
+            .collect(),
+        items: (0..2000)
+            .map(|i| Item {
+                id: format!("i{i}"),
+                name: format!("Lamp part {i}"),
+                location: if i % 10 == 0 {
+                    "inventory".into()
+                } else {
+                    format!("p{}", i % 500)
+                },
+                ..Item::default()
+            })
+            .collect(),
+        beats: (0..300)
+            .map(|i| Beat {
+                id: format!("b{i}"),
+                title: format!("Relight lamp {i}"),
+                status: if i % 3 == 0 {
+                    BeatStatus::Active
+                } else {
+                    BeatStatus::Completed
+                },
+                ..Beat::default()
+            })
+            .collect(),
+        time: Some(StoryTime {
+            years: 1,
+            days: 40,
+            hours: 3,
+            minutes: 5,
+        }),
+    }
+}
+
 fn assembly(c: &mut Criterion) {
     let story = story();
     let history = history(10_000);
@@ -96,6 +154,28 @@ fn assembly(c: &mut Criterion) {
             .map(|p| p.user.len())
         })
     });
+    let world = big_world();
+    group.bench_function(
+        "assemble: 10k entries, 5k lore, world of 1k characters, 500 places, 2k items, 300 beats",
+        |b| {
+            b.iter(|| {
+                assemble(&PromptInput {
+                    story: &story,
+                    settings: &settings,
+                    pack: &pack,
+                    lore: &lore,
+                    matcher: &matcher,
+                    history: &history,
+                    context_window: 128_000,
+                    max_output: 1024,
+                    count_tokens: &count_tokens,
+                    continuing: false,
+                    world: &world,
+                })
+                .map(|p| p.user.len())
+            })
+        },
+    );
     group.bench_function("rebuild matcher: 5k lore entries", |b| {
         b.iter(|| LoreMatcher::new(&lore))
     });
@@ -116,6 +196,54 @@ fn history_from_sqlite(c: &mut Criterion) {
         "prompt history from SQLite: 10k entries, 127k tokens",
         |b| b.iter(|| store.history_within(&id, None, 127_000).map(|h| h.len())),
     );
+}
+
+/// The world as the prompt and the World panel read it, and one hand edit, on the large world.
+fn world_in_sqlite(c: &mut Criterion) {
+    use fabula::domain::{Item, WorldRow};
+    let dir = tempfile::tempdir().expect("tmp");
+    let paths = DataPaths {
+        dir: dir.path().join("data"),
+    };
+    paths.ensure().expect("data dir");
+    let mut store = Store::open(&paths.database()).expect("store");
+    let id = StoryId(fabula::cli::seed(&mut store, 10, Some("World")).expect("seed"));
+    let world = big_world();
+    for c in world.characters {
+        store
+            .save_world_row(&id, &WorldRow::Character(Box::new(c)))
+            .expect("character");
+    }
+    for p in world.places {
+        store
+            .save_world_row(&id, &WorldRow::Place(p))
+            .expect("place");
+    }
+    for i in world.items {
+        store.save_world_row(&id, &WorldRow::Item(i)).expect("item");
+    }
+    for b in world.beats {
+        store.save_world_row(&id, &WorldRow::Beat(b)).expect("beat");
+    }
+    let mut group = c.benchmark_group("world");
+    group.bench_function("read the world of 3,800 rows from SQLite", |b| {
+        b.iter(|| store.world(&id).map(|w| w.items.len()))
+    });
+    let mut n = 0u64;
+    group.bench_function("save one item into the world of 3,800 rows", |b| {
+        b.iter(|| {
+            n += 1;
+            store.save_world_row(
+                &id,
+                &WorldRow::Item(Item {
+                    id: "i-bench".into(),
+                    name: format!("Rope {n}"),
+                    ..Item::default()
+                }),
+            )
+        })
+    });
+    group.finish();
 }
 
 fn tokenizer_first_use(c: &mut Criterion) {
@@ -140,6 +268,6 @@ criterion_group! {
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    targets = assembly, history_from_sqlite, tokenizer_first_use
+    targets = assembly, history_from_sqlite, world_in_sqlite, tokenizer_first_use
 }
 criterion_main!(benches);

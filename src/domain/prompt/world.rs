@@ -33,24 +33,57 @@ fn character_line(c: &Character) -> String {
     line
 }
 
-/// Whether `name` stands in `text` (already lowercased) as a whole word or phrase.
-fn names(text: &str, name: &str) -> bool {
-    let name = name.trim().to_lowercase();
-    if name.is_empty() {
-        return false;
+/// The recent text, lowercased, with the set of its words: a name is looked for in full only when
+/// its first word is among them, so a world of thousands costs a lookup each.
+struct Recent {
+    text: String,
+    words: std::collections::HashSet<String>,
+}
+
+impl Recent {
+    fn new(parts: &[&str]) -> Self {
+        let text = parts.join("\n").to_lowercase();
+        let words = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Self { text, words }
     }
-    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
-    let mut from = 0;
-    while let Some(at) = text[from..].find(&name) {
-        let start = from + at;
-        let end = start + name.len();
-        let cjk = name.chars().next().is_some_and(|c| !c.is_ascii());
-        if cjk || (!word(text[..start].chars().next_back()) && !word(text[end..].chars().next())) {
-            return true;
+
+    /// Whether `name` stands in the text as a whole word or phrase (anywhere, for a name in a
+    /// script without spaces).
+    fn names(&self, name: &str) -> bool {
+        let name = name.trim();
+        let Some(first) = name
+            .split(|c: char| !c.is_alphanumeric())
+            .find(|w| !w.is_empty())
+        else {
+            return false;
+        };
+        // Chinese and Japanese write without spaces: a name there is found anywhere.
+        let spaced = !first
+            .chars()
+            .any(|c| matches!(c, '\u{3040}'..='\u{30ff}' | '\u{3400}'..='\u{9fff}' | '\u{f900}'..='\u{faff}'));
+        if spaced && !self.words.contains(&first.to_lowercase()) {
+            return false;
         }
-        from = end;
+        let name = name.to_lowercase();
+        let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+        let text = self.text.as_str();
+        let mut from = 0;
+        while let Some(at) = text[from..].find(&name) {
+            let start = from + at;
+            let end = start + name.len();
+            if !spaced
+                || (!word(text[..start].chars().next_back()) && !word(text[end..].chars().next()))
+            {
+                return true;
+            }
+            from = end;
+        }
+        false
     }
-    false
 }
 
 /// The block, or an empty string for an empty world. `recent` is the input and the last entries,
@@ -111,19 +144,19 @@ pub fn world_block(world: &World, recent: &[&str]) -> String {
     }
 
     // Tier 2: the rest of the world, when the recent text names it.
-    let text = recent.join("\n").to_lowercase();
+    let text = Recent::new(recent);
     let mut mentioned = Vec::new();
     for c in world
         .characters
         .iter()
-        .filter(|c| !c.is_protagonist() && names(&text, &c.name))
+        .filter(|c| !c.is_protagonist() && text.names(&c.name))
     {
         mentioned.push(format!("{} (character)", character_line(c)));
     }
     for p in world
         .places
         .iter()
-        .filter(|p| !p.current && names(&text, &p.name))
+        .filter(|p| !p.current && text.names(&p.name))
     {
         mentioned.push(format!(
             "{} (place)",
@@ -133,7 +166,7 @@ pub fn world_block(world: &World, recent: &[&str]) -> String {
     for i in world
         .items
         .iter()
-        .filter(|i| !i.is_carried() && names(&text, &i.name))
+        .filter(|i| !i.is_carried() && text.names(&i.name))
     {
         let at = world
             .places
@@ -263,5 +296,11 @@ mod tests {
         assert!(!block.contains("Ol ("), "“Old” does not name Ol");
         assert!(!block.contains("Net"), "“nets” does not name the Net");
         assert_eq!(world_block(&World::default(), &["anything"]), "");
+        let mut cjk = world();
+        cjk.characters[1].name = "美羅".into();
+        assert!(
+            world_block(&cjk, &["港で美羅が手を振る。"]).contains("美羅"),
+            "no spaces needed"
+        );
     }
 }
