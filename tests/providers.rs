@@ -643,3 +643,171 @@ fn anthropic_model_lists_follow_pages() {
     let ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, vec!["m1", "m2", "m3"]);
 }
+
+#[derive(serde::Deserialize, schemars::JsonSchema, Debug, PartialEq)]
+struct Scene {
+    place: Option<String>,
+    present: Vec<String>,
+    minutes: u32,
+}
+
+const SCENE_PIECES: [&str; 3] = [
+    r#"{"place": "The Tavern", "#,
+    r#""present": ["Mira"], "#,
+    r#""minutes": 15}"#,
+];
+
+fn scene() -> Scene {
+    Scene {
+        place: Some("The Tavern".into()),
+        present: vec!["Mira".into()],
+        minutes: 15,
+    }
+}
+
+/// Every protocol asks for the shape its own way and the reply reads back as the type the schema
+/// was made from: OpenAI `response_format` json_schema (strict), Anthropic one forced tool whose
+/// input streams as `input_json_delta`, Gemini `responseJsonSchema`, Ollama `format`.
+#[test]
+fn every_protocol_asks_for_and_reads_a_shaped_reply() {
+    use fabula::providers::structured::{ReplyShape, ShapeAsk, structured_chat};
+    for p in ALL {
+        let stream = match p {
+            P::OpenAi => wire::openai(&SCENE_PIECES, 11, 22),
+            P::Anthropic => wire::anthropic_tool("scene", &SCENE_PIECES, 11, 22),
+            P::Gemini => wire::gemini(&[], &SCENE_PIECES, 11, 22),
+            P::Ollama => wire::ollama(&[], &SCENE_PIECES, 11, 22),
+        };
+        let server = FakeProvider::start(vec![Reply::stream(p.content_type(), &stream)]);
+        let endpoint = p.endpoint(&server);
+        let (value, completion, ask) = structured_chat::<Scene>(
+            &endpoint,
+            &request(),
+            ReplyShape::of::<Scene>("scene"),
+            &CancelToken::new(),
+            &mut |_, _| {},
+        )
+        .unwrap_or_else(|e| panic!("{p:?}: {e}"));
+        assert_eq!(value, scene(), "{p:?}");
+        assert_eq!(ask, ShapeAsk::Schema, "{p:?}");
+        assert_eq!(completion.usage.prompt_tokens, Some(11), "{p:?}");
+        let body: serde_json::Value =
+            serde_json::from_str(&server.recorded()[0].body).expect("json body");
+        match p {
+            P::OpenAi => {
+                assert_eq!(body["response_format"]["type"], "json_schema");
+                assert_eq!(body["response_format"]["json_schema"]["name"], "scene");
+                assert_eq!(body["response_format"]["json_schema"]["strict"], true);
+                assert_eq!(
+                    body["response_format"]["json_schema"]["schema"]["additionalProperties"],
+                    false
+                );
+            }
+            P::Anthropic => {
+                assert_eq!(body["tools"][0]["name"], "scene");
+                assert!(body["tools"][0]["input_schema"]["properties"]["present"].is_object());
+                assert_eq!(
+                    body["tool_choice"],
+                    serde_json::json!({"type": "tool", "name": "scene"})
+                );
+            }
+            P::Gemini => {
+                assert_eq!(
+                    body["generationConfig"]["responseMimeType"],
+                    "application/json"
+                );
+                assert!(
+                    body["generationConfig"]["responseJsonSchema"]["properties"]["minutes"]
+                        .is_object()
+                );
+            }
+            P::Ollama => {
+                assert!(body["format"]["properties"]["place"].is_object(), "{body}");
+            }
+        }
+    }
+}
+
+/// An OpenAI-compatible server that refuses `json_schema` is asked for `json_object`, and one that
+/// refuses that too is asked in the prompt alone; each refusal is its documented 400 body, and
+/// the way that worked is returned (to be remembered for the model). A shape the reply does not
+/// fit is an error that keeps the text, never a panic.
+#[test]
+fn a_server_that_refuses_the_schema_is_asked_the_weaker_ways() {
+    use fabula::providers::structured::{ReplyShape, ShapeAsk, StructuredError, structured_chat};
+    let refusal = |param: &str| {
+        Reply::json(
+            400,
+            &format!(
+                r#"{{"error":{{"message":"'{param}' is not supported with this model.","type":"invalid_request_error","param":"response_format","code":null}}}}"#
+            ),
+        )
+    };
+    let server = FakeProvider::start(vec![
+        refusal("response_format.json_schema"),
+        refusal("response_format.json_object"),
+        Reply::stream(
+            "text/event-stream",
+            &wire::openai(
+                &["Sure! ```json\n", SCENE_PIECES.concat().as_str(), "\n```"],
+                5,
+                5,
+            ),
+        ),
+    ]);
+    let endpoint = P::OpenAi.endpoint(&server);
+    let mut attempts = 0;
+    let (value, _, ask) = structured_chat::<Scene>(
+        &endpoint,
+        &request(),
+        ReplyShape::of::<Scene>("scene"),
+        &CancelToken::new(),
+        &mut |_, _| attempts += 1,
+    )
+    .expect("the prompt alone worked");
+    assert_eq!(value, scene());
+    assert_eq!((ask, attempts), (ShapeAsk::Prompt, 3));
+    let sent = server.recorded();
+    let bodies: Vec<serde_json::Value> = sent
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).expect("json"))
+        .collect();
+    assert_eq!(bodies[0]["response_format"]["type"], "json_schema");
+    assert_eq!(bodies[1]["response_format"]["type"], "json_object");
+    assert!(bodies[2].get("response_format").is_none());
+    for body in &bodies[1..] {
+        let system = body["messages"][0]["content"].as_str().expect("system");
+        assert!(system.contains("follows this JSON schema"), "{system}");
+    }
+
+    // Another refusal (the key) is not about the shape: no weaker asking.
+    let server = FakeProvider::start(vec![P::OpenAi.error(401)]);
+    let err = structured_chat::<Scene>(
+        &P::OpenAi.endpoint(&server),
+        &request(),
+        ReplyShape::of::<Scene>("scene"),
+        &CancelToken::new(),
+        &mut |_, _| {},
+    )
+    .expect_err("refused");
+    assert!(matches!(err, StructuredError::Provider(_)), "{err}");
+    assert_eq!(server.recorded().len(), 1);
+
+    // A reply that does not fit: the text is kept for the inspector.
+    let server = FakeProvider::start(vec![Reply::stream(
+        "text/event-stream",
+        &wire::openai(&[r#"{"place": 7}"#], 5, 5),
+    )]);
+    let err = structured_chat::<Scene>(
+        &P::OpenAi.endpoint(&server),
+        &request(),
+        ReplyShape::of::<Scene>("scene"),
+        &CancelToken::new(),
+        &mut |_, _| {},
+    )
+    .expect_err("unreadable");
+    match err {
+        StructuredError::Unreadable { raw, .. } => assert_eq!(raw, r#"{"place": 7}"#),
+        other => panic!("{other}"),
+    }
+}

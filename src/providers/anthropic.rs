@@ -47,7 +47,16 @@ pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall 
     if let Some(system) = request.system_text() {
         body["system"] = json!(system);
     }
-    if request.reasoning == Reasoning::Off {
+    let tool = request
+        .shape
+        .as_ref()
+        .and_then(super::structured::anthropic_tool);
+    if let Some((tools, choice)) = tool.clone() {
+        body["tools"] = tools;
+        body["tool_choice"] = choice;
+    }
+    // A forced tool may not be combined with thinking.
+    if request.reasoning == Reasoning::Off || tool.is_some() {
         if let Some(t) = request.temperature {
             body["temperature"] = json!(t);
         }
@@ -106,6 +115,15 @@ pub(super) fn parse_event(
             {
                 out.push(Piece::Reasoning(t.to_owned()));
             }
+            // A tool's input arrives as JSON text in `input_json_delta`s; an input given whole
+            // at the start (not empty) is the answer as it is.
+            if block.get("type").and_then(Value::as_str) == Some("tool_use")
+                && let Some(input) = block
+                    .get("input")
+                    .filter(|i| i.as_object().is_some_and(|o| !o.is_empty()))
+            {
+                out.push(Piece::Text(input.to_string()));
+            }
         }
         "content_block_delta" => {
             let delta = &value["delta"];
@@ -118,6 +136,11 @@ pub(super) fn parse_event(
                 Some("thinking_delta") => {
                     if let Some(t) = delta.get("thinking").and_then(Value::as_str) {
                         out.push(Piece::Reasoning(t.to_owned()));
+                    }
+                }
+                Some("input_json_delta") => {
+                    if let Some(t) = delta.get("partial_json").and_then(Value::as_str) {
+                        out.push(Piece::Text(t.to_owned()));
                     }
                 }
                 _ => {}

@@ -50,6 +50,14 @@ pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall 
             json!({"thinkingBudget": request.reasoning.budget_tokens(), "includeThoughts": true})
         },
     );
+    if let Some(shape) = request
+        .shape
+        .as_ref()
+        .filter(|s| s.ask != super::structured::ShapeAsk::Prompt)
+    {
+        config.insert("responseMimeType".into(), json!("application/json"));
+        config.insert("responseJsonSchema".into(), shape.schema.clone());
+    }
     let mut body = json!({"contents": contents, "generationConfig": config});
     if let Some(system) = request.system_text() {
         body["systemInstruction"] = json!({"parts": [{"text": system}]});

@@ -12,6 +12,7 @@ pub mod ollama;
 pub mod openai;
 mod resolve;
 pub mod sse;
+pub mod structured;
 pub mod think;
 
 use std::time::Duration;
@@ -85,6 +86,8 @@ pub struct ChatRequest {
     pub reasoning: Reasoning,
     /// Gemini only: `false` uses `generateContent` (one JSON reply) instead of the SSE stream.
     pub stream: bool,
+    /// The reply must follow this shape (see `structured`).
+    pub shape: Option<structured::ReplyShape>,
 }
 
 impl ChatRequest {
@@ -96,6 +99,7 @@ impl ChatRequest {
             max_tokens: None,
             reasoning: Reasoning::Off,
             stream: true,
+            shape: None,
         }
     }
 

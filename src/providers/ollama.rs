@@ -38,6 +38,11 @@ pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall 
         "stream": true,
         "options": options,
     });
+    match request.shape.as_ref().map(|s| (s.ask, &s.schema)) {
+        Some((super::structured::ShapeAsk::Schema, schema)) => body["format"] = schema.clone(),
+        Some((super::structured::ShapeAsk::JsonObject, _)) => body["format"] = json!("json"),
+        _ => {}
+    }
     // Only say it when asked: models without thinking reject `think: true`, and `false` is their default.
     if request.reasoning != Reasoning::Off {
         body["think"] = json!(true);

@@ -36,6 +36,13 @@ pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall 
     if let Some(n) = request.max_tokens {
         body["max_tokens"] = json!(n);
     }
+    if let Some(format) = request
+        .shape
+        .as_ref()
+        .and_then(super::structured::openai_response_format)
+    {
+        body["response_format"] = format;
+    }
     match (endpoint.preset.reasoning, request.reasoning) {
         (_, Reasoning::Off) | (ReasoningStyle::ModelDecides, _) => {}
         (ReasoningStyle::Native, effort) => body["reasoning_effort"] = json!(effort.as_str()),

@@ -309,6 +309,49 @@ pub mod wire {
         out
     }
 
+    /// A forced tool's reply as Anthropic streams it: a `tool_use` block whose input arrives as
+    /// `input_json_delta` pieces, ended by `stop_reason: "tool_use"`.
+    pub fn anthropic_tool(
+        name: &str,
+        json_pieces: &[&str],
+        input: u64,
+        output: u64,
+    ) -> Vec<String> {
+        let mut out = vec![event(
+            "message_start",
+            &format!(
+                r#"{{"type":"message_start","message":{{"id":"msg_02","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,"usage":{{"input_tokens":{input},"output_tokens":1}}}}}}"#
+            ),
+        )];
+        out.push(event(
+            "content_block_start",
+            &format!(
+                r#"{{"type":"content_block_start","index":0,"content_block":{{"type":"tool_use","id":"toolu_01","name":"{name}","input":{{}}}}}}"#
+            ),
+        ));
+        for p in json_pieces {
+            out.push(event(
+                "content_block_delta",
+                &format!(
+                    r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"input_json_delta","partial_json":{}}}}}"#,
+                    serde_json::json!(p)
+                ),
+            ));
+        }
+        out.push(event(
+            "content_block_stop",
+            r#"{"type":"content_block_stop","index":0}"#,
+        ));
+        out.push(event(
+            "message_delta",
+            &format!(
+                r#"{{"type":"message_delta","delta":{{"stop_reason":"tool_use","stop_sequence":null}},"usage":{{"output_tokens":{output}}}}}"#
+            ),
+        ));
+        out.push(event("message_stop", r#"{"type":"message_stop"}"#));
+        out
+    }
+
     pub fn anthropic_error(kind: &str, message: &str) -> String {
         format!(
             r#"{{"type":"error","error":{{"type":"{kind}","message":{}}},"request_id":"req_011"}}"#,
