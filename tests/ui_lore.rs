@@ -67,16 +67,19 @@ fn lore_settings_inspector_and_edit_and_regenerate() {
     let mut h = harness(&data);
     click(&mut h, "Green Giants");
 
-    // Settings first: no suggestion calls, and a tone the prompt must carry.
+    // Settings first: no suggestion or world calls, and a tone the prompt must carry.
     click(&mut h, "Story settings");
     type_into(&mut h, "Tone", "Gentle");
     h.get_by_label("Offer action choices after each narration")
+        .click();
+    h.get_by_label("Keep the world up to date after each narration")
         .click();
     h.run_ok();
     click(&mut h, "Save settings");
     let settings = data.open().story_settings(&story).expect("settings");
     assert_eq!(settings.tone, "Gentle");
     assert!(!settings.suggestions);
+    assert!(!settings.track_world);
 
     click(&mut h, "Lorebook");
     click(&mut h, "New entry");
@@ -98,7 +101,11 @@ fn lore_settings_inspector_and_edit_and_regenerate() {
         "the panel says what fired and why"
     );
     let bodies: Vec<String> = server.recorded().into_iter().map(|r| r.body).collect();
-    assert_eq!(bodies.len(), 2, "suggestions are off: only narrator calls");
+    assert_eq!(
+        bodies.len(),
+        2,
+        "suggestions and the world update are off: only narrator calls"
+    );
     assert!(!bodies[0].contains("green giant") && bodies[1].contains("green giant"));
     assert!(bodies[1].contains("Tone: Gentle"));
 

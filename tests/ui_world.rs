@@ -98,3 +98,119 @@ fn the_world_panel_shows_edits_and_undoes_the_story_world() {
     settle(&mut h);
     assert!(h.query_by_label_contains("Day 3, 05:30").is_some());
 }
+
+/// After a narration the Classifier task updates the world on its own job: the status bar says
+/// what changed in one line, the World panel shows it, and Undo takes the update back as one step.
+#[test]
+fn the_classifier_updates_the_world_after_a_narration_and_undo_takes_it_back() {
+    use common::fake_llm::{FakeProvider, Reply, wire};
+    use std::time::{Duration, Instant};
+    let server = FakeProvider::start_routed(|req, _| {
+        if req.url.ends_with("/models") {
+            return Reply::json(
+                200,
+                r#"{"object":"list","data":[{"id":"smol-135m","object":"model","created":1,"owned_by":"me"}]}"#,
+            );
+        }
+        if req.body.contains("Answer with JSON only") {
+            return Reply::json(500, &wire::openai_error("server_error", "no suggestions"));
+        }
+        if req.body.contains("NEWEST NARRATION") {
+            return Reply::stream(
+                "text/event-stream",
+                &wire::openai(
+                    &[
+                        r#"{"characters":[{"name":"Mira","description":"Keeps the tavern.","relationship":null,"traits":null,"status":null}],"#,
+                        r#""places":[],"items":[{"name":"Rusty key","description":null,"quantity":1,"equipped":null,"location":"inventory"}],"#,
+                        r#""beats":[],"scene":{"current_place":"The tavern","present":["Mira"],"time_passed":"2 hours"}}"#,
+                    ],
+                    120,
+                    60,
+                ),
+            );
+        }
+        Reply::stream(
+            "text/event-stream",
+            &wire::openai(&["Mira slides a rusty key across the bar."], 50, 9),
+        )
+    });
+    let data = TempData::new();
+    {
+        let store = data.open();
+        store
+            .save_profile(&fabula::domain::ApiProfile {
+                id: "local".into(),
+                name: "Local".into(),
+                preset: "openai-compatible".into(),
+                base_url: format!("{}/v1", server.base),
+                api_key: None,
+                default_model: "smol-135m".into(),
+                custom_models: Vec::new(),
+                favourite_models: Vec::new(),
+                key_in_keyring: false,
+                source: fabula::domain::ProfileSource::Stored,
+            })
+            .expect("profile");
+        store.set_main_profile_id("local").expect("main");
+    }
+    let story = data.add_story("The Tavern");
+    let mut h = harness(&data);
+    click(&mut h, "The Tavern");
+    type_into(&mut h, "Your action", "ask for a room");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_ok();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while h.query_by_label_contains("+ Mira (character)").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "no world update: {:?}",
+            h.state().state().status
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    h.run_ok();
+    assert!(
+        h.query_by_label_contains(
+            "+ Mira (character) · The tavern is now the current place · +1 Rusty key · two hours pass"
+        )
+        .is_some(),
+        "one line says what changed"
+    );
+    let world = data.open().world(&story).expect("world");
+    assert_eq!(world.characters[0].name, "Mira");
+    assert_eq!(
+        world.current_place().map(|p| p.name.as_str()),
+        Some("The tavern")
+    );
+    assert!(world.items[0].is_carried());
+    assert_eq!(world.time.map(|t| t.hours), Some(2));
+    let sent: Vec<String> = server.recorded().into_iter().map(|r| r.body).collect();
+    let classify = sent
+        .iter()
+        .find(|b| b.contains("NEWEST NARRATION"))
+        .expect("the classifier was asked");
+    assert!(
+        classify.contains(r#""response_format":{"json_schema""#)
+            || classify.contains("json_schema")
+    );
+    assert!(
+        classify.contains("Mira slides a rusty key"),
+        "it read the new narration"
+    );
+
+    click(&mut h, "World");
+    assert!(h.query_by_label("Mira").is_some());
+    h.key_press(Key::Escape);
+    h.run_ok();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_ok();
+    settle(&mut h);
+    let world = data.open().world(&story).expect("world");
+    assert!(
+        world.characters.is_empty(),
+        "Undo took the update back: {world:?}"
+    );
+    assert!(world.places.is_empty() && world.items.is_empty());
+    assert!(h.query_by_label("Mira").is_none());
+}

@@ -46,6 +46,9 @@ fn wait_until_idle(h: &mut Harness<'static, FabulaApp>) {
     wait_for(h, "the end of generation", |h| !h.state().is_generating());
 }
 
+/// The classifier's answer when a narration changed nothing in the world.
+const NOTHING_CHANGED: &str = r#"{"characters":[],"places":[],"items":[],"beats":[],"scene":{"current_place":null,"present":[],"time_passed":"none"}}"#;
+
 /// Narrator replies in order: a full one, one that stalls (to be stopped), a regeneration, then a
 /// rejected key. Suggestion calls get action choices.
 fn server() -> FakeProvider {
@@ -68,6 +71,12 @@ fn server() -> FakeProvider {
                     40,
                     12,
                 ),
+            );
+        }
+        if req.body.contains("NEWEST NARRATION") {
+            return Reply::stream(
+                "text/event-stream",
+                &wire::openai(&[NOTHING_CHANGED], 30, 10),
             );
         }
         match narrations.fetch_add(1, Ordering::SeqCst) {
@@ -242,6 +251,12 @@ fn a_rate_limit_counts_down_to_retry_and_a_dropped_line_offers_retry() {
         if req.body.contains("Answer with JSON only") {
             return Reply::json(500, "{}");
         }
+        if req.body.contains("NEWEST NARRATION") {
+            return Reply::stream(
+                "text/event-stream",
+                &wire::openai(&[NOTHING_CHANGED], 30, 10),
+            );
+        }
         match calls.fetch_add(1, Ordering::SeqCst) {
             // Every attempt of the first narration is limited (the client tries three times).
             0..=2 => Reply::json(
@@ -348,6 +363,12 @@ fn a_narration_cut_at_the_length_limit_is_marked_and_continued_in_place() {
         }
         if req.body.contains("Answer with JSON only") {
             return Reply::json(500, &wire::openai_error("server_error", "no suggestions"));
+        }
+        if req.body.contains("NEWEST NARRATION") {
+            return Reply::stream(
+                "text/event-stream",
+                &wire::openai(&[NOTHING_CHANGED], 30, 10),
+            );
         }
         match calls.fetch_add(1, Ordering::SeqCst) {
             0 => Reply::stream(

@@ -312,7 +312,10 @@ impl FabulaApp {
                 self.state.writing.lore = store.lore(&story)?;
                 self.forget_lorebook();
             }
-            Change::EditWorld { .. } | Change::TrashWorld { .. } | Change::StoryTime { .. } => {
+            Change::EditWorld { .. }
+            | Change::TrashWorld { .. }
+            | Change::StoryTime { .. }
+            | Change::WorldChanges { .. } => {
                 self.reload_world(store)?;
             }
         }

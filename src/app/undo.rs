@@ -55,6 +55,11 @@ pub enum Change {
         before: StoryTime,
         after: StoryTime,
     },
+    /// What the classifier changed after a narration, as one step.
+    WorldChanges {
+        story: StoryId,
+        applied: Box<crate::domain::world_change::Applied>,
+    },
 }
 
 impl Change {
@@ -71,6 +76,7 @@ impl Change {
             Change::EditWorld { .. } => "edit the world".into(),
             Change::TrashWorld { kind, .. } => format!("delete {}", kind.label().to_lowercase()),
             Change::StoryTime { .. } => "set the story time".into(),
+            Change::WorldChanges { .. } => "the world update".into(),
         }
     }
 
@@ -86,7 +92,8 @@ impl Change {
             | Change::Turn { story, .. }
             | Change::EditWorld { story, .. }
             | Change::TrashWorld { story, .. }
-            | Change::StoryTime { story, .. } => story,
+            | Change::StoryTime { story, .. }
+            | Change::WorldChanges { story, .. } => story,
         }
     }
 
@@ -98,9 +105,10 @@ impl Change {
             Change::TrashStory { story, .. } => store.restore_story(story),
             Change::RenameStory { story, before, .. } => store.rename_story(story, before),
             Change::TrashLore { lore, .. } => store.restore_lore(lore),
-            Change::EditWorld { .. } | Change::TrashWorld { .. } | Change::StoryTime { .. } => {
-                revert_world(store, self)
-            }
+            Change::EditWorld { .. }
+            | Change::TrashWorld { .. }
+            | Change::StoryTime { .. }
+            | Change::WorldChanges { .. } => revert_world(store, self),
             Change::Turn {
                 action, narration, ..
             } => {
@@ -118,9 +126,10 @@ impl Change {
             Change::TrashStory { story, .. } => store.trash_story(story),
             Change::RenameStory { story, after, .. } => store.rename_story(story, after),
             Change::TrashLore { lore, .. } => store.trash_lore(lore),
-            Change::EditWorld { .. } | Change::TrashWorld { .. } | Change::StoryTime { .. } => {
-                repeat_world(store, self)
-            }
+            Change::EditWorld { .. }
+            | Change::TrashWorld { .. }
+            | Change::StoryTime { .. }
+            | Change::WorldChanges { .. } => repeat_world(store, self),
             Change::Turn {
                 action, narration, ..
             } => {
@@ -146,6 +155,7 @@ fn revert_world(store: &Store, change: &Change) -> Result<(), StoreError> {
         },
         Change::TrashWorld { story, kind, id } => store.restore_world_row(story, *kind, id),
         Change::StoryTime { story, before, .. } => store.set_story_time(story, *before),
+        Change::WorldChanges { story, applied } => store.apply_world_changes(story, applied, true),
         _ => Ok(()),
     }
 }
@@ -156,6 +166,7 @@ fn repeat_world(store: &Store, change: &Change) -> Result<(), StoreError> {
         Change::EditWorld { story, after, .. } => store.save_world_row(story, after),
         Change::TrashWorld { story, kind, id } => store.trash_world_row(story, *kind, id),
         Change::StoryTime { story, after, .. } => store.set_story_time(story, *after),
+        Change::WorldChanges { story, applied } => store.apply_world_changes(story, applied, false),
         _ => Ok(()),
     }
 }

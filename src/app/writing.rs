@@ -237,6 +237,12 @@ impl FabulaApp {
                     {
                         self.start_suggestions(&store, &story);
                     }
+                    if let Some(story) = self.open_story_id()
+                        && fresh_turn
+                        && self.state.writing.settings.track_world
+                    {
+                        self.start_classifier(&store, &story);
+                    }
                     self.state.writing.last_error = None;
                 }
                 Ending::Cancelled => {

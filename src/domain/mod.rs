@@ -22,6 +22,7 @@ mod tokens;
 mod verbs;
 pub mod when;
 mod world;
+pub mod world_change;
 pub mod world_wire;
 
 pub use backup::{BackupInfo, KEEP_BACKUPS};

@@ -109,12 +109,16 @@ pub struct StorySettings {
     pub pronouns: Pronouns,
     /// Actions go into the story exactly as typed, with no "I …" or "Mara says, …" around them.
     pub actions_as_typed: bool,
+    /// After each narration the Classifier task updates the world (characters, places, items,
+    /// quests, time).
+    pub track_world: bool,
 }
 
 impl StorySettings {
     pub fn new() -> Self {
         Self {
             suggestions: true,
+            track_world: true,
             ..Self::default()
         }
     }

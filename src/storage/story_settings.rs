@@ -48,6 +48,10 @@ impl Store {
                 .get("actionsAsTyped")
                 .and_then(serde_json::Value::as_bool)
                 .unwrap_or(false),
+            track_world: value
+                .get("fabulaTrackWorld")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(defaults.track_world),
         })
     }
 
@@ -88,6 +92,10 @@ impl Store {
         put(
             "actionsAsTyped",
             settings.actions_as_typed.then_some(json!(true)),
+        );
+        put(
+            "fabulaTrackWorld",
+            (!settings.track_world).then_some(json!(false)),
         );
         let text = serde_json::Value::Object(value).to_string();
         let changed = self

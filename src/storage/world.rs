@@ -526,6 +526,76 @@ impl Store {
         Ok(())
     }
 
+    /// Writes what a change-set did (or takes it back: `undo` writes each row as it was before)
+    /// in one transaction, so the world never holds half of it.
+    pub fn apply_world_changes(
+        &self,
+        story: &StoryId,
+        applied: &crate::domain::world_change::Applied,
+        undo: bool,
+    ) -> Result<()> {
+        let path = self.path.clone();
+        let err = |e| super::classify(&path, e);
+        let tx = self.conn.unchecked_transaction().map_err(err)?;
+        let now = now_ms();
+        for (before, after) in &applied.rows {
+            let row = match (undo, before) {
+                (false, _) => Some(after),
+                (true, Some(before)) => Some(before),
+                (true, None) => None,
+            };
+            let kind = after.kind();
+            let Some(row) = row else {
+                tx.execute(
+                    &format!(
+                        "UPDATE {} SET deleted_at = ?3, updated_at = ?3 WHERE story_id = ?1 AND id = ?2",
+                        table(kind)
+                    ),
+                    params![story.as_str(), after.id(), now],
+                )
+                .map_err(err)?;
+                continue;
+            };
+            let position: i64 = tx
+                .query_row(
+                    &format!(
+                        "SELECT COALESCE((SELECT position FROM {0} WHERE story_id = ?1 AND id = ?2),
+                                (SELECT COALESCE(MAX(position), -1) + 1 FROM {0} WHERE story_id = ?1))",
+                        table(kind)
+                    ),
+                    params![story.as_str(), row.id()],
+                    |r| r.get(0),
+                )
+                .map_err(err)?;
+            match row {
+                WorldRow::Character(c) => put_character(&tx, story, c, position, now),
+                WorldRow::Place(p) => put_place(&tx, story, p, position, now),
+                WorldRow::Item(i) => put_item(&tx, story, i, position, now),
+                WorldRow::Beat(b) => put_beat(&tx, story, b, position, now),
+            }
+            .map_err(err)?;
+        }
+        if let Some((before, after)) = applied.time {
+            let previous: Option<String> = tx
+                .query_row(
+                    "SELECT time_tracker FROM stories WHERE id = ?1",
+                    [story.as_str()],
+                    |r| r.get(0),
+                )
+                .map_err(err)?;
+            let time = if undo { before } else { after };
+            tx.execute(
+                "UPDATE stories SET time_tracker = ?2 WHERE id = ?1",
+                params![
+                    story.as_str(),
+                    story_time_to_wire(time, previous.as_deref())
+                ],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
     /// Sets the time in the story (other keys of the original's tracker are kept).
     pub fn set_story_time(&self, story: &StoryId, time: StoryTime) -> Result<()> {
         let previous: Option<String> = self

@@ -1,10 +1,12 @@
 //! The writing loop's pipeline, shared by the window and the CLI: prepare the narrator's request from
 //! the store, stream it while keeping a draft on disk, then write the narration (or keep the draft).
 
+mod classify;
 mod prepare;
 mod run;
 mod suggest;
 
+pub use classify::classify;
 pub use prepare::{Prepared, narrator_call, prepare};
 pub use run::{Ending, Outcome, run, skipped_note};
 pub use suggest::suggest;
@@ -28,6 +30,9 @@ pub enum WritingError {
     },
     #[error("Only narration can be regenerated.")]
     NotNarration,
+    /// The classifier's answer could not be used; the world is as it was.
+    #[error("{0}")]
+    Classifier(String),
 }
 
 /// A story's lorebook with its matcher, built once per change and shared with generation jobs.

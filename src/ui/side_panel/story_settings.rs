@@ -25,7 +25,24 @@ pub(super) fn settings_ui(
     let Some((_, form)) = view.settings_form.as_mut() else {
         return;
     };
-    ui.weak(story.mode.label());
+    // At the top, so it is in sight however long the form below grows.
+    let changed = form.to_settings();
+    ui.horizontal(|ui| {
+        ui.weak(story.mode.label());
+        let dirty = changed.as_ref().is_ok_and(|s| s != &state.writing.settings);
+        if ui
+            .add_enabled(dirty, egui::Button::new("Save settings"))
+            .clicked()
+            && let Ok(settings) = &changed
+        {
+            actions.push(Action::Writing(WritingAction::SaveStorySettings(
+                settings.clone(),
+            )));
+        }
+    });
+    if let Err(message) = &changed {
+        ui.colored_label(ui.visuals().error_fg_color, message);
+    }
     details_ui(ui, story, form, actions);
     ui.separator();
     egui::Grid::new("story-settings")
@@ -181,6 +198,11 @@ pub(super) fn settings_ui(
             crate::domain::StoryMode::CreativeWriting => "Offer suggestions after each narration",
         },
     );
+    ui.checkbox(
+        &mut form.settings.track_world,
+        "Keep the world up to date after each narration",
+    )
+    .on_hover_text("The Classifier task notes new characters, places, items, quests and the time (World panel)");
     if story.mode == crate::domain::StoryMode::Adventure {
         ui.checkbox(
             &mut form.settings.actions_as_typed,
@@ -188,22 +210,6 @@ pub(super) fn settings_ui(
         )
         .on_hover_text("No “I …” or “Mara says, …” around what you type");
     }
-    let changed = form.to_settings();
-    ui.horizontal(|ui| {
-        let dirty = changed.as_ref().is_ok_and(|s| s != &state.writing.settings);
-        if ui
-            .add_enabled(dirty, egui::Button::new("Save settings"))
-            .clicked()
-            && let Ok(settings) = &changed
-        {
-            actions.push(Action::Writing(WritingAction::SaveStorySettings(
-                settings.clone(),
-            )));
-        }
-        if let Err(message) = &changed {
-            ui.colored_label(ui.visuals().error_fg_color, message);
-        }
-    });
 }
 
 /// Genre, description and protagonist, editable after the story was made; saved together.

@@ -1,0 +1,74 @@
+//! The world kept up to date after each narration: the classifier runs on a job once the
+//! narration is stored (the story is never held for it), and what it changed is said in the
+//! status bar as one line, undone as one step. A failure is a quiet note.
+
+use super::FabulaApp;
+use super::undo::Change;
+use crate::domain::StoryId;
+use crate::domain::world_change::Applied;
+use crate::storage::Store;
+use crate::writing;
+
+/// The classifier's job (one at a time; a newer narration's waits for none).
+pub(super) const CLASSIFIER: &str = "classifier";
+
+impl FabulaApp {
+    pub(super) fn start_classifier(&mut self, store: &Store, story: &StoryId) {
+        if self.jobs.is_running(CLASSIFIER) {
+            // The one running reads the story as it was; the next narration reads it again.
+            return;
+        }
+        let path = store.path().to_owned();
+        let story = story.clone();
+        let keys = self.keys.clone();
+        let waker = self.waker();
+        let started = self.jobs.start(
+            CLASSIFIER,
+            "The world update",
+            waker,
+            move |cx| {
+                let outcome = Store::open_worker(&path)
+                    .map_err(writing::WritingError::from)
+                    .and_then(|store| {
+                        writing::classify(&store, keys.as_ref(), &story, cx.cancel_token())
+                    });
+                cx.send((story, outcome));
+            },
+            Self::on_classified,
+            |_: &mut FabulaApp| {},
+        );
+        if let Err(e) = started {
+            log::warn!("the world update could not start: {e}");
+        }
+    }
+
+    fn on_classified(
+        &mut self,
+        (story, outcome): (StoryId, Result<Applied, writing::WritingError>),
+    ) {
+        match outcome {
+            Ok(applied) if applied.rows.is_empty() && applied.time.is_none() => {}
+            Ok(applied) => {
+                if !applied.summary.is_empty() {
+                    self.state.info(applied.summary.clone(), false);
+                }
+                self.history.record(Change::WorldChanges {
+                    story: story.clone(),
+                    applied: Box::new(applied),
+                });
+                if self.open_story_id().as_ref() == Some(&story)
+                    && let Some(store) = self.store.take()
+                {
+                    if let Err(e) = self.reload_world(&store) {
+                        self.state.error(e.to_string());
+                    }
+                    self.store = Some(store);
+                }
+            }
+            Err(e) => {
+                self.state
+                    .info(format!("The world was not updated: {e}"), false);
+            }
+        }
+    }
+}

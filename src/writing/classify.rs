@@ -1,0 +1,189 @@
+//! The classifier: after a narration, the Classifier task reads the newest entries and the world as
+//! it stands and reports what changed (a change-set, as structured output); a sound one is applied
+//! to the world in one transaction. Shared by the window (on a job) and `fabula generate`.
+
+use super::WritingError;
+use super::prepare::task_call;
+use crate::domain::world_change::{Applied, ChangeSet, apply_changes};
+use crate::domain::{GenerationRecord, StoryId, Task, World, new_uuid, now_ms};
+use crate::jobs::CancelToken;
+use crate::keys::KeyStore;
+use crate::providers::structured::{ReplyShape, ShapeAsk, StructuredError, structured_chat};
+use crate::providers::{self, ChatRequest, Message};
+use crate::storage::Store;
+
+/// Entries before the newest narration that the classifier sees.
+const CONTEXT_ENTRIES: usize = 5;
+/// Names of each kind listed in the prompt, so it reuses them instead of inventing twins.
+const KNOWN_NAMES: usize = 60;
+
+const INSTRUCTION: &str = "You keep track of the world of a story. Read the NEWEST NARRATION and report only what it changes: characters met or changed, places, items gained, lost, used or moved, quests and plot beats begun or resolved, where the protagonist is at its end, who is there, and how much story time it took. Use the names already known when the narration means them. Leave lists empty when nothing of that kind changed; never repeat what stays the same.";
+
+fn known(world: &World) -> String {
+    let names = |items: Vec<&str>| {
+        if items.is_empty() {
+            "none".to_owned()
+        } else {
+            items
+                .into_iter()
+                .take(KNOWN_NAMES)
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let mut out = String::from("Known so far:\n");
+    out.push_str(&format!(
+        "- Characters: {}\n",
+        names(world.characters.iter().map(|c| c.name.as_str()).collect())
+    ));
+    out.push_str(&format!(
+        "- Places: {}{}\n",
+        names(world.places.iter().map(|p| p.name.as_str()).collect()),
+        world
+            .current_place()
+            .map(|p| format!(" (the protagonist is at {})", p.name))
+            .unwrap_or_default()
+    ));
+    out.push_str(&format!(
+        "- Carried: {}\n",
+        names(
+            world
+                .items
+                .iter()
+                .filter(|i| i.is_carried())
+                .map(|i| i.name.as_str())
+                .collect()
+        )
+    ));
+    out.push_str(&format!(
+        "- Open quests and beats: {}\n",
+        names(
+            world
+                .beats
+                .iter()
+                .filter(|b| b.status.is_open())
+                .map(|b| b.title.as_str())
+                .collect()
+        )
+    ));
+    if let Some(me) = world.protagonist() {
+        out.push_str(&format!("The protagonist is {}.\n", me.name));
+    }
+    out
+}
+
+/// The key under which the way a model answered in shape last time is kept.
+fn ask_key(profile: &str, model: &str) -> String {
+    format!("structured.ask.{profile}.{model}")
+}
+
+/// Reads the newest narration of `story` and applies what it changed. Returns what was applied
+/// (an empty summary when nothing changed). The world is read and written here, on the caller's
+/// thread (a job's, in the window).
+pub fn classify(
+    store: &Store,
+    keys: &dyn KeyStore,
+    story_id: &StoryId,
+    cancel: &CancelToken,
+) -> Result<Applied, WritingError> {
+    let assignment = store.task_assignment(Task::Classifier)?;
+    let (call, models) = task_call(store, keys, Task::Classifier, &assignment, cancel)?;
+    let world = store.world(story_id)?;
+    let recent = store.history_within(story_id, None, 6000)?;
+    let Some((newest, before)) = recent.split_last() else {
+        return Ok(Applied::default());
+    };
+    let start = before.len().saturating_sub(CONTEXT_ENTRIES);
+    let mut context = String::new();
+    for item in &before[start..] {
+        context.push_str(item.text.trim());
+        context.push_str("\n\n");
+    }
+    let user = format!(
+        "{}\nEARLIER:\n{}NEWEST NARRATION:\n{}",
+        known(&world),
+        context,
+        newest.text.trim()
+    );
+    let mut request = ChatRequest::new(
+        call.model.clone(),
+        vec![Message::system(INSTRUCTION), Message::user(user)],
+    );
+    request.temperature = Some(call.temperature.unwrap_or(0.2));
+    request.max_tokens = Some(call.max_tokens.unwrap_or(1200));
+    let mut shape = ReplyShape::of::<ChangeSet>("world_changes");
+    let remembered = store
+        .setting(&ask_key(&call.profile.id, &call.model))
+        .ok()
+        .flatten()
+        .and_then(|s| ShapeAsk::parse(&s));
+    if let Some(ask) = remembered {
+        shape.ask = ask;
+    }
+    let outcome = structured_chat::<ChangeSet>(
+        &call.endpoint,
+        &request,
+        shape,
+        cancel,
+        &mut |sent, result| {
+            let usage = providers::usage_record(
+                &call,
+                &call.model,
+                Some(story_id.as_str()),
+                result,
+                &models,
+            );
+            if let Err(e) = store.record_usage(&usage) {
+                log::warn!("the usage row could not be written: {e}");
+            }
+            let (url, body) = providers::request_preview(&call.endpoint, sent);
+            let (text, outcome, error) = match result {
+                Ok(c) => (c.text.clone(), "ok", None),
+                Err(f) => (f.partial.text.clone(), "failed", Some(f.error.to_string())),
+            };
+            let record = GenerationRecord {
+                id: 0,
+                story_id: Some(story_id.clone()),
+                task: Task::Classifier.as_str().to_owned(),
+                provider: call.endpoint.preset.id.to_owned(),
+                model: call.model.clone(),
+                url,
+                request: body,
+                response: text,
+                reasoning: String::new(),
+                usage: None,
+                budget: None,
+                lore: None,
+                outcome: outcome.to_owned(),
+                error,
+                created_at: now_ms(),
+            };
+            if let Err(e) = store.log_generation(&record) {
+                log::warn!("the prompt inspector's record could not be written: {e}");
+            }
+        },
+    );
+    let (changes, _, ask) = match outcome {
+        Ok(done) => done,
+        Err(StructuredError::Provider(e)) => return Err(WritingError::Provider(e)),
+        Err(StructuredError::Cancelled) => return Ok(Applied::default()),
+        Err(StructuredError::Unreadable { detail, .. }) => {
+            return Err(WritingError::Classifier(format!(
+                "The world update could not be read ({detail})."
+            )));
+        }
+    };
+    if remembered != Some(ask)
+        && let Err(e) = store.set_setting(&ask_key(&call.profile.id, &call.model), ask.as_str())
+    {
+        log::warn!("how the model answers in shape was not kept: {e}");
+    }
+    changes
+        .check()
+        .map_err(|why| WritingError::Classifier(format!("The world update was refused: {why}")))?;
+    let applied = apply_changes(&world, &changes, &mut new_uuid);
+    if !applied.rows.is_empty() || applied.time.is_some() {
+        store.apply_world_changes(story_id, &applied, false)?;
+    }
+    Ok(applied)
+}
