@@ -77,6 +77,9 @@ enum Command {
         /// What to do with a draft an earlier run left unfinished (asked when not given).
         #[arg(long, value_enum, value_name = "keep|discard")]
         draft: Option<fabula::cli::DraftArg>,
+        /// Skip the world update that follows the narration.
+        #[arg(long)]
+        no_classify: bool,
         /// The action or direction; empty continues the story.
         #[arg(trailing_var_arg = true)]
         text: Vec<String>,
@@ -229,8 +232,18 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             story,
             action,
             draft,
+            no_classify,
             text,
-        } => return fabula::cli::generate(&mut store, &story, action, &text.join(" "), draft),
+        } => {
+            return fabula::cli::generate(
+                &mut store,
+                &story,
+                action,
+                &text.join(" "),
+                draft,
+                !no_classify,
+            );
+        }
         Command::Regenerate {
             story,
             entry,

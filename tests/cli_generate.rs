@@ -44,10 +44,23 @@ fn store(data: &std::path::Path) -> Store {
 #[test]
 fn generate_streams_and_stores_the_turn_with_lore() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = FakeProvider::start(vec![Reply::stream(
-        "text/event-stream",
-        &wire::openai(&["The tide ", "turned."], 30, 3),
-    )]);
+    let server = FakeProvider::start(vec![
+        Reply::stream(
+            "text/event-stream",
+            &wire::openai(&["The tide ", "turned."], 30, 3),
+        ),
+        // The world update that follows, waited for.
+        Reply::stream(
+            "text/event-stream",
+            &wire::openai(
+                &[
+                    r#"{"characters":[],"places":[{"name":"Old Pier","description":null}],"items":[],"beats":[],"scene":{"current_place":"Old Pier","present":[],"time_passed":"15 minutes"}}"#,
+                ],
+                40,
+                20,
+            ),
+        ),
+    ]);
     let story = setup(tmp.path(), &server.base);
     let (code, out, err) = run(fabula(tmp.path()).args([
         "lore",
@@ -96,6 +109,21 @@ fn generate_streams_and_stores_the_turn_with_lore() {
     assert_eq!(
         rows.iter().map(|r| r.kind).collect::<Vec<_>>(),
         [EntryKind::UserAction, EntryKind::Narration]
+    );
+    // The same world update as the window's, waited for and said on stderr.
+    assert!(
+        err.contains("world: Old Pier is now the current place · 15 minutes pass"),
+        "{err}"
+    );
+    let world = store.world(&id).expect("world");
+    assert_eq!(
+        world.current_place().map(|p| p.name.as_str()),
+        Some("Old Pier")
+    );
+    assert!(
+        server.recorded()[1]
+            .body
+            .contains(r"NEWEST NARRATION:\nThe tide turned.")
     );
 }
 
@@ -179,8 +207,13 @@ fn regenerate_writes_another_alternative_of_the_last_narration() {
         ),
     ]);
     let story = setup(tmp.path(), &server.base);
-    let (code, _, err) = run(fabula(tmp.path()).args(["generate", &story, "waits"]));
+    let (code, _, err) =
+        run(fabula(tmp.path()).args(["generate", &story, "--no-classify", "waits"]));
     assert_eq!(code, 0, "{err}");
+    assert!(
+        !err.contains("world:"),
+        "no world update was asked for: {err}"
+    );
     let (code, out, err) = run(fabula(tmp.path()).args(["regenerate", &story]));
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "The moon rose.\n");

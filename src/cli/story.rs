@@ -163,6 +163,7 @@ pub fn generate(
     action: ActionArg,
     text: &str,
     on_draft: Option<DraftArg>,
+    classify: bool,
 ) -> anyhow::Result<ExitCode> {
     let story_id = StoryId::from(story);
     let summary = store.story_summary(&story_id)?;
@@ -185,7 +186,11 @@ pub fn generate(
         };
         store.append_entry(&story_id, kind, &composed)?;
     }
-    narrate(store, &story_id, Target::Next)
+    let code = narrate(store, &story_id, Target::Next)?;
+    if code == ExitCode::SUCCESS && classify && store.story_settings(&story_id)?.track_world {
+        update_world(store, &story_id);
+    }
+    Ok(code)
 }
 
 /// `fabula regenerate`: another alternative of a narration (the last one when none is named),
@@ -213,6 +218,21 @@ pub fn regenerate(
 }
 
 /// Streams the narration for `target` to stdout (reasoning to stderr) and stores it.
+/// The same world update the window runs after a narration, waited for; its outcome is one line
+/// on stderr (a failure is a warning: the narration is stored either way).
+fn update_world(store: &Store, story_id: &StoryId) {
+    match writing::classify(
+        store,
+        &crate::keys::OsKeyStore,
+        story_id,
+        &CancelToken::new(),
+    ) {
+        Ok(applied) if applied.summary.is_empty() => eprintln!("world: no change"),
+        Ok(applied) => eprintln!("world: {}", applied.summary),
+        Err(e) => eprintln!("fabula: warning: The world was not updated: {e}"),
+    }
+}
+
 fn narrate(store: &mut Store, story_id: &StoryId, target: Target) -> anyhow::Result<ExitCode> {
     let story_id = story_id.clone();
     let lorebook = Lorebook::load(store, &story_id)?;
