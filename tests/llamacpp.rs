@@ -95,3 +95,56 @@ fn a_real_llama_cpp_server_streams_a_reply() {
     assert!(value("completion_tokens=") > 0);
     eprintln!("llama.cpp: {reply:?} first_token_ms={metrics}");
 }
+
+/// The classifier's structured request against the real server: llama.cpp turns the JSON schema
+/// into a grammar, so even the 135M model answers with a change-set that reads and passes the
+/// check (whatever it says of the story).
+#[test]
+fn a_real_llama_cpp_server_answers_the_world_update_in_shape() {
+    use fabula::domain::world_change::ChangeSet;
+    use fabula::providers::structured::{ReplyShape, structured_chat};
+    use fabula::providers::{ChatRequest, Endpoint, Message};
+    let (_server, base) = start_server();
+    let endpoint = Endpoint::new(
+        fabula::providers::preset("llamacpp").expect("preset"),
+        &base,
+        None,
+    )
+    .expect("endpoint");
+    let models = fabula::providers::list_models(&endpoint, &fabula::jobs::CancelToken::new())
+        .expect("models");
+    let mut request = ChatRequest::new(
+        models[0].id.clone(),
+        vec![
+            Message::system(
+                "You keep track of the world of a story. Report what the NEWEST NARRATION changes.",
+            ),
+            Message::user(
+                "NEWEST NARRATION:\nMira, the innkeeper, hands Wren a rusty key in the tavern.",
+            ),
+        ],
+    );
+    request.max_tokens = Some(2400);
+    request.temperature = Some(0.0);
+    let (changes, completion, ask) = structured_chat::<ChangeSet>(
+        &endpoint,
+        &request,
+        ReplyShape::of::<ChangeSet>("world_changes"),
+        &fabula::jobs::CancelToken::new(),
+        &mut |_, _| {},
+    )
+    .unwrap_or_else(|e| match e {
+        fabula::providers::structured::StructuredError::Unreadable { detail, raw } => {
+            panic!("no change-set: {detail}\n{raw}")
+        }
+        other => panic!("no change-set: {other}"),
+    });
+    eprintln!(
+        "llama.cpp change-set ({}): {}",
+        ask.as_str(),
+        completion.text
+    );
+    changes
+        .check()
+        .unwrap_or_else(|why| panic!("{why}: {}", completion.text));
+}

@@ -17,58 +17,84 @@ const MAX_TEXT: usize = 2_000;
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 pub struct CharacterChange {
     /// The character's name as the story uses it.
+    #[schemars(length(max = 80))]
     pub name: String,
+    /// One or two sentences.
+    #[schemars(length(max = 200))]
     pub description: Option<String>,
     /// How they stand to the protagonist ("friend", "rival", …).
+    #[schemars(length(max = 80))]
     pub relationship: Option<String>,
+    #[schemars(length(max = 10), inner(length(max = 40)))]
     pub traits: Option<Vec<String>>,
     /// "active", "inactive" or "deceased".
+    #[schemars(extend("enum" = ["active", "inactive", "deceased", null]))]
     pub status: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 pub struct PlaceChange {
+    #[schemars(length(max = 80))]
     pub name: String,
+    /// One or two sentences.
+    #[schemars(length(max = 200))]
     pub description: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 pub struct ItemChange {
+    #[schemars(length(max = 80))]
     pub name: String,
+    /// One or two sentences.
+    #[schemars(length(max = 200))]
     pub description: Option<String>,
     /// How many there are now (0: used up or lost).
+    #[schemars(range(min = 0, max = 1_000_000))]
     pub quantity: Option<i64>,
     pub equipped: Option<bool>,
     /// "inventory" when the protagonist carries it, or the name of the place where it lies.
+    #[schemars(length(max = 80))]
     pub location: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 pub struct BeatChange {
+    #[schemars(length(max = 120))]
     pub title: String,
+    /// One or two sentences.
+    #[schemars(length(max = 200))]
     pub description: Option<String>,
     /// "milestone", "quest", "revelation", "event" or "plot_point".
+    #[schemars(extend("enum" = ["milestone", "quest", "revelation", "event", "plot_point", null]))]
     pub kind: Option<String>,
     /// "pending", "active", "completed" or "failed".
+    #[schemars(extend("enum" = ["pending", "active", "completed", "failed", null]))]
     pub status: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 pub struct SceneChange {
     /// Where the protagonist is at the end of the narration, when it says.
+    #[schemars(length(max = 80))]
     pub current_place: Option<String>,
     /// Who is there with them.
+    #[schemars(length(max = 20), inner(length(max = 80)))]
     pub present: Vec<String>,
     /// How much story time the narration took: "none", "15 minutes", "2 hours" or "1 day".
+    #[schemars(extend("enum" = ["none", "15 minutes", "2 hours", "1 day"]))]
     pub time_passed: String,
 }
 
 /// Everything a narration changed, as the classifier reports it.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 pub struct ChangeSet {
+    #[schemars(length(max = 12))]
     pub characters: Vec<CharacterChange>,
+    #[schemars(length(max = 12))]
     pub places: Vec<PlaceChange>,
+    #[schemars(length(max = 12))]
     pub items: Vec<ItemChange>,
+    #[schemars(length(max = 12))]
     pub beats: Vec<BeatChange>,
     pub scene: SceneChange,
 }

@@ -36,10 +36,11 @@ pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall 
     if let Some(n) = request.max_tokens {
         body["max_tokens"] = json!(n);
     }
+    let official = endpoint.preset.id == "openai";
     if let Some(format) = request
         .shape
         .as_ref()
-        .and_then(super::structured::openai_response_format)
+        .and_then(|shape| super::structured::openai_response_format(shape, official))
     {
         body["response_format"] = format;
     }

@@ -83,6 +83,38 @@ pub fn strict(mut schema: Value) -> Value {
             Value::Object(map) => {
                 map.remove("$schema");
                 map.remove("format");
+                // `type: ["string", "null"]` with limits becomes `anyOf` of the two: grammar
+                // makers (llama.cpp's) apply a limit only to a schema of one type.
+                let nullable = map.get("type").and_then(Value::as_array).and_then(|types| {
+                    let others: Vec<&Value> = types.iter().filter(|t| *t != "null").collect();
+                    (types.len() == 2 && others.len() == 1).then(|| others[0].clone())
+                });
+                if let Some(kind) = nullable
+                    && map
+                        .keys()
+                        .any(|k| k.starts_with("max") || k.starts_with("min"))
+                {
+                    let mut one = serde_json::Map::new();
+                    one.insert("type".into(), kind);
+                    for key in [
+                        "maxLength",
+                        "minLength",
+                        "maximum",
+                        "minimum",
+                        "maxItems",
+                        "minItems",
+                        "items",
+                    ] {
+                        if let Some(v) = map.remove(key) {
+                            one.insert(key.into(), v);
+                        }
+                    }
+                    map.remove("type");
+                    map.insert(
+                        "anyOf".into(),
+                        serde_json::json!([Value::Object(one), {"type": "null"}]),
+                    );
+                }
                 let is_object = map.get("type").is_some_and(|t| {
                     t == "object"
                         || t.as_array()
@@ -265,12 +297,42 @@ pub fn structured_chat<T: DeserializeOwned>(
     }
 }
 
-/// For protocol builders: OpenAI's `response_format` for the shape's way.
-pub(super) fn openai_response_format(shape: &ReplyShape) -> Option<Value> {
+/// Keywords OpenAI's own strict mode refuses; local servers (llama.cpp's grammar) honour them,
+/// and they keep a small model from writing one field forever.
+const NOT_IN_OPENAI_STRICT: [&str; 2] = ["maxLength", "minLength"];
+
+fn without_keywords(mut schema: Value, keywords: &[&str]) -> Value {
+    fn walk(v: &mut Value, keywords: &[&str]) {
+        match v {
+            Value::Object(map) => {
+                for k in keywords {
+                    map.remove(*k);
+                }
+                map.values_mut().for_each(|v| walk(v, keywords));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, keywords)),
+            _ => {}
+        }
+    }
+    walk(&mut schema, keywords);
+    schema
+}
+
+/// For protocol builders: OpenAI's `response_format` for the shape's way (`official`: OpenAI's
+/// own API, whose strict mode takes fewer keywords than compatible servers).
+pub(super) fn openai_response_format(shape: &ReplyShape, official: bool) -> Option<Value> {
     match shape.ask {
         ShapeAsk::Schema => Some(serde_json::json!({
             "type": "json_schema",
-            "json_schema": {"name": shape.name, "strict": true, "schema": shape.schema},
+            "json_schema": {
+                "name": shape.name,
+                "strict": true,
+                "schema": if official {
+                    without_keywords(shape.schema.clone(), &NOT_IN_OPENAI_STRICT)
+                } else {
+                    shape.schema.clone()
+                },
+            },
         })),
         ShapeAsk::JsonObject => Some(serde_json::json!({"type": "json_object"})),
         ShapeAsk::Prompt => None,
@@ -313,7 +375,11 @@ mod tests {
             .iter()
             .filter_map(Value::as_str)
             .collect();
-        assert_eq!(required, ["minutes", "place", "present"]);
+        assert_eq!(
+            required,
+            ["place", "present", "minutes"],
+            "in the order the type declares"
+        );
         assert!(s.get("$schema").is_none());
         assert!(shape.instruction().contains("\"present\""));
     }

@@ -110,7 +110,7 @@ pub fn classify(
         vec![Message::system(INSTRUCTION), Message::user(user)],
     );
     request.temperature = Some(call.temperature.unwrap_or(0.2));
-    request.max_tokens = Some(call.max_tokens.unwrap_or(1200));
+    request.max_tokens = Some(call.max_tokens.unwrap_or(2000));
     let mut shape = ReplyShape::of::<ChangeSet>("world_changes");
     let remembered = store
         .setting(&ask_key(&call.profile.id, &call.model))
