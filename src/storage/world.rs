@@ -271,6 +271,26 @@ fn put_beat(
     Ok(())
 }
 
+/// Writes one row at its place (its own if it has one, else after the last of its kind).
+fn write_row(tx: &Connection, story: &StoryId, row: &WorldRow, now: i64) -> rusqlite::Result<()> {
+    let kind = row.kind();
+    let position: i64 = tx.query_row(
+        &format!(
+            "SELECT COALESCE((SELECT position FROM {0} WHERE story_id = ?1 AND id = ?2),
+                    (SELECT COALESCE(MAX(position), -1) + 1 FROM {0} WHERE story_id = ?1))",
+            table(kind)
+        ),
+        params![story.as_str(), row.id()],
+        |r| r.get(0),
+    )?;
+    match row {
+        WorldRow::Character(c) => put_character(tx, story, c, position, now),
+        WorldRow::Place(p) => put_place(tx, story, p, position, now),
+        WorldRow::Item(i) => put_item(tx, story, i, position, now),
+        WorldRow::Beat(b) => put_beat(tx, story, b, position, now),
+    }
+}
+
 fn json_strings(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
@@ -458,36 +478,18 @@ impl Store {
         let path = self.path.clone();
         let err = |e| super::classify(&path, e);
         let tx = self.conn.unchecked_transaction().map_err(err)?;
-        let kind = row.kind();
-        let position: i64 = tx
-            .query_row(
-                &format!(
-                    "SELECT COALESCE((SELECT position FROM {0} WHERE story_id = ?1 AND id = ?2),
-                            (SELECT COALESCE(MAX(position), -1) + 1 FROM {0} WHERE story_id = ?1))",
-                    table(kind)
-                ),
-                params![story.as_str(), row.id()],
-                |r| r.get(0),
+        let now = now_ms();
+        if let WorldRow::Place(p) = row
+            && p.current
+        {
+            tx.execute(
+                "UPDATE world_places SET current = 0, updated_at = ?3
+                 WHERE story_id = ?1 AND id <> ?2 AND current = 1",
+                params![story.as_str(), p.id, now],
             )
             .map_err(err)?;
-        let now = now_ms();
-        match row {
-            WorldRow::Character(c) => put_character(&tx, story, c, position, now),
-            WorldRow::Place(p) => {
-                if p.current {
-                    tx.execute(
-                        "UPDATE world_places SET current = 0, updated_at = ?3
-                         WHERE story_id = ?1 AND id <> ?2 AND current = 1",
-                        params![story.as_str(), p.id, now],
-                    )
-                    .map_err(err)?;
-                }
-                put_place(&tx, story, p, position, now)
-            }
-            WorldRow::Item(i) => put_item(&tx, story, i, position, now),
-            WorldRow::Beat(b) => put_beat(&tx, story, b, position, now),
         }
-        .map_err(err)?;
+        write_row(&tx, story, row, now).map_err(err)?;
         tx.commit().map_err(err)
     }
 
@@ -544,36 +546,18 @@ impl Store {
                 (true, Some(before)) => Some(before),
                 (true, None) => None,
             };
-            let kind = after.kind();
             let Some(row) = row else {
                 tx.execute(
                     &format!(
                         "UPDATE {} SET deleted_at = ?3, updated_at = ?3 WHERE story_id = ?1 AND id = ?2",
-                        table(kind)
+                        table(after.kind())
                     ),
                     params![story.as_str(), after.id(), now],
                 )
                 .map_err(err)?;
                 continue;
             };
-            let position: i64 = tx
-                .query_row(
-                    &format!(
-                        "SELECT COALESCE((SELECT position FROM {0} WHERE story_id = ?1 AND id = ?2),
-                                (SELECT COALESCE(MAX(position), -1) + 1 FROM {0} WHERE story_id = ?1))",
-                        table(kind)
-                    ),
-                    params![story.as_str(), row.id()],
-                    |r| r.get(0),
-                )
-                .map_err(err)?;
-            match row {
-                WorldRow::Character(c) => put_character(&tx, story, c, position, now),
-                WorldRow::Place(p) => put_place(&tx, story, p, position, now),
-                WorldRow::Item(i) => put_item(&tx, story, i, position, now),
-                WorldRow::Beat(b) => put_beat(&tx, story, b, position, now),
-            }
-            .map_err(err)?;
+            write_row(&tx, story, row, now).map_err(err)?;
         }
         if let Some((before, after)) = applied.time {
             let previous: Option<String> = tx
