@@ -373,6 +373,16 @@ fn form_ui(ui: &mut egui::Ui, form: &mut WorldForm, world: &World) -> Option<boo
         })
         .strong(),
     );
+    // Above the fields, so they are in sight however long the form is.
+    let mut done = None;
+    ui.horizontal(|ui| {
+        if ui.button("Save").clicked() {
+            done = Some(true);
+        }
+        if ui.button("Cancel").clicked() {
+            done = Some(false);
+        }
+    });
     match &mut form.row {
         WorldRow::Character(c) => {
             text_field(ui, "Name", &mut c.name);
@@ -460,15 +470,6 @@ fn form_ui(ui: &mut egui::Ui, form: &mut WorldForm, world: &World) -> Option<boo
             });
         }
     }
-    let mut done = None;
-    ui.horizontal(|ui| {
-        if ui.button("Save").clicked() {
-            done = Some(true);
-        }
-        if ui.button("Cancel").clicked() {
-            done = Some(false);
-        }
-    });
     done
 }
 
