@@ -226,6 +226,45 @@ fn world_in_sqlite(c: &mut Criterion) {
         store.save_world_row(&id, &WorldRow::Beat(b)).expect("beat");
     }
     let mut group = c.benchmark_group("world");
+    // A change-set as a narration brings one: two characters, a move, three items, a quest, time.
+    let changes: fabula::domain::world_change::ChangeSet = serde_json::from_str(
+        r#"{"characters":[{"name":"Keeper12","description":"Older now.","relationship":null,"traits":["tired"],"status":null},
+                          {"name":"Mira","description":"New in town.","relationship":"friend","traits":null,"status":null}],
+            "places":[],
+            "items":[{"name":"Lamp part 3","description":null,"quantity":2,"equipped":null,"location":"inventory"},
+                     {"name":"Rope","description":null,"quantity":1,"equipped":null,"location":"inventory"},
+                     {"name":"Lamp part 10","description":null,"quantity":null,"equipped":null,"location":"Cove 3"}],
+            "beats":[{"title":"Relight lamp 3","description":null,"kind":null,"status":"completed"}],
+            "scene":{"current_place":"Cove 12","present":["Mira"],"time_passed":"2 hours"}}"#,
+    )
+    .expect("change-set");
+    let world_now = store.world(&id).expect("world");
+    group.bench_function(
+        "apply a change-set to the world of 3,800 rows (in memory)",
+        |b| {
+            let mut n = 0u64;
+            b.iter(|| {
+                fabula::domain::world_change::apply_changes(&world_now, &changes, &mut || {
+                    n += 1;
+                    format!("bench-{n}")
+                })
+            })
+        },
+    );
+    let mut n = 0u64;
+    let applied = fabula::domain::world_change::apply_changes(&world_now, &changes, &mut || {
+        n += 1;
+        format!("bench-{n}")
+    });
+    group.bench_function(
+        "write and revert a change-set in the world of 3,800 rows",
+        |b| {
+            b.iter(|| {
+                store.apply_world_changes(&id, &applied, false)?;
+                store.apply_world_changes(&id, &applied, true)
+            })
+        },
+    );
     group.bench_function("read the world of 3,800 rows from SQLite", |b| {
         b.iter(|| store.world(&id).map(|w| w.items.len()))
     });

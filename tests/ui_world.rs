@@ -214,3 +214,120 @@ fn the_classifier_updates_the_world_after_a_narration_and_undo_takes_it_back() {
     assert!(world.places.is_empty() && world.items.is_empty());
     assert!(h.query_by_label("Mira").is_none());
 }
+
+/// World updates follow the text that caused them: a regenerated narration's update replaces the
+/// first one's, flipping back to ‹ 1/2 › brings the first back, and deleting the narration takes
+/// its update away (restoring it makes it again).
+#[test]
+fn world_updates_follow_the_narration_text_shown() {
+    use common::fake_llm::{FakeProvider, Reply, wire};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+    let narrations = Arc::new(AtomicUsize::new(0));
+    let server = FakeProvider::start_routed(move |req, _| {
+        if req.url.ends_with("/models") {
+            return Reply::json(
+                200,
+                r#"{"object":"list","data":[{"id":"smol-135m","object":"model","created":1,"owned_by":"me"}]}"#,
+            );
+        }
+        if req.body.contains("Answer with JSON only") {
+            return Reply::json(500, &wire::openai_error("server_error", "no suggestions"));
+        }
+        let meets = |name: &str| {
+            format!(
+                r#"{{"characters":[{{"name":"{name}","description":null,"relationship":null,"traits":null,"status":null}}],"places":[],"items":[],"beats":[],"scene":{{"current_place":null,"present":[],"time_passed":"none"}}}}"#
+            )
+        };
+        if req.body.contains("NEWEST NARRATION") {
+            let who = if req.body.contains("Tomas") {
+                "Tomas"
+            } else {
+                "Mira"
+            };
+            return Reply::stream("text/event-stream", &wire::openai(&[&meets(who)], 10, 10));
+        }
+        let text = match narrations.fetch_add(1, Ordering::SeqCst) {
+            0 => "Mira waves from the bar.",
+            _ => "Tomas waves from the bar.",
+        };
+        Reply::stream("text/event-stream", &wire::openai(&[text], 10, 5))
+    });
+    let data = TempData::new();
+    {
+        let store = data.open();
+        store
+            .save_profile(&fabula::domain::ApiProfile {
+                id: "local".into(),
+                name: "Local".into(),
+                preset: "openai-compatible".into(),
+                base_url: format!("{}/v1", server.base),
+                api_key: None,
+                default_model: "smol-135m".into(),
+                custom_models: Vec::new(),
+                favourite_models: Vec::new(),
+                key_in_keyring: false,
+                source: fabula::domain::ProfileSource::Stored,
+            })
+            .expect("profile");
+        store.set_main_profile_id("local").expect("main");
+    }
+    let story = data.add_story("The Bar");
+    let names = || -> Vec<String> {
+        data.open()
+            .world(&story)
+            .expect("world")
+            .characters
+            .into_iter()
+            .map(|c| c.name)
+            .collect()
+    };
+    let mut h = harness(&data);
+    let wait_for = |h: &mut egui_kittest::Harness<'static, fabula::app::FabulaApp>, what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while h.query_by_label_contains(what).is_none() {
+            assert!(Instant::now() < deadline, "never: {what}");
+            std::thread::sleep(Duration::from_millis(5));
+            h.step();
+        }
+        h.run_ok();
+    };
+    click(&mut h, "The Bar");
+    type_into(&mut h, "Your action", "look around");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_ok();
+    wait_for(&mut h, "+ Mira (character)");
+    assert_eq!(names(), ["Mira"]);
+
+    click(&mut h, "Regenerate");
+    wait_for(&mut h, "+ Tomas (character)");
+    assert_eq!(
+        names(),
+        ["Tomas"],
+        "Mira was met only in the text that was replaced"
+    );
+
+    click(&mut h, "‹");
+    settle(&mut h);
+    assert_eq!(names(), ["Mira"], "back to ‹ 1/2 ›, back to Mira");
+    assert!(
+        h.query_by_label_contains("The world follows the text shown")
+            .is_some()
+    );
+
+    // The narration deleted: nobody was met; Undo brings the narration and Mira back.
+    let narration = h.get_by_label("Mira waves from the bar.").rect();
+    h.get_all_by_label("Delete")
+        .find(|d| (d.rect().center().y - narration.center().y).abs() < 40.0)
+        .expect("the narration's Delete")
+        .click();
+    h.run_ok();
+    settle(&mut h);
+    assert!(names().is_empty(), "{:?}", names());
+    h.key_press(Key::Escape);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_ok();
+    settle(&mut h);
+    assert_eq!(names(), ["Mira"]);
+}

@@ -221,7 +221,7 @@ impl FabulaApp {
         open.rows_version += 1;
         self.view_events
             .push(ViewEvent::EntryChanged(entry.clone()));
-        Ok(())
+        self.follow_world(store, entry)
     }
 
     pub(super) fn add_entry(&mut self, store: &Store, kind: EntryKind, text: &str) -> Outcome {

@@ -44,16 +44,20 @@ impl FabulaApp {
 
     fn on_classified(
         &mut self,
-        (story, outcome): (StoryId, Result<Applied, writing::WritingError>),
+        (story, outcome): (
+            StoryId,
+            Result<(Applied, Option<i64>), writing::WritingError>,
+        ),
     ) {
         match outcome {
-            Ok(applied) if applied.rows.is_empty() && applied.time.is_none() => {}
-            Ok(applied) => {
+            Ok((applied, _)) if applied.rows.is_empty() && applied.time.is_none() => {}
+            Ok((applied, kept)) => {
                 if !applied.summary.is_empty() {
                     self.state.info(applied.summary.clone(), false);
                 }
                 self.history.record(Change::WorldChanges {
                     story: story.clone(),
+                    kept,
                     applied: Box::new(applied),
                 });
                 if self.open_story_id().as_ref() == Some(&story)

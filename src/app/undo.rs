@@ -58,6 +58,8 @@ pub enum Change {
     /// What the classifier changed after a narration, as one step.
     WorldChanges {
         story: StoryId,
+        /// Where the update is kept beside its narration (so Undo and the text stay in step).
+        kept: Option<i64>,
         applied: Box<crate::domain::world_change::Applied>,
     },
 }
@@ -155,7 +157,14 @@ fn revert_world(store: &Store, change: &Change) -> Result<(), StoreError> {
         },
         Change::TrashWorld { story, kind, id } => store.restore_world_row(story, *kind, id),
         Change::StoryTime { story, before, .. } => store.set_story_time(story, *before),
-        Change::WorldChanges { story, applied } => store.apply_world_changes(story, applied, true),
+        Change::WorldChanges {
+            story,
+            kept: Some(id),
+            ..
+        } => store.set_world_changes_in_effect(story, *id, false),
+        Change::WorldChanges { story, applied, .. } => {
+            store.apply_world_changes(story, applied, true)
+        }
         _ => Ok(()),
     }
 }
@@ -166,7 +175,14 @@ fn repeat_world(store: &Store, change: &Change) -> Result<(), StoreError> {
         Change::EditWorld { story, after, .. } => store.save_world_row(story, after),
         Change::TrashWorld { story, kind, id } => store.trash_world_row(story, *kind, id),
         Change::StoryTime { story, after, .. } => store.set_story_time(story, *after),
-        Change::WorldChanges { story, applied } => store.apply_world_changes(story, applied, false),
+        Change::WorldChanges {
+            story,
+            kept: Some(id),
+            ..
+        } => store.set_world_changes_in_effect(story, *id, true),
+        Change::WorldChanges { story, applied, .. } => {
+            store.apply_world_changes(story, applied, false)
+        }
         _ => Ok(()),
     }
 }

@@ -58,6 +58,40 @@ impl FabulaApp {
         self.reload_world(store)
     }
 
+    /// After an entry changed (another alternative shown, deleted, restored, undone): the world
+    /// updates made for its text follow, taken back or made again, and the note says so.
+    pub(super) fn follow_world(
+        &mut self,
+        store: &Store,
+        entry: &crate::domain::EntryId,
+    ) -> Result<(), StoreError> {
+        let Some(story) = self.open_story_id() else {
+            return Ok(());
+        };
+        let changed = store.follow_text(&story, entry)?;
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let said: Vec<String> = changed
+            .iter()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(on, s)| {
+                if *on {
+                    format!("made again: {s}")
+                } else {
+                    format!("taken back: {s}")
+                }
+            })
+            .collect();
+        if !said.is_empty() {
+            self.state.info(
+                format!("The world follows the text shown ({}).", said.join("; ")),
+                false,
+            );
+        }
+        self.reload_world(store)
+    }
+
     /// Reads the open story's world again (after an edit, an undo or a change from outside).
     pub(super) fn reload_world(&mut self, store: &Store) -> Result<(), StoreError> {
         if let Some(story) = self.open_story_id() {

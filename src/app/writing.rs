@@ -237,8 +237,16 @@ impl FabulaApp {
                     {
                         self.start_suggestions(&store, &story);
                     }
+                    // A new text for the story's last narration (a regeneration, a continuation)
+                    // is read too: the one it replaced had its update taken back.
+                    let newest = self
+                        .state
+                        .open
+                        .as_ref()
+                        .and_then(|o| o.rows.last())
+                        .is_some_and(|r| &r.id == id);
                     if let Some(story) = self.open_story_id()
-                        && fresh_turn
+                        && (fresh_turn || newest)
                         && self.state.writing.settings.track_world
                     {
                         self.start_classifier(&store, &story);
@@ -371,7 +379,7 @@ impl FabulaApp {
         self.cache.put(fresh);
         self.view_events
             .push(ViewEvent::EntryChanged(entry.clone()));
-        Ok(())
+        self.follow_world(store, entry)
     }
 
     /// Generate: store what the user wrote (if anything), then write the next narration.

@@ -227,8 +227,8 @@ fn update_world(store: &Store, story_id: &StoryId) {
         story_id,
         &CancelToken::new(),
     ) {
-        Ok(applied) if applied.summary.is_empty() => eprintln!("world: no change"),
-        Ok(applied) => eprintln!("world: {}", applied.summary),
+        Ok((applied, _)) if applied.summary.is_empty() => eprintln!("world: no change"),
+        Ok((applied, _)) => eprintln!("world: {}", applied.summary),
         Err(e) => eprintln!("fabula: warning: The world was not updated: {e}"),
     }
 }

@@ -333,6 +333,78 @@ pub fn forget_shadowed_keys(row: &mut super::world::WorldRow) {
     *extra = (!map.is_empty()).then(|| Value::Object(map).to_string());
 }
 
+/// What a change-set did, as JSON text for keeping beside the narration that caused it: each row
+/// before and after in the exchange format's shape, and the story time before and after.
+pub fn applied_to_json(applied: &super::world_change::Applied) -> String {
+    use super::world::WorldRow;
+    let row = |r: &WorldRow| -> Value {
+        let (kind, value) = match r {
+            WorldRow::Character(c) => ("character", character_to_wire(c, "")),
+            WorldRow::Place(p) => ("place", place_to_wire(p, "")),
+            WorldRow::Item(i) => ("item", item_to_wire(i, "")),
+            WorldRow::Beat(b) => ("beat", beat_to_wire(b, "")),
+        };
+        serde_json::json!({"kind": kind, "row": value})
+    };
+    let time = |t: StoryTime| serde_json::json!([t.years, t.days, t.hours, t.minutes]);
+    serde_json::json!({
+        "rows": applied.rows.iter().map(|(before, after)| serde_json::json!({
+            "before": before.as_ref().map(row),
+            "after": row(after),
+        })).collect::<Vec<_>>(),
+        "time": applied.time.map(|(b, a)| serde_json::json!([time(b), time(a)])),
+        "summary": applied.summary,
+    })
+    .to_string()
+}
+
+/// The change-set `applied_to_json` wrote, or `None` for text it did not write.
+pub fn applied_from_json(text: &str) -> Option<super::world_change::Applied> {
+    use super::world::WorldRow;
+    let value: Value = serde_json::from_str(text).ok()?;
+    let row = |v: &Value| -> Option<WorldRow> {
+        let object = v.get("row")?.as_object()?.clone();
+        Some(match v.get("kind")?.as_str()? {
+            "character" => WorldRow::Character(Box::new(character_from_wire(object, 0))),
+            "place" => WorldRow::Place(place_from_wire(object, 0)),
+            "item" => WorldRow::Item(item_from_wire(object, 0)),
+            "beat" => WorldRow::Beat(beat_from_wire(object, 0)),
+            _ => return None,
+        })
+    };
+    let time = |v: &Value| -> Option<StoryTime> {
+        let parts = v.as_array()?;
+        let n = |i: usize| parts.get(i).and_then(Value::as_i64);
+        Some(StoryTime {
+            years: n(0)?,
+            days: n(1)?,
+            hours: n(2)?,
+            minutes: n(3)?,
+        })
+    };
+    let mut rows = Vec::new();
+    for pair in value.get("rows")?.as_array()? {
+        let before = match pair.get("before") {
+            Some(Value::Null) | None => None,
+            Some(v) => Some(row(v)?),
+        };
+        rows.push((before, row(pair.get("after")?)?));
+    }
+    let time = match value.get("time") {
+        Some(Value::Array(pair)) => Some((time(pair.first()?)?, time(pair.get(1)?)?)),
+        _ => None,
+    };
+    Some(super::world_change::Applied {
+        rows,
+        time,
+        summary: value
+            .get("summary")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
+    })
+}
+
 /// The story's `timeTracker` (JSON text), when it holds numbers.
 pub fn story_time_from_wire(text: Option<&str>) -> Option<StoryTime> {
     let value: Value = serde_json::from_str(text?).ok()?;
@@ -450,6 +522,44 @@ mod tests {
             character_to_wire(&legacy, "s")["visualDescriptors"],
             json!({"hair": "white", "distinguishing": "a limp"})
         );
+    }
+
+    #[test]
+    fn a_change_set_kept_as_json_reads_back_the_same() {
+        use crate::domain::world::{Character, Item, WorldRow};
+        use crate::domain::world_change::Applied;
+        let applied = Applied {
+            rows: vec![
+                (
+                    None,
+                    WorldRow::Character(Box::new(Character {
+                        id: "c9".into(),
+                        name: "Mira".into(),
+                        traits: vec!["kind".into()],
+                        ..Character::default()
+                    })),
+                ),
+                (
+                    Some(WorldRow::Item(Item {
+                        id: "i1".into(),
+                        name: "Key".into(),
+                        ..Item::default()
+                    })),
+                    WorldRow::Item(Item {
+                        id: "i1".into(),
+                        name: "Key".into(),
+                        quantity: 0,
+                        ..Item::default()
+                    }),
+                ),
+            ],
+            time: Some((StoryTime::default(), StoryTime::default().advanced(120))),
+            summary: "+ Mira (character)".into(),
+        };
+        let back = applied_from_json(&applied_to_json(&applied)).expect("reads");
+        assert_eq!(back, applied);
+        assert_eq!(applied_from_json("{}"), None);
+        assert_eq!(applied_from_json("not json"), None);
     }
 
     #[test]

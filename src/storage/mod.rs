@@ -19,6 +19,7 @@ mod story_settings;
 mod tokenizer_cache;
 mod usage;
 mod world;
+mod world_changes;
 mod writing;
 
 pub use backup::{list_backups, prune_backups, restore_database, set_aside_damaged};

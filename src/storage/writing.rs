@@ -181,16 +181,24 @@ impl Store {
             "INSERT INTO entry_alternatives (id, entry_id, content, reasoning, created_at, cut_off)
                       VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
         if existing == 0 {
+            let original_id = AlternativeId::new();
             tx.execute(
                 insert,
                 params![
-                    AlternativeId::new().as_str(),
+                    original_id.as_str(),
                     entry.as_str(),
                     original,
                     original_reasoning,
                     created_at,
                     original_cut
                 ],
+            )
+            .map_err(err)?;
+            // World updates made for the original text now belong to it as an alternative.
+            tx.execute(
+                "UPDATE world_change_sets SET alternative_id = ?2
+                 WHERE entry_id = ?1 AND alternative_id IS NULL",
+                params![entry.as_str(), original_id.as_str()],
             )
             .map_err(err)?;
         }

@@ -78,20 +78,20 @@ fn ask_key(profile: &str, model: &str) -> String {
 }
 
 /// Reads the newest narration of `story` and applies what it changed. Returns what was applied
-/// (an empty summary when nothing changed). The world is read and written here, on the caller's
+/// (an empty summary when nothing changed) and the id it is kept under beside the narration. The world is read and written here, on the caller's
 /// thread (a job's, in the window).
 pub fn classify(
     store: &Store,
     keys: &dyn KeyStore,
     story_id: &StoryId,
     cancel: &CancelToken,
-) -> Result<Applied, WritingError> {
+) -> Result<(Applied, Option<i64>), WritingError> {
     let assignment = store.task_assignment(Task::Classifier)?;
     let (call, models) = task_call(store, keys, Task::Classifier, &assignment, cancel)?;
     let world = store.world(story_id)?;
     let recent = store.history_within(story_id, None, 6000)?;
     let Some((newest, before)) = recent.split_last() else {
-        return Ok(Applied::default());
+        return Ok((Applied::default(), None));
     };
     let start = before.len().saturating_sub(CONTEXT_ENTRIES);
     let mut context = String::new();
@@ -166,7 +166,7 @@ pub fn classify(
     let (changes, _, ask) = match outcome {
         Ok(done) => done,
         Err(StructuredError::Provider(e)) => return Err(WritingError::Provider(e)),
-        Err(StructuredError::Cancelled) => return Ok(Applied::default()),
+        Err(StructuredError::Cancelled) => return Ok((Applied::default(), None)),
         Err(StructuredError::Unreadable { detail, .. }) => {
             return Err(WritingError::Classifier(format!(
                 "The world update could not be read ({detail})."
@@ -184,6 +184,8 @@ pub fn classify(
     let applied = apply_changes(&world, &changes, &mut new_uuid);
     if !applied.rows.is_empty() || applied.time.is_some() {
         store.apply_world_changes(story_id, &applied, false)?;
+        let kept = store.record_world_changes(story_id, &newest.id, &applied)?;
+        return Ok((applied, Some(kept)));
     }
-    Ok(applied)
+    Ok((applied, None))
 }
