@@ -1,5 +1,6 @@
 //! Headless benchmarks of the real app (store + controller + egui UI, no window): opening a
-//! 10,000-entry story, a frame while scrolling 100,000 entries, appending to 100,000 entries.
+//! 10,000-entry story, a frame while scrolling 100,000 entries, a frame while scrolling the World
+//! panel's 1,000 characters, appending to 100,000 entries.
 
 use std::time::Duration;
 
@@ -115,6 +116,83 @@ fn scroll_frame(c: &mut Criterion) {
     });
 }
 
+/// The World panel of a story with 1,000 characters, scrolled: its list lays out only the rows
+/// on screen, as the story view does.
+fn world_panel_frame(c: &mut Criterion) {
+    use fabula::domain::{Character, WorldRow};
+    let f = fixture(200);
+    {
+        let store = Store::open(&f.paths.database()).expect("store");
+        for i in 0..1000 {
+            store
+                .save_world_row(
+                    &f.story,
+                    &WorldRow::Character(Box::new(Character {
+                        id: format!("c{i}"),
+                        name: format!("Keeper {i}"),
+                        description: Some(format!(
+                            "Keeper {i} tends a lamp on the northern coast."
+                        )),
+                        traits: vec!["watchful".into(), "stubborn".into()],
+                        ..Character::default()
+                    })),
+                )
+                .expect("character");
+        }
+    }
+    let ctx = egui::Context::default();
+    let mut app = app(&f, true);
+    for _ in 0..3 {
+        frame(&ctx, &mut app, vec![]);
+    }
+    // The World button of the story's title row, clicked as a pointer would.
+    let world_button = Pos2::new(117.0, 72.0);
+    let press = |pressed| Event::PointerButton {
+        pos: world_button,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    frame(
+        &ctx,
+        &mut app,
+        vec![Event::PointerMoved(world_button), press(true)],
+    );
+    frame(&ctx, &mut app, vec![press(false)]);
+    for _ in 0..3 {
+        frame(&ctx, &mut app, vec![]);
+    }
+    let over_panel = Pos2::new(950.0, 400.0);
+    let mut step = 0u32;
+    c.bench_function(
+        "frame while scrolling the World panel's 1,000 characters",
+        |b| {
+            b.iter(|| {
+                step += 1;
+                let delta = if (step / 200).is_multiple_of(2) {
+                    -240.0
+                } else {
+                    240.0
+                };
+                frame(
+                    &ctx,
+                    &mut app,
+                    vec![
+                        Event::PointerMoved(over_panel),
+                        Event::MouseWheel {
+                            unit: MouseWheelUnit::Point,
+                            delta: vec2(0.0, delta),
+                            phase: egui::TouchPhase::Move,
+                            source: egui::MouseWheelSource::Unknown,
+                            modifiers: egui::Modifiers::NONE,
+                        },
+                    ],
+                )
+            })
+        },
+    );
+}
+
 fn append(c: &mut Criterion) {
     let f = fixture(100_000);
     let ctx = egui::Context::default();
@@ -148,6 +226,6 @@ criterion_group! {
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    targets = open_story, scroll_frame, append
+    targets = open_story, scroll_frame, world_panel_frame, append
 }
 criterion_main!(benches);

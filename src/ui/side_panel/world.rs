@@ -130,7 +130,8 @@ pub(super) fn world_ui(
     let world = &writing.world;
     match view.world_tab {
         WorldTab::Characters => {
-            let rows: Vec<RowText> = world.characters.iter().map(character_text).collect();
+            let rows = |i: usize| world.characters.get(i).map(character_text);
+            let count = world.characters.len();
             new_button(ui, view, "New character", || {
                 WorldRow::Character(Box::new(Character {
                     id: new_uuid(),
@@ -141,22 +142,25 @@ pub(super) fn world_ui(
                 ui,
                 view,
                 actions,
+                count,
                 &rows,
                 "No characters yet. The people of the story appear here as they are met, or add one by hand.",
             );
         }
         WorldTab::Places => {
-            let rows: Vec<RowText> = world.places.iter().map(place_text).collect();
+            let rows = |i: usize| world.places.get(i).map(place_text);
+            let count = world.places.len();
             new_button(ui, view, "New place", || {
                 WorldRow::Place(Place {
                     id: new_uuid(),
                     ..Place::default()
                 })
             });
-            list_ui(ui, view, actions, &rows, "No places yet.");
+            list_ui(ui, view, actions, count, &rows, "No places yet.");
         }
         WorldTab::Inventory => {
-            let rows: Vec<RowText> = world.items.iter().map(|i| item_text(i, world)).collect();
+            let rows = |i: usize| world.items.get(i).map(|item| item_text(item, world));
+            let count = world.items.len();
             new_button(ui, view, "New item", || {
                 WorldRow::Item(Item {
                     id: new_uuid(),
@@ -167,12 +171,14 @@ pub(super) fn world_ui(
                 ui,
                 view,
                 actions,
+                count,
                 &rows,
                 "Nothing carried and nothing found yet.",
             );
         }
         WorldTab::Quests => {
-            let rows: Vec<RowText> = world.beats.iter().map(beat_text).collect();
+            let rows = |i: usize| world.beats.get(i).map(beat_text);
+            let count = world.beats.len();
             new_button(ui, view, "New quest or beat", || {
                 WorldRow::Beat(Beat {
                     id: new_uuid(),
@@ -185,6 +191,7 @@ pub(super) fn world_ui(
                 ui,
                 view,
                 actions,
+                count,
                 &rows,
                 "No quests, milestones or revelations yet.",
             );
@@ -285,16 +292,17 @@ fn beat_text(b: &Beat) -> RowText {
     }
 }
 
-/// The list, laid out only where it is on screen (a world of a thousand characters scrolls as
-/// lightly as one of ten).
+/// The list, made and laid out only where it is on screen (a world of a thousand characters
+/// scrolls as lightly as one of ten).
 fn list_ui(
     ui: &mut egui::Ui,
     view: &mut ViewState,
     actions: &mut Vec<Action>,
-    rows: &[RowText],
+    count: usize,
+    row_at: &dyn Fn(usize) -> Option<RowText>,
     empty: &str,
 ) {
-    if rows.is_empty() {
+    if count == 0 {
         ui.weak(empty);
         return;
     }
@@ -303,8 +311,10 @@ fn list_ui(
     egui::ScrollArea::vertical()
         .id_salt(("world-list", view.world_tab.label()))
         .auto_shrink([false, false])
-        .show_rows(ui, row_height, rows.len(), |ui, range| {
-            for row in &rows[range] {
+        .show_rows(ui, row_height, count, |ui, range| {
+            // Only the rows on screen are made into text.
+            for row in range.filter_map(row_at) {
+                let row = &row;
                 ui.allocate_ui(egui::vec2(ui.available_width(), row_height), |ui| {
                     ui.set_height(row_height);
                     ui.horizontal(|ui| {
