@@ -331,3 +331,99 @@ fn world_updates_follow_the_narration_text_shown() {
     settle(&mut h);
     assert_eq!(names(), ["Mira"]);
 }
+
+/// With "Ask before applying AI changes" the update waits in the World panel: each change is
+/// accepted or rejected on its own, and only what was accepted reaches the world.
+#[test]
+fn with_ask_before_applying_each_change_waits_for_accept_or_reject() {
+    use common::fake_llm::{FakeProvider, Reply, wire};
+    use std::time::{Duration, Instant};
+    let server = FakeProvider::start_routed(|req, _| {
+        if req.url.ends_with("/models") {
+            return Reply::json(
+                200,
+                r#"{"object":"list","data":[{"id":"smol-135m","object":"model","created":1,"owned_by":"me"}]}"#,
+            );
+        }
+        if req.body.contains("Answer with JSON only") {
+            return Reply::json(500, &wire::openai_error("server_error", "no suggestions"));
+        }
+        if req.body.contains("NEWEST NARRATION") {
+            return Reply::stream(
+                "text/event-stream",
+                &wire::openai(
+                    &[
+                        r#"{"characters":[{"name":"Mira","description":null,"relationship":null,"traits":null,"status":null}],"places":[],"items":[{"name":"Rusty key","description":null,"quantity":1,"equipped":null,"location":"inventory"}],"beats":[],"scene":{"current_place":null,"present":[],"time_passed":"1 day"}}"#,
+                    ],
+                    10,
+                    10,
+                ),
+            );
+        }
+        Reply::stream(
+            "text/event-stream",
+            &wire::openai(&["Mira slides a rusty key across the bar."], 10, 5),
+        )
+    });
+    let data = TempData::new();
+    let story = data.add_story("Asked");
+    {
+        let store = data.open();
+        store
+            .save_profile(&fabula::domain::ApiProfile {
+                id: "local".into(),
+                name: "Local".into(),
+                preset: "openai-compatible".into(),
+                base_url: format!("{}/v1", server.base),
+                api_key: None,
+                default_model: "smol-135m".into(),
+                custom_models: Vec::new(),
+                favourite_models: Vec::new(),
+                key_in_keyring: false,
+                source: fabula::domain::ProfileSource::Stored,
+            })
+            .expect("profile");
+        store.set_main_profile_id("local").expect("main");
+        let mut settings = store.story_settings(&story).expect("settings");
+        settings.ask_before_world = true;
+        store.save_story_settings(&story, &settings).expect("save");
+    }
+    let mut h = harness(&data);
+    click(&mut h, "Asked");
+    type_into(&mut h, "Your action", "ask for a room");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_ok();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while h.query_by_label_contains("waits for your word").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "no proposal: {:?}",
+            h.state().state().status
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    h.run_ok();
+    assert!(
+        data.open().world(&story).expect("world").is_empty(),
+        "nothing applied without a word"
+    );
+    click(&mut h, "World");
+    assert!(h.query_by_label("Proposed by the last narration").is_some());
+    assert!(h.query_by_label("+ Mira (character)").is_some());
+    assert!(h.query_by_label("+ Rusty key (item)").is_some());
+    assert!(h.query_by_label_contains("Time moves on").is_some());
+    // Accept Mira (the first change), then reject the rest.
+    h.get_all_by_label("Accept").next().expect("accept").click();
+    h.run_ok();
+    settle(&mut h);
+    assert!(h.query_by_label("+ Mira (character)").is_none(), "decided");
+    click(&mut h, "Reject all");
+    settle(&mut h);
+    assert!(h.query_by_label("Proposed by the last narration").is_none());
+    let world = data.open().world(&story).expect("world");
+    assert_eq!(world.characters.len(), 1);
+    assert_eq!(world.characters[0].name, "Mira");
+    assert!(world.items.is_empty(), "the key was rejected");
+    assert_eq!(world.time, None, "and so was the day");
+}

@@ -410,8 +410,18 @@ fn a_narration_cut_at_the_length_limit_is_marked_and_continued_in_place() {
         "the cut text stays an alternative"
     );
 
+    // The world update that follows the continuation is done before the store is touched here.
+    wait_for(&mut h, "the world update", |h| {
+        !h.state().is_updating_world()
+    });
     let sent = server.recorded();
-    let body = &sent.last().expect("the continuation's request").body;
+    // The narrator's last request (the world update that follows has its own).
+    let body = &sent
+        .iter()
+        .rev()
+        .find(|r| r.body.contains("[NARRATIVE]"))
+        .expect("the continuation's request")
+        .body;
     let value: serde_json::Value = serde_json::from_str(body).expect("json");
     let user = value["messages"][1]["content"].as_str().expect("user text");
     assert!(

@@ -9,10 +9,19 @@ use crate::domain::world_change::Applied;
 use crate::storage::Store;
 use crate::writing;
 
+/// What the job hands back: the update, where it is kept (when applied), the narration it was
+/// read from, and whether it waits for the writer's word.
+type Classified = (Applied, Option<i64>, Option<crate::domain::EntryId>, bool);
+
 /// The classifier's job (one at a time; a newer narration's waits for none).
 pub(super) const CLASSIFIER: &str = "classifier";
 
 impl FabulaApp {
+    /// Whether the world update after a narration is still running (for tests).
+    pub fn is_updating_world(&self) -> bool {
+        self.jobs.is_running(CLASSIFIER)
+    }
+
     pub(super) fn start_classifier(&mut self, store: &Store, story: &StoryId) {
         if self.jobs.is_running(CLASSIFIER) {
             // The one running reads the story as it was; the next narration reads it again.
@@ -30,7 +39,15 @@ impl FabulaApp {
                 let outcome = Store::open_worker(&path)
                     .map_err(writing::WritingError::from)
                     .and_then(|store| {
-                        writing::classify(&store, keys.as_ref(), &story, cx.cancel_token())
+                        let ask = store.story_settings(&story)?.ask_before_world;
+                        writing::classify_with(
+                            &store,
+                            keys.as_ref(),
+                            &story,
+                            cx.cancel_token(),
+                            !ask,
+                        )
+                        .map(|(applied, kept, entry)| (applied, kept, entry, ask))
                     });
                 cx.send((story, outcome));
             },
@@ -44,14 +61,25 @@ impl FabulaApp {
 
     fn on_classified(
         &mut self,
-        (story, outcome): (
-            StoryId,
-            Result<(Applied, Option<i64>), writing::WritingError>,
-        ),
+        (story, outcome): (StoryId, Result<Classified, writing::WritingError>),
     ) {
         match outcome {
-            Ok((applied, _)) if applied.rows.is_empty() && applied.time.is_none() => {}
-            Ok((applied, kept)) => {
+            Ok((applied, ..)) if applied.is_nothing() => {}
+            Ok((changes, _, Some(entry), true)) => {
+                self.state.info(
+                    format!(
+                        "The world update waits for your word in the World panel: {}",
+                        changes.summary
+                    ),
+                    false,
+                );
+                self.state.writing.world_pending = Some(crate::state::PendingWorld {
+                    story,
+                    entry,
+                    changes,
+                });
+            }
+            Ok((applied, kept, ..)) => {
                 if !applied.summary.is_empty() {
                     self.state.info(applied.summary.clone(), false);
                 }

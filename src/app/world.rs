@@ -45,6 +45,9 @@ impl FabulaApp {
                     id,
                 });
             }
+            WorldAction::Decide(index, accept) => {
+                return self.decide_pending(store, index, accept);
+            }
             WorldAction::SetTime(time) => {
                 let before = store.world(&story)?.time.unwrap_or_default();
                 store.set_story_time(&story, time)?;
@@ -88,6 +91,50 @@ impl FabulaApp {
                 format!("The world follows the text shown ({}).", said.join("; ")),
                 false,
             );
+        }
+        self.reload_world(store)
+    }
+
+    /// Accepts or rejects a change of the waiting update (or all of them). What is accepted is
+    /// applied and kept beside its narration like any update, and Undo takes it back.
+    fn decide_pending(
+        &mut self,
+        store: &Store,
+        index: Option<usize>,
+        accept: bool,
+    ) -> Result<(), StoreError> {
+        let Some(pending) = self.state.writing.world_pending.take() else {
+            return Ok(());
+        };
+        let (taken, rest) = match index {
+            Some(i) => match pending.changes.part(i) {
+                Some(part) => (part, pending.changes.without(i)),
+                None => {
+                    self.state.writing.world_pending = Some(pending);
+                    return Ok(());
+                }
+            },
+            None => (
+                pending.changes.clone(),
+                crate::domain::world_change::Applied::default(),
+            ),
+        };
+        if accept && !taken.is_nothing() {
+            store.apply_world_changes(&pending.story, &taken, false)?;
+            let kept = store.record_world_changes(&pending.story, &pending.entry, &taken)?;
+            self.state
+                .info(format!("Applied: {}", taken.summary), false);
+            self.history.record(Change::WorldChanges {
+                story: pending.story.clone(),
+                kept: Some(kept),
+                applied: Box::new(taken),
+            });
+        }
+        if !rest.is_nothing() {
+            self.state.writing.world_pending = Some(crate::state::PendingWorld {
+                changes: rest,
+                ..pending
+            });
         }
         self.reload_world(store)
     }

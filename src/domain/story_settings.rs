@@ -112,6 +112,8 @@ pub struct StorySettings {
     /// After each narration the Classifier task updates the world (characters, places, items,
     /// quests, time).
     pub track_world: bool,
+    /// The world update waits in the World panel for each change to be accepted or rejected.
+    pub ask_before_world: bool,
 }
 
 impl StorySettings {

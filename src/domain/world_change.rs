@@ -211,6 +211,71 @@ fn same(a: &str, b: &str) -> bool {
     a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
+impl Applied {
+    /// One line for each change, as a list to accept or reject them by: the rows, then the time.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .rows
+            .iter()
+            .map(|(before, after)| {
+                let (name, kind) = match after {
+                    WorldRow::Character(c) => (c.name.as_str(), "character"),
+                    WorldRow::Place(p) => (p.name.as_str(), "place"),
+                    WorldRow::Item(i) => (i.name.as_str(), "item"),
+                    WorldRow::Beat(b) => (b.title.as_str(), "quest or beat"),
+                };
+                match (before, after) {
+                    (None, _) => format!("+ {name} ({kind})"),
+                    (_, WorldRow::Place(p)) if p.current => {
+                        format!("{name} is now the current place")
+                    }
+                    _ => format!("{name} ({kind}) changes"),
+                }
+            })
+            .collect();
+        if let Some((before, after)) = self.time {
+            lines.push(format!(
+                "Time moves on: {} → {}",
+                before.describe(),
+                after.describe()
+            ));
+        }
+        lines
+    }
+
+    /// The part of the change-set at `index` of `lines()`, on its own.
+    pub fn part(&self, index: usize) -> Option<Applied> {
+        match self.rows.get(index) {
+            Some(row) => Some(Applied {
+                rows: vec![row.clone()],
+                time: None,
+                summary: self.lines().get(index).cloned().unwrap_or_default(),
+            }),
+            None if index == self.rows.len() => self.time.map(|time| Applied {
+                rows: Vec::new(),
+                time: Some(time),
+                summary: self.lines().last().cloned().unwrap_or_default(),
+            }),
+            None => None,
+        }
+    }
+
+    /// The change-set without the part at `index` of `lines()`.
+    pub fn without(&self, index: usize) -> Applied {
+        let mut rest = self.clone();
+        if index < rest.rows.len() {
+            rest.rows.remove(index);
+        } else if index == rest.rows.len() {
+            rest.time = None;
+        }
+        rest
+    }
+
+    pub fn is_nothing(&self) -> bool {
+        self.rows.is_empty() && self.time.is_none()
+    }
+}
+
 /// The change-set applied to `world`; `new_id` makes ids for what is new. `check` first.
 pub fn apply_changes(
     world: &World,

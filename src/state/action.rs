@@ -108,6 +108,9 @@ pub enum WorldAction {
     Save(crate::domain::WorldRow),
     Trash(crate::domain::WorldKind, String),
     SetTime(crate::domain::StoryTime),
+    /// Of the waiting update: accept (`true`) or reject the change at this index of its lines,
+    /// or (None) all of them.
+    Decide(Option<usize>, bool),
 }
 
 /// The open story's lorebook.

@@ -265,6 +265,15 @@ pub struct SyncState {
     pub conflicts: Vec<PendingConflict>,
 }
 
+/// A world update held for the writer to accept or reject, change by change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingWorld {
+    pub story: StoryId,
+    /// The narration it was read from (accepted parts are kept beside it).
+    pub entry: crate::domain::EntryId,
+    pub changes: crate::domain::world_change::Applied,
+}
+
 /// A narration being written right now.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Streaming {
@@ -299,6 +308,8 @@ pub struct WritingState {
     pub lore_fired: Vec<(String, String, bool)>,
     pub lore: Vec<LoreEntry>,
     pub world: crate::domain::World,
+    /// A world update waiting for the writer's word ("Ask before applying AI changes").
+    pub world_pending: Option<PendingWorld>,
     pub settings: StorySettings,
     pub suggestions: Vec<String>,
     pub suggestions_status: SuggestionStatus,

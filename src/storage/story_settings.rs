@@ -52,6 +52,10 @@ impl Store {
                 .get("fabulaTrackWorld")
                 .and_then(serde_json::Value::as_bool)
                 .unwrap_or(defaults.track_world),
+            ask_before_world: value
+                .get("fabulaAskBeforeWorld")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false),
         })
     }
 
@@ -96,6 +100,10 @@ impl Store {
         put(
             "fabulaTrackWorld",
             (!settings.track_world).then_some(json!(false)),
+        );
+        put(
+            "fabulaAskBeforeWorld",
+            settings.ask_before_world.then_some(json!(true)),
         );
         let text = serde_json::Value::Object(value).to_string();
         let changed = self

@@ -86,12 +86,24 @@ pub fn classify(
     story_id: &StoryId,
     cancel: &CancelToken,
 ) -> Result<(Applied, Option<i64>), WritingError> {
+    classify_with(store, keys, story_id, cancel, true).map(|(a, kept, _)| (a, kept))
+}
+
+/// As `classify`; with `apply` false nothing is written and the change-set comes back to be
+/// accepted or rejected, with the narration it belongs to.
+pub fn classify_with(
+    store: &Store,
+    keys: &dyn KeyStore,
+    story_id: &StoryId,
+    cancel: &CancelToken,
+    apply: bool,
+) -> Result<(Applied, Option<i64>, Option<crate::domain::EntryId>), WritingError> {
     let assignment = store.task_assignment(Task::Classifier)?;
     let (call, models) = task_call(store, keys, Task::Classifier, &assignment, cancel)?;
     let world = store.world(story_id)?;
     let recent = store.history_within(story_id, None, 6000)?;
     let Some((newest, before)) = recent.split_last() else {
-        return Ok((Applied::default(), None));
+        return Ok((Applied::default(), None, None));
     };
     let start = before.len().saturating_sub(CONTEXT_ENTRIES);
     let mut context = String::new();
@@ -166,7 +178,7 @@ pub fn classify(
     let (changes, _, ask) = match outcome {
         Ok(done) => done,
         Err(StructuredError::Provider(e)) => return Err(WritingError::Provider(e)),
-        Err(StructuredError::Cancelled) => return Ok((Applied::default(), None)),
+        Err(StructuredError::Cancelled) => return Ok((Applied::default(), None, None)),
         Err(StructuredError::Unreadable { detail, .. }) => {
             return Err(WritingError::Classifier(format!(
                 "The world update could not be read ({detail})."
@@ -182,10 +194,10 @@ pub fn classify(
         .check()
         .map_err(|why| WritingError::Classifier(format!("The world update was refused: {why}")))?;
     let applied = apply_changes(&world, &changes, &mut new_uuid);
-    if !applied.rows.is_empty() || applied.time.is_some() {
+    if apply && !applied.is_nothing() {
         store.apply_world_changes(story_id, &applied, false)?;
         let kept = store.record_world_changes(story_id, &newest.id, &applied)?;
-        return Ok((applied, Some(kept)));
+        return Ok((applied, Some(kept), Some(newest.id.clone())));
     }
-    Ok((applied, None))
+    Ok((applied, None, Some(newest.id.clone())))
 }

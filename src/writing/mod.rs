@@ -6,7 +6,7 @@ mod prepare;
 mod run;
 mod suggest;
 
-pub use classify::classify;
+pub use classify::{classify, classify_with};
 pub use prepare::{Prepared, narrator_call, prepare};
 pub use run::{Ending, Outcome, run, skipped_note};
 pub use suggest::suggest;

@@ -198,17 +198,24 @@ pub(super) fn settings_ui(
             crate::domain::StoryMode::CreativeWriting => "Offer suggestions after each narration",
         },
     );
-    ui.checkbox(
-        &mut form.settings.track_world,
-        "Keep the world up to date after each narration",
-    )
-    .on_hover_text("The Classifier task notes new characters, places, items, quests and the time (World panel)");
     if story.mode == crate::domain::StoryMode::Adventure {
         ui.checkbox(
             &mut form.settings.actions_as_typed,
             "Send actions exactly as typed",
         )
         .on_hover_text("No “I …” or “Mara says, …” around what you type");
+    }
+    ui.checkbox(
+        &mut form.settings.track_world,
+        "Keep the world up to date after each narration",
+    )
+    .on_hover_text("The Classifier task notes new characters, places, items, quests and the time (World panel)");
+    if form.settings.track_world {
+        ui.checkbox(
+            &mut form.settings.ask_before_world,
+            "Ask before applying AI changes",
+        )
+        .on_hover_text("Each change waits in the World panel to be accepted or rejected");
     }
 }
 

@@ -121,6 +121,9 @@ pub(super) fn world_ui(
         }
         return;
     }
+    if let Some(pending) = &writing.world_pending {
+        pending_ui(ui, pending, actions);
+    }
     ui.horizontal_wrapped(|ui| {
         for tab in WorldTab::ALL {
             ui.selectable_value(&mut view.world_tab, tab, tab.label());
@@ -198,6 +201,34 @@ pub(super) fn world_ui(
         }
         WorldTab::Time => time_ui(ui, world.time.unwrap_or_default(), view, actions),
     }
+}
+
+/// The update the classifier proposed, change by change, waiting for Accept or Reject.
+fn pending_ui(ui: &mut egui::Ui, pending: &crate::state::PendingWorld, actions: &mut Vec<Action>) {
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.label(RichText::new("Proposed by the last narration").strong());
+        for (i, line) in pending.changes.lines().iter().enumerate() {
+            ui.horizontal(|ui| {
+                ui.label(line);
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui.small_button("Reject").clicked() {
+                        actions.push(Action::World(WorldAction::Decide(Some(i), false)));
+                    }
+                    if ui.small_button("Accept").clicked() {
+                        actions.push(Action::World(WorldAction::Decide(Some(i), true)));
+                    }
+                });
+            });
+        }
+        ui.horizontal(|ui| {
+            if ui.button("Accept all").clicked() {
+                actions.push(Action::World(WorldAction::Decide(None, true)));
+            }
+            if ui.button("Reject all").clicked() {
+                actions.push(Action::World(WorldAction::Decide(None, false)));
+            }
+        });
+    });
 }
 
 fn new_button(
