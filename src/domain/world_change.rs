@@ -207,6 +207,39 @@ pub struct Applied {
     pub summary: String,
 }
 
+/// Other names of the story's people, places and things (the lorebook's aliases), so a change
+/// that says "the innkeeper" finds Mira.
+#[derive(Clone, Debug, Default)]
+pub struct Aliases {
+    canonical: std::collections::HashMap<String, String>,
+}
+
+impl Aliases {
+    pub fn from_lore(entries: &[super::lore::LoreEntry]) -> Self {
+        let mut canonical = std::collections::HashMap::new();
+        for entry in entries {
+            let name = entry.name.trim().to_lowercase();
+            for alias in &entry.aliases {
+                let alias = alias.trim().to_lowercase();
+                if !alias.is_empty() && alias != name {
+                    canonical.entry(alias).or_insert_with(|| name.clone());
+                }
+            }
+        }
+        Self { canonical }
+    }
+
+    fn canon(&self, name: &str) -> String {
+        let key = name.trim().to_lowercase();
+        self.canonical.get(&key).cloned().unwrap_or(key)
+    }
+
+    /// The same one, by name or other name, whatever the case.
+    fn same(&self, a: &str, b: &str) -> bool {
+        self.canon(a) == self.canon(b)
+    }
+}
+
 fn same(a: &str, b: &str) -> bool {
     a.trim().to_lowercase() == b.trim().to_lowercase()
 }
@@ -282,6 +315,16 @@ pub fn apply_changes(
     changes: &ChangeSet,
     new_id: &mut dyn FnMut() -> String,
 ) -> Applied {
+    apply_changes_named(world, changes, &Aliases::default(), new_id)
+}
+
+/// As `apply_changes`, a name also matching through `aliases`.
+pub fn apply_changes_named(
+    world: &World,
+    changes: &ChangeSet,
+    aliases: &Aliases,
+    new_id: &mut dyn FnMut() -> String,
+) -> Applied {
     let mut applied = Applied::default();
     let mut said = Vec::new();
     let mut places: Vec<Place> = world.places.clone();
@@ -290,7 +333,7 @@ pub fn apply_changes(
         let before = world
             .characters
             .iter()
-            .find(|c| same(&c.name, &change.name));
+            .find(|c| aliases.same(&c.name, &change.name));
         let mut c = before.cloned().unwrap_or_else(|| Character {
             id: new_id(),
             name: change.name.trim().to_owned(),
@@ -330,7 +373,7 @@ pub fn apply_changes(
 
     let mut place_rows: Vec<(Option<Place>, Place)> = Vec::new();
     let mut upsert_place = |name: &str, description: Option<&String>, places: &mut Vec<Place>| {
-        let index = match places.iter().position(|p| same(&p.name, name)) {
+        let index = match places.iter().position(|p| aliases.same(&p.name, name)) {
             Some(i) => i,
             None => {
                 places.push(Place {
@@ -381,7 +424,10 @@ pub fn apply_changes(
     );
 
     for change in &changes.items {
-        let before = world.items.iter().find(|i| same(&i.name, &change.name));
+        let before = world
+            .items
+            .iter()
+            .find(|i| aliases.same(&i.name, &change.name));
         let mut item = before.cloned().unwrap_or_else(|| Item {
             id: new_id(),
             name: change.name.trim().to_owned(),
@@ -399,7 +445,7 @@ pub fn apply_changes(
             } else {
                 places
                     .iter()
-                    .find(|p| same(&p.name, at))
+                    .find(|p| aliases.same(&p.name, at))
                     .map_or_else(|| at.trim().to_owned(), |p| p.id.clone())
             };
         }
@@ -421,7 +467,10 @@ pub fn apply_changes(
     }
 
     for change in &changes.beats {
-        let before = world.beats.iter().find(|b| same(&b.title, &change.title));
+        let before = world
+            .beats
+            .iter()
+            .find(|b| aliases.same(&b.title, &change.title));
         let mut beat = before.cloned().unwrap_or_else(|| Beat {
             id: new_id(),
             title: change.title.trim().to_owned(),
@@ -581,6 +630,48 @@ mod tests {
             applied.summary.contains("+ Find the keeper"),
             "{}",
             applied.summary
+        );
+    }
+
+    #[test]
+    fn a_name_matches_through_the_lorebook_aliases() {
+        let mut world = world();
+        world.characters.push(Character {
+            id: "c2".into(),
+            name: "Mira".into(),
+            ..Character::default()
+        });
+        let lore = [crate::domain::LoreEntry {
+            name: "Mira".into(),
+            aliases: vec!["the Innkeeper".into()],
+            ..crate::domain::LoreEntry::default()
+        }];
+        let changes = ChangeSet {
+            characters: vec![CharacterChange {
+                name: "the innkeeper".into(),
+                description: Some("Keeps the tavern.".into()),
+                ..CharacterChange::default()
+            }],
+            scene: SceneChange {
+                time_passed: "none".into(),
+                ..SceneChange::default()
+            },
+            ..ChangeSet::default()
+        };
+        let applied = apply_changes_named(&world, &changes, &Aliases::from_lore(&lore), &mut ids());
+        let WorldRow::Character(mira) = &applied.rows[0].1 else {
+            panic!("a character");
+        };
+        assert_eq!(
+            (mira.id.as_str(), mira.name.as_str()),
+            ("c2", "Mira"),
+            "no twin"
+        );
+        assert_eq!(applied.summary, "", "an update, not a newcomer");
+        let plain = apply_changes(&world, &changes, &mut ids());
+        assert!(
+            plain.summary.contains("+ the innkeeper"),
+            "without aliases it is new"
         );
     }
 

@@ -4,7 +4,7 @@
 
 use super::WritingError;
 use super::prepare::task_call;
-use crate::domain::world_change::{Applied, ChangeSet, apply_changes};
+use crate::domain::world_change::{Aliases, Applied, ChangeSet, apply_changes_named};
 use crate::domain::{GenerationRecord, StoryId, Task, World, new_uuid, now_ms};
 use crate::jobs::CancelToken;
 use crate::keys::KeyStore;
@@ -193,7 +193,8 @@ pub fn classify_with(
     changes
         .check()
         .map_err(|why| WritingError::Classifier(format!("The world update was refused: {why}")))?;
-    let applied = apply_changes(&world, &changes, &mut new_uuid);
+    let aliases = Aliases::from_lore(&store.lore(story_id)?);
+    let applied = apply_changes_named(&world, &changes, &aliases, &mut new_uuid);
     if apply && !applied.is_nothing() {
         store.apply_world_changes(story_id, &applied, false)?;
         let kept = store.record_world_changes(story_id, &newest.id, &applied)?;
