@@ -167,7 +167,8 @@ pub fn character_from_wire(object: Map<String, Value>, index: usize) -> Characte
     }
 }
 
-fn looks_from_map(mut map: Map<String, Value>) -> Looks {
+/// The looks object as the original writes it: the seven keys read, any other kept in `other`.
+pub fn looks_from_map(mut map: Map<String, Value>) -> Looks {
     let mut looks = Looks::default();
     for (key, _) in Looks::LABELS {
         if let Some(Value::String(text)) = map.get(key) {

@@ -8,8 +8,8 @@ use serde_json::Value;
 use super::{Result, Store};
 use crate::domain::world_wire::{
     beat_from_wire, beat_to_wire, character_from_wire, character_to_wire, item_from_wire,
-    item_to_wire, looks_to_wire, place_from_wire, place_to_wire, story_time_from_wire,
-    story_time_to_wire,
+    item_to_wire, looks_from_map, looks_to_wire, place_from_wire, place_to_wire,
+    story_time_from_wire, story_time_to_wire,
 };
 use crate::domain::{
     Beat, BeatKind, BeatStatus, Character, CharacterStatus, Item, Looks, Place, StoryId, StoryTime,
@@ -291,25 +291,30 @@ fn write_row(tx: &Connection, story: &StoryId, row: &WorldRow, now: i64) -> rusq
     }
 }
 
+/// The story's time tracker set to `time`, its other keys kept.
+fn write_story_time(conn: &Connection, story: &StoryId, time: StoryTime) -> rusqlite::Result<()> {
+    let previous: Option<String> = conn.query_row(
+        "SELECT time_tracker FROM stories WHERE id = ?1",
+        [story.as_str()],
+        |r| r.get(0),
+    )?;
+    conn.execute(
+        "UPDATE stories SET time_tracker = ?2 WHERE id = ?1",
+        params![
+            story.as_str(),
+            story_time_to_wire(time, previous.as_deref())
+        ],
+    )?;
+    Ok(())
+}
+
 fn json_strings(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
 fn looks_of(text: &str) -> Looks {
     match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(map)) => {
-            let mut looks = Looks::default();
-            let mut other = map;
-            for (key, _) in Looks::LABELS {
-                if let Some(Value::String(v)) = other.remove(key)
-                    && let Some(slot) = looks.field_mut(key)
-                {
-                    *slot = Some(v);
-                }
-            }
-            looks.other = other;
-            looks
-        }
+        Ok(Value::Object(map)) => looks_from_map(map),
         _ => Looks::default(),
     }
 }
@@ -376,95 +381,85 @@ fn beat_row(r: &Row<'_>) -> rusqlite::Result<Beat> {
     })
 }
 
-fn rows<T>(
+/// The columns each kind's row reader takes, in its order.
+fn columns(kind: WorldKind) -> &'static str {
+    match kind {
+        WorldKind::Character => {
+            "id, branch_id, name, description, relationship, traits, visual, portrait, status, \
+             metadata, extra"
+        }
+        WorldKind::Place => {
+            "id, branch_id, name, description, visited, current, connections, metadata, extra"
+        }
+        WorldKind::Item => {
+            "id, branch_id, name, description, quantity, equipped, location, metadata, extra"
+        }
+        WorldKind::Beat => {
+            "id, branch_id, title, description, kind, status, triggered_at, resolved_at, \
+             metadata, extra"
+        }
+    }
+}
+
+/// The live rows of one kind in their order; with `id`, only that row.
+fn live_rows<T>(
     conn: &Connection,
-    sql: &str,
+    kind: WorldKind,
     story: &StoryId,
+    id: Option<&str>,
     read: fn(&Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
-    conn.prepare_cached(sql)?
-        .query_map([story.as_str()], read)?
-        .collect()
+    let one = if id.is_some() { " AND id = ?2" } else { "" };
+    let sql = format!(
+        "SELECT {} FROM {} WHERE story_id = ?1 AND deleted_at IS NULL{one} ORDER BY position, rowid",
+        columns(kind),
+        table(kind)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    match id {
+        Some(id) => stmt.query_map(params![story.as_str(), id], read)?.collect(),
+        None => stmt.query_map([story.as_str()], read)?.collect(),
+    }
 }
 
 pub(super) fn read_world(conn: &Connection, story: &StoryId) -> rusqlite::Result<World> {
-    let live = "WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY position, rowid";
     let time: Option<String> = conn
         .prepare_cached("SELECT time_tracker FROM stories WHERE id = ?1")?
         .query_row([story.as_str()], |r| r.get(0))
         .unwrap_or(None);
     Ok(World {
-        characters: rows(
-            conn,
-            &format!(
-                "SELECT id, branch_id, name, description, relationship, traits, visual, portrait,
-                        status, metadata, extra FROM world_characters {live}"
-            ),
-            story,
-            character_row,
-        )?,
-        places: rows(
-            conn,
-            &format!(
-                "SELECT id, branch_id, name, description, visited, current, connections, metadata,
-                        extra FROM world_places {live}"
-            ),
-            story,
-            place_row,
-        )?,
-        items: rows(
-            conn,
-            &format!(
-                "SELECT id, branch_id, name, description, quantity, equipped, location, metadata,
-                        extra FROM world_items {live}"
-            ),
-            story,
-            item_row,
-        )?,
-        beats: rows(
-            conn,
-            &format!(
-                "SELECT id, branch_id, title, description, kind, status, triggered_at, resolved_at,
-                        metadata, extra FROM world_beats {live}"
-            ),
-            story,
-            beat_row,
-        )?,
+        characters: live_rows(conn, WorldKind::Character, story, None, character_row)?,
+        places: live_rows(conn, WorldKind::Place, story, None, place_row)?,
+        items: live_rows(conn, WorldKind::Item, story, None, item_row)?,
+        beats: live_rows(conn, WorldKind::Beat, story, None, beat_row)?,
         time: story_time_from_wire(time.as_deref()),
     })
 }
 
 impl Store {
-    /// One row of the world as it stands, in the Trash or not (for undo).
+    /// One live row of the world as it stands (read by its id alone, not with the whole world).
     pub fn world_row(
         &self,
         story: &StoryId,
         kind: WorldKind,
         id: &str,
     ) -> Result<Option<WorldRow>> {
-        let world = self.world(story)?;
-        Ok(match kind {
-            WorldKind::Character => world
-                .characters
-                .into_iter()
-                .find(|c| c.id == id)
-                .map(|c| WorldRow::Character(Box::new(c))),
-            WorldKind::Place => world
-                .places
-                .into_iter()
-                .find(|p| p.id == id)
-                .map(WorldRow::Place),
-            WorldKind::Item => world
-                .items
-                .into_iter()
-                .find(|i| i.id == id)
-                .map(WorldRow::Item),
-            WorldKind::Beat => world
-                .beats
-                .into_iter()
-                .find(|b| b.id == id)
-                .map(WorldRow::Beat),
-        })
+        let conn = &self.conn;
+        let one = Some(id);
+        let row = match kind {
+            WorldKind::Character => live_rows(conn, kind, story, one, character_row).map(|r| {
+                r.into_iter()
+                    .next()
+                    .map(|c| WorldRow::Character(Box::new(c)))
+            }),
+            WorldKind::Place => live_rows(conn, kind, story, one, place_row)
+                .map(|r| r.into_iter().next().map(WorldRow::Place)),
+            WorldKind::Item => live_rows(conn, kind, story, one, item_row)
+                .map(|r| r.into_iter().next().map(WorldRow::Item)),
+            WorldKind::Beat => live_rows(conn, kind, story, one, beat_row)
+                .map(|r| r.into_iter().next().map(WorldRow::Beat)),
+        };
+        row.map_err(|e| self.err(e))
     }
 
     /// The story's world as it stands (rows in the Trash left out).
@@ -560,46 +555,14 @@ impl Store {
             write_row(&tx, story, row, now).map_err(err)?;
         }
         if let Some((before, after)) = applied.time {
-            let previous: Option<String> = tx
-                .query_row(
-                    "SELECT time_tracker FROM stories WHERE id = ?1",
-                    [story.as_str()],
-                    |r| r.get(0),
-                )
-                .map_err(err)?;
-            let time = if undo { before } else { after };
-            tx.execute(
-                "UPDATE stories SET time_tracker = ?2 WHERE id = ?1",
-                params![
-                    story.as_str(),
-                    story_time_to_wire(time, previous.as_deref())
-                ],
-            )
-            .map_err(err)?;
+            write_story_time(&tx, story, if undo { before } else { after }).map_err(err)?;
         }
         tx.commit().map_err(err)
     }
 
     /// Sets the time in the story (other keys of the original's tracker are kept).
     pub fn set_story_time(&self, story: &StoryId, time: StoryTime) -> Result<()> {
-        let previous: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT time_tracker FROM stories WHERE id = ?1",
-                [story.as_str()],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.err(e))?;
-        self.conn
-            .execute(
-                "UPDATE stories SET time_tracker = ?2 WHERE id = ?1",
-                params![
-                    story.as_str(),
-                    story_time_to_wire(time, previous.as_deref())
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
+        write_story_time(&self.conn, story, time).map_err(|e| self.err(e))
     }
 }
 
