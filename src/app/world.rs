@@ -3,7 +3,6 @@
 
 use super::FabulaApp;
 use super::undo::Change;
-use crate::domain::WorldRow;
 use crate::state::WorldAction;
 use crate::storage::{Store, StoreError};
 
@@ -21,8 +20,7 @@ impl FabulaApp {
             WorldAction::Save(row) => {
                 let before = store.world_row(&story, row.kind(), row.id())?;
                 store.save_world_row(&story, &row)?;
-                self.state
-                    .info(format!("Saved “{}”.", row_name(&row)), false);
+                self.state.info(format!("Saved “{}”.", row.name()), false);
                 self.history.record(Change::EditWorld {
                     story: story.clone(),
                     before: before.map(Box::new),
@@ -32,7 +30,7 @@ impl FabulaApp {
             WorldAction::Trash(kind, id) => {
                 let name = store
                     .world_row(&story, kind, &id)?
-                    .map(|r| row_name(&r).to_owned())
+                    .map(|r| r.name().to_owned())
                     .unwrap_or_default();
                 store.trash_world_row(&story, kind, &id)?;
                 self.state.info(
@@ -145,15 +143,5 @@ impl FabulaApp {
             self.state.writing.world = store.world(&story)?;
         }
         Ok(())
-    }
-}
-
-/// What a row is called in messages.
-pub(super) fn row_name(row: &WorldRow) -> &str {
-    match row {
-        WorldRow::Character(c) => &c.name,
-        WorldRow::Place(p) => &p.name,
-        WorldRow::Item(i) => &i.name,
-        WorldRow::Beat(b) => &b.title,
     }
 }

@@ -437,6 +437,16 @@ impl WorldRow {
             WorldRow::Beat(b) => &b.id,
         }
     }
+
+    /// What the row is called (a beat's title).
+    pub fn name(&self) -> &str {
+        match self {
+            WorldRow::Character(c) => &c.name,
+            WorldRow::Place(p) => &p.name,
+            WorldRow::Item(i) => &i.name,
+            WorldRow::Beat(b) => &b.title,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -251,12 +251,7 @@ impl Applied {
             .rows
             .iter()
             .map(|(before, after)| {
-                let (name, kind) = match after {
-                    WorldRow::Character(c) => (c.name.as_str(), "character"),
-                    WorldRow::Place(p) => (p.name.as_str(), "place"),
-                    WorldRow::Item(i) => (i.name.as_str(), "item"),
-                    WorldRow::Beat(b) => (b.title.as_str(), "quest or beat"),
-                };
+                let (name, kind) = (after.name(), after.kind().label().to_lowercase());
                 match (before, after) {
                     (None, _) => format!("+ {name} ({kind})"),
                     (_, WorldRow::Place(p)) if p.current => {
