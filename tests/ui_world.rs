@@ -12,6 +12,25 @@ use egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable;
 use fabula::domain::{OnConflict, StoryId};
 
+/// The test server as the main profile (an OpenAI-compatible local one).
+fn local_profile(store: &fabula::storage::Store, base: &str) {
+    store
+        .save_profile(&fabula::domain::ApiProfile {
+            id: "local".into(),
+            name: "Local".into(),
+            preset: "openai-compatible".into(),
+            base_url: format!("{base}/v1"),
+            api_key: None,
+            default_model: "smol-135m".into(),
+            custom_models: Vec::new(),
+            favourite_models: Vec::new(),
+            key_in_keyring: false,
+            source: fabula::domain::ProfileSource::Stored,
+        })
+        .expect("profile");
+    store.set_main_profile_id("local").expect("main");
+}
+
 const FIXTURE: &str = include_str!("fixtures/original-1.7.avt");
 const STORY: &str = "6f1c2a9e-2b7d-4c1e-9a3f-0d5e8b7c6a41";
 
@@ -137,21 +156,7 @@ fn the_classifier_updates_the_world_after_a_narration_and_undo_takes_it_back() {
     let data = TempData::new();
     {
         let store = data.open();
-        store
-            .save_profile(&fabula::domain::ApiProfile {
-                id: "local".into(),
-                name: "Local".into(),
-                preset: "openai-compatible".into(),
-                base_url: format!("{}/v1", server.base),
-                api_key: None,
-                default_model: "smol-135m".into(),
-                custom_models: Vec::new(),
-                favourite_models: Vec::new(),
-                key_in_keyring: false,
-                source: fabula::domain::ProfileSource::Stored,
-            })
-            .expect("profile");
-        store.set_main_profile_id("local").expect("main");
+        local_profile(&store, &server.base);
     }
     let story = data.add_story("The Tavern");
     let mut h = harness(&data);
@@ -257,21 +262,7 @@ fn world_updates_follow_the_narration_text_shown() {
     let data = TempData::new();
     {
         let store = data.open();
-        store
-            .save_profile(&fabula::domain::ApiProfile {
-                id: "local".into(),
-                name: "Local".into(),
-                preset: "openai-compatible".into(),
-                base_url: format!("{}/v1", server.base),
-                api_key: None,
-                default_model: "smol-135m".into(),
-                custom_models: Vec::new(),
-                favourite_models: Vec::new(),
-                key_in_keyring: false,
-                source: fabula::domain::ProfileSource::Stored,
-            })
-            .expect("profile");
-        store.set_main_profile_id("local").expect("main");
+        local_profile(&store, &server.base);
     }
     let story = data.add_story("The Bar");
     let names = || -> Vec<String> {
@@ -369,21 +360,7 @@ fn with_ask_before_applying_each_change_waits_for_accept_or_reject() {
     let story = data.add_story("Asked");
     {
         let store = data.open();
-        store
-            .save_profile(&fabula::domain::ApiProfile {
-                id: "local".into(),
-                name: "Local".into(),
-                preset: "openai-compatible".into(),
-                base_url: format!("{}/v1", server.base),
-                api_key: None,
-                default_model: "smol-135m".into(),
-                custom_models: Vec::new(),
-                favourite_models: Vec::new(),
-                key_in_keyring: false,
-                source: fabula::domain::ProfileSource::Stored,
-            })
-            .expect("profile");
-        store.set_main_profile_id("local").expect("main");
+        local_profile(&store, &server.base);
         let mut settings = store.story_settings(&story).expect("settings");
         settings.ask_before_world = true;
         store.save_story_settings(&story, &settings).expect("save");
