@@ -242,7 +242,7 @@ pub(super) fn read_sections(
         .collect::<rusqlite::Result<_>>()?;
     // The world is in its own tables; a section of the same name kept verbatim (one that was not
     // an array of objects) stands in for it.
-    for (name, json) in super::world::world_sections(conn, id)? {
+    for (name, json) in super::world_sections::world_sections(conn, id)? {
         if !sections.iter().any(|(n, _)| *n == name) {
             sections.push((name, json));
         }

@@ -347,7 +347,7 @@ pub(super) fn insert_sections(
     story_id: &StoryId,
     sections: &[(String, String)],
 ) -> rusqlite::Result<()> {
-    let verbatim = super::world::store_world_sections(tx, story_id, sections)?;
+    let verbatim = super::world_sections::store_world_sections(tx, story_id, sections)?;
     let mut stmt =
         tx.prepare_cached("INSERT INTO story_sections (story_id, name, json) VALUES (?1, ?2, ?3)")?;
     for (name, json) in verbatim {

@@ -20,6 +20,7 @@ mod tokenizer_cache;
 mod usage;
 mod world;
 mod world_changes;
+mod world_sections;
 mod writing;
 
 pub use backup::{list_backups, prune_backups, restore_database, set_aside_damaged};

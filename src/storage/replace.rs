@@ -97,7 +97,7 @@ impl Store {
                 [story.id.as_str()],
             )
             .map_err(err)?;
-            super::world::clear_world(&tx, &story.id).map_err(err)?;
+            super::world_sections::clear_world(&tx, &story.id).map_err(err)?;
             insert_sections(&tx, &story.id, &sections).map_err(err)?;
         }
         let count = entries.count;

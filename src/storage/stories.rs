@@ -217,9 +217,9 @@ impl Store {
             "world_items",
             "world_beats",
         ] {
-            super::world::copy_story_rows(&tx, table, id, &copy.id, None).map_err(err)?;
+            super::world_sections::copy_story_rows(&tx, table, id, &copy.id, None).map_err(err)?;
         }
-        super::world::copy_story_rows(
+        super::world_sections::copy_story_rows(
             &tx,
             "lore_entries",
             id,
