@@ -116,6 +116,34 @@ fn the_world_panel_shows_edits_and_undoes_the_story_world() {
     h.run_ok();
     settle(&mut h);
     assert!(h.query_by_label_contains("Day 3, 05:30").is_some());
+
+    // Deleted again, the row waits in the Trash with its story, and comes back from there.
+    click(&mut h, "Inventory");
+    let rope = h.get_by_label("Coil of rope").rect();
+    h.get_all_by_label("Delete")
+        .find(|d| {
+            (d.rect().center().y - rope.center().y).abs() < 8.0 && d.rect().min.x > rope.min.x
+        })
+        .expect("the rope's Delete")
+        .click();
+    h.run_ok();
+    click(&mut h, "Trash");
+    settle(&mut h);
+    assert!(h.query_by_label("Coil of rope").is_some(), "listed in the Trash");
+    assert!(
+        h.query_by_label_contains("Item · from “The Lantern Keeper”")
+            .is_some()
+    );
+    click(&mut h, "Restore");
+    settle(&mut h);
+    assert!(h.query_by_label("Coil of rope").is_none(), "left the Trash");
+    assert_eq!(data.open().world(&story).expect("world").items.len(), 2);
+    click(&mut h, "Story: The Lantern Keeper");
+    settle(&mut h);
+    assert!(
+        h.query_by_label("Coil of rope").is_some(),
+        "back in the World panel"
+    );
 }
 
 /// After a narration the Classifier task updates the world on its own job: the status bar says
@@ -386,7 +414,7 @@ fn with_ask_before_applying_each_change_waits_for_accept_or_reject() {
         "nothing applied without a word"
     );
     click(&mut h, "World");
-    assert!(h.query_by_label("Proposed by the last narration").is_some());
+    assert!(h.query_by_label("Proposed by a narration").is_some());
     assert!(h.query_by_label("+ Mira (character)").is_some());
     assert!(h.query_by_label("+ Rusty key (item)").is_some());
     assert!(h.query_by_label_contains("Time moves on").is_some());
@@ -395,9 +423,20 @@ fn with_ask_before_applying_each_change_waits_for_accept_or_reject() {
     h.run_ok();
     settle(&mut h);
     assert!(h.query_by_label("+ Mira (character)").is_none(), "decided");
+    // The rest waits on across quitting and launching again.
+    drop(h);
+    let mut h = harness(&data);
+    click(&mut h, "Asked");
+    click(&mut h, "World");
+    settle(&mut h);
+    assert!(
+        h.query_by_label("Proposed by a narration").is_some(),
+        "still waiting"
+    );
+    assert!(h.query_by_label("+ Rusty key (item)").is_some());
     click(&mut h, "Reject all");
     settle(&mut h);
-    assert!(h.query_by_label("Proposed by the last narration").is_none());
+    assert!(h.query_by_label("Proposed by a narration").is_none());
     let world = data.open().world(&story).expect("world");
     assert_eq!(world.characters.len(), 1);
     assert_eq!(world.characters[0].name, "Mira");

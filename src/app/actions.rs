@@ -153,6 +153,7 @@ impl FabulaApp {
     pub(super) fn refresh_trash(&mut self, store: &Store) -> Outcome {
         self.state.trash_stories = store.trashed_stories()?;
         self.state.trash_entries = store.trashed_entries()?;
+        self.state.trash_pieces = store.trashed_pieces()?;
         Ok(())
     }
 

@@ -65,7 +65,7 @@ impl FabulaApp {
     ) {
         match outcome {
             Ok((applied, ..)) if applied.is_nothing() => {}
-            Ok((changes, _, Some(entry), true)) => {
+            Ok((changes, _, _, true)) => {
                 self.state.info(
                     format!(
                         "The world update waits for your word in the World panel: {}",
@@ -73,11 +73,7 @@ impl FabulaApp {
                     ),
                     false,
                 );
-                self.state.writing.world_pending = Some(crate::state::PendingWorld {
-                    story,
-                    entry,
-                    changes,
-                });
+                self.reload_world_of(&story);
             }
             Ok((applied, kept, ..)) => {
                 if !applied.summary.is_empty() {
@@ -88,19 +84,24 @@ impl FabulaApp {
                     kept,
                     applied: Box::new(applied),
                 });
-                if self.open_story_id().as_ref() == Some(&story)
-                    && let Some(store) = self.store.take()
-                {
-                    if let Err(e) = self.reload_world(&store) {
-                        self.state.error(e.to_string());
-                    }
-                    self.store = Some(store);
-                }
+                self.reload_world_of(&story);
             }
             Err(e) => {
                 self.state
                     .info(format!("The world was not updated: {e}"), false);
             }
+        }
+    }
+
+    /// Reads the world again when `story` is the open one (a job changed it).
+    fn reload_world_of(&mut self, story: &StoryId) {
+        if self.open_story_id().as_ref() == Some(story)
+            && let Some(store) = self.store.take()
+        {
+            if let Err(e) = self.reload_world(&store) {
+                self.state.error(e.to_string());
+            }
+            self.store = Some(store);
         }
     }
 }

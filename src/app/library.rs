@@ -114,6 +114,22 @@ impl FabulaApp {
                 self.refresh_after_change(store, &id)?;
             }
             LibraryAction::DeleteStoryForever(id) => self.delete_story_forever(id),
+            LibraryAction::RestorePiece(story, kind, id) => {
+                store.restore_piece(&story, kind, &id)?;
+                self.state
+                    .info(format!("{} restored to its story.", kind.label()), false);
+                if self.open_story_id().as_ref() == Some(&story) {
+                    self.state.writing.lore = store.lore(&story)?;
+                    self.reload_world(store)?;
+                }
+                self.refresh_trash(store)?;
+            }
+            LibraryAction::DeletePieceForever(story, kind, id) => {
+                store.delete_piece_forever(&story, kind, &id)?;
+                self.state
+                    .info(format!("{} deleted permanently.", kind.label()), false);
+                self.refresh_trash(store)?;
+            }
             LibraryAction::EmptyTrash => self.empty_trash(),
         }
         Ok(())

@@ -94,44 +94,40 @@ impl FabulaApp {
     }
 
     /// Accepts or rejects a change of the waiting update (or all of them). What is accepted is
-    /// applied and kept beside its narration like any update, and Undo takes it back.
+    /// made and kept beside its narration like any update, and Undo takes it back.
     fn decide_pending(
         &mut self,
         store: &Store,
         index: Option<usize>,
         accept: bool,
     ) -> Result<(), StoreError> {
-        let Some(pending) = self.state.writing.world_pending.take() else {
+        let Some(pending) = self.state.writing.world_pending.clone() else {
             return Ok(());
         };
         let (taken, rest) = match index {
             Some(i) => match pending.changes.part(i) {
                 Some(part) => (part, pending.changes.without(i)),
-                None => {
-                    self.state.writing.world_pending = Some(pending);
-                    return Ok(());
-                }
+                None => return Ok(()),
             },
             None => (
                 pending.changes.clone(),
                 crate::domain::world_change::Applied::default(),
             ),
         };
-        if accept && !taken.is_nothing() {
-            store.apply_world_changes(&pending.story, &taken, false)?;
-            let kept = store.record_world_changes(&pending.story, &pending.entry, &taken)?;
+        let kept = store.decide_waiting_world_update(
+            &pending.story,
+            pending.kept,
+            &taken,
+            accept,
+            &rest,
+        )?;
+        if let Some(kept) = kept {
             self.state
                 .info(format!("Applied: {}", taken.summary), false);
             self.history.record(Change::WorldChanges {
                 story: pending.story.clone(),
                 kept: Some(kept),
                 applied: Box::new(taken),
-            });
-        }
-        if !rest.is_nothing() {
-            self.state.writing.world_pending = Some(crate::state::PendingWorld {
-                changes: rest,
-                ..pending
             });
         }
         self.reload_world(store)
@@ -141,7 +137,23 @@ impl FabulaApp {
     pub(super) fn reload_world(&mut self, store: &Store) -> Result<(), StoreError> {
         if let Some(story) = self.open_story_id() {
             self.state.writing.world = store.world(&story)?;
+            self.state.writing.world_pending = pending_of(store, &story)?;
         }
         Ok(())
     }
+}
+
+/// The first update of `story` waiting for the writer's word, as the World panel shows it.
+pub(super) fn pending_of(
+    store: &Store,
+    story: &crate::domain::StoryId,
+) -> Result<Option<crate::state::PendingWorld>, StoreError> {
+    Ok(store
+        .waiting_world_update(story)?
+        .map(|w| crate::state::PendingWorld {
+            story: story.clone(),
+            kept: w.kept,
+            changes: w.changes,
+            more: w.more,
+        }))
 }

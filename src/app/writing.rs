@@ -83,6 +83,7 @@ impl FabulaApp {
             budget,
             lore: store.lore(story)?,
             world: store.world(story)?,
+            world_pending: super::world::pending_of(store, story)?,
             lore_fired,
             settings: store.story_settings(story)?,
             pack: store.prompt_pack()?,

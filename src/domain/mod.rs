@@ -23,6 +23,7 @@ mod verbs;
 pub mod when;
 mod world;
 pub mod world_change;
+pub mod world_merge;
 pub mod world_wire;
 
 pub use backup::{BackupInfo, KEEP_BACKUPS};
@@ -61,6 +62,6 @@ pub use text::{
 };
 pub use tokens::{build_o200k_tables, count_tokens, set_tables_source};
 pub use world::{
-    Beat, BeatKind, BeatStatus, Character, CharacterStatus, INVENTORY, Item, Looks, Place,
-    StoryTime, World, WorldKind, WorldRow,
+    Beat, BeatKind, BeatStatus, Character, CharacterStatus, INVENTORY, Item, Looks, PieceKind,
+    Place, StoryTime, TrashedPiece, World, WorldKind, WorldRow,
 };

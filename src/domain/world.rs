@@ -410,6 +410,33 @@ impl WorldKind {
     }
 }
 
+/// What a lore entry or a world row in the Trash is (the Trash lists them with the entries).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PieceKind {
+    Lore,
+    World(WorldKind),
+}
+
+impl PieceKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Lore => "Lore entry",
+            Self::World(kind) => kind.label(),
+        }
+    }
+}
+
+/// A lore entry or a row of the world the writer put in the Trash, with its story.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrashedPiece {
+    pub story_id: super::StoryId,
+    pub story_title: String,
+    pub kind: PieceKind,
+    pub id: String,
+    pub name: String,
+    pub deleted_at: i64,
+}
+
 /// One row of the world as a hand edit changes it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum WorldRow {

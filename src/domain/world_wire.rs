@@ -336,16 +336,45 @@ pub fn forget_shadowed_keys(row: &mut super::world::WorldRow) {
 
 /// What a change-set did, as JSON text for keeping beside the narration that caused it: each row
 /// before and after in the exchange format's shape, and the story time before and after.
+/// One row in the exchange format's shape, without the story it belongs to.
+pub fn row_to_wire(row: &super::world::WorldRow) -> Value {
+    use super::world::WorldRow;
+    match row {
+        WorldRow::Character(c) => character_to_wire(c, ""),
+        WorldRow::Place(p) => place_to_wire(p, ""),
+        WorldRow::Item(i) => item_to_wire(i, ""),
+        WorldRow::Beat(b) => beat_to_wire(b, ""),
+    }
+}
+
+/// A row of `kind` read from the exchange format's shape (as `row_to_wire` writes it).
+pub fn row_from_wire(
+    kind: super::world::WorldKind,
+    object: Map<String, Value>,
+) -> super::world::WorldRow {
+    use super::world::{WorldKind, WorldRow};
+    match kind {
+        WorldKind::Character => WorldRow::Character(Box::new(character_from_wire(object, 0))),
+        WorldKind::Place => WorldRow::Place(place_from_wire(object, 0)),
+        WorldKind::Item => WorldRow::Item(item_from_wire(object, 0)),
+        WorldKind::Beat => WorldRow::Beat(beat_from_wire(object, 0)),
+    }
+}
+
+fn kind_word(kind: super::world::WorldKind) -> &'static str {
+    use super::world::WorldKind;
+    match kind {
+        WorldKind::Character => "character",
+        WorldKind::Place => "place",
+        WorldKind::Item => "item",
+        WorldKind::Beat => "beat",
+    }
+}
+
 pub fn applied_to_json(applied: &super::world_change::Applied) -> String {
     use super::world::WorldRow;
     let row = |r: &WorldRow| -> Value {
-        let (kind, value) = match r {
-            WorldRow::Character(c) => ("character", character_to_wire(c, "")),
-            WorldRow::Place(p) => ("place", place_to_wire(p, "")),
-            WorldRow::Item(i) => ("item", item_to_wire(i, "")),
-            WorldRow::Beat(b) => ("beat", beat_to_wire(b, "")),
-        };
-        serde_json::json!({"kind": kind, "row": value})
+        serde_json::json!({"kind": kind_word(r.kind()), "row": row_to_wire(r)})
     };
     let time = |t: StoryTime| serde_json::json!([t.years, t.days, t.hours, t.minutes]);
     serde_json::json!({
@@ -361,17 +390,13 @@ pub fn applied_to_json(applied: &super::world_change::Applied) -> String {
 
 /// The change-set `applied_to_json` wrote, or `None` for text it did not write.
 pub fn applied_from_json(text: &str) -> Option<super::world_change::Applied> {
-    use super::world::WorldRow;
+    use super::world::{WorldKind, WorldRow};
     let value: Value = serde_json::from_str(text).ok()?;
     let row = |v: &Value| -> Option<WorldRow> {
         let object = v.get("row")?.as_object()?.clone();
-        Some(match v.get("kind")?.as_str()? {
-            "character" => WorldRow::Character(Box::new(character_from_wire(object, 0))),
-            "place" => WorldRow::Place(place_from_wire(object, 0)),
-            "item" => WorldRow::Item(item_from_wire(object, 0)),
-            "beat" => WorldRow::Beat(beat_from_wire(object, 0)),
-            _ => return None,
-        })
+        let word = v.get("kind")?.as_str()?;
+        let kind = WorldKind::ALL.into_iter().find(|k| kind_word(*k) == word)?;
+        Some(row_from_wire(kind, object))
     };
     let time = |v: &Value| -> Option<StoryTime> {
         let parts = v.as_array()?;

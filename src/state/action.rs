@@ -36,11 +36,17 @@ pub enum Action {
 pub enum LibraryAction {
     CreateStory(NewStory),
     OpenStory(StoryId),
-    RenameStory { story: StoryId, title: String },
+    RenameStory {
+        story: StoryId,
+        title: String,
+    },
     DuplicateStory(StoryId),
     TrashStory(StoryId),
     RestoreStory(StoryId),
     DeleteStoryForever(StoryId),
+    /// A lore entry or world row in the Trash, back into its story (or deleted for good).
+    RestorePiece(StoryId, crate::domain::PieceKind, String),
+    DeletePieceForever(StoryId, crate::domain::PieceKind, String),
     EmptyTrash,
 }
 

@@ -269,9 +269,11 @@ pub struct SyncState {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PendingWorld {
     pub story: StoryId,
-    /// The narration it was read from (accepted parts are kept beside it).
-    pub entry: crate::domain::EntryId,
+    /// Where it is kept until decided (it survives switching stories and quitting).
+    pub kept: i64,
     pub changes: crate::domain::world_change::Applied,
+    /// How many more updates wait after this one.
+    pub more: usize,
 }
 
 /// A narration being written right now.
@@ -396,6 +398,8 @@ pub struct AppState {
     pub stories: Vec<StorySummary>,
     pub trash_stories: Vec<StorySummary>,
     pub trash_entries: Vec<TrashedEntry>,
+    /// Lore entries and world rows in the Trash.
+    pub trash_pieces: Vec<crate::domain::TrashedPiece>,
     pub backups: Vec<BackupInfo>,
     pub open: Option<OpenStory>,
     pub prefs: Prefs,

@@ -17,6 +17,7 @@ mod settings;
 mod stories;
 mod story_settings;
 mod tokenizer_cache;
+mod trash;
 mod usage;
 mod world;
 mod world_changes;
@@ -29,6 +30,7 @@ pub use error::StoreError;
 pub use exchange::Imported;
 pub use paths::{DataPaths, InstanceLock, documents_dir};
 pub use tokenizer_cache::{read_tables, use_tokenizer_cache, write_tables};
+pub use world_changes::WaitingUpdate;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -283,6 +283,9 @@ impl Store {
             .map_err(err)?;
         tx.execute("DELETE FROM entries WHERE deleted_at IS NOT NULL", [])
             .map_err(err)?;
+        tx.execute("DELETE FROM lore_entries WHERE deleted_at IS NOT NULL", [])
+            .map_err(err)?;
+        super::trash::empty_world_trash(&tx).map_err(err)?;
         tx.commit().map_err(err)
     }
 }

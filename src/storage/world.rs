@@ -2,7 +2,7 @@
 //! time with deletion to the Trash, and changed by a change-set in one transaction (the exchange
 //! format's world sections are in world_sections.rs).
 
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::Value;
 
 use super::{Result, Store};
@@ -40,7 +40,7 @@ pub(super) fn put_character(
              relationship = excluded.relationship, traits = excluded.traits,
              visual = excluded.visual, portrait = excluded.portrait, status = excluded.status,
              metadata = excluded.metadata, extra = excluded.extra,
-             updated_at = excluded.updated_at, deleted_at = NULL",
+             updated_at = excluded.updated_at, deleted_at = NULL, by_text = 0",
     )?
     .execute(params![
         story.as_str(),
@@ -76,7 +76,7 @@ pub(super) fn put_place(
              name = excluded.name, description = excluded.description,
              visited = excluded.visited, current = excluded.current,
              connections = excluded.connections, metadata = excluded.metadata,
-             extra = excluded.extra, updated_at = excluded.updated_at, deleted_at = NULL",
+             extra = excluded.extra, updated_at = excluded.updated_at, deleted_at = NULL, by_text = 0",
     )?
     .execute(params![
         story.as_str(),
@@ -110,7 +110,7 @@ pub(super) fn put_item(
              name = excluded.name, description = excluded.description,
              quantity = excluded.quantity, equipped = excluded.equipped,
              location = excluded.location, metadata = excluded.metadata,
-             extra = excluded.extra, updated_at = excluded.updated_at, deleted_at = NULL",
+             extra = excluded.extra, updated_at = excluded.updated_at, deleted_at = NULL, by_text = 0",
     )?
     .execute(params![
         story.as_str(),
@@ -144,7 +144,7 @@ pub(super) fn put_beat(
              title = excluded.title, description = excluded.description, kind = excluded.kind,
              status = excluded.status, triggered_at = excluded.triggered_at,
              resolved_at = excluded.resolved_at, metadata = excluded.metadata,
-             extra = excluded.extra, updated_at = excluded.updated_at, deleted_at = NULL",
+             extra = excluded.extra, updated_at = excluded.updated_at, deleted_at = NULL, by_text = 0",
     )?
     .execute(params![
         story.as_str(),
@@ -302,9 +302,73 @@ fn live_rows<T>(
     id: Option<&str>,
     read: fn(&Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
+    rows_where(conn, kind, story, id, " AND deleted_at IS NULL", read)
+}
+
+/// How a row stands, live or not: `None` when there is no such row at all.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Standing {
+    Live,
+    /// Taken away because the text that made it went (it comes back with the text).
+    GoneWithText,
+    /// In the Trash by the writer's hand.
+    Trashed,
+}
+
+/// One row whatever its standing (for taking an update back or making it again).
+fn any_row(
+    conn: &Connection,
+    story: &StoryId,
+    kind: WorldKind,
+    id: &str,
+) -> rusqlite::Result<Option<(WorldRow, Standing)>> {
+    let standing: Option<(bool, bool)> = conn
+        .query_row(
+            &format!(
+                "SELECT deleted_at IS NULL, by_text FROM {} WHERE story_id = ?1 AND id = ?2",
+                table(kind)
+            ),
+            params![story.as_str(), id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((live, by_text)) = standing else {
+        return Ok(None);
+    };
+    let standing = match (live, by_text) {
+        (true, _) => Standing::Live,
+        (false, true) => Standing::GoneWithText,
+        (false, false) => Standing::Trashed,
+    };
+    let one = Some(id);
+    let row = match kind {
+        WorldKind::Character => rows_where(conn, kind, story, one, "", character_row)?
+            .pop()
+            .map(|c| WorldRow::Character(Box::new(c))),
+        WorldKind::Place => rows_where(conn, kind, story, one, "", place_row)?
+            .pop()
+            .map(WorldRow::Place),
+        WorldKind::Item => rows_where(conn, kind, story, one, "", item_row)?
+            .pop()
+            .map(WorldRow::Item),
+        WorldKind::Beat => rows_where(conn, kind, story, one, "", beat_row)?
+            .pop()
+            .map(WorldRow::Beat),
+    };
+    Ok(row.map(|row| (row, standing)))
+}
+
+fn rows_where<T>(
+    conn: &Connection,
+    kind: WorldKind,
+    story: &StoryId,
+    id: Option<&str>,
+    filter: &str,
+    read: fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
     let one = if id.is_some() { " AND id = ?2" } else { "" };
     let sql = format!(
-        "SELECT {} FROM {} WHERE story_id = ?1 AND deleted_at IS NULL{one} ORDER BY position, rowid",
+        "SELECT {} FROM {} WHERE story_id = ?1{filter}{one} ORDER BY position, rowid",
         columns(kind),
         table(kind)
     );
@@ -401,7 +465,8 @@ impl Store {
             .conn
             .execute(
                 &format!(
-                    "UPDATE {} SET deleted_at = ?3, updated_at = ?4 WHERE story_id = ?1 AND id = ?2",
+                    "UPDATE {} SET deleted_at = ?3, updated_at = ?4, by_text = 0
+                     WHERE story_id = ?1 AND id = ?2",
                     table(kind)
                 ),
                 params![story.as_str(), id, at, now_ms()],
@@ -416,8 +481,10 @@ impl Store {
         Ok(())
     }
 
-    /// Writes what a change-set did (or takes it back: `undo` writes each row as it was before)
-    /// in one transaction, so the world never holds half of it.
+    /// Makes one update (or takes it back: `undo`) in one transaction, so the world never holds
+    /// half of it. Only what the update itself changed is touched: a row or key changed since,
+    /// by a newer update or by hand, keeps what it holds now, and a row the writer put in the
+    /// Trash stays there.
     pub fn apply_world_changes(
         &self,
         story: &StoryId,
@@ -427,29 +494,7 @@ impl Store {
         let path = self.path.clone();
         let err = |e| super::classify(&path, e);
         let tx = self.conn.unchecked_transaction().map_err(err)?;
-        let now = now_ms();
-        for (before, after) in &applied.rows {
-            let row = match (undo, before) {
-                (false, _) => Some(after),
-                (true, Some(before)) => Some(before),
-                (true, None) => None,
-            };
-            let Some(row) = row else {
-                tx.execute(
-                    &format!(
-                        "UPDATE {} SET deleted_at = ?3, updated_at = ?3 WHERE story_id = ?1 AND id = ?2",
-                        table(after.kind())
-                    ),
-                    params![story.as_str(), after.id(), now],
-                )
-                .map_err(err)?;
-                continue;
-            };
-            write_row(&tx, story, row, now).map_err(err)?;
-        }
-        if let Some((before, after)) = applied.time {
-            write_story_time(&tx, story, if undo { before } else { after }).map_err(err)?;
-        }
+        apply_in(&tx, story, applied, undo, now_ms()).map_err(err)?;
         tx.commit().map_err(err)
     }
 
@@ -457,4 +502,109 @@ impl Store {
     pub fn set_story_time(&self, story: &StoryId, time: StoryTime) -> Result<()> {
         write_story_time(&self.conn, story, time).map_err(|e| self.err(e))
     }
+}
+
+/// The rows of an update from one side to the other (`undo`: from after back to before).
+fn apply_in(
+    tx: &Connection,
+    story: &StoryId,
+    applied: &crate::domain::world_change::Applied,
+    undo: bool,
+    now: i64,
+) -> rusqlite::Result<()> {
+    use crate::domain::world_merge::{rebase, shift_time};
+    let sides =
+        |(before, after): &(Option<WorldRow>, WorldRow)| -> (Option<WorldRow>, Option<WorldRow>) {
+            if undo {
+                (Some(after.clone()), before.clone())
+            } else {
+                (before.clone(), Some(after.clone()))
+            }
+        };
+    // The scene is this update's to move only while the story is still where it left it.
+    let left_at = applied.rows.iter().find_map(|pair| match sides(pair) {
+        (Some(WorldRow::Place(p)), _) if p.current => Some(p.id),
+        _ => None,
+    });
+    let keep_scene = match &left_at {
+        Some(id) => current_place(tx, story)?.as_deref() != Some(id.as_str()),
+        None => false,
+    };
+    let mut made_current = None;
+    for pair in &applied.rows {
+        let (from, to) = sides(pair);
+        let kind = pair.1.kind();
+        let id = pair.1.id();
+        let now_row = any_row(tx, story, kind, id)?;
+        let Some(to) = to else {
+            if matches!(now_row, Some((_, Standing::Live))) {
+                tx.execute(
+                    &format!(
+                        "UPDATE {} SET deleted_at = ?3, updated_at = ?3, by_text = 1
+                         WHERE story_id = ?1 AND id = ?2",
+                        table(kind)
+                    ),
+                    params![story.as_str(), id, now],
+                )?;
+            }
+            continue;
+        };
+        let was_current =
+            matches!(&now_row, Some((WorldRow::Place(p), Standing::Live)) if p.current);
+        let mut row = match (now_row, from) {
+            (Some((_, Standing::Trashed)), _) => continue,
+            (Some((current, _)), Some(from)) => rebase(&current, &from, &to, keep_scene),
+            (Some((current, _)), None) => current,
+            (None, _) => to,
+        };
+        if let WorldRow::Place(p) = &mut row
+            && p.current
+        {
+            if keep_scene && !was_current {
+                p.current = false;
+            } else {
+                made_current = Some(p.id.clone());
+            }
+        }
+        write_row(tx, story, &row, now)?;
+    }
+    if let Some(id) = made_current {
+        tx.execute(
+            "UPDATE world_places SET current = 0, updated_at = ?3
+             WHERE story_id = ?1 AND id <> ?2 AND current = 1",
+            params![story.as_str(), id, now],
+        )?;
+    }
+    if let Some((before, after)) = applied.time {
+        let (from, to) = if undo {
+            (after, before)
+        } else {
+            (before, after)
+        };
+        let time = read_world_time(tx, story)?.unwrap_or(from);
+        write_story_time(tx, story, shift_time(time, from, to))?;
+    }
+    Ok(())
+}
+
+fn current_place(conn: &Connection, story: &StoryId) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT id FROM world_places WHERE story_id = ?1 AND current = 1 AND deleted_at IS NULL
+         ORDER BY updated_at DESC LIMIT 1",
+        [story.as_str()],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+fn read_world_time(conn: &Connection, story: &StoryId) -> rusqlite::Result<Option<StoryTime>> {
+    let text: Option<String> = conn
+        .query_row(
+            "SELECT time_tracker FROM stories WHERE id = ?1",
+            [story.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    Ok(story_time_from_wire(text.as_deref()))
 }

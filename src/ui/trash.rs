@@ -1,4 +1,4 @@
-//! The Trash: deleted stories and entries, restorable until deleted for good (which asks first).
+//! The Trash: deleted stories, entries, lore and world rows, restorable until deleted for good (which asks first).
 
 use super::format::relative_time;
 use super::{Confirm, ViewState};
@@ -13,14 +13,18 @@ pub fn trash_ui(
 ) {
     ui.horizontal(|ui| {
         ui.heading("Trash");
-        let empty = state.trash_stories.is_empty() && state.trash_entries.is_empty();
+        let empty = trash_is_empty(state);
         if !empty && ui.button("Empty Trash…").clicked() {
             view.confirm = Some(Confirm {
                 title: "Empty the Trash?".into(),
                 message: format!(
                     "{} and {} will be deleted permanently. This cannot be undone.",
                     super::format::count(state.trash_stories.len() as u64, "story", "stories"),
-                    super::format::count(state.trash_entries.len() as u64, "entry", "entries")
+                    super::format::count(
+                        (state.trash_entries.len() + state.trash_pieces.len()) as u64,
+                        "entry",
+                        "entries"
+                    )
                 ),
                 confirm_label: "Delete permanently".into(),
                 action: Action::Library(LibraryAction::EmptyTrash),
@@ -28,10 +32,10 @@ pub fn trash_ui(
         }
     });
     ui.weak(
-        "Deleted stories and entries wait here until you restore them or delete them permanently.",
+        "Deleted stories, entries, lore and world wait here until you restore them or delete them permanently.",
     );
     ui.add_space(8.0);
-    if state.trash_stories.is_empty() && state.trash_entries.is_empty() {
+    if trash_is_empty(state) {
         ui.label("The Trash is empty.");
         return;
     }
@@ -95,6 +99,64 @@ pub fn trash_ui(
                     });
                 });
             }
+            ui.add_space(10.0);
         }
+        pieces_ui(ui, state, view, actions, now);
     });
+}
+
+fn trash_is_empty(state: &AppState) -> bool {
+    state.trash_stories.is_empty()
+        && state.trash_entries.is_empty()
+        && state.trash_pieces.is_empty()
+}
+
+/// Lore entries and world rows, each with the story it belongs to.
+fn pieces_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    view: &mut ViewState,
+    actions: &mut Vec<Action>,
+    now: i64,
+) {
+    if state.trash_pieces.is_empty() {
+        return;
+    }
+    ui.strong("Lorebook and world");
+    for p in &state.trash_pieces {
+        ui.horizontal(|ui| {
+            ui.label(preview(&p.name, 50));
+            ui.weak(format!(
+                "{} · from “{}” · deleted {}",
+                p.kind.label(),
+                preview(&p.story_title, 30),
+                relative_time(p.deleted_at, now)
+            ))
+            .on_hover_text(super::format::full_time(p.deleted_at));
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button("Delete permanently…").clicked() {
+                    view.confirm = Some(Confirm {
+                        title: format!("Delete “{}” permanently?", preview(&p.name, 40)),
+                        message: format!(
+                            "The {} will be gone for good.",
+                            p.kind.label().to_lowercase()
+                        ),
+                        confirm_label: "Delete permanently".into(),
+                        action: Action::Library(LibraryAction::DeletePieceForever(
+                            p.story_id.clone(),
+                            p.kind,
+                            p.id.clone(),
+                        )),
+                    });
+                }
+                if ui.button("Restore").clicked() {
+                    actions.push(Action::Library(LibraryAction::RestorePiece(
+                        p.story_id.clone(),
+                        p.kind,
+                        p.id.clone(),
+                    )));
+                }
+            });
+        });
+    }
 }

@@ -89,8 +89,9 @@ pub fn classify(
     classify_with(store, keys, story_id, cancel, true).map(|(a, kept, _)| (a, kept))
 }
 
-/// As `classify`; with `apply` false nothing is written and the change-set comes back to be
-/// accepted or rejected, with the narration it belongs to.
+/// As `classify`; with `apply` false the world is left as it is and the change-set is kept as
+/// waiting for the writer's word (`Store::waiting_world_update`), beside the narration it
+/// belongs to.
 pub fn classify_with(
     store: &Store,
     keys: &dyn KeyStore,
@@ -195,10 +196,14 @@ pub fn classify_with(
         .map_err(|why| WritingError::Classifier(format!("The world update was refused: {why}")))?;
     let aliases = Aliases::from_lore(&store.lore(story_id)?);
     let applied = apply_changes_named(&world, &changes, &aliases, &mut new_uuid);
-    if apply && !applied.is_nothing() {
-        store.apply_world_changes(story_id, &applied, false)?;
-        let kept = store.record_world_changes(story_id, &newest.id, &applied)?;
-        return Ok((applied, Some(kept), Some(newest.id.clone())));
+    if applied.is_nothing() {
+        return Ok((applied, None, Some(newest.id.clone())));
     }
-    Ok((applied, None, Some(newest.id.clone())))
+    let kept = if apply {
+        store.apply_world_changes(story_id, &applied, false)?;
+        store.record_world_changes(story_id, &newest.id, &applied)?
+    } else {
+        store.record_pending_world_changes(story_id, &newest.id, &applied)?
+    };
+    Ok((applied, Some(kept), Some(newest.id.clone())))
 }

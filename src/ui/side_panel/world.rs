@@ -206,7 +206,13 @@ pub(super) fn world_ui(
 /// The update the classifier proposed, change by change, waiting for Accept or Reject.
 fn pending_ui(ui: &mut egui::Ui, pending: &crate::state::PendingWorld, actions: &mut Vec<Action>) {
     egui::Frame::group(ui.style()).show(ui, |ui| {
-        ui.label(RichText::new("Proposed by the last narration").strong());
+        ui.label(RichText::new("Proposed by a narration").strong());
+        if pending.more > 0 {
+            ui.weak(format!(
+                "{} after this one.",
+                crate::ui::format::count(pending.more as u64, "more waits", "more wait")
+            ));
+        }
         for (i, line) in pending.changes.lines().iter().enumerate() {
             ui.horizontal(|ui| {
                 ui.label(line);
