@@ -129,7 +129,10 @@ fn the_world_panel_shows_edits_and_undoes_the_story_world() {
     h.run_ok();
     click(&mut h, "Trash");
     settle(&mut h);
-    assert!(h.query_by_label("Coil of rope").is_some(), "listed in the Trash");
+    assert!(
+        h.query_by_label("Coil of rope").is_some(),
+        "listed in the Trash"
+    );
     assert!(
         h.query_by_label_contains("Item · from “The Lantern Keeper”")
             .is_some()
@@ -246,6 +249,30 @@ fn the_classifier_updates_the_world_after_a_narration_and_undo_takes_it_back() {
     );
     assert!(world.places.is_empty() && world.items.is_empty());
     assert!(h.query_by_label("Mira").is_none());
+
+    // The Updates tab lists it as taken back, and makes it again (and takes it back) on a click.
+    click(&mut h, "Updates");
+    assert!(
+        h.query_by_label("+ Rusty key (item)").is_some(),
+        "what it did"
+    );
+    assert!(h.query_by_label_contains("taken back").is_some());
+    click(&mut h, "Make again");
+    settle(&mut h);
+    assert_eq!(
+        data.open().world(&story).expect("world").characters.len(),
+        1
+    );
+    assert!(h.query_by_label_contains("in effect").is_some());
+    click(&mut h, "Take back");
+    settle(&mut h);
+    assert!(
+        data.open()
+            .world(&story)
+            .expect("world")
+            .characters
+            .is_empty()
+    );
 }
 
 /// World updates follow the text that caused them: a regenerated narration's update replaces the

@@ -6,6 +6,9 @@ use super::undo::Change;
 use crate::state::WorldAction;
 use crate::storage::{Store, StoreError};
 
+/// How many world updates the Updates tab lists.
+pub(super) const RECENT_UPDATES: usize = 50;
+
 impl FabulaApp {
     /// Carries out one world action (see `WorldAction`).
     pub(super) fn apply_world(
@@ -45,6 +48,17 @@ impl FabulaApp {
             }
             WorldAction::Decide(index, accept) => {
                 return self.decide_pending(store, index, accept);
+            }
+            WorldAction::SetUpdate(id, on) => {
+                store.set_world_changes_in_effect(&story, id, on)?;
+                self.state.info(
+                    if on {
+                        "The update is made again while its text is shown."
+                    } else {
+                        "The update is taken back."
+                    },
+                    false,
+                );
             }
             WorldAction::SetTime(time) => {
                 let before = store.world(&story)?.time.unwrap_or_default();
@@ -138,6 +152,8 @@ impl FabulaApp {
         if let Some(story) = self.open_story_id() {
             self.state.writing.world = store.world(&story)?;
             self.state.writing.world_pending = pending_of(store, &story)?;
+            self.state.writing.world_updates =
+                store.recent_world_updates(&story, RECENT_UPDATES)?;
         }
         Ok(())
     }

@@ -84,6 +84,7 @@ impl FabulaApp {
             lore: store.lore(story)?,
             world: store.world(story)?,
             world_pending: super::world::pending_of(store, story)?,
+            world_updates: store.recent_world_updates(story, super::world::RECENT_UPDATES)?,
             lore_fired,
             settings: store.story_settings(story)?,
             pack: store.prompt_pack()?,

@@ -23,6 +23,7 @@ mod verbs;
 pub mod when;
 mod world;
 pub mod world_change;
+pub mod world_log;
 pub mod world_merge;
 pub mod world_wire;
 

@@ -114,6 +114,8 @@ pub enum WorldAction {
     Save(crate::domain::WorldRow),
     Trash(crate::domain::WorldKind, String),
     SetTime(crate::domain::StoryTime),
+    /// One kept update taken back (`false`) or made again, from the Updates tab.
+    SetUpdate(i64, bool),
     /// Of the waiting update: accept (`true`) or reject the change at this index of its lines,
     /// or (None) all of them.
     Decide(Option<usize>, bool),

@@ -312,6 +312,8 @@ pub struct WritingState {
     pub world: crate::domain::World,
     /// A world update waiting for the writer's word ("Ask before applying AI changes").
     pub world_pending: Option<PendingWorld>,
+    /// The newest world updates, for the World panel's Updates tab.
+    pub world_updates: Vec<crate::domain::world_log::KeptUpdate>,
     pub settings: StorySettings,
     pub suggestions: Vec<String>,
     pub suggestions_status: SuggestionStatus,

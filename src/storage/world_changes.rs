@@ -267,4 +267,84 @@ impl Store {
         self.settle(story, &EntryId::from(entry.as_str()), Some(id))?;
         Ok(Some(id))
     }
+
+    /// The newest `limit` kept updates of `story`, with what each did and where it stands.
+    pub fn recent_world_updates(
+        &self,
+        story: &StoryId,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::world_log::KeptUpdate>> {
+        use crate::domain::world_log::{KeptUpdate, UpdateStanding};
+        type Raw = (
+            i64,
+            String,
+            Option<String>,
+            String,
+            bool,
+            bool,
+            bool,
+            bool,
+            i64,
+        );
+        let rows: Vec<Raw> = self
+            .conn
+            .prepare_cached(
+                "SELECT s.id, s.entry_id, substr(e.content, 1, 200), s.applied, s.in_effect,
+                        s.taken_back, s.pending,
+                        e.deleted_at IS NULL AND s.alternative_id IS e.active_alternative_id,
+                        s.created_at
+                 FROM world_change_sets s LEFT JOIN entries e ON e.id = s.entry_id
+                 WHERE s.story_id = ?1 ORDER BY s.id DESC LIMIT ?2",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map(params![story.as_str(), limit as i64], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get::<_, Option<bool>>(7)?.unwrap_or(false),
+                        r.get(8)?,
+                    ))
+                })?
+                .collect()
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    id,
+                    entry,
+                    narration,
+                    applied,
+                    in_effect,
+                    taken_back,
+                    pending,
+                    shown,
+                    created_at,
+                )| {
+                    let standing = match (pending, in_effect, taken_back, shown) {
+                        (true, ..) => UpdateStanding::Waiting,
+                        (_, true, ..) => UpdateStanding::InEffect,
+                        (_, _, true, _) => UpdateStanding::TakenBack,
+                        _ => UpdateStanding::TextNotShown,
+                    };
+                    KeptUpdate {
+                        id,
+                        entry: EntryId::from(entry.as_str()),
+                        narration: crate::domain::preview(narration.as_deref().unwrap_or(""), 60),
+                        lines: applied_from_json(&applied)
+                            .map(|a| a.lines())
+                            .unwrap_or_default(),
+                        standing,
+                        created_at,
+                    }
+                },
+            )
+            .collect())
+    }
 }

@@ -5,6 +5,7 @@ mod inspector;
 mod lore;
 mod story_settings;
 mod world;
+mod world_updates;
 
 pub use lore::LoreForm;
 pub use story_settings::SettingsForm;

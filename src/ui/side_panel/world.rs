@@ -18,15 +18,17 @@ pub enum WorldTab {
     Inventory,
     Quests,
     Time,
+    Updates,
 }
 
 impl WorldTab {
-    const ALL: [WorldTab; 5] = [
+    const ALL: [WorldTab; 6] = [
         Self::Characters,
         Self::Places,
         Self::Inventory,
         Self::Quests,
         Self::Time,
+        Self::Updates,
     ];
 
     fn label(self) -> &'static str {
@@ -36,6 +38,7 @@ impl WorldTab {
             Self::Inventory => "Inventory",
             Self::Quests => "Quests",
             Self::Time => "Time",
+            Self::Updates => "Updates",
         }
     }
 }
@@ -200,6 +203,7 @@ pub(super) fn world_ui(
             );
         }
         WorldTab::Time => time_ui(ui, world.time.unwrap_or_default(), view, actions),
+        WorldTab::Updates => super::world_updates::updates_ui(ui, &writing.world_updates, actions),
     }
 }
 
