@@ -31,6 +31,16 @@ fn local_profile(store: &fabula::storage::Store, base: &str) {
     store.set_main_profile_id("local").expect("main");
 }
 
+/// Clicks the Delete on the World panel's row `name` (the story's entries have theirs too).
+fn delete_row(h: &mut egui_kittest::Harness<'static, fabula::app::FabulaApp>, name: &str) {
+    let row = h.get_by_label(name).rect();
+    h.get_all_by_label("Delete")
+        .find(|d| (d.rect().center().y - row.center().y).abs() < 8.0 && d.rect().min.x > row.min.x)
+        .expect("the row's Delete")
+        .click();
+    h.run_ok();
+}
+
 const FIXTURE: &str = include_str!("fixtures/original-1.7.avt");
 const STORY: &str = "6f1c2a9e-2b7d-4c1e-9a3f-0d5e8b7c6a41";
 
@@ -76,15 +86,7 @@ fn the_world_panel_shows_edits_and_undoes_the_story_world() {
     assert!(items[1].is_carried(), "carried unless said otherwise");
 
     // Deleted, then back with Undo.
-    // The Delete on the rope's own row (the story's entries have theirs too).
-    let rope = h.get_by_label("Coil of rope").rect();
-    h.get_all_by_label("Delete")
-        .find(|d| {
-            (d.rect().center().y - rope.center().y).abs() < 8.0 && d.rect().min.x > rope.min.x
-        })
-        .expect("the rope's Delete")
-        .click();
-    h.run_ok();
+    delete_row(&mut h, "Coil of rope");
     assert!(
         h.query_by_label("Coil of rope").is_none(),
         "gone from the list"
@@ -119,14 +121,7 @@ fn the_world_panel_shows_edits_and_undoes_the_story_world() {
 
     // Deleted again, the row waits in the Trash with its story, and comes back from there.
     click(&mut h, "Inventory");
-    let rope = h.get_by_label("Coil of rope").rect();
-    h.get_all_by_label("Delete")
-        .find(|d| {
-            (d.rect().center().y - rope.center().y).abs() < 8.0 && d.rect().min.x > rope.min.x
-        })
-        .expect("the rope's Delete")
-        .click();
-    h.run_ok();
+    delete_row(&mut h, "Coil of rope");
     click(&mut h, "Trash");
     settle(&mut h);
     assert!(

@@ -47,6 +47,38 @@ fn update(
     }
 }
 
+/// An update as a narration brings one: Mira changed, a move from one place (known) to another
+/// (new), and time passing.
+fn narration_update(
+    (mira_before, mira_after): (WorldRow, WorldRow),
+    ((left, left_name), (reached, reached_name)): ((&str, &str), (&str, &str)),
+    time: (i64, i64),
+) -> Applied {
+    update(
+        vec![
+            (Some(mira_before), mira_after),
+            (
+                Some(place(left, left_name, true)),
+                place(left, left_name, false),
+            ),
+            (None, place(reached, reached_name, true)),
+        ],
+        Some(time),
+        &format!("Mira changed · {reached_name} is now the current place"),
+    )
+}
+
+fn current_places(store: &Store, story: &StoryId) -> Vec<String> {
+    store
+        .world(story)
+        .expect("world")
+        .places
+        .into_iter()
+        .filter(|p| p.current)
+        .map(|p| p.name)
+        .collect()
+}
+
 /// Makes the update and keeps it beside `entry`, as the classifier does.
 fn made(store: &Store, story: &StoryId, entry: &EntryId, applied: &Applied) -> i64 {
     store
@@ -102,47 +134,25 @@ fn taking_an_older_update_back_keeps_what_a_newer_one_changed() {
         .set_story_time(&story, StoryTime::from_minutes(60))
         .expect("time");
     // The first narration: the scar, the tavern, two hours.
-    made(
-        &store,
-        &story,
-        &first,
-        &update(
-            vec![
-                (
-                    Some(mira("an innkeeper", "stranger")),
-                    mira("an innkeeper with a scar", "stranger"),
-                ),
-                (
-                    Some(place("cave", "Cave", true)),
-                    place("cave", "Cave", false),
-                ),
-                (None, place("tavern", "Tavern", true)),
-            ],
-            Some((60, 180)),
-            "Mira changed · Tavern is now the current place",
+    let first_update = narration_update(
+        (
+            mira("an innkeeper", "stranger"),
+            mira("an innkeeper with a scar", "stranger"),
         ),
+        (("cave", "Cave"), ("tavern", "Tavern")),
+        (60, 180),
     );
+    made(&store, &story, &first, &first_update);
     // The second: a friend now, the forest, fifteen minutes.
-    made(
-        &store,
-        &story,
-        &second,
-        &update(
-            vec![
-                (
-                    Some(mira("an innkeeper with a scar", "stranger")),
-                    mira("an innkeeper with a scar", "friend"),
-                ),
-                (
-                    Some(place("tavern", "Tavern", true)),
-                    place("tavern", "Tavern", false),
-                ),
-                (None, place("forest", "Forest", true)),
-            ],
-            Some((180, 195)),
-            "Mira changed · Forest is now the current place",
+    let second_update = narration_update(
+        (
+            mira("an innkeeper with a scar", "stranger"),
+            mira("an innkeeper with a scar", "friend"),
         ),
+        (("tavern", "Tavern"), ("forest", "Forest")),
+        (180, 195),
     );
+    made(&store, &story, &second, &second_update);
 
     // The first narration is deleted: its update goes, the second's stays.
     store.trash_entry(&first).expect("trash");
@@ -161,14 +171,8 @@ fn taking_an_older_update_back_keeps_what_a_newer_one_changed() {
         "the newer change stays"
     );
     let world = store.world(&story).expect("world");
-    let current: Vec<&str> = world
-        .places
-        .iter()
-        .filter(|p| p.current)
-        .map(|p| p.name.as_str())
-        .collect();
     assert_eq!(
-        current,
+        current_places(&store, &story),
         ["Forest"],
         "the story has moved on to the forest: one current place"
     );
@@ -196,13 +200,7 @@ fn taking_an_older_update_back_keeps_what_a_newer_one_changed() {
     );
     assert_eq!(mira_now.relationship.as_deref(), Some("friend"));
     let world = store.world(&story).expect("world");
-    let current: Vec<&str> = world
-        .places
-        .iter()
-        .filter(|p| p.current)
-        .map(|p| p.name.as_str())
-        .collect();
-    assert_eq!(current, ["Forest"]);
+    assert_eq!(current_places(&store, &story), ["Forest"]);
     assert!(world.places.iter().any(|p| p.name == "Tavern"));
     assert_eq!(world.time, Some(StoryTime::from_minutes(195)));
 }
