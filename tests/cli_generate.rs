@@ -174,8 +174,18 @@ fn ctrl_c_mid_stream_leaves_the_text_so_far_as_a_draft() {
         let n = stdout.read(&mut buf).expect("read");
         seen.extend_from_slice(&buf[..n]);
     }
-    // Past one draft tick, then Ctrl+C.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Past one draft tick (waited for: on a loaded machine the tick comes late), then Ctrl+C.
+    let id = StoryId::from(story.as_str());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while store(tmp.path())
+        .draft(&id)
+        .ok()
+        .flatten()
+        .is_none_or(|d| d.content != "Fog rolls in from ")
+    {
+        assert!(Instant::now() < deadline, "no draft while streaming");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
