@@ -14,6 +14,7 @@ pub mod pretty;
 mod profile;
 mod prompt;
 mod redact;
+pub mod search;
 mod release;
 mod story;
 mod story_settings;

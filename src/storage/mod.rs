@@ -13,6 +13,7 @@ mod paths;
 mod profiles;
 mod renumber;
 mod replace;
+mod search;
 mod settings;
 mod stories;
 mod story_settings;

@@ -1,0 +1,142 @@
+//! Finding text: across the library through the full-text index (newest first, a page at a
+//! time, with a snippet), and within one story by reading its entries (every match in story
+//! order, for Find's next and previous). Entries in the Trash, and stories in it, are not found.
+
+use rusqlite::params;
+
+use super::{Result, Store};
+use crate::domain::search::{MARK_END, MARK_START, SearchHit, SearchQuery, marked_snippet};
+use crate::domain::{EntryId, StoryId};
+
+/// How many characters of text a hit shows around its match.
+const SNIPPET_CHARS: usize = 120;
+
+/// How many entries a scan (for words too short for the index) reads before it stops.
+const SCAN_LIMIT: i64 = 200_000;
+
+impl Store {
+    /// The newest `limit` entries of the library (or of `story`) holding every term of `query`.
+    pub fn search_entries(
+        &self,
+        query: &SearchQuery,
+        story: Option<&StoryId>,
+        limit: usize,
+    ) -> Result<Vec<SearchHit>> {
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let scanned: Vec<&str> = query.scanned_terms().collect();
+        let story = story.map(StoryId::as_str);
+        let mut hits = Vec::new();
+        match query.index_expression() {
+            Some(expression) => {
+                // The index walks its matches newest first; the few checks after it are cheap.
+                let mut stmt = self
+                    .conn
+                    .prepare_cached(
+                        "SELECT e.story_id, s.title, e.id, e.position,
+                                snippet(entries_search, 0, ?3, ?4, '…', 24), e.content
+                         FROM entries_search
+                         JOIN entries e ON e.rowid = entries_search.rowid
+                         JOIN stories s ON s.id = e.story_id
+                         WHERE entries_search MATCH ?1 AND e.deleted_at IS NULL
+                           AND s.deleted_at IS NULL AND (?2 IS NULL OR e.story_id = ?2)
+                         ORDER BY entries_search.rowid DESC",
+                    )
+                    .map_err(|e| self.err(e))?;
+                let mut rows = stmt
+                    .query(params![
+                        expression,
+                        story,
+                        MARK_START.to_string(),
+                        MARK_END.to_string()
+                    ])
+                    .map_err(|e| self.err(e))?;
+                while hits.len() < limit {
+                    let Some(row) = rows.next().map_err(|e| self.err(e))? else {
+                        break;
+                    };
+                    let content: String = row.get(5).map_err(|e| self.err(e))?;
+                    if !scanned.is_empty() && !query.all_in(&content) {
+                        continue;
+                    }
+                    let found = hit(row, |snippet: String| {
+                        if scanned.is_empty() {
+                            snippet.replace(['\n', '\r'], " ")
+                        } else {
+                            marked_snippet(query, &content, SNIPPET_CHARS)
+                        }
+                    });
+                    hits.push(found.map_err(|e| self.err(e))?);
+                }
+            }
+            None => {
+                // Every word is shorter than the index can look up: read the newest entries.
+                let mut stmt = self
+                    .conn
+                    .prepare_cached(
+                        "SELECT e.story_id, s.title, e.id, e.position, '', e.content
+                         FROM entries e JOIN stories s ON s.id = e.story_id
+                         WHERE e.deleted_at IS NULL AND s.deleted_at IS NULL
+                           AND (?1 IS NULL OR e.story_id = ?1)
+                         ORDER BY e.rowid DESC LIMIT ?2",
+                    )
+                    .map_err(|e| self.err(e))?;
+                let mut rows = stmt
+                    .query(params![story, SCAN_LIMIT])
+                    .map_err(|e| self.err(e))?;
+                while hits.len() < limit {
+                    let Some(row) = rows.next().map_err(|e| self.err(e))? else {
+                        break;
+                    };
+                    let content: String = row.get(5).map_err(|e| self.err(e))?;
+                    if query.all_in(&content) {
+                        let found = hit(row, |_| marked_snippet(query, &content, SNIPPET_CHARS));
+                        hits.push(found.map_err(|e| self.err(e))?);
+                    }
+                }
+            }
+        }
+        Ok(hits)
+    }
+
+    /// Every live entry of `story` holding every term of `query`, in story order (for Find).
+    pub fn find_in_story(&self, story: &StoryId, query: &SearchQuery) -> Result<Vec<EntryId>> {
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, content FROM entries WHERE story_id = ?1 AND deleted_at IS NULL
+                 ORDER BY position, rowid",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([story.as_str()]).map_err(|e| self.err(e))?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let content = row.get_ref(1).map_err(|e| self.err(e))?;
+            let text = content.as_str().unwrap_or("");
+            if query.all_in(text) {
+                let id: String = row.get(0).map_err(|e| self.err(e))?;
+                found.push(EntryId::from(id.as_str()));
+            }
+        }
+        Ok(found)
+    }
+}
+
+fn hit(
+    row: &rusqlite::Row<'_>,
+    snippet: impl FnOnce(String) -> String,
+) -> rusqlite::Result<SearchHit> {
+    let story: String = row.get(0)?;
+    let entry: String = row.get(2)?;
+    Ok(SearchHit {
+        story_id: StoryId::from(story.as_str()),
+        story_title: row.get(1)?,
+        entry_id: EntryId::from(entry.as_str()),
+        position: row.get(3)?,
+        snippet: snippet(row.get(4)?),
+    })
+}
