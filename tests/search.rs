@@ -29,7 +29,11 @@ fn the_library_search_finds_entries_newest_first_with_the_match_marked() {
     let keeper = data.add_story("Keeper");
     let store = data.open();
     store
-        .append_entry(&harbour, EntryKind::Narration, "The lantern swings over the quay.")
+        .append_entry(
+            &harbour,
+            EntryKind::Narration,
+            "The lantern swings over the quay.",
+        )
         .expect("entry");
     store
         .append_entry(&keeper, EntryKind::UserAction, "I light the LANTERN.")
@@ -54,7 +58,10 @@ fn the_library_search_finds_entries_newest_first_with_the_match_marked() {
     );
     assert_eq!(titles_found(&store, "lantern quay"), ["Harbour"]);
     assert_eq!(titles_found(&store, r#""over the quay""#), ["Harbour"]);
-    assert!(titles_found(&store, r#""the quay over""#).is_empty(), "a phrase keeps its order");
+    assert!(
+        titles_found(&store, r#""the quay over""#).is_empty(),
+        "a phrase keeps its order"
+    );
     // A page at a time.
     assert_eq!(
         store
@@ -77,23 +84,35 @@ fn the_index_follows_edits_alternatives_and_the_trash() {
     store
         .update_entry_content(&entry, "A heron stands still.")
         .expect("edit");
-    assert!(titles_found(&store, "gull").is_empty(), "the old text is gone from the index");
+    assert!(
+        titles_found(&store, "gull").is_empty(),
+        "the old text is gone from the index"
+    );
     assert_eq!(titles_found(&store, "heron"), ["Changes"]);
 
     store
         .add_alternative(&entry, "A cormorant dives.", "", false)
         .expect("alternative");
-    assert!(titles_found(&store, "heron").is_empty(), "only the text shown is found");
+    assert!(
+        titles_found(&store, "heron").is_empty(),
+        "only the text shown is found"
+    );
     assert_eq!(titles_found(&store, "cormorant"), ["Changes"]);
     store.select_alternative(&entry, 1).expect("back");
     assert_eq!(titles_found(&store, "heron"), ["Changes"]);
 
     store.trash_entry(&entry).expect("trash");
-    assert!(titles_found(&store, "heron").is_empty(), "an entry in the Trash is not found");
+    assert!(
+        titles_found(&store, "heron").is_empty(),
+        "an entry in the Trash is not found"
+    );
     store.restore_entry(&entry).expect("restore");
     assert_eq!(titles_found(&store, "heron"), ["Changes"]);
     store.trash_story(&story).expect("trash story");
-    assert!(titles_found(&store, "heron").is_empty(), "nor one of a story in the Trash");
+    assert!(
+        titles_found(&store, "heron").is_empty(),
+        "nor one of a story in the Trash"
+    );
     store.restore_story(&story).expect("restore story");
     store.trash_entry(&entry).expect("trash");
     store.delete_entry_forever(&entry).expect("delete for good");
@@ -114,7 +133,11 @@ fn an_imported_story_is_found() {
         .expect("search");
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].story_title, "The Lantern Keeper");
-    assert!(hits[0].snippet.contains("\u{1}black\u{2}"), "{}", hits[0].snippet);
+    assert!(
+        hits[0].snippet.contains("\u{1}black\u{2}"),
+        "{}",
+        hits[0].snippet
+    );
 }
 
 #[test]
@@ -128,8 +151,16 @@ fn chinese_and_japanese_words_are_found_short_or_long() {
     store
         .append_entry(&story, EntryKind::Narration, "灯台の光が海を照らしている。")
         .expect("entry");
-    assert_eq!(titles_found(&store, "东京"), ["東京物語"], "a two-character word");
-    assert_eq!(titles_found(&store, "看樱花"), ["東京物語"], "a longer one, through the index");
+    assert_eq!(
+        titles_found(&store, "东京"),
+        ["東京物語"],
+        "a two-character word"
+    );
+    assert_eq!(
+        titles_found(&store, "看樱花"),
+        ["東京物語"],
+        "a longer one, through the index"
+    );
     assert_eq!(titles_found(&store, "灯台 海"), ["東京物語"]);
     assert!(titles_found(&store, "北京").is_empty());
     let found = store
@@ -144,7 +175,11 @@ fn what_the_writer_types_is_never_read_as_query_syntax() {
     let story = data.add_story("Syntax");
     let store = data.open();
     store
-        .append_entry(&story, EntryKind::Narration, "She said \"NEAR(the door)\" - twice* OR not.")
+        .append_entry(
+            &story,
+            EntryKind::Narration,
+            "She said \"NEAR(the door)\" - twice* OR not.",
+        )
         .expect("entry");
     for typed in [
         "NEAR(the",
@@ -162,7 +197,11 @@ fn what_the_writer_types_is_never_read_as_query_syntax() {
             .unwrap_or_else(|e| panic!("{typed}: {e}"));
         assert!(hits.len() <= 1, "{typed}");
     }
-    assert_eq!(titles_found(&store, "twice*"), ["Syntax"], "the star is text");
+    assert_eq!(
+        titles_found(&store, "twice*"),
+        ["Syntax"],
+        "the star is text"
+    );
     assert_eq!(titles_found(&store, "content:door"), Vec::<String>::new());
 }
 
@@ -172,7 +211,12 @@ fn find_in_a_story_lists_every_match_in_story_order() {
     let story = data.add_story("Finds");
     let store = data.open();
     let mut ids = Vec::new();
-    for text in ["The bell rings.", "Silence.", "Again the BELL.", "bells everywhere"] {
+    for text in [
+        "The bell rings.",
+        "Silence.",
+        "Again the BELL.",
+        "bells everywhere",
+    ] {
         ids.push(
             store
                 .append_entry(&story, EntryKind::Narration, text)
@@ -186,8 +230,10 @@ fn find_in_a_story_lists_every_match_in_story_order() {
         .expect("find");
     assert_eq!(found, [ids[0].clone(), ids[2].clone()]);
     let other = StoryId::from("no-such-story");
-    assert!(store
-        .find_in_story(&other, &SearchQuery::parse("bell"))
-        .expect("find")
-        .is_empty());
+    assert!(
+        store
+            .find_in_story(&other, &SearchQuery::parse("bell"))
+            .expect("find")
+            .is_empty()
+    );
 }

@@ -131,6 +131,8 @@ impl FabulaApp {
                 self.refresh_trash(store)?;
             }
             LibraryAction::EmptyTrash => self.empty_trash(),
+            LibraryAction::SearchText(query) => self.search_text(query),
+            LibraryAction::FindInStory(query) => self.find_in_story(query),
         }
         Ok(())
     }
@@ -236,6 +238,7 @@ impl FabulaApp {
         [DUPLICATE, DELETE, EMPTY_TRASH, BACKUP, RESTORE]
             .iter()
             .any(|name| self.jobs.is_running(name))
+            || self.is_searching()
     }
 
     fn story_title_or_default(&self, id: &StoryId) -> String {

@@ -16,6 +16,7 @@ pub mod picker;
 mod prompts;
 mod providers;
 mod registry;
+mod search;
 mod settings;
 mod suggestions;
 mod sync;

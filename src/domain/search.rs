@@ -87,6 +87,23 @@ impl SearchQuery {
         merged
     }
 
+    /// How SQL can narrow a scan for `term` before the exact check: `LIKE` for plain ASCII (its
+    /// case rules are ASCII's), `instr` for text with no case (Chinese, Japanese), and nothing
+    /// for other cased scripts (only the exact check folds their case right).
+    pub fn narrowing(term: &str) -> Option<Narrowing> {
+        if term.is_ascii() {
+            let escaped = term
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            Some(Narrowing::Like(format!("%{escaped}%")))
+        } else if term.to_lowercase() == term.to_uppercase() {
+            Some(Narrowing::Contains(term.to_owned()))
+        } else {
+            None
+        }
+    }
+
     /// Whether every term occurs in `text`.
     pub fn all_in(&self, text: &str) -> bool {
         let folded: String = text.chars().flat_map(char::to_lowercase).collect();
@@ -95,6 +112,15 @@ impl SearchQuery {
             folded.contains(&needle)
         })
     }
+}
+
+/// A condition SQL can check cheaply before the exact one (see `SearchQuery::narrowing`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Narrowing {
+    /// `content LIKE ? ESCAPE '\'` with this pattern.
+    Like(String),
+    /// `instr(content, ?) > 0` with this text.
+    Contains(String),
 }
 
 /// Text in lower case, with the way back to the original's byte offsets.
@@ -181,7 +207,10 @@ mod tests {
     fn words_and_quoted_phrases_are_terms() {
         let q = SearchQuery::parse(r#"  lamp "east gate"  東京 "#);
         assert_eq!(q.terms, ["lamp", "east gate", "東京"]);
-        assert_eq!(q.index_expression().as_deref(), Some(r#""lamp" "east gate""#));
+        assert_eq!(
+            q.index_expression().as_deref(),
+            Some(r#""lamp" "east gate""#)
+        );
         assert_eq!(q.scanned_terms().collect::<Vec<_>>(), ["東京"]);
         assert!(SearchQuery::parse("  \" \" ").is_empty());
     }
@@ -189,7 +218,10 @@ mod tests {
     #[test]
     fn quotes_inside_a_term_cannot_break_the_index_query() {
         let q = SearchQuery::parse("it's O\"Brien");
-        assert!(q.index_expression().is_some_and(|e| !e.contains("\"\"\"\"")));
+        assert!(
+            q.index_expression()
+                .is_some_and(|e| !e.contains("\"\"\"\""))
+        );
     }
 
     #[test]
@@ -212,11 +244,27 @@ mod tests {
     }
 
     #[test]
+    fn scans_are_narrowed_only_where_sql_gets_the_case_right() {
+        assert_eq!(
+            SearchQuery::narrowing("50%_a\\b"),
+            Some(Narrowing::Like("%50\\%\\_a\\\\b%".into()))
+        );
+        assert_eq!(
+            SearchQuery::narrowing("东京"),
+            Some(Narrowing::Contains("东京".into()))
+        );
+        assert_eq!(SearchQuery::narrowing("Ärger"), None);
+    }
+
+    #[test]
     fn a_snippet_marks_the_match_and_is_cut_around_it() {
         let q = SearchQuery::parse("lamp");
         let text = format!("{} the lamp is lit {}", "a".repeat(200), "b".repeat(200));
         let snippet = marked_snippet(&q, &text, 60);
-        assert!(snippet.starts_with('…') && snippet.ends_with('…'), "{snippet}");
+        assert!(
+            snippet.starts_with('…') && snippet.ends_with('…'),
+            "{snippet}"
+        );
         assert!(snippet.contains("\u{1}lamp\u{2}"));
         assert!(snippet.chars().count() < 80);
     }

@@ -44,6 +44,10 @@ pub enum LibraryAction {
     TrashStory(StoryId),
     RestoreStory(StoryId),
     DeleteStoryForever(StoryId),
+    /// Search the text of every story for what is typed (the newest hits first).
+    SearchText(String),
+    /// Find what is typed in the open story.
+    FindInStory(String),
     /// A lore entry or world row in the Trash, back into its story (or deleted for good).
     RestorePiece(StoryId, crate::domain::PieceKind, String),
     DeletePieceForever(StoryId, crate::domain::PieceKind, String),

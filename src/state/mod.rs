@@ -310,6 +310,8 @@ pub struct WritingState {
     pub lore_fired: Vec<(String, String, bool)>,
     pub lore: Vec<LoreEntry>,
     pub world: crate::domain::World,
+    /// Find in the open story.
+    pub find: FindInStory,
     /// A world update waiting for the writer's word ("Ask before applying AI changes").
     pub world_pending: Option<PendingWorld>,
     /// The newest world updates, for the World panel's Updates tab.
@@ -420,6 +422,43 @@ pub struct AppState {
     pub sync: SyncState,
     /// How far the library work is, when it can tell (a backup: pages copied, of how many).
     pub library_progress: Option<(u64, u64)>,
+    /// The library's search of every story's text.
+    pub search: TextSearch,
+}
+
+/// How many hits the library's search shows (the newest).
+pub const LIBRARY_HITS: usize = 50;
+
+/// The text of every story searched: what was typed, and the newest entries holding it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TextSearch {
+    pub query: String,
+    /// What `hits` were found for (the query may have changed since, and is being searched).
+    pub found_for: String,
+    pub hits: Vec<crate::domain::search::SearchHit>,
+    pub error: Option<String>,
+}
+
+impl TextSearch {
+    pub fn is_searching(&self) -> bool {
+        !self.query.trim().is_empty() && self.query != self.found_for
+    }
+}
+
+/// Find in the open story: what was typed, and the entries holding it in story order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FindInStory {
+    pub story: Option<StoryId>,
+    pub query: String,
+    pub found_for: String,
+    pub matches: Vec<EntryId>,
+    pub error: Option<String>,
+}
+
+impl FindInStory {
+    pub fn is_searching(&self) -> bool {
+        !self.query.trim().is_empty() && self.query != self.found_for
+    }
 }
 
 impl AppState {

@@ -11,8 +11,6 @@ use crate::domain::{EntryId, StoryId};
 /// How many characters of text a hit shows around its match.
 const SNIPPET_CHARS: usize = 120;
 
-/// How many entries a scan (for words too short for the index) reads before it stops.
-const SCAN_LIMIT: i64 = 200_000;
 
 impl Store {
     /// The newest `limit` entries of the library (or of `story`) holding every term of `query`.
@@ -71,19 +69,21 @@ impl Store {
                 }
             }
             None => {
-                // Every word is shorter than the index can look up: read the newest entries.
-                let mut stmt = self
-                    .conn
-                    .prepare_cached(
-                        "SELECT e.story_id, s.title, e.id, e.position, '', e.content
-                         FROM entries e JOIN stories s ON s.id = e.story_id
-                         WHERE e.deleted_at IS NULL AND s.deleted_at IS NULL
-                           AND (?1 IS NULL OR e.story_id = ?1)
-                         ORDER BY e.rowid DESC LIMIT ?2",
-                    )
-                    .map_err(|e| self.err(e))?;
+                // Every word is shorter than the index can look up: the entries are read newest
+                // first, narrowed in SQL where it gets the case right, then checked exactly.
+                let (narrow, values) = narrowed(query.scanned_terms(), 2);
+                let sql = format!(
+                    "SELECT e.story_id, s.title, e.id, e.position, '', e.content
+                     FROM entries e JOIN stories s ON s.id = e.story_id
+                     WHERE e.deleted_at IS NULL AND s.deleted_at IS NULL
+                       AND (?1 IS NULL OR e.story_id = ?1){narrow}
+                     ORDER BY e.rowid DESC"
+                );
+                let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+                let mut bound: Vec<&dyn rusqlite::ToSql> = vec![&story];
+                bound.extend(values.iter().map(|v| v as &dyn rusqlite::ToSql));
                 let mut rows = stmt
-                    .query(params![story, SCAN_LIMIT])
+                    .query(bound.as_slice())
                     .map_err(|e| self.err(e))?;
                 while hits.len() < limit {
                     let Some(row) = rows.next().map_err(|e| self.err(e))? else {
@@ -105,14 +105,16 @@ impl Store {
         if query.is_empty() {
             return Ok(Vec::new());
         }
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, content FROM entries WHERE story_id = ?1 AND deleted_at IS NULL
-                 ORDER BY position, rowid",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut rows = stmt.query([story.as_str()]).map_err(|e| self.err(e))?;
+        let (narrow, values) = narrowed(query.terms.iter().map(String::as_str), 2);
+        let sql = format!(
+            "SELECT id, content FROM entries WHERE story_id = ?1 AND deleted_at IS NULL{narrow}
+             ORDER BY position, rowid"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let story = story.as_str();
+        let mut bound: Vec<&dyn rusqlite::ToSql> = vec![&story];
+        bound.extend(values.iter().map(|v| v as &dyn rusqlite::ToSql));
+        let mut rows = stmt.query(bound.as_slice()).map_err(|e| self.err(e))?;
         let mut found = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.err(e))? {
             let content = row.get_ref(1).map_err(|e| self.err(e))?;
@@ -124,6 +126,29 @@ impl Store {
         }
         Ok(found)
     }
+}
+
+/// SQL conditions on `e.content`/`content` narrowing a scan for `terms` (numbered from `first`),
+/// with the values they take.
+fn narrowed<'a>(terms: impl Iterator<Item = &'a str>, first: usize) -> (String, Vec<String>) {
+    use crate::domain::search::Narrowing;
+    let mut sql = String::new();
+    let mut values = Vec::new();
+    for term in terms {
+        let n = first + values.len();
+        match SearchQuery::narrowing(term) {
+            Some(Narrowing::Like(pattern)) => {
+                sql.push_str(&format!(" AND content LIKE ?{n} ESCAPE '\\'"));
+                values.push(pattern);
+            }
+            Some(Narrowing::Contains(text)) => {
+                sql.push_str(&format!(" AND instr(content, ?{n}) > 0"));
+                values.push(text);
+            }
+            None => {}
+        }
+    }
+    (sql, values)
 }
 
 fn hit(

@@ -81,7 +81,7 @@ pub fn library_ui(
         let label = ui.label("Filter");
         let filter = ui.add(
             egui::TextEdit::singleline(&mut view.filter)
-                .hint_text("title, genre or description (Ctrl+F)")
+                .hint_text("title, description or any story's text (Ctrl+F)")
                 .desired_width(260.0),
         );
         let filter = filter.labelled_by(label.id);
@@ -106,6 +106,16 @@ pub fn library_ui(
             .labelled_by(sort_label.id);
     });
     ui.add_space(6.0);
+    if view.filter != view.searched {
+        view.searched = view.filter.clone();
+        actions.push(Action::Library(LibraryAction::SearchText(
+            view.filter.clone(),
+        )));
+    }
+    let searched_text = !view.filter.trim().is_empty();
+    if searched_text {
+        hits_ui(ui, state, view, actions);
+    }
 
     let needle = view.filter.trim().to_lowercase();
     let mut shown: Vec<&StorySummary> = state
@@ -120,8 +130,13 @@ pub fn library_ui(
         }
     }
     if shown.is_empty() {
-        ui.weak(format!("No story matches “{}”.", view.filter.trim()));
+        if !searched_text || state.search.hits.is_empty() {
+            ui.weak(format!("No story matches “{}”.", view.filter.trim()));
+        }
         return;
+    }
+    if searched_text {
+        ui.strong("Stories");
     }
 
     let now = now_ms();
@@ -225,4 +240,72 @@ fn story_card_ui(
                 ui.label(crate::domain::preview(description, 160));
             }
         });
+}
+
+/// The entries of any story holding the searched text, newest first; a click opens the story
+/// there, with the text marked.
+fn hits_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, actions: &mut Vec<Action>) {
+    let search = &state.search;
+    ui.horizontal(|ui| {
+        ui.strong("Found in the text");
+        if search.is_searching() {
+            ui.spinner();
+            ui.weak("Searching…");
+        } else if search.hits.len() >= crate::state::LIBRARY_HITS {
+            ui.weak(format!("the newest {}", search.hits.len()));
+        }
+    });
+    if let Some(error) = &search.error {
+        ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+    if search.hits.is_empty() && !search.is_searching() && search.error.is_none() {
+        ui.weak("No entry holds that text.");
+    }
+    egui::ScrollArea::vertical()
+        .id_salt("library-hits")
+        .max_height(ui.available_height() * 0.5)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            for hit in &search.hits {
+                let text = snippet_job(ui, &hit.story_title, &hit.snippet);
+                let row = ui
+                    .add(egui::Button::new(text).frame(false).wrap())
+                    .on_hover_text("Open the story at this entry");
+                if row.clicked() {
+                    view.jump = Some((
+                        hit.story_id.clone(),
+                        hit.entry_id.clone(),
+                        search.found_for.clone(),
+                    ));
+                    actions.push(Action::Library(LibraryAction::OpenStory(
+                        hit.story_id.clone(),
+                    )));
+                }
+            }
+        });
+    ui.add_space(8.0);
+}
+
+/// "Title — …text with the match marked…" as one line of text.
+fn snippet_job(ui: &egui::Ui, title: &str, snippet: &str) -> egui::text::LayoutJob {
+    use crate::domain::search::{MARK_END, MARK_START};
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let plain = egui::TextFormat::simple(font.clone(), ui.visuals().text_color());
+    let weak = egui::TextFormat::simple(font.clone(), ui.visuals().weak_text_color());
+    let marked = egui::TextFormat {
+        color: ui.visuals().strong_text_color(),
+        background: super::theme::found_text(ui.visuals()),
+        ..egui::TextFormat::simple(font, ui.visuals().text_color())
+    };
+    let mut job = egui::text::LayoutJob::default();
+    job.append(title, 0.0, plain.clone());
+    job.append("  ", 0.0, weak.clone());
+    let mut on = false;
+    for part in snippet.split([MARK_START, MARK_END]) {
+        if !part.is_empty() {
+            job.append(part, 0.0, if on { marked.clone() } else { weak.clone() });
+        }
+        on = !on;
+    }
+    job
 }

@@ -100,6 +100,13 @@ pub struct ViewState {
     pub composer_story: Option<StoryId>,
     /// Where a story restored at launch was being read (its top entry), until it is drawn.
     pub pending_top: Option<(StoryId, usize)>,
+    /// The open story's find bar (Ctrl+F), while it is open.
+    pub find_bar: Option<story_view::FindBar>,
+    /// A search hit clicked in the library: the entry to show once its story is open, and what
+    /// was searched for (Find marks it there).
+    pub jump: Option<(StoryId, crate::domain::EntryId, String)>,
+    /// What the library's search box asked for last.
+    pub searched: String,
 }
 
 impl ViewState {
@@ -395,10 +402,17 @@ fn shortcuts(
             }
         }
         if i.consume_shortcut(&FIND) {
-            if state.screen != Screen::Library {
-                actions.push(Action::Show(Screen::Library));
+            match state.screen {
+                Screen::Story if state.open.is_some() => {
+                    let text = view.find_bar.take().map(|b| b.text).unwrap_or_default();
+                    view.find_bar = Some(story_view::FindBar::open_with(&text));
+                }
+                Screen::Library => view.focus_filter = true,
+                _ => {
+                    actions.push(Action::Show(Screen::Library));
+                    view.focus_filter = true;
+                }
             }
-            view.focus_filter = true;
         }
         if !modal_open && i.consume_shortcut(&NEW_STORY) {
             view.open_new_story();

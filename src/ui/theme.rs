@@ -28,6 +28,15 @@ pub const QR_LIGHT: Color32 = Color32::WHITE;
 /// No fill: a row drawn on the panel's own background.
 pub const NONE: Color32 = Color32::TRANSPARENT;
 
+/// Behind text Find matched: a highlighter's yellow, dimmed for the dark theme.
+pub fn found_text(visuals: &egui::Visuals) -> Color32 {
+    if visuals.dark_mode {
+        Color32::from_rgb(120, 96, 20)
+    } else {
+        Color32::from_rgb(255, 226, 120)
+    }
+}
+
 /// The colour of an entry's kind label: the user's actions stand out, narration recedes.
 pub fn entry_kind(kind: EntryKind, visuals: &egui::Visuals) -> Color32 {
     match kind {

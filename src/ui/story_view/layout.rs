@@ -43,6 +43,8 @@ pub struct StoryLayout {
     /// An entry to keep at the top while the rows above it are measured (their estimated heights
     /// give way to real ones), and for how many frames it has been held.
     anchor: Option<(usize, u8)>,
+    /// What Find looks for, marked in the text wherever it occurs.
+    pub(super) highlight: Option<crate::domain::search::SearchQuery>,
 }
 
 /// What an estimate needs to know about the text metrics in use.
@@ -215,6 +217,12 @@ impl StoryLayout {
     pub(super) fn galley(&mut self, ui: &egui::Ui, entry: &Entry, color: Color32) -> Arc<Galley> {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         entry.content.hash(&mut hasher);
+        let marks = self
+            .highlight
+            .as_ref()
+            .map(|q| q.matches_in(&entry.content))
+            .unwrap_or_default();
+        marks.hash(&mut hasher);
         let content_hash = hasher.finish();
         if let Some(cached) = self.galleys.get(&entry.id)
             && cached.content_hash == content_hash
@@ -222,8 +230,12 @@ impl StoryLayout {
             return cached.galley.clone();
         }
         let font = TextStyle::Body.resolve(ui.style());
-        let galley =
-            ui.fonts_mut(|f| f.layout(entry.content.clone(), font, color, self.wrap_width));
+        let galley = if marks.is_empty() {
+            ui.fonts_mut(|f| f.layout(entry.content.clone(), font, color, self.wrap_width))
+        } else {
+            let job = marked_job(&entry.content, &marks, font, color, self.wrap_width, ui);
+            ui.fonts_mut(|f| f.layout_job(job))
+        };
         if self.galleys.len() > 2048 {
             self.galleys.clear();
         }
@@ -236,6 +248,37 @@ impl StoryLayout {
         );
         galley
     }
+}
+
+/// The text laid out with the parts Find matched on a marker colour.
+fn marked_job(
+    text: &str,
+    marks: &[std::ops::Range<usize>],
+    font: egui::FontId,
+    color: Color32,
+    wrap_width: f32,
+    ui: &egui::Ui,
+) -> egui::text::LayoutJob {
+    let plain = egui::TextFormat::simple(font.clone(), color);
+    let marked = egui::TextFormat {
+        background: crate::ui::theme::found_text(ui.visuals()),
+        color: ui.visuals().strong_text_color(),
+        ..egui::TextFormat::simple(font, color)
+    };
+    let mut job = egui::text::LayoutJob::default();
+    job.wrap.max_width = wrap_width;
+    let mut at = 0;
+    for range in marks {
+        if range.start > at {
+            job.append(&text[at..range.start], 0.0, plain.clone());
+        }
+        job.append(&text[range.clone()], 0.0, marked.clone());
+        at = range.end;
+    }
+    if at < text.len() {
+        job.append(&text[at..], 0.0, plain);
+    }
+    job
 }
 
 #[cfg(test)]

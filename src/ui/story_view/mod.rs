@@ -11,11 +11,13 @@ use crate::state::EntrySource;
 use crate::state::{Action, OpenStory, Streaming, WritingAction, WritingState};
 
 mod editor;
+mod find;
 mod layout;
 mod row;
 
 use row::{row_ui, streaming_row_ui};
 
+pub use find::FindBar;
 pub use layout::StoryLayout;
 
 use layout::Metrics;
@@ -96,7 +98,34 @@ pub fn story_ui(
             }
         }
         go_to_entry_ui(ui, view, open.rows.len());
+        if ui
+            .selectable_label(view.find_bar.is_some(), "Find")
+            .on_hover_text("Find text in this story (Ctrl+F)")
+            .clicked()
+        {
+            view.find_bar = match view.find_bar.take() {
+                Some(_) => {
+                    actions.push(Action::Library(crate::state::LibraryAction::FindInStory(
+                        String::new(),
+                    )));
+                    None
+                }
+                None => Some(FindBar::open_with("")),
+            };
+        }
     });
+    if let Some((story_id, entry, query)) = view.jump.take() {
+        if story_id == story.id {
+            if let Some(index) = open.rows.iter().position(|r| r.id == entry) {
+                // Scrolled to once the rows are placed, below.
+                view.pending_top = Some((story.id.clone(), index));
+            }
+            view.find_bar = Some(FindBar::open_with(&query));
+        } else {
+            view.jump = Some((story_id, entry, query));
+        }
+    }
+    find::find_bar_ui(ui, view, &writing.find, &open.rows, actions);
     ui.separator();
 
     let streaming = writing.streaming_for(&story.id);
