@@ -134,6 +134,19 @@ enum Command {
         #[command(subcommand)]
         command: Option<fabula::cli::WorldCommand>,
     },
+    /// Find text in every story (or one), newest first; exits 1 when nothing is found.
+    Search {
+        /// Words to find (all of them, any case); "quoted words" are found as a phrase.
+        query: Vec<String>,
+        /// Only in this story.
+        #[arg(long)]
+        story: Option<String>,
+        /// How many entries to print at most.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Developer tools.
     Dev {
         #[command(subcommand)]
@@ -211,7 +224,7 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
     };
     let reads_only = matches!(
         command,
-        Command::List | Command::Backup { .. } | Command::Export { .. }
+        Command::List | Command::Backup { .. } | Command::Export { .. } | Command::Search { .. }
     );
     let mut store = if reads_only {
         Store::open_for_reading(&paths.database())
@@ -263,6 +276,12 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             force,
         } => return fabula::cli::export(&store, &story, format, output, lore, force),
         Command::Sync { command } => return fabula::cli::sync(&mut store, &paths, command),
+        Command::Search {
+            query,
+            story,
+            limit,
+            json,
+        } => return fabula::cli::search(&store, &query.join(" "), story.as_deref(), limit, json),
         Command::Import { file, on_conflict } => {
             return fabula::cli::import(&mut store, &file, on_conflict);
         }

@@ -209,3 +209,38 @@ fn the_world_is_printed_and_edited_from_the_shell() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn search_prints_what_it_finds_and_exits_1_when_nothing_is() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    let (_, id, err) =
+        run(fabula(&data).args(["dev", "seed", "--entries", "6", "--title", "Moor"]));
+    let id = id.trim().to_owned();
+    assert!(!id.is_empty(), "{err}");
+    let (code, out, err) = run(fabula(&data).args(["search", "lantern"]));
+    assert_eq!(code, 0, "{err}");
+    let first = out.lines().next().expect("a hit");
+    assert!(first.starts_with("Moor\t"), "{out}");
+    assert!(first.contains("[lantern]"), "the match marked: {out}");
+
+    let (code, out, err) = run(fabula(&data).args(["search", "lantern", "--story", &id, "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let hits: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let hits = hits.as_array().expect("array");
+    assert!(!hits.is_empty());
+    assert_eq!(hits[0]["storyId"], id.as_str());
+    assert!(
+        hits[0]["snippet"]
+            .as_str()
+            .is_some_and(|s| s.contains("lantern"))
+    );
+
+    let (code, out, err) = run(fabula(&data).args(["search", "zanzibar"]));
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(err.contains("Nothing found for “zanzibar”"), "{err}");
+    let (code, _, err) = run(fabula(&data).args(["search", "lantern", "--story", "nope"]));
+    assert_ne!(code, 0);
+    assert!(!err.is_empty());
+}

@@ -3,12 +3,14 @@
 
 mod exchange;
 mod provider;
+mod search;
 mod story;
 mod sync;
 mod world;
 
 pub use exchange::{ConflictArg, ExportFormat, export, import};
 pub use provider::{ProviderCommand, provider};
+pub use search::search;
 pub use story::{
     ActionArg, DraftArg, LoreCommand, StoryCommand, generate, lore, regenerate, story,
 };

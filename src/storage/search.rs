@@ -11,7 +11,6 @@ use crate::domain::{EntryId, StoryId};
 /// How many characters of text a hit shows around its match.
 const SNIPPET_CHARS: usize = 120;
 
-
 impl Store {
     /// The newest `limit` entries of the library (or of `story`) holding every term of `query`.
     pub fn search_entries(
@@ -82,9 +81,7 @@ impl Store {
                 let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
                 let mut bound: Vec<&dyn rusqlite::ToSql> = vec![&story];
                 bound.extend(values.iter().map(|v| v as &dyn rusqlite::ToSql));
-                let mut rows = stmt
-                    .query(bound.as_slice())
-                    .map_err(|e| self.err(e))?;
+                let mut rows = stmt.query(bound.as_slice()).map_err(|e| self.err(e))?;
                 while hits.len() < limit {
                     let Some(row) = rows.next().map_err(|e| self.err(e))? else {
                         break;
