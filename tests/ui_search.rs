@@ -49,8 +49,8 @@ fn the_library_search_finds_text_in_any_story_and_opens_it_there() {
         "the story opened"
     );
     assert!(
-        h.query_by_label("1 entry").is_some(),
-        "Find counts it there"
+        h.query_by_label("1 of 1").is_some(),
+        "Find marks it there, stepping on from it"
     );
 
     click(&mut h, "Library");

@@ -5,7 +5,7 @@
 use rusqlite::params;
 
 use super::{Result, Store};
-use crate::domain::search::{MARK_END, MARK_START, SearchHit, SearchQuery, marked_snippet};
+use crate::domain::search::{SearchHit, SearchQuery, marked_snippet};
 use crate::domain::{EntryId, StoryId};
 
 /// How many characters of text a hit shows around its match.
@@ -31,8 +31,7 @@ impl Store {
                 let mut stmt = self
                     .conn
                     .prepare_cached(
-                        "SELECT e.story_id, s.title, e.id, e.position,
-                                snippet(entries_search, 0, ?3, ?4, '…', 24), e.content
+                        "SELECT e.story_id, s.title, e.id, e.position, '', e.content
                          FROM entries_search
                          JOIN entries e ON e.rowid = entries_search.rowid
                          JOIN stories s ON s.id = e.story_id
@@ -42,12 +41,7 @@ impl Store {
                     )
                     .map_err(|e| self.err(e))?;
                 let mut rows = stmt
-                    .query(params![
-                        expression,
-                        story,
-                        MARK_START.to_string(),
-                        MARK_END.to_string()
-                    ])
+                    .query(params![expression, story])
                     .map_err(|e| self.err(e))?;
                 while hits.len() < limit {
                     let Some(row) = rows.next().map_err(|e| self.err(e))? else {
@@ -57,13 +51,7 @@ impl Store {
                     if !scanned.is_empty() && !query.all_in(&content) {
                         continue;
                     }
-                    let found = hit(row, |snippet: String| {
-                        if scanned.is_empty() {
-                            snippet.replace(['\n', '\r'], " ")
-                        } else {
-                            marked_snippet(query, &content, SNIPPET_CHARS)
-                        }
-                    });
+                    let found = hit(row, |_| marked_snippet(query, &content, SNIPPET_CHARS));
                     hits.push(found.map_err(|e| self.err(e))?);
                 }
             }

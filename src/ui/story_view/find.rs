@@ -19,6 +19,8 @@ pub struct FindBar {
     pub focus: bool,
     /// What was last asked for, so typing asks once per change.
     asked: String,
+    /// The entry shown when the bar opened (a library hit): stepping goes on from it.
+    pub from_entry: Option<crate::domain::EntryId>,
 }
 
 impl FindBar {
@@ -42,6 +44,14 @@ pub(super) fn find_bar_ui(
         view.layout.highlight = None;
         return;
     };
+    if bar.current.is_none()
+        && !found.is_searching()
+        && found.found_for == bar.text
+        && let Some(entry) = &bar.from_entry
+    {
+        bar.current = found.matches.iter().position(|m| m == entry);
+        bar.from_entry = None;
+    }
     let mut step: Option<bool> = None;
     let mut close = false;
     // Esc there leaves the entry's edit, not the find bar.

@@ -120,7 +120,9 @@ pub fn story_ui(
                 // Scrolled to once the rows are placed, below.
                 view.pending_top = Some((story.id.clone(), index));
             }
-            view.find_bar = Some(FindBar::open_with(&query));
+            let mut bar = FindBar::open_with(&query);
+            bar.from_entry = Some(entry);
+            view.find_bar = Some(bar);
         } else {
             view.jump = Some((story_id, entry, query));
         }
