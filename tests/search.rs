@@ -117,6 +117,7 @@ fn the_index_follows_edits_alternatives_and_the_trash() {
     store.trash_entry(&entry).expect("trash");
     store.delete_entry_forever(&entry).expect("delete for good");
     assert!(titles_found(&store, "heron").is_empty());
+    store.check_search_index().expect("the index is sound");
 }
 
 #[test]
@@ -236,4 +237,57 @@ fn find_in_a_story_lists_every_match_in_story_order() {
             .expect("find")
             .is_empty()
     );
+}
+
+#[test]
+fn a_story_written_again_by_import_or_sync_is_found_by_its_new_text_and_its_kept_copy_by_the_old() {
+    let data = TempData::new();
+    let mut store = data.open();
+    let mut bundle =
+        fabula::formats::avt::read(include_bytes!("fixtures/original-1.7.avt").as_slice())
+            .expect("read");
+    store
+        .import_bundle(&bundle, OnConflict::Refuse)
+        .expect("import");
+    let before = store
+        .search_entries(&SearchQuery::parse("black water"), None, 50)
+        .expect("search");
+    assert_eq!(before.len(), 1);
+    let changed = bundle
+        .entries
+        .iter_mut()
+        .find(|e| e.content.contains("black water"))
+        .expect("the entry");
+    changed.content = "The wick catches. Out on the silver sea, a heron lifts.".into();
+    store
+        .import_bundle(&bundle, OnConflict::Replace)
+        .expect("replace");
+    assert_eq!(
+        titles_found(&store, "silver sea"),
+        ["The Lantern Keeper"],
+        "the new text"
+    );
+    assert!(
+        titles_found(&store, "black water").is_empty(),
+        "the old text is in the kept copy, which is in the Trash"
+    );
+    let kept = store.trashed_stories().expect("trash");
+    assert_eq!(kept.len(), 1, "the replaced story was kept");
+    store.restore_story(&kept[0].story.id).expect("restore");
+    let found = store
+        .search_entries(&SearchQuery::parse("black water"), None, 50)
+        .expect("search");
+    assert_eq!(found.len(), 1, "the kept copy is found once restored");
+    assert_eq!(found[0].story_id, kept[0].story.id);
+    // Untouched stories stay in the index through another's import.
+    let other = data.add_story("Other");
+    store
+        .append_entry(&other, EntryKind::Narration, "Quiet fog over the marsh.")
+        .expect("entry");
+    store
+        .import_bundle(&bundle, OnConflict::Replace)
+        .expect("again");
+    assert_eq!(titles_found(&store, "marsh"), ["Other"]);
+    // The index's own check: every indexed row matches what the entries hold.
+    store.check_search_index().expect("the index is sound");
 }

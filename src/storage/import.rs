@@ -98,6 +98,7 @@ impl Store {
         let started = std::time::Instant::now();
         upsert_story(&tx, &story).map_err(err)?;
         let count_trigger = without_count_trigger(&tx).map_err(err)?;
+        let unindexed = super::search::unindex_story(&tx, &story.id).map_err(err)?;
         let mut entries = EntryWriter::new(&tx, &story.id, copy, on_conflict).map_err(err)?;
         let mut carried = false;
         let rest = each_entry(&mut parts, |entry| {
@@ -130,6 +131,7 @@ impl Store {
         if carried {
             super::carried::adopt_alternatives(&tx, story.id.as_str()).map_err(err)?;
         }
+        unindexed.reindex(&tx, &[&story.id]).map_err(err)?;
         tx.execute_batch(&count_trigger).map_err(err)?;
         // Last, so no trigger moves the file's own time forward.
         upsert_story(&tx, &last).map_err(err)?;

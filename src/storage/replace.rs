@@ -33,6 +33,7 @@ impl Store {
         let tx = self.conn.transaction().map_err(err)?;
         let started = std::time::Instant::now();
         let count_trigger = without_count_trigger(&tx).map_err(err)?;
+        let unindexed = super::search::unindex_story(&tx, &story.id).map_err(err)?;
         let mut remap = IdRemap::default();
         let mut entries = InPlace::new(&tx, &story.id).map_err(err)?;
         let mut carried = false;
@@ -104,6 +105,8 @@ impl Store {
         let trashed = entries.trashed.take();
         let copy_time = entries.copy_time;
         drop(entries);
+        let indexed: Vec<&StoryId> = std::iter::once(&story.id).chain(trashed.as_ref()).collect();
+        unindexed.reindex(&tx, &indexed).map_err(err)?;
         tx.execute_batch(&count_trigger).map_err(err)?;
         upsert_story(&tx, &last).map_err(err)?;
         super::carried::adopt_draft(&tx, story.id.as_str()).map_err(err)?;

@@ -150,3 +150,75 @@ fn hit(
         snippet: snippet(row.get(4)?),
     })
 }
+
+/// The index's triggers cost a bulk write of a story's entries (an import, a sync) most of its
+/// time: each one makes every row's INSERT a multi-write statement with its own statement
+/// journal. Such a write takes the story out of the index and the triggers off, inside its
+/// transaction (no other connection sees them missing; a rollback restores both), then puts the
+/// story's rows back in one statement with `Unindexed::reindex`.
+pub(super) struct Unindexed {
+    triggers: Vec<String>,
+}
+
+const SEARCH_TRIGGERS: [&str; 3] = [
+    "entries_search_insert",
+    "entries_search_delete",
+    "entries_search_update",
+];
+
+pub(super) fn unindex_story(
+    tx: &rusqlite::Transaction<'_>,
+    story: &StoryId,
+) -> rusqlite::Result<Unindexed> {
+    tx.execute(
+        "INSERT INTO entries_search (entries_search, rowid, content)
+         SELECT 'delete', rowid, content FROM entries WHERE story_id = ?1",
+        [story.as_str()],
+    )?;
+    let mut triggers = Vec::new();
+    for name in SEARCH_TRIGGERS {
+        let sql: String = tx.query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+            [name],
+            |r| r.get(0),
+        )?;
+        tx.execute_batch(&format!("DROP TRIGGER {name}"))?;
+        triggers.push(sql);
+    }
+    Ok(Unindexed { triggers })
+}
+
+impl Unindexed {
+    /// Indexes the entries of `stories` (the one written, and any copy it made) and puts the
+    /// triggers back.
+    pub(super) fn reindex(
+        self,
+        tx: &rusqlite::Transaction<'_>,
+        stories: &[&StoryId],
+    ) -> rusqlite::Result<()> {
+        for story in stories {
+            tx.execute(
+                "INSERT INTO entries_search (rowid, content)
+                 SELECT rowid, content FROM entries WHERE story_id = ?1",
+                [story.as_str()],
+            )?;
+        }
+        for sql in self.triggers {
+            tx.execute_batch(&format!("{sql};"))?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The index's own integrity check against the entries it indexes (for tests and repair).
+    pub fn check_search_index(&self) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO entries_search (entries_search, rank) VALUES ('integrity-check', 1)",
+                [],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+}
