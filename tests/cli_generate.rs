@@ -159,8 +159,14 @@ fn ctrl_c_mid_stream_leaves_the_text_so_far_as_a_draft() {
     .then_at(3, Step::Sleep(Duration::from_secs(20)));
     let server = FakeProvider::start(vec![reply]);
     let story = setup(tmp.path(), &server.base);
-    let mut child = fabula(tmp.path())
+    // Started the way a shell starts a program in the background: with SIGINT ignored, which
+    // Fabula must undo to be stopped by Ctrl+C at all.
+    let mut child = Command::new("sh")
+        .args(["-c", "trap '' INT; exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_fabula"))
         .args(["generate", &story, "waits"])
+        .env("FABULA_DATA_DIR", tmp.path())
+        .env_remove("OPENAI_API_KEY")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -186,9 +186,10 @@ pub fn generate(
         };
         store.append_entry(&story_id, kind, &composed)?;
     }
-    let code = narrate(store, &story_id, Target::Next)?;
+    let (cancel, _watch) = ctrl_c_cancels()?;
+    let code = narrate(store, &story_id, Target::Next, &cancel)?;
     if code == ExitCode::SUCCESS && classify && store.story_settings(&story_id)?.track_world {
-        update_world(store, &story_id);
+        update_world(store, &story_id, &cancel);
     }
     Ok(code)
 }
@@ -214,38 +215,57 @@ pub fn regenerate(
             .map(|r| r.id.clone())
             .ok_or_else(|| anyhow::anyhow!("The story has no narration to write again."))?,
     };
-    narrate(store, &story_id, Target::Regenerate(entry))
+    let (cancel, _watch) = ctrl_c_cancels()?;
+    narrate(store, &story_id, Target::Regenerate(entry), &cancel)
 }
 
 /// Streams the narration for `target` to stdout (reasoning to stderr) and stores it.
 /// The same world update the window runs after a narration, waited for; its outcome is one line
 /// on stderr (a failure is a warning: the narration is stored either way).
-fn update_world(store: &Store, story_id: &StoryId) {
-    match writing::classify(
-        store,
-        &crate::keys::OsKeyStore,
-        story_id,
-        &CancelToken::new(),
-    ) {
+fn update_world(store: &Store, story_id: &StoryId, cancel: &CancelToken) {
+    match writing::classify(store, &crate::keys::OsKeyStore, story_id, cancel) {
         Ok((applied, _)) if applied.summary.is_empty() => eprintln!("world: no change"),
         Ok((applied, _)) => eprintln!("world: {}", applied.summary),
         Err(e) => eprintln!("fabula: warning: The world was not updated: {e}"),
     }
 }
 
-fn narrate(store: &mut Store, story_id: &StoryId, target: Target) -> anyhow::Result<ExitCode> {
+/// Ctrl+C (or SIGTERM) stops the run the way Stop does in the window, keeping the text so far as
+/// a draft, also where the shell started Fabula with SIGINT ignored. The token is cancelled while
+/// the returned watch lives.
+fn ctrl_c_cancels() -> anyhow::Result<(CancelToken, crate::jobs::Periodic)> {
+    let cancel = CancelToken::new();
+    let stop = super::sync::stop_requested();
+    let watched = cancel.clone();
+    let watch = crate::jobs::Periodic::start(
+        "ctrl-c",
+        std::time::Duration::from_millis(100),
+        move || {
+            if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                watched.cancel();
+            }
+        },
+    )?;
+    Ok((cancel, watch))
+}
+
+fn narrate(
+    store: &mut Store,
+    story_id: &StoryId,
+    target: Target,
+    cancel: &CancelToken,
+) -> anyhow::Result<ExitCode> {
     let story_id = story_id.clone();
     let lorebook = Lorebook::load(store, &story_id)?;
-    let cancel = CancelToken::new();
     let keys = crate::keys::OsKeyStore;
-    let prepared = match writing::prepare(store, &keys, &story_id, target, &lorebook, &cancel) {
+    let prepared = match writing::prepare(store, &keys, &story_id, target, &lorebook, cancel) {
         Ok(p) => p,
         Err(e) => return Ok(fail(&e)),
     };
     // stdout and stderr are locked per write, never across the run: the draft saver and the
     // logger on other threads write to them too, and the run waits for the saver at its end.
     let mut at_line_start = true;
-    let outcome = writing::run(store, &prepared, &cancel, &mut |delta| match delta {
+    let outcome = writing::run(store, &prepared, cancel, &mut |delta| match delta {
         Delta::Text(t) => {
             // The model's leading blank lines are not part of the narration.
             let t = if at_line_start { t.trim_start() } else { t };

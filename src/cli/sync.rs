@@ -173,7 +173,7 @@ fn each_story(stories: &[String], mut one: impl FnMut(&str) -> anyhow::Result<()
 
 /// Raised by SIGINT or SIGTERM. Registering a handler also undoes the "ignore SIGINT" that a shell
 /// gives a program it starts in the background, so `kill -INT` stops the server there too.
-fn stop_requested() -> Arc<std::sync::atomic::AtomicBool> {
+pub(super) fn stop_requested() -> Arc<std::sync::atomic::AtomicBool> {
     let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
     #[cfg(unix)]
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
