@@ -134,6 +134,13 @@ enum Command {
         #[command(subcommand)]
         command: Option<fabula::cli::WorldCommand>,
     },
+    /// Print a story's chapters and their summaries.
+    Chapters {
+        story: String,
+        /// Print them as the exchange format's JSON section.
+        #[arg(long)]
+        json: bool,
+    },
     /// Find text in every story (or one), newest first; exits 1 when nothing is found.
     Search {
         /// Words to find (all of them, any case); "quoted words" are found as a phrase.
@@ -224,7 +231,11 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
     };
     let reads_only = matches!(
         command,
-        Command::List | Command::Backup { .. } | Command::Export { .. } | Command::Search { .. }
+        Command::List
+            | Command::Backup { .. }
+            | Command::Export { .. }
+            | Command::Search { .. }
+            | Command::Chapters { .. }
     );
     let mut store = if reads_only {
         Store::open_for_reading(&paths.database())
@@ -276,6 +287,7 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             force,
         } => return fabula::cli::export(&store, &story, format, output, lore, force),
         Command::Sync { command } => return fabula::cli::sync(&mut store, &paths, command),
+        Command::Chapters { story, json } => return fabula::cli::chapters(&store, &story, json),
         Command::Search {
             query,
             story,

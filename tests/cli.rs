@@ -244,3 +244,22 @@ fn search_prints_what_it_finds_and_exits_1_when_nothing_is() {
     assert_ne!(code, 0);
     assert!(!err.is_empty());
 }
+
+#[test]
+fn chapters_are_printed_from_the_shell() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    let (_, id, err) = run(fabula(&data).args(["dev", "seed", "--entries", "2"]));
+    let id = id.trim().to_owned();
+    assert!(!id.is_empty(), "{err}");
+    let (code, out, err) = run(fabula(&data).args(["chapters", &id]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("no chapters yet"), "{err}");
+    let (code, out, _) = run(fabula(&data).args(["chapters", &id, "--json"]));
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "[]");
+    let (code, _, err) = run(fabula(&data).args(["chapters", "no-such-story"]));
+    assert_ne!(code, 0);
+    assert!(!err.is_empty());
+}

@@ -1,6 +1,7 @@
 //! Headless subcommands: list stories, back up, seed synthetic stories, manage and check providers,
 //! create stories, generate narration and manage the lorebook.
 
+mod chapters;
 mod exchange;
 mod provider;
 mod search;
@@ -8,6 +9,7 @@ mod story;
 mod sync;
 mod world;
 
+pub use chapters::chapters;
 pub use exchange::{ConflictArg, ExportFormat, export, import};
 pub use provider::{ProviderCommand, provider};
 pub use search::search;

@@ -237,15 +237,12 @@ fn ctrl_c_cancels() -> anyhow::Result<(CancelToken, crate::jobs::Periodic)> {
     let cancel = CancelToken::new();
     let stop = super::sync::stop_requested();
     let watched = cancel.clone();
-    let watch = crate::jobs::Periodic::start(
-        "ctrl-c",
-        std::time::Duration::from_millis(100),
-        move || {
+    let watch =
+        crate::jobs::Periodic::start("ctrl-c", std::time::Duration::from_millis(100), move || {
             if stop.load(std::sync::atomic::Ordering::SeqCst) {
                 watched.cancel();
             }
-        },
-    )?;
+        })?;
     Ok((cancel, watch))
 }
 

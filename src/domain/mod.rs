@@ -3,6 +3,7 @@
 mod backup;
 mod bundle;
 mod catalog;
+pub mod chapter;
 mod entry;
 mod exchange;
 mod generation;

@@ -12,27 +12,36 @@ use super::world::{
 
 /// One object being read: each modelled key is taken out as its type allows; what is left (with
 /// anything of an unexpected type) is the row's `extra`.
-struct Reading {
+pub(super) struct Reading {
     rest: Map<String, Value>,
 }
 
 impl Reading {
-    fn new(mut object: Map<String, Value>) -> Self {
+    pub(super) fn new(mut object: Map<String, Value>) -> Self {
         // The story's id is the story the row is stored under; it is written afresh.
         object.remove("storyId");
         Self { rest: object }
     }
 
     /// Takes `key` when `read` accepts its value; a value it refuses stays in `rest`.
-    fn take<T>(&mut self, key: &str, read: impl FnOnce(&Value) -> Option<T>) -> Option<T> {
+    pub(super) fn take<T>(
+        &mut self,
+        key: &str,
+        read: impl FnOnce(&Value) -> Option<T>,
+    ) -> Option<T> {
         let value = self.rest.get(key)?;
         let taken = read(value)?;
         self.rest.remove(key);
         Some(taken)
     }
 
+    /// The value of `key`, left in place.
+    pub(super) fn peek(&self, key: &str) -> Option<&Value> {
+        self.rest.get(key)
+    }
+
     /// A string, or `null` (taken as none).
-    fn text(&mut self, key: &str) -> Option<String> {
+    pub(super) fn text(&mut self, key: &str) -> Option<String> {
         self.take(key, |v| match v {
             Value::String(s) => Some(Some(s.clone())),
             Value::Null => Some(None),
@@ -41,11 +50,11 @@ impl Reading {
         .flatten()
     }
 
-    fn flag(&mut self, key: &str) -> bool {
+    pub(super) fn flag(&mut self, key: &str) -> bool {
         self.take(key, Value::as_bool).unwrap_or(false)
     }
 
-    fn millis(&mut self, key: &str) -> Option<i64> {
+    pub(super) fn millis(&mut self, key: &str) -> Option<i64> {
         self.take(key, |v| match v {
             Value::Null => Some(None),
             // JavaScript writes whole numbers, but a float of one reads the same.
@@ -57,7 +66,7 @@ impl Reading {
         .flatten()
     }
 
-    fn strings(&mut self, key: &str) -> Vec<String> {
+    pub(super) fn strings(&mut self, key: &str) -> Vec<String> {
         self.take(key, |v| {
             v.as_array()?
                 .iter()
@@ -68,34 +77,34 @@ impl Reading {
     }
 
     /// Any value but `null`, as JSON text.
-    fn json(&mut self, key: &str) -> Option<String> {
+    pub(super) fn json(&mut self, key: &str) -> Option<String> {
         self.take(key, |v| Some((!v.is_null()).then(|| v.to_string())))
             .flatten()
     }
 
-    fn extra(self) -> Option<String> {
+    pub(super) fn extra(self) -> Option<String> {
         (!self.rest.is_empty()).then(|| Value::Object(self.rest).to_string())
     }
 }
 
 /// Writing one object: the modelled keys in the original's order, then the kept ones (which win,
 /// since a kept modelled key is one whose value Fabula could not read).
-struct Writing(Map<String, Value>);
+pub(super) struct Writing(Map<String, Value>);
 
 impl Writing {
-    fn new(id: &str, story_id: &str) -> Self {
+    pub(super) fn new(id: &str, story_id: &str) -> Self {
         let mut map = Map::new();
         map.insert("id".into(), Value::from(id));
         map.insert("storyId".into(), Value::from(story_id));
         Self(map)
     }
 
-    fn put(mut self, key: &str, value: impl Into<Value>) -> Self {
+    pub(super) fn put(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.0.insert(key.to_owned(), value.into());
         self
     }
 
-    fn json(self, key: &str, text: &Option<String>) -> Self {
+    pub(super) fn json(self, key: &str, text: &Option<String>) -> Self {
         let value = text
             .as_deref()
             .and_then(|t| serde_json::from_str(t).ok())
@@ -103,7 +112,7 @@ impl Writing {
         self.put(key, value)
     }
 
-    fn finish(mut self, extra: &Option<String>, branch_id: &Option<String>) -> Value {
+    pub(super) fn finish(mut self, extra: &Option<String>, branch_id: &Option<String>) -> Value {
         self.0.insert(
             "branchId".into(),
             branch_id.clone().map_or(Value::Null, Value::from),

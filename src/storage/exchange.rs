@@ -247,6 +247,11 @@ pub(super) fn read_sections(
             sections.push((name, json));
         }
     }
+    // Chapters in the table win over a section kept verbatim (an empty one, from the file).
+    if let Some(chapters) = super::chapters::chapter_section(conn, id)? {
+        sections.retain(|(n, _)| *n != chapters.0);
+        sections.push(chapters);
+    }
     sections.sort();
     Ok(sections)
 }

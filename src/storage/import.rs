@@ -353,6 +353,11 @@ pub(super) fn insert_sections(
     let mut stmt =
         tx.prepare_cached("INSERT INTO story_sections (story_id, name, json) VALUES (?1, ?2, ?3)")?;
     for (name, json) in verbatim {
+        if name == super::chapters::SECTION
+            && super::chapters::store_chapter_section(tx, story_id, json)?
+        {
+            continue;
+        }
         stmt.execute(params![story_id.as_str(), name, json])?;
     }
     Ok(())

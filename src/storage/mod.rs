@@ -2,6 +2,7 @@
 
 mod backup;
 mod carried;
+mod chapters;
 mod drafts;
 mod entries;
 mod error;

@@ -70,8 +70,9 @@ pub(super) fn store_world_sections<'a>(
     Ok(verbatim)
 }
 
-/// Removes the story's world rows (before a replace writes the file's).
+/// Removes the story's world rows and chapters (before a replace writes the file's).
 pub(super) fn clear_world(tx: &Transaction<'_>, story: &StoryId) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM chapters WHERE story_id = ?1", [story.as_str()])?;
     for kind in WorldKind::ALL {
         tx.execute(
             &format!("DELETE FROM {} WHERE story_id = ?1", table(kind)),

@@ -1,0 +1,125 @@
+//! Chapters on a real database: a file's `chapters` section is read into the table and written
+//! back as it came (unknown keys kept), an empty one still re-exports as it was, a replace brings
+//! the file's chapters, and the story's memory settings are its `memoryConfig`.
+
+// The shared test set-up starts its own server threads.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use common::TempData;
+use fabula::domain::{OnConflict, StoryId};
+use serde_json::Value;
+
+const FIXTURE: &[u8] = include_bytes!("fixtures/original-1.7.avt");
+const STORY: &str = "6f1c2a9e-2b7d-4c1e-9a3f-0d5e8b7c6a41";
+
+fn with_chapter() -> (fabula::domain::StoryBundle, Value) {
+    let mut file: Value = serde_json::from_slice(FIXTURE).expect("json");
+    let chapter: Value = serde_json::json!({
+        "id": "c1", "storyId": STORY, "number": 1, "title": "The Lamp",
+        "startEntryId": "a1b2c3d4-0001-4000-8000-000000000001",
+        "endEntryId": "a1b2c3d4-0001-4000-8000-000000000002",
+        "entryCount": 2, "summary": "Wren climbs to the lamp room and lights the lamp.",
+        "startTime": null, "endTime": "{\"years\":0,\"days\":2,\"hours\":5,\"minutes\":30}",
+        "keywords": ["lamp"], "characters": ["Wren"], "locations": ["Lamp room"],
+        "plotThreads": ["Who answers the light?"], "emotionalTone": "hushed",
+        "branchId": null, "createdAt": 1738600000000i64, "arcId": null
+    });
+    file["chapters"] = Value::Array(vec![chapter.clone()]);
+    let bundle = fabula::formats::avt::read(serde_json::to_vec(&file).expect("bytes").as_slice())
+        .expect("read");
+    (bundle, chapter)
+}
+
+fn exported_chapters(store: &fabula::storage::Store) -> Option<Value> {
+    let bundle = store.export_bundle(&StoryId::from(STORY)).expect("export");
+    bundle
+        .sections
+        .iter()
+        .find(|(n, _)| n == "chapters")
+        .map(|(_, json)| serde_json::from_str(json).expect("json"))
+}
+
+#[test]
+fn a_files_chapters_are_stored_and_written_back_as_they_came() {
+    let data = TempData::new();
+    let mut store = data.open();
+    let (bundle, chapter) = with_chapter();
+    store
+        .import_bundle(&bundle, OnConflict::Refuse)
+        .expect("import");
+    let chapters = store.chapters(&StoryId::from(STORY)).expect("chapters");
+    assert_eq!(chapters.len(), 1);
+    assert_eq!(chapters[0].heading(), "Chapter 1: The Lamp");
+    assert_eq!(chapters[0].plot_threads, ["Who answers the light?"]);
+    assert_eq!(exported_chapters(&store), Some(Value::Array(vec![chapter])));
+}
+
+#[test]
+fn an_empty_section_goes_through_and_a_replace_brings_the_files_chapters() {
+    let data = TempData::new();
+    let mut store = data.open();
+    let plain = fabula::formats::avt::read(FIXTURE).expect("read");
+    store
+        .import_bundle(&plain, OnConflict::Refuse)
+        .expect("import");
+    assert!(
+        store
+            .chapters(&StoryId::from(STORY))
+            .expect("chapters")
+            .is_empty()
+    );
+    assert_eq!(
+        exported_chapters(&store),
+        Some(Value::Array(vec![])),
+        "as the file had it"
+    );
+
+    let (bundle, _) = with_chapter();
+    store
+        .import_bundle(&bundle, OnConflict::Replace)
+        .expect("replace");
+    assert_eq!(
+        store
+            .chapters(&StoryId::from(STORY))
+            .expect("chapters")
+            .len(),
+        1
+    );
+    store
+        .import_bundle(&plain, OnConflict::Replace)
+        .expect("back");
+    assert!(
+        store
+            .chapters(&StoryId::from(STORY))
+            .expect("chapters")
+            .is_empty(),
+        "the file without chapters leaves none"
+    );
+}
+
+#[test]
+fn memory_settings_are_the_stories_memory_config() {
+    let data = TempData::new();
+    let mut store = data.open();
+    let plain = fabula::formats::avt::read(FIXTURE).expect("read");
+    store
+        .import_bundle(&plain, OnConflict::Refuse)
+        .expect("import");
+    let story = StoryId::from(STORY);
+    let mut settings = store.memory_settings(&story).expect("read");
+    assert_eq!(settings.token_threshold, 24_000);
+    assert_eq!(settings.recent_buffer, 10);
+    settings.token_threshold = 9_000;
+    store.save_memory_settings(&story, &settings).expect("save");
+    assert_eq!(
+        store.memory_settings(&story).expect("read").token_threshold,
+        9_000
+    );
+    let bundle = store.export_bundle(&story).expect("export");
+    let config: Value =
+        serde_json::from_str(bundle.story.memory_config.as_deref().expect("config")).expect("json");
+    assert_eq!(config["tokenThreshold"], 9_000);
+    assert_eq!(config["maxChaptersPerRetrieval"], 3, "the other keys kept");
+}
