@@ -32,6 +32,21 @@ fn with_chapter() -> (fabula::domain::StoryBundle, Value) {
     (bundle, chapter)
 }
 
+/// A library holding the fixture's story (without chapters), and the fixture.
+fn with_fixture() -> (
+    TempData,
+    fabula::storage::Store,
+    fabula::domain::StoryBundle,
+) {
+    let data = TempData::new();
+    let mut store = data.open();
+    let plain = fabula::formats::avt::read(FIXTURE).expect("read");
+    store
+        .import_bundle(&plain, OnConflict::Refuse)
+        .expect("import");
+    (data, store, plain)
+}
+
 fn exported_chapters(store: &fabula::storage::Store) -> Option<Value> {
     let bundle = store.export_bundle(&StoryId::from(STORY)).expect("export");
     bundle
@@ -58,12 +73,7 @@ fn a_files_chapters_are_stored_and_written_back_as_they_came() {
 
 #[test]
 fn an_empty_section_goes_through_and_a_replace_brings_the_files_chapters() {
-    let data = TempData::new();
-    let mut store = data.open();
-    let plain = fabula::formats::avt::read(FIXTURE).expect("read");
-    store
-        .import_bundle(&plain, OnConflict::Refuse)
-        .expect("import");
+    let (_data, mut store, plain) = with_fixture();
     assert!(
         store
             .chapters(&StoryId::from(STORY))
@@ -101,12 +111,7 @@ fn an_empty_section_goes_through_and_a_replace_brings_the_files_chapters() {
 
 #[test]
 fn memory_settings_are_the_stories_memory_config() {
-    let data = TempData::new();
-    let mut store = data.open();
-    let plain = fabula::formats::avt::read(FIXTURE).expect("read");
-    store
-        .import_bundle(&plain, OnConflict::Refuse)
-        .expect("import");
+    let (_data, store, _) = with_fixture();
     let story = StoryId::from(STORY);
     let mut settings = store.memory_settings(&story).expect("read");
     assert_eq!(settings.token_threshold, 24_000);

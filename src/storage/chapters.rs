@@ -180,26 +180,13 @@ impl Store {
 
     /// When the story's chapters close and what is recalled from them (its `memoryConfig`).
     pub fn memory_settings(&self, story: &StoryId) -> Result<MemorySettings> {
-        let text: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT memory_config FROM stories WHERE id = ?1",
-                [story.as_str()],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(MemorySettings::from_wire(text.as_deref()))
+        Ok(MemorySettings::from_wire(
+            self.memory_config(story)?.as_deref(),
+        ))
     }
 
     pub fn save_memory_settings(&self, story: &StoryId, settings: &MemorySettings) -> Result<()> {
-        let previous: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT memory_config FROM stories WHERE id = ?1",
-                [story.as_str()],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.err(e))?;
+        let previous = self.memory_config(story)?;
         self.conn
             .execute(
                 "UPDATE stories SET memory_config = ?2 WHERE id = ?1",
@@ -207,5 +194,15 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         Ok(())
+    }
+
+    fn memory_config(&self, story: &StoryId) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT memory_config FROM stories WHERE id = ?1",
+                [story.as_str()],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
     }
 }
