@@ -116,8 +116,13 @@ impl Store {
             .map_err(|e| classify(path, e))?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(|e| classify(path, e))?;
+        // Grouped: every pending migration and its row in the history commit as one transaction.
+        // Ungrouped, refinery commits a migration and its history row apart, so a process killed
+        // between the two (an update's first launch, closed at once) leaves a change applied but
+        // not recorded, and every later open fails on it ("duplicate column").
         embedded::migrations::runner()
             .set_abort_divergent(true)
+            .set_grouped(true)
             .run(&mut conn)
             .map_err(|e| StoreError::Migration {
                 path: path.to_owned(),
