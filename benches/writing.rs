@@ -150,6 +150,7 @@ fn assembly(c: &mut Criterion) {
                 count_tokens: &count_tokens,
                 continuing: false,
                 world: &fabula::domain::World::default(),
+                chapters: &[],
             })
             .map(|p| p.user.len())
         })
@@ -171,6 +172,7 @@ fn assembly(c: &mut Criterion) {
                     count_tokens: &count_tokens,
                     continuing: false,
                     world: &world,
+                    chapters: &[],
                 })
                 .map(|p| p.user.len())
             })

@@ -128,3 +128,52 @@ fn memory_settings_are_the_stories_memory_config() {
     assert_eq!(config["tokenThreshold"], 9_000);
     assert_eq!(config["maxChaptersPerRetrieval"], 3, "the other keys kept");
 }
+
+#[test]
+fn entries_a_chapter_closes_leave_the_history_and_come_back_when_it_is_deleted() {
+    use fabula::domain::EntryKind;
+    use fabula::domain::chapter::Chapter;
+    let data = TempData::new();
+    let story = data.add_story("Long");
+    let store = data.open();
+    let ids: Vec<_> = (0..6)
+        .map(|i| {
+            store
+                .append_entry(&story, EntryKind::Narration, &format!("Part {i}."))
+                .expect("entry")
+                .id
+        })
+        .collect();
+    store
+        .save_chapter(
+            &story,
+            &Chapter {
+                id: "c1".into(),
+                number: 1,
+                start_entry: ids[0].clone(),
+                end_entry: ids[2].clone(),
+                entry_count: 3,
+                summary: "The first three parts.".into(),
+                ..Chapter::default()
+            },
+        )
+        .expect("chapter");
+    let texts = |store: &fabula::storage::Store| -> Vec<String> {
+        store
+            .history_within(&story, None, 10_000)
+            .expect("history")
+            .into_iter()
+            .map(|h| h.text)
+            .collect()
+    };
+    assert_eq!(texts(&store), ["Part 3.", "Part 4.", "Part 5."]);
+    assert_eq!(store.entries_before(&story, None).expect("count"), 3);
+    store.trash_chapter(&story, "c1").expect("trash");
+    assert_eq!(
+        texts(&store).len(),
+        6,
+        "its entries are back in the history"
+    );
+    store.restore_chapter(&story, "c1").expect("restore");
+    assert_eq!(texts(&store).len(), 3);
+}

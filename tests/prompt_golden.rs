@@ -124,6 +124,7 @@ fn narrator_prompts_match_the_golden_files() {
                     count_tokens: &count_tokens,
                     continuing: false,
                     world: &fabula::domain::World::default(),
+                    chapters: &[],
                 })
                 .expect("the default templates render");
                 let text = format!(
@@ -171,6 +172,7 @@ fn history_is_cut_from_the_oldest_end_and_the_input_always_stays() {
             count_tokens: &count_tokens,
             continuing: false,
             world: &fabula::domain::World::default(),
+            chapters: &[],
         })
         .expect("renders")
     };
@@ -275,6 +277,7 @@ fn a_world_goes_into_the_prompt_as_the_golden_file_has_it() {
         count_tokens: &count_tokens,
         continuing: false,
         world: &world,
+        chapters: &[],
     })
     .expect("renders");
     assert!(
@@ -287,6 +290,83 @@ fn a_world_goes_into_the_prompt_as_the_golden_file_has_it() {
     );
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/adventure-world.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &text).expect("write golden file");
+        return;
+    }
+    let expected =
+        std::fs::read_to_string(&path).expect("golden file (run with UPDATE_GOLDEN=1 once)");
+    assert_eq!(expected, text);
+}
+
+/// The chapters' summaries stand before the recent text as the story so far; in a window too
+/// small for all of them the oldest goes first, and the budget says so.
+#[test]
+fn chapter_summaries_go_in_as_the_story_so_far_oldest_cut_first() {
+    use fabula::domain::chapter::Chapter;
+    let chapter = |number: i64, title: &str, summary: &str| Chapter {
+        id: format!("c{number}"),
+        number,
+        title: Some(title.into()),
+        summary: summary.into(),
+        ..Chapter::default()
+    };
+    let long = "Mara crosses the salt flats by night, trades her lantern for a map, loses the map \
+                to the wind, and follows the gulls instead until the sea shows grey ahead. "
+        .repeat(20);
+    let chapters = [
+        chapter(1, "Salt", &long),
+        chapter(
+            2,
+            "The Ferry",
+            "Mara pays the ferryman in silver; he warns her of the chapel.",
+        ),
+        chapter(
+            3,
+            "The Chapel",
+            "Inside the drowned chapel Mara finds the Salt Witch's mark.",
+        ),
+    ];
+    let story = story(StoryMode::Adventure, Pov::Third, Tense::Past);
+    let history = history(StoryMode::Adventure);
+    let pack = PromptPack::default();
+    let matcher = LoreMatcher::new(&[]);
+    let settings = StorySettings::new();
+    let world = fabula::domain::World::default();
+    let assembled = |window: usize| {
+        assemble(&PromptInput {
+            story: &story,
+            settings: &settings,
+            pack: &pack,
+            lore: &[],
+            matcher: &matcher,
+            history: &history,
+            context_window: window,
+            max_output: 256,
+            count_tokens: &count_tokens,
+            continuing: false,
+            world: &world,
+            chapters: &chapters,
+        })
+        .expect("renders")
+    };
+    let roomy = assembled(8192);
+    assert_eq!(roomy.budget.chapters_left_out, 0);
+    assert!(roomy.user.starts_with("[STORY SO FAR]\nChapter 1: Salt\n"));
+    let tight = assembled(1100);
+    assert_eq!(
+        tight.budget.chapters_left_out, 1,
+        "the long first chapter went first"
+    );
+    assert!(!tight.user.contains("Chapter 1: Salt"));
+    assert!(tight.user.contains("Chapter 2: The Ferry") && tight.user.contains("Chapter 3:"));
+    assert!(tight.budget.memory > 0);
+    let text = format!(
+        "=== user ===\n{}\n=== budget ===\n{:?}\n",
+        tight.user, tight.budget
+    );
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden/adventure-chapters.txt");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &text).expect("write golden file");
         return;

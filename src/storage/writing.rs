@@ -8,6 +8,15 @@ use super::stories::expect_one;
 use super::{Result, Store, StoreError};
 use crate::domain::{AlternativeId, EntryId, EntryKind, HistoryItem, StoryId, now_ms};
 
+/// Entries a live chapter closes are in the narrator's memory as its summary, not in the
+/// history (a chapter deleted gives its entries back).
+const OUTSIDE_CHAPTERS: &str = "
+    AND NOT EXISTS (SELECT 1 FROM chapters c
+        JOIN entries first ON first.id = c.start_entry_id
+        JOIN entries last ON last.id = c.end_entry_id
+        WHERE c.story_id = entries.story_id AND c.deleted_at IS NULL
+          AND entries.position BETWEEN first.position AND last.position)";
+
 impl Store {
     /// The newest live entries before `before` (or the end), oldest first, stopping once their
     /// cached token counts pass `budget`. Reads only as far back as the budget reaches, so a
@@ -21,10 +30,10 @@ impl Store {
         };
         let count: i64 = self
             .conn
-            .prepare_cached(
-                "SELECT COUNT(*) FROM entries
-                 WHERE story_id = ?1 AND deleted_at IS NULL AND position < ?2",
-            )
+            .prepare_cached(&format!(
+                    "SELECT COUNT(*) FROM entries
+                     WHERE story_id = ?1 AND deleted_at IS NULL AND position < ?2{OUTSIDE_CHAPTERS}"
+                ))
             .and_then(|mut stmt| {
                 stmt.query_row(params![story.as_str(), before_position], |r| r.get(0))
             })
@@ -44,11 +53,11 @@ impl Store {
         };
         let mut stmt = self
             .conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT id, kind, content, token_count FROM entries
-                 WHERE story_id = ?1 AND deleted_at IS NULL AND position < ?2
-                 ORDER BY position DESC",
-            )
+                     WHERE story_id = ?1 AND deleted_at IS NULL AND position < ?2{OUTSIDE_CHAPTERS}
+                     ORDER BY position DESC"
+            ))
             .map_err(|e| self.err(e))?;
         let mut rows = stmt
             .query(params![story.as_str(), before_position])

@@ -8,10 +8,11 @@ use egui::Color32;
 use crate::domain::{EntryKind, Prefs, ThemeChoice};
 
 /// The parts of the context window in the budget bar, in the order they are drawn.
-pub const BUDGET_PARTS: [(&str, Color32); 6] = [
+pub const BUDGET_PARTS: [(&str, Color32); 7] = [
     ("System", Color32::from_rgb(110, 130, 170)),
     ("Lore", Color32::from_rgb(160, 110, 190)),
     ("World", Color32::from_rgb(200, 150, 80)),
+    ("Memory", Color32::from_rgb(190, 100, 110)),
     ("History", Color32::from_rgb(90, 160, 110)),
     ("Input", Color32::from_rgb(80, 140, 220)),
     ("Reserved for the reply", Color32::from_rgb(120, 120, 120)),

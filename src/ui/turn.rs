@@ -163,6 +163,18 @@ fn suggestions_ui(
 /// How much of the story a request carried, in the same words on the budget bar and in the
 /// inspector (both read the request's own count).
 pub(crate) fn history_note(budget: &Budget) -> String {
+    let note = entries_note(budget);
+    match budget.chapters_left_out {
+        0 => note,
+        1 => format!("{note} The oldest chapter summary did not fit and was left out."),
+        n => format!(
+            "{note} The oldest {} chapter summaries did not fit and were left out.",
+            thousands(n as u64)
+        ),
+    }
+}
+
+fn entries_note(budget: &Budget) -> String {
     let sent = count_of(budget.entries_sent as u64, "entry", "entries");
     match budget.entries_left_out {
         0 => format!("{sent} sent; every entry fit."),
@@ -181,6 +193,7 @@ fn budget_ui(ui: &mut egui::Ui, budget: &Budget, writing: &WritingState) {
         budget.system,
         budget.lore,
         budget.world,
+        budget.memory,
         budget.history,
         budget.input,
         budget.reserved_output,

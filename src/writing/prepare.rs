@@ -134,6 +134,7 @@ pub fn prepare(
         });
     }
     let world = store.world(story_id)?;
+    let chapters = store.chapters(story_id)?;
     let mut prompt = assemble(&PromptInput {
         story: &story,
         settings: &settings,
@@ -146,6 +147,7 @@ pub fn prepare(
         count_tokens: &count_tokens,
         continuing: continued.is_some(),
         world: &world,
+        chapters: &chapters,
     })
     .map_err(|e| WritingError::Template {
         kind: pack.narrator(story.mode).1,

@@ -40,6 +40,9 @@ pub struct Budget {
     #[serde(default)]
     pub world: usize,
     pub history: usize,
+    /// The chapters' summaries (the story before the history).
+    #[serde(default)]
+    pub memory: usize,
     pub input: usize,
     pub reserved_output: usize,
     /// Entries whose text went into the request, the current input among them.
@@ -48,11 +51,20 @@ pub struct Budget {
     /// Entries before the point written that did not fit, so were not sent (the oldest).
     #[serde(default)]
     pub entries_left_out: usize,
+    /// Chapter summaries that did not fit, so were not sent (the oldest).
+    #[serde(default)]
+    pub chapters_left_out: usize,
 }
 
 impl Budget {
     pub fn used(&self) -> usize {
-        self.system + self.lore + self.world + self.history + self.input + self.reserved_output
+        self.system
+            + self.lore
+            + self.world
+            + self.memory
+            + self.history
+            + self.input
+            + self.reserved_output
     }
 
     /// Near the limit: the bar turns amber from here.
@@ -76,6 +88,9 @@ pub struct PromptInput<'a> {
     /// The newest history item is a narration cut off at the length limit, to be written on.
     pub continuing: bool,
     pub world: &'a super::world::World,
+    /// The story's chapters, first to last: their summaries stand for the entries they close
+    /// (which the caller leaves out of `history`).
+    pub chapters: &'a [super::chapter::Chapter],
 }
 
 /// The assembled request text and how it was chosen.
@@ -103,6 +118,10 @@ const CONTINUE: &str = "Continue the narrative:";
 /// Asked when the newest narration was cut off at the length limit: its text is what comes next.
 const CONTINUE_CUT: &str = "The last narration was cut off. Continue it from exactly where it stops, without repeating any of it:";
 const LORE_HEADER: &str = "What the narrator knows about this world:";
+const MEMORY_HEADER: &str = "[STORY SO FAR]";
+/// The chapters' summaries may take at most this share of what is left after the lore, so the
+/// recent text is never starved by them.
+const MEMORY_SHARE: usize = 2;
 /// Lore may take at most this share of the prompt budget, so history is never starved by it.
 const LORE_SHARE: usize = 4;
 
@@ -206,9 +225,33 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
         fill(&block, world_part)?
     };
 
+    // The newest summaries that fit their share; the oldest are the first to go.
+    let after_lore = free.saturating_sub(lore_tokens);
+    let mut memory_budget = (after_lore / MEMORY_SHARE).saturating_sub(count(MEMORY_HEADER) + 2);
+    let mut first_chapter = input.chapters.len();
+    let chapter_lines: Vec<String> = input
+        .chapters
+        .iter()
+        .map(|c| format!("{}\n{}", c.heading(), c.summary.trim()))
+        .collect();
+    for (i, line) in chapter_lines.iter().enumerate().rev() {
+        let cost = count(line) + 2;
+        if cost > memory_budget {
+            break;
+        }
+        memory_budget -= cost;
+        first_chapter = i;
+    }
+    let told = &chapter_lines[first_chapter..];
+    let memory_tokens = if told.is_empty() {
+        0
+    } else {
+        count(MEMORY_HEADER) + 2 + told.iter().map(|l| count(l) + 2).sum::<usize>()
+    };
+
     // Newest first until the rest of the budget is spent; an entry that does not fit ends the walk
     // so the story never has holes in the middle.
-    let mut history_budget = free.saturating_sub(lore_tokens);
+    let mut history_budget = after_lore.saturating_sub(memory_tokens);
     let mut first_kept = older.len();
     for (i, item) in older.iter().enumerate().rev() {
         let cost = item.tokens + 2;
@@ -222,6 +265,14 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
     let history_tokens: usize = kept.iter().map(|h| h.tokens + 2).sum();
 
     let mut user = String::new();
+    if !told.is_empty() {
+        user.push_str(MEMORY_HEADER);
+        user.push('\n');
+        for line in told {
+            user.push_str(line);
+            user.push_str("\n\n");
+        }
+    }
     for item in kept {
         user.push_str(&history_line(item, mode));
         user.push_str("\n\n");
@@ -241,10 +292,12 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
             lore: lore_tokens,
             world: world_tokens,
             history: history_tokens,
+            memory: memory_tokens,
             input: input_tokens,
             reserved_output: input.max_output,
             entries_sent: kept.len() + usize::from(current.is_some()),
             entries_left_out: first_kept,
+            chapters_left_out: first_chapter,
         },
         lore: selection,
         cut: older[..first_kept].iter().map(|h| h.id.clone()).collect(),
