@@ -178,6 +178,46 @@ fn assembly(c: &mut Criterion) {
             })
         },
     );
+    let chapters: Vec<fabula::domain::chapter::Chapter> = (1..=300)
+        .map(|n| fabula::domain::chapter::Chapter {
+            id: format!("c{n}"),
+            number: n,
+            title: Some(format!("Chapter title {n}")),
+            summary: format!(
+                "In chapter {n} the keeper climbs the stair, trims the wick, logs the ships that \
+                 pass and argues with the harbour master about the fog bell; a stranger asks \
+                 after the old lamp and leaves a coin on the sill."
+            ),
+            ..Default::default()
+        })
+        .map(|c| fabula::domain::chapter::Chapter {
+            // As the store reads them: counted when saved.
+            prompt_tokens: Some(count_tokens(&c.prompt_text())),
+            ..c
+        })
+        .collect();
+    group.bench_function(
+        "assemble: 10k entries, 5k lore, 300 chapter summaries",
+        |b| {
+            b.iter(|| {
+                assemble(&PromptInput {
+                    story: &story,
+                    settings: &settings,
+                    pack: &pack,
+                    lore: &lore,
+                    matcher: &matcher,
+                    history: &history,
+                    context_window: 128_000,
+                    max_output: 1024,
+                    count_tokens: &count_tokens,
+                    continuing: false,
+                    world: &fabula::domain::World::default(),
+                    chapters: &chapters,
+                })
+                .map(|p| p.user.len())
+            })
+        },
+    );
     group.bench_function("rebuild matcher: 5k lore entries", |b| {
         b.iter(|| LoreMatcher::new(&lore))
     });

@@ -19,6 +19,8 @@ CREATE TABLE chapters (
     places         TEXT NOT NULL DEFAULT '[]',
     plot_threads   TEXT NOT NULL DEFAULT '[]',
     tone           TEXT,
+    -- Tokens of the chapter as the prompt tells it (heading and summary), counted when saved.
+    prompt_tokens  INTEGER,
     extra          TEXT,
     created_at     INTEGER NOT NULL,
     updated_at     INTEGER NOT NULL,

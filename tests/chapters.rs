@@ -68,6 +68,11 @@ fn a_files_chapters_are_stored_and_written_back_as_they_came() {
     assert_eq!(chapters.len(), 1);
     assert_eq!(chapters[0].heading(), "Chapter 1: The Lamp");
     assert_eq!(chapters[0].plot_threads, ["Who answers the light?"]);
+    assert_eq!(
+        chapters[0].prompt_tokens,
+        Some(fabula::domain::count_tokens(&chapters[0].prompt_text())),
+        "counted once, when stored, not at every prompt"
+    );
     assert_eq!(exported_chapters(&store), Some(Value::Array(vec![chapter])));
 }
 

@@ -31,9 +31,16 @@ pub struct Chapter {
     pub tone: Option<String>,
     pub created_at: i64,
     pub extra: Option<String>,
+    /// Tokens of `prompt_text`, when counted already (the store counts them on saving).
+    pub prompt_tokens: Option<usize>,
 }
 
 impl Chapter {
+    /// The chapter as the narrator's prompt tells it.
+    pub fn prompt_text(&self) -> String {
+        format!("{}\n{}", self.heading(), self.summary.trim())
+    }
+
     /// "Chapter 3: The Empty Ferry", or "Chapter 3" untitled.
     pub fn heading(&self) -> String {
         match self.title.as_deref().map(str::trim) {
@@ -98,6 +105,7 @@ pub fn chapter_from_wire(object: Map<String, Value>, index: usize) -> Chapter {
         tone,
         created_at,
         extra: r.extra(),
+        prompt_tokens: None,
     }
 }
 

@@ -13,7 +13,7 @@ pub(super) const SECTION: &str = "chapters";
 
 const COLUMNS: &str = "id, branch_id, number, title, start_entry_id, end_entry_id, entry_count, \
      summary, start_time, end_time, keywords, characters, places, plot_threads, tone, created_at, \
-     extra";
+     extra, prompt_tokens";
 
 fn strings(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
@@ -38,6 +38,9 @@ fn chapter_row(r: &Row<'_>) -> rusqlite::Result<Chapter> {
         tone: r.get(14)?,
         created_at: r.get(15)?,
         extra: r.get(16)?,
+        prompt_tokens: r
+            .get::<_, Option<i64>>(17)?
+            .and_then(|t| usize::try_from(t).ok()),
     })
 }
 
@@ -51,8 +54,9 @@ pub(super) fn put_chapter(
     conn.prepare_cached(
         "INSERT INTO chapters (story_id, id, branch_id, number, title, start_entry_id, end_entry_id,
              entry_count, summary, start_time, end_time, keywords, characters, places, plot_threads,
-             tone, extra, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+             tone, extra, created_at, updated_at, prompt_tokens)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+             ?20)
          ON CONFLICT (story_id, id) DO UPDATE SET branch_id = excluded.branch_id,
              number = excluded.number, title = excluded.title,
              start_entry_id = excluded.start_entry_id, end_entry_id = excluded.end_entry_id,
@@ -60,7 +64,8 @@ pub(super) fn put_chapter(
              start_time = excluded.start_time, end_time = excluded.end_time,
              keywords = excluded.keywords, characters = excluded.characters,
              places = excluded.places, plot_threads = excluded.plot_threads, tone = excluded.tone,
-             extra = excluded.extra, updated_at = excluded.updated_at, deleted_at = NULL",
+             extra = excluded.extra, updated_at = excluded.updated_at,
+             prompt_tokens = excluded.prompt_tokens, deleted_at = NULL",
     )?
     .execute(params![
         story.as_str(),
@@ -81,7 +86,8 @@ pub(super) fn put_chapter(
         c.tone,
         c.extra,
         c.created_at,
-        now
+        now,
+        i64::try_from(crate::domain::count_tokens(&c.prompt_text())).unwrap_or(i64::MAX)
     ])?;
     Ok(())
 }

@@ -229,13 +229,15 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
     let after_lore = free.saturating_sub(lore_tokens);
     let mut memory_budget = (after_lore / MEMORY_SHARE).saturating_sub(count(MEMORY_HEADER) + 2);
     let mut first_chapter = input.chapters.len();
-    let chapter_lines: Vec<String> = input
+    let chapter_lines: Vec<(String, Option<usize>)> = input
         .chapters
         .iter()
-        .map(|c| format!("{}\n{}", c.heading(), c.summary.trim()))
+        .map(|c| (c.prompt_text(), c.prompt_tokens))
         .collect();
-    for (i, line) in chapter_lines.iter().enumerate().rev() {
-        let cost = count(line) + 2;
+    let cost_of =
+        |(line, tokens): &(String, Option<usize>)| tokens.unwrap_or_else(|| count(line)) + 2;
+    for (i, chapter) in chapter_lines.iter().enumerate().rev() {
+        let cost = cost_of(chapter);
         if cost > memory_budget {
             break;
         }
@@ -246,7 +248,7 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
     let memory_tokens = if told.is_empty() {
         0
     } else {
-        count(MEMORY_HEADER) + 2 + told.iter().map(|l| count(l) + 2).sum::<usize>()
+        count(MEMORY_HEADER) + 2 + told.iter().map(cost_of).sum::<usize>()
     };
 
     // Newest first until the rest of the budget is spent; an entry that does not fit ends the walk
@@ -268,7 +270,7 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
     if !told.is_empty() {
         user.push_str(MEMORY_HEADER);
         user.push('\n');
-        for line in told {
+        for (line, _) in told {
             user.push_str(line);
             user.push_str("\n\n");
         }
