@@ -182,3 +182,65 @@ fn entries_a_chapter_closes_leave_the_history_and_come_back_when_it_is_deleted()
     store.restore_chapter(&story, "c1").expect("restore");
     assert_eq!(texts(&store).len(), 3);
 }
+
+#[test]
+fn the_memory_panel_shows_edits_and_deletes_chapters_with_undo() {
+    use common::{click, harness, settle};
+    use egui::{Key, Modifiers};
+    use egui_kittest::kittest::Queryable;
+    let data = TempData::new();
+    {
+        let mut store = data.open();
+        let (bundle, _) = with_chapter();
+        store
+            .import_bundle(&bundle, OnConflict::Refuse)
+            .expect("import");
+    }
+    let story = StoryId::from(STORY);
+    let mut h = harness(&data);
+    click(&mut h, "The Lantern Keeper");
+    click(&mut h, "Memory");
+    assert!(h.query_by_label("Chapter 1: The Lamp").is_some());
+    assert!(
+        h.query_by_label("Wren climbs to the lamp room and lights the lamp.")
+            .is_some()
+    );
+    // The panel's buttons are the rightmost of their name (the entries have theirs too).
+    let rightmost = |h: &egui_kittest::Harness<'static, fabula::app::FabulaApp>, name: &str| {
+        h.get_all_by_label(name)
+            .max_by(|a, b| a.rect().min.x.total_cmp(&b.rect().min.x))
+            .expect(name)
+            .click();
+    };
+    rightmost(&h, "Edit");
+    h.run_ok();
+    h.get_by_label("Summary").focus();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_label("Summary")
+        .type_text("Wren lights the lamp; something answers.");
+    h.run_ok();
+    click(&mut h, "Save");
+    settle(&mut h);
+    let chapters = data.open().chapters(&story).expect("chapters");
+    assert_eq!(
+        chapters[0].summary,
+        "Wren lights the lamp; something answers."
+    );
+    assert!(
+        h.query_by_label("Wren lights the lamp; something answers.")
+            .is_some()
+    );
+
+    rightmost(&h, "Delete");
+    h.run_ok();
+    assert!(data.open().chapters(&story).expect("chapters").is_empty());
+    assert!(h.query_by_label("Chapter 1: The Lamp").is_none());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_ok();
+    settle(&mut h);
+    assert_eq!(data.open().chapters(&story).expect("chapters").len(), 1);
+    assert!(
+        h.query_by_label("Chapter 1: The Lamp").is_some(),
+        "Undo brought it back"
+    );
+}

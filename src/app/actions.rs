@@ -313,6 +313,7 @@ impl FabulaApp {
                 self.state.writing.lore = store.lore(&story)?;
                 self.forget_lorebook();
             }
+            Change::TrashChapter { .. } => self.reload_world(store)?,
             Change::EditWorld { .. }
             | Change::TrashWorld { .. }
             | Change::StoryTime { .. }

@@ -28,6 +28,10 @@ pub enum Change {
         before: String,
         after: String,
     },
+    TrashChapter {
+        story: StoryId,
+        id: String,
+    },
     TrashLore {
         story: StoryId,
         lore: LoreId,
@@ -73,6 +77,7 @@ impl Change {
             Change::TrashStory { title, .. } => format!("delete “{title}”"),
             Change::RenameStory { after, .. } => format!("rename to “{after}”"),
             Change::TrashLore { .. } => "delete lore entry".into(),
+            Change::TrashChapter { .. } => "delete chapter".into(),
             Change::Turn { .. } => "the last turn".into(),
             Change::EditWorld { before: None, .. } => "add to the world".into(),
             Change::EditWorld { .. } => "edit the world".into(),
@@ -91,6 +96,7 @@ impl Change {
             | Change::TrashStory { story, .. }
             | Change::RenameStory { story, .. }
             | Change::TrashLore { story, .. }
+            | Change::TrashChapter { story, .. }
             | Change::Turn { story, .. }
             | Change::EditWorld { story, .. }
             | Change::TrashWorld { story, .. }
@@ -107,6 +113,7 @@ impl Change {
             Change::TrashStory { story, .. } => store.restore_story(story),
             Change::RenameStory { story, before, .. } => store.rename_story(story, before),
             Change::TrashLore { lore, .. } => store.restore_lore(lore),
+            Change::TrashChapter { story, id } => store.restore_chapter(story, id),
             Change::EditWorld { .. }
             | Change::TrashWorld { .. }
             | Change::StoryTime { .. }
@@ -128,6 +135,7 @@ impl Change {
             Change::TrashStory { story, .. } => store.trash_story(story),
             Change::RenameStory { story, after, .. } => store.rename_story(story, after),
             Change::TrashLore { lore, .. } => store.trash_lore(lore),
+            Change::TrashChapter { story, id } => store.trash_chapter(story, id),
             Change::EditWorld { .. }
             | Change::TrashWorld { .. }
             | Change::StoryTime { .. }

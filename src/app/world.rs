@@ -60,6 +60,22 @@ impl FabulaApp {
                     false,
                 );
             }
+            WorldAction::SaveChapter(chapter) => {
+                store.save_chapter(&story, &chapter)?;
+                self.state
+                    .info(format!("Saved {}.", chapter.heading()), false);
+            }
+            WorldAction::TrashChapter(id) => {
+                store.trash_chapter(&story, &id)?;
+                self.state.info(
+                    "Chapter moved to the Trash; its entries are back in the narrator's history. Undo (Ctrl+Z) brings it back.",
+                    true,
+                );
+                self.history.record(Change::TrashChapter {
+                    story: story.clone(),
+                    id,
+                });
+            }
             WorldAction::SetTime(time) => {
                 let before = store.world(&story)?.time.unwrap_or_default();
                 store.set_story_time(&story, time)?;
@@ -154,6 +170,7 @@ impl FabulaApp {
             self.state.writing.world_pending = pending_of(store, &story)?;
             self.state.writing.world_updates =
                 store.recent_world_updates(&story, RECENT_UPDATES)?;
+            self.state.writing.chapters = store.chapters(&story)?;
         }
         Ok(())
     }

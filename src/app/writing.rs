@@ -85,6 +85,7 @@ impl FabulaApp {
             world: store.world(story)?,
             world_pending: super::world::pending_of(store, story)?,
             world_updates: store.recent_world_updates(story, super::world::RECENT_UPDATES)?,
+            chapters: store.chapters(story)?,
             lore_fired,
             settings: store.story_settings(story)?,
             pack: store.prompt_pack()?,

@@ -120,6 +120,10 @@ pub enum WorldAction {
     SetTime(crate::domain::StoryTime),
     /// One kept update taken back (`false`) or made again, from the Updates tab.
     SetUpdate(i64, bool),
+    /// A chapter's title or summary edited in the Memory panel.
+    SaveChapter(Box<crate::domain::chapter::Chapter>),
+    /// A chapter to the Trash (its entries go back into the narrator's history).
+    TrashChapter(String),
     /// Of the waiting update: accept (`true`) or reject the change at this index of its lines,
     /// or (None) all of them.
     Decide(Option<usize>, bool),

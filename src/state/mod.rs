@@ -316,6 +316,8 @@ pub struct WritingState {
     pub world_pending: Option<PendingWorld>,
     /// The newest world updates, for the World panel's Updates tab.
     pub world_updates: Vec<crate::domain::world_log::KeptUpdate>,
+    /// The story's chapters, first to last (the Memory panel).
+    pub chapters: Vec<crate::domain::chapter::Chapter>,
     pub settings: StorySettings,
     pub suggestions: Vec<String>,
     pub suggestions_status: SuggestionStatus,

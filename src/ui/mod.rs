@@ -100,6 +100,8 @@ pub struct ViewState {
     pub composer_story: Option<StoryId>,
     /// Where a story restored at launch was being read (its top entry), until it is drawn.
     pub pending_top: Option<(StoryId, usize)>,
+    /// A chapter being edited in the Memory panel.
+    pub chapter_edit: Option<side_panel::ChapterEdit>,
     /// The open story's find bar (Ctrl+F), while it is open.
     pub find_bar: Option<story_view::FindBar>,
     /// A search hit clicked in the library: the entry to show once its story is open, and what

@@ -1,13 +1,15 @@
-//! The story's side panel: the lorebook (entries, which fired last turn and why), the story's
-//! writing settings, and the prompt inspector.
+//! The story's side panel: the world, the lorebook (entries, which fired last turn and why), the
+//! chapters of the story's memory, the story's writing settings, and the prompt inspector.
 
 mod inspector;
 mod lore;
+mod memory;
 mod story_settings;
 mod world;
 mod world_updates;
 
 pub use lore::LoreForm;
+pub use memory::ChapterEdit;
 pub use story_settings::SettingsForm;
 pub use world::{WorldForm, WorldTab};
 
@@ -23,14 +25,16 @@ use crate::state::{Action, AppState, OpenStory};
 pub enum SidePanel {
     World,
     Lorebook,
+    Memory,
     Settings,
     Inspector,
 }
 
 impl SidePanel {
-    pub const ALL: [SidePanel; 4] = [
+    pub const ALL: [SidePanel; 5] = [
         SidePanel::World,
         SidePanel::Lorebook,
+        SidePanel::Memory,
         SidePanel::Settings,
         SidePanel::Inspector,
     ];
@@ -39,6 +43,7 @@ impl SidePanel {
         match self {
             SidePanel::World => "World",
             SidePanel::Lorebook => "Lorebook",
+            SidePanel::Memory => "Memory",
             SidePanel::Settings => "Story settings",
             SidePanel::Inspector => "Prompt inspector",
         }
@@ -59,6 +64,7 @@ pub fn side_panel_ui(
         ui.weak(match panel {
             SidePanel::World => "Who, where, what and when",
             SidePanel::Lorebook => "Told to the narrator when it matters",
+            SidePanel::Memory => "Chapters and their summaries",
             SidePanel::Settings => "How this story is written",
             SidePanel::Inspector => "What was sent and received",
         });
@@ -84,6 +90,7 @@ pub fn side_panel_ui(
         .show(ui, |ui| match panel {
             SidePanel::World => {}
             SidePanel::Lorebook => lorebook_ui(ui, open, &state.writing, view, actions),
+            SidePanel::Memory => memory::memory_ui(ui, &state.writing.chapters, view, actions),
             SidePanel::Settings => settings_ui(ui, state, open, view, actions),
             SidePanel::Inspector => inspector_ui(ui, &state.writing, view),
         });
