@@ -81,7 +81,7 @@ pub fn library_ui(
         let label = ui.label("Filter");
         let filter = ui.add(
             egui::TextEdit::singleline(&mut view.filter)
-                .hint_text("title, description or any story's text (Ctrl+F)")
+                .hint_text("title, description or text (Ctrl+F)")
                 .desired_width(260.0),
         );
         let filter = filter.labelled_by(label.id);
