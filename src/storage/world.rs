@@ -340,22 +340,33 @@ fn any_row(
         (false, true) => Standing::GoneWithText,
         (false, false) => Standing::Trashed,
     };
+    let row = one_row(conn, story, kind, id, "")?;
+    Ok(row.map(|row| (row, standing)))
+}
+
+/// The row of `kind` with `id`, as its kind's type, where `filter` lets it through.
+fn one_row(
+    conn: &Connection,
+    story: &StoryId,
+    kind: WorldKind,
+    id: &str,
+    filter: &str,
+) -> rusqlite::Result<Option<WorldRow>> {
     let one = Some(id);
-    let row = match kind {
-        WorldKind::Character => rows_where(conn, kind, story, one, "", character_row)?
+    Ok(match kind {
+        WorldKind::Character => rows_where(conn, kind, story, one, filter, character_row)?
             .pop()
             .map(|c| WorldRow::Character(Box::new(c))),
-        WorldKind::Place => rows_where(conn, kind, story, one, "", place_row)?
+        WorldKind::Place => rows_where(conn, kind, story, one, filter, place_row)?
             .pop()
             .map(WorldRow::Place),
-        WorldKind::Item => rows_where(conn, kind, story, one, "", item_row)?
+        WorldKind::Item => rows_where(conn, kind, story, one, filter, item_row)?
             .pop()
             .map(WorldRow::Item),
-        WorldKind::Beat => rows_where(conn, kind, story, one, "", beat_row)?
+        WorldKind::Beat => rows_where(conn, kind, story, one, filter, beat_row)?
             .pop()
             .map(WorldRow::Beat),
-    };
-    Ok(row.map(|row| (row, standing)))
+    })
 }
 
 fn rows_where<T>(
@@ -401,21 +412,7 @@ impl Store {
         kind: WorldKind,
         id: &str,
     ) -> Result<Option<WorldRow>> {
-        let conn = &self.conn;
-        let one = Some(id);
-        let row = match kind {
-            WorldKind::Character => live_rows(conn, kind, story, one, character_row).map(|r| {
-                r.into_iter()
-                    .next()
-                    .map(|c| WorldRow::Character(Box::new(c)))
-            }),
-            WorldKind::Place => live_rows(conn, kind, story, one, place_row)
-                .map(|r| r.into_iter().next().map(WorldRow::Place)),
-            WorldKind::Item => live_rows(conn, kind, story, one, item_row)
-                .map(|r| r.into_iter().next().map(WorldRow::Item)),
-            WorldKind::Beat => live_rows(conn, kind, story, one, beat_row)
-                .map(|r| r.into_iter().next().map(WorldRow::Beat)),
-        };
+        let row = one_row(&self.conn, story, kind, id, " AND deleted_at IS NULL");
         row.map_err(|e| self.err(e))
     }
 
