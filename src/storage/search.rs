@@ -2,8 +2,6 @@
 //! time, with a snippet), and within one story by reading its entries (every match in story
 //! order, for Find's next and previous). Entries in the Trash, and stories in it, are not found.
 
-use rusqlite::params;
-
 use super::{Result, Store};
 use crate::domain::search::{SearchHit, SearchQuery, marked_snippet};
 use crate::domain::{EntryId, StoryId};
@@ -24,63 +22,49 @@ impl Store {
         }
         let scanned: Vec<&str> = query.scanned_terms().collect();
         let story = story.map(StoryId::as_str);
+        let (narrow, narrowing) = narrowed(scanned.iter().copied(), 2);
+        let index_expression = query.index_expression();
+        let sql = match &index_expression {
+            // The index walks its matches newest first; the words too short for it are checked
+            // on what it finds.
+            Some(_) => "SELECT e.story_id, s.title, e.id, e.position, e.content
+                 FROM entries_search
+                 JOIN entries e ON e.rowid = entries_search.rowid
+                 JOIN stories s ON s.id = e.story_id
+                 WHERE entries_search MATCH ?2 AND e.deleted_at IS NULL
+                   AND s.deleted_at IS NULL AND (?1 IS NULL OR e.story_id = ?1)
+                 ORDER BY entries_search.rowid DESC"
+                .to_owned(),
+            // Every word is shorter than the index can look up: the entries are read newest
+            // first, narrowed in SQL where it gets the case right, then checked exactly.
+            None => format!(
+                "SELECT e.story_id, s.title, e.id, e.position, e.content
+                 FROM entries e JOIN stories s ON s.id = e.story_id
+                 WHERE e.deleted_at IS NULL AND s.deleted_at IS NULL
+                   AND (?1 IS NULL OR e.story_id = ?1){narrow}
+                 ORDER BY e.rowid DESC"
+            ),
+        };
+        let mut bound: Vec<&dyn rusqlite::ToSql> = vec![&story];
+        match &index_expression {
+            Some(expression) => bound.push(expression),
+            None => bound.extend(narrowing.iter().map(|v| v as &dyn rusqlite::ToSql)),
+        }
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let mut rows = stmt.query(bound.as_slice()).map_err(|e| self.err(e))?;
         let mut hits = Vec::new();
-        match query.index_expression() {
-            Some(expression) => {
-                // The index walks its matches newest first; the few checks after it are cheap.
-                let mut stmt = self
-                    .conn
-                    .prepare_cached(
-                        "SELECT e.story_id, s.title, e.id, e.position, '', e.content
-                         FROM entries_search
-                         JOIN entries e ON e.rowid = entries_search.rowid
-                         JOIN stories s ON s.id = e.story_id
-                         WHERE entries_search MATCH ?1 AND e.deleted_at IS NULL
-                           AND s.deleted_at IS NULL AND (?2 IS NULL OR e.story_id = ?2)
-                         ORDER BY entries_search.rowid DESC",
-                    )
-                    .map_err(|e| self.err(e))?;
-                let mut rows = stmt
-                    .query(params![expression, story])
-                    .map_err(|e| self.err(e))?;
-                while hits.len() < limit {
-                    let Some(row) = rows.next().map_err(|e| self.err(e))? else {
-                        break;
-                    };
-                    let content: String = row.get(5).map_err(|e| self.err(e))?;
-                    if !scanned.is_empty() && !query.all_in(&content) {
-                        continue;
-                    }
-                    let found = hit(row, |_| marked_snippet(query, &content, SNIPPET_CHARS));
-                    hits.push(found.map_err(|e| self.err(e))?);
-                }
+        while hits.len() < limit {
+            let Some(row) = rows.next().map_err(|e| self.err(e))? else {
+                break;
+            };
+            let content: String = row.get(4).map_err(|e| self.err(e))?;
+            // The index's own match folds accents, which the exact check does not: only the
+            // words it did not look up are checked.
+            if !scanned.is_empty() && !query.all_in(&content) {
+                continue;
             }
-            None => {
-                // Every word is shorter than the index can look up: the entries are read newest
-                // first, narrowed in SQL where it gets the case right, then checked exactly.
-                let (narrow, values) = narrowed(query.scanned_terms(), 2);
-                let sql = format!(
-                    "SELECT e.story_id, s.title, e.id, e.position, '', e.content
-                     FROM entries e JOIN stories s ON s.id = e.story_id
-                     WHERE e.deleted_at IS NULL AND s.deleted_at IS NULL
-                       AND (?1 IS NULL OR e.story_id = ?1){narrow}
-                     ORDER BY e.rowid DESC"
-                );
-                let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-                let mut bound: Vec<&dyn rusqlite::ToSql> = vec![&story];
-                bound.extend(values.iter().map(|v| v as &dyn rusqlite::ToSql));
-                let mut rows = stmt.query(bound.as_slice()).map_err(|e| self.err(e))?;
-                while hits.len() < limit {
-                    let Some(row) = rows.next().map_err(|e| self.err(e))? else {
-                        break;
-                    };
-                    let content: String = row.get(5).map_err(|e| self.err(e))?;
-                    if query.all_in(&content) {
-                        let found = hit(row, |_| marked_snippet(query, &content, SNIPPET_CHARS));
-                        hits.push(found.map_err(|e| self.err(e))?);
-                    }
-                }
-            }
+            let found = hit(row, marked_snippet(query, &content, SNIPPET_CHARS));
+            hits.push(found.map_err(|e| self.err(e))?);
         }
         Ok(hits)
     }
@@ -136,10 +120,7 @@ fn narrowed<'a>(terms: impl Iterator<Item = &'a str>, first: usize) -> (String, 
     (sql, values)
 }
 
-fn hit(
-    row: &rusqlite::Row<'_>,
-    snippet: impl FnOnce(String) -> String,
-) -> rusqlite::Result<SearchHit> {
+fn hit(row: &rusqlite::Row<'_>, snippet: String) -> rusqlite::Result<SearchHit> {
     let story: String = row.get(0)?;
     let entry: String = row.get(2)?;
     Ok(SearchHit {
@@ -147,7 +128,7 @@ fn hit(
         story_title: row.get(1)?,
         entry_id: EntryId::from(entry.as_str()),
         position: row.get(3)?,
-        snippet: snippet(row.get(4)?),
+        snippet,
     })
 }
 
