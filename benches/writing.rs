@@ -135,49 +135,7 @@ fn assembly(c: &mut Criterion) {
     let matcher = LoreMatcher::new(&lore);
     let pack = PromptPack::default();
     let settings = StorySettings::new();
-    let mut group = c.benchmark_group("prompt");
-    group.bench_function("assemble: 10k entries, 5k lore, 128k window", |b| {
-        b.iter(|| {
-            assemble(&PromptInput {
-                story: &story,
-                settings: &settings,
-                pack: &pack,
-                lore: &lore,
-                matcher: &matcher,
-                history: &history,
-                context_window: 128_000,
-                max_output: 1024,
-                count_tokens: &count_tokens,
-                continuing: false,
-                world: &fabula::domain::World::default(),
-                chapters: &[],
-            })
-            .map(|p| p.user.len())
-        })
-    });
     let world = big_world();
-    group.bench_function(
-        "assemble: 10k entries, 5k lore, world of 1k characters, 500 places, 2k items, 300 beats",
-        |b| {
-            b.iter(|| {
-                assemble(&PromptInput {
-                    story: &story,
-                    settings: &settings,
-                    pack: &pack,
-                    lore: &lore,
-                    matcher: &matcher,
-                    history: &history,
-                    context_window: 128_000,
-                    max_output: 1024,
-                    count_tokens: &count_tokens,
-                    continuing: false,
-                    world: &world,
-                    chapters: &[],
-                })
-                .map(|p| p.user.len())
-            })
-        },
-    );
     let chapters: Vec<fabula::domain::chapter::Chapter> = (1..=300)
         .map(|n| fabula::domain::chapter::Chapter {
             id: format!("c{n}"),
@@ -196,27 +154,37 @@ fn assembly(c: &mut Criterion) {
             ..c
         })
         .collect();
+    let empty_world = fabula::domain::World::default();
+    // One assembly over the 10k-entry story and 5k lore entries, with this world and these chapters.
+    let assembled = |world: &fabula::domain::World,
+                     chapters: &[fabula::domain::chapter::Chapter]| {
+        assemble(&PromptInput {
+            story: &story,
+            settings: &settings,
+            pack: &pack,
+            lore: &lore,
+            matcher: &matcher,
+            history: &history,
+            context_window: 128_000,
+            max_output: 1024,
+            count_tokens: &count_tokens,
+            continuing: false,
+            world,
+            chapters,
+        })
+        .map(|p| p.user.len())
+    };
+    let mut group = c.benchmark_group("prompt");
+    group.bench_function("assemble: 10k entries, 5k lore, 128k window", |b| {
+        b.iter(|| assembled(&empty_world, &[]))
+    });
+    group.bench_function(
+        "assemble: 10k entries, 5k lore, world of 1k characters, 500 places, 2k items, 300 beats",
+        |b| b.iter(|| assembled(&world, &[])),
+    );
     group.bench_function(
         "assemble: 10k entries, 5k lore, 300 chapter summaries",
-        |b| {
-            b.iter(|| {
-                assemble(&PromptInput {
-                    story: &story,
-                    settings: &settings,
-                    pack: &pack,
-                    lore: &lore,
-                    matcher: &matcher,
-                    history: &history,
-                    context_window: 128_000,
-                    max_output: 1024,
-                    count_tokens: &count_tokens,
-                    continuing: false,
-                    world: &fabula::domain::World::default(),
-                    chapters: &chapters,
-                })
-                .map(|p| p.user.len())
-            })
-        },
+        |b| b.iter(|| assembled(&empty_world, &chapters)),
     );
     group.bench_function("rebuild matcher: 5k lore entries", |b| {
         b.iter(|| LoreMatcher::new(&lore))
