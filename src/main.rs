@@ -141,6 +141,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Close a chapter by hand, or write a chapter's summary again (the Memory task).
+    Chapter {
+        #[command(subcommand)]
+        command: fabula::cli::ChapterCommand,
+    },
     /// Find text in every story (or one), newest first; exits 1 when nothing is found.
     Search {
         /// Words to find (all of them, any case); "quoted words" are found as a phrase.
@@ -288,6 +293,7 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
         } => return fabula::cli::export(&store, &story, format, output, lore, force),
         Command::Sync { command } => return fabula::cli::sync(&mut store, &paths, command),
         Command::Chapters { story, json } => return fabula::cli::chapters(&store, &story, json),
+        Command::Chapter { command } => return fabula::cli::chapter(&store, command),
         Command::Search {
             query,
             story,

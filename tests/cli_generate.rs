@@ -258,3 +258,82 @@ fn regenerate_writes_another_alternative_of_the_last_narration() {
         "an action cannot be regenerated: {err}"
     );
 }
+
+#[test]
+fn chapter_end_and_the_check_after_generate_close_chapters() {
+    use fabula::domain::chapter::MemorySettings;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let brk = |n: u32, title: &str| {
+        Reply::stream(
+            "text/event-stream",
+            &wire::openai(
+                &[&format!(
+                    r#"{{"end_index":{n},"title":"{title}","keywords":[],"characters":["Mara"],"places":[],"plot_threads":[],"tone":"calm"}}"#
+                )],
+                50,
+                20,
+            ),
+        )
+    };
+    let text = |t: &str| Reply::stream("text/event-stream", &wire::openai(&[t], 50, 20));
+    let server = FakeProvider::start(vec![
+        brk(3, "Low Tide"),
+        text("Mara waited for the tide."),
+        // `generate`: the narration, then (no world tracking) the chapter check.
+        text("The boats came home."),
+        brk(2, "Boats"),
+        text("The boats were counted."),
+    ]);
+    let story = setup(tmp.path(), &server.base);
+    let id = StoryId::from(story.as_str());
+    let ids: Vec<_> = {
+        let store = store(tmp.path());
+        let mut settings = store.story_settings(&id).expect("settings");
+        settings.track_world = false;
+        store.save_story_settings(&id, &settings).expect("save");
+        (0..8)
+            .map(|i| {
+                store
+                    .append_entry(
+                        &id,
+                        EntryKind::Narration,
+                        &format!("Wave {i}. {}", "Salt and wind. ".repeat(30)),
+                    )
+                    .expect("entry")
+                    .id
+            })
+            .collect()
+    };
+    let (code, out, err) =
+        run(fabula(tmp.path()).args(["chapter", "end", &story, ids[2].as_str()]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Chapter 1: Low Tide\t3 entries"), "{out}");
+    let (code, _, err) = run(fabula(tmp.path()).args(["chapter", "end", &story, ids[1].as_str()]));
+    assert_ne!(code, 0);
+    assert!(err.contains("already in Chapter 1: Low Tide"), "{err}");
+
+    store(tmp.path())
+        .save_memory_settings(
+            &id,
+            &MemorySettings {
+                token_threshold: 200,
+                recent_buffer: 2,
+                ..MemorySettings::default()
+            },
+        )
+        .expect("memory settings");
+    let (code, out, err) =
+        run(fabula(tmp.path()).args(["generate", &story, "--action", "do", "waits"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "The boats came home.\n");
+    assert!(
+        err.contains("memory: Chapter 2: Boats closed (2 entries)"),
+        "{err}"
+    );
+    let (code, out, _) = run(fabula(tmp.path()).args(["chapters", &story]));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Chapter 2: Boats") && out.contains("The boats were counted."),
+        "{out}"
+    );
+}

@@ -94,7 +94,7 @@ impl FabulaApp {
     }
 
     /// Reads the world again when `story` is the open one (a job changed it).
-    fn reload_world_of(&mut self, story: &StoryId) {
+    pub(super) fn reload_world_of(&mut self, story: &StoryId) {
         if self.open_story_id().as_ref() == Some(story)
             && let Some(store) = self.store.take()
         {

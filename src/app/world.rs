@@ -76,6 +76,17 @@ impl FabulaApp {
                     id,
                 });
             }
+            WorldAction::EndChapterAt(entry) => {
+                self.end_chapter_here(store, entry);
+                return Ok(());
+            }
+            WorldAction::ResummarizeChapter(id) => {
+                self.resummarize_chapter(store, id);
+                return Ok(());
+            }
+            WorldAction::SaveMemorySettings(settings) => {
+                store.save_memory_settings(&story, &settings)?;
+            }
             WorldAction::SetTime(time) => {
                 let before = store.world(&story)?.time.unwrap_or_default();
                 store.set_story_time(&story, time)?;
@@ -171,6 +182,7 @@ impl FabulaApp {
             self.state.writing.world_updates =
                 store.recent_world_updates(&story, RECENT_UPDATES)?;
             self.state.writing.chapters = store.chapters(&story)?;
+            self.state.writing.memory = store.memory_settings(&story)?;
         }
         Ok(())
     }

@@ -86,6 +86,7 @@ impl FabulaApp {
             world_pending: super::world::pending_of(store, story)?,
             world_updates: store.recent_world_updates(story, super::world::RECENT_UPDATES)?,
             chapters: store.chapters(story)?,
+            memory: store.memory_settings(story)?,
             lore_fired,
             settings: store.story_settings(story)?,
             pack: store.prompt_pack()?,
@@ -253,6 +254,12 @@ impl FabulaApp {
                         && self.state.writing.settings.track_world
                     {
                         self.start_classifier(&store, &story);
+                    }
+                    // On the story the narration was written for, open or not.
+                    if let Some(story) = streaming.as_ref().map(|s| s.story.clone())
+                        && fresh_turn
+                    {
+                        self.start_chapter_check(&store, &story);
                     }
                     self.state.writing.last_error = None;
                 }

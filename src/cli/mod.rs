@@ -9,7 +9,7 @@ mod story;
 mod sync;
 mod world;
 
-pub use chapters::chapters;
+pub use chapters::{ChapterCommand, chapter, chapters};
 pub use exchange::{ConflictArg, ExportFormat, export, import};
 pub use provider::{ProviderCommand, provider};
 pub use search::search;

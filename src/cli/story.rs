@@ -191,6 +191,9 @@ pub fn generate(
     if code == ExitCode::SUCCESS && classify && store.story_settings(&story_id)?.track_world {
         update_world(store, &story_id, &cancel);
     }
+    if code == ExitCode::SUCCESS {
+        check_chapter(store, &story_id, &cancel);
+    }
     Ok(code)
 }
 
@@ -230,10 +233,20 @@ fn update_world(store: &Store, story_id: &StoryId, cancel: &CancelToken) {
     }
 }
 
+/// The chapter check the window runs after a narration, waited for; one line on stderr when a
+/// chapter closed (a failure is a warning: the narration is stored either way).
+fn check_chapter(store: &Store, story_id: &StoryId, cancel: &CancelToken) {
+    match writing::chapter_check(store, &crate::keys::OsKeyStore, story_id, cancel) {
+        Ok(None) => {}
+        Ok(Some(c)) => eprintln!("memory: {} closed ({} entries)", c.heading(), c.entry_count),
+        Err(e) => eprintln!("fabula: warning: The chapter was not closed: {e}"),
+    }
+}
+
 /// Ctrl+C (or SIGTERM) stops the run the way Stop does in the window, keeping the text so far as
 /// a draft, also where the shell started Fabula with SIGINT ignored. The token is cancelled while
 /// the returned watch lives.
-fn ctrl_c_cancels() -> anyhow::Result<(CancelToken, crate::jobs::Periodic)> {
+pub(super) fn ctrl_c_cancels() -> anyhow::Result<(CancelToken, crate::jobs::Periodic)> {
     let cancel = CancelToken::new();
     let stop = super::sync::stop_requested();
     let watched = cancel.clone();

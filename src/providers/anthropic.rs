@@ -1,6 +1,7 @@
 //! Anthropic Messages over SSE (`x-api-key`, `anthropic-version`; message_start, content_block_*
-//! with text_delta and thinking_delta, message_delta usage, message_stop, ping, error) and
-//! `GET /v1/models`.
+//! with text_delta and thinking_delta, message_delta usage, message_stop, ping, error), tools
+//! (`tool_use` blocks with streamed `input_json_delta`, `tool_result` blocks sent back in one user
+//! turn) and `GET /v1/models`.
 
 use serde_json::{Value, json};
 
@@ -23,20 +24,57 @@ fn headers(endpoint: &Endpoint) -> Vec<(String, String)> {
     headers
 }
 
+/// The turns as the Messages API takes them: a turn that called tools as text and `tool_use`
+/// blocks; the results that follow it together in one user turn of `tool_result` blocks.
+fn turns(request: &ChatRequest) -> Vec<Value> {
+    let mut turns: Vec<Value> = Vec::new();
+    for m in request.messages.iter().filter(|m| m.role != Role::System) {
+        if let Some(result) = &m.tool_result {
+            let mut block = json!({"type": "tool_result", "tool_use_id": result.call_id,
+                                   "content": result.content});
+            if result.is_error {
+                block["is_error"] = json!(true);
+            }
+            let joins = turns.last().is_some_and(|t| {
+                t["role"] == "user"
+                    && t["content"]
+                        .as_array()
+                        .is_some_and(|c| c.iter().all(|b| b["type"] == "tool_result"))
+            });
+            match turns.last_mut().filter(|_| joins) {
+                Some(Value::Object(turn)) => {
+                    if let Some(Value::Array(blocks)) = turn.get_mut("content") {
+                        blocks.push(block);
+                    }
+                }
+                _ => turns.push(json!({"role": "user", "content": [block]})),
+            }
+            continue;
+        }
+        if m.role == Role::Assistant && !m.tool_calls.is_empty() {
+            let mut blocks = Vec::new();
+            if !m.content.trim().is_empty() {
+                blocks.push(json!({"type": "text", "text": m.content}));
+            }
+            for c in &m.tool_calls {
+                blocks.push(json!({"type": "tool_use", "id": c.id, "name": c.name,
+                                   "input": c.arguments_value()}));
+            }
+            turns.push(json!({"role": "assistant", "content": blocks}));
+            continue;
+        }
+        let role = if m.role == Role::Assistant {
+            "assistant"
+        } else {
+            "user"
+        };
+        turns.push(json!({"role": role, "content": m.content}));
+    }
+    turns
+}
+
 pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall {
-    let messages: Vec<Value> = request
-        .messages
-        .iter()
-        .filter(|m| m.role != Role::System)
-        .map(|m| {
-            let role = if m.role == Role::Assistant {
-                "assistant"
-            } else {
-                "user"
-            };
-            json!({"role": role, "content": m.content})
-        })
-        .collect();
+    let messages = turns(request);
     let output = request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
     let mut body = json!({
         "model": request.model,
@@ -48,15 +86,22 @@ pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall 
         body["system"] = json!(system);
     }
     let tool = request
-        .shape
-        .as_ref()
+        .asked_shape()
         .and_then(super::structured::anthropic_tool);
     if let Some((tools, choice)) = tool.clone() {
         body["tools"] = tools;
         body["tool_choice"] = choice;
     }
-    // A forced tool may not be combined with thinking.
-    if request.reasoning == Reasoning::Off || tool.is_some() {
+    if !request.tools.is_empty() {
+        body["tools"] = request
+            .tools
+            .iter()
+            .map(|t| json!({"name": t.name, "description": t.description, "input_schema": t.parameters}))
+            .collect();
+    }
+    // A forced tool may not be combined with thinking; with tools offered, thinking would have to
+    // be sent back signed with every call, so a tool run goes without it.
+    if request.reasoning == Reasoning::Off || tool.is_some() || !request.tools.is_empty() {
         if let Some(t) = request.temperature {
             body["temperature"] = json!(t);
         }
@@ -116,13 +161,20 @@ pub(super) fn parse_event(
                 out.push(Piece::Reasoning(t.to_owned()));
             }
             // A tool's input arrives as JSON text in `input_json_delta`s; an input given whole
-            // at the start (not empty) is the answer as it is.
-            if block.get("type").and_then(Value::as_str) == Some("tool_use")
-                && let Some(input) = block
+            // at the start (not empty) is the input as it is.
+            if block.get("type").and_then(Value::as_str) == Some("tool_use") {
+                let input = block
                     .get("input")
                     .filter(|i| i.as_object().is_some_and(|o| !o.is_empty()))
-            {
-                out.push(Piece::Text(input.to_string()));
+                    .map(Value::to_string)
+                    .unwrap_or_default();
+                out.push(Piece::ToolCall {
+                    index: value.get("index").and_then(Value::as_u64),
+                    id: block.get("id").and_then(Value::as_str).map(str::to_owned),
+                    name: block.get("name").and_then(Value::as_str).map(str::to_owned),
+                    arguments: input,
+                    signature: None,
+                });
             }
         }
         "content_block_delta" => {
@@ -140,7 +192,13 @@ pub(super) fn parse_event(
                 }
                 Some("input_json_delta") => {
                     if let Some(t) = delta.get("partial_json").and_then(Value::as_str) {
-                        out.push(Piece::Text(t.to_owned()));
+                        out.push(Piece::ToolCall {
+                            index: value.get("index").and_then(Value::as_u64),
+                            id: None,
+                            name: None,
+                            arguments: t.to_owned(),
+                            signature: None,
+                        });
                     }
                 }
                 _ => {}

@@ -1,5 +1,6 @@
 //! Google Gemini: `streamGenerateContent?alt=sse` and `generateContent` (`x-goog-api-key`, thought
-//! parts, usageMetadata, thinkingConfig) and `GET models` filtered to generateContent.
+//! parts, usageMetadata, thinkingConfig), function declarations with `functionCall` parts and
+//! `functionResponse` parts sent back, and `GET models` filtered to generateContent.
 
 use serde_json::{Value, json};
 
@@ -21,20 +22,62 @@ fn bare(model: &str) -> &str {
     model.strip_prefix("models/").unwrap_or(model)
 }
 
-pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall {
-    let contents: Vec<Value> = request
-        .messages
-        .iter()
-        .filter(|m| m.role != Role::System)
-        .map(|m| {
-            let role = if m.role == Role::Assistant {
-                "model"
+/// The turns as `contents`: a model turn that called functions as its text and `functionCall`
+/// parts (with their thought signatures); the results after it in one user turn of
+/// `functionResponse` parts.
+fn contents(request: &ChatRequest) -> Vec<Value> {
+    let mut turns: Vec<Value> = Vec::new();
+    for m in request.messages.iter().filter(|m| m.role != Role::System) {
+        if let Some(result) = &m.tool_result {
+            let response = if result.is_error {
+                json!({"error": result.content})
             } else {
-                "user"
+                json!({"result": result.content})
             };
-            json!({"role": role, "parts": [{"text": m.content}]})
-        })
-        .collect();
+            let part = json!({"functionResponse": {"name": result.name, "response": response}});
+            let joins = turns.last().is_some_and(|t| {
+                t["role"] == "user"
+                    && t["parts"]
+                        .as_array()
+                        .is_some_and(|p| p.iter().all(|p| p.get("functionResponse").is_some()))
+            });
+            match turns.last_mut().filter(|_| joins) {
+                Some(Value::Object(turn)) => {
+                    if let Some(Value::Array(parts)) = turn.get_mut("parts") {
+                        parts.push(part);
+                    }
+                }
+                _ => turns.push(json!({"role": "user", "parts": [part]})),
+            }
+            continue;
+        }
+        if m.role == Role::Assistant && !m.tool_calls.is_empty() {
+            let mut parts = Vec::new();
+            if !m.content.trim().is_empty() {
+                parts.push(json!({"text": m.content}));
+            }
+            for c in &m.tool_calls {
+                let mut part = json!({"functionCall": {"name": c.name, "args": c.arguments_value()}});
+                if let Some(signature) = &c.signature {
+                    part["thoughtSignature"] = json!(signature);
+                }
+                parts.push(part);
+            }
+            turns.push(json!({"role": "model", "parts": parts}));
+            continue;
+        }
+        let role = if m.role == Role::Assistant {
+            "model"
+        } else {
+            "user"
+        };
+        turns.push(json!({"role": role, "parts": [{"text": m.content}]}));
+    }
+    turns
+}
+
+pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall {
+    let contents = contents(request);
     let mut config = serde_json::Map::new();
     if let Some(t) = request.temperature {
         config.insert("temperature".into(), json!(t));
@@ -51,8 +94,7 @@ pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall 
         },
     );
     if let Some(shape) = request
-        .shape
-        .as_ref()
+        .asked_shape()
         .filter(|s| s.ask != super::structured::ShapeAsk::Prompt)
     {
         config.insert("responseMimeType".into(), json!("application/json"));
@@ -61,6 +103,17 @@ pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall 
     let mut body = json!({"contents": contents, "generationConfig": config});
     if let Some(system) = request.system_text() {
         body["systemInstruction"] = json!({"parts": [{"text": system}]});
+    }
+    if !request.tools.is_empty() {
+        let declarations: Vec<Value> = request
+            .tools
+            .iter()
+            .map(|t| {
+                json!({"name": t.name, "description": t.description,
+                       "parametersJsonSchema": t.parameters})
+            })
+            .collect();
+        body["tools"] = json!([{"functionDeclarations": declarations}]);
     }
     let url = if request.stream {
         format!(
@@ -106,6 +159,22 @@ pub(super) fn parse_event(
         .and_then(Value::as_array)
     {
         for part in parts {
+            if let Some(call) = part.get("functionCall") {
+                out.push(Piece::ToolCall {
+                    index: None,
+                    id: call.get("id").and_then(Value::as_str).map(str::to_owned),
+                    name: call.get("name").and_then(Value::as_str).map(str::to_owned),
+                    arguments: call
+                        .get("args")
+                        .map(Value::to_string)
+                        .unwrap_or_default(),
+                    signature: part
+                        .get("thoughtSignature")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                });
+                continue;
+            }
             let Some(text) = part.get("text").and_then(Value::as_str) else {
                 continue;
             };

@@ -14,6 +14,7 @@ mod resolve;
 pub mod sse;
 pub mod structured;
 pub mod think;
+pub mod tools;
 
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ pub enum Role {
     System,
     User,
     Assistant,
+    /// A tool's result, sent back for a call the model made.
+    Tool,
 }
 
 impl Role {
@@ -45,6 +48,7 @@ impl Role {
             Role::System => "system",
             Role::User => "user",
             Role::Assistant => "assistant",
+            Role::Tool => "tool",
         }
     }
 }
@@ -53,25 +57,41 @@ impl Role {
 pub struct Message {
     pub role: Role,
     pub content: String,
+    /// The calls an assistant message made (sent back in the next step of a tool run).
+    pub tool_calls: Vec<tools::ToolCall>,
+    /// A `Role::Tool` message's result.
+    pub tool_result: Option<tools::ToolResult>,
 }
 
 impl Message {
-    pub fn system(content: impl Into<String>) -> Self {
+    fn of(role: Role, content: impl Into<String>) -> Self {
         Self {
-            role: Role::System,
+            role,
             content: content.into(),
+            tool_calls: Vec::new(),
+            tool_result: None,
         }
+    }
+    pub fn system(content: impl Into<String>) -> Self {
+        Self::of(Role::System, content)
     }
     pub fn user(content: impl Into<String>) -> Self {
-        Self {
-            role: Role::User,
-            content: content.into(),
-        }
+        Self::of(Role::User, content)
     }
     pub fn assistant(content: impl Into<String>) -> Self {
+        Self::of(Role::Assistant, content)
+    }
+    /// The model's turn that called tools (with whatever text came with the calls).
+    pub fn assistant_calls(content: impl Into<String>, calls: Vec<tools::ToolCall>) -> Self {
         Self {
-            role: Role::Assistant,
-            content: content.into(),
+            tool_calls: calls,
+            ..Self::of(Role::Assistant, content)
+        }
+    }
+    pub fn tool(result: tools::ToolResult) -> Self {
+        Self {
+            tool_result: Some(result),
+            ..Self::of(Role::Tool, String::new())
         }
     }
 }
@@ -88,6 +108,8 @@ pub struct ChatRequest {
     pub stream: bool,
     /// The reply must follow this shape (see `structured`).
     pub shape: Option<structured::ReplyShape>,
+    /// Tools the model may call (see `tools`); with tools, `shape` is not asked for.
+    pub tools: Vec<tools::ToolSpec>,
 }
 
 impl ChatRequest {
@@ -100,6 +122,7 @@ impl ChatRequest {
             reasoning: Reasoning::Off,
             stream: true,
             shape: None,
+            tools: Vec::new(),
         }
     }
 
@@ -114,12 +137,10 @@ impl ChatRequest {
         (!parts.is_empty()).then(|| parts.join("\n\n"))
     }
 
-    /// The messages as OpenAI's and Ollama's chat bodies spell them, system ones included.
-    fn role_messages(&self) -> Vec<serde_json::Value> {
-        self.messages
-            .iter()
-            .map(|m| serde_json::json!({"role": m.role.as_str(), "content": m.content}))
-            .collect()
+    /// The shape asked for, unless tools are offered (a run with tools answers in prose or
+    /// through a tool).
+    fn asked_shape(&self) -> Option<&structured::ReplyShape> {
+        self.shape.as_ref().filter(|_| self.tools.is_empty())
     }
 }
 
@@ -296,6 +317,8 @@ pub struct Completion {
     pub attempts: u32,
     /// Stream messages that could not be read and were skipped (the reply may miss text).
     pub skipped: u32,
+    /// The tools the model called, in order (only when the request offered tools).
+    pub tool_calls: Vec<tools::ToolCall>,
 }
 
 /// A call that failed; `partial` keeps whatever text arrived before it did.
@@ -348,6 +371,15 @@ impl HttpCall {
 enum Piece {
     Text(String),
     Reasoning(String),
+    /// A tool call or a piece of one: `index` joins the pieces of one call (OpenAI's index,
+    /// Anthropic's content block); `None` is a whole call (Gemini, Ollama).
+    ToolCall {
+        index: Option<u64>,
+        id: Option<String>,
+        name: Option<String>,
+        arguments: String,
+        signature: Option<String>,
+    },
     Usage(Usage),
     /// The provider's stop reason; with no end marker of its own (Gemini) it also ends the stream.
     Finish(String),

@@ -1,10 +1,12 @@
 //! Ollama's native `/api/chat` (NDJSON stream, `think`, `message.thinking`, `done: true` with
-//! eval counts) and `GET /api/tags`.
+//! eval counts, `tools` with whole `message.tool_calls` and `role: tool` results) and
+//! `GET /api/tags`.
 
 use serde_json::{Value, json};
 
 use super::{
-    ChatRequest, Endpoint, HttpCall, ModelInfo, ModelPage, Piece, ProviderError, Usage, json_u64,
+    ChatRequest, Endpoint, HttpCall, Message, ModelInfo, ModelPage, Piece, ProviderError, Role,
+    Usage, json_u64,
 };
 use crate::domain::Reasoning;
 
@@ -23,8 +25,30 @@ fn headers(endpoint: &Endpoint) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// One message as `/api/chat` takes it: calls with their arguments as objects, results named by
+/// their tool.
+fn message(m: &Message) -> Value {
+    if let Some(result) = &m.tool_result {
+        let content = if result.is_error {
+            format!("Error: {}", result.content)
+        } else {
+            result.content.clone()
+        };
+        return json!({"role": "tool", "tool_name": result.name, "content": content});
+    }
+    if m.role == Role::Assistant && !m.tool_calls.is_empty() {
+        let calls: Vec<Value> = m
+            .tool_calls
+            .iter()
+            .map(|c| json!({"function": {"name": c.name, "arguments": c.arguments_value()}}))
+            .collect();
+        return json!({"role": "assistant", "content": m.content, "tool_calls": calls});
+    }
+    json!({"role": m.role.as_str(), "content": m.content})
+}
+
 pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall {
-    let messages = request.role_messages();
+    let messages: Vec<Value> = request.messages.iter().map(message).collect();
     let mut options = serde_json::Map::new();
     if let Some(t) = request.temperature {
         options.insert("temperature".into(), json!(t));
@@ -38,7 +62,10 @@ pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall 
         "stream": true,
         "options": options,
     });
-    match request.shape.as_ref().map(|s| (s.ask, &s.schema)) {
+    if !request.tools.is_empty() {
+        body["tools"] = super::openai::function_tools(request);
+    }
+    match request.asked_shape().map(|s| (s.ask, &s.schema)) {
         Some((super::structured::ShapeAsk::Schema, schema)) => body["format"] = schema.clone(),
         Some((super::structured::ShapeAsk::JsonObject, _)) => body["format"] = json!("json"),
         _ => {}
@@ -83,6 +110,27 @@ pub(super) fn parse_line(
         && !t.is_empty()
     {
         out.push(Piece::Text(t.to_owned()));
+    }
+    for call in value
+        .pointer("/message/tool_calls")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let function = &call["function"];
+        // Arguments come as an object; a server that sends them as text is read as it sends.
+        let arguments = match function.get("arguments") {
+            Some(Value::String(s)) => s.clone(),
+            Some(v) => v.to_string(),
+            None => String::new(),
+        };
+        out.push(Piece::ToolCall {
+            index: None,
+            id: call.get("id").and_then(Value::as_str).map(str::to_owned),
+            name: function.get("name").and_then(Value::as_str).map(str::to_owned),
+            arguments,
+            signature: None,
+        });
     }
     if value.get("done").and_then(Value::as_bool) == Some(true) {
         out.push(Piece::Usage(Usage {

@@ -1,10 +1,13 @@
 //! OpenAI chat completions over SSE (`stream_options.include_usage`), spoken by every
-//! OpenAI-compatible preset with its own base URL and headers; also `GET /models`.
+//! OpenAI-compatible preset with its own base URL and headers, with function tools (`tools`,
+//! streamed `tool_calls` argument deltas joined by index, `role: tool` results); also
+//! `GET /models`.
 
 use serde_json::{Value, json};
 
 use super::{
-    ChatRequest, Endpoint, HttpCall, ModelInfo, ModelPage, Piece, ProviderError, Usage, json_u64,
+    ChatRequest, Endpoint, HttpCall, Message, ModelInfo, ModelPage, Piece, ProviderError, Role,
+    Usage, json_u64,
 };
 use crate::domain::ReasoningStyle;
 use crate::domain::{Pricing, Reasoning};
@@ -22,8 +25,50 @@ fn headers(endpoint: &Endpoint) -> Vec<(String, String)> {
     headers
 }
 
+/// One message as the chat body spells it: a call's arguments go back as the text they came
+/// in; a tool's error is its content, marked (the protocol has no error flag).
+fn message(m: &Message) -> Value {
+    if let Some(result) = &m.tool_result {
+        let content = if result.is_error {
+            format!("Error: {}", result.content)
+        } else {
+            result.content.clone()
+        };
+        return json!({"role": "tool", "tool_call_id": result.call_id, "content": content});
+    }
+    if m.role == Role::Assistant && !m.tool_calls.is_empty() {
+        let calls: Vec<Value> = m
+            .tool_calls
+            .iter()
+            .map(|c| {
+                json!({"id": c.id, "type": "function",
+                       "function": {"name": c.name, "arguments": c.arguments}})
+            })
+            .collect();
+        let content = if m.content.is_empty() {
+            Value::Null
+        } else {
+            json!(m.content)
+        };
+        return json!({"role": "assistant", "content": content, "tool_calls": calls});
+    }
+    json!({"role": m.role.as_str(), "content": m.content})
+}
+
+/// The `tools` list: each a function with its JSON schema.
+pub(super) fn function_tools(request: &ChatRequest) -> Value {
+    request
+        .tools
+        .iter()
+        .map(|t| {
+            json!({"type": "function", "function": {
+                "name": t.name, "description": t.description, "parameters": t.parameters}})
+        })
+        .collect()
+}
+
 pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall {
-    let messages = request.role_messages();
+    let messages: Vec<Value> = request.messages.iter().map(message).collect();
     let mut body = json!({
         "model": request.model,
         "messages": messages,
@@ -38,11 +83,13 @@ pub(super) fn chat_call(endpoint: &Endpoint, request: &ChatRequest) -> HttpCall 
     }
     let official = endpoint.preset.id == "openai";
     if let Some(format) = request
-        .shape
-        .as_ref()
+        .asked_shape()
         .and_then(|shape| super::structured::openai_response_format(shape, official))
     {
         body["response_format"] = format;
+    }
+    if !request.tools.is_empty() {
+        body["tools"] = function_tools(request);
     }
     match (endpoint.preset.reasoning, request.reasoning) {
         (_, Reasoning::Off) | (ReasoningStyle::ModelDecides, _) => {}
@@ -106,6 +153,21 @@ pub(super) fn parse_event(
             && !t.is_empty()
         {
             out.push(Piece::Text(t.to_owned()));
+        }
+        for call in delta
+            .get("tool_calls")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+            out.push(Piece::ToolCall {
+                index: call.get("index").and_then(Value::as_u64),
+                id: text(call.get("id")),
+                name: text(call.pointer("/function/name")),
+                arguments: text(call.pointer("/function/arguments")).unwrap_or_default(),
+                signature: None,
+            });
         }
         if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
             out.push(Piece::Finish(reason.to_owned()));

@@ -124,6 +124,11 @@ pub enum WorldAction {
     SaveChapter(Box<crate::domain::chapter::Chapter>),
     /// A chapter to the Trash (its entries go back into the narrator's history).
     TrashChapter(String),
+    /// "End chapter here": a chapter closed by hand, up to this entry.
+    EndChapterAt(EntryId),
+    /// The chapter's summary written again from its entries.
+    ResummarizeChapter(String),
+    SaveMemorySettings(crate::domain::chapter::MemorySettings),
     /// Of the waiting update: accept (`true`) or reject the change at this index of its lines,
     /// or (None) all of them.
     Decide(Option<usize>, bool),

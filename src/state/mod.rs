@@ -318,6 +318,10 @@ pub struct WritingState {
     pub world_updates: Vec<crate::domain::world_log::KeptUpdate>,
     /// The story's chapters, first to last (the Memory panel).
     pub chapters: Vec<crate::domain::chapter::Chapter>,
+    /// When the story's chapters close and what is recalled from them.
+    pub memory: crate::domain::chapter::MemorySettings,
+    /// What the Memory task is doing right now ("Closing a chapter"), while it runs.
+    pub memory_work: Option<&'static str>,
     pub settings: StorySettings,
     pub suggestions: Vec<String>,
     pub suggestions_status: SuggestionStatus,

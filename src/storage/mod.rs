@@ -10,6 +10,7 @@ mod exchange;
 mod generations;
 mod import;
 mod lore;
+mod memory;
 mod paths;
 mod profiles;
 mod renumber;
@@ -30,6 +31,7 @@ pub use backup::{list_backups, prune_backups, restore_database, set_aside_damage
 
 pub use error::StoreError;
 pub use exchange::Imported;
+pub use memory::ChapterRoom;
 pub use paths::{DataPaths, InstanceLock, documents_dir};
 pub use tokenizer_cache::{read_tables, use_tokenizer_cache, write_tables};
 pub use world_changes::WaitingUpdate;

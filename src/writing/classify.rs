@@ -3,13 +3,11 @@
 //! to the world in one transaction. Shared by the window (on a job) and `fabula generate`.
 
 use super::WritingError;
-use super::prepare::task_call;
+use super::task::TaskCall;
 use crate::domain::world_change::{Aliases, Applied, ChangeSet, apply_changes_named};
-use crate::domain::{GenerationRecord, StoryId, Task, World, new_uuid, now_ms};
+use crate::domain::{StoryId, Task, World, new_uuid};
 use crate::jobs::CancelToken;
 use crate::keys::KeyStore;
-use crate::providers::structured::{ReplyShape, ShapeAsk, StructuredError, structured_chat};
-use crate::providers::{self, ChatRequest, Message};
 use crate::storage::Store;
 
 /// Entries before the newest narration that the classifier sees.
@@ -72,11 +70,6 @@ fn known(world: &World) -> String {
     out
 }
 
-/// The key under which the way a model answered in shape last time is kept.
-fn ask_key(profile: &str, model: &str) -> String {
-    format!("structured.ask.{profile}.{model}")
-}
-
 /// Reads the newest narration of `story` and applies what it changed. Returns what was applied
 /// (an empty summary when nothing changed) and the id it is kept under beside the narration. The world is read and written here, on the caller's
 /// thread (a job's, in the window).
@@ -99,8 +92,7 @@ pub fn classify_with(
     cancel: &CancelToken,
     apply: bool,
 ) -> Result<(Applied, Option<i64>, Option<crate::domain::EntryId>), WritingError> {
-    let assignment = store.task_assignment(Task::Classifier)?;
-    let (call, models) = task_call(store, keys, Task::Classifier, &assignment, cancel)?;
+    let task = TaskCall::resolve(store, keys, Task::Classifier, story_id, cancel)?;
     let world = store.world(story_id)?;
     let recent = store.history_within(story_id, None, 6000)?;
     let Some((newest, before)) = recent.split_last() else {
@@ -118,79 +110,13 @@ pub fn classify_with(
         context,
         newest.text.trim()
     );
-    let mut request = ChatRequest::new(
-        call.model.clone(),
-        vec![Message::system(INSTRUCTION), Message::user(user)],
-    );
-    request.temperature = Some(call.temperature.unwrap_or(0.2));
-    request.max_tokens = Some(call.max_tokens.unwrap_or(2000));
-    let mut shape = ReplyShape::of::<ChangeSet>("world_changes");
-    let remembered = store
-        .setting(&ask_key(&call.profile.id, &call.model))
-        .ok()
-        .flatten()
-        .and_then(|s| ShapeAsk::parse(&s));
-    if let Some(ask) = remembered {
-        shape.ask = ask;
-    }
-    let outcome = structured_chat::<ChangeSet>(
-        &call.endpoint,
-        &request,
-        shape,
-        cancel,
-        &mut |sent, result| {
-            let usage = providers::usage_record(
-                &call,
-                &call.model,
-                Some(story_id.as_str()),
-                result,
-                &models,
-            );
-            if let Err(e) = store.record_usage(&usage) {
-                log::warn!("the usage row could not be written: {e}");
-            }
-            let (url, body) = providers::request_preview(&call.endpoint, sent);
-            let (text, outcome, error) = match result {
-                Ok(c) => (c.text.clone(), "ok", None),
-                Err(f) => (f.partial.text.clone(), "failed", Some(f.error.to_string())),
-            };
-            let record = GenerationRecord {
-                id: 0,
-                story_id: Some(story_id.clone()),
-                task: Task::Classifier.as_str().to_owned(),
-                provider: call.endpoint.preset.id.to_owned(),
-                model: call.model.clone(),
-                url,
-                request: body,
-                response: text,
-                reasoning: String::new(),
-                usage: None,
-                budget: None,
-                lore: None,
-                outcome: outcome.to_owned(),
-                error,
-                created_at: now_ms(),
-            };
-            if let Err(e) = store.log_generation(&record) {
-                log::warn!("the prompt inspector's record could not be written: {e}");
-            }
-        },
-    );
-    let (changes, _, ask) = match outcome {
-        Ok(done) => done,
-        Err(StructuredError::Provider(e)) => return Err(WritingError::Provider(e)),
-        Err(StructuredError::Cancelled) => return Ok((Applied::default(), None, None)),
-        Err(StructuredError::Unreadable { detail, .. }) => {
-            return Err(WritingError::Classifier(format!(
-                "The world update could not be read ({detail})."
-            )));
-        }
+    let request = task.request(INSTRUCTION, user, 0.2, 2000);
+    let Some(changes) = task.shaped::<ChangeSet>(&request, "world_changes", cancel, &|detail| {
+        format!("The world update could not be read ({detail}).")
+    })?
+    else {
+        return Ok((Applied::default(), None, None));
     };
-    if remembered != Some(ask)
-        && let Err(e) = store.set_setting(&ask_key(&call.profile.id, &call.model), ask.as_str())
-    {
-        log::warn!("how the model answers in shape was not kept: {e}");
-    }
     changes
         .check()
         .map_err(|why| WritingError::Classifier(format!("The world update was refused: {why}")))?;

@@ -2,11 +2,14 @@
 //! the store, stream it while keeping a draft on disk, then write the narration (or keep the draft).
 
 mod classify;
+mod memory;
 mod prepare;
 mod run;
 mod suggest;
+mod task;
 
 pub use classify::{classify, classify_with};
+pub use memory::{chapter_check, end_chapter_at, resummarize};
 pub use prepare::{Prepared, narrator_call, prepare};
 pub use run::{Ending, Outcome, run, skipped_note};
 pub use suggest::suggest;
@@ -30,7 +33,8 @@ pub enum WritingError {
     },
     #[error("Only narration can be regenerated.")]
     NotNarration,
-    /// The classifier's answer could not be used; the world is as it was.
+    /// A helper task's answer (the classifier's, the Memory task's) could not be used; nothing
+    /// was changed.
     #[error("{0}")]
     Classifier(String),
 }

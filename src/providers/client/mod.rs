@@ -41,6 +41,8 @@ struct Reply {
     first_token_ms: Option<u64>,
     attempts: u32,
     skipped: u32,
+    /// Tool calls as they arrive, with the index that joins their pieces.
+    tool_calls: Vec<(Option<u64>, crate::providers::tools::ToolCall)>,
 }
 
 impl Reply {
@@ -54,6 +56,7 @@ impl Reply {
             first_token_ms: None,
             attempts: 0,
             skipped: 0,
+            tool_calls: Vec::new(),
         }
     }
 
@@ -72,8 +75,53 @@ impl Reply {
         on_delta(&delta);
     }
 
+    /// A tool call or a piece of one joins the reply.
+    fn tool_piece(
+        &mut self,
+        index: Option<u64>,
+        id: Option<String>,
+        name: Option<String>,
+        arguments: &str,
+        signature: Option<String>,
+    ) {
+        if self.first_token_ms.is_none() {
+            self.first_token_ms = Some(elapsed_ms(self.started));
+        }
+        let at = index.and_then(|i| self.tool_calls.iter().position(|(at, _)| *at == Some(i)));
+        let at = match at {
+            Some(at) => at,
+            None => {
+                self.tool_calls.push((index, Default::default()));
+                self.tool_calls.len() - 1
+            }
+        };
+        let call = &mut self.tool_calls[at].1;
+        if let Some(id) = id.filter(|i| !i.is_empty()) {
+            call.id = id;
+        }
+        if let Some(name) = name.filter(|n| !n.is_empty()) {
+            call.name = name;
+        }
+        if signature.is_some() {
+            call.signature = signature;
+        }
+        call.arguments.push_str(arguments);
+    }
+
     fn into_completion(self, finish: Finish) -> Completion {
+        let tool_calls = self
+            .tool_calls
+            .into_iter()
+            .enumerate()
+            .map(|(n, (_, mut call))| {
+                if call.id.is_empty() {
+                    call.id = format!("call_{}", n + 1);
+                }
+                call
+            })
+            .collect();
         Completion {
+            tool_calls,
             total_ms: elapsed_ms(self.started),
             text: self.text,
             reasoning: self.reasoning,
@@ -328,6 +376,17 @@ fn attempt(
                 match piece {
                     Piece::Text(t) => think.push(&t, &mut deltas),
                     Piece::Reasoning(r) => deltas.push(Delta::Reasoning(r)),
+                    // A reply shape asked for as a forced tool (Anthropic) is the tool's input.
+                    Piece::ToolCall { arguments, .. } if request.tools.is_empty() => {
+                        think.push(&arguments, &mut deltas);
+                    }
+                    Piece::ToolCall {
+                        index,
+                        id,
+                        name,
+                        arguments,
+                        signature,
+                    } => reply.tool_piece(index, id, name, &arguments, signature),
                     Piece::Usage(u) => reply.usage.merge(u),
                     Piece::Finish(reason) => {
                         end.finished = true;

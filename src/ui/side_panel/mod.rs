@@ -90,7 +90,7 @@ pub fn side_panel_ui(
         .show(ui, |ui| match panel {
             SidePanel::World => {}
             SidePanel::Lorebook => lorebook_ui(ui, open, &state.writing, view, actions),
-            SidePanel::Memory => memory::memory_ui(ui, &state.writing.chapters, view, actions),
+            SidePanel::Memory => memory::memory_ui(ui, &state.writing, view, actions),
             SidePanel::Settings => settings_ui(ui, state, open, view, actions),
             SidePanel::Inspector => inspector_ui(ui, &state.writing, view),
         });

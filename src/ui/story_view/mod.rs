@@ -35,6 +35,8 @@ struct RowContext<'a> {
     /// The entry being regenerated right now shows the new text as it streams.
     streaming: Option<&'a Streaming>,
     last_action: Option<&'a EntryId>,
+    /// The story's chapters: a divider with its title goes above each one's first entry.
+    chapters: &'a [crate::domain::chapter::Chapter],
 }
 
 pub fn story_ui(
@@ -187,6 +189,7 @@ pub fn story_ui(
         busy: writing.streaming.is_some(),
         streaming,
         last_action,
+        chapters: &writing.chapters,
     };
     travel_keys(ui, layout, line_height, view.editing.is_some());
     let to_bottom = std::mem::take(&mut layout.scroll_to_bottom);

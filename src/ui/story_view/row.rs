@@ -1,12 +1,12 @@
 //! One row of the story: an entry (its header, text, alternatives and buttons, or the editor in
 //! its place) or the narration being streamed.
 
-use egui::{Rect, UiBuilder};
+use egui::{Rect, UiBuilder, vec2};
 
 use super::editor::{EditEnd, edit_ui};
 use super::{ROW_GAP, ROW_MARGIN, RowContext, StoryLayout};
 use crate::domain::{Entry, EntryKind, EntryRow, Target};
-use crate::state::{Action, EntryAction, Streaming, WritingAction};
+use crate::state::{Action, EntryAction, Streaming, WorldAction, WritingAction};
 use crate::ui::EditState;
 
 /// The narration arriving under the last entry.
@@ -79,6 +79,9 @@ pub(super) fn row_ui(
             .id_salt(("entry", row.id.as_str()))
             .layout(egui::Layout::top_down(egui::Align::Min)),
     );
+    if let Some(chapter) = context.chapters.iter().find(|c| c.start_entry == row.id) {
+        chapter_divider_ui(&mut child, chapter);
+    }
     let fill = match row.kind {
         EntryKind::UserAction => child.visuals().faint_bg_color,
         _ => crate::ui::theme::NONE,
@@ -113,6 +116,21 @@ pub(super) fn row_ui(
                             alternatives_ui(ui, entry, pos, context.busy, actions);
                         }
                         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                            ui.menu_button("More", |ui| {
+                                if ui
+                                    .button("End chapter here")
+                                    .on_hover_text(
+                                        "Close a chapter from the last one's end up to this \
+                                         entry; the narrator then reads its summary instead",
+                                    )
+                                    .clicked()
+                                {
+                                    actions.push(Action::World(WorldAction::EndChapterAt(
+                                        entry.id.clone(),
+                                    )));
+                                    ui.close();
+                                }
+                            });
                             if ui
                                 .small_button("Delete")
                                 .on_hover_text("Move this entry to the Trash")
@@ -207,6 +225,29 @@ pub(super) fn row_ui(
             }
         });
     child.min_rect().height() + ROW_GAP
+}
+
+/// The line above a chapter's first entry: its number and title, and what it means on hover.
+fn chapter_divider_ui(ui: &mut egui::Ui, chapter: &crate::domain::chapter::Chapter) {
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        let rule = |ui: &mut egui::Ui| {
+            let width = (ui.available_width() * 0.15).max(12.0);
+            let (rect, _) = ui.allocate_exact_size(vec2(width, 8.0), egui::Sense::hover());
+            ui.painter().hline(
+                rect.x_range(),
+                rect.center().y,
+                ui.visuals().widgets.noninteractive.bg_stroke,
+            );
+        };
+        rule(ui);
+        ui.label(egui::RichText::new(chapter.heading()).strong())
+            .on_hover_text(
+                "The narrator reads this chapter's summary (Memory panel) instead of its entries",
+            );
+        rule(ui);
+    });
+    ui.add_space(4.0);
 }
 
 /// The mark on a narration the provider stopped at its length limit, with the way to finish it.
