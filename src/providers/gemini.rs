@@ -57,7 +57,8 @@ fn contents(request: &ChatRequest) -> Vec<Value> {
                 parts.push(json!({"text": m.content}));
             }
             for c in &m.tool_calls {
-                let mut part = json!({"functionCall": {"name": c.name, "args": c.arguments_value()}});
+                let mut part =
+                    json!({"functionCall": {"name": c.name, "args": c.arguments_value()}});
                 if let Some(signature) = &c.signature {
                     part["thoughtSignature"] = json!(signature);
                 }
@@ -164,10 +165,7 @@ pub(super) fn parse_event(
                     index: None,
                     id: call.get("id").and_then(Value::as_str).map(str::to_owned),
                     name: call.get("name").and_then(Value::as_str).map(str::to_owned),
-                    arguments: call
-                        .get("args")
-                        .map(Value::to_string)
-                        .unwrap_or_default(),
+                    arguments: call.get("args").map(Value::to_string).unwrap_or_default(),
                     signature: part
                         .get("thoughtSignature")
                         .and_then(Value::as_str)

@@ -127,7 +127,10 @@ pub(super) fn parse_line(
         out.push(Piece::ToolCall {
             index: None,
             id: call.get("id").and_then(Value::as_str).map(str::to_owned),
-            name: function.get("name").and_then(Value::as_str).map(str::to_owned),
+            name: function
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             arguments,
             signature: None,
         });

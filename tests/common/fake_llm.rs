@@ -413,6 +413,125 @@ pub mod wire {
         out
     }
 
+    /// OpenAI's stream of tool calls: each call opens with its id, name and empty arguments, the
+    /// arguments follow in pieces under the call's index, and `finish_reason: "tool_calls"`.
+    pub fn openai_tool_calls(calls: &[(&str, &str, &[&str])]) -> Vec<String> {
+        let chunk = |delta: String, finish: &str| {
+            sse(&format!(
+                r#"{{"id":"chatcmpl-7","object":"chat.completion.chunk","created":1733000000,"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_1","choices":[{{"index":0,"delta":{delta},"logprobs":null,"finish_reason":{finish}}}]}}"#
+            ))
+        };
+        let mut out = vec![chunk(
+            r#"{"role":"assistant","content":null}"#.into(),
+            "null",
+        )];
+        for (index, (id, name, pieces)) in calls.iter().enumerate() {
+            out.push(chunk(
+                format!(
+                    r#"{{"tool_calls":[{{"index":{index},"id":"{id}","type":"function","function":{{"name":"{name}","arguments":""}}}}]}}"#
+                ),
+                "null",
+            ));
+            for piece in *pieces {
+                out.push(chunk(
+                    format!(
+                        r#"{{"tool_calls":[{{"index":{index},"function":{{"arguments":{}}}}}]}}"#,
+                        serde_json::json!(piece)
+                    ),
+                    "null",
+                ));
+            }
+        }
+        out.push(chunk("{}".into(), r#""tool_calls""#));
+        out.push(sse(
+            r#"{"id":"chatcmpl-7","object":"chat.completion.chunk","created":1733000000,"model":"gpt-4o-2024-08-06","choices":[],"usage":{"prompt_tokens":80,"completion_tokens":20,"total_tokens":100}}"#,
+        ));
+        out.push(sse("[DONE]"));
+        out
+    }
+
+    /// Anthropic's stream of a turn that says `text` and calls tools: a text block, then one
+    /// `tool_use` block per call whose input arrives in `input_json_delta` pieces, ended by
+    /// `stop_reason: "tool_use"`.
+    pub fn anthropic_tool_calls(text: &str, calls: &[(&str, &str, &[&str])]) -> Vec<String> {
+        let mut out = vec![event(
+            "message_start",
+            r#"{"type":"message_start","message":{"id":"msg_03","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":472,"output_tokens":2}}}"#,
+        )];
+        out.push(event(
+            "content_block_start",
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+        ));
+        out.push(event(
+            "content_block_delta",
+            &format!(
+                r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":{}}}}}"#,
+                serde_json::json!(text)
+            ),
+        ));
+        out.push(event(
+            "content_block_stop",
+            r#"{"type":"content_block_stop","index":0}"#,
+        ));
+        for (n, (id, name, pieces)) in calls.iter().enumerate() {
+            let index = n + 1;
+            out.push(event(
+                "content_block_start",
+                &format!(
+                    r#"{{"type":"content_block_start","index":{index},"content_block":{{"type":"tool_use","id":"{id}","name":"{name}","input":{{}}}}}}"#
+                ),
+            ));
+            for piece in *pieces {
+                out.push(event(
+                    "content_block_delta",
+                    &format!(
+                        r#"{{"type":"content_block_delta","index":{index},"delta":{{"type":"input_json_delta","partial_json":{}}}}}"#,
+                        serde_json::json!(piece)
+                    ),
+                ));
+            }
+            out.push(event(
+                "content_block_stop",
+                &format!(r#"{{"type":"content_block_stop","index":{index}}}"#),
+            ));
+        }
+        out.push(event(
+            "message_delta",
+            r#"{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":89}}"#,
+        ));
+        out.push(event("message_stop", r#"{"type":"message_stop"}"#));
+        out
+    }
+
+    /// Gemini's chunk of `functionCall` parts (each whole: a name and its `args` object).
+    pub fn gemini_tool_calls(calls: &[(&str, &str)]) -> Vec<String> {
+        let parts: Vec<String> = calls
+            .iter()
+            .map(|(name, args)| {
+                format!(r#"{{"functionCall": {{"name": "{name}","args": {args}}}}}"#)
+            })
+            .collect();
+        vec![format!(
+            "data: {{\"candidates\": [{{\"content\": {{\"parts\": [{}],\"role\": \"model\"}},\"finishReason\": \"STOP\",\"index\": 0}}],\"usageMetadata\": {{\"promptTokenCount\": 90,\"candidatesTokenCount\": 12,\"totalTokenCount\": 102}},\"modelVersion\": \"gemini-2.5-flash\"}}\r\n\r\n",
+            parts.join(",")
+        )]
+    }
+
+    /// Ollama's lines of a turn with `message.tool_calls` (whole calls, arguments as objects).
+    pub fn ollama_tool_calls(calls: &[(&str, &str)]) -> Vec<String> {
+        let calls: Vec<String> = calls
+            .iter()
+            .map(|(name, args)| format!(r#"{{"function":{{"name":"{name}","arguments":{args}}}}}"#))
+            .collect();
+        vec![
+            format!(
+                "{{\"model\":\"llama3.2\",\"created_at\":\"2025-01-01T00:00:00.0Z\",\"message\":{{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{}]}},\"done\":false}}\n",
+                calls.join(",")
+            ),
+            "{\"model\":\"llama3.2\",\"created_at\":\"2025-01-01T00:00:01.0Z\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done_reason\":\"stop\",\"done\":true,\"total_duration\":4883583458,\"prompt_eval_count\":90,\"eval_count\":12}\n".to_owned(),
+        ]
+    }
+
     pub fn ollama_error(message: &str) -> String {
         format!(r#"{{"error":{}}}"#, serde_json::json!(message))
     }
