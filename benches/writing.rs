@@ -171,6 +171,7 @@ fn assembly(c: &mut Criterion) {
             continuing: false,
             world,
             chapters,
+            recalled: None,
         })
         .map(|p| p.user.len())
     };

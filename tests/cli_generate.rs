@@ -318,6 +318,7 @@ fn chapter_end_and_the_check_after_generate_close_chapters() {
             &MemorySettings {
                 token_threshold: 200,
                 recent_buffer: 2,
+                recall: false,
                 ..MemorySettings::default()
             },
         )
@@ -335,5 +336,75 @@ fn chapter_end_and_the_check_after_generate_close_chapters() {
     assert!(
         out.contains("Chapter 2: Boats") && out.contains("The boats were counted."),
         "{out}"
+    );
+}
+
+#[test]
+fn a_failing_recall_is_a_warning_and_the_narration_goes_on_with_what_it_has() {
+    use fabula::domain::chapter::Chapter;
+    let tmp = tempfile::tempdir().expect("tmp");
+    // The recall questions are refused; the narration is answered.
+    let server = FakeProvider::start_routed(|r, _| {
+        if r.body.contains("recall_questions") {
+            Reply::json(
+                400,
+                &wire::openai_error(
+                    "context_length_exceeded",
+                    "This model's maximum context length is 8192 tokens.",
+                ),
+            )
+        } else {
+            Reply::stream(
+                "text/event-stream",
+                &wire::openai(&["The lamp was lit."], 40, 5),
+            )
+        }
+    });
+    let story = setup(tmp.path(), &server.base);
+    let id = StoryId::from(story.as_str());
+    {
+        let store = store(tmp.path());
+        let mut settings = store.story_settings(&id).expect("settings");
+        settings.track_world = false;
+        store.save_story_settings(&id, &settings).expect("save");
+        let first = store
+            .append_entry(&id, EntryKind::Narration, "Mara borrowed a lamp.")
+            .expect("entry")
+            .id;
+        store
+            .save_chapter(
+                &id,
+                &Chapter {
+                    id: "c1".into(),
+                    number: 1,
+                    start_entry: first.clone(),
+                    end_entry: first,
+                    entry_count: 1,
+                    summary: "Mara borrows a lamp.".into(),
+                    ..Chapter::default()
+                },
+            )
+            .expect("chapter");
+    }
+    let (code, out, err) =
+        run(fabula(tmp.path()).args(["generate", &story, "--action", "do", "lights", "it"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "The lamp was lit.\n");
+    assert!(
+        err.contains("warning: Nothing was recalled from past chapters")
+            && err.contains("maximum context length"),
+        "{err}"
+    );
+    let sent = server.recorded();
+    assert!(
+        sent[0].body.contains("recall_questions"),
+        "recall came first"
+    );
+    assert!(
+        sent.last()
+            .expect("narration")
+            .body
+            .contains("Mara borrows a lamp."),
+        "the summary is still told"
     );
 }

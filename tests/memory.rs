@@ -370,3 +370,255 @@ fn ids_story(data: &TempData) -> String {
         .0
         .clone()
 }
+
+/// A story of 12 entries whose first 8 are two chapters (the lamp in the first, the ferry in the
+/// second), with recall on in `mode`.
+fn remembered_story(store: &Store, mode: fabula::domain::chapter::RecallMode) -> StoryId {
+    use fabula::domain::chapter::Chapter;
+    let story = store
+        .create_story(&NewStory {
+            title: "The Keeper".into(),
+            ..NewStory::default()
+        })
+        .expect("story")
+        .id;
+    let texts = [
+        "Ada promised Tobin she would bring the brass lamp back by winter.",
+        "Tobin laughed and gave her the lamp.",
+        "The lamp lit the cliff path.",
+        "Ada slept in the lamp room.",
+        "The ferry left without its ferryman.",
+        "Ada found the ferryman's coat on the pier.",
+        "The coat smelled of tar.",
+        "The ferry drifted back at dawn.",
+        "Winter came to the island.",
+        "Ada stood at Tobin's door.",
+        "Tobin asked where his lamp was.",
+        "Ada reached into her bag.",
+    ];
+    let ids: Vec<EntryId> = texts
+        .iter()
+        .map(|t| {
+            store
+                .append_entry(&story, EntryKind::Narration, t)
+                .expect("entry")
+                .id
+        })
+        .collect();
+    for (n, (first, last, title, summary)) in [
+        (0, 3, "The Lamp", "Ada borrows a lamp from Tobin."),
+        (
+            4,
+            7,
+            "The Ferry",
+            "The ferryman vanishes; his coat is found.",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        store
+            .save_chapter(
+                &story,
+                &Chapter {
+                    id: format!("c{n}"),
+                    number: i64::try_from(n).expect("n") + 1,
+                    title: Some(title.into()),
+                    start_entry: ids[first].clone(),
+                    end_entry: ids[last].clone(),
+                    entry_count: 4,
+                    summary: summary.into(),
+                    keywords: vec!["lamp".into()],
+                    ..Chapter::default()
+                },
+            )
+            .expect("chapter");
+    }
+    store
+        .save_memory_settings(
+            &story,
+            &MemorySettings {
+                recall_mode: mode,
+                chapters_per_recall: 2,
+                ..MemorySettings::default()
+            },
+        )
+        .expect("settings");
+    story
+}
+
+#[test]
+fn recall_by_questions_answers_each_from_its_chapter_and_tells_the_narrator() {
+    use fabula::domain::Target;
+    use fabula::domain::chapter::RecallMode;
+    let data = TempData::new();
+    let store = data.open();
+    let server = FakeProvider::start(vec![
+        sse(
+            r#"{"questions":[{"chapter":1,"question":"What did Ada promise Tobin?"},{"chapter":9,"question":"Who is the ninth?"},{"chapter":2,"question":"What colour was the coat?"}]}"#,
+        ),
+        sse("She promised to bring the brass lamp back by winter."),
+        sse("Not told."),
+    ]);
+    profile(&store, &server.base);
+    let story = remembered_story(&store, RecallMode::Questions);
+    let mut progress = Vec::new();
+    let recalled = writing::recall(
+        &store,
+        &MemoryKeyStore::default(),
+        &story,
+        &Target::Next,
+        &CancelToken::new(),
+        &mut |done, of| progress.push((done, of)),
+    )
+    .expect("recall")
+    .expect("something recalled");
+    assert_eq!(
+        recalled.text,
+        "Q (Chapter 1: The Lamp): What did Ada promise Tobin?\nA: She promised to bring the brass lamp back by winter."
+    );
+    // The one naming no chapter is dropped; at most two are asked (the chapters per recall).
+    assert_eq!(progress, [(0, 3), (1, 3), (2, 3), (3, 3)]);
+    let sent = server.recorded();
+    assert_eq!(
+        sent.len(),
+        3,
+        "the questions, then one answer per chapter that exists"
+    );
+    assert!(
+        sent[0].body.contains("Ada borrows a lamp from Tobin."),
+        "the summaries are shown"
+    );
+    assert!(
+        sent[0].body.contains("Tobin asked where his lamp was."),
+        "and the newest text"
+    );
+    assert!(
+        sent[1]
+            .body
+            .contains("Ada promised Tobin she would bring the brass lamp back")
+            && !sent[1].body.contains("ferryman"),
+        "the answer is read from its own chapter's text: {}",
+        sent[1].body
+    );
+    assert!(sent[2].body.contains("coat on the pier"));
+
+    // The narrator is told it, inside the memory part of the budget.
+    let lorebook = writing::Lorebook::load(&store, &story).expect("lore");
+    let plain = writing::prepare(
+        &store,
+        &MemoryKeyStore::default(),
+        &story,
+        Target::Next,
+        &lorebook,
+        &CancelToken::new(),
+    )
+    .expect("prepare");
+    let told = writing::prepare_recalled(
+        &store,
+        &MemoryKeyStore::default(),
+        &story,
+        Target::Next,
+        &lorebook,
+        &CancelToken::new(),
+        Some(&recalled.text),
+    )
+    .expect("prepare");
+    assert!(
+        told.prompt
+            .user
+            .contains("[RECALLED FROM EARLIER CHAPTERS]\nQ (Chapter 1: The Lamp)")
+    );
+    assert!(!plain.prompt.user.contains("[RECALLED"));
+    assert!(told.prompt.budget.memory > plain.prompt.budget.memory);
+    let logged = store
+        .recent_generations(Some(&story), 10)
+        .expect("inspector");
+    assert_eq!(logged.iter().filter(|g| g.task == "memory").count(), 3);
+}
+
+#[test]
+fn the_recall_agent_lists_searches_reads_and_finishes_over_tool_calls() {
+    use fabula::domain::Target;
+    use fabula::domain::chapter::RecallMode;
+    let data = TempData::new();
+    let store = data.open();
+    let calls = |calls: &[(&str, &str, &[&str])]| {
+        Reply::stream("text/event-stream", &wire::openai_tool_calls(calls))
+    };
+    let server = FakeProvider::start(vec![
+        calls(&[
+            ("call_1", "list_chapters", &["{}"]),
+            ("call_2", "search_entries", &["{\"query\":\"brass lamp\"}"]),
+        ]),
+        calls(&[
+            ("call_3", "read_chapter", &["{\"number\":1}"]),
+            ("call_4", "read_chapter", &["{\"number\":7}"]),
+        ]),
+        calls(&[(
+            "call_5",
+            "finish",
+            &["{\"context\":\"Ada promised to return Tobin's brass lamp by winter (Chapter 1).\"}"],
+        )]),
+    ]);
+    profile(&store, &server.base);
+    let story = remembered_story(&store, RecallMode::Agent);
+    let mut progress = Vec::new();
+    let recalled = writing::recall(
+        &store,
+        &MemoryKeyStore::default(),
+        &story,
+        &Target::Next,
+        &CancelToken::new(),
+        &mut |done, of| progress.push((done, of)),
+    )
+    .expect("recall")
+    .expect("found");
+    assert_eq!(
+        recalled.text,
+        "Ada promised to return Tobin's brass lamp by winter (Chapter 1)."
+    );
+    assert_eq!(recalled.calls, 3);
+    assert_eq!(progress, [(0, 8), (1, 8), (2, 8), (3, 8)]);
+    let sent = server.recorded();
+    let tool_results = |n: usize| -> Vec<String> {
+        let body: serde_json::Value = serde_json::from_str(&sent[n].body).expect("json");
+        body["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .filter(|m| m["role"] == "tool")
+            .map(|m| m["content"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let first: serde_json::Value = serde_json::from_str(&sent[0].body).expect("json");
+    let names: Vec<&str> = first["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["function"]["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["list_chapters", "read_chapter", "search_entries", "finish"]
+    );
+    let after_one = tool_results(1);
+    assert!(
+        after_one[0].starts_with("Chapter 1: The Lamp — keywords: lamp"),
+        "{after_one:?}"
+    );
+    assert!(after_one[0].contains("Chapter 2: The Ferry"));
+    assert!(
+        after_one[1].contains("Ada promised Tobin she would bring the brass lamp"),
+        "{after_one:?}"
+    );
+    let after_two = tool_results(2);
+    assert!(
+        after_two[2].starts_with("Chapter 1: The Lamp (part 1 of 1):\nAda promised"),
+        "{after_two:?}"
+    );
+    assert_eq!(
+        after_two[3],
+        "Error: There is no chapter 7; they are numbered 1 to 2."
+    );
+}

@@ -125,6 +125,7 @@ fn narrator_prompts_match_the_golden_files() {
                     continuing: false,
                     world: &fabula::domain::World::default(),
                     chapters: &[],
+                    recalled: None,
                 })
                 .expect("the default templates render");
                 let text = format!(
@@ -173,6 +174,7 @@ fn history_is_cut_from_the_oldest_end_and_the_input_always_stays() {
             continuing: false,
             world: &fabula::domain::World::default(),
             chapters: &[],
+            recalled: None,
         })
         .expect("renders")
     };
@@ -278,6 +280,7 @@ fn a_world_goes_into_the_prompt_as_the_golden_file_has_it() {
         continuing: false,
         world: &world,
         chapters: &[],
+        recalled: None,
     })
     .expect("renders");
     assert!(
@@ -347,6 +350,7 @@ fn chapter_summaries_go_in_as_the_story_so_far_oldest_cut_first() {
             continuing: false,
             world: &world,
             chapters: &chapters,
+            recalled: None,
         })
         .expect("renders")
     };

@@ -146,6 +146,8 @@ impl FabulaApp {
                     reasoning: String::new(),
                     model: None,
                     profile_id: None,
+                    recalling: None,
+                    recalled: None,
                 });
                 self.state.status = None;
             }
@@ -187,6 +189,30 @@ impl FabulaApp {
             GenerationEvent::Lorebook(version, story, book) => {
                 if version == self.lore_version {
                     self.lorebook = Some((story, book));
+                }
+            }
+            GenerationEvent::Recalling(done, of) => {
+                if let Some(s) = writing.streaming.as_mut() {
+                    s.recalling = Some((done, of));
+                }
+            }
+            GenerationEvent::Recalled(outcome) => {
+                if let Some(s) = writing.streaming.as_mut() {
+                    s.recalling = None;
+                    s.recalled = outcome
+                        .as_ref()
+                        .ok()
+                        .and_then(|r| r.as_ref())
+                        .map(|r| r.text.clone());
+                }
+                if let Err(e) = outcome {
+                    self.state.info(
+                        format!(
+                            "Nothing was recalled from past chapters: {} The narration goes on without it.",
+                            crate::domain::end_sentence(&e)
+                        ),
+                        false,
+                    );
                 }
             }
             GenerationEvent::Delta(delta) => {

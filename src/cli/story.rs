@@ -268,7 +268,31 @@ fn narrate(
     let story_id = story_id.clone();
     let lorebook = Lorebook::load(store, &story_id)?;
     let keys = crate::keys::OsKeyStore;
-    let prepared = match writing::prepare(store, &keys, &story_id, target, &lorebook, cancel) {
+    // Recall failing never stops the narration: a warning, and it goes on without it.
+    let recalled = match writing::recall(store, &keys, &story_id, &target, cancel, &mut |_, _| {}) {
+        Ok(Some(r)) => {
+            eprintln!(
+                "recall: {} from past chapters ({} calls)",
+                crate::domain::count_of(r.text.lines().count() as u64, "line", "lines"),
+                r.calls
+            );
+            Some(r.text)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            eprintln!("fabula: warning: Nothing was recalled from past chapters: {e}");
+            None
+        }
+    };
+    let prepared = match writing::prepare_recalled(
+        store,
+        &keys,
+        &story_id,
+        target,
+        &lorebook,
+        cancel,
+        recalled.as_deref(),
+    ) {
         Ok(p) => p,
         Err(e) => return Ok(fail(&e)),
     };

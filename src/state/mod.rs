@@ -287,6 +287,10 @@ pub struct Streaming {
     pub model: Option<String>,
     /// The profile the narration is asked of, known once the request is prepared.
     pub profile_id: Option<String>,
+    /// Recall at work before the narration: model calls made, and at most.
+    pub recalling: Option<(u32, u32)>,
+    /// What recall told the narrator (shown under the narration as it streams).
+    pub recalled: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

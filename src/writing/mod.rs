@@ -4,13 +4,15 @@
 mod classify;
 mod memory;
 mod prepare;
+mod recall;
 mod run;
 mod suggest;
 mod task;
 
 pub use classify::{classify, classify_with};
 pub use memory::{chapter_check, end_chapter_at, resummarize};
-pub use prepare::{Prepared, narrator_call, prepare};
+pub use prepare::{Prepared, narrator_call, prepare, prepare_recalled};
+pub use recall::{Recalled, recall};
 pub use run::{Ending, Outcome, run, skipped_note};
 pub use suggest::suggest;
 

@@ -87,6 +87,19 @@ pub fn prepare(
     lorebook: &Lorebook,
     cancel: &CancelToken,
 ) -> Result<Prepared, WritingError> {
+    prepare_recalled(store, keys, story_id, target, lorebook, cancel, None)
+}
+
+/// As `prepare`, with what recall found in past chapters told to the narrator.
+pub fn prepare_recalled(
+    store: &Store,
+    keys: &dyn KeyStore,
+    story_id: &StoryId,
+    target: Target,
+    lorebook: &Lorebook,
+    cancel: &CancelToken,
+    recalled: Option<&str>,
+) -> Result<Prepared, WritingError> {
     let story = store.story_summary(story_id)?.story;
     let settings = store.story_settings(story_id)?;
     let target_entry = match target.entry() {
@@ -148,6 +161,7 @@ pub fn prepare(
         continuing: continued.is_some(),
         world: &world,
         chapters: &chapters,
+        recalled,
     })
     .map_err(|e| WritingError::Template {
         kind: pack.narrator(story.mode).1,

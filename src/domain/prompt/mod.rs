@@ -91,6 +91,8 @@ pub struct PromptInput<'a> {
     /// The story's chapters, first to last: their summaries stand for the entries they close
     /// (which the caller leaves out of `history`).
     pub chapters: &'a [super::chapter::Chapter],
+    /// What recall found in past chapters for this narration (told after the summaries).
+    pub recalled: Option<&'a str>,
 }
 
 /// The assembled request text and how it was chosen.
@@ -119,6 +121,7 @@ const CONTINUE: &str = "Continue the narrative:";
 const CONTINUE_CUT: &str = "The last narration was cut off. Continue it from exactly where it stops, without repeating any of it:";
 const LORE_HEADER: &str = "What the narrator knows about this world:";
 const MEMORY_HEADER: &str = "[STORY SO FAR]";
+const RECALL_HEADER: &str = "[RECALLED FROM EARLIER CHAPTERS]";
 /// The chapters' summaries may take at most this share of what is left after the lore, so the
 /// recent text is never starved by them.
 const MEMORY_SHARE: usize = 2;
@@ -228,6 +231,16 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
     // The newest summaries that fit their share; the oldest are the first to go.
     let after_lore = free.saturating_sub(lore_tokens);
     let mut memory_budget = (after_lore / MEMORY_SHARE).saturating_sub(count(MEMORY_HEADER) + 2);
+    // What recall found is about this very narration: it is placed before the older summaries.
+    let recalled = input
+        .recalled
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| (r, count(RECALL_HEADER) + count(r) + 4))
+        .filter(|(_, cost)| *cost <= memory_budget);
+    if let Some((_, cost)) = recalled {
+        memory_budget -= cost;
+    }
     let mut first_chapter = input.chapters.len();
     let chapter_lines: Vec<(String, Option<usize>)> = input
         .chapters
@@ -249,7 +262,7 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
         0
     } else {
         count(MEMORY_HEADER) + 2 + told.iter().map(cost_of).sum::<usize>()
-    };
+    } + recalled.map_or(0, |(_, cost)| cost);
 
     // Newest first until the rest of the budget is spent; an entry that does not fit ends the walk
     // so the story never has holes in the middle.
@@ -274,6 +287,12 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
             user.push_str(line);
             user.push_str("\n\n");
         }
+    }
+    if let Some((text, _)) = recalled {
+        user.push_str(RECALL_HEADER);
+        user.push('\n');
+        user.push_str(text);
+        user.push_str("\n\n");
     }
     for item in kept {
         user.push_str(&history_line(item, mode));

@@ -33,14 +33,24 @@ pub(super) fn streaming_body_ui(ui: &mut egui::Ui, streaming: &Streaming, contin
     // No spinner: the arriving text shows progress, and an animation would repaint every frame.
     ui.horizontal(|ui| {
         ui.label(
-            egui::RichText::new(match &streaming.model {
-                Some(model) => format!("Writing with {}…", crate::ui::format::model_label(model)),
-                None => "Preparing the prompt…".to_owned(),
+            egui::RichText::new(match (&streaming.model, streaming.recalling) {
+                (Some(model), _) => {
+                    format!("Writing with {}…", crate::ui::format::model_label(model))
+                }
+                (None, Some((done, of))) => format!("Recalling… {done}/{of}"),
+                (None, None) => "Preparing the prompt…".to_owned(),
             })
             .small()
             .strong(),
         );
     });
+    if let Some(recalled) = &streaming.recalled {
+        egui::CollapsingHeader::new(egui::RichText::new("Recalled from earlier chapters").small())
+            .id_salt("streaming-recalled")
+            .show(ui, |ui| {
+                ui.weak(recalled.trim());
+            });
+    }
     if !streaming.reasoning.is_empty() {
         egui::CollapsingHeader::new(egui::RichText::new("Reasoning").small())
             .id_salt("streaming-reasoning")
