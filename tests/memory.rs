@@ -313,7 +313,15 @@ fn end_chapter_here_in_the_window_draws_a_divider_and_fills_the_memory_panel() {
     use common::{click, harness};
     use egui_kittest::kittest::Queryable;
     let data = TempData::new();
-    let server = FakeProvider::start(vec![sse(BREAK), sse(SUMMARY)]);
+    let server = FakeProvider::start(vec![
+        sse(BREAK),
+        sse(SUMMARY),
+        // The lore agent reviews the closed chapter and finds nothing to change.
+        Reply::stream(
+            "text/event-stream",
+            &wire::openai_tool_calls(&[("c1", "finish", &[r#"{"summary":"Nothing to change."}"#])]),
+        ),
+    ]);
     let ids = {
         let store = data.open();
         profile(&store, &server.base);
@@ -332,7 +340,7 @@ fn end_chapter_here_in_the_window_draws_a_divider_and_fills_the_memory_panel() {
     h.run_ok();
     click(&mut h, "End chapter here");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while h.state().is_closing_chapter() {
+    while h.state().is_closing_chapter() || h.state().is_reviewing_lore() {
         assert!(
             std::time::Instant::now() < deadline,
             "the Memory task never finished"
@@ -361,6 +369,9 @@ fn end_chapter_here_in_the_window_draws_a_divider_and_fills_the_memory_panel() {
     );
     click(&mut h, "Memory");
     assert!(h.query_by_label(SUMMARY).is_some());
+    let sent = server.recorded();
+    assert_eq!(sent.len(), 3, "the end, the summary, then the lore agent");
+    assert!(sent[2].body.contains("list_entries") && sent[2].body.contains(SUMMARY));
 }
 
 fn ids_story(data: &TempData) -> String {

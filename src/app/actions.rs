@@ -309,9 +309,8 @@ impl FabulaApp {
                 }
             }
             Change::RenameStory { .. } => {}
-            Change::TrashLore { .. } => {
-                self.state.writing.lore = store.lore(&story)?;
-                self.forget_lorebook();
+            Change::TrashLore { .. } | Change::DecideLore { .. } => {
+                self.reload_lore(store, &story)?;
             }
             Change::TrashChapter { .. } => self.reload_world(store)?,
             Change::EditWorld { .. }

@@ -124,6 +124,11 @@ impl FabulaApp {
                     .info(format!("{} has a new summary.", chapter.heading()), false);
             }
             (_, Ok(Some(chapter))) => {
+                // A closed chapter is what the lore agent reviews the lorebook against.
+                if let Some(store) = self.store.take() {
+                    self.start_lore_agent(&store, &story, Some(chapter.id.clone()));
+                    self.store = Some(store);
+                }
                 self.state.info(
                     format!(
                         "{} closed: its {} are remembered as a summary (Memory panel).",

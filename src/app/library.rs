@@ -119,7 +119,7 @@ impl FabulaApp {
                 self.state
                     .info(format!("{} restored to its story.", kind.label()), false);
                 if self.open_story_id().as_ref() == Some(&story) {
-                    self.state.writing.lore = store.lore(&story)?;
+                    self.reload_lore(store, &story)?;
                     self.reload_world(store)?;
                 }
                 self.refresh_trash(store)?;

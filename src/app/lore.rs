@@ -19,6 +19,88 @@ impl FabulaApp {
         match action {
             LoreAction::SaveLore(entry) => self.save_lore(store, entry)?,
             LoreAction::TrashLore(id) => self.trash_lore(store, &id)?,
+            LoreAction::SetKept(id, kept) => {
+                store.set_lore_kept(&id, kept)?;
+                if let Some(story) = self.open_story_id() {
+                    self.reload_lore(store, &story)?;
+                }
+            }
+            LoreAction::Review => {
+                if let Some(story) = self.open_story_id() {
+                    self.start_lore_agent(store, &story, None);
+                }
+            }
+            LoreAction::Decide(id, accept) => self.decide_lore(store, vec![id], accept)?,
+            LoreAction::AcceptAll => {
+                let all = self
+                    .state
+                    .writing
+                    .lore_proposals
+                    .iter()
+                    .map(|p| p.id)
+                    .collect();
+                self.decide_lore(store, all, true)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the open story's lorebook, its "keep as written" marks and the waiting proposals
+    /// again (after a change); the matcher is rebuilt on the next generation.
+    pub(super) fn reload_lore(&mut self, store: &Store, story: &StoryId) -> Result<()> {
+        if self.open_story_id().as_ref() == Some(story) {
+            self.state.writing.lore = store.lore(story)?;
+            self.state.writing.lore_kept = store.kept_lore(story)?;
+            self.state.writing.lore_proposals = store.pending_lore_proposals(story)?;
+        }
+        self.forget_lorebook();
+        Ok(())
+    }
+
+    /// Accepts or rejects proposals, in order, as one undoable step; one that cannot be carried
+    /// out (its entry is gone, or kept as written) stops there with a message.
+    fn decide_lore(&mut self, store: &Store, ids: Vec<i64>, accept: bool) -> Result<()> {
+        let Some(story) = self.open_story_id() else {
+            return Ok(());
+        };
+        let mut done = Vec::new();
+        let mut failed = None;
+        for id in ids {
+            let outcome = if accept {
+                store.accept_lore_proposal(id).map(|_| ())
+            } else {
+                store.reject_lore_proposal(id)
+            };
+            match outcome {
+                Ok(()) => done.push(id),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        let count = done.len();
+        if !done.is_empty() {
+            self.history.record(super::undo::Change::DecideLore {
+                story: story.clone(),
+                proposals: done,
+                accepted: accept,
+            });
+        }
+        self.reload_lore(store, &story)?;
+        match failed {
+            Some(e) => self.state.error(e.to_string()),
+            None if accept => self.state.info(
+                format!(
+                    "{} made to the lorebook. Undo (Ctrl+Z) takes {} back.",
+                    crate::domain::count_of(count as u64, "change", "changes"),
+                    if count == 1 { "it" } else { "them" }
+                ),
+                true,
+            ),
+            None => self
+                .state
+                .info("Rejected; the lorebook is as it was.", true),
         }
         Ok(())
     }

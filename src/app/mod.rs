@@ -11,6 +11,7 @@ mod keys;
 mod library;
 mod local;
 mod lore;
+mod lore_agent;
 mod memory;
 mod next_step;
 pub mod picker;

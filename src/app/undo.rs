@@ -36,6 +36,12 @@ pub enum Change {
         story: StoryId,
         lore: LoreId,
     },
+    /// The writer's word on the lore agent's proposals (one, or all at once).
+    DecideLore {
+        story: StoryId,
+        proposals: Vec<i64>,
+        accepted: bool,
+    },
     /// A generation step: the action typed (if one was) and the narration written for it, undone
     /// and redone together so a narration never stays without the action it answers.
     Turn {
@@ -77,6 +83,8 @@ impl Change {
             Change::TrashStory { title, .. } => format!("delete “{title}”"),
             Change::RenameStory { after, .. } => format!("rename to “{after}”"),
             Change::TrashLore { .. } => "delete lore entry".into(),
+            Change::DecideLore { accepted: true, .. } => "accept the lore change".into(),
+            Change::DecideLore { .. } => "reject the lore change".into(),
             Change::TrashChapter { .. } => "delete chapter".into(),
             Change::Turn { .. } => "the last turn".into(),
             Change::EditWorld { before: None, .. } => "add to the world".into(),
@@ -96,6 +104,7 @@ impl Change {
             | Change::TrashStory { story, .. }
             | Change::RenameStory { story, .. }
             | Change::TrashLore { story, .. }
+            | Change::DecideLore { story, .. }
             | Change::TrashChapter { story, .. }
             | Change::Turn { story, .. }
             | Change::EditWorld { story, .. }
@@ -113,6 +122,10 @@ impl Change {
             Change::TrashStory { story, .. } => store.restore_story(story),
             Change::RenameStory { story, before, .. } => store.rename_story(story, before),
             Change::TrashLore { lore, .. } => store.restore_lore(lore),
+            Change::DecideLore { proposals, .. } => proposals
+                .iter()
+                .rev()
+                .try_for_each(|id| store.undecide_lore_proposal(*id)),
             Change::TrashChapter { story, id } => store.restore_chapter(story, id),
             Change::EditWorld { .. }
             | Change::TrashWorld { .. }
@@ -135,6 +148,17 @@ impl Change {
             Change::TrashStory { story, .. } => store.trash_story(story),
             Change::RenameStory { story, after, .. } => store.rename_story(story, after),
             Change::TrashLore { lore, .. } => store.trash_lore(lore),
+            Change::DecideLore {
+                proposals,
+                accepted,
+                ..
+            } => proposals.iter().try_for_each(|id| {
+                if *accepted {
+                    store.accept_lore_proposal(*id).map(|_| ())
+                } else {
+                    store.reject_lore_proposal(*id)
+                }
+            }),
             Change::TrashChapter { story, id } => store.trash_chapter(story, id),
             Change::EditWorld { .. }
             | Change::TrashWorld { .. }

@@ -82,6 +82,8 @@ impl FabulaApp {
             },
             budget,
             lore: store.lore(story)?,
+            lore_proposals: store.pending_lore_proposals(story)?,
+            lore_kept: store.kept_lore(story)?,
             world: store.world(story)?,
             world_pending: super::world::pending_of(store, story)?,
             world_updates: store.recent_world_updates(story, super::world::RECENT_UPDATES)?,

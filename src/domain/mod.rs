@@ -10,6 +10,7 @@ mod generation;
 mod ids;
 mod input;
 mod lore;
+pub mod lore_proposal;
 mod prefs;
 pub mod pretty;
 mod profile;

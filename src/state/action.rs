@@ -139,6 +139,13 @@ pub enum WorldAction {
 pub enum LoreAction {
     SaveLore(LoreEntry),
     TrashLore(LoreId),
+    /// "Keep as written": the lore agent must leave the entry as it is.
+    SetKept(LoreId, bool),
+    /// The lore agent, run on demand over the newest part of the story.
+    Review,
+    /// A waiting proposal accepted (`true`) or rejected.
+    Decide(i64, bool),
+    AcceptAll,
 }
 
 /// Sharing with other devices, and story files in and out.

@@ -324,6 +324,12 @@ pub struct WritingState {
     pub chapters: Vec<crate::domain::chapter::Chapter>,
     /// When the story's chapters close and what is recalled from them.
     pub memory: crate::domain::chapter::MemorySettings,
+    /// Lorebook changes the lore agent proposes, waiting for the writer's word.
+    pub lore_proposals: Vec<crate::domain::lore_proposal::LoreProposal>,
+    /// Lore entries marked "keep as written" (the lore agent never touches them).
+    pub lore_kept: Vec<crate::domain::LoreId>,
+    /// The lore agent at work: model calls made, at most.
+    pub lore_agent_work: Option<(u32, u32)>,
     /// What the Memory task is doing right now ("Closing a chapter"), while it runs.
     pub memory_work: Option<&'static str>,
     pub settings: StorySettings,

@@ -10,6 +10,7 @@ mod exchange;
 mod generations;
 mod import;
 mod lore;
+mod lore_proposals;
 mod memory;
 mod paths;
 mod profiles;

@@ -38,6 +38,15 @@ pub fn found_text(visuals: &egui::Visuals) -> Color32 {
     }
 }
 
+/// Text a change would add (a diff's new side): green, readable on both themes.
+pub fn added_text(visuals: &egui::Visuals) -> Color32 {
+    if visuals.dark_mode {
+        Color32::from_rgb(120, 200, 130)
+    } else {
+        Color32::from_rgb(20, 110, 40)
+    }
+}
+
 /// The colour of an entry's kind label: the user's actions stand out, narration recedes.
 pub fn entry_kind(kind: EntryKind, visuals: &egui::Visuals) -> Color32 {
     match kind {

@@ -2,6 +2,7 @@
 //! the store, stream it while keeping a draft on disk, then write the narration (or keep the draft).
 
 mod classify;
+mod lore_agent;
 mod memory;
 mod prepare;
 mod recall;
@@ -10,6 +11,7 @@ mod suggest;
 mod task;
 
 pub use classify::{classify, classify_with};
+pub use lore_agent::{LoreAgentRun, review_lore};
 pub use memory::{chapter_check, end_chapter_at, resummarize};
 pub use prepare::{Prepared, narrator_call, prepare, prepare_recalled};
 pub use recall::{Recalled, recall};

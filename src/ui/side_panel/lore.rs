@@ -47,6 +47,7 @@ pub(super) fn lorebook_ui(
         }
         ui.weak(format!("{} entries", writing.lore.len()));
     });
+    super::lore_proposals::review_ui(ui, writing, actions);
     if !writing.lore_fired.is_empty() {
         ui.add_space(4.0);
         ui.label(RichText::new("Last turn").strong());
@@ -84,12 +85,21 @@ pub(super) fn lorebook_ui(
             });
         });
         // Facts on a line of their own, so the buttons never sit on top of them.
-        ui.weak(format!(
-            "{} · {} · priority {}",
-            entry.kind.label(),
-            entry.mode.label(),
-            entry.priority
-        ));
+        ui.horizontal_wrapped(|ui| {
+            ui.weak(format!(
+                "{} · {} · priority {}",
+                entry.kind.label(),
+                entry.mode.label(),
+                entry.priority
+            ));
+            let kept = writing.lore_kept.contains(&entry.id);
+            let mut keep = kept;
+            ui.checkbox(&mut keep, "Keep as written")
+                .on_hover_text("The lore agent never proposes changes to this entry");
+            if keep != kept {
+                actions.push(Action::Lore(LoreAction::SetKept(entry.id.clone(), keep)));
+            }
+        });
         if !entry.description.is_empty() {
             ui.label(crate::domain::preview(&entry.description, 90));
         }

@@ -3,6 +3,7 @@
 
 mod inspector;
 mod lore;
+mod lore_proposals;
 mod memory;
 mod story_settings;
 mod world;
