@@ -245,3 +245,57 @@ fn the_memory_panel_shows_edits_and_deletes_chapters_with_undo() {
         "Undo brought it back"
     );
 }
+
+#[test]
+fn a_duplicate_keeps_its_chapters_on_its_own_entries() {
+    use fabula::domain::EntryKind;
+    use fabula::domain::chapter::Chapter;
+    let data = TempData::new();
+    let story = data.add_story("Original");
+    let mut store = data.open();
+    let ids: Vec<_> = (0..5)
+        .map(|i| {
+            store
+                .append_entry(&story, EntryKind::Narration, &format!("Part {i}."))
+                .expect("entry")
+                .id
+        })
+        .collect();
+    store
+        .save_chapter(
+            &story,
+            &Chapter {
+                id: "c1".into(),
+                number: 1,
+                title: Some("Start".into()),
+                start_entry: ids[0].clone(),
+                end_entry: ids[2].clone(),
+                entry_count: 3,
+                summary: "Parts 0 to 2.".into(),
+                ..Chapter::default()
+            },
+        )
+        .expect("chapter");
+    let copy = store.duplicate_story(&story).expect("duplicate").id;
+    let chapters = store.chapters(&copy).expect("chapters");
+    assert_eq!(chapters.len(), 1);
+    assert_eq!(chapters[0].summary, "Parts 0 to 2.");
+    assert_ne!(
+        chapters[0].start_entry, ids[0],
+        "it closes the copy's own entries"
+    );
+    let history: Vec<String> = store
+        .history_within(&copy, None, 10_000)
+        .expect("history")
+        .into_iter()
+        .map(|h| h.text)
+        .collect();
+    assert_eq!(
+        history,
+        ["Part 3.", "Part 4."],
+        "the copy's narrator reads the summary too"
+    );
+    // Deleting the copy's chapter leaves the original's alone.
+    store.trash_chapter(&copy, &chapters[0].id).expect("trash");
+    assert_eq!(store.chapters(&story).expect("original").len(), 1);
+}

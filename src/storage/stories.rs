@@ -227,6 +227,20 @@ impl Store {
             Some("lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))"),
         )
         .map_err(err)?;
+        // Chapters come along with their entries (renamed as the copies are); one whose
+        // entries are not all copied (in the Trash) is left out rather than point at nothing.
+        for mut chapter in super::chapters::read_chapters(&tx, id).map_err(err)? {
+            let (Some(start), Some(end)) = (
+                id_map.get(chapter.start_entry.as_str()),
+                id_map.get(chapter.end_entry.as_str()),
+            ) else {
+                continue;
+            };
+            chapter.start_entry = crate::domain::EntryId::from(start.as_str());
+            chapter.end_entry = crate::domain::EntryId::from(end.as_str());
+            chapter.id = new_uuid();
+            super::chapters::put_chapter(&tx, &copy.id, &chapter, now).map_err(err)?;
+        }
         tx.execute(
             "INSERT INTO story_sections (story_id, name, json)
              SELECT ?2, name, json FROM story_sections WHERE story_id = ?1",

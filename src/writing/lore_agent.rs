@@ -36,7 +36,7 @@ pub struct LoreAgentRun {
 struct NoArguments {}
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
-struct EntryId {
+struct LoreRef {
     id: String,
 }
 
@@ -157,7 +157,7 @@ impl LoreTools<'_> {
         match call.name.as_str() {
             "list_entries" => call.read::<NoArguments>().map(|_| self.list()),
             "read_entry" => {
-                let a = call.read::<EntryId>()?;
+                let a = call.read::<LoreRef>()?;
                 let entry = self.entry(&a.id)?;
                 Ok(format!(
                     "{}\nkeywords: {}\naliases: {}",
@@ -259,7 +259,7 @@ impl Toolbox for LoreTools<'_> {
                 "list_entries",
                 "The lorebook: id, name, kind and the start of each description.",
             ),
-            ToolSpec::of::<EntryId>("read_entry", "One entry in full."),
+            ToolSpec::of::<LoreRef>("read_entry", "One entry in full."),
             ToolSpec::of::<CreateEntry>("create_entry", "Proposes a new entry."),
             ToolSpec::of::<UpdateEntry>("update_entry", "Proposes changes to an entry."),
             ToolSpec::of::<MergeEntries>(
