@@ -1,5 +1,6 @@
 //! Headless benchmarks of the real app (store + controller + egui UI, no window): opening a
-//! 10,000-entry story, a frame while scrolling 100,000 entries, a frame while scrolling the World
+//! 10,000-entry story (also with 300 chapters), a frame while scrolling 100,000 entries, a frame
+//! while scrolling the World
 //! panel's 1,000 characters, appending to 100,000 entries.
 
 use std::time::Duration;
@@ -78,6 +79,55 @@ fn open_story(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+}
+
+/// 10,000 entries of which the first 9,000 are 300 chapters of 30, each with a summary of about
+/// 120 words: what a story written for months looks like.
+fn with_chapters(f: &Fixture) {
+    let store = Store::open(&f.paths.database()).expect("store");
+    let rows = store.entry_rows(&f.story).expect("rows");
+    let summary = "Ada crossed the marsh at dusk and found the ferry gone; ".repeat(12);
+    for n in 0..300 {
+        store
+            .save_chapter(
+                &f.story,
+                &fabula::domain::chapter::Chapter {
+                    id: format!("chapter-{n}"),
+                    number: n + 1,
+                    title: Some(format!("Chapter title {n}")),
+                    start_entry: rows[(n * 30) as usize].id.clone(),
+                    end_entry: rows[(n * 30 + 29) as usize].id.clone(),
+                    entry_count: 30,
+                    summary: summary.clone(),
+                    keywords: vec!["ferry".into(), "marsh".into()],
+                    ..Default::default()
+                },
+            )
+            .expect("chapter");
+    }
+}
+
+fn open_story_with_chapters(c: &mut Criterion) {
+    let f = fixture(10_000);
+    with_chapters(&f);
+    c.bench_function(
+        "open 10k-entry story with 300 chapters + first screen",
+        |b| {
+            b.iter_batched(
+                || {
+                    let ctx = egui::Context::default();
+                    let mut app = app(&f, false);
+                    frame(&ctx, &mut app, vec![]);
+                    (ctx, app)
+                },
+                |(ctx, mut app)| {
+                    app.apply(Action::Library(LibraryAction::OpenStory(f.story.clone())));
+                    frame(&ctx, &mut app, vec![])
+                },
+                BatchSize::PerIteration,
+            )
+        },
+    );
 }
 
 fn scroll_frame(c: &mut Criterion) {
@@ -226,6 +276,6 @@ criterion_group! {
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    targets = open_story, scroll_frame, world_panel_frame, append
+    targets = open_story, open_story_with_chapters, scroll_frame, world_panel_frame, append
 }
 criterion_main!(benches);
