@@ -1,7 +1,6 @@
 //! Headless benchmarks of the real app (store + controller + egui UI, no window): opening a
 //! 10,000-entry story (also with 300 chapters), a frame while scrolling 100,000 entries, a frame
-//! while scrolling the World
-//! panel's 1,000 characters, appending to 100,000 entries.
+//! while scrolling the World panel's 1,000 characters, appending to 100,000 entries.
 
 use std::time::Duration;
 
