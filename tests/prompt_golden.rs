@@ -379,3 +379,69 @@ fn chapter_summaries_go_in_as_the_story_so_far_oldest_cut_first() {
         std::fs::read_to_string(&path).expect("golden file (run with UPDATE_GOLDEN=1 once)");
     assert_eq!(expected, text);
 }
+
+/// A template that names `{{story_so_far}}` has the summaries and what recall found there, in
+/// the system prompt, and the history no longer opens with them.
+#[test]
+fn the_story_so_far_placeholder_puts_the_summaries_in_the_template() {
+    use fabula::domain::chapter::Chapter;
+    let chapters = [Chapter {
+        id: "c1".into(),
+        number: 1,
+        title: Some("The Ferry".into()),
+        summary: "Mara pays the ferryman in silver.".into(),
+        ..Chapter::default()
+    }];
+    let story = story(StoryMode::Adventure, Pov::Third, Tense::Past);
+    let history = history(StoryMode::Adventure);
+    let mut pack = PromptPack::default();
+    pack.adventure = format!(
+        "{}\nEarlier in the story:\n{{{{story_so_far}}}}",
+        pack.adventure
+    );
+    let matcher = LoreMatcher::new(&[]);
+    let settings = StorySettings::new();
+    let world = fabula::domain::World::default();
+    let assembled = |pack: &PromptPack| {
+        assemble(&PromptInput {
+            story: &story,
+            settings: &settings,
+            pack,
+            lore: &[],
+            matcher: &matcher,
+            history: &history,
+            context_window: 8192,
+            max_output: 256,
+            count_tokens: &count_tokens,
+            continuing: false,
+            world: &world,
+            chapters: &chapters,
+            recalled: Some("Q (Chapter 1: The Ferry): What did Mara pay?\nA: Silver."),
+        })
+        .expect("renders")
+    };
+    let placed = assembled(&pack);
+    assert!(
+        placed.system.ends_with(
+            "Earlier in the story:\n[STORY SO FAR]\nChapter 1: The Ferry\nMara pays the ferryman in silver.\n\n[RECALLED FROM EARLIER CHAPTERS]\nQ (Chapter 1: The Ferry): What did Mara pay?\nA: Silver."
+        ),
+        "{}",
+        placed.system
+    );
+    assert!(!placed.user.contains("[STORY SO FAR]") && !placed.user.contains("Silver."));
+    let default = assembled(&PromptPack::default());
+    assert!(
+        default
+            .user
+            .starts_with("[STORY SO FAR]\nChapter 1: The Ferry")
+    );
+    assert!(
+        default
+            .user
+            .contains("[RECALLED FROM EARLIER CHAPTERS]\nQ (Chapter 1")
+    );
+    assert_eq!(
+        placed.budget.memory, default.budget.memory,
+        "the same part of the budget"
+    );
+}

@@ -161,7 +161,7 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
         world_block(input.world, &around)
     };
     let story_time = input.world.time.map(|t| t.describe()).unwrap_or_default();
-    let fill = |lorebook: &str, world: &str| {
+    let fill = |lorebook: &str, world: &str, so_far: &str| {
         render_template(template, kind.placeholders(), &|name| match name {
             "title" => story.title.clone(),
             "genre" => story.genre.clone().unwrap_or_default(),
@@ -174,10 +174,11 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
             "lorebook" => lorebook.to_owned(),
             "world" => world.to_owned(),
             "story_time" => story_time.clone(),
+            "story_so_far" => so_far.to_owned(),
             _ => String::new(),
         })
     };
-    let bare_system = fill("", "")?;
+    let bare_system = fill("", "", "")?;
     let system_tokens = count(&bare_system);
     let input_text = current.map(|c| history_line(c, mode));
     let ask = if input.continuing {
@@ -215,17 +216,15 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
     } else {
         ""
     };
-    let system = if selection.injected.is_empty() && world_part.is_empty() {
-        bare_system
-    } else if selection.injected.is_empty() {
-        fill("", world_part)?
+    let lore_block = if selection.injected.is_empty() {
+        String::new()
     } else {
         let mut block = String::from(LORE_HEADER);
         for fired in &selection.injected {
             block.push('\n');
             block.push_str(&input.lore[fired.index].prompt_text());
         }
-        fill(&block, world_part)?
+        block
     };
 
     // The newest summaries that fit their share; the oldest are the first to go.
@@ -279,20 +278,40 @@ pub fn assemble(input: &PromptInput<'_>) -> Result<AssembledPrompt, TemplateErro
     let kept = &older[first_kept..];
     let history_tokens: usize = kept.iter().map(|h| h.tokens + 2).sum();
 
-    let mut user = String::new();
+    let mut memory_text = String::new();
     if !told.is_empty() {
-        user.push_str(MEMORY_HEADER);
-        user.push('\n');
+        memory_text.push_str(MEMORY_HEADER);
+        memory_text.push('\n');
         for (line, _) in told {
-            user.push_str(line);
-            user.push_str("\n\n");
+            memory_text.push_str(line);
+            memory_text.push_str("\n\n");
         }
     }
     if let Some((text, _)) = recalled {
-        user.push_str(RECALL_HEADER);
-        user.push('\n');
-        user.push_str(text);
-        user.push_str("\n\n");
+        memory_text.push_str(RECALL_HEADER);
+        memory_text.push('\n');
+        memory_text.push_str(text);
+        memory_text.push_str("\n\n");
+    }
+    // A template that names `{{story_so_far}}` has the summaries there; otherwise they open the
+    // story's history, as the oldest part of it.
+    let memory_in_template = template.contains("{{story_so_far}}");
+    let system = if lore_block.is_empty()
+        && world_part.is_empty()
+        && (memory_text.is_empty() || !memory_in_template)
+    {
+        bare_system
+    } else {
+        let so_far = if memory_in_template {
+            memory_text.trim_end()
+        } else {
+            ""
+        };
+        fill(&lore_block, world_part, so_far)?
+    };
+    let mut user = String::new();
+    if !memory_in_template {
+        user.push_str(&memory_text);
     }
     for item in kept {
         user.push_str(&history_line(item, mode));

@@ -117,6 +117,7 @@ pub const NARRATOR_PLACEHOLDERS: &[&str] = &[
     "lorebook",
     "world",
     "story_time",
+    "story_so_far",
 ];
 
 pub const SUGGESTION_PLACEHOLDERS: &[&str] = &["title", "genre", "protagonist", "recent", "count"];
