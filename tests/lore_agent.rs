@@ -8,31 +8,12 @@ mod common;
 
 use common::TempData;
 use common::fake_llm::{FakeProvider, Reply, wire};
+use common::local_profile as profile;
 use fabula::domain::lore_proposal::ProposalAction;
-use fabula::domain::{
-    ApiProfile, EntryKind, LoreEntry, LoreId, LoreKind, NewStory, ProfileSource, StoryId,
-};
+use fabula::domain::{EntryKind, LoreEntry, LoreId, LoreKind, NewStory, StoryId};
 use fabula::jobs::CancelToken;
 use fabula::keys::MemoryKeyStore;
 use fabula::storage::Store;
-
-fn profile(store: &Store, base: &str) {
-    store
-        .save_profile(&ApiProfile {
-            id: "local".into(),
-            name: "Local".into(),
-            preset: "openai-compatible".into(),
-            base_url: format!("{base}/v1"),
-            api_key: None,
-            default_model: "tiny".into(),
-            custom_models: Vec::new(),
-            favourite_models: Vec::new(),
-            key_in_keyring: false,
-            source: ProfileSource::Stored,
-        })
-        .expect("save profile");
-    store.set_main_profile_id("local").expect("main profile");
-}
 
 fn lore(story: &StoryId, id: &str, name: &str, description: &str) -> LoreEntry {
     LoreEntry {

@@ -10,31 +10,14 @@ mod common;
 
 use common::TempData;
 use common::fake_llm::{FakeProvider, Reply, wire};
+use common::local_profile as profile;
 use fabula::domain::chapter::MemorySettings;
 use fabula::domain::world_change::Applied;
-use fabula::domain::{ApiProfile, EntryId, EntryKind, NewStory, ProfileSource, StoryId, StoryTime};
+use fabula::domain::{EntryId, EntryKind, NewStory, StoryId, StoryTime};
 use fabula::jobs::CancelToken;
 use fabula::keys::MemoryKeyStore;
 use fabula::storage::Store;
 use fabula::writing;
-
-fn profile(store: &Store, base: &str) {
-    store
-        .save_profile(&ApiProfile {
-            id: "local".into(),
-            name: "Local".into(),
-            preset: "openai-compatible".into(),
-            base_url: format!("{base}/v1"),
-            api_key: None,
-            default_model: "tiny".into(),
-            custom_models: Vec::new(),
-            favourite_models: Vec::new(),
-            key_in_keyring: false,
-            source: ProfileSource::Stored,
-        })
-        .expect("save profile");
-    store.set_main_profile_id("local").expect("main profile");
-}
 
 /// A story of `n` entries of about 100 tokens each ("Part 0 …", "Part 1 …"), actions and
 /// narrations taking turns; a chapter is due past 1,000 tokens outside a buffer of 4.

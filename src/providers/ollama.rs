@@ -29,12 +29,7 @@ fn headers(endpoint: &Endpoint) -> Vec<(String, String)> {
 /// their tool.
 fn message(m: &Message) -> Value {
     if let Some(result) = &m.tool_result {
-        let content = if result.is_error {
-            format!("Error: {}", result.content)
-        } else {
-            result.content.clone()
-        };
-        return json!({"role": "tool", "tool_name": result.name, "content": content});
+        return json!({"role": "tool", "tool_name": result.name, "content": result.marked_text()});
     }
     if m.role == Role::Assistant && !m.tool_calls.is_empty() {
         let calls: Vec<Value> = m

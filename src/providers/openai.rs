@@ -29,12 +29,8 @@ fn headers(endpoint: &Endpoint) -> Vec<(String, String)> {
 /// in; a tool's error is its content, marked (the protocol has no error flag).
 fn message(m: &Message) -> Value {
     if let Some(result) = &m.tool_result {
-        let content = if result.is_error {
-            format!("Error: {}", result.content)
-        } else {
-            result.content.clone()
-        };
-        return json!({"role": "tool", "tool_call_id": result.call_id, "content": content});
+        return json!({"role": "tool", "tool_call_id": result.call_id,
+                      "content": result.marked_text()});
     }
     if m.role == Role::Assistant && !m.tool_calls.is_empty() {
         let calls: Vec<Value> = m

@@ -87,6 +87,18 @@ pub struct ToolResult {
     pub is_error: bool,
 }
 
+impl ToolResult {
+    /// The result as protocols without an error flag (OpenAI, Ollama) send it: an error marked
+    /// in its text.
+    pub fn marked_text(&self) -> String {
+        if self.is_error {
+            format!("Error: {}", self.content)
+        } else {
+            self.content.clone()
+        }
+    }
+}
+
 /// What running a tool came to.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ToolReply {

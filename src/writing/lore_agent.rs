@@ -11,7 +11,7 @@ use crate::domain::lore_proposal::{LoreDraft, ProposalAction};
 use crate::domain::{LoreEntry, LoreId, LoreKind, StoryId, Task};
 use crate::jobs::CancelToken;
 use crate::keys::KeyStore;
-use crate::providers::tools::{Limits, RunEnd, ToolCall, ToolReply, ToolSpec, Toolbox, run_tools};
+use crate::providers::tools::{Limits, RunEnd, ToolCall, ToolReply, ToolSpec, Toolbox};
 use crate::storage::Store;
 
 const LIMITS: Limits = Limits {
@@ -337,19 +337,7 @@ pub fn review_lore(
         0.3,
         1200,
     );
-    progress(0, LIMITS.steps);
-    let run = run_tools(
-        &task.call.endpoint,
-        &request,
-        &mut tools,
-        LIMITS,
-        cancel,
-        &mut |step| {
-            task.record(step.sent, step.result);
-            progress(step.number, step.limit);
-        },
-    )
-    .map_err(|f| WritingError::Provider(f.error))?;
+    let run = task.tools(&request, &mut tools, LIMITS, cancel, progress)?;
     Ok(LoreAgentRun {
         proposed: tools.proposed,
         summary: run.text.trim().to_owned(),

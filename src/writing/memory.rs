@@ -56,8 +56,16 @@ fn plain(entries: &[HistoryItem]) -> String {
         .join("\n\n")
 }
 
-fn unreadable(detail: &str) -> String {
-    format!("The chapter's end could not be read from the Memory task's answer ({detail}).")
+/// The Memory task's answer on where a chapter ends and what it is about (`None`: stopped).
+fn ask_break(
+    task: &TaskCall<'_>,
+    entries: String,
+    cancel: &CancelToken,
+) -> Result<Option<ChapterBreak>, WritingError> {
+    let request = task.request(BREAK_INSTRUCTION, entries, 0.3, 800);
+    task.shaped::<ChapterBreak>(&request, "chapter_break", cancel, &|detail| {
+        format!("The chapter's end could not be read from the Memory task's answer ({detail}).")
+    })
 }
 
 /// After a narration: closes a chapter when the story's settings say one is due. `None` when
@@ -81,15 +89,7 @@ pub fn chapter_check(
     let read = threshold.saturating_add(threshold / 4);
     let entries = store.entries_between(story, room.after, room.before, read)?;
     let task = TaskCall::resolve(store, keys, Task::Memory, story, cancel)?;
-    let request = task.request(
-        BREAK_INSTRUCTION,
-        format!("ENTRIES:\n{}", numbered(&entries)),
-        0.3,
-        800,
-    );
-    let Some(found) =
-        task.shaped::<ChapterBreak>(&request, "chapter_break", cancel, &unreadable)?
-    else {
+    let Some(found) = ask_break(&task, format!("ENTRIES:\n{}", numbered(&entries)), cancel)? else {
         return Ok(None);
     };
     // An index outside the entries read means the model lost count: the chapter takes them all.
@@ -124,19 +124,12 @@ pub fn end_chapter_at(
     let entries = store.entries_between(story, room.after, end + 1, usize::MAX)?;
     let task = TaskCall::resolve(store, keys, Task::Memory, story, cancel)?;
     let read: Vec<HistoryItem> = bounded(&entries);
-    let request = task.request(
-        BREAK_INSTRUCTION,
-        format!(
-            "The chapter ends at the last entry; give {} as end_index.\nENTRIES:\n{}",
-            read.len(),
-            numbered(&read)
-        ),
-        0.3,
-        800,
+    let asked = format!(
+        "The chapter ends at the last entry; give {} as end_index.\nENTRIES:\n{}",
+        read.len(),
+        numbered(&read)
     );
-    let Some(found) =
-        task.shaped::<ChapterBreak>(&request, "chapter_break", cancel, &unreadable)?
-    else {
+    let Some(found) = ask_break(&task, asked, cancel)? else {
         return Ok(None);
     };
     close(&task, &entries, found, cancel)

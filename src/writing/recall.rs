@@ -14,7 +14,7 @@ use crate::domain::search::{MARK_END, MARK_START, SearchQuery};
 use crate::domain::{HistoryItem, StoryId, Target, Task};
 use crate::jobs::CancelToken;
 use crate::keys::KeyStore;
-use crate::providers::tools::{Limits, RunEnd, ToolCall, ToolReply, ToolSpec, Toolbox, run_tools};
+use crate::providers::tools::{Limits, RunEnd, ToolCall, ToolReply, ToolSpec, Toolbox};
 use crate::storage::Store;
 
 /// The newest text recall is about (tokens).
@@ -361,19 +361,7 @@ fn agent(
         story: task.story,
         chapters,
     };
-    progress(0, AGENT_LIMITS.steps);
-    let run = run_tools(
-        &task.call.endpoint,
-        &request,
-        &mut tools,
-        AGENT_LIMITS,
-        cancel,
-        &mut |step| {
-            task.record(step.sent, step.result);
-            progress(step.number, step.limit);
-        },
-    )
-    .map_err(|f| WritingError::Provider(f.error))?;
+    let run = task.tools(&request, &mut tools, AGENT_LIMITS, cancel, progress)?;
     let text = run.text.trim();
     Ok(match run.end {
         RunEnd::Stopped => None,

@@ -10,6 +10,7 @@ use crate::domain::{GenerationRecord, ModelInfo, StoryId, Task, now_ms};
 use crate::jobs::CancelToken;
 use crate::keys::KeyStore;
 use crate::providers::structured::{ReplyShape, ShapeAsk, StructuredError, structured_chat};
+use crate::providers::tools::{Limits, Run, Toolbox, run_tools};
 use crate::providers::{self, ChatRequest, Completion, Failure, Message, ResolvedCall};
 use crate::storage::Store;
 
@@ -146,6 +147,30 @@ impl<'a> TaskCall<'a> {
             log::warn!("how the model answers in shape was not kept: {e}");
         }
         Ok(Some(value))
+    }
+
+    /// A run with tools, every step recorded; `progress` hears (calls made, calls at most).
+    pub(crate) fn tools(
+        &self,
+        request: &ChatRequest,
+        toolbox: &mut dyn Toolbox,
+        limits: Limits,
+        cancel: &CancelToken,
+        progress: &mut dyn FnMut(u32, u32),
+    ) -> Result<Run, WritingError> {
+        progress(0, limits.steps);
+        run_tools(
+            &self.call.endpoint,
+            request,
+            toolbox,
+            limits,
+            cancel,
+            &mut |step| {
+                self.record(step.sent, step.result);
+                progress(step.number, step.limit);
+            },
+        )
+        .map_err(|f| WritingError::Provider(f.error))
     }
 
     /// A reply in prose (`None`: stopped).

@@ -9,6 +9,26 @@ use egui_kittest::kittest::Queryable;
 use fabula::app::{FabulaApp, Launch};
 use fabula::storage::{DataPaths, Store};
 
+/// Saves the profile "Local" (an OpenAI-compatible server at `base`, model "tiny") straight to
+/// the store and makes it the main one.
+pub fn local_profile(store: &Store, base: &str) {
+    store
+        .save_profile(&fabula::domain::ApiProfile {
+            id: "local".into(),
+            name: "Local".into(),
+            preset: "openai-compatible".into(),
+            base_url: format!("{base}/v1"),
+            api_key: None,
+            default_model: "tiny".into(),
+            custom_models: Vec::new(),
+            favourite_models: Vec::new(),
+            key_in_keyring: false,
+            source: fabula::domain::ProfileSource::Stored,
+        })
+        .expect("save profile");
+    store.set_main_profile_id("local").expect("main profile");
+}
+
 /// A fresh data folder that disappears with the value.
 pub struct TempData {
     pub dir: tempfile::TempDir,
