@@ -1,6 +1,7 @@
 //! The story model and its rules: pure data and functions, no I/O, no egui, no threads.
 
 mod backup;
+pub mod branch;
 mod bundle;
 mod catalog;
 pub mod chapter;

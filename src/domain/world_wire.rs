@@ -19,7 +19,7 @@ pub(super) struct Reading {
 impl Reading {
     pub(super) fn new(mut object: Map<String, Value>) -> Self {
         // The story's id is the story the row is stored under; it is written afresh.
-        object.remove("storyId");
+        object.shift_remove("storyId");
         Self { rest: object }
     }
 
@@ -31,7 +31,7 @@ impl Reading {
     ) -> Option<T> {
         let value = self.rest.get(key)?;
         let taken = read(value)?;
-        self.rest.remove(key);
+        self.rest.shift_remove(key);
         Some(taken)
     }
 
@@ -117,6 +117,11 @@ impl Writing {
             "branchId".into(),
             branch_id.clone().map_or(Value::Null, Value::from),
         );
+        self.finish_kept(extra)
+    }
+
+    /// The object with the kept keys and no `branchId` of its own (a branch, a checkpoint).
+    pub(super) fn finish_kept(mut self, extra: &Option<String>) -> Value {
         if let Some(Value::Object(kept)) =
             extra.as_deref().and_then(|t| serde_json::from_str(t).ok())
         {
@@ -182,7 +187,7 @@ pub fn looks_from_map(mut map: Map<String, Value>) -> Looks {
     for (key, _) in Looks::LABELS {
         if let Some(Value::String(text)) = map.get(key) {
             let text = text.clone();
-            map.remove(key);
+            map.shift_remove(key);
             if let Some(slot) = looks.field_mut(key) {
                 *slot = Some(text);
             }
@@ -338,7 +343,7 @@ pub fn forget_shadowed_keys(row: &mut super::world::WorldRow) {
         return;
     };
     for key in keys {
-        map.remove(*key);
+        map.shift_remove(*key);
     }
     *extra = (!map.is_empty()).then(|| Value::Object(map).to_string());
 }

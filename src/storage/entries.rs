@@ -65,11 +65,30 @@ pub(super) fn token_count(text: &str) -> i64 {
 
 // Token counts are left NULL on every write: writes stay fast (the BPE tables are never loaded on
 // the UI thread), and the prompt's history read, on a job, fills them in once.
-pub(super) const INSERT_ENTRY: &str = "INSERT INTO entries (id, story_id, kind, content, position, char_count, word_count, created_at, updated_at, reasoning)
-     VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(position), -1) + 1 FROM entries WHERE story_id = ?2), ?5, ?6, ?7, ?7, ?8)
+// A new entry is on the story's current branch.
+pub(super) const INSERT_ENTRY: &str = "INSERT INTO entries (id, story_id, kind, content, position, char_count, word_count, created_at, updated_at, reasoning, branch_id)
+     VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(position), -1) + 1 FROM entries WHERE story_id = ?2), ?5, ?6, ?7, ?7, ?8,
+         (SELECT current_branch_id FROM stories WHERE id = ?2))
      RETURNING position";
 
 impl Store {
+    /// `AND (…)`: the entries the story's current branch sees, and the values it binds (numbered
+    /// from `?{from}`); empty for a story without branches.
+    pub(super) fn on_current_line(
+        &self,
+        story: &StoryId,
+        from: usize,
+    ) -> Result<(String, Vec<rusqlite::types::Value>)> {
+        Ok(
+            match super::branches::current_lineage_sql(&self.conn, story, from)
+                .map_err(|e| self.err(e))?
+            {
+                Some((condition, values)) => (format!(" AND {condition}"), values),
+                None => (String::new(), Vec::new()),
+            },
+        )
+    }
+
     /// Appends one entry at the end of a story: a single INSERT, whatever the story's length.
     pub fn append_entry(&self, story: &StoryId, kind: EntryKind, content: &str) -> Result<Entry> {
         let id = EntryId::new();
@@ -158,15 +177,17 @@ impl Store {
     /// (no entry text is touched).
     pub fn entry_rows(&self, story: &StoryId) -> Result<Vec<EntryRow>> {
         self.row_index_reads.set(self.row_index_reads.get() + 1);
+        let (on_line, mut values) = self.on_current_line(story, 2)?;
         let mut stmt = self
             .conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT id, kind, char_count, position FROM entries
-                 WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY position",
-            )
+                 WHERE story_id = ?1 AND deleted_at IS NULL{on_line} ORDER BY position"
+            ))
             .map_err(|e| self.err(e))?;
+        values.insert(0, rusqlite::types::Value::Text(story.as_str().to_owned()));
         let rows = stmt
-            .query_map([story.as_str()], row_of)
+            .query_map(rusqlite::params_from_iter(values), row_of)
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.err(e))

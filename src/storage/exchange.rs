@@ -247,6 +247,10 @@ pub(super) fn read_sections(
             sections.push((name, json));
         }
     }
+    for section in super::branches::branch_sections(conn, id)? {
+        sections.retain(|(n, _)| *n != section.0);
+        sections.push(section);
+    }
     // Chapters in the table win over a section kept verbatim (an empty one, from the file).
     if let Some(chapters) = super::chapters::chapter_section(conn, id)? {
         sections.retain(|(n, _)| *n != chapters.0);

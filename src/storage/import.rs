@@ -127,6 +127,7 @@ impl Store {
         )
         .map_err(err)?;
         insert_lore(&tx, &story.id, &lore).map_err(err)?;
+        super::branches::check_branch_section(&tx, &story.id, &sections)?;
         insert_sections(&tx, &story.id, &sections).map_err(err)?;
         if carried {
             super::carried::adopt_alternatives(&tx, story.id.as_str()).map_err(err)?;
@@ -356,6 +357,9 @@ pub(super) fn insert_sections(
         if name == super::chapters::SECTION
             && super::chapters::store_chapter_section(tx, story_id, json)?
         {
+            continue;
+        }
+        if super::branches::store_branch_section(tx, story_id, name, json)? {
             continue;
         }
         stmt.execute(params![story_id.as_str(), name, json])?;

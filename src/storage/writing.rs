@@ -28,14 +28,22 @@ impl Store {
             Some(id) => self.entry(id)?.position,
             None => i64::MAX,
         };
+        let (on_line, mut values) = self.on_current_line(story, 3)?;
+        values.splice(
+            0..0,
+            [
+                rusqlite::types::Value::Text(story.as_str().to_owned()),
+                rusqlite::types::Value::Integer(before_position),
+            ],
+        );
         let count: i64 = self
             .conn
             .prepare_cached(&format!(
-                    "SELECT COUNT(*) FROM entries
-                     WHERE story_id = ?1 AND deleted_at IS NULL AND position < ?2{OUTSIDE_CHAPTERS}"
-                ))
+                "SELECT COUNT(*) FROM entries
+                     WHERE story_id = ?1 AND deleted_at IS NULL AND position < ?2{OUTSIDE_CHAPTERS}{on_line}"
+            ))
             .and_then(|mut stmt| {
-                stmt.query_row(params![story.as_str(), before_position], |r| r.get(0))
+                stmt.query_row(rusqlite::params_from_iter(values), |r| r.get(0))
             })
             .map_err(|e| self.err(e))?;
         Ok(usize::try_from(count).unwrap_or(0))
@@ -51,16 +59,24 @@ impl Store {
             Some(id) => self.entry(id)?.position,
             None => i64::MAX,
         };
+        let (on_line, mut values) = self.on_current_line(story, 3)?;
+        values.splice(
+            0..0,
+            [
+                rusqlite::types::Value::Text(story.as_str().to_owned()),
+                rusqlite::types::Value::Integer(before_position),
+            ],
+        );
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
                 "SELECT id, kind, content, token_count FROM entries
-                     WHERE story_id = ?1 AND deleted_at IS NULL AND position < ?2{OUTSIDE_CHAPTERS}
+                     WHERE story_id = ?1 AND deleted_at IS NULL AND position < ?2{OUTSIDE_CHAPTERS}{on_line}
                      ORDER BY position DESC"
             ))
             .map_err(|e| self.err(e))?;
         let mut rows = stmt
-            .query(params![story.as_str(), before_position])
+            .query(rusqlite::params_from_iter(values))
             .map_err(|e| self.err(e))?;
         let mut items = Vec::new();
         let mut missing = Vec::new();

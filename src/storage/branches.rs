@@ -1,0 +1,476 @@
+//! A story's branches and checkpoints: the tables filled from a file's `branches` and
+//! `checkpoints` sections (a tree that cannot be is refused, and nothing is written) and written
+//! back as they came; the lineage each branch reads its entries through; the story's current
+//! branch; branches made, renamed and put in the Trash.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use serde_json::Value;
+
+use super::{Result, Store, StoreError};
+use crate::domain::branch::{
+    Branch, Checkpoint, Lineage, LineageValue, branch_from_wire, branch_to_wire, check_tree,
+    checkpoint_from_wire, checkpoint_to_wire,
+};
+use crate::domain::{EntryId, StoryId, new_uuid, now_ms};
+
+pub(super) const BRANCHES: &str = "branches";
+pub(super) const CHECKPOINTS: &str = "checkpoints";
+
+fn branch_row(r: &Row<'_>) -> rusqlite::Result<Branch> {
+    Ok(Branch {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        parent: r.get(2)?,
+        fork_entry: EntryId::from(r.get::<_, String>(3)?.as_str()),
+        checkpoint: r.get(4)?,
+        created_at: r.get(5)?,
+        extra: r.get(6)?,
+    })
+}
+
+fn checkpoint_row(r: &Row<'_>) -> rusqlite::Result<Checkpoint> {
+    Ok(Checkpoint {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        entry: EntryId::from(r.get::<_, String>(2)?.as_str()),
+        branch: r.get(3)?,
+        preview: r.get(4)?,
+        entry_count: r.get(5)?,
+        created_at: r.get(6)?,
+        extra: r.get(7)?,
+    })
+}
+
+pub(super) fn read_branches(conn: &Connection, story: &StoryId) -> rusqlite::Result<Vec<Branch>> {
+    conn.prepare_cached(
+        "SELECT id, name, parent_id, fork_entry_id, checkpoint_id, created_at, extra FROM branches
+         WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY rowid",
+    )?
+    .query_map([story.as_str()], branch_row)?
+    .collect()
+}
+
+fn read_checkpoints(conn: &Connection, story: &StoryId) -> rusqlite::Result<Vec<Checkpoint>> {
+    conn.prepare_cached(
+        "SELECT id, name, entry_id, branch_id, preview, entry_count, created_at, extra
+         FROM checkpoints WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY rowid",
+    )?
+    .query_map([story.as_str()], checkpoint_row)?
+    .collect()
+}
+
+fn put_branch(conn: &Connection, story: &StoryId, b: &Branch) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO branches (story_id, id, name, parent_id, fork_entry_id, checkpoint_id,
+             created_at, extra)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (story_id, id) DO UPDATE SET name = excluded.name,
+             parent_id = excluded.parent_id, fork_entry_id = excluded.fork_entry_id,
+             checkpoint_id = excluded.checkpoint_id, extra = excluded.extra, deleted_at = NULL",
+    )?
+    .execute(params![
+        story.as_str(),
+        b.id,
+        b.name,
+        b.parent,
+        b.fork_entry.as_str(),
+        b.checkpoint,
+        b.created_at,
+        b.extra
+    ])?;
+    Ok(())
+}
+
+fn put_checkpoint(conn: &Connection, story: &StoryId, c: &Checkpoint) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO checkpoints (story_id, id, name, entry_id, branch_id, preview, entry_count,
+             created_at, extra)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (story_id, id) DO UPDATE SET name = excluded.name,
+             entry_id = excluded.entry_id, branch_id = excluded.branch_id,
+             preview = excluded.preview, entry_count = excluded.entry_count,
+             extra = excluded.extra, deleted_at = NULL",
+    )?
+    .execute(params![
+        story.as_str(),
+        c.id,
+        c.name,
+        c.entry.as_str(),
+        c.branch,
+        c.preview,
+        c.entry_count,
+        c.created_at,
+        c.extra
+    ])?;
+    Ok(())
+}
+
+/// The objects of a section that is a non-empty array of objects (anything else is kept
+/// verbatim by the caller).
+fn objects(json: &str) -> Option<Vec<serde_json::Map<String, Value>>> {
+    let Ok(Value::Array(values)) = serde_json::from_str::<Value>(json) else {
+        return None;
+    };
+    values
+        .into_iter()
+        .map(|v| match v {
+            Value::Object(map) => Some(map),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|o| !o.is_empty())
+}
+
+/// Refuses a file's branch tree that cannot be (a cycle, a missing parent, a fork entry that is
+/// not in the story or not on its parent's line), naming the problem; the entries are in the
+/// transaction already.
+pub(super) fn check_branch_section(
+    tx: &Transaction<'_>,
+    story: &StoryId,
+    sections: &[(String, String)],
+) -> Result<()> {
+    let Some(json) = sections.iter().find(|(n, _)| n == BRANCHES).map(|(_, j)| j) else {
+        return Ok(());
+    };
+    let Some(objects) = objects(json) else {
+        return Ok(());
+    };
+    let branches: Vec<Branch> = objects
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| branch_from_wire(o, i))
+        .collect();
+    let mut on = HashMap::new();
+    let mut stmt = tx
+        .prepare_cached("SELECT branch_id FROM entries WHERE story_id = ?1 AND id = ?2")
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    for b in &branches {
+        let found: Option<Option<String>> = stmt
+            .query_row(params![story.as_str(), b.fork_entry.as_str()], |r| r.get(0))
+            .optional()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        if let Some(branch) = found {
+            on.insert(b.fork_entry.clone(), branch);
+        }
+    }
+    check_tree(&branches, &on)
+        .map_err(|why| StoreError::Invalid(format!("The file's branches cannot be read: {why}")))
+}
+
+/// Stores a `branches` or `checkpoints` section in its table when it holds objects; returns
+/// whether it did.
+pub(super) fn store_branch_section(
+    tx: &Transaction<'_>,
+    story: &StoryId,
+    name: &str,
+    json: &str,
+) -> rusqlite::Result<bool> {
+    if name != BRANCHES && name != CHECKPOINTS {
+        return Ok(false);
+    }
+    let Some(objects) = objects(json) else {
+        return Ok(false);
+    };
+    for (i, object) in objects.into_iter().enumerate() {
+        if name == BRANCHES {
+            put_branch(tx, story, &branch_from_wire(object, i))?;
+        } else {
+            put_checkpoint(tx, story, &checkpoint_from_wire(object, i))?;
+        }
+    }
+    Ok(true)
+}
+
+/// The sections as the exchange format has them, for the tables that hold rows.
+pub(super) fn branch_sections(
+    conn: &Connection,
+    story: &StoryId,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let branches = read_branches(conn, story)?;
+    if !branches.is_empty() {
+        let rows: Vec<Value> = branches
+            .iter()
+            .map(|b| branch_to_wire(b, story.as_str()))
+            .collect();
+        out.push((BRANCHES.to_owned(), Value::Array(rows).to_string()));
+    }
+    let checkpoints = read_checkpoints(conn, story)?;
+    if !checkpoints.is_empty() {
+        let rows: Vec<Value> = checkpoints
+            .iter()
+            .map(|c| checkpoint_to_wire(c, story.as_str()))
+            .collect();
+        out.push((CHECKPOINTS.to_owned(), Value::Array(rows).to_string()));
+    }
+    Ok(out)
+}
+
+pub(super) fn clear_branches(tx: &Transaction<'_>, story: &StoryId) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM branches WHERE story_id = ?1", [story.as_str()])?;
+    tx.execute(
+        "DELETE FROM checkpoints WHERE story_id = ?1",
+        [story.as_str()],
+    )?;
+    Ok(())
+}
+
+/// What the story's current branch sees, as a condition on `entries` (with its values, numbered
+/// from `?{from}`): `None` for a story without branches, whose every entry is on its one line
+/// (also entries a file tagged with a branch it did not describe).
+pub(super) fn current_lineage_sql(
+    conn: &Connection,
+    story: &StoryId,
+    from: usize,
+) -> rusqlite::Result<Option<(String, Vec<rusqlite::types::Value>)>> {
+    let has_branches: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM branches WHERE story_id = ?1 AND deleted_at IS NULL)",
+        )?
+        .query_row([story.as_str()], |r| r.get(0))?;
+    let current: Option<String> = conn
+        .prepare_cached("SELECT current_branch_id FROM stories WHERE id = ?1")?
+        .query_row([story.as_str()], |r| r.get(0))
+        .optional()?
+        .flatten();
+    if !has_branches && current.is_none() {
+        return Ok(None);
+    }
+    let lineage = lineage_of(conn, story, current.as_deref())?;
+    Ok(Some(lineage_sql(&lineage, from)))
+}
+
+pub(super) fn lineage_of(
+    conn: &Connection,
+    story: &StoryId,
+    branch: Option<&str>,
+) -> rusqlite::Result<Lineage> {
+    let Some(branch) = branch else {
+        return Ok(Lineage::main());
+    };
+    let branches = read_branches(conn, story)?;
+    let mut positions = HashMap::new();
+    let mut stmt = conn.prepare_cached("SELECT position FROM entries WHERE id = ?1")?;
+    for b in &branches {
+        if let Some(p) = stmt
+            .query_row([b.fork_entry.as_str()], |r| r.get::<_, i64>(0))
+            .optional()?
+        {
+            positions.insert(b.fork_entry.clone(), p);
+        }
+    }
+    Ok(Lineage::of(Some(branch), &branches, &|e| {
+        positions.get(e).copied()
+    }))
+}
+
+/// The lineage's condition on `entries` with its values as SQL parameters, numbered from `from`.
+pub(super) fn lineage_sql(lineage: &Lineage, from: usize) -> (String, Vec<rusqlite::types::Value>) {
+    let (condition, values) = lineage.condition();
+    let mut n = from;
+    let numbered = condition
+        .split('?')
+        .enumerate()
+        .map(|(i, part)| {
+            if i == 0 {
+                part.to_owned()
+            } else {
+                let s = format!("?{n}{part}");
+                n += 1;
+                s
+            }
+        })
+        .collect::<String>();
+    let values = values
+        .into_iter()
+        .map(|v| match v {
+            LineageValue::Text(t) => rusqlite::types::Value::Text(t),
+            LineageValue::Int(i) => rusqlite::types::Value::Integer(i),
+        })
+        .collect();
+    (numbered, values)
+}
+
+impl Store {
+    pub fn branches(&self, story: &StoryId) -> Result<Vec<Branch>> {
+        read_branches(&self.conn, story).map_err(|e| self.err(e))
+    }
+
+    pub fn checkpoints(&self, story: &StoryId) -> Result<Vec<Checkpoint>> {
+        read_checkpoints(&self.conn, story).map_err(|e| self.err(e))
+    }
+
+    /// The branch the story shows and writes on (`None`: the main line).
+    pub fn current_branch(&self, story: &StoryId) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT current_branch_id FROM stories WHERE id = ?1",
+                [story.as_str()],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn switch_branch(&self, story: &StoryId, branch: Option<&str>) -> Result<()> {
+        if let Some(id) = branch
+            && !self.branches(story)?.iter().any(|b| b.id == id)
+        {
+            return Err(StoreError::NotFound(format!("Branch {id}")));
+        }
+        self.conn
+            .execute(
+                "UPDATE stories SET current_branch_id = ?2 WHERE id = ?1",
+                params![story.as_str(), branch],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// What `branch` sees of the story.
+    pub fn lineage(&self, story: &StoryId, branch: Option<&str>) -> Result<Lineage> {
+        lineage_of(&self.conn, story, branch).map_err(|e| self.err(e))
+    }
+
+    /// A new branch forking after `entry` (on the line it is on), named `name`, made current.
+    /// Nothing is copied: the branch reads its ancestors' entries through its lineage.
+    pub fn create_branch(&self, story: &StoryId, entry: &EntryId, name: &str) -> Result<Branch> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::Invalid("A branch needs a name.".into()));
+        }
+        let row = self.entry(entry)?;
+        if &row.story_id != story {
+            return Err(StoreError::NotFound(format!("Entry {entry} in this story")));
+        }
+        let branch = Branch {
+            id: new_uuid(),
+            name: name.to_owned(),
+            parent: self.entry_branch(entry)?,
+            fork_entry: entry.clone(),
+            checkpoint: None,
+            created_at: now_ms(),
+            extra: None,
+        };
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        put_branch(&tx, story, &branch).map_err(|e| self.err(e))?;
+        tx.execute(
+            "UPDATE stories SET current_branch_id = ?2 WHERE id = ?1",
+            params![story.as_str(), branch.id],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(branch)
+    }
+
+    pub fn rename_branch(&self, story: &StoryId, branch: &str, name: &str) -> Result<()> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::Invalid("A branch needs a name.".into()));
+        }
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE branches SET name = ?3 WHERE story_id = ?1 AND id = ?2 AND deleted_at IS NULL",
+                params![story.as_str(), branch, name],
+            )
+            .map_err(|e| self.err(e))?;
+        super::stories::expect_one(changed, || format!("Branch {branch}"))
+    }
+
+    /// Moves a branch to the Trash (its entries stay, unseen, until it is restored). One that
+    /// other branches fork from is refused, naming them; the story moves to the parent's line
+    /// when it was on this branch.
+    pub fn trash_branch(&self, story: &StoryId, branch: &str) -> Result<()> {
+        let all = self.branches(story)?;
+        let Some(gone) = all.iter().find(|b| b.id == branch) else {
+            return Err(StoreError::NotFound(format!("Branch {branch}")));
+        };
+        let children: Vec<&str> = all
+            .iter()
+            .filter(|b| b.parent.as_deref() == Some(branch))
+            .map(|b| b.name.as_str())
+            .collect();
+        if !children.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "“{}” cannot be deleted while {} fork from it.",
+                gone.name,
+                children
+                    .iter()
+                    .map(|c| format!("“{c}”"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        tx.execute(
+            "UPDATE branches SET deleted_at = ?3 WHERE story_id = ?1 AND id = ?2",
+            params![story.as_str(), branch, now_ms()],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.execute(
+            "UPDATE stories SET current_branch_id = ?3 WHERE id = ?1 AND current_branch_id = ?2",
+            params![story.as_str(), branch, gone.parent],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    pub fn restore_branch(&self, story: &StoryId, branch: &str) -> Result<()> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE branches SET deleted_at = NULL WHERE story_id = ?1 AND id = ?2",
+                params![story.as_str(), branch],
+            )
+            .map_err(|e| self.err(e))?;
+        super::stories::expect_one(changed, || format!("Branch {branch}"))
+    }
+
+    /// The branch whose fork is `entry`, if one is: such an entry cannot be deleted.
+    pub fn branch_forking_at(&self, story: &StoryId, entry: &EntryId) -> Result<Option<Branch>> {
+        Ok(self
+            .branches(story)?
+            .into_iter()
+            .find(|b| &b.fork_entry == entry))
+    }
+
+    /// A named checkpoint at `entry`, on the branch the story shows.
+    pub fn create_checkpoint(
+        &self,
+        story: &StoryId,
+        entry: &EntryId,
+        name: &str,
+    ) -> Result<Checkpoint> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::Invalid("A checkpoint needs a name.".into()));
+        }
+        let row = self.entry(entry)?;
+        let checkpoint = Checkpoint {
+            id: new_uuid(),
+            name: name.to_owned(),
+            entry: entry.clone(),
+            branch: self.current_branch(story)?,
+            preview: Some(crate::domain::preview(&row.content, 100)),
+            entry_count: row.position + 1,
+            created_at: now_ms(),
+            extra: None,
+        };
+        put_checkpoint(&self.conn, story, &checkpoint).map_err(|e| self.err(e))?;
+        Ok(checkpoint)
+    }
+
+    pub fn delete_checkpoint(&self, story: &StoryId, id: &str) -> Result<()> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE checkpoints SET deleted_at = ?3 WHERE story_id = ?1 AND id = ?2 AND deleted_at IS NULL",
+                params![story.as_str(), id, now_ms()],
+            )
+            .map_err(|e| self.err(e))?;
+        super::stories::expect_one(changed, || format!("Checkpoint {id}"))
+    }
+}

@@ -1,0 +1,263 @@
+//! Branches on a real database: a branch made from any entry copies nothing and sees its
+//! ancestors' entries up to each fork (three levels deep, forks at the first and the last
+//! entry), new entries land on the branch shown, a branch other branches fork from cannot be
+//! deleted, and a file's tree comes in and goes out as it was — or, when it cannot be, is refused
+//! with a message and nothing written.
+// The shared test set-up starts its own server threads.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use common::TempData;
+use fabula::domain::{EntryId, EntryKind, OnConflict, StoryId};
+use fabula::storage::Store;
+use serde_json::{Value, json};
+
+const FIXTURE: &[u8] = include_bytes!("fixtures/original-1.7.avt");
+const STORY: &str = "6f1c2a9e-2b7d-4c1e-9a3f-0d5e8b7c6a41";
+
+fn texts(store: &Store, story: &StoryId) -> Vec<String> {
+    let rows = store.entry_rows(story).expect("rows");
+    rows.iter()
+        .map(|r| store.entry(&r.id).expect("entry").content)
+        .collect()
+}
+
+fn add(store: &Store, story: &StoryId, text: &str) -> EntryId {
+    store
+        .append_entry(story, EntryKind::Narration, text)
+        .expect("entry")
+        .id
+}
+
+#[test]
+fn a_branch_sees_its_lineage_up_to_each_fork_three_levels_deep() {
+    let data = TempData::new();
+    let story = data.add_story("Tree");
+    let store = data.open();
+    let m: Vec<EntryId> = (0..5)
+        .map(|i| add(&store, &story, &format!("m{i}")))
+        .collect();
+    let entries_before = store.entry_rows(&story).expect("rows").len();
+
+    let a = store.create_branch(&story, &m[2], "A").expect("branch A");
+    assert_eq!(a.parent, None, "it forks from the main line");
+    assert_eq!(
+        store.current_branch(&story).expect("current").as_deref(),
+        Some(a.id.as_str())
+    );
+    assert_eq!(
+        texts(&store, &story),
+        ["m0", "m1", "m2"],
+        "nothing after the fork, nothing copied"
+    );
+    let a0 = add(&store, &story, "a0");
+    add(&store, &story, "a1");
+    assert_eq!(texts(&store, &story), ["m0", "m1", "m2", "a0", "a1"]);
+
+    let b = store.create_branch(&story, &a0, "B").expect("branch B");
+    assert_eq!(b.parent.as_deref(), Some(a.id.as_str()));
+    add(&store, &story, "b0");
+    assert_eq!(texts(&store, &story), ["m0", "m1", "m2", "a0", "b0"]);
+    let history: Vec<String> = store
+        .history_within(&story, None, 10_000)
+        .expect("history")
+        .into_iter()
+        .map(|h| h.text)
+        .collect();
+    assert_eq!(
+        history,
+        ["m0", "m1", "m2", "a0", "b0"],
+        "the narrator reads the same lineage"
+    );
+    assert_eq!(store.entries_before(&story, None).expect("count"), 5);
+
+    store.switch_branch(&story, Some(&a.id)).expect("to A");
+    assert_eq!(texts(&store, &story), ["m0", "m1", "m2", "a0", "a1"]);
+    store.switch_branch(&story, None).expect("to main");
+    assert_eq!(texts(&store, &story), ["m0", "m1", "m2", "m3", "m4"]);
+    add(&store, &story, "m5");
+    store.switch_branch(&story, Some(&b.id)).expect("to B");
+    assert_eq!(
+        texts(&store, &story),
+        ["m0", "m1", "m2", "a0", "b0"],
+        "main's new entry is not on B"
+    );
+
+    // Forks at the very first and the very last entry of the main line.
+    let first = store
+        .create_branch(&story, &m[0], "From the start")
+        .expect("first");
+    assert_eq!(texts(&store, &story), ["m0"]);
+    store.switch_branch(&story, None).expect("main");
+    let last_id = store
+        .entry_rows(&story)
+        .expect("rows")
+        .last()
+        .expect("last")
+        .id
+        .clone();
+    store
+        .create_branch(&story, &last_id, "From the end")
+        .expect("last");
+    assert_eq!(texts(&store, &story), ["m0", "m1", "m2", "m3", "m4", "m5"]);
+    assert_eq!(entries_before, 5);
+    assert_eq!(store.branches(&story).expect("branches").len(), 4);
+    assert_eq!(first.fork_entry, m[0]);
+}
+
+#[test]
+fn a_branch_others_fork_from_is_kept_and_a_leaf_goes_to_the_trash_and_back() {
+    let data = TempData::new();
+    let story = data.add_story("Tree");
+    let store = data.open();
+    let m0 = add(&store, &story, "m0");
+    let a = store.create_branch(&story, &m0, "The duel").expect("A");
+    let a0 = add(&store, &story, "a0");
+    let b = store.create_branch(&story, &a0, "The flight").expect("B");
+    let err = store
+        .trash_branch(&story, &a.id)
+        .expect_err("B forks from it");
+    assert_eq!(
+        err.to_string(),
+        "“The duel” cannot be deleted while “The flight” fork from it."
+    );
+    assert_eq!(
+        store
+            .branch_forking_at(&story, &a0)
+            .expect("fork")
+            .map(|f| f.name),
+        Some("The flight".to_owned()),
+        "the entry a branch forks from is known, to refuse its deletion"
+    );
+    store.trash_branch(&story, &b.id).expect("leaf");
+    assert_eq!(
+        store.current_branch(&story).expect("current").as_deref(),
+        Some(a.id.as_str()),
+        "back on its parent"
+    );
+    assert_eq!(store.branches(&story).expect("branches").len(), 1);
+    store.restore_branch(&story, &b.id).expect("restore");
+    store.switch_branch(&story, Some(&b.id)).expect("switch");
+    assert_eq!(texts(&store, &story), ["m0", "a0"]);
+    store
+        .rename_branch(&story, &b.id, "  The escape ")
+        .expect("rename");
+    assert_eq!(store.branches(&story).expect("b")[1].name, "The escape");
+    assert!(store.rename_branch(&story, &b.id, " ").is_err());
+    assert!(store.switch_branch(&story, Some("nowhere")).is_err());
+}
+
+/// The fixture with a branch forking after its second entry, one entry on it, a checkpoint, and
+/// the story on that branch.
+fn with_branch(branches: Value) -> Vec<u8> {
+    let mut file: Value = serde_json::from_slice(FIXTURE).expect("json");
+    let mut entry = file["entries"][2].clone();
+    entry["id"] = json!("a1b2c3d4-0001-4000-8000-0000000000b1");
+    entry["position"] = json!(3);
+    entry["content"] = json!("On the other path, Wren lets the lamp go dark.");
+    entry["branchId"] = json!("br-1");
+    file["entries"].as_array_mut().expect("entries").push(entry);
+    file["branches"] = branches;
+    file["story"]["currentBranchId"] = json!("br-1");
+    serde_json::to_vec(&file).expect("bytes")
+}
+
+fn one_branch() -> Value {
+    json!([{"id": "br-1", "storyId": STORY, "name": "The dark lamp", "parentBranchId": null,
+            "forkEntryId": "a1b2c3d4-0001-4000-8000-000000000002", "checkpointId": null,
+            "createdAt": 1738600000000i64, "colour": "amber"}])
+}
+
+#[test]
+fn a_files_tree_comes_in_opens_on_its_branch_and_goes_out_as_it_came() {
+    let data = TempData::new();
+    let mut store = data.open();
+    let bytes = with_branch(one_branch());
+    let bundle = fabula::formats::avt::read(bytes.as_slice()).expect("read");
+    store
+        .import_bundle(&bundle, OnConflict::Refuse)
+        .expect("import");
+    let story = StoryId::from(STORY);
+    let branches = store.branches(&story).expect("branches");
+    assert_eq!(branches.len(), 1);
+    assert_eq!(branches[0].name, "The dark lamp");
+    assert_eq!(
+        store.current_branch(&story).expect("current").as_deref(),
+        Some("br-1")
+    );
+    let shown = texts(&store, &story);
+    assert_eq!(
+        shown.len(),
+        3,
+        "two shared entries and the branch's own: {shown:?}"
+    );
+    assert_eq!(shown[2], "On the other path, Wren lets the lamp go dark.");
+    assert_eq!(
+        store.checkpoints(&story).expect("checkpoints")[0].name,
+        "Before the lamp"
+    );
+
+    // Out again: the sections as the file had them, key for key (the unknown "colour" too).
+    let out = store.export_bundle(&story).expect("export");
+    let section = |name: &str| -> Value {
+        serde_json::from_str(&out.sections.iter().find(|(n, _)| n == name).expect(name).1)
+            .expect("json")
+    };
+    assert_eq!(section("branches"), one_branch());
+    let original: Value = serde_json::from_slice(FIXTURE).expect("json");
+    let back = section("checkpoints");
+    assert_eq!(back, original["checkpoints"]);
+    let keys = |v: &Value| {
+        v[0].as_object()
+            .expect("object")
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        keys(&back),
+        keys(&original["checkpoints"]),
+        "in the file's order"
+    );
+}
+
+#[test]
+fn a_tree_that_cannot_be_is_refused_and_nothing_is_written() {
+    for (branches, why) in [
+        (
+            json!([{"id": "br-1", "name": "Loop", "parentBranchId": "br-2",
+                    "forkEntryId": "a1b2c3d4-0001-4000-8000-000000000002"},
+                   {"id": "br-2", "name": "Back", "parentBranchId": "br-1",
+                    "forkEntryId": "a1b2c3d4-0001-4000-8000-0000000000b1"}]),
+            "loop",
+        ),
+        (
+            json!([{"id": "br-1", "name": "Orphan", "parentBranchId": "gone",
+                    "forkEntryId": "a1b2c3d4-0001-4000-8000-000000000002"}]),
+            "parent branch that is not in the file",
+        ),
+        (
+            json!([{"id": "br-1", "name": "Adrift", "parentBranchId": null,
+                    "forkEntryId": "no-such-entry"}]),
+            "forks from an entry that is not in the file",
+        ),
+    ] {
+        let data = TempData::new();
+        let mut store = data.open();
+        let bundle = fabula::formats::avt::read(with_branch(branches).as_slice()).expect("read");
+        let err = store
+            .import_bundle(&bundle, OnConflict::Refuse)
+            .expect_err("refused");
+        assert!(
+            err.to_string()
+                .starts_with("The file's branches cannot be read"),
+            "{err}"
+        );
+        assert!(err.to_string().contains(why), "{err}");
+        assert!(
+            store.list_stories().expect("library").is_empty(),
+            "nothing written"
+        );
+    }
+}
