@@ -141,6 +141,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A story's branches: list, new (from any entry), switch, rename, delete.
+    Branch {
+        #[command(subcommand)]
+        command: fabula::cli::BranchCommand,
+    },
+    /// A story's checkpoints: list, new, delete.
+    Checkpoint {
+        #[command(subcommand)]
+        command: fabula::cli::CheckpointCommand,
+    },
     /// Close a chapter by hand, or write a chapter's summary again (the Memory task).
     Chapter {
         #[command(subcommand)]
@@ -294,6 +304,8 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
         Command::Sync { command } => return fabula::cli::sync(&mut store, &paths, command),
         Command::Chapters { story, json } => return fabula::cli::chapters(&store, &story, json),
         Command::Chapter { command } => return fabula::cli::chapter(&store, command),
+        Command::Branch { command } => return fabula::cli::branch(&store, command),
+        Command::Checkpoint { command } => return fabula::cli::checkpoint(&store, command),
         Command::Search {
             query,
             story,

@@ -408,3 +408,97 @@ fn a_failing_recall_is_a_warning_and_the_narration_goes_on_with_what_it_has() {
         "the summary is still told"
     );
 }
+
+#[test]
+fn branches_and_checkpoints_from_the_shell_and_generate_writes_on_the_branch_shown() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = FakeProvider::start(vec![Reply::stream(
+        "text/event-stream",
+        &wire::openai(&["The other road was dry."], 40, 5),
+    )]);
+    let story = setup(tmp.path(), &server.base);
+    let id = StoryId::from(story.as_str());
+    let first = {
+        let store = store(tmp.path());
+        let mut settings = store.story_settings(&id).expect("settings");
+        settings.track_world = false;
+        store.save_story_settings(&id, &settings).expect("save");
+        let first = store
+            .append_entry(&id, EntryKind::Narration, "The road forked.")
+            .expect("e")
+            .id;
+        store
+            .append_entry(&id, EntryKind::Narration, "Mara went left.")
+            .expect("e");
+        first
+    };
+    let (code, out, err) = run(fabula(tmp.path()).args([
+        "branch",
+        "new",
+        &story,
+        "--from",
+        first.as_str(),
+        "--name",
+        "Right",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let branch = out.trim().to_owned();
+    let (code, out, _) = run(fabula(tmp.path()).args(["branch", "list", &story]));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!("*\t{branch}\tRight\tfrom {first}")),
+        "{out}"
+    );
+    let (code, _, err) =
+        run(fabula(tmp.path()).args(["generate", &story, "--action", "do", "goes", "right"]));
+    assert_eq!(code, 0, "{err}");
+    let texts = |tmp: &std::path::Path| -> Vec<String> {
+        let store = store(tmp);
+        store
+            .entry_rows(&id)
+            .expect("rows")
+            .iter()
+            .map(|r| store.entry(&r.id).expect("entry").content)
+            .collect()
+    };
+    assert_eq!(
+        texts(tmp.path()),
+        [
+            "The road forked.",
+            "Mara goes right.",
+            "The other road was dry."
+        ]
+    );
+    let (code, _, err) = run(fabula(tmp.path()).args(["branch", "switch", &story, "main"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        texts(tmp.path()),
+        ["The road forked.", "Mara went left."],
+        "main is as it was"
+    );
+    let (code, _, err) = run(fabula(tmp.path()).args(["branch", "delete", &story, "main"]));
+    assert_ne!(code, 0);
+    assert!(err.contains("The main line cannot be deleted."), "{err}");
+
+    let (code, out, err) = run(fabula(tmp.path()).args([
+        "checkpoint",
+        "new",
+        &story,
+        first.as_str(),
+        "--name",
+        "At the fork",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let checkpoint = out.trim().to_owned();
+    let (_, out, _) = run(fabula(tmp.path()).args(["checkpoint", "list", &story]));
+    assert!(
+        out.starts_with(&format!(
+            "{checkpoint}\tAt the fork\tat {first}\tThe road forked."
+        )),
+        "{out}"
+    );
+    let (code, _, _) = run(fabula(tmp.path()).args(["checkpoint", "delete", &story, &checkpoint]));
+    assert_eq!(code, 0);
+    let (_, out, _) = run(fabula(tmp.path()).args(["checkpoint", "list", &story]));
+    assert!(out.trim().is_empty(), "{out}");
+}

@@ -1,6 +1,7 @@
 //! Headless subcommands: list stories, back up, seed synthetic stories, manage and check providers,
 //! create stories, generate narration and manage the lorebook.
 
+mod branches;
 mod chapters;
 mod exchange;
 mod provider;
@@ -9,6 +10,7 @@ mod story;
 mod sync;
 mod world;
 
+pub use branches::{BranchCommand, CheckpointCommand, branch, checkpoint};
 pub use chapters::{ChapterCommand, chapter, chapters};
 pub use exchange::{ConflictArg, ExportFormat, export, import};
 pub use provider::{ProviderCommand, provider};

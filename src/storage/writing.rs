@@ -134,6 +134,19 @@ impl Store {
         reasoning: &str,
         cut_off: bool,
     ) -> Result<EntryId> {
+        let branch = self.current_branch(story)?;
+        self.finish_narration_on(story, branch.as_deref(), content, reasoning, cut_off)
+    }
+
+    /// As `finish_narration`, on `branch` (the one the generation started on).
+    pub fn finish_narration_on(
+        &mut self,
+        story: &StoryId,
+        branch: Option<&str>,
+        content: &str,
+        reasoning: &str,
+        cut_off: bool,
+    ) -> Result<EntryId> {
         let id = EntryId::new();
         let path = self.path.clone();
         let err = |e| super::classify(&path, e);
@@ -161,6 +174,11 @@ impl Store {
             )
             .map_err(err)?;
         }
+        tx.execute(
+            "UPDATE entries SET branch_id = ?2 WHERE id = ?1",
+            params![id.as_str(), branch],
+        )
+        .map_err(err)?;
         tx.execute("DELETE FROM drafts WHERE story_id = ?1", [story.as_str()])
             .map_err(err)?;
         tx.commit().map_err(err)?;

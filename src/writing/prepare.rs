@@ -24,6 +24,9 @@ pub struct Prepared {
     /// Lore that fired: name, why, and whether it fit.
     pub lore: Vec<(String, String, bool)>,
     pub models: Vec<ModelInfo>,
+    /// The branch the story showed when the narration began: it lands there, whatever the
+    /// story shows by the time it ends.
+    pub branch: Option<String>,
 }
 
 /// The narrator's profile and settings: the story's own choices over the task's, over the main profile.
@@ -201,5 +204,6 @@ pub fn prepare_recalled(
         prefix: continued.map(|e| e.content).unwrap_or_default(),
         lore,
         models,
+        branch: store.current_branch(story_id)?,
     })
 }

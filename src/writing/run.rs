@@ -199,7 +199,13 @@ fn store_narration(
     let cut_off = providers::stopped_at_limit(completion.finish_reason.as_deref());
     loop {
         let stored = match &prepared.target {
-            Target::Next => store.finish_narration(&prepared.story.id, &text, reasoning, cut_off),
+            Target::Next => store.finish_narration_on(
+                &prepared.story.id,
+                prepared.branch.as_deref(),
+                &text,
+                reasoning,
+                cut_off,
+            ),
             Target::Regenerate(entry) | Target::Continue(entry) => store
                 .add_alternative(entry, &text, reasoning, cut_off)
                 .map(|_| entry.clone()),
