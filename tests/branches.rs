@@ -261,3 +261,134 @@ fn a_tree_that_cannot_be_is_refused_and_nothing_is_written() {
         );
     }
 }
+
+#[test]
+fn the_branches_panel_switches_and_a_narration_lands_where_it_began() {
+    use common::fake_llm::{FakeProvider, Reply, Step, wire};
+    use common::{click, harness, type_into};
+    use egui::{Key, Modifiers};
+    use egui_kittest::kittest::Queryable;
+    use std::time::{Duration, Instant};
+    let data = TempData::new();
+    // The narration pauses mid-stream long enough to switch branch under it.
+    let server = FakeProvider::start(vec![
+        Reply::stream(
+            "text/event-stream",
+            &wire::openai(&["The bridge ", "held."], 40, 4),
+        )
+        .then_at(2, Step::Sleep(Duration::from_millis(1500))),
+    ]);
+    let (story, other, m0) = {
+        let store = data.open();
+        common::local_profile(&store, &server.base);
+        let story = data.add_story("Two Roads");
+        let mut settings = store.story_settings(&story).expect("settings");
+        settings.track_world = false;
+        settings.suggestions = false;
+        store.save_story_settings(&story, &settings).expect("save");
+        let m0 = add(&store, &story, "The road split at the old bridge.");
+        add(&store, &story, "Mara crossed the bridge.");
+        let other = store
+            .create_branch(&story, &m0, "The ford")
+            .expect("branch");
+        add(&store, &story, "Mara waded through the ford.");
+        store.switch_branch(&story, None).expect("main");
+        (story, other, m0)
+    };
+    let mut h = harness(&data);
+    click(&mut h, "Two Roads");
+    assert!(h.query_by_label("Mara crossed the bridge.").is_some());
+    assert!(h.query_by_label("Mara waded through the ford.").is_none());
+    click(&mut h, "Branches");
+    assert!(
+        h.query_by_label("● Main line").is_some(),
+        "the line shown is marked"
+    );
+
+    // Write on the main line, and switch to the ford while the narration streams.
+    type_into(&mut h, "Your action", "look down");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_ok();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while h.query_by_label_contains("The bridge").is_none() {
+        assert!(Instant::now() < deadline, "the stream never started");
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    click(&mut h, "The ford");
+    assert!(h.query_by_label("Mara waded through the ford.").is_some());
+    assert!(
+        h.query_by_label_contains("Branch: The ford").is_some(),
+        "the title row says so"
+    );
+    while h.state().is_generating() {
+        assert!(Instant::now() < deadline, "the narration never ended");
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    h.run_ok();
+    assert!(
+        h.query_by_label("The bridge held.").is_none(),
+        "the narration is not shown on the ford"
+    );
+    let store = data.open();
+    assert_eq!(
+        store.current_branch(&story).expect("current").as_deref(),
+        Some(other.id.as_str())
+    );
+    assert_eq!(
+        texts(&store, &story),
+        [
+            "The road split at the old bridge.",
+            "Mara waded through the ford."
+        ]
+    );
+    store.switch_branch(&story, None).expect("main");
+    let main = texts(&store, &story);
+    assert_eq!(
+        main.last().map(String::as_str),
+        Some("The bridge held."),
+        "it landed on main: {main:?}"
+    );
+
+    // Deleting the fork entry is refused, naming the branch; the branch goes to the Trash and
+    // Undo brings it back.
+    drop(store);
+    click(&mut h, "Rename");
+    h.run_ok();
+    assert!(h.query_by_label("Save").is_some());
+    click(&mut h, "Cancel");
+    // The panel's Delete is the rightmost (the entries have theirs too).
+    h.get_all_by_label("Delete")
+        .max_by(|a, b| a.rect().min.x.total_cmp(&b.rect().min.x))
+        .expect("Delete")
+        .click();
+    h.run_ok();
+    assert!(
+        h.query_by_label("● Main line").is_some(),
+        "back on the main line"
+    );
+    assert!(data.open().branches(&story).expect("branches").is_empty());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_ok();
+    assert_eq!(data.open().branches(&story).expect("branches").len(), 1);
+    assert!(h.query_by_label("The ford").is_some());
+    h.state_mut().apply(fabula::state::Action::Entry(
+        fabula::state::EntryAction::TrashEntry(m0.clone()),
+    ));
+    h.run_ok();
+    assert!(
+        h.query_by_label_contains(
+            "This entry cannot be deleted: the branch “The ford” forks from it."
+        )
+        .is_some()
+    );
+    assert!(
+        data.open()
+            .entry_rows(&story)
+            .expect("rows")
+            .iter()
+            .any(|r| r.id == m0),
+        "the entry stays"
+    );
+}

@@ -22,6 +22,13 @@ impl FabulaApp {
             EntryAction::EditEntry { entry, text } => self.edit_entry(store, &entry, text)?,
             EntryAction::TrashEntry(entry) => {
                 let story = store.entry(&entry)?.story_id;
+                if let Some(branch) = store.branch_forking_at(&story, &entry)? {
+                    self.state.error(format!(
+                        "This entry cannot be deleted: the branch “{}” forks from it.",
+                        branch.name
+                    ));
+                    return Ok(());
+                }
                 store.trash_entry(&entry)?;
                 self.sync_row(store, &entry)?;
                 self.history.record(Change::TrashEntry {
@@ -137,6 +144,7 @@ impl FabulaApp {
             Action::Writing(action) => self.apply_writing(store, action)?,
             Action::Lore(action) => self.apply_lore(store, action)?,
             Action::World(action) => self.apply_world(store, action)?,
+            Action::Branch(action) => self.apply_branch(store, action)?,
             Action::Share(action) => self.apply_share(store, action)?,
             Action::Provider(action) => self.apply_provider(store, action)?,
             Action::Settings(action) => self.apply_settings(store, action)?,
@@ -313,6 +321,7 @@ impl FabulaApp {
                 self.reload_lore(store, &story)?;
             }
             Change::TrashChapter { .. } => self.reload_world(store)?,
+            Change::TrashBranch { .. } => self.reopen_on_branch(store)?,
             Change::EditWorld { .. }
             | Change::TrashWorld { .. }
             | Change::StoryTime { .. }

@@ -1,6 +1,7 @@
 //! The controller: owns the store and the session history, applies `Action`s, and is the eframe app.
 
 mod actions;
+mod branches;
 mod chapters;
 mod classifier;
 mod entry_cache;

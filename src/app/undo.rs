@@ -32,6 +32,10 @@ pub enum Change {
         story: StoryId,
         id: String,
     },
+    TrashBranch {
+        story: StoryId,
+        id: String,
+    },
     TrashLore {
         story: StoryId,
         lore: LoreId,
@@ -86,6 +90,7 @@ impl Change {
             Change::DecideLore { accepted: true, .. } => "accept the lore change".into(),
             Change::DecideLore { .. } => "reject the lore change".into(),
             Change::TrashChapter { .. } => "delete chapter".into(),
+            Change::TrashBranch { .. } => "delete branch".into(),
             Change::Turn { .. } => "the last turn".into(),
             Change::EditWorld { before: None, .. } => "add to the world".into(),
             Change::EditWorld { .. } => "edit the world".into(),
@@ -106,6 +111,7 @@ impl Change {
             | Change::TrashLore { story, .. }
             | Change::DecideLore { story, .. }
             | Change::TrashChapter { story, .. }
+            | Change::TrashBranch { story, .. }
             | Change::Turn { story, .. }
             | Change::EditWorld { story, .. }
             | Change::TrashWorld { story, .. }
@@ -127,6 +133,7 @@ impl Change {
                 .rev()
                 .try_for_each(|id| store.undecide_lore_proposal(*id)),
             Change::TrashChapter { story, id } => store.restore_chapter(story, id),
+            Change::TrashBranch { story, id } => store.restore_branch(story, id),
             Change::EditWorld { .. }
             | Change::TrashWorld { .. }
             | Change::StoryTime { .. }
@@ -160,6 +167,7 @@ impl Change {
                 }
             }),
             Change::TrashChapter { story, id } => store.trash_chapter(story, id),
+            Change::TrashBranch { story, id } => store.trash_branch(story, id),
             Change::EditWorld { .. }
             | Change::TrashWorld { .. }
             | Change::StoryTime { .. }

@@ -89,6 +89,9 @@ impl FabulaApp {
             world_updates: store.recent_world_updates(story, super::world::RECENT_UPDATES)?,
             chapters: store.chapters(story)?,
             memory: store.memory_settings(story)?,
+            branches: store.branches(story)?,
+            branch: store.current_branch(story)?,
+            checkpoints: store.checkpoints(story)?,
             lore_fired,
             settings: store.story_settings(story)?,
             pack: store.prompt_pack()?,
@@ -403,8 +406,12 @@ impl FabulaApp {
             return Ok(());
         };
         let char_count = u32::try_from(fresh.content.chars().count()).unwrap_or(u32::MAX);
+        // A narration that ends after the writer switched branch landed on the branch it began
+        // on: it is not a row of the one shown.
+        let shown_branch = store.entry_branch(entry)? == self.state.writing.branch;
         match open.rows.iter_mut().rev().find(|r| &r.id == entry) {
             Some(row) => row.char_count = char_count,
+            None if !shown_branch => return Ok(()),
             None => open.rows.push(EntryRow {
                 id: fresh.id.clone(),
                 kind: fresh.kind,
@@ -526,5 +533,5 @@ impl FabulaApp {
 }
 
 /// The narrator's job, and the suggestions after it: one of each at a time.
-const GENERATION: &str = "generation";
+pub(super) const GENERATION: &str = "generation";
 pub(super) const SUGGESTIONS: &str = "suggestions";

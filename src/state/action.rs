@@ -25,6 +25,7 @@ pub enum Action {
     Writing(WritingAction),
     Lore(LoreAction),
     World(WorldAction),
+    Branch(BranchAction),
     Share(ShareAction),
     Provider(ProviderAction),
     Settings(SettingsAction),
@@ -132,6 +133,23 @@ pub enum WorldAction {
     /// Of the waiting update: accept (`true`) or reject the change at this index of its lines,
     /// or (None) all of them.
     Decide(Option<usize>, bool),
+}
+
+/// The open story's branches and checkpoints.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BranchAction {
+    /// "Branch from here": a new branch forking after the entry, shown at once.
+    New(EntryId),
+    /// Show a branch (`None`: the main line).
+    Switch(Option<String>),
+    Rename(String, String),
+    Trash(String),
+    /// A named checkpoint at the entry.
+    Checkpoint(EntryId),
+    /// "Branch from here" on a checkpoint: a new branch from its entry (a restore that loses
+    /// nothing).
+    FromCheckpoint(String),
+    DeleteCheckpoint(String),
 }
 
 /// The open story's lorebook.

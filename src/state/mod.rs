@@ -5,8 +5,8 @@
 mod action;
 
 pub use action::{
-    Action, BackupAction, EntryAction, LibraryAction, LoreAction, ProviderAction, SettingsAction,
-    ShareAction, WorldAction, WritingAction,
+    Action, BackupAction, BranchAction, EntryAction, LibraryAction, LoreAction, ProviderAction,
+    SettingsAction, ShareAction, WorldAction, WritingAction,
 };
 
 use std::collections::HashMap;
@@ -322,6 +322,10 @@ pub struct WritingState {
     pub world_updates: Vec<crate::domain::world_log::KeptUpdate>,
     /// The story's chapters, first to last (the Memory panel).
     pub chapters: Vec<crate::domain::chapter::Chapter>,
+    /// The story's branches, the one shown (`None`: the main line), and its checkpoints.
+    pub branches: Vec<crate::domain::branch::Branch>,
+    pub branch: Option<String>,
+    pub checkpoints: Vec<crate::domain::branch::Checkpoint>,
     /// When the story's chapters close and what is recalled from them.
     pub memory: crate::domain::chapter::MemorySettings,
     /// Lorebook changes the lore agent proposes, waiting for the writer's word.

@@ -1,6 +1,7 @@
 //! The story's side panel: the world, the lorebook (entries, which fired last turn and why), the
 //! chapters of the story's memory, the story's writing settings, and the prompt inspector.
 
+mod branches;
 mod inspector;
 mod lore;
 mod lore_proposals;
@@ -9,6 +10,7 @@ mod story_settings;
 mod world;
 mod world_updates;
 
+pub use branches::BranchRename;
 pub use lore::LoreForm;
 pub use memory::ChapterEdit;
 pub use story_settings::SettingsForm;
@@ -27,15 +29,17 @@ pub enum SidePanel {
     World,
     Lorebook,
     Memory,
+    Branches,
     Settings,
     Inspector,
 }
 
 impl SidePanel {
-    pub const ALL: [SidePanel; 5] = [
+    pub const ALL: [SidePanel; 6] = [
         SidePanel::World,
         SidePanel::Lorebook,
         SidePanel::Memory,
+        SidePanel::Branches,
         SidePanel::Settings,
         SidePanel::Inspector,
     ];
@@ -45,6 +49,7 @@ impl SidePanel {
             SidePanel::World => "World",
             SidePanel::Lorebook => "Lorebook",
             SidePanel::Memory => "Memory",
+            SidePanel::Branches => "Branches",
             SidePanel::Settings => "Story settings",
             SidePanel::Inspector => "Prompt inspector",
         }
@@ -66,6 +71,7 @@ pub fn side_panel_ui(
             SidePanel::World => "Who, where, what and when",
             SidePanel::Lorebook => "Told to the narrator when it matters",
             SidePanel::Memory => "Chapters and their summaries",
+            SidePanel::Branches => "Other paths through the story",
             SidePanel::Settings => "How this story is written",
             SidePanel::Inspector => "What was sent and received",
         });
@@ -92,6 +98,7 @@ pub fn side_panel_ui(
             SidePanel::World => {}
             SidePanel::Lorebook => lorebook_ui(ui, open, &state.writing, view, actions),
             SidePanel::Memory => memory::memory_ui(ui, &state.writing, view, actions),
+            SidePanel::Branches => branches::branches_ui(ui, &state.writing, view, actions),
             SidePanel::Settings => settings_ui(ui, state, open, view, actions),
             SidePanel::Inspector => inspector_ui(ui, &state.writing, view),
         });

@@ -62,6 +62,15 @@ pub fn story_ui(
             super::format::count(open.summary.entry_count, "entry", "entries"),
             super::format::count(open.summary.word_count, "word", "words")
         ));
+        if let Some(id) = &writing.branch {
+            let name = writing
+                .branches
+                .iter()
+                .find(|b| &b.id == id)
+                .map_or("a branch", |b| b.name.as_str());
+            ui.label(egui::RichText::new(format!("Branch: {name}")).strong())
+                .on_hover_text("The story shows this branch (Branches panel to switch)");
+        }
     });
     // A row of its own: sharing the title's row, the buttons would cover long titles and facts.
     // It wraps in a narrow window rather than running off its edge.

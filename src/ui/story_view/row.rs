@@ -6,7 +6,7 @@ use egui::{Rect, UiBuilder, vec2};
 use super::editor::{EditEnd, edit_ui};
 use super::{ROW_GAP, ROW_MARGIN, RowContext, StoryLayout};
 use crate::domain::{Entry, EntryKind, EntryRow, Target};
-use crate::state::{Action, EntryAction, Streaming, WorldAction, WritingAction};
+use crate::state::{Action, BranchAction, EntryAction, Streaming, WorldAction, WritingAction};
 use crate::ui::EditState;
 
 /// The narration arriving under the last entry.
@@ -127,6 +127,28 @@ pub(super) fn row_ui(
                         }
                         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                             ui.menu_button("More", |ui| {
+                                if ui
+                                    .button("Branch from here")
+                                    .on_hover_text(
+                                        "Try another path from this entry; the story so far is \
+                                         shared and nothing is lost",
+                                    )
+                                    .clicked()
+                                {
+                                    actions
+                                        .push(Action::Branch(BranchAction::New(entry.id.clone())));
+                                    ui.close();
+                                }
+                                if ui
+                                    .button("Checkpoint here")
+                                    .on_hover_text("Mark this moment to come back to")
+                                    .clicked()
+                                {
+                                    actions.push(Action::Branch(BranchAction::Checkpoint(
+                                        entry.id.clone(),
+                                    )));
+                                    ui.close();
+                                }
                                 if ui
                                     .button("End chapter here")
                                     .on_hover_text(

@@ -1,0 +1,139 @@
+//! The Branches panel: the story's tree (the main line, then each branch under the one it forks
+//! from), the one shown marked, a click to show another, rename in place, delete to the Trash;
+//! and the checkpoints, each a moment to branch from.
+
+use egui::RichText;
+
+use super::super::ViewState;
+use crate::domain::branch::Branch;
+use crate::state::{Action, BranchAction, WritingState};
+
+/// A branch's name being edited.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BranchRename {
+    pub id: String,
+    pub name: String,
+}
+
+/// The branches in tree order with their depth (children under their parent, oldest first).
+fn in_tree(branches: &[Branch]) -> Vec<(usize, &Branch)> {
+    fn walk<'a>(
+        parent: Option<&str>,
+        depth: usize,
+        branches: &'a [Branch],
+        out: &mut Vec<(usize, &'a Branch)>,
+    ) {
+        for b in branches.iter().filter(|b| b.parent.as_deref() == parent) {
+            if out.iter().any(|(_, seen)| seen.id == b.id) {
+                continue;
+            }
+            out.push((depth, b));
+            walk(Some(&b.id), depth + 1, branches, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(None, 1, branches, &mut out);
+    out
+}
+
+pub(super) fn branches_ui(
+    ui: &mut egui::Ui,
+    writing: &WritingState,
+    view: &mut ViewState,
+    actions: &mut Vec<Action>,
+) {
+    ui.weak(
+        "A branch tries another path from any entry (More > Branch from here) and shares \
+         everything before it; the world, lore and memory follow the branch shown.",
+    );
+    ui.add_space(4.0);
+    let shown = writing.branch.as_deref();
+    let mark = |on: bool, name: &str| {
+        if on {
+            RichText::new(format!("● {name}")).strong()
+        } else {
+            RichText::new(name)
+        }
+    };
+    ui.horizontal(|ui| {
+        if ui
+            .selectable_label(shown.is_none(), mark(shown.is_none(), "Main line"))
+            .on_hover_text("Show the story's main line")
+            .clicked()
+            && shown.is_some()
+        {
+            actions.push(Action::Branch(BranchAction::Switch(None)));
+        }
+    });
+    for (depth, b) in in_tree(&writing.branches) {
+        ui.horizontal(|ui| {
+            ui.add_space(16.0 * depth as f32);
+            let renaming = view.branch_rename.as_ref().is_some_and(|r| r.id == b.id);
+            if renaming {
+                if let Some(rename) = view.branch_rename.as_mut() {
+                    let label = ui.label("Name");
+                    let field = ui
+                        .text_edit_singleline(&mut rename.name)
+                        .labelled_by(label.id);
+                    let done = ui.small_button("Save").clicked()
+                        || field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if done {
+                        actions.push(Action::Branch(BranchAction::Rename(
+                            b.id.clone(),
+                            rename.name.clone(),
+                        )));
+                        view.branch_rename = None;
+                    } else if ui.small_button("Cancel").clicked() {
+                        view.branch_rename = None;
+                    }
+                }
+                return;
+            }
+            let on = shown == Some(b.id.as_str());
+            if ui
+                .selectable_label(on, mark(on, &b.name))
+                .on_hover_text("Show this branch")
+                .clicked()
+                && !on
+            {
+                actions.push(Action::Branch(BranchAction::Switch(Some(b.id.clone()))));
+            }
+            if ui.small_button("Rename").clicked() {
+                view.branch_rename = Some(BranchRename {
+                    id: b.id.clone(),
+                    name: b.name.clone(),
+                });
+            }
+            if ui
+                .small_button("Delete")
+                .on_hover_text("Move the branch to the Trash (Undo brings it back)")
+                .clicked()
+            {
+                actions.push(Action::Branch(BranchAction::Trash(b.id.clone())));
+            }
+        });
+    }
+    ui.separator();
+    ui.label(RichText::new("Checkpoints").strong());
+    if writing.checkpoints.is_empty() {
+        ui.weak("None yet. More > Checkpoint here on an entry marks a moment to come back to.");
+    }
+    for c in &writing.checkpoints {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(&c.name);
+            if let Some(preview) = &c.preview {
+                ui.weak(crate::domain::preview(preview, 50));
+            }
+            if ui
+                .small_button("Branch from here")
+                .on_hover_text("A new branch from this moment; nothing after it is lost")
+                .clicked()
+            {
+                actions.push(Action::Branch(BranchAction::FromCheckpoint(c.id.clone())));
+            }
+            if ui.small_button("Delete").clicked() {
+                actions.push(Action::Branch(BranchAction::DeleteCheckpoint(c.id.clone())));
+            }
+        });
+    }
+}
