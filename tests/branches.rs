@@ -392,3 +392,45 @@ fn the_branches_panel_switches_and_a_narration_lands_where_it_began() {
         "the entry stays"
     );
 }
+
+#[test]
+fn find_and_the_memory_read_the_branch_shown_and_a_duplicate_keeps_the_tree() {
+    use fabula::domain::search::SearchQuery;
+    let data = TempData::new();
+    let story = data.add_story("Tree");
+    let mut store = data.open();
+    let m0 = add(&store, &story, "The lantern swung.");
+    add(&store, &story, "On the main line the lantern broke.");
+    let branch = store.create_branch(&story, &m0, "Whole").expect("branch");
+    add(&store, &story, "On the branch the lantern held.");
+    let found = |store: &Store| {
+        store
+            .find_in_story(&story, &SearchQuery::parse("lantern"))
+            .expect("find")
+            .len()
+    };
+    assert_eq!(found(&store), 2, "the shared entry and the branch's own");
+    let room = store.chapter_room(&story, 1).expect("room");
+    assert_eq!(
+        room.entries, 1,
+        "outside a buffer of one: the shared entry alone"
+    );
+    store.switch_branch(&story, None).expect("main");
+    assert_eq!(found(&store), 2);
+
+    store
+        .switch_branch(&story, Some(&branch.id))
+        .expect("branch");
+    let copy = store.duplicate_story(&story).expect("duplicate").id;
+    let branches = store.branches(&copy).expect("branches");
+    assert_eq!(branches.len(), 1);
+    assert_ne!(
+        branches[0].fork_entry, m0,
+        "it forks from the copy's own entry"
+    );
+    assert_eq!(
+        texts(&store, &copy),
+        ["The lantern swung.", "On the branch the lantern held."],
+        "the copy opens on the same branch"
+    );
+}

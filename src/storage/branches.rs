@@ -208,6 +208,31 @@ pub(super) fn branch_sections(
     Ok(out)
 }
 
+/// A story's branches and checkpoints copied to `to`, their entries renamed through `entries`
+/// (old id → new); one whose entry was not copied (in the Trash) stays behind.
+pub(super) fn copy_tree(
+    tx: &Transaction<'_>,
+    from: &StoryId,
+    to: &StoryId,
+    entries: &HashMap<String, String>,
+) -> rusqlite::Result<()> {
+    for mut b in read_branches(tx, from)? {
+        let Some(fork) = entries.get(b.fork_entry.as_str()) else {
+            continue;
+        };
+        b.fork_entry = EntryId::from(fork.as_str());
+        put_branch(tx, to, &b)?;
+    }
+    for mut c in read_checkpoints(tx, from)? {
+        let Some(entry) = entries.get(c.entry.as_str()) else {
+            continue;
+        };
+        c.entry = EntryId::from(entry.as_str());
+        put_checkpoint(tx, to, &c)?;
+    }
+    Ok(())
+}
+
 pub(super) fn clear_branches(tx: &Transaction<'_>, story: &StoryId) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM branches WHERE story_id = ?1", [story.as_str()])?;
     tx.execute(

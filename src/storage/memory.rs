@@ -24,6 +24,26 @@ pub struct ChapterRoom {
 const TOKENS: &str = "COALESCE(token_count, char_count / 4 + 1)";
 
 impl Store {
+    /// The current branch's condition for a read of the entries between two positions, and all
+    /// the values it binds (the story, the two positions, then the lineage's).
+    fn between_on_line(
+        &self,
+        story: &StoryId,
+        after: i64,
+        before: i64,
+    ) -> Result<(String, Vec<rusqlite::types::Value>)> {
+        let (on_line, line_values) = self.on_current_line(story, 4)?;
+        let values = [
+            story.as_str().to_owned().into(),
+            after.into(),
+            before.into(),
+        ]
+        .into_iter()
+        .chain(line_values)
+        .collect();
+        Ok((on_line, values))
+    }
+
     /// The position of the last entry a live chapter closes, or -1 before any.
     fn last_chapter_end(&self, story: &StoryId) -> Result<i64> {
         self.conn
@@ -39,30 +59,36 @@ impl Store {
     /// What a new chapter could close now, keeping the newest `buffer` live entries out.
     pub fn chapter_room(&self, story: &StoryId, buffer: u32) -> Result<ChapterRoom> {
         let after = self.last_chapter_end(story)?;
+        // On the branch the story shows: its lineage is the text a chapter closes.
+        let (on_line, line_values) = self.on_current_line(story, 3)?;
+        let values: Vec<rusqlite::types::Value> = [
+            story.as_str().to_owned().into(),
+            (i64::from(buffer.max(1)) - 1).into(),
+        ]
+        .into_iter()
+        .chain(line_values)
+        .collect();
         let before: i64 = self
             .conn
-            .prepare_cached(
-                "SELECT position FROM entries WHERE story_id = ?1 AND deleted_at IS NULL
-                 ORDER BY position DESC LIMIT 1 OFFSET ?2",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![story.as_str(), i64::from(buffer.max(1)) - 1], |r| {
-                    r.get(0)
-                })
-            })
+            .prepare_cached(&format!(
+                "SELECT position FROM entries WHERE story_id = ?1 AND deleted_at IS NULL{on_line}
+                 ORDER BY position DESC LIMIT 1 OFFSET ?2"
+            ))
+            .and_then(|mut s| s.query_row(rusqlite::params_from_iter(values), |r| r.get(0)))
             .or_else(|e| match e {
                 rusqlite::Error::QueryReturnedNoRows => Ok(i64::MIN),
                 e => Err(e),
             })
             .map_err(|e| self.err(e))?;
+        let (on_line, values) = self.between_on_line(story, after, before)?;
         let (tokens, entries): (i64, i64) = self
             .conn
             .prepare_cached(&format!(
                 "SELECT COALESCE(SUM({TOKENS}), 0), COUNT(*) FROM entries
-                 WHERE story_id = ?1 AND deleted_at IS NULL AND position > ?2 AND position < ?3"
+                 WHERE story_id = ?1 AND deleted_at IS NULL AND position > ?2 AND position < ?3{on_line}"
             ))
             .and_then(|mut s| {
-                s.query_row(params![story.as_str(), after, before], |r| {
+                s.query_row(rusqlite::params_from_iter(values), |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })
             })
@@ -84,16 +110,17 @@ impl Store {
         before: i64,
         budget: usize,
     ) -> Result<Vec<HistoryItem>> {
+        let (on_line, values) = self.between_on_line(story, after, before)?;
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
                 "SELECT id, kind, content, {TOKENS} FROM entries
-                 WHERE story_id = ?1 AND deleted_at IS NULL AND position > ?2 AND position < ?3
+                 WHERE story_id = ?1 AND deleted_at IS NULL AND position > ?2 AND position < ?3{on_line}
                  ORDER BY position"
             ))
             .map_err(|e| self.err(e))?;
         let mut rows = stmt
-            .query(params![story.as_str(), after, before])
+            .query(rusqlite::params_from_iter(values))
             .map_err(|e| self.err(e))?;
         let mut items = Vec::new();
         let mut spent = 0usize;

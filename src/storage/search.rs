@@ -75,14 +75,17 @@ impl Store {
             return Ok(Vec::new());
         }
         let (narrow, values) = narrowed(query.terms.iter().map(String::as_str), 2);
+        // Find looks through the branch the story shows.
+        let (on_line, line_values) = self.on_current_line(story, 2 + values.len())?;
         let sql = format!(
-            "SELECT id, content FROM entries WHERE story_id = ?1 AND deleted_at IS NULL{narrow}
+            "SELECT id, content FROM entries WHERE story_id = ?1 AND deleted_at IS NULL{narrow}{on_line}
              ORDER BY position, rowid"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let story = story.as_str();
         let mut bound: Vec<&dyn rusqlite::ToSql> = vec![&story];
         bound.extend(values.iter().map(|v| v as &dyn rusqlite::ToSql));
+        bound.extend(line_values.iter().map(|v| v as &dyn rusqlite::ToSql));
         let mut rows = stmt.query(bound.as_slice()).map_err(|e| self.err(e))?;
         let mut found = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.err(e))? {
