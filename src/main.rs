@@ -80,6 +80,10 @@ enum Command {
         /// Skip the world update that follows the narration.
         #[arg(long)]
         no_classify: bool,
+        /// Write on this branch (its id or name; `main` for the main line) instead of the one
+        /// the story shows; what the story shows is left as it is.
+        #[arg(long)]
+        branch: Option<String>,
         /// The action or direction; empty continues the story.
         #[arg(trailing_var_arg = true)]
         text: Vec<String>,
@@ -272,8 +276,12 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             action,
             draft,
             no_classify,
+            branch,
             text,
         } => {
+            if let Some(branch) = &branch {
+                fabula::cli::pin_branch(&store, &story, branch)?;
+            }
             return fabula::cli::generate(
                 &mut store,
                 &story,

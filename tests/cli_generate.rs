@@ -502,3 +502,61 @@ fn branches_and_checkpoints_from_the_shell_and_generate_writes_on_the_branch_sho
     let (_, out, _) = run(fabula(tmp.path()).args(["checkpoint", "list", &story]));
     assert!(out.trim().is_empty(), "{out}");
 }
+
+#[test]
+fn generate_branch_writes_on_the_branch_named_and_leaves_the_one_shown() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = FakeProvider::start(vec![Reply::stream(
+        "text/event-stream",
+        &wire::openai(&["The ford was cold."], 40, 5),
+    )]);
+    let story = setup(tmp.path(), &server.base);
+    let id = StoryId::from(story.as_str());
+    let store_now = store(tmp.path());
+    let mut settings = store_now.story_settings(&id).expect("settings");
+    settings.track_world = false;
+    store_now.save_story_settings(&id, &settings).expect("save");
+    let first = store_now
+        .append_entry(&id, EntryKind::Narration, "The road forked.")
+        .expect("e")
+        .id;
+    let ford = store_now
+        .create_branch(&id, &first, "Ford")
+        .expect("branch");
+    store_now.switch_branch(&id, None).expect("main");
+    store_now
+        .append_entry(&id, EntryKind::Narration, "Mara took the bridge.")
+        .expect("e");
+    drop(store_now);
+    let (code, _, err) = run(fabula(tmp.path()).args([
+        "generate", &story, "--branch", "Ford", "--action", "do", "wades", "in",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let store = store(tmp.path());
+    assert_eq!(
+        store.current_branch(&id).expect("current"),
+        None,
+        "the story still shows main"
+    );
+    let texts = |store: &Store| -> Vec<String> {
+        store
+            .entry_rows(&id)
+            .expect("rows")
+            .iter()
+            .map(|r| store.entry(&r.id).expect("entry").content)
+            .collect()
+    };
+    assert_eq!(texts(&store), ["The road forked.", "Mara took the bridge."]);
+    let body = &server.recorded()[0].body;
+    assert!(
+        !body.contains("bridge"),
+        "the narrator read the ford's lineage: {body}"
+    );
+    store.switch_branch(&id, Some(&ford.id)).expect("ford");
+    let on_ford = texts(&store);
+    assert_eq!(on_ford.len(), 3, "{on_ford:?}");
+    assert_eq!(on_ford[2], "The ford was cold.");
+    let (code, _, err) = run(fabula(tmp.path()).args(["generate", &story, "--branch", "nowhere"]));
+    assert_ne!(code, 0);
+    assert!(err.contains("The story has no branch “nowhere”."), "{err}");
+}

@@ -14,7 +14,8 @@ pub(super) const MEMORY: &str = "memory";
 /// What the Memory job was asked to do.
 #[derive(Clone, Debug)]
 enum MemoryWork {
-    Check,
+    /// After a narration, on the branch it was written on.
+    Check(Option<String>),
     EndAt(EntryId),
     Resummarize(String),
 }
@@ -22,7 +23,7 @@ enum MemoryWork {
 impl MemoryWork {
     fn label(&self) -> &'static str {
         match self {
-            MemoryWork::Check => "Closing a chapter",
+            MemoryWork::Check(_) => "Closing a chapter",
             MemoryWork::EndAt(_) => "Closing the chapter",
             MemoryWork::Resummarize(_) => "Summarising the chapter again",
         }
@@ -38,12 +39,18 @@ impl FabulaApp {
     }
 
     /// After a narration: a chapter is closed if the story's memory settings say one is due.
-    pub(super) fn start_chapter_check(&mut self, store: &Store, story: &StoryId) {
+    /// On `branch`, the one the narration was written on.
+    pub(super) fn start_chapter_check(
+        &mut self,
+        store: &Store,
+        story: &StoryId,
+        branch: Option<String>,
+    ) {
         if self.jobs.is_running(MEMORY) {
             // The one running reads the story as it is; the next narration checks again.
             return;
         }
-        self.start_memory(store, story, MemoryWork::Check);
+        self.start_memory(store, story, MemoryWork::Check(branch));
     }
 
     pub(super) fn end_chapter_here(&mut self, store: &Store, entry: EntryId) {
@@ -70,7 +77,7 @@ impl FabulaApp {
         let story = story.clone();
         let keys = self.keys.clone();
         let waker = self.waker();
-        let asked = !matches!(work, MemoryWork::Check);
+        let asked = !matches!(work, MemoryWork::Check(_));
         let label = work.label();
         let started = self.jobs.start(
             MEMORY,
@@ -82,7 +89,8 @@ impl FabulaApp {
                     .and_then(|store| {
                         let cancel = cx.cancel_token();
                         match &work {
-                            MemoryWork::Check => {
+                            MemoryWork::Check(branch) => {
+                                store.pin_branch(branch.clone());
                                 writing::chapter_check(&store, keys.as_ref(), &story, cancel)
                             }
                             MemoryWork::EndAt(entry) => writing::end_chapter_at(
@@ -142,7 +150,7 @@ impl FabulaApp {
                     false,
                 );
             }
-            (MemoryWork::Check, Err(e)) => self.state.info(
+            (MemoryWork::Check(_), Err(e)) => self.state.info(
                 format!(
                     "The chapter was not closed: {} It is tried again after the next narration.",
                     crate::domain::end_sentence(&e.to_string())

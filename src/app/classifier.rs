@@ -22,7 +22,13 @@ impl FabulaApp {
         self.jobs.is_running(CLASSIFIER)
     }
 
-    pub(super) fn start_classifier(&mut self, store: &Store, story: &StoryId) {
+    /// On `branch`, the one the narration was written on (whatever the story shows meanwhile).
+    pub(super) fn start_classifier(
+        &mut self,
+        store: &Store,
+        story: &StoryId,
+        branch: Option<String>,
+    ) {
         if self.jobs.is_running(CLASSIFIER) {
             // The one running reads the story as it was; the next narration reads it again.
             return;
@@ -39,6 +45,7 @@ impl FabulaApp {
                 let outcome = Store::open_worker(&path)
                     .map_err(writing::WritingError::from)
                     .and_then(|store| {
+                        store.pin_branch(branch);
                         let ask = store.story_settings(&story)?.ask_before_world;
                         writing::classify_with(
                             &store,

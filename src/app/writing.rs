@@ -258,6 +258,8 @@ impl FabulaApp {
         let result = (|| -> Result<()> {
             match &outcome.ending {
                 Ending::Written(id) => {
+                    // What follows a narration reads the branch it was written on.
+                    let branch = store.entry_branch(id)?;
                     self.refresh_entry(&store, id)?;
                     self.refresh_inspector(&store)?;
                     let fresh_turn =
@@ -284,13 +286,13 @@ impl FabulaApp {
                         && (fresh_turn || newest)
                         && self.state.writing.settings.track_world
                     {
-                        self.start_classifier(&store, &story);
+                        self.start_classifier(&store, &story, branch.clone());
                     }
                     // On the story the narration was written for, open or not.
                     if let Some(story) = streaming.as_ref().map(|s| s.story.clone())
                         && fresh_turn
                     {
-                        self.start_chapter_check(&store, &story);
+                        self.start_chapter_check(&store, &story, branch);
                     }
                     self.state.writing.last_error = None;
                 }

@@ -62,6 +62,15 @@ fn branch_id(store: &Store, story: &StoryId, named: &str) -> anyhow::Result<Opti
         .ok_or_else(|| anyhow::anyhow!("The story has no branch “{named}”."))
 }
 
+/// Binds this run to a branch named by id or name (`generate --branch`).
+pub fn pin_branch(store: &Store, story: &str, named: &str) -> anyhow::Result<()> {
+    let story = StoryId::from(story);
+    store.story_summary(&story)?;
+    let id = branch_id(store, &story, named)?;
+    store.pin_branch(id);
+    Ok(())
+}
+
 pub fn branch(store: &Store, command: BranchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BranchCommand::List { story } => {

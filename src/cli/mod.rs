@@ -10,7 +10,7 @@ mod story;
 mod sync;
 mod world;
 
-pub use branches::{BranchCommand, CheckpointCommand, branch, checkpoint};
+pub use branches::{BranchCommand, CheckpointCommand, branch, checkpoint, pin_branch};
 pub use chapters::{ChapterCommand, chapter, chapters};
 pub use exchange::{ConflictArg, ExportFormat, export, import};
 pub use provider::{ProviderCommand, provider};

@@ -248,6 +248,7 @@ pub(super) fn clear_branches(tx: &Transaction<'_>, story: &StoryId) -> rusqlite:
 pub(super) fn current_lineage_sql(
     conn: &Connection,
     story: &StoryId,
+    pinned: Option<Option<String>>,
     from: usize,
 ) -> rusqlite::Result<Option<(String, Vec<rusqlite::types::Value>)>> {
     let has_branches: bool = conn
@@ -255,11 +256,14 @@ pub(super) fn current_lineage_sql(
             "SELECT EXISTS (SELECT 1 FROM branches WHERE story_id = ?1 AND deleted_at IS NULL)",
         )?
         .query_row([story.as_str()], |r| r.get(0))?;
-    let current: Option<String> = conn
-        .prepare_cached("SELECT current_branch_id FROM stories WHERE id = ?1")?
-        .query_row([story.as_str()], |r| r.get(0))
-        .optional()?
-        .flatten();
+    let current: Option<String> = match pinned {
+        Some(branch) => branch,
+        None => conn
+            .prepare_cached("SELECT current_branch_id FROM stories WHERE id = ?1")?
+            .query_row([story.as_str()], |r| r.get(0))
+            .optional()?
+            .flatten(),
+    };
     if !has_branches && current.is_none() {
         return Ok(None);
     }
@@ -327,8 +331,18 @@ impl Store {
         read_checkpoints(&self.conn, story).map_err(|e| self.err(e))
     }
 
-    /// The branch the story shows and writes on (`None`: the main line).
+    /// Binds this connection to `branch` of whatever story it reads: its reads see that lineage
+    /// and its writes land there, whatever the story shows meanwhile (a job's own connection,
+    /// for the work that follows a narration; `fabula generate --branch`).
+    pub fn pin_branch(&self, branch: Option<String>) {
+        *self.pinned_branch.borrow_mut() = Some(branch);
+    }
+
+    /// The branch the story shows and writes on (`None`: the main line), or the pinned one.
     pub fn current_branch(&self, story: &StoryId) -> Result<Option<String>> {
+        if let Some(pinned) = self.pinned_branch.borrow().clone() {
+            return Ok(pinned);
+        }
         self.conn
             .query_row(
                 "SELECT current_branch_id FROM stories WHERE id = ?1",

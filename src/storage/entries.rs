@@ -65,10 +65,9 @@ pub(super) fn token_count(text: &str) -> i64 {
 
 // Token counts are left NULL on every write: writes stay fast (the BPE tables are never loaded on
 // the UI thread), and the prompt's history read, on a job, fills them in once.
-// A new entry is on the story's current branch.
+// A new entry is on the branch it is written for (?9: the story's current one, or a pinned one).
 pub(super) const INSERT_ENTRY: &str = "INSERT INTO entries (id, story_id, kind, content, position, char_count, word_count, created_at, updated_at, reasoning, branch_id)
-     VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(position), -1) + 1 FROM entries WHERE story_id = ?2), ?5, ?6, ?7, ?7, ?8,
-         (SELECT current_branch_id FROM stories WHERE id = ?2))
+     VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(position), -1) + 1 FROM entries WHERE story_id = ?2), ?5, ?6, ?7, ?7, ?8, ?9)
      RETURNING position";
 
 impl Store {
@@ -80,8 +79,13 @@ impl Store {
         from: usize,
     ) -> Result<(String, Vec<rusqlite::types::Value>)> {
         Ok(
-            match super::branches::current_lineage_sql(&self.conn, story, from)
-                .map_err(|e| self.err(e))?
+            match super::branches::current_lineage_sql(
+                &self.conn,
+                story,
+                self.pinned_branch.borrow().clone(),
+                from,
+            )
+            .map_err(|e| self.err(e))?
             {
                 Some((condition, values)) => (format!(" AND {condition}"), values),
                 None => (String::new(), Vec::new()),
@@ -93,6 +97,7 @@ impl Store {
     pub fn append_entry(&self, story: &StoryId, kind: EntryKind, content: &str) -> Result<Entry> {
         let id = EntryId::new();
         let now = now_ms();
+        let branch = self.current_branch(story)?;
         let mut stmt = self
             .conn
             .prepare_cached(INSERT_ENTRY)
@@ -107,7 +112,8 @@ impl Store {
                     char_count(content),
                     word_count(content),
                     now,
-                    Option::<&str>::None
+                    Option::<&str>::None,
+                    branch
                 ],
                 |r| r.get(0),
             )
@@ -134,6 +140,7 @@ impl Store {
     ) -> Result<usize> {
         let path = self.path.clone();
         let err = |e| super::classify(&path, e);
+        let branch = self.current_branch(story)?;
         let tx = self.conn.transaction().map_err(err)?;
         let mut count = 0;
         {
@@ -149,7 +156,8 @@ impl Store {
                         char_count(content),
                         word_count(content),
                         now,
-                        Option::<&str>::None
+                        Option::<&str>::None,
+                        branch
                     ],
                     |r| r.get::<_, i64>(0),
                 )

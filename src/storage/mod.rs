@@ -86,6 +86,9 @@ pub struct Store {
     /// How often a story's whole row index was read through this connection (see
     /// `row_index_reads`).
     row_index_reads: std::cell::Cell<u64>,
+    /// The branch this connection reads and writes on, when a job is bound to one (the one a
+    /// narration began on) instead of the story's current branch.
+    pinned_branch: std::cell::RefCell<Option<Option<String>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -140,6 +143,7 @@ impl Store {
             conn,
             path: path.to_owned(),
             row_index_reads: std::cell::Cell::new(0),
+            pinned_branch: std::cell::RefCell::new(None),
         })
     }
 
@@ -161,6 +165,7 @@ impl Store {
                     conn,
                     path: path.to_owned(),
                     row_index_reads: std::cell::Cell::new(0),
+                    pinned_branch: std::cell::RefCell::new(None),
                 })
             }
             other => other,
@@ -206,6 +211,7 @@ impl Store {
             conn,
             path: path.to_owned(),
             row_index_reads: std::cell::Cell::new(0),
+            pinned_branch: std::cell::RefCell::new(None),
         })
     }
 

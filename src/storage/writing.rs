@@ -162,7 +162,8 @@ impl Store {
                 char_count(content),
                 word_count(content),
                 now,
-                (!reasoning.is_empty()).then_some(reasoning)
+                (!reasoning.is_empty()).then_some(reasoning),
+                branch
             ],
             |r| r.get::<_, i64>(0),
         )
@@ -174,11 +175,6 @@ impl Store {
             )
             .map_err(err)?;
         }
-        tx.execute(
-            "UPDATE entries SET branch_id = ?2 WHERE id = ?1",
-            params![id.as_str(), branch],
-        )
-        .map_err(err)?;
         tx.execute("DELETE FROM drafts WHERE story_id = ?1", [story.as_str()])
             .map_err(err)?;
         tx.commit().map_err(err)?;
