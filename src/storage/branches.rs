@@ -16,6 +16,14 @@ use crate::domain::branch::{
 use crate::domain::{EntryId, StoryId, new_uuid, now_ms};
 
 pub(super) const BRANCHES: &str = "branches";
+
+/// One row changed, or the thing was not there.
+fn changed_one(changed: usize, what: impl FnOnce() -> String) -> Result<()> {
+    if changed == 0 {
+        return Err(StoreError::NotFound(what()));
+    }
+    Ok(())
+}
 pub(super) const CHECKPOINTS: &str = "checkpoints";
 
 fn branch_row(r: &Row<'_>) -> rusqlite::Result<Branch> {
@@ -415,7 +423,7 @@ impl Store {
                 params![story.as_str(), branch, name],
             )
             .map_err(|e| self.err(e))?;
-        super::stories::expect_one(changed, || format!("Branch {branch}"))
+        changed_one(changed, || format!("Branch {branch}"))
     }
 
     /// Moves a branch to the Trash (its entries stay, unseen, until it is restored). One that
@@ -465,7 +473,7 @@ impl Store {
                 params![story.as_str(), branch],
             )
             .map_err(|e| self.err(e))?;
-        super::stories::expect_one(changed, || format!("Branch {branch}"))
+        changed_one(changed, || format!("Branch {branch}"))
     }
 
     /// The branch whose fork is `entry`, if one is: such an entry cannot be deleted.
@@ -510,6 +518,6 @@ impl Store {
                 params![story.as_str(), id, now_ms()],
             )
             .map_err(|e| self.err(e))?;
-        super::stories::expect_one(changed, || format!("Checkpoint {id}"))
+        changed_one(changed, || format!("Checkpoint {id}"))
     }
 }
