@@ -905,3 +905,87 @@ fn alternatives_and_drafts_travel_with_a_push_and_a_pull() {
         .expect("and the draft");
     assert_eq!(draft.error.as_deref(), Some("The connection dropped."));
 }
+
+#[test]
+fn a_story_with_branches_goes_both_ways_with_its_tree() {
+    use fabula::domain::EntryKind;
+    let here = library_with_fixture();
+    let story = StoryId::from(STORY);
+    let fork = {
+        let store = here.open();
+        let first = store.entry_rows(&story).expect("rows")[0].id.clone();
+        let branch = store
+            .create_branch(&story, &first, "The dark lamp")
+            .expect("branch");
+        store
+            .append_entry(&story, EntryKind::Narration, "Wren lets the lamp go dark.")
+            .expect("entry");
+        branch
+    };
+    let server = server(&here, |_| {});
+    let peer =
+        Peer::parse(&format!("127.0.0.1:{}", server.addr.port()), "secret-token").expect("peer");
+    let pulled = client::pull(&peer, STORY, 0).expect("pull");
+    let there = TempData::new();
+    let mut there_store = there.open();
+    there_store
+        .import_bundle(&pulled, OnConflict::Refuse)
+        .expect("stored on the other device");
+    let branches = there_store.branches(&story).expect("branches");
+    assert_eq!(branches.len(), 1);
+    assert_eq!(
+        (branches[0].id.as_str(), branches[0].name.as_str()),
+        (fork.id.as_str(), "The dark lamp")
+    );
+    assert_eq!(
+        there_store
+            .current_branch(&story)
+            .expect("current")
+            .as_deref(),
+        Some(fork.id.as_str())
+    );
+    let shown: Vec<String> = there_store
+        .entry_rows(&story)
+        .expect("rows")
+        .iter()
+        .map(|r| there_store.entry(&r.id).expect("entry").content)
+        .collect();
+    assert_eq!(
+        shown.len(),
+        2,
+        "the shared entry and the branch's own: {shown:?}"
+    );
+    assert_eq!(shown[1], "Wren lets the lamp go dark.");
+
+    // The other device writes on the main line and pushes: both lines arrive here.
+    there_store.switch_branch(&story, None).expect("main");
+    there_store
+        .append_entry(
+            &story,
+            EntryKind::Narration,
+            "On the main line the lamp burns on.",
+        )
+        .expect("entry");
+    client::push(&peer, &there_store, &story).expect("push");
+    let store = here.open();
+    assert_eq!(store.branches(&story).expect("branches").len(), 1);
+    assert_eq!(
+        store.current_branch(&story).expect("current"),
+        None,
+        "as the pusher had it"
+    );
+    let main: Vec<String> = store
+        .entry_rows(&story)
+        .expect("rows")
+        .iter()
+        .map(|r| store.entry(&r.id).expect("entry").content)
+        .collect();
+    assert_eq!(
+        main.last().map(String::as_str),
+        Some("On the main line the lamp burns on.")
+    );
+    assert!(
+        !main.iter().any(|t| t.contains("go dark")),
+        "the branch's entry is not on main"
+    );
+}
