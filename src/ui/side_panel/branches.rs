@@ -44,7 +44,7 @@ pub(super) fn branches_ui(
 ) {
     ui.weak(
         "A branch tries another path from any entry (More > Branch from here) and shares \
-         everything before it; the world, lore and memory follow the branch shown.",
+         everything before it; the story, the narrator and Find follow the branch shown.",
     );
     ui.add_space(4.0);
     let shown = writing.branch.as_deref();
