@@ -426,3 +426,37 @@ fn a_backup_tells_how_far_it_is() {
     let size = std::fs::metadata(&made.path).expect("backup").len();
     assert_eq!(size, total * 4096);
 }
+
+/// A first launch killed after the migration runner made its history table and before the first
+/// migration committed leaves that table alone and empty: the next launch carries on.
+#[test]
+fn a_first_launch_killed_before_its_migrations_committed_opens_next_time() {
+    let data = TempData::new();
+    let path = data.paths.database();
+    {
+        let conn = rusqlite::Connection::open(&path).expect("sqlite");
+        conn.execute_batch(
+            "CREATE TABLE refinery_schema_history (version INT4 PRIMARY KEY, name VARCHAR(255),
+                 applied_on VARCHAR(255), checksum VARCHAR(255));",
+        )
+        .expect("history table");
+    }
+    let store = Store::open(&path).expect("it is Fabula's, still new");
+    story(&store, "After the crash");
+    assert_eq!(store.list_stories().expect("stories").len(), 1);
+    // One with rows in its history and nothing else is not taken for Fabula's.
+    let other = data.dir.path().join("other.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&other).expect("sqlite");
+        conn.execute_batch(
+            "CREATE TABLE refinery_schema_history (version INT4 PRIMARY KEY, name VARCHAR(255),
+                 applied_on VARCHAR(255), checksum VARCHAR(255));
+             INSERT INTO refinery_schema_history VALUES (1, 'theirs', 'now', '1');",
+        )
+        .expect("their history");
+    }
+    assert!(matches!(
+        Store::open(&other),
+        Err(StoreError::Foreign { .. })
+    ));
+}

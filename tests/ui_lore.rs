@@ -13,7 +13,6 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use fabula::app::FabulaApp;
-use fabula::domain::{ApiProfile, ProfileSource};
 use fabula::state::WritingAction;
 
 fn wait_until_idle(h: &mut Harness<'static, FabulaApp>) {
@@ -30,22 +29,7 @@ fn wait_until_idle(h: &mut Harness<'static, FabulaApp>) {
 }
 
 fn setup(data: &TempData, base: &str) {
-    let store = data.open();
-    store
-        .save_profile(&ApiProfile {
-            id: "local".into(),
-            name: "Local".into(),
-            preset: "openai-compatible".into(),
-            base_url: format!("{base}/v1"),
-            api_key: None,
-            default_model: "tiny".into(),
-            custom_models: Vec::new(),
-            favourite_models: Vec::new(),
-            key_in_keyring: false,
-            source: ProfileSource::Stored,
-        })
-        .expect("profile");
-    store.set_main_profile_id("local").expect("main");
+    common::local_profile(&data.open(), base);
 }
 
 fn generate(h: &mut Harness<'static, FabulaApp>, action: &str) {

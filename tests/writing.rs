@@ -10,30 +10,13 @@ use std::time::Duration;
 use common::TempData;
 use common::fake_llm::{FakeProvider, Reply, Step, wire};
 use fabula::domain::{
-    ApiProfile, DraftState, EntryKind, InjectionMode, LoreEntry, LoreId, NewStory, ProfileSource,
-    StoryId, StoryMode, Target,
+    DraftState, EntryKind, InjectionMode, LoreEntry, LoreId, NewStory, StoryId, StoryMode, Target,
 };
 use fabula::jobs::CancelToken;
 use fabula::storage::Store;
 use fabula::writing::{self, Ending, Lorebook};
 
-fn profile(store: &Store, base: &str) {
-    store
-        .save_profile(&ApiProfile {
-            id: "local".into(),
-            name: "Local".into(),
-            preset: "openai-compatible".into(),
-            base_url: format!("{base}/v1"),
-            api_key: None,
-            default_model: "tiny".into(),
-            custom_models: Vec::new(),
-            favourite_models: Vec::new(),
-            key_in_keyring: false,
-            source: ProfileSource::Stored,
-        })
-        .expect("save profile");
-    store.set_main_profile_id("local").expect("main profile");
-}
+use common::local_profile as profile;
 
 fn story(store: &Store) -> StoryId {
     store

@@ -339,6 +339,19 @@ fn check_owner(conn: &Connection, path: &Path) -> Result<bool> {
     if has("refinery_schema_history") && has("stories") && has("entries") {
         return Ok(true);
     }
+    // The migration runner makes its history table before the first (grouped) migration
+    // begins: a first launch killed in between leaves that table alone and empty. It is Fabula's
+    // and still new; refusing it would lock the writer out of their own data folder.
+    if tables.len() == 1 && has("refinery_schema_history") {
+        let rows: i64 = conn
+            .query_row("SELECT COUNT(*) FROM refinery_schema_history", [], |r| {
+                r.get(0)
+            })
+            .map_err(|e| classify(path, e))?;
+        if rows == 0 {
+            return Ok(true);
+        }
+    }
     // The original app's database (Aventura, Tauri + SQLite) has these; it is imported, not opened.
     if has("stories") && has("story_entries") {
         return Err(refuse(
