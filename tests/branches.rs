@@ -434,3 +434,48 @@ fn find_and_the_memory_read_the_branch_shown_and_a_duplicate_keeps_the_tree() {
         "the copy opens on the same branch"
     );
 }
+
+#[test]
+fn a_deleted_branch_is_in_the_trash_to_restore_or_delete_for_good_with_its_entries() {
+    use fabula::domain::PieceKind;
+    let data = TempData::new();
+    let story = data.add_story("Tree");
+    let store = data.open();
+    let m0 = add(&store, &story, "m0");
+    let gone = store
+        .create_branch(&story, &m0, "Dead end")
+        .expect("branch");
+    add(&store, &story, "Nothing here.");
+    store.trash_branch(&story, &gone.id).expect("trash");
+    let pieces = store.trashed_pieces().expect("trash");
+    let listed = pieces
+        .iter()
+        .find(|p| p.kind == PieceKind::Branch)
+        .expect("listed in the Trash");
+    assert_eq!(
+        (listed.name.as_str(), listed.story_title.as_str()),
+        ("Dead end", "Tree")
+    );
+    store
+        .restore_piece(&story, PieceKind::Branch, &gone.id)
+        .expect("restore");
+    assert_eq!(store.branches(&story).expect("branches").len(), 1);
+    store.trash_branch(&story, &gone.id).expect("trash again");
+    let before = store.export_bundle(&story).expect("export").entries.len();
+    store
+        .delete_piece_forever(&story, PieceKind::Branch, &gone.id)
+        .expect("for good");
+    let after = store.export_bundle(&story).expect("export").entries.len();
+    assert_eq!(
+        before - after,
+        1,
+        "its own entry went with it, the shared one stayed"
+    );
+    assert!(
+        store
+            .trashed_pieces()
+            .expect("trash")
+            .iter()
+            .all(|p| p.kind != PieceKind::Branch)
+    );
+}

@@ -182,6 +182,8 @@ fn rename_and_filter_in_the_library() {
     }
     let mut h = harness(&data);
     type_into(&mut h, "Filter", "bright");
+    // The filter also searches the stories' text on a job: let it land before clicking on.
+    common::settle(&mut h);
     assert!(has_label(&h, "Bright Water"));
     assert!(
         !has_label(&h, "Ashes"),

@@ -121,6 +121,7 @@ impl FabulaApp {
                 if self.open_story_id().as_ref() == Some(&story) {
                     self.reload_lore(store, &story)?;
                     self.reload_world(store)?;
+                    self.reopen_on_branch(store)?;
                 }
                 self.refresh_trash(store)?;
             }

@@ -415,6 +415,8 @@ impl WorldKind {
 pub enum PieceKind {
     Lore,
     World(WorldKind),
+    /// A branch of the story (its own entries go and come back with it).
+    Branch,
 }
 
 impl PieceKind {
@@ -422,6 +424,7 @@ impl PieceKind {
         match self {
             Self::Lore => "Lore entry",
             Self::World(kind) => kind.label(),
+            Self::Branch => "Branch",
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The Trash's lore entries and world rows: listed with their story, restored, or deleted for
-//! good. A world row taken away because its text went is not the writer's deletion and stays out
+//! The Trash's lore entries, world rows and branches: listed with their story, restored, or
+//! deleted for good (a branch with its own entries). A world row taken away because its text went is not the writer's deletion and stays out
 //! of the Trash (it comes back with its text).
 
 use rusqlite::{Connection, params};
@@ -15,6 +15,7 @@ const LISTED: usize = 500;
 fn source(kind: PieceKind) -> (&'static str, &'static str, &'static str) {
     match kind {
         PieceKind::Lore => ("lore_entries", "name", ""),
+        PieceKind::Branch => ("branches", "name", ""),
         PieceKind::World(WorldKind::Beat) => {
             (table(WorldKind::Beat), "title", " AND t.by_text = 0")
         }
@@ -23,10 +24,20 @@ fn source(kind: PieceKind) -> (&'static str, &'static str, &'static str) {
 }
 
 fn all_kinds() -> impl Iterator<Item = PieceKind> {
-    std::iter::once(PieceKind::Lore).chain(WorldKind::ALL.into_iter().map(PieceKind::World))
+    [PieceKind::Lore, PieceKind::Branch]
+        .into_iter()
+        .chain(WorldKind::ALL.into_iter().map(PieceKind::World))
 }
 
 pub(super) fn empty_world_trash(tx: &Connection) -> rusqlite::Result<()> {
+    // A branch deleted for good takes its own entries with it: no lineage reads them again.
+    tx.execute(
+        "DELETE FROM entries WHERE EXISTS (SELECT 1 FROM branches b
+             WHERE b.story_id = entries.story_id AND b.id = entries.branch_id
+               AND b.deleted_at IS NOT NULL)",
+        [],
+    )?;
+    tx.execute("DELETE FROM branches WHERE deleted_at IS NOT NULL", [])?;
     for kind in WorldKind::ALL {
         tx.execute(
             &format!(
@@ -78,14 +89,25 @@ impl Store {
         match kind {
             PieceKind::Lore => self.restore_lore(&crate::domain::LoreId::from(id)),
             PieceKind::World(kind) => self.restore_world_row(story, kind, id),
+            PieceKind::Branch => self.restore_branch(story, id),
         }
     }
 
     /// Deletes a piece in the Trash for good.
     pub fn delete_piece_forever(&self, story: &StoryId, kind: PieceKind, id: &str) -> Result<()> {
         let (table, _, mine) = source(kind);
-        let changed = self
-            .conn
+        // A branch and its own entries go together, or neither does.
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        if kind == PieceKind::Branch {
+            tx.execute(
+                "DELETE FROM entries WHERE story_id = ?1 AND branch_id = ?2
+                   AND EXISTS (SELECT 1 FROM branches WHERE story_id = ?1 AND id = ?2
+                               AND deleted_at IS NOT NULL)",
+                params![story.as_str(), id],
+            )
+            .map_err(|e| self.err(e))?;
+        }
+        let changed = tx
             .execute(
                 &format!(
                     "DELETE FROM {table} AS t WHERE t.story_id = ?1 AND t.id = ?2
@@ -100,6 +122,7 @@ impl Store {
                 kind.label()
             )));
         }
+        tx.commit().map_err(|e| self.err(e))?;
         Ok(())
     }
 }
