@@ -479,3 +479,64 @@ fn a_deleted_branch_is_in_the_trash_to_restore_or_delete_for_good_with_its_entri
             .all(|p| p.kind != PieceKind::Branch)
     );
 }
+
+#[test]
+fn a_chapter_closed_on_a_branch_takes_no_text_out_of_another_lines_prompt() {
+    use fabula::domain::chapter::Chapter;
+    let data = TempData::new();
+    let story = data.add_story("Tree");
+    let store = data.open();
+    let m0 = add(&store, &story, "m0");
+    let branch = store.create_branch(&story, &m0, "A").expect("branch");
+    let a0 = add(&store, &story, "a0");
+    store.switch_branch(&story, None).expect("main");
+    // Main's entry comes after the branch's in position: a chapter closing A's a0..a1 spans it.
+    let m1 = add(&store, &story, "m1");
+    store.switch_branch(&story, Some(&branch.id)).expect("A");
+    let a1 = add(&store, &story, "a1");
+    store
+        .save_chapter(
+            &story,
+            &Chapter {
+                id: "ca".into(),
+                branch_id: Some(branch.id.clone()),
+                number: 1,
+                start_entry: a0.clone(),
+                end_entry: a1.clone(),
+                entry_count: 2,
+                summary: "On A.".into(),
+                ..Chapter::default()
+            },
+        )
+        .expect("chapter");
+    let history = |store: &Store| -> Vec<String> {
+        store
+            .history_within(&story, None, 10_000)
+            .expect("history")
+            .into_iter()
+            .map(|h| h.text)
+            .collect()
+    };
+    assert_eq!(
+        history(&store),
+        ["m0"],
+        "A's own entries are in its chapter"
+    );
+    store.switch_branch(&story, None).expect("main");
+    assert_eq!(
+        history(&store),
+        ["m0", "m1"],
+        "main keeps m1, inside A's chapter's positions"
+    );
+    assert_eq!(
+        store.chapter_room(&story, 1).expect("room").after,
+        -1,
+        "main has no chapter yet: A's does not move where main's next one starts"
+    );
+    store.switch_branch(&story, Some(&branch.id)).expect("A");
+    let a1_position = store.entry(&a1).expect("a1").position;
+    assert_eq!(
+        store.chapter_room(&story, 1).expect("room").after,
+        a1_position
+    );
+}

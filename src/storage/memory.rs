@@ -44,15 +44,24 @@ impl Store {
         Ok((on_line, values))
     }
 
-    /// The position of the last entry a live chapter closes, or -1 before any.
+    /// The position of the last entry a live chapter of the branch shown closes (chapters end
+    /// on the lineage's entries), or -1 before any.
     fn last_chapter_end(&self, story: &StoryId) -> Result<i64> {
+        let (on_line, line_values) = self.on_current_line(story, 2)?;
+        // The lineage's condition names the chapter's end entry, not the chapter's own branch.
+        let on_line = on_line
+            .replace("branch_id", "e.branch_id")
+            .replace("position", "e.position");
+        let values: Vec<rusqlite::types::Value> = std::iter::once(story.as_str().to_owned().into())
+            .chain(line_values)
+            .collect();
         self.conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT COALESCE(MAX(e.position), -1) FROM chapters c
                  JOIN entries e ON e.id = c.end_entry_id
-                 WHERE c.story_id = ?1 AND c.deleted_at IS NULL",
-            )
-            .and_then(|mut s| s.query_row([story.as_str()], |r| r.get(0)))
+                 WHERE c.story_id = ?1 AND c.deleted_at IS NULL{on_line}"
+            ))
+            .and_then(|mut s| s.query_row(rusqlite::params_from_iter(values), |r| r.get(0)))
             .map_err(|e| self.err(e))
     }
 

@@ -9,12 +9,15 @@ use super::{Result, Store, StoreError};
 use crate::domain::{AlternativeId, EntryId, EntryKind, HistoryItem, StoryId, now_ms};
 
 /// Entries a live chapter closes are in the narrator's memory as its summary, not in the
-/// history (a chapter deleted gives its entries back).
+/// history (a chapter deleted gives its entries back). A chapter closes entries of its own line
+/// only: positions interleave across branches, and one closed on a branch must never take text
+/// of another out of its prompt.
 const OUTSIDE_CHAPTERS: &str = "
     AND NOT EXISTS (SELECT 1 FROM chapters c
         JOIN entries first ON first.id = c.start_entry_id
         JOIN entries last ON last.id = c.end_entry_id
         WHERE c.story_id = entries.story_id AND c.deleted_at IS NULL
+          AND c.branch_id IS entries.branch_id
           AND entries.position BETWEEN first.position AND last.position)";
 
 impl Store {
