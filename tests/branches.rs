@@ -491,7 +491,7 @@ fn a_chapter_closed_on_a_branch_takes_no_text_out_of_another_lines_prompt() {
     let a0 = add(&store, &story, "a0");
     store.switch_branch(&story, None).expect("main");
     // Main's entry comes after the branch's in position: a chapter closing A's a0..a1 spans it.
-    let m1 = add(&store, &story, "m1");
+    add(&store, &story, "m1");
     store.switch_branch(&story, Some(&branch.id)).expect("A");
     let a1 = add(&store, &story, "a1");
     store
