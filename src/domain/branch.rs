@@ -227,21 +227,25 @@ impl Lineage {
         Self { segments }
     }
 
-    /// The SQL condition on `entries` (its branch_id and position) and its bound values.
-    pub fn condition(&self) -> (String, Vec<LineageValue>) {
+    /// The SQL condition on an entries row (`table`'s branch_id and position, e.g. `e.`, or
+    /// `""` for the query's own table) and its bound values, numbered from `?{first}`.
+    pub fn condition(&self, table: &str, first: usize) -> (String, Vec<LineageValue>) {
         let mut parts = Vec::new();
         let mut values = Vec::new();
         for (branch, up_to) in &self.segments {
             let mut part = match branch {
                 Some(id) => {
                     values.push(LineageValue::Text(id.clone()));
-                    "branch_id = ?".to_owned()
+                    format!("{table}branch_id = ?{}", first + values.len() - 1)
                 }
-                None => "branch_id IS NULL".to_owned(),
+                None => format!("{table}branch_id IS NULL"),
             };
             if let Some(p) = up_to {
                 values.push(LineageValue::Int(*p));
-                part.push_str(" AND position <= ?");
+                part.push_str(&format!(
+                    " AND {table}position <= ?{}",
+                    first + values.len() - 1
+                ));
             }
             parts.push(format!("({part})"));
         }
@@ -287,10 +291,10 @@ mod tests {
                 (None, Some(3))
             ]
         );
-        let (sql, values) = lineage.condition();
+        let (sql, values) = lineage.condition("e.", 3);
         assert_eq!(
             sql,
-            "((branch_id = ?) OR (branch_id = ? AND position <= ?) OR (branch_id IS NULL AND position <= ?))"
+            "((e.branch_id = ?3) OR (e.branch_id = ?4 AND e.position <= ?5) OR (e.branch_id IS NULL AND e.position <= ?6))"
         );
         assert_eq!(values.len(), 4);
         assert_eq!(Lineage::of(None, &tree, &position), Lineage::main());

@@ -250,13 +250,15 @@ pub(super) fn clear_branches(tx: &Transaction<'_>, story: &StoryId) -> rusqlite:
     Ok(())
 }
 
-/// What the story's current branch sees, as a condition on `entries` (with its values, numbered
-/// from `?{from}`): `None` for a story without branches, whose every entry is on its one line
-/// (also entries a file tagged with a branch it did not describe).
-pub(super) fn current_lineage_sql(
+/// What `current` (the branch shown, or the pinned one) sees, as a condition on `table`'s
+/// entries row with its values, numbered from `?{from}`: `None` for a story without branches,
+/// whose every entry is on its one line (also entries a file tagged with a branch it did not
+/// describe).
+pub(super) fn lineage_sql(
     conn: &Connection,
     story: &StoryId,
-    pinned: Option<Option<String>>,
+    current: Option<&str>,
+    table: &str,
     from: usize,
 ) -> rusqlite::Result<Option<(String, Vec<rusqlite::types::Value>)>> {
     let has_branches: bool = conn
@@ -264,19 +266,18 @@ pub(super) fn current_lineage_sql(
             "SELECT EXISTS (SELECT 1 FROM branches WHERE story_id = ?1 AND deleted_at IS NULL)",
         )?
         .query_row([story.as_str()], |r| r.get(0))?;
-    let current: Option<String> = match pinned {
-        Some(branch) => branch,
-        None => conn
-            .prepare_cached("SELECT current_branch_id FROM stories WHERE id = ?1")?
-            .query_row([story.as_str()], |r| r.get(0))
-            .optional()?
-            .flatten(),
-    };
     if !has_branches && current.is_none() {
         return Ok(None);
     }
-    let lineage = lineage_of(conn, story, current.as_deref())?;
-    Ok(Some(lineage_sql(&lineage, from)))
+    let (condition, values) = lineage_of(conn, story, current)?.condition(table, from);
+    let values = values
+        .into_iter()
+        .map(|v| match v {
+            LineageValue::Text(t) => rusqlite::types::Value::Text(t),
+            LineageValue::Int(i) => rusqlite::types::Value::Integer(i),
+        })
+        .collect();
+    Ok(Some((condition, values)))
 }
 
 pub(super) fn lineage_of(
@@ -303,33 +304,6 @@ pub(super) fn lineage_of(
     }))
 }
 
-/// The lineage's condition on `entries` with its values as SQL parameters, numbered from `from`.
-pub(super) fn lineage_sql(lineage: &Lineage, from: usize) -> (String, Vec<rusqlite::types::Value>) {
-    let (condition, values) = lineage.condition();
-    let mut n = from;
-    let numbered = condition
-        .split('?')
-        .enumerate()
-        .map(|(i, part)| {
-            if i == 0 {
-                part.to_owned()
-            } else {
-                let s = format!("?{n}{part}");
-                n += 1;
-                s
-            }
-        })
-        .collect::<String>();
-    let values = values
-        .into_iter()
-        .map(|v| match v {
-            LineageValue::Text(t) => rusqlite::types::Value::Text(t),
-            LineageValue::Int(i) => rusqlite::types::Value::Integer(i),
-        })
-        .collect();
-    (numbered, values)
-}
-
 impl Store {
     pub fn branches(&self, story: &StoryId) -> Result<Vec<Branch>> {
         read_branches(&self.conn, story).map_err(|e| self.err(e))
@@ -351,12 +325,15 @@ impl Store {
         if let Some(pinned) = self.pinned_branch.borrow().clone() {
             return Ok(pinned);
         }
+        // A story not (or no longer) here has no branch: its reads simply find nothing.
         self.conn
             .query_row(
                 "SELECT current_branch_id FROM stories WHERE id = ?1",
                 [story.as_str()],
-                |r| r.get(0),
+                |r| r.get::<_, Option<String>>(0),
             )
+            .optional()
+            .map(Option::flatten)
             .map_err(|e| self.err(e))
     }
 

@@ -78,14 +78,20 @@ impl Store {
         story: &StoryId,
         from: usize,
     ) -> Result<(String, Vec<rusqlite::types::Value>)> {
+        self.on_current_line_of("", story, from)
+    }
+
+    /// As `on_current_line`, on the entries row `table` names (`"e."`) in a query of several.
+    pub(super) fn on_current_line_of(
+        &self,
+        table: &str,
+        story: &StoryId,
+        from: usize,
+    ) -> Result<(String, Vec<rusqlite::types::Value>)> {
+        let current = self.current_branch(story)?;
         Ok(
-            match super::branches::current_lineage_sql(
-                &self.conn,
-                story,
-                self.pinned_branch.borrow().clone(),
-                from,
-            )
-            .map_err(|e| self.err(e))?
+            match super::branches::lineage_sql(&self.conn, story, current.as_deref(), table, from)
+                .map_err(|e| self.err(e))?
             {
                 Some((condition, values)) => (format!(" AND {condition}"), values),
                 None => (String::new(), Vec::new()),

@@ -2,7 +2,7 @@
 //! chapter, before the recent buffer), a chapter's own entries (bounded), and the story time at
 //! an entry (from the world updates tied to the entries up to it).
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store};
 use crate::domain::chapter::Chapter;
@@ -47,11 +47,8 @@ impl Store {
     /// The position of the last entry a live chapter of the branch shown closes (chapters end
     /// on the lineage's entries), or -1 before any.
     fn last_chapter_end(&self, story: &StoryId) -> Result<i64> {
-        let (on_line, line_values) = self.on_current_line(story, 2)?;
         // The lineage's condition names the chapter's end entry, not the chapter's own branch.
-        let on_line = on_line
-            .replace("branch_id", "e.branch_id")
-            .replace("position", "e.position");
+        let (on_line, line_values) = self.on_current_line_of("e.", story, 2)?;
         let values: Vec<rusqlite::types::Value> = std::iter::once(story.as_str().to_owned().into())
             .chain(line_values)
             .collect();
@@ -199,20 +196,27 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// The chapter whose run holds `entry`, if one does.
+    /// The chapter whose run holds `entry`, if one does (one query, however many chapters).
     pub fn chapter_holding(&self, story: &StoryId, entry: &EntryId) -> Result<Option<Chapter>> {
-        let position = self.position_of(entry)?;
-        for chapter in self.chapters(story)? {
-            let (Ok(first), Ok(last)) = (
-                self.position_of(&chapter.start_entry),
-                self.position_of(&chapter.end_entry),
-            ) else {
-                continue;
-            };
-            if (first..=last).contains(&position) {
-                return Ok(Some(chapter));
-            }
-        }
-        Ok(None)
+        let id: Option<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT c.id FROM chapters c
+                 JOIN entries first ON first.id = c.start_entry_id
+                 JOIN entries last ON last.id = c.end_entry_id
+                 JOIN entries e ON e.id = ?2
+                 WHERE c.story_id = ?1 AND c.deleted_at IS NULL
+                   AND e.position BETWEEN first.position AND last.position
+                 ORDER BY c.number LIMIT 1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![story.as_str(), entry.as_str()], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))?;
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        Ok(self.chapters(story)?.into_iter().find(|c| c.id == id))
     }
 }
