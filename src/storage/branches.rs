@@ -1,21 +1,14 @@
-//! A story's branches and checkpoints: the tables filled from a file's `branches` and
-//! `checkpoints` sections (a tree that cannot be is refused, and nothing is written) and written
-//! back as they came; the lineage each branch reads its entries through; the story's current
-//! branch; branches made, renamed and put in the Trash.
+//! A story's branches and checkpoints: their tables' rows, the lineage each branch reads its
+//! entries through, the story's current branch (or a connection's pinned one), and branches
+//! made, renamed and put in the Trash. The exchange file's sections are in branch_sections.rs.
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
-use serde_json::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{Result, Store, StoreError};
-use crate::domain::branch::{
-    Branch, Checkpoint, Lineage, LineageValue, branch_from_wire, branch_to_wire, check_tree,
-    checkpoint_from_wire, checkpoint_to_wire,
-};
+use crate::domain::branch::{Branch, Checkpoint, Lineage, LineageValue};
 use crate::domain::{EntryId, StoryId, new_uuid, now_ms};
-
-pub(super) const BRANCHES: &str = "branches";
 
 /// One row changed, or the thing was not there.
 fn changed_one(changed: usize, what: impl FnOnce() -> String) -> Result<()> {
@@ -24,8 +17,6 @@ fn changed_one(changed: usize, what: impl FnOnce() -> String) -> Result<()> {
     }
     Ok(())
 }
-pub(super) const CHECKPOINTS: &str = "checkpoints";
-
 fn branch_row(r: &Row<'_>) -> rusqlite::Result<Branch> {
     Ok(Branch {
         id: r.get(0)?,
@@ -60,7 +51,10 @@ pub(super) fn read_branches(conn: &Connection, story: &StoryId) -> rusqlite::Res
     .collect()
 }
 
-fn read_checkpoints(conn: &Connection, story: &StoryId) -> rusqlite::Result<Vec<Checkpoint>> {
+pub(super) fn read_checkpoints(
+    conn: &Connection,
+    story: &StoryId,
+) -> rusqlite::Result<Vec<Checkpoint>> {
     conn.prepare_cached(
         "SELECT id, name, entry_id, branch_id, preview, entry_count, created_at, extra
          FROM checkpoints WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY rowid",
@@ -69,7 +63,7 @@ fn read_checkpoints(conn: &Connection, story: &StoryId) -> rusqlite::Result<Vec<
     .collect()
 }
 
-fn put_branch(conn: &Connection, story: &StoryId, b: &Branch) -> rusqlite::Result<()> {
+pub(super) fn put_branch(conn: &Connection, story: &StoryId, b: &Branch) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO branches (story_id, id, name, parent_id, fork_entry_id, checkpoint_id,
              created_at, extra)
@@ -91,7 +85,11 @@ fn put_branch(conn: &Connection, story: &StoryId, b: &Branch) -> rusqlite::Resul
     Ok(())
 }
 
-fn put_checkpoint(conn: &Connection, story: &StoryId, c: &Checkpoint) -> rusqlite::Result<()> {
+pub(super) fn put_checkpoint(
+    conn: &Connection,
+    story: &StoryId,
+    c: &Checkpoint,
+) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO checkpoints (story_id, id, name, entry_id, branch_id, preview, entry_count,
              created_at, extra)
@@ -112,141 +110,6 @@ fn put_checkpoint(conn: &Connection, story: &StoryId, c: &Checkpoint) -> rusqlit
         c.created_at,
         c.extra
     ])?;
-    Ok(())
-}
-
-/// The objects of a section that is a non-empty array of objects (anything else is kept
-/// verbatim by the caller).
-fn objects(json: &str) -> Option<Vec<serde_json::Map<String, Value>>> {
-    let Ok(Value::Array(values)) = serde_json::from_str::<Value>(json) else {
-        return None;
-    };
-    values
-        .into_iter()
-        .map(|v| match v {
-            Value::Object(map) => Some(map),
-            _ => None,
-        })
-        .collect::<Option<Vec<_>>>()
-        .filter(|o| !o.is_empty())
-}
-
-/// Refuses a file's branch tree that cannot be (a cycle, a missing parent, a fork entry that is
-/// not in the story or not on its parent's line), naming the problem; the entries are in the
-/// transaction already.
-pub(super) fn check_branch_section(
-    tx: &Transaction<'_>,
-    story: &StoryId,
-    sections: &[(String, String)],
-) -> Result<()> {
-    let Some(json) = sections.iter().find(|(n, _)| n == BRANCHES).map(|(_, j)| j) else {
-        return Ok(());
-    };
-    let Some(objects) = objects(json) else {
-        return Ok(());
-    };
-    let branches: Vec<Branch> = objects
-        .into_iter()
-        .enumerate()
-        .map(|(i, o)| branch_from_wire(o, i))
-        .collect();
-    let mut on = HashMap::new();
-    let mut stmt = tx
-        .prepare_cached("SELECT branch_id FROM entries WHERE story_id = ?1 AND id = ?2")
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
-    for b in &branches {
-        let found: Option<Option<String>> = stmt
-            .query_row(params![story.as_str(), b.fork_entry.as_str()], |r| r.get(0))
-            .optional()
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        if let Some(branch) = found {
-            on.insert(b.fork_entry.clone(), branch);
-        }
-    }
-    check_tree(&branches, &on)
-        .map_err(|why| StoreError::Invalid(format!("The file's branches cannot be read: {why}")))
-}
-
-/// Stores a `branches` or `checkpoints` section in its table when it holds objects; returns
-/// whether it did.
-pub(super) fn store_branch_section(
-    tx: &Transaction<'_>,
-    story: &StoryId,
-    name: &str,
-    json: &str,
-) -> rusqlite::Result<bool> {
-    if name != BRANCHES && name != CHECKPOINTS {
-        return Ok(false);
-    }
-    let Some(objects) = objects(json) else {
-        return Ok(false);
-    };
-    for (i, object) in objects.into_iter().enumerate() {
-        if name == BRANCHES {
-            put_branch(tx, story, &branch_from_wire(object, i))?;
-        } else {
-            put_checkpoint(tx, story, &checkpoint_from_wire(object, i))?;
-        }
-    }
-    Ok(true)
-}
-
-/// The sections as the exchange format has them, for the tables that hold rows.
-pub(super) fn branch_sections(
-    conn: &Connection,
-    story: &StoryId,
-) -> rusqlite::Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    let branches = read_branches(conn, story)?;
-    if !branches.is_empty() {
-        let rows: Vec<Value> = branches
-            .iter()
-            .map(|b| branch_to_wire(b, story.as_str()))
-            .collect();
-        out.push((BRANCHES.to_owned(), Value::Array(rows).to_string()));
-    }
-    let checkpoints = read_checkpoints(conn, story)?;
-    if !checkpoints.is_empty() {
-        let rows: Vec<Value> = checkpoints
-            .iter()
-            .map(|c| checkpoint_to_wire(c, story.as_str()))
-            .collect();
-        out.push((CHECKPOINTS.to_owned(), Value::Array(rows).to_string()));
-    }
-    Ok(out)
-}
-
-/// A story's branches and checkpoints copied to `to`, their entries renamed through `entries`
-/// (old id → new); one whose entry was not copied (in the Trash) stays behind.
-pub(super) fn copy_tree(
-    tx: &Transaction<'_>,
-    from: &StoryId,
-    to: &StoryId,
-    entries: &HashMap<String, String>,
-) -> rusqlite::Result<()> {
-    for mut b in read_branches(tx, from)? {
-        let Some(fork) = entries.get(b.fork_entry.as_str()) else {
-            continue;
-        };
-        b.fork_entry = EntryId::from(fork.as_str());
-        put_branch(tx, to, &b)?;
-    }
-    for mut c in read_checkpoints(tx, from)? {
-        let Some(entry) = entries.get(c.entry.as_str()) else {
-            continue;
-        };
-        c.entry = EntryId::from(entry.as_str());
-        put_checkpoint(tx, to, &c)?;
-    }
-    Ok(())
-}
-
-pub(super) fn clear_branches(tx: &Transaction<'_>, story: &StoryId) -> rusqlite::Result<()> {
-    tx.execute("DELETE FROM branches WHERE story_id = ?1", [story.as_str()])?;
-    tx.execute(
-        "DELETE FROM checkpoints WHERE story_id = ?1",
-        [story.as_str()],
-    )?;
     Ok(())
 }
 

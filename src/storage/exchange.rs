@@ -247,7 +247,7 @@ pub(super) fn read_sections(
             sections.push((name, json));
         }
     }
-    for section in super::branches::branch_sections(conn, id)? {
+    for section in super::branch_sections::branch_sections(conn, id)? {
         sections.retain(|(n, _)| *n != section.0);
         sections.push(section);
     }

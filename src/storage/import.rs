@@ -127,7 +127,7 @@ impl Store {
         )
         .map_err(err)?;
         insert_lore(&tx, &story.id, &lore).map_err(err)?;
-        super::branches::check_branch_section(&tx, &story.id, &sections)?;
+        super::branch_sections::check_branch_section(&tx, &story.id, &sections)?;
         insert_sections(&tx, &story.id, &sections).map_err(err)?;
         if carried {
             super::carried::adopt_alternatives(&tx, story.id.as_str()).map_err(err)?;
@@ -359,7 +359,7 @@ pub(super) fn insert_sections(
         {
             continue;
         }
-        if super::branches::store_branch_section(tx, story_id, name, json)? {
+        if super::branch_sections::store_branch_section(tx, story_id, name, json)? {
             continue;
         }
         stmt.execute(params![story_id.as_str(), name, json])?;

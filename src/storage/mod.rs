@@ -1,6 +1,7 @@
 //! The only module that names rusqlite and refinery: opening, migrating and querying the database.
 
 mod backup;
+mod branch_sections;
 mod branches;
 mod carried;
 mod chapters;

@@ -99,8 +99,8 @@ impl Store {
             )
             .map_err(err)?;
             super::world_sections::clear_world(&tx, &story.id).map_err(err)?;
-            super::branches::clear_branches(&tx, &story.id).map_err(err)?;
-            super::branches::check_branch_section(&tx, &story.id, &sections)?;
+            super::branch_sections::clear_branches(&tx, &story.id).map_err(err)?;
+            super::branch_sections::check_branch_section(&tx, &story.id, &sections)?;
             insert_sections(&tx, &story.id, &sections).map_err(err)?;
         }
         let count = entries.count;

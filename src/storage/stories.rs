@@ -243,7 +243,7 @@ impl Store {
         }
         // The tree comes along too (branch ids are the story's own, so the copy keeps them; the
         // entries they fork from are the copy's).
-        super::branches::copy_tree(&tx, id, &copy.id, &id_map).map_err(err)?;
+        super::branch_sections::copy_tree(&tx, id, &copy.id, &id_map).map_err(err)?;
         tx.execute(
             "INSERT INTO story_sections (story_id, name, json)
              SELECT ?2, name, json FROM story_sections WHERE story_id = ?1",
