@@ -23,6 +23,9 @@ pub struct Branch {
     pub checkpoint: Option<String>,
     pub created_at: i64,
     pub extra: Option<String>,
+    /// A branch from the original's file, which carries its own copy of the world and lorebook
+    /// (rows tagged with it) instead of inheriting its ancestors'.
+    pub own_world: bool,
 }
 
 /// A named moment of a story: the entry it is after, on the branch it was made on.
@@ -59,6 +62,7 @@ pub fn branch_from_wire(object: Map<String, Value>, index: usize) -> Branch {
         checkpoint,
         created_at,
         extra: r.extra(),
+        own_world: false,
     }
 }
 

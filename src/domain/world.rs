@@ -477,6 +477,26 @@ impl WorldRow {
             WorldRow::Beat(b) => &b.title,
         }
     }
+
+    /// The branch the row is tagged with (`None`: the main line, or inherited by every branch).
+    pub fn branch_id(&self) -> Option<&str> {
+        match self {
+            WorldRow::Character(c) => c.branch_id.as_deref(),
+            WorldRow::Place(p) => p.branch_id.as_deref(),
+            WorldRow::Item(i) => i.branch_id.as_deref(),
+            WorldRow::Beat(b) => b.branch_id.as_deref(),
+        }
+    }
+
+    pub fn with_branch(mut self, branch: Option<String>) -> Self {
+        match &mut self {
+            WorldRow::Character(c) => c.branch_id = branch,
+            WorldRow::Place(p) => p.branch_id = branch,
+            WorldRow::Item(i) => i.branch_id = branch,
+            WorldRow::Beat(b) => b.branch_id = branch,
+        }
+        self
+    }
 }
 
 #[cfg(test)]

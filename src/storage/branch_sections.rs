@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::Value;
 
-use super::branches::{put_branch, put_checkpoint, read_branches, read_checkpoints};
+use super::branches::{put_branch, put_checkpoint, read_checkpoints};
+use super::lineage::read_branches;
 use super::{Result, StoreError};
 use crate::domain::branch::{
     Branch, branch_from_wire, branch_to_wire, check_tree, checkpoint_from_wire, checkpoint_to_wire,
@@ -140,6 +141,23 @@ pub(super) fn copy_tree(
         c.entry = EntryId::from(entry.as_str());
         put_checkpoint(tx, to, &c)?;
     }
+    Ok(())
+}
+
+/// Marks the branches of a file from the original that carry their own copy of the world or
+/// lorebook (rows tagged with them), which stand in for their ancestors' on their lineage.
+pub(super) fn mark_own_worlds(tx: &Connection, story: &StoryId) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE branches SET own_world = EXISTS (
+             SELECT 1 FROM world_characters w WHERE w.story_id = ?1 AND w.branch_id = branches.id
+             UNION ALL SELECT 1 FROM world_places w WHERE w.story_id = ?1 AND w.branch_id = branches.id
+             UNION ALL SELECT 1 FROM world_items w WHERE w.story_id = ?1 AND w.branch_id = branches.id
+             UNION ALL SELECT 1 FROM world_beats w WHERE w.story_id = ?1 AND w.branch_id = branches.id
+             UNION ALL SELECT 1 FROM lore_entries l WHERE l.story_id = ?1 AND l.branch_id = branches.id
+                 AND l.shadows IS NULL)
+         WHERE story_id = ?1",
+        [story.as_str()],
+    )?;
     Ok(())
 }
 

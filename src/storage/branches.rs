@@ -2,12 +2,11 @@
 //! entries through, the story's current branch (or a connection's pinned one), and branches
 //! made, renamed and put in the Trash. The exchange file's sections are in branch_sections.rs.
 
-use std::collections::HashMap;
-
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::lineage::{lineage_of, read_branches};
 use super::{Result, Store, StoreError};
-use crate::domain::branch::{Branch, Checkpoint, Lineage, LineageValue};
+use crate::domain::branch::{Branch, Checkpoint, Lineage};
 use crate::domain::{EntryId, StoryId, new_uuid, now_ms};
 
 /// One row changed, or the thing was not there.
@@ -17,18 +16,6 @@ fn changed_one(changed: usize, what: impl FnOnce() -> String) -> Result<()> {
     }
     Ok(())
 }
-fn branch_row(r: &Row<'_>) -> rusqlite::Result<Branch> {
-    Ok(Branch {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        parent: r.get(2)?,
-        fork_entry: EntryId::from(r.get::<_, String>(3)?.as_str()),
-        checkpoint: r.get(4)?,
-        created_at: r.get(5)?,
-        extra: r.get(6)?,
-    })
-}
-
 fn checkpoint_row(r: &Row<'_>) -> rusqlite::Result<Checkpoint> {
     Ok(Checkpoint {
         id: r.get(0)?,
@@ -40,15 +27,6 @@ fn checkpoint_row(r: &Row<'_>) -> rusqlite::Result<Checkpoint> {
         created_at: r.get(6)?,
         extra: r.get(7)?,
     })
-}
-
-pub(super) fn read_branches(conn: &Connection, story: &StoryId) -> rusqlite::Result<Vec<Branch>> {
-    conn.prepare_cached(
-        "SELECT id, name, parent_id, fork_entry_id, checkpoint_id, created_at, extra FROM branches
-         WHERE story_id = ?1 AND deleted_at IS NULL ORDER BY rowid",
-    )?
-    .query_map([story.as_str()], branch_row)?
-    .collect()
 }
 
 pub(super) fn read_checkpoints(
@@ -66,11 +44,12 @@ pub(super) fn read_checkpoints(
 pub(super) fn put_branch(conn: &Connection, story: &StoryId, b: &Branch) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO branches (story_id, id, name, parent_id, fork_entry_id, checkpoint_id,
-             created_at, extra)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             created_at, extra, own_world)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (story_id, id) DO UPDATE SET name = excluded.name,
              parent_id = excluded.parent_id, fork_entry_id = excluded.fork_entry_id,
-             checkpoint_id = excluded.checkpoint_id, extra = excluded.extra, deleted_at = NULL",
+             checkpoint_id = excluded.checkpoint_id, extra = excluded.extra,
+             own_world = excluded.own_world, deleted_at = NULL",
     )?
     .execute(params![
         story.as_str(),
@@ -80,7 +59,8 @@ pub(super) fn put_branch(conn: &Connection, story: &StoryId, b: &Branch) -> rusq
         b.fork_entry.as_str(),
         b.checkpoint,
         b.created_at,
-        b.extra
+        b.extra,
+        b.own_world
     ])?;
     Ok(())
 }
@@ -111,60 +91,6 @@ pub(super) fn put_checkpoint(
         c.extra
     ])?;
     Ok(())
-}
-
-/// What `current` (the branch shown, or the pinned one) sees, as a condition on `table`'s
-/// entries row with its values, numbered from `?{from}`: `None` for a story without branches,
-/// whose every entry is on its one line (also entries a file tagged with a branch it did not
-/// describe).
-pub(super) fn lineage_sql(
-    conn: &Connection,
-    story: &StoryId,
-    current: Option<&str>,
-    table: &str,
-    from: usize,
-) -> rusqlite::Result<Option<(String, Vec<rusqlite::types::Value>)>> {
-    let has_branches: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM branches WHERE story_id = ?1 AND deleted_at IS NULL)",
-        )?
-        .query_row([story.as_str()], |r| r.get(0))?;
-    if !has_branches && current.is_none() {
-        return Ok(None);
-    }
-    let (condition, values) = lineage_of(conn, story, current)?.condition(table, from);
-    let values = values
-        .into_iter()
-        .map(|v| match v {
-            LineageValue::Text(t) => rusqlite::types::Value::Text(t),
-            LineageValue::Int(i) => rusqlite::types::Value::Integer(i),
-        })
-        .collect();
-    Ok(Some((condition, values)))
-}
-
-pub(super) fn lineage_of(
-    conn: &Connection,
-    story: &StoryId,
-    branch: Option<&str>,
-) -> rusqlite::Result<Lineage> {
-    let Some(branch) = branch else {
-        return Ok(Lineage::main());
-    };
-    let branches = read_branches(conn, story)?;
-    let mut positions = HashMap::new();
-    let mut stmt = conn.prepare_cached("SELECT position FROM entries WHERE id = ?1")?;
-    for b in &branches {
-        if let Some(p) = stmt
-            .query_row([b.fork_entry.as_str()], |r| r.get::<_, i64>(0))
-            .optional()?
-        {
-            positions.insert(b.fork_entry.clone(), p);
-        }
-    }
-    Ok(Lineage::of(Some(branch), &branches, &|e| {
-        positions.get(e).copied()
-    }))
 }
 
 impl Store {
@@ -206,13 +132,14 @@ impl Store {
         {
             return Err(StoreError::NotFound(format!("Branch {id}")));
         }
-        self.conn
-            .execute(
-                "UPDATE stories SET current_branch_id = ?2 WHERE id = ?1",
-                params![story.as_str(), branch],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
+        let tx = self.step()?;
+        tx.execute(
+            "UPDATE stories SET current_branch_id = ?2 WHERE id = ?1",
+            params![story.as_str(), branch],
+        )
+        .map_err(|e| self.err(e))?;
+        super::world_changes::settle_in(&tx, story, None, None).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
     }
 
     /// What `branch` sees of the story.
@@ -239,14 +166,16 @@ impl Store {
             checkpoint: None,
             created_at: now_ms(),
             extra: None,
+            own_world: false,
         };
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let tx = self.step()?;
         put_branch(&tx, story, &branch).map_err(|e| self.err(e))?;
         tx.execute(
             "UPDATE stories SET current_branch_id = ?2 WHERE id = ?1",
             params![story.as_str(), branch.id],
         )
         .map_err(|e| self.err(e))?;
+        super::world_changes::settle_in(&tx, story, None, None).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(branch)
     }
@@ -290,7 +219,7 @@ impl Store {
                     .join(", ")
             )));
         }
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let tx = self.step()?;
         tx.execute(
             "UPDATE branches SET deleted_at = ?3 WHERE story_id = ?1 AND id = ?2",
             params![story.as_str(), branch, now_ms()],
@@ -301,6 +230,7 @@ impl Store {
             params![story.as_str(), branch, gone.parent],
         )
         .map_err(|e| self.err(e))?;
+        super::world_changes::settle_in(&tx, story, None, None).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(())
     }

@@ -147,9 +147,24 @@ pub(super) fn chapter_section(
 }
 
 impl Store {
-    /// The story's chapters, first to last.
+    /// The chapters the branch shown (or pinned) sees, first to last: those closing an entry
+    /// of its lineage (the file's and the tree's whole list is `read_chapters`).
     pub fn chapters(&self, story: &StoryId) -> Result<Vec<Chapter>> {
-        read_chapters(&self.conn, story).map_err(|e| self.err(e))
+        let (on_line, bound) = self.on_current_line_of("last.", story, 2)?;
+        let mut values = vec![rusqlite::types::Value::Text(story.as_str().to_owned())];
+        values.extend(bound);
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM chapters WHERE story_id = ?1 AND deleted_at IS NULL
+                   AND (EXISTS (SELECT 1 FROM entries last WHERE last.id = chapters.end_entry_id{on_line})
+                        OR NOT EXISTS (SELECT 1 FROM entries last WHERE last.id = chapters.end_entry_id))
+                 ORDER BY number, rowid"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_map(rusqlite::params_from_iter(values), chapter_row)?
+                    .collect()
+            })
+            .map_err(|e| self.err(e))
     }
 
     /// Writes one chapter (a new one, or an edited summary or title).

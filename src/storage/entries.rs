@@ -90,7 +90,7 @@ impl Store {
     ) -> Result<(String, Vec<rusqlite::types::Value>)> {
         let current = self.current_branch(story)?;
         Ok(
-            match super::branches::lineage_sql(&self.conn, story, current.as_deref(), table, from)
+            match super::lineage::lineage_sql(&self.conn, story, current.as_deref(), table, from)
                 .map_err(|e| self.err(e))?
             {
                 Some((condition, values)) => (format!(" AND {condition}"), values),

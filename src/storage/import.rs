@@ -364,7 +364,7 @@ pub(super) fn insert_sections(
         }
         stmt.execute(params![story_id.as_str(), name, json])?;
     }
-    Ok(())
+    super::branch_sections::mark_own_worlds(tx, story_id)
 }
 
 /// Inserts the story's row, or sets every column of it from `s` when it is there already.

@@ -11,6 +11,7 @@ mod error;
 mod exchange;
 mod generations;
 mod import;
+mod lineage;
 mod lore;
 mod lore_proposals;
 mod memory;
@@ -27,6 +28,7 @@ mod trash;
 mod usage;
 mod world;
 mod world_changes;
+mod world_hand;
 mod world_sections;
 mod writing;
 
@@ -471,5 +473,40 @@ fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
 impl Store {
     fn err(&self, e: rusqlite::Error) -> StoreError {
         classify(&self.path, e)
+    }
+
+    /// A transaction for one step that must be whole, or none when the step is part of a
+    /// caller's transaction already (whose commit makes it whole).
+    fn step(&self) -> Result<Step<'_>> {
+        let tx = match self.conn.is_autocommit() {
+            true => Some(self.conn.unchecked_transaction().map_err(|e| self.err(e))?),
+            false => None,
+        };
+        Ok(Step {
+            conn: &self.conn,
+            tx,
+        })
+    }
+}
+
+/// See `Store::step`; reads and writes go through it as through the connection.
+struct Step<'a> {
+    conn: &'a Connection,
+    tx: Option<rusqlite::Transaction<'a>>,
+}
+
+impl Step<'_> {
+    fn commit(self) -> rusqlite::Result<()> {
+        match self.tx {
+            Some(tx) => tx.commit(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::ops::Deref for Step<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
     }
 }

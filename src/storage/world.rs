@@ -176,6 +176,15 @@ fn write_row(tx: &Connection, story: &StoryId, row: &WorldRow, now: i64) -> rusq
         params![story.as_str(), row.id()],
         |r| r.get(0),
     )?;
+    // A row new on a branch that carries its own copy of the world is that branch's.
+    let owned;
+    let row = match super::lineage::world_owner(tx, story)? {
+        Some(Some(owner)) if row.branch_id().is_none() => {
+            owned = row.clone().with_branch(Some(owner));
+            &owned
+        }
+        _ => row,
+    };
     match row {
         WorldRow::Character(c) => put_character(tx, story, c, position, now),
         WorldRow::Place(p) => put_place(tx, story, p, position, now),
@@ -377,17 +386,32 @@ fn rows_where<T>(
     filter: &str,
     read: fn(&Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
-    let one = if id.is_some() { " AND id = ?2" } else { "" };
+    let one = if id.is_some() { " AND id = :id" } else { "" };
+    // Live rows are the shown branch's own copy when a branch from the original carries one.
+    let owner = match filter.is_empty() {
+        true => None,
+        false => super::lineage::world_owner(conn, story)?,
+    };
+    let owned = if owner.is_some() {
+        " AND branch_id IS :owner"
+    } else {
+        ""
+    };
     let sql = format!(
-        "SELECT {} FROM {} WHERE story_id = ?1{filter}{one} ORDER BY position, rowid",
+        "SELECT {} FROM {} WHERE story_id = :story{filter}{one}{owned} ORDER BY position, rowid",
         columns(kind),
         table(kind)
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    match id {
-        Some(id) => stmt.query_map(params![story.as_str(), id], read)?.collect(),
-        None => stmt.query_map([story.as_str()], read)?.collect(),
+    let owner = owner.flatten();
+    let mut named: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":story", &story.0)];
+    if let Some(id) = &id {
+        named.push((":id", id));
     }
+    if !owned.is_empty() {
+        named.push((":owner", &owner));
+    }
+    stmt.query_map(named.as_slice(), read)?.collect()
 }
 
 pub(super) fn read_world(conn: &Connection, story: &StoryId) -> rusqlite::Result<World> {
@@ -416,17 +440,12 @@ impl Store {
         row.map_err(|e| self.err(e))
     }
 
-    /// The story's world as it stands (rows in the Trash left out).
-    pub fn world(&self, story: &StoryId) -> Result<World> {
-        read_world(&self.conn, story).map_err(|e| self.err(e))
-    }
-
     /// Writes one row (new ones go last in their list; an edited one keeps its place). Only one
     /// place is the current one: making a place current moves the protagonist there.
     pub fn save_world_row(&self, story: &StoryId, row: &WorldRow) -> Result<()> {
         let path = self.path.clone();
         let err = |e| super::classify(&path, e);
-        let tx = self.conn.unchecked_transaction().map_err(err)?;
+        let tx = self.step()?;
         let now = now_ms();
         if let WorldRow::Place(p) = row
             && p.current
@@ -438,44 +457,70 @@ impl Store {
             )
             .map_err(err)?;
         }
+        let before =
+            one_row(&tx, story, row.kind(), row.id(), " AND deleted_at IS NULL").map_err(err)?;
         write_row(&tx, story, row, now).map_err(err)?;
+        let edit = crate::domain::world_change::Applied {
+            rows: vec![(before, row.clone())],
+            ..Default::default()
+        };
+        super::world_hand::keep_hand_change(&tx, story, super::world_hand::HAND_EDIT, &edit, None)
+            .map_err(err)?;
         tx.commit().map_err(err)
     }
 
-    /// Moves a row to the Trash (`restore_world_row` brings it back).
+    /// Moves a row to the Trash on the branch shown (`restore_world_row` brings it back).
     pub fn trash_world_row(&self, story: &StoryId, kind: WorldKind, id: &str) -> Result<()> {
-        self.set_world_deleted(story, kind, id, Some(now_ms()))
+        let path = self.path.clone();
+        let err = |e| super::classify(&path, e);
+        let tx = self.step()?;
+        let Some(row) = one_row(&tx, story, kind, id, " AND deleted_at IS NULL").map_err(err)?
+        else {
+            return Err(super::StoreError::NotFound(format!(
+                "{} {id}",
+                kind.label()
+            )));
+        };
+        set_trashed(&tx, story, kind, id, true, now_ms()).map_err(err)?;
+        let put_away = crate::domain::world_change::Applied {
+            rows: vec![(Some(row.clone()), row)],
+            ..Default::default()
+        };
+        let key = row_key(kind, id);
+        super::world_hand::keep_hand_change(
+            &tx,
+            story,
+            super::world_hand::HAND_TRASH,
+            &put_away,
+            Some(&key),
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
     }
 
+    /// Brings a row back from the Trash, on every branch that had put it away.
     pub fn restore_world_row(&self, story: &StoryId, kind: WorldKind, id: &str) -> Result<()> {
-        self.set_world_deleted(story, kind, id, None)
-    }
-
-    fn set_world_deleted(
-        &self,
-        story: &StoryId,
-        kind: WorldKind,
-        id: &str,
-        at: Option<i64>,
-    ) -> Result<()> {
-        let changed = self
-            .conn
-            .execute(
-                &format!(
-                    "UPDATE {} SET deleted_at = ?3, updated_at = ?4, by_text = 0
-                     WHERE story_id = ?1 AND id = ?2",
-                    table(kind)
-                ),
-                params![story.as_str(), id, at, now_ms()],
-            )
-            .map_err(|e| self.err(e))?;
-        if changed == 0 {
+        let path = self.path.clone();
+        let err = |e| super::classify(&path, e);
+        let tx = self.step()?;
+        let found = any_row(&tx, story, kind, id).map_err(err)?;
+        if found.is_none() {
             return Err(super::StoreError::NotFound(format!(
                 "{} {id}",
                 kind.label()
             )));
         }
-        Ok(())
+        super::world_hand::forget_hand_trash(&tx, story, &row_key(kind, id)).map_err(err)?;
+        tx.execute(
+            &format!(
+                "UPDATE {} SET deleted_at = NULL, updated_at = ?3, by_text = 0
+                 WHERE story_id = ?1 AND id = ?2",
+                table(kind)
+            ),
+            params![story.as_str(), id, now_ms()],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
     }
 
     /// Makes one update (or takes it back: `undo`) in one transaction, so the world never holds
@@ -490,19 +535,79 @@ impl Store {
     ) -> Result<()> {
         let path = self.path.clone();
         let err = |e| super::classify(&path, e);
-        let tx = self.conn.unchecked_transaction().map_err(err)?;
+        let tx = self.step()?;
         apply_in(&tx, story, applied, undo, now_ms()).map_err(err)?;
         tx.commit().map_err(err)
     }
 
-    /// Sets the time in the story (other keys of the original's tracker are kept).
+    /// Sets the time in the story on the branch shown (other keys of the original's tracker are
+    /// kept).
     pub fn set_story_time(&self, story: &StoryId, time: StoryTime) -> Result<()> {
-        write_story_time(&self.conn, story, time).map_err(|e| self.err(e))
+        let path = self.path.clone();
+        let err = |e| super::classify(&path, e);
+        let tx = self.step()?;
+        let before = read_world_time(&tx, story)
+            .map_err(err)?
+            .unwrap_or_default();
+        write_story_time(&tx, story, time).map_err(err)?;
+        let edit = crate::domain::world_change::Applied {
+            time: Some((before, time)),
+            ..Default::default()
+        };
+        super::world_hand::keep_hand_change(&tx, story, super::world_hand::HAND_EDIT, &edit, None)
+            .map_err(err)?;
+        tx.commit().map_err(err)
     }
 }
 
+/// How a hand Trash update names its row.
+pub(super) fn row_key(kind: WorldKind, id: &str) -> String {
+    format!("{}:{id}", kind.section())
+}
+
+pub(super) fn parse_row_key(key: &str) -> Option<(WorldKind, &str)> {
+    let (section, id) = key.split_once(':')?;
+    let kind = [
+        WorldKind::Character,
+        WorldKind::Place,
+        WorldKind::Item,
+        WorldKind::Beat,
+    ]
+    .into_iter()
+    .find(|k| k.section() == section)?;
+    Some((kind, id))
+}
+
+/// Puts a live row in the Trash (`trashed`) or brings one the writer's hand put there back; a
+/// row in any other standing is left as it is.
+pub(super) fn set_trashed(
+    conn: &Connection,
+    story: &StoryId,
+    kind: WorldKind,
+    id: &str,
+    trashed: bool,
+    now: i64,
+) -> rusqlite::Result<()> {
+    let standing = any_row(conn, story, kind, id)?.map(|(_, s)| s);
+    let (from, to) = match trashed {
+        true => (Standing::Live, Some(now)),
+        false => (Standing::Trashed, None),
+    };
+    if standing == Some(from) {
+        conn.execute(
+            &format!(
+                "UPDATE {} SET deleted_at = ?3, updated_at = ?4, by_text = 0
+                 WHERE story_id = ?1 AND id = ?2",
+                table(kind)
+            ),
+            params![story.as_str(), id, to, now],
+        )?;
+    }
+    Ok(())
+}
+
 /// The rows of an update from one side to the other (`undo`: from after back to before).
-fn apply_in(
+pub(super) fn apply_in(
     tx: &Connection,
     story: &StoryId,
     applied: &crate::domain::world_change::Applied,

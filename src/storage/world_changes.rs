@@ -3,12 +3,12 @@
 //! deleted or undone) is taken back, and made again when its text comes back — unless the
 //! writer undid it. An update waiting for the writer's word is kept here too.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Result, Store};
 use crate::domain::world_change::Applied;
 use crate::domain::world_wire::{applied_from_json, applied_to_json};
-use crate::domain::{EntryId, StoryId, now_ms};
+use crate::domain::{EntryId, StoryId, World, now_ms};
 
 /// An update waiting for the writer's word: where it is kept, the narration it was read from,
 /// what it would change, and how many more wait after it.
@@ -18,16 +18,6 @@ pub struct WaitingUpdate {
     pub entry: EntryId,
     pub changes: Applied,
     pub more: usize,
-}
-
-/// One kept update as `settle` weighs it.
-struct KeptSet {
-    id: i64,
-    alternative: Option<String>,
-    applied: String,
-    summary: String,
-    in_effect: bool,
-    taken_back: bool,
 }
 
 impl Store {
@@ -83,98 +73,73 @@ impl Store {
     /// The writer undoes (`on` false) or redoes one kept update. An undone update stays undone
     /// when its text is shown again; a redone one is in effect while its text is shown.
     pub fn set_world_changes_in_effect(&self, story: &StoryId, id: i64, on: bool) -> Result<()> {
-        let entry: Option<String> = self
-            .conn
-            .query_row(
-                "UPDATE world_change_sets SET taken_back = ?3 WHERE id = ?1 AND story_id = ?2
-                 RETURNING entry_id",
+        let tx = self.step()?;
+        let changed = tx
+            .execute(
+                "UPDATE world_change_sets SET taken_back = ?3 WHERE id = ?1 AND story_id = ?2",
                 params![id, story.as_str(), !on],
-                |r| r.get(0),
             )
-            .optional()
             .map_err(|e| self.err(e))?;
-        match entry {
-            Some(entry) => self
-                .settle(story, &EntryId::from(entry.as_str()), Some(id))
-                .map(|_| ()),
-            None => Ok(()),
+        if changed > 0 {
+            settle_in(&tx, story, None, Some(id)).map_err(|e| self.err(e))?;
         }
+        tx.commit().map_err(|e| self.err(e))
     }
 
     /// Brings the world in step with what `entry` shows now; returns the summaries of the
     /// updates taken back (`false`) or made again (`true`).
     pub fn follow_text(&self, story: &StoryId, entry: &EntryId) -> Result<Vec<(bool, String)>> {
-        self.settle(story, entry, None)
-    }
-
-    /// Takes back or makes again the kept updates of `entry` (or only the one `only`) so that
-    /// exactly those whose text is shown, and which the writer did not undo, are in effect.
-    fn settle(
-        &self,
-        story: &StoryId,
-        entry: &EntryId,
-        only: Option<i64>,
-    ) -> Result<Vec<(bool, String)>> {
-        let (live, shown) = self.shown_text(entry)?;
-        let sets: Vec<KeptSet> = self
-            .conn
-            .prepare_cached(
-                "SELECT id, alternative_id, applied, summary, in_effect, taken_back
-                 FROM world_change_sets
-                 WHERE entry_id = ?1 AND story_id = ?2 AND pending = 0 AND (?3 IS NULL OR id = ?3)
-                 ORDER BY id",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_map(params![entry.as_str(), story.as_str(), only], |r| {
-                    Ok(KeptSet {
-                        id: r.get(0)?,
-                        alternative: r.get(1)?,
-                        applied: r.get(2)?,
-                        summary: r.get(3)?,
-                        in_effect: r.get(4)?,
-                        taken_back: r.get(5)?,
-                    })
-                })?
-                .collect()
-            })
-            .map_err(|e| self.err(e))?;
-        let wanted = |set: &KeptSet| live && set.alternative == shown && !set.taken_back;
-        // Taken back newest first; made again oldest first.
-        let (mut back, again): (Vec<_>, Vec<_>) = sets
-            .into_iter()
-            .filter(|set| wanted(set) != set.in_effect)
-            .partition(|set| set.in_effect);
-        back.reverse();
-        let mut said = Vec::new();
-        for set in back.into_iter().chain(again) {
-            let Some(applied) = applied_from_json(&set.applied) else {
-                log::warn!("a kept world update could not be read; it stays as it is");
-                continue;
-            };
-            self.apply_world_changes(story, &applied, set.in_effect)?;
-            self.conn
-                .execute(
-                    "UPDATE world_change_sets SET in_effect = ?2 WHERE id = ?1",
-                    params![set.id, !set.in_effect],
-                )
-                .map_err(|e| self.err(e))?;
-            said.push((!set.in_effect, set.summary));
-        }
+        let tx = self.step()?;
+        let said = settle_in(&tx, story, Some(entry.as_str()), None).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
         Ok(said)
     }
 
-    /// Whether `entry` is in the story, and the alternative it shows.
-    fn shown_text(&self, entry: &EntryId) -> Result<(bool, Option<String>)> {
-        let state: Option<(bool, Option<String>)> = self
-            .conn
-            .query_row(
-                "SELECT deleted_at IS NULL, active_alternative_id FROM entries WHERE id = ?1",
-                [entry.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        Ok(state.unwrap_or((false, None)))
+    /// The story's world as it stands on the branch this connection reads (rows in the Trash
+    /// left out). The tables hold the shown branch's world; a connection pinned to another
+    /// branch (a job finishing what was begun there) sees that branch's, made in a transaction
+    /// that is never committed.
+    pub fn world(&self, story: &StoryId) -> Result<World> {
+        let err = |e| self.err(e);
+        let shown = super::lineage::shown_branch(&self.conn, story).map_err(err)?;
+        let wanted = self.current_branch(story)?;
+        if wanted == shown {
+            return super::world::read_world(&self.conn, story).map_err(err);
+        }
+        // A savepoint, so the peek also works inside a caller's transaction; whatever happens
+        // in it is rolled back.
+        self.conn
+            .execute_batch("SAVEPOINT peek_world")
+            .map_err(err)?;
+        let peeked = (|| {
+            self.conn.execute(
+                "UPDATE stories SET current_branch_id = ?2 WHERE id = ?1",
+                params![story.as_str(), wanted],
+            )?;
+            settle_in(&self.conn, story, None, None)?;
+            super::world::read_world(&self.conn, story)
+        })();
+        self.conn
+            .execute_batch("ROLLBACK TO peek_world; RELEASE peek_world")
+            .map_err(err)?;
+        let world = peeked.map_err(err)?;
+        Ok(world)
+    }
+
+    /// Keeps what a world update read from `entry` would change and makes it when the story
+    /// shows that entry's text on the branch shown (an update read on another branch, by a job
+    /// bound to it, waits in the record until that branch is shown).
+    pub fn keep_world_changes(
+        &self,
+        story: &StoryId,
+        entry: &EntryId,
+        applied: &Applied,
+    ) -> Result<i64> {
+        let tx = self.step()?;
+        let id = self.insert_set(story, entry, applied, false, false)?;
+        settle_in(&tx, story, None, Some(id)).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(id)
     }
 
     /// The oldest update of `story` waiting for the writer's word whose text the story shows
@@ -185,7 +150,7 @@ impl Store {
             .prepare_cached(
                 "SELECT s.id, s.entry_id, s.applied FROM world_change_sets s
                  JOIN entries e ON e.id = s.entry_id
-                 WHERE s.story_id = ?1 AND s.pending = 1 AND e.deleted_at IS NULL
+                 WHERE s.story_id = ?1 AND s.pending = 1 AND s.by_hand = 0 AND e.deleted_at IS NULL
                    AND s.alternative_id IS e.active_alternative_id
                  ORDER BY s.id",
             )
@@ -264,7 +229,7 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         let id = self.conn.last_insert_rowid();
-        self.settle(story, &EntryId::from(entry.as_str()), Some(id))?;
+        settle_in(&self.conn, story, None, Some(id)).map_err(|e| self.err(e))?;
         Ok(Some(id))
     }
 
@@ -294,7 +259,7 @@ impl Store {
                         e.deleted_at IS NULL AND s.alternative_id IS e.active_alternative_id,
                         s.created_at
                  FROM world_change_sets s LEFT JOIN entries e ON e.id = s.entry_id
-                 WHERE s.story_id = ?1 ORDER BY s.id DESC LIMIT ?2",
+                 WHERE s.story_id = ?1 AND s.by_hand = 0 ORDER BY s.id DESC LIMIT ?2",
             )
             .and_then(|mut stmt| {
                 stmt.query_map(params![story.as_str(), limit as i64], |r| {
@@ -347,4 +312,96 @@ impl Store {
             )
             .collect())
     }
+}
+
+/// Takes back or makes again the kept updates of `entry` (or only the one `only`, or all the
+/// story's) so that exactly those the shown branch's story implies are in effect: an update read
+/// from a narration while that narration shows the text it was read from on the lineage (and the
+/// writer did not undo it), a hand edit on the branch it was made on and those forked after it.
+/// Returns the summaries of those taken back (`false`) or made again (`true`).
+pub(super) fn settle_in(
+    conn: &Connection,
+    story: &StoryId,
+    entry: Option<&str>,
+    only: Option<i64>,
+) -> rusqlite::Result<Vec<(bool, String)>> {
+    use rusqlite::types::Value as Sql;
+    let shown = super::lineage::shown_branch(conn, story)?;
+    let mut values: Vec<Sql> = vec![
+        Sql::Text(story.as_str().to_owned()),
+        entry.map_or(Sql::Null, |e| Sql::Text(e.to_owned())),
+        only.map_or(Sql::Null, Sql::Integer),
+    ];
+    let on_line = match super::lineage::lineage_sql(conn, story, shown.as_deref(), "e.", 4)? {
+        Some((condition, bound)) => {
+            values.extend(bound);
+            format!("(e.id IS NOT NULL AND {condition})")
+        }
+        None => "1".to_owned(),
+    };
+    let lineage = super::lineage::lineage_of(conn, story, shown.as_deref())?;
+    let mut on_branch = Vec::new();
+    for (branch, _) in &lineage.segments {
+        match branch {
+            Some(id) => {
+                values.push(Sql::Text(id.clone()));
+                on_branch.push(format!("s.branch_id = ?{}", values.len()));
+            }
+            None => on_branch.push("s.branch_id IS NULL".to_owned()),
+        }
+    }
+    let on_branch = on_branch.join(" OR ");
+    let sql = format!(
+        "SELECT s.id, s.applied, s.summary, s.in_effect, s.by_hand, s.row_key
+         FROM world_change_sets s LEFT JOIN entries e ON e.id = s.entry_id
+         WHERE s.story_id = ?1 AND s.pending = 0 AND (?2 IS NULL OR s.entry_id = ?2)
+           AND (?3 IS NULL OR s.id = ?3)
+           AND COALESCE(CASE WHEN s.by_hand > 0
+                    THEN s.taken_back = 0 AND ({on_branch}) AND (s.entry_id = '' OR {on_line})
+                    ELSE s.taken_back = 0 AND e.deleted_at IS NULL
+                         AND s.alternative_id IS e.active_alternative_id AND {on_line}
+                END, 0) <> s.in_effect
+         ORDER BY s.id"
+    );
+    type Raw = (i64, String, String, bool, i64, Option<String>);
+    let sets: Vec<Raw> = conn
+        .prepare_cached(&sql)?
+        .query_map(rusqlite::params_from_iter(values), |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    // Taken back newest first; made again oldest first.
+    let (mut back, again): (Vec<_>, Vec<_>) = sets.into_iter().partition(|set| set.3);
+    back.reverse();
+    let now = now_ms();
+    let mut said = Vec::new();
+    for (id, applied, summary, in_effect, by_hand, row_key) in back.into_iter().chain(again) {
+        if by_hand == super::world_hand::HAND_TRASH {
+            let Some((kind, row)) = row_key.as_deref().and_then(super::world::parse_row_key) else {
+                continue;
+            };
+            super::world::set_trashed(conn, story, kind, row, !in_effect, now)?;
+        } else {
+            let Some(applied) = applied_from_json(&applied) else {
+                log::warn!("a kept world update could not be read; it stays as it is");
+                continue;
+            };
+            super::world::apply_in(conn, story, &applied, in_effect, now)?;
+        }
+        conn.execute(
+            "UPDATE world_change_sets SET in_effect = ?2 WHERE id = ?1",
+            params![id, !in_effect],
+        )?;
+        if by_hand == 0 {
+            said.push((!in_effect, summary));
+        }
+    }
+    Ok(said)
 }

@@ -12,13 +12,27 @@ use crate::domain::{AlternativeId, EntryId, EntryKind, HistoryItem, StoryId, now
 /// history (a chapter deleted gives its entries back). A chapter closes entries of its own line
 /// only: positions interleave across branches, and one closed on a branch must never take text
 /// of another out of its prompt.
-const OUTSIDE_CHAPTERS: &str = "
-    AND NOT EXISTS (SELECT 1 FROM chapters c
-        JOIN entries first ON first.id = c.start_entry_id
-        JOIN entries last ON last.id = c.end_entry_id
-        WHERE c.story_id = entries.story_id AND c.deleted_at IS NULL
-          AND c.branch_id IS entries.branch_id
-          AND entries.position BETWEEN first.position AND last.position)";
+/// `AND …`: entries outside every live chapter the branch shown sees (a chapter is on a lineage
+/// when the entry it closes is), then on that lineage; with the values bound from `?{from}`.
+fn outside_chapters(
+    store: &Store,
+    story: &StoryId,
+    from: usize,
+) -> Result<(String, Vec<rusqlite::types::Value>)> {
+    let (chapter_on_line, mut values) = store.on_current_line_of("last.", story, from)?;
+    let (on_line, more) = store.on_current_line(story, from + values.len())?;
+    values.extend(more);
+    Ok((
+        format!(
+            " AND NOT EXISTS (SELECT 1 FROM chapters c
+                JOIN entries first ON first.id = c.start_entry_id
+                JOIN entries last ON last.id = c.end_entry_id
+                WHERE c.story_id = entries.story_id AND c.deleted_at IS NULL{chapter_on_line}
+                  AND entries.position BETWEEN first.position AND last.position){on_line}"
+        ),
+        values,
+    ))
+}
 
 impl Store {
     /// The newest live entries before `before` (or the end), oldest first, stopping once their
@@ -31,7 +45,7 @@ impl Store {
             Some(id) => self.entry(id)?.position,
             None => i64::MAX,
         };
-        let (on_line, mut values) = self.on_current_line(story, 3)?;
+        let (on_line, mut values) = outside_chapters(self, story, 3)?;
         values.splice(
             0..0,
             [
@@ -43,11 +57,9 @@ impl Store {
             .conn
             .prepare_cached(&format!(
                 "SELECT COUNT(*) FROM entries
-                     WHERE story_id = ?1 AND deleted_at IS NULL AND position < ?2{OUTSIDE_CHAPTERS}{on_line}"
+                     WHERE story_id = ?1 AND deleted_at IS NULL AND position < ?2{on_line}"
             ))
-            .and_then(|mut stmt| {
-                stmt.query_row(rusqlite::params_from_iter(values), |r| r.get(0))
-            })
+            .and_then(|mut stmt| stmt.query_row(rusqlite::params_from_iter(values), |r| r.get(0)))
             .map_err(|e| self.err(e))?;
         Ok(usize::try_from(count).unwrap_or(0))
     }
@@ -62,7 +74,7 @@ impl Store {
             Some(id) => self.entry(id)?.position,
             None => i64::MAX,
         };
-        let (on_line, mut values) = self.on_current_line(story, 3)?;
+        let (on_line, mut values) = outside_chapters(self, story, 3)?;
         values.splice(
             0..0,
             [
@@ -74,7 +86,7 @@ impl Store {
             .conn
             .prepare_cached(&format!(
                 "SELECT id, kind, content, token_count FROM entries
-                     WHERE story_id = ?1 AND deleted_at IS NULL AND position < ?2{OUTSIDE_CHAPTERS}{on_line}
+                     WHERE story_id = ?1 AND deleted_at IS NULL AND position < ?2{on_line}
                      ORDER BY position DESC"
             ))
             .map_err(|e| self.err(e))?;

@@ -126,8 +126,7 @@ pub fn classify_with(
         return Ok((applied, None, Some(newest.id.clone())));
     }
     let kept = if apply {
-        store.apply_world_changes(story_id, &applied, false)?;
-        store.record_world_changes(story_id, &newest.id, &applied)?
+        store.keep_world_changes(story_id, &newest.id, &applied)?
     } else {
         store.record_pending_world_changes(story_id, &newest.id, &applied)?
     };
