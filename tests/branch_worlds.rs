@@ -1,0 +1,338 @@
+//! The world, the lorebook and the chapters per branch on a real database: what a branch sees is
+//! what its own lineage implies (updates read from its narrations, hand edits made on it), a
+//! sibling and the main line are untouched, and a job bound to one branch reads and writes that
+//! branch's world while another is shown.
+// The shared test set-up starts its own server threads.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use common::TempData;
+use fabula::domain::chapter::Chapter;
+use fabula::domain::world_change::Applied;
+use fabula::domain::{
+    Character, EntryId, EntryKind, LoreEntry, LoreId, StoryId, StoryTime, WorldKind, WorldRow,
+};
+use fabula::storage::Store;
+
+fn add(store: &Store, story: &StoryId, text: &str) -> EntryId {
+    store
+        .append_entry(story, EntryKind::Narration, text)
+        .expect("entry")
+        .id
+}
+
+fn person(id: &str, name: &str, description: &str) -> WorldRow {
+    WorldRow::Character(Box::new(Character {
+        id: id.into(),
+        name: name.into(),
+        description: Some(description.into()),
+        ..Character::default()
+    }))
+}
+
+/// What the narrator's reading of `entry` would add: `row`, new.
+fn met(store: &Store, story: &StoryId, entry: &EntryId, row: WorldRow) {
+    let applied = Applied {
+        rows: vec![(None, row)],
+        time: None,
+        summary: "met someone".into(),
+    };
+    store
+        .keep_world_changes(story, entry, &applied)
+        .expect("kept");
+}
+
+fn people(store: &Store, story: &StoryId) -> Vec<String> {
+    let mut names: Vec<String> = store
+        .world(story)
+        .expect("world")
+        .characters
+        .into_iter()
+        .map(|c| format!("{}: {}", c.name, c.description.unwrap_or_default()))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn each_branch_has_the_world_its_own_story_implies() {
+    let data = TempData::new();
+    let story = data.add_story("Worlds");
+    let store = data.open();
+    let m: Vec<EntryId> = (0..4)
+        .map(|i| add(&store, &story, &format!("m{i}")))
+        .collect();
+    met(&store, &story, &m[1], person("mira", "Mira", "a smuggler"));
+    met(
+        &store,
+        &story,
+        &m[3],
+        person("orrin", "Orrin", "met after the fork"),
+    );
+    assert_eq!(
+        people(&store, &story),
+        ["Mira: a smuggler", "Orrin: met after the fork"]
+    );
+
+    let b = store.create_branch(&story, &m[1], "B").expect("branch");
+    assert_eq!(
+        people(&store, &story),
+        ["Mira: a smuggler"],
+        "what the main line met after the fork is not on the branch"
+    );
+    let b0 = add(&store, &story, "b0");
+    met(&store, &story, &b0, person("tobin", "Tobin", "only on B"));
+    let mira = store
+        .world_row(&story, WorldKind::Character, "mira")
+        .expect("row")
+        .expect("mira");
+    let WorldRow::Character(mut edited) = mira else {
+        panic!("a character");
+    };
+    edited.description = Some("a smuggler, edited on B".into());
+    store
+        .save_world_row(&story, &WorldRow::Character(edited))
+        .expect("hand edit");
+    store
+        .set_story_time(
+            &story,
+            StoryTime {
+                days: 3,
+                ..StoryTime::default()
+            },
+        )
+        .expect("time");
+    assert_eq!(
+        people(&store, &story),
+        ["Mira: a smuggler, edited on B", "Tobin: only on B"]
+    );
+
+    store.switch_branch(&story, None).expect("to main");
+    assert_eq!(
+        people(&store, &story),
+        ["Mira: a smuggler", "Orrin: met after the fork"],
+        "the main line never met Tobin and keeps Mira as it wrote her"
+    );
+    assert_eq!(
+        store
+            .world(&story)
+            .expect("world")
+            .time
+            .unwrap_or_default()
+            .days,
+        0
+    );
+    store
+        .trash_world_row(&story, WorldKind::Character, "orrin")
+        .expect("trash on main");
+
+    store.switch_branch(&story, Some(&b.id)).expect("to B");
+    assert_eq!(
+        people(&store, &story),
+        ["Mira: a smuggler, edited on B", "Tobin: only on B"],
+        "the branch's hand edits came back with it"
+    );
+    assert_eq!(
+        store
+            .world(&story)
+            .expect("world")
+            .time
+            .unwrap_or_default()
+            .days,
+        3
+    );
+    store
+        .trash_world_row(&story, WorldKind::Character, "mira")
+        .expect("trash on B");
+    assert_eq!(people(&store, &story), ["Tobin: only on B"]);
+
+    store.switch_branch(&story, None).expect("to main again");
+    assert_eq!(
+        people(&store, &story),
+        ["Mira: a smuggler"],
+        "Mira put away on B is still on the main line; Orrin stays in its Trash"
+    );
+    store
+        .restore_world_row(&story, WorldKind::Character, "orrin")
+        .expect("restore");
+    assert_eq!(
+        people(&store, &story),
+        ["Mira: a smuggler", "Orrin: met after the fork"]
+    );
+
+    // A sibling forked at the same entry sees neither branch's own world.
+    let c = store.create_branch(&story, &m[1], "C").expect("sibling");
+    assert_eq!(people(&store, &story), ["Mira: a smuggler"]);
+    drop(c);
+
+    // Reopened, the tables still hold the shown branch's world.
+    drop(store);
+    let store = data.open();
+    assert_eq!(people(&store, &story), ["Mira: a smuggler"]);
+}
+
+#[test]
+fn a_job_bound_to_a_branch_reads_and_writes_that_branch_while_another_is_shown() {
+    let data = TempData::new();
+    let story = data.add_story("Bound");
+    let store = data.open();
+    let m0 = add(&store, &story, "m0");
+    let m1 = add(&store, &story, "m1");
+    met(&store, &story, &m1, person("orrin", "Orrin", "main only"));
+    store.create_branch(&story, &m0, "B").expect("branch");
+    assert!(people(&store, &story).is_empty());
+
+    let job = data.open();
+    job.pin_branch(None);
+    assert_eq!(
+        people(&job, &story),
+        ["Orrin: main only"],
+        "the job reads the main line's world"
+    );
+    assert!(
+        people(&store, &story).is_empty(),
+        "and the branch shown is untouched by that reading"
+    );
+    met(
+        &job,
+        &story,
+        &m1,
+        person("ada", "Ada", "read on main by the job"),
+    );
+    assert!(
+        people(&store, &story).is_empty(),
+        "an update read on the main line waits while B is shown"
+    );
+    store.switch_branch(&story, None).expect("to main");
+    assert_eq!(
+        people(&store, &story),
+        ["Ada: read on main by the job", "Orrin: main only"]
+    );
+}
+
+fn lore_names(store: &Store, story: &StoryId) -> Vec<String> {
+    let mut names: Vec<String> = store
+        .lore(story)
+        .expect("lore")
+        .into_iter()
+        .map(|l| format!("{}: {}", l.name, l.description))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_lorebook_of_a_branch_is_its_own_and_its_ancestors_as_they_stood() {
+    let data = TempData::new();
+    let story = data.add_story("Lore");
+    let store = data.open();
+    let m0 = add(&store, &story, "m0");
+    let harbour = store
+        .save_lore(&LoreEntry {
+            id: LoreId::new(),
+            story_id: story.clone(),
+            name: "Harbour".into(),
+            description: "Grey water.".into(),
+            ..LoreEntry::default()
+        })
+        .expect("lore");
+    let b = store.create_branch(&story, &m0, "B").expect("branch");
+    let mut on_b = harbour.clone();
+    on_b.description = "Burnt down on B.".into();
+    let copy = store.save_lore(&on_b).expect("edit on B");
+    assert_ne!(copy.id, harbour.id, "the branch edits its own copy");
+    store
+        .save_lore(&LoreEntry {
+            id: LoreId::new(),
+            story_id: story.clone(),
+            name: "Lamplighter".into(),
+            description: "Only on B.".into(),
+            ..LoreEntry::default()
+        })
+        .expect("new on B");
+    assert_eq!(
+        lore_names(&store, &story),
+        ["Harbour: Burnt down on B.", "Lamplighter: Only on B."]
+    );
+    // Edited again on B: the same copy, not a second one.
+    let mut again = copy.clone();
+    again.description = "Rebuilt on B.".into();
+    assert_eq!(store.save_lore(&again).expect("again").id, copy.id);
+
+    store.switch_branch(&story, None).expect("main");
+    assert_eq!(lore_names(&store, &story), ["Harbour: Grey water."]);
+
+    store.switch_branch(&story, Some(&b.id)).expect("B");
+    store.trash_lore(&copy.id).expect("trash on B");
+    assert_eq!(lore_names(&store, &story), ["Lamplighter: Only on B."]);
+    store.switch_branch(&story, None).expect("main");
+    assert_eq!(
+        lore_names(&store, &story),
+        ["Harbour: Grey water."],
+        "put away on B, still on the main line"
+    );
+    // Putting away the inherited entry itself on a branch leaves the ancestor's too.
+    let c = store.create_branch(&story, &m0, "C").expect("C");
+    store.trash_lore(&harbour.id).expect("trash inherited on C");
+    assert!(lore_names(&store, &story).is_empty());
+    store.restore_lore(&harbour.id).expect("undo on C");
+    assert_eq!(lore_names(&store, &story), ["Harbour: Grey water."]);
+    store.switch_branch(&story, None).expect("main");
+    assert_eq!(lore_names(&store, &story), ["Harbour: Grey water."]);
+    drop(c);
+}
+
+#[test]
+fn a_branch_sees_the_chapters_closing_its_own_lineage() {
+    let data = TempData::new();
+    let story = data.add_story("Chapters");
+    let store = data.open();
+    let m: Vec<EntryId> = (0..6)
+        .map(|i| add(&store, &story, &format!("m{i}")))
+        .collect();
+    let chapter = |id: &str, number: i64, start: &EntryId, end: &EntryId| Chapter {
+        id: id.into(),
+        number,
+        start_entry: start.clone(),
+        end_entry: end.clone(),
+        entry_count: 2,
+        summary: format!("summary {id}"),
+        ..Chapter::default()
+    };
+    store
+        .save_chapter(&story, &chapter("shared", 1, &m[0], &m[1]))
+        .expect("chapter 1");
+    store
+        .save_chapter(&story, &chapter("main-only", 2, &m[2], &m[4]))
+        .expect("chapter 2");
+    let ids = |store: &Store| -> Vec<String> {
+        store
+            .chapters(&story)
+            .expect("chapters")
+            .into_iter()
+            .map(|c| c.id)
+            .collect()
+    };
+    assert_eq!(ids(&store), ["shared", "main-only"]);
+
+    store
+        .create_branch(&story, &m[3], "B")
+        .expect("branch at m3");
+    assert_eq!(
+        ids(&store),
+        ["shared"],
+        "a chapter closing an entry after the fork is the main line's"
+    );
+    let history: Vec<String> = store
+        .history_within(&story, None, 100_000)
+        .expect("history")
+        .into_iter()
+        .map(|h| h.text)
+        .collect();
+    assert_eq!(
+        history,
+        ["m2", "m3"],
+        "the shared chapter's entries leave the history; m2..m3 stay, the main line's chapter does not reach the branch"
+    );
+}
