@@ -9,14 +9,14 @@ ALTER TABLE world_change_sets ADD COLUMN row_key TEXT;
 
 -- A branch from the original's file carries its own full copy of the world and lorebook (the
 -- original deep-copies them when it branches): on its lineage the rows tagged with it stand in
--- for its ancestors'. Fabula's own branches copy nothing and inherit.
+-- for its ancestors'. Fabula's own branches copy nothing and inherit (and never tag world rows;
+-- their lore entries are tagged with the branch they were written on).
 ALTER TABLE branches ADD COLUMN own_world INTEGER NOT NULL DEFAULT 0;
 UPDATE branches SET own_world = 1 WHERE EXISTS (
     SELECT 1 FROM world_characters w WHERE w.story_id = branches.story_id AND w.branch_id = branches.id
     UNION ALL SELECT 1 FROM world_places w WHERE w.story_id = branches.story_id AND w.branch_id = branches.id
     UNION ALL SELECT 1 FROM world_items w WHERE w.story_id = branches.story_id AND w.branch_id = branches.id
-    UNION ALL SELECT 1 FROM world_beats w WHERE w.story_id = branches.story_id AND w.branch_id = branches.id
-    UNION ALL SELECT 1 FROM lore_entries l WHERE l.story_id = branches.story_id AND l.branch_id = branches.id);
+    UNION ALL SELECT 1 FROM world_beats w WHERE w.story_id = branches.story_id AND w.branch_id = branches.id);
 
 -- A lore entry edited or deleted on a branch that inherited it: the branch's own copy names the
 -- entry it stands in for (a deletion is a copy with deleted_at set), the ancestor's left as it is.

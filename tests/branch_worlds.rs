@@ -336,3 +336,92 @@ fn a_branch_sees_the_chapters_closing_its_own_lineage() {
         "the shared chapter's entries leave the history; m2..m3 stay, the main line's chapter does not reach the branch"
     );
 }
+
+#[test]
+fn a_branch_from_another_alternative_starts_with_it_and_round_trips() {
+    let data = TempData::new();
+    let story = data.add_story("Versions");
+    let mut store = data.open();
+    let m0 = add(&store, &story, "m0");
+    let n = add(&store, &story, "first version");
+    store
+        .add_alternative(&n, "second version", "", false)
+        .expect("alternative");
+    store.select_alternative(&n, 1).expect("show the first");
+    met(
+        &store,
+        &story,
+        &n,
+        person("mira", "Mira", "met in the first version"),
+    );
+    add(&store, &story, "after, on main");
+    let shown = |store: &Store| -> Vec<String> {
+        store
+            .entry_rows(&story)
+            .expect("rows")
+            .iter()
+            .map(|r| store.entry(&r.id).expect("entry").content)
+            .collect()
+    };
+
+    let err = store
+        .create_branch_with(&story, &n, Some(5), "Nowhere")
+        .expect_err("no fifth version");
+    assert!(err.to_string().contains("no alternative 5"), "{err}");
+
+    let b = store
+        .create_branch_with(&story, &n, Some(2), "Second")
+        .expect("branch from version 2");
+    assert_eq!(shown(&store), ["m0", "second version"]);
+    let rows = store.entry_rows(&story).expect("rows");
+    let copy = store.entry(&rows[1].id).expect("copy");
+    assert_ne!(copy.id, n, "the branch shows its own copy");
+    assert_eq!(
+        copy.alternative.map(|p| (p.index, p.count)),
+        Some((2, 2)),
+        "with both versions, the second shown"
+    );
+    assert!(
+        people(&store, &story).is_empty(),
+        "what the first version made is not in the second's world"
+    );
+    store.select_alternative(&copy.id, 1).expect("swipe on B");
+    store.follow_text(&story, &copy.id).expect("world follows");
+    assert_eq!(
+        people(&store, &story),
+        ["Mira: met in the first version"],
+        "the copy carries each version's world updates"
+    );
+    store.select_alternative(&copy.id, 2).expect("back to 2");
+    store.follow_text(&story, &copy.id).expect("world follows");
+
+    store.switch_branch(&story, None).expect("main");
+    assert_eq!(
+        shown(&store),
+        ["m0", "first version", "after, on main"],
+        "the main line keeps the version it showed"
+    );
+    assert_eq!(people(&store, &story), ["Mira: met in the first version"]);
+
+    // Out and back in: the branch still starts with its own copy.
+    let bundle = store.export_bundle(&story).expect("export");
+    let other = TempData::new();
+    let mut back = other.open();
+    back.import_bundle(&bundle, fabula::domain::OnConflict::Refuse)
+        .expect("import");
+    struct Imported {
+        story: StoryId,
+    }
+    let imported = Imported {
+        story: story.clone(),
+    };
+    back.switch_branch(&imported.story, Some(&b.id)).expect("B");
+    let texts: Vec<String> = back
+        .entry_rows(&imported.story)
+        .expect("rows")
+        .iter()
+        .map(|r| back.entry(&r.id).expect("entry").content)
+        .collect();
+    assert_eq!(texts, ["m0", "second version"]);
+    let _ = m0;
+}

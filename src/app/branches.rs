@@ -15,9 +15,9 @@ impl FabulaApp {
             return Ok(());
         };
         match action {
-            BranchAction::New(entry) => {
+            BranchAction::New(entry, alternative) => {
                 let name = format!("Branch {}", self.state.writing.branches.len() + 1);
-                let branch = store.create_branch(&story, &entry, &name)?;
+                let branch = store.create_branch_with(&story, &entry, alternative, &name)?;
                 self.state.info(
                     format!(
                         "“{}” starts here; the story now shows it (rename it in the Branches panel).",

@@ -17,6 +17,9 @@ pub enum BranchCommand {
         story: String,
         #[arg(long = "from")]
         from: String,
+        /// Start the branch with this version (1-based) of the entry shown.
+        #[arg(long)]
+        alternative: Option<u32>,
         #[arg(long)]
         name: String,
     },
@@ -89,10 +92,20 @@ pub fn branch(store: &Store, command: BranchCommand) -> anyhow::Result<ExitCode>
                 );
             }
         }
-        BranchCommand::New { story, from, name } => {
+        BranchCommand::New {
+            story,
+            from,
+            alternative,
+            name,
+        } => {
             let story = StoryId::from(story.as_str());
             store.story_summary(&story)?;
-            let b = store.create_branch(&story, &EntryId::from(from.as_str()), &name)?;
+            let b = store.create_branch_with(
+                &story,
+                &EntryId::from(from.as_str()),
+                alternative,
+                &name,
+            )?;
             println!("{}", b.id);
         }
         BranchCommand::Switch { story, branch } => {

@@ -195,6 +195,9 @@ fn lineage_ids(by_id: &HashMap<&str, &Branch>, branch: Option<&str>) -> Vec<Opti
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Lineage {
     pub segments: Vec<(Option<String>, Option<i64>)>,
+    /// Entries of an ancestor that a branch's own copy stands in for (a branch made from
+    /// another alternative of its fork entry starts with that copy).
+    pub replaced: Vec<String>,
 }
 
 impl Lineage {
@@ -202,6 +205,7 @@ impl Lineage {
     pub fn main() -> Self {
         Self {
             segments: vec![(None, None)],
+            replaced: Vec::new(),
         }
     }
 
@@ -228,7 +232,10 @@ impl Lineage {
             at = b.parent.as_deref();
         }
         segments.push((None, bound));
-        Self { segments }
+        Self {
+            segments,
+            replaced: Vec::new(),
+        }
     }
 
     /// The SQL condition on an entries row (`table`'s branch_id and position, e.g. `e.`, or
@@ -253,7 +260,21 @@ impl Lineage {
             }
             parts.push(format!("({part})"));
         }
-        (format!("({})", parts.join(" OR ")), values)
+        let mut condition = format!("({})", parts.join(" OR "));
+        if !self.replaced.is_empty() {
+            let mut holes = Vec::new();
+            for id in &self.replaced {
+                values.push(LineageValue::Text(id.clone()));
+                holes.push(format!("?{}", first + values.len() - 1));
+            }
+            condition = format!("({condition} AND {table}id NOT IN ({}))", holes.join(", "));
+        }
+        (condition, values)
+    }
+
+    /// The branches the lineage runs through (the main line as `None`).
+    pub fn branches(&self) -> impl Iterator<Item = Option<&str>> {
+        self.segments.iter().map(|(b, _)| b.as_deref())
     }
 }
 

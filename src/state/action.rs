@@ -138,8 +138,9 @@ pub enum WorldAction {
 /// The open story's branches and checkpoints.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BranchAction {
-    /// "Branch from here": a new branch forking after the entry, shown at once.
-    New(EntryId),
+    /// "Branch from here": a new branch forking after the entry, shown at once; with an
+    /// alternative (1-based), the branch starts with that text of the entry shown.
+    New(EntryId, Option<u32>),
     /// Show a branch (`None`: the main line).
     Switch(Option<String>),
     Rename(String, String),

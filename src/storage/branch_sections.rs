@@ -144,18 +144,29 @@ pub(super) fn copy_tree(
     Ok(())
 }
 
-/// Marks the branches of a file from the original that carry their own copy of the world or
-/// lorebook (rows tagged with them), which stand in for their ancestors' on their lineage.
+/// Marks the branches of a file from the original that carry their own copy of the world (rows
+/// tagged with them), which stand in for their ancestors' on their lineage; and reads the links
+/// of Fabula's own copies on a branch.
 pub(super) fn mark_own_worlds(tx: &Connection, story: &StoryId) -> rusqlite::Result<()> {
     tx.execute(
         "UPDATE branches SET own_world = EXISTS (
              SELECT 1 FROM world_characters w WHERE w.story_id = ?1 AND w.branch_id = branches.id
              UNION ALL SELECT 1 FROM world_places w WHERE w.story_id = ?1 AND w.branch_id = branches.id
              UNION ALL SELECT 1 FROM world_items w WHERE w.story_id = ?1 AND w.branch_id = branches.id
-             UNION ALL SELECT 1 FROM world_beats w WHERE w.story_id = ?1 AND w.branch_id = branches.id
-             UNION ALL SELECT 1 FROM lore_entries l WHERE l.story_id = ?1 AND l.branch_id = branches.id
-                 AND l.shadows IS NULL)
+             UNION ALL SELECT 1 FROM world_beats w WHERE w.story_id = ?1 AND w.branch_id = branches.id)
          WHERE story_id = ?1",
+        [story.as_str()],
+    )?;
+    // Fabula's own links between a branch's copy and what it stands in for travel in the rows'
+    // kept keys (renamed with the ids when an import gives ids anew).
+    tx.execute(
+        "UPDATE entries SET replaces = json_extract(extra, '$.replacesEntryId')
+         WHERE story_id = ?1 AND extra LIKE '%replacesEntryId%' AND json_valid(extra)",
+        [story.as_str()],
+    )?;
+    tx.execute(
+        "UPDATE lore_entries SET shadows = json_extract(extra, '$.shadowsLoreId')
+         WHERE story_id = ?1 AND extra LIKE '%shadowsLoreId%' AND json_valid(extra)",
         [story.as_str()],
     )?;
     Ok(())

@@ -147,6 +147,118 @@ impl Store {
         lineage_of(&self.conn, story, branch).map_err(|e| self.err(e))
     }
 
+    /// A new branch forking at `entry` that starts with the entry's `alternative`-th (1-based)
+    /// text shown: the one shown now makes a plain branch; another gives the branch its own copy
+    /// of the entry (its alternatives and the world updates read from each taken along), which
+    /// stands in for it on the branch's lineage. The line the entry is on keeps showing what it
+    /// showed.
+    pub fn create_branch_with(
+        &self,
+        story: &StoryId,
+        entry: &EntryId,
+        alternative: Option<u32>,
+        name: &str,
+    ) -> Result<Branch> {
+        let alternatives: Vec<String> = self
+            .conn
+            .prepare_cached("SELECT id FROM entry_alternatives WHERE entry_id = ?1 ORDER BY rowid")
+            .and_then(|mut s| s.query_map([entry.as_str()], |r| r.get(0))?.collect())
+            .map_err(|e| self.err(e))?;
+        let Some(index) = alternative else {
+            return self.create_branch(story, entry, name);
+        };
+        let Some(chosen) = usize::try_from(index)
+            .ok()
+            .and_then(|i| i.checked_sub(1))
+            .and_then(|i| alternatives.get(i))
+        else {
+            return Err(StoreError::Invalid(format!(
+                "The entry has no alternative {index} (it has {}).",
+                alternatives.len()
+            )));
+        };
+        let row = self.entry(entry)?;
+        let active: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT active_alternative_id FROM entries WHERE id = ?1",
+                [entry.as_str()],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        if active.as_deref() == Some(chosen.as_str()) || row.story_id != *story {
+            return self.create_branch(story, entry, name);
+        }
+        let tx = self.step()?;
+        let branch = self.create_branch(story, entry, name)?;
+        let copy = EntryId::new().as_str().to_owned();
+        copy_row(
+            &tx,
+            "entries",
+            entry.as_str(),
+            &[
+                ("id", &copy),
+                ("branch_id", &branch.id),
+                ("replaces", entry.as_str()),
+            ],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.execute(
+            "UPDATE entries SET position = (SELECT MAX(position) + 1 FROM entries WHERE story_id = ?2),
+                 extra = json_set(CASE WHEN json_valid(extra) THEN extra ELSE '{}' END,
+                     '$.replacesEntryId', ?3)
+             WHERE id = ?1",
+            params![copy, story.as_str(), entry.as_str()],
+        )
+        .map_err(|e| self.err(e))?;
+        for old in &alternatives {
+            let new = crate::domain::AlternativeId::new().as_str().to_owned();
+            copy_row(
+                &tx,
+                "entry_alternatives",
+                old,
+                &[("id", &new), ("entry_id", &copy)],
+            )
+            .map_err(|e| self.err(e))?;
+            tx.execute(
+                "INSERT INTO world_change_sets (story_id, entry_id, alternative_id, applied, summary,
+                     in_effect, pending, created_at, taken_back)
+                 SELECT story_id, ?2, ?3, applied, summary, 0, pending, created_at, taken_back
+                 FROM world_change_sets WHERE entry_id = ?1 AND alternative_id = ?4 AND by_hand = 0
+                 ORDER BY id",
+                params![entry.as_str(), copy, new, old],
+            )
+            .map_err(|e| self.err(e))?;
+            if old == chosen {
+                let (content, reasoning, cut_off): (String, Option<String>, bool) = tx
+                    .query_row(
+                        "SELECT content, reasoning, cut_off FROM entry_alternatives WHERE id = ?1",
+                        [&new],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .map_err(|e| self.err(e))?;
+                tx.execute(
+                    "UPDATE entries SET content = ?2, reasoning = ?3, active_alternative_id = ?4,
+                         char_count = ?5, word_count = ?6, token_count = NULL, cut_off = ?7
+                     WHERE id = ?1",
+                    params![
+                        copy,
+                        content,
+                        reasoning,
+                        new,
+                        super::entries::char_count(&content),
+                        super::entries::word_count(&content),
+                        cut_off
+                    ],
+                )
+                .map_err(|e| self.err(e))?;
+            }
+        }
+        super::world_changes::settle_in(&tx, story, None, None).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(branch)
+    }
+
     /// A new branch forking after `entry` (on the line it is on), named `name`, made current.
     /// Nothing is copied: the branch reads its ancestors' entries through its lineage.
     pub fn create_branch(&self, story: &StoryId, entry: &EntryId, name: &str) -> Result<Branch> {
@@ -290,4 +402,38 @@ impl Store {
             .map_err(|e| self.err(e))?;
         changed_one(changed, || format!("Checkpoint {id}"))
     }
+}
+
+/// Inserts a copy of `table`'s row `id` with every column taken along but those `set`.
+fn copy_row(
+    conn: &Connection,
+    table: &str,
+    id: &str,
+    set: &[(&str, &str)],
+) -> rusqlite::Result<()> {
+    let columns: Vec<String> = conn
+        .prepare_cached("SELECT name FROM pragma_table_info(?1)")?
+        .query_map([table], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut values = Vec::new();
+    let selected: Vec<String> = columns
+        .iter()
+        .map(|c| match set.iter().find(|(name, _)| name == c) {
+            Some((_, value)) => {
+                values.push(value.to_string());
+                format!("?{}", values.len() + 1)
+            }
+            None => format!("\"{c}\""),
+        })
+        .collect();
+    let quoted: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+    let sql = format!(
+        "INSERT INTO {table} ({}) SELECT {} FROM {table} WHERE id = ?1",
+        quoted.join(", "),
+        selected.join(", ")
+    );
+    let mut params = vec![id.to_owned()];
+    params.extend(values);
+    conn.execute(&sql, rusqlite::params_from_iter(params))?;
+    Ok(())
 }

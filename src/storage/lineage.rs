@@ -79,9 +79,25 @@ pub(super) fn lineage_of(
             positions.insert(b.fork_entry.clone(), p);
         }
     }
-    Ok(Lineage::of(Some(branch), &branches, &|e| {
-        positions.get(e).copied()
-    }))
+    let mut lineage = Lineage::of(Some(branch), &branches, &|e| positions.get(e).copied());
+    let mut replacing = conn.prepare_cached(
+        "SELECT replaces FROM entries WHERE story_id = ?1 AND branch_id = ?2
+             AND replaces IS NOT NULL AND deleted_at IS NULL",
+    )?;
+    for on in lineage
+        .branches()
+        .flatten()
+        .map(str::to_owned)
+        .collect::<Vec<_>>()
+    {
+        let replaced = replacing
+            .query_map(rusqlite::params![story.as_str(), on], |r| {
+                r.get::<_, String>(0)
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        lineage.replaced.extend(replaced);
+    }
+    Ok(lineage)
 }
 
 /// The branch the story shows: the one its world tables stand for, whatever a connection is

@@ -154,7 +154,9 @@ impl Store {
                  SELECT ?2, story_id, name, kind, description, hidden_info, aliases,
                      keywords, injection_mode, priority, state, adventure_state, creative_state,
                      first_mentioned, last_mentioned, mention_count, created_by,
-                     lore_management_blacklisted, ?3, created_at, updated_at, extra,
+                     lore_management_blacklisted, ?3, created_at, updated_at,
+                     json_set(CASE WHEN json_valid(extra) THEN extra ELSE '{}' END,
+                         '$.shadowsLoreId', ?1),
                      injection_extra, ?1
                  FROM lore_entries WHERE id = ?1",
                 params![id.as_str(), copy, branch],

@@ -103,6 +103,7 @@ impl Store {
             super::branch_sections::check_branch_section(&tx, &story.id, &sections)?;
             insert_sections(&tx, &story.id, &sections).map_err(err)?;
         }
+        super::branch_sections::mark_own_worlds(&tx, &story.id).map_err(err)?;
         let count = entries.count;
         let trashed = entries.trashed.take();
         let copy_time = entries.copy_time;

@@ -135,9 +135,31 @@ pub(super) fn row_ui(
                                     )
                                     .clicked()
                                 {
-                                    actions
-                                        .push(Action::Branch(BranchAction::New(entry.id.clone())));
+                                    actions.push(Action::Branch(BranchAction::New(
+                                        entry.id.clone(),
+                                        None,
+                                    )));
                                     ui.close();
+                                }
+                                if let Some(pos) = entry.alternative.filter(|p| p.count > 1) {
+                                    ui.menu_button("Branch from another version", |ui| {
+                                        for index in (1..=pos.count).filter(|i| *i != pos.index) {
+                                            if ui
+                                                .button(format!("Version {index} of {}", pos.count))
+                                                .on_hover_text(
+                                                    "A new branch that starts with this version \
+                                                     shown; this line keeps the one it shows",
+                                                )
+                                                .clicked()
+                                            {
+                                                actions.push(Action::Branch(BranchAction::New(
+                                                    entry.id.clone(),
+                                                    Some(index),
+                                                )));
+                                                ui.close();
+                                            }
+                                        }
+                                    });
                                 }
                                 if ui
                                     .button("Checkpoint here")
