@@ -425,3 +425,141 @@ fn a_branch_from_another_alternative_starts_with_it_and_round_trips() {
     assert_eq!(texts, ["m0", "second version"]);
     let _ = m0;
 }
+
+#[test]
+fn a_checkpoint_shows_the_world_and_lore_of_its_moment_from_the_lineage() {
+    let data = TempData::new();
+    let story = data.add_story("Moments");
+    let store = data.open();
+    let m0 = add(&store, &story, "m0");
+    met(
+        &store,
+        &story,
+        &m0,
+        person("mira", "Mira", "before the duel"),
+    );
+    store
+        .save_lore(&LoreEntry {
+            id: LoreId::new(),
+            story_id: story.clone(),
+            name: "Duel".into(),
+            description: "At dawn.".into(),
+            ..LoreEntry::default()
+        })
+        .expect("lore");
+    let checkpoint = store
+        .create_checkpoint(&story, &m0, "Before the duel")
+        .expect("checkpoint");
+    let m1 = add(&store, &story, "m1");
+    met(
+        &store,
+        &story,
+        &m1,
+        person("orrin", "Orrin", "after the duel"),
+    );
+    store
+        .save_lore(&LoreEntry {
+            id: LoreId::new(),
+            story_id: story.clone(),
+            name: "Scar".into(),
+            description: "From the duel.".into(),
+            ..LoreEntry::default()
+        })
+        .expect("lore later");
+
+    let moment = store
+        .checkpoint_moment(&story, &checkpoint.id)
+        .expect("moment");
+    let names: Vec<&str> = moment
+        .world
+        .characters
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["Mira"], "the world up to the checkpoint's entry");
+    assert!(moment.lore_kept);
+    assert_eq!(moment.lore, [("Duel".to_owned(), "At dawn.".to_owned())]);
+    assert_eq!(
+        people(&store, &story),
+        ["Mira: before the duel", "Orrin: after the duel"],
+        "looking changed nothing"
+    );
+
+    store
+        .rename_checkpoint(&story, &checkpoint.id, "  Dawn  ")
+        .expect("rename");
+    assert_eq!(store.checkpoints(&story).expect("list")[0].name, "Dawn");
+    assert!(
+        store
+            .rename_checkpoint(&story, &checkpoint.id, " ")
+            .is_err()
+    );
+
+    // Restoring is a new branch from there: its world is the moment's.
+    store
+        .create_branch(&story, &checkpoint.entry, "From Dawn")
+        .expect("branch");
+    assert_eq!(people(&store, &story), ["Mira: before the duel"]);
+}
+
+#[test]
+fn the_panel_lists_each_branch_with_its_facts_and_shows_a_checkpoints_moment() {
+    use common::{click, harness, type_into};
+    use egui_kittest::kittest::Queryable;
+    let data = TempData::new();
+    let story = data.add_story("Panel");
+    {
+        let mut store = data.open();
+        let mut settings = store.story_settings(&story).expect("settings");
+        settings.track_world = false;
+        settings.suggestions = false;
+        store.save_story_settings(&story, &settings).expect("save");
+        let m0 = add(&store, &story, "The gate stood open.");
+        met(&store, &story, &m0, person("mira", "Mira", "at the gate"));
+        store
+            .create_checkpoint(&story, &m0, "At the gate")
+            .expect("cp");
+        let n = add(&store, &story, "Rain, first version.");
+        store
+            .add_alternative(&n, "Snow, second version.", "", false)
+            .expect("alt");
+        store.select_alternative(&n, 1).expect("first");
+        let m2 = add(&store, &story, "Orrin came.");
+        met(&store, &story, &m2, person("orrin", "Orrin", "later"));
+        store.create_branch(&story, &m0, "Side gate").expect("b");
+        add(&store, &story, "Through the side gate.");
+        add(&store, &story, "Into the garden.");
+        store.switch_branch(&story, None).expect("main");
+    }
+    let mut h = harness(&data);
+    click(&mut h, "Panel");
+    click(&mut h, "Branches");
+    assert!(
+        h.query_by_label_contains("2 entries own").is_some(),
+        "the branch's own entries are counted"
+    );
+    click(&mut h, "World then");
+    assert!(
+        h.query_by_label("Mira").is_some(),
+        "the world at the checkpoint, without Orrin who came after it"
+    );
+    click(&mut h, "Hide world");
+
+    // The first Rename is the branch's; the checkpoint's is the second.
+    let renames: Vec<_> = h.query_all_by_label("Rename").collect();
+    assert_eq!(renames.len(), 2);
+    renames[1].click();
+    h.run_ok();
+    type_into(&mut h, "Checkpoint name", " (dawn)");
+    click(&mut h, "Save");
+    assert!(h.query_by_label_contains("(dawn)").is_some());
+
+    // Branch from the other version of the second narration.
+    let mores: Vec<_> = h.query_all_by_label("More").collect();
+    mores[1].click();
+    h.run_ok();
+    click(&mut h, "Branch from another version");
+    click(&mut h, "Version 2 of 2");
+    assert!(h.query_by_label("Snow, second version.").is_some());
+    assert!(h.query_by_label("Orrin came.").is_none());
+}

@@ -76,6 +76,18 @@ impl FabulaApp {
                 );
             }
             BranchAction::DeleteCheckpoint(id) => store.delete_checkpoint(&story, &id)?,
+            BranchAction::RenameCheckpoint(id, name) => {
+                store.rename_checkpoint(&story, &id, &name)?
+            }
+            BranchAction::ShowMoment(Some(id)) => {
+                let moment = store.checkpoint_moment(&story, &id)?;
+                self.state.writing.checkpoint_moment = Some((id, moment));
+                return Ok(());
+            }
+            BranchAction::ShowMoment(None) => {
+                self.state.writing.checkpoint_moment = None;
+                return Ok(());
+            }
         }
         self.reopen_on_branch(store)
     }
@@ -92,6 +104,7 @@ impl FabulaApp {
         } else {
             self.state.writing.branches = store.branches(&story)?;
             self.state.writing.checkpoints = store.checkpoints(&story)?;
+            self.state.writing.branch_facts = store.branch_facts(&story)?;
         }
         Ok(())
     }

@@ -92,6 +92,7 @@ impl FabulaApp {
             branches: store.branches(story)?,
             branch: store.current_branch(story)?,
             checkpoints: store.checkpoints(story)?,
+            branch_facts: store.branch_facts(story)?,
             lore_fired,
             settings: store.story_settings(story)?,
             pack: store.prompt_pack()?,

@@ -42,6 +42,29 @@ pub struct Checkpoint {
     pub extra: Option<String>,
 }
 
+/// What the Branches panel says of a branch beside its name.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BranchFacts {
+    pub id: String,
+    /// Its own entries (the shared ones are its ancestors').
+    pub entries: i64,
+    /// When one of its own entries was last written (its making, before any).
+    pub last_edited: i64,
+    /// The start of the entry it forks after.
+    pub fork_preview: String,
+}
+
+/// What a checkpoint shows of its moment.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckpointMoment {
+    pub world: super::World,
+    /// Name and description of each lore entry then (the original's snapshot when the
+    /// checkpoint came from its file).
+    pub lore: Vec<(String, String)>,
+    /// Whether the lorebook was kept with the checkpoint (else `lore` is as it stands now).
+    pub lore_kept: bool,
+}
+
 pub fn branch_from_wire(object: Map<String, Value>, index: usize) -> Branch {
     let mut r = Reading::new(object);
     let id = r

@@ -151,6 +151,9 @@ pub enum BranchAction {
     /// nothing).
     FromCheckpoint(String),
     DeleteCheckpoint(String),
+    RenameCheckpoint(String, String),
+    /// Show (or, `None`, hide) the world and lorebook as they were at a checkpoint.
+    ShowMoment(Option<String>),
 }
 
 /// The open story's lorebook.

@@ -326,6 +326,10 @@ pub struct WritingState {
     pub branches: Vec<crate::domain::branch::Branch>,
     pub branch: Option<String>,
     pub checkpoints: Vec<crate::domain::branch::Checkpoint>,
+    /// Each branch's own entries, last edit and fork (the Branches panel).
+    pub branch_facts: Vec<crate::domain::branch::BranchFacts>,
+    /// The checkpoint whose moment the Branches panel shows, with what it saw.
+    pub checkpoint_moment: Option<(String, crate::domain::branch::CheckpointMoment)>,
     /// When the story's chapters close and what is recalled from them.
     pub memory: crate::domain::chapter::MemorySettings,
     /// Lorebook changes the lore agent proposes, waiting for the writer's word.

@@ -10,7 +10,7 @@ use crate::domain::branch::{Branch, Checkpoint, Lineage};
 use crate::domain::{EntryId, StoryId, new_uuid, now_ms};
 
 /// One row changed, or the thing was not there.
-fn changed_one(changed: usize, what: impl FnOnce() -> String) -> Result<()> {
+pub(super) fn changed_one(changed: usize, what: impl FnOnce() -> String) -> Result<()> {
     if changed == 0 {
         return Err(StoreError::NotFound(what()));
     }
@@ -364,43 +364,6 @@ impl Store {
             .branches(story)?
             .into_iter()
             .find(|b| &b.fork_entry == entry))
-    }
-
-    /// A named checkpoint at `entry`, on the branch the story shows.
-    pub fn create_checkpoint(
-        &self,
-        story: &StoryId,
-        entry: &EntryId,
-        name: &str,
-    ) -> Result<Checkpoint> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(StoreError::Invalid("A checkpoint needs a name.".into()));
-        }
-        let row = self.entry(entry)?;
-        let checkpoint = Checkpoint {
-            id: new_uuid(),
-            name: name.to_owned(),
-            entry: entry.clone(),
-            branch: self.current_branch(story)?,
-            preview: Some(crate::domain::preview(&row.content, 100)),
-            entry_count: row.position + 1,
-            created_at: now_ms(),
-            extra: None,
-        };
-        put_checkpoint(&self.conn, story, &checkpoint).map_err(|e| self.err(e))?;
-        Ok(checkpoint)
-    }
-
-    pub fn delete_checkpoint(&self, story: &StoryId, id: &str) -> Result<()> {
-        let changed = self
-            .conn
-            .execute(
-                "UPDATE checkpoints SET deleted_at = ?3 WHERE story_id = ?1 AND id = ?2 AND deleted_at IS NULL",
-                params![story.as_str(), id, now_ms()],
-            )
-            .map_err(|e| self.err(e))?;
-        changed_one(changed, || format!("Checkpoint {id}"))
     }
 }
 

@@ -5,6 +5,7 @@ mod branch_sections;
 mod branches;
 mod carried;
 mod chapters;
+mod checkpoints;
 mod drafts;
 mod entries;
 mod error;

@@ -325,21 +325,42 @@ pub(super) fn settle_in(
     entry: Option<&str>,
     only: Option<i64>,
 ) -> rusqlite::Result<Vec<(bool, String)>> {
-    use rusqlite::types::Value as Sql;
     let shown = super::lineage::shown_branch(conn, story)?;
+    let lineage = super::lineage::lineage_sql(conn, story, shown.as_deref(), "e.", 4)?
+        .map(|_| super::lineage::lineage_of(conn, story, shown.as_deref()))
+        .transpose()?;
+    settle_on(conn, story, lineage.as_ref(), entry, only)
+}
+
+/// As `settle_in`, for the world of `lineage` (`None`: a story without branches, whose every
+/// entry is on its one line).
+pub(super) fn settle_on(
+    conn: &Connection,
+    story: &StoryId,
+    lineage: Option<&crate::domain::branch::Lineage>,
+    entry: Option<&str>,
+    only: Option<i64>,
+) -> rusqlite::Result<Vec<(bool, String)>> {
+    use crate::domain::branch::LineageValue;
+    use rusqlite::types::Value as Sql;
     let mut values: Vec<Sql> = vec![
         Sql::Text(story.as_str().to_owned()),
         entry.map_or(Sql::Null, |e| Sql::Text(e.to_owned())),
         only.map_or(Sql::Null, Sql::Integer),
     ];
-    let on_line = match super::lineage::lineage_sql(conn, story, shown.as_deref(), "e.", 4)? {
-        Some((condition, bound)) => {
-            values.extend(bound);
+    let main = crate::domain::branch::Lineage::main();
+    let on_line = match lineage {
+        Some(lineage) => {
+            let (condition, bound) = lineage.condition("e.", 4);
+            values.extend(bound.into_iter().map(|v| match v {
+                LineageValue::Text(t) => Sql::Text(t),
+                LineageValue::Int(i) => Sql::Integer(i),
+            }));
             format!("(e.id IS NOT NULL AND {condition})")
         }
         None => "1".to_owned(),
     };
-    let lineage = super::lineage::lineage_of(conn, story, shown.as_deref())?;
+    let lineage = lineage.unwrap_or(&main);
     let mut on_branch = Vec::new();
     for (branch, _) in &lineage.segments {
         match branch {

@@ -104,6 +104,7 @@ pub struct ViewState {
     pub chapter_edit: Option<side_panel::ChapterEdit>,
     /// A branch being renamed in the Branches panel.
     pub branch_rename: Option<side_panel::BranchRename>,
+    pub checkpoint_rename: Option<side_panel::BranchRename>,
     /// The open story's find bar (Ctrl+F), while it is open.
     pub find_bar: Option<story_view::FindBar>,
     /// A search hit clicked in the library: the entry to show once its story is open, and what

@@ -98,6 +98,17 @@ pub(super) fn branches_ui(
             {
                 actions.push(Action::Branch(BranchAction::Switch(Some(b.id.clone()))));
             }
+            if let Some(facts) = writing.branch_facts.iter().find(|f| f.id == b.id) {
+                ui.weak(format!(
+                    "{} own · {}",
+                    match facts.entries {
+                        1 => "1 entry".to_owned(),
+                        n => format!("{n} entries"),
+                    },
+                    crate::ui::format::relative_time(facts.last_edited, crate::domain::now_ms())
+                ))
+                .on_hover_text(format!("Forks after: “{}”", facts.fork_preview));
+            }
             if ui.small_button("Rename").clicked() {
                 view.branch_rename = Some(BranchRename {
                     id: b.id.clone(),
@@ -119,7 +130,31 @@ pub(super) fn branches_ui(
         ui.weak("None yet. More > Checkpoint here on an entry marks a moment to come back to.");
     }
     for c in &writing.checkpoints {
+        let renaming = view
+            .checkpoint_rename
+            .as_ref()
+            .is_some_and(|r| r.id == c.id);
         ui.horizontal_wrapped(|ui| {
+            if renaming {
+                if let Some(rename) = view.checkpoint_rename.as_mut() {
+                    let label = ui.label("Checkpoint name");
+                    let field = ui
+                        .text_edit_singleline(&mut rename.name)
+                        .labelled_by(label.id);
+                    let done = ui.small_button("Save").clicked()
+                        || field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if done {
+                        actions.push(Action::Branch(BranchAction::RenameCheckpoint(
+                            c.id.clone(),
+                            rename.name.clone(),
+                        )));
+                        view.checkpoint_rename = None;
+                    } else if ui.small_button("Cancel").clicked() {
+                        view.checkpoint_rename = None;
+                    }
+                }
+                return;
+            }
             ui.label(&c.name);
             if let Some(preview) = &c.preview {
                 ui.weak(crate::domain::preview(preview, 50));
@@ -131,9 +166,83 @@ pub(super) fn branches_ui(
             {
                 actions.push(Action::Branch(BranchAction::FromCheckpoint(c.id.clone())));
             }
+            let open = writing
+                .checkpoint_moment
+                .as_ref()
+                .is_some_and(|(id, _)| id == &c.id);
+            if ui
+                .small_button(if open { "Hide world" } else { "World then" })
+                .on_hover_text("The world and lorebook as they were at this moment")
+                .clicked()
+            {
+                actions.push(Action::Branch(BranchAction::ShowMoment(
+                    (!open).then(|| c.id.clone()),
+                )));
+            }
+            if ui.small_button("Rename").clicked() {
+                view.checkpoint_rename = Some(BranchRename {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                });
+            }
             if ui.small_button("Delete").clicked() {
                 actions.push(Action::Branch(BranchAction::DeleteCheckpoint(c.id.clone())));
             }
         });
+        if let Some((_, moment)) = writing
+            .checkpoint_moment
+            .as_ref()
+            .filter(|(id, _)| id == &c.id)
+        {
+            moment_ui(ui, moment);
+        }
     }
+}
+
+/// The world and lorebook at a checkpoint, name by name.
+fn moment_ui(ui: &mut egui::Ui, moment: &crate::domain::branch::CheckpointMoment) {
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        let line = |ui: &mut egui::Ui, label: &str, names: Vec<&str>| {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(label).strong());
+                if names.is_empty() {
+                    ui.weak("none");
+                } else {
+                    ui.label(names.join(", "));
+                }
+            });
+        };
+        let w = &moment.world;
+        line(
+            ui,
+            "Characters:",
+            w.characters.iter().map(|c| c.name.as_str()).collect(),
+        );
+        line(
+            ui,
+            "Places:",
+            w.places.iter().map(|p| p.name.as_str()).collect(),
+        );
+        line(
+            ui,
+            "Items:",
+            w.items.iter().map(|i| i.name.as_str()).collect(),
+        );
+        line(
+            ui,
+            "Quests and beats:",
+            w.beats.iter().map(|b| b.title.as_str()).collect(),
+        );
+        if let Some(time) = w.time {
+            line(ui, "Time:", vec![time.describe().as_str()]);
+        }
+        line(
+            ui,
+            "Lorebook:",
+            moment.lore.iter().map(|(n, _)| n.as_str()).collect(),
+        );
+        if !moment.lore_kept {
+            ui.weak("This checkpoint kept no lorebook; it is shown as it stands now.");
+        }
+    });
 }
