@@ -772,7 +772,10 @@ fn long_story_open(
             ..Default::default()
         },
     );
-    common::harness_for(app)
+    let mut h = common::harness_for(app);
+    // The rest of the index is read on a job once the newest rows are on screen.
+    settle(&mut h);
+    h
 }
 
 #[test]

@@ -10,6 +10,11 @@ use crate::storage::{self, Store, StoreError};
 
 type Outcome = Result<(), StoreError>;
 
+/// The rows a story opens on before the rest of its index arrives: more than any window shows.
+const OPEN_TAIL: usize = 400;
+pub(super) const ROW_INDEX: &str = "row index";
+type RowIndex = (StoryId, Option<String>, Result<Vec<EntryRow>, StoreError>);
+
 impl FabulaApp {
     /// Carries out one entry action (see `EntryAction`).
     pub(super) fn apply_entry(
@@ -174,16 +179,86 @@ impl FabulaApp {
 
     pub(super) fn open_story(&mut self, store: &Store, id: &StoryId) -> Outcome {
         let summary = store.story_summary(id)?;
-        let rows = store.entry_rows(id)?;
+        // A long story opens on its newest rows; the rest of its index follows from a job, so
+        // opening costs the same whatever the length.
+        let mut rows = store.entry_rows_tail(id, OPEN_TAIL + 1)?;
+        let rows_from = (rows.len() > OPEN_TAIL).then(|| {
+            rows.remove(0);
+            rows.first().map_or(0, |r| r.position)
+        });
         let version = self.state.open.as_ref().map_or(0, |o| o.rows_version) + 1;
         self.cache.clear();
         self.state.open = Some(OpenStory {
             summary,
             rows,
             rows_version: version,
+            rows_from,
         });
+        if rows_from.is_some() {
+            self.read_row_index(id, store.current_branch(id)?);
+        }
         self.state.screen = Screen::Story;
         self.load_writing(store, id)
+    }
+
+    /// Reads the whole index of the open story on a job (on the branch it shows now) and puts
+    /// the rows before those held in front of them.
+    fn read_row_index(&mut self, id: &StoryId, branch: Option<String>) {
+        if self.jobs.is_running(ROW_INDEX) {
+            // One for a story left meanwhile is still reading; when it ends, this one starts.
+            return;
+        }
+        let path = self.paths.database();
+        let story = id.clone();
+        let started = self.jobs.start(
+            ROW_INDEX,
+            "Reading the story's index",
+            self.waker(),
+            move |cx| {
+                let rows = Store::open_worker(&path).and_then(|store| {
+                    store.pin_branch(branch.clone());
+                    store.entry_rows(&story)
+                });
+                cx.send((story, branch, rows));
+            },
+            |app: &mut FabulaApp, (story, branch, rows): RowIndex| {
+                let still = app.state.open.as_ref().is_some_and(|o| {
+                    o.summary.story.id == story && o.rows_from.is_some()
+                }) && app.state.writing.branch == branch;
+                if !still {
+                    return;
+                }
+                let Some(open) = app.state.open.as_mut() else {
+                    return;
+                };
+                let Some(from) = open.rows_from.take() else {
+                    return;
+                };
+                match rows {
+                    Ok(mut all) => {
+                        app.row_index_jobs += 1;
+                        all.retain(|r| r.position < from);
+                        all.append(&mut open.rows);
+                        open.rows = all;
+                        open.rows_version += 1;
+                    }
+                    Err(e) => app.state.error(format!(
+                        "The rest of the story's index could not be read ({e}); the newest entries are shown."
+                    )),
+                }
+            },
+            |app: &mut FabulaApp| {
+                if let Some(open) = app.state.open.as_ref().filter(|o| o.rows_from.is_some()) {
+                    let id = open.summary.story.id.clone();
+                    app.read_row_index(&id, app.state.writing.branch.clone());
+                }
+            },
+        );
+        if let Err(e) = started {
+            self.state.error(format!(
+                "The rest of the story's index could not be read ({e}); the newest entries are shown."
+            ));
+        }
     }
 
     /// After a change to `story`: re-reads the open story's title and counts, and the list on

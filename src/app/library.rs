@@ -236,8 +236,15 @@ impl FabulaApp {
 
     /// Whether library work is under way (for tests and a clean exit).
     pub fn library_busy(&self) -> bool {
-        [DUPLICATE, DELETE, EMPTY_TRASH, BACKUP, RESTORE]
-            .iter()
+        [
+            DUPLICATE,
+            DELETE,
+            EMPTY_TRASH,
+            BACKUP,
+            RESTORE,
+            super::actions::ROW_INDEX,
+        ]
+        .iter()
             .any(|name| self.jobs.is_running(name))
             || self.is_searching()
     }

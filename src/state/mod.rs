@@ -366,6 +366,9 @@ pub struct OpenStory {
     pub rows: Vec<EntryRow>,
     /// Bumped whenever `rows` changes, so the view knows to re-place rows.
     pub rows_version: u64,
+    /// While the rest of a long story's index is read on a job: the position the rows held
+    /// start at (the newest ones, read first so the story opens at once).
+    pub rows_from: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -207,6 +207,32 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// The newest `limit` rows of the story view's index, oldest first: what a long story opens
+    /// on while the rest of its index is read on a job.
+    pub fn entry_rows_tail(&self, story: &StoryId, limit: usize) -> Result<Vec<EntryRow>> {
+        let (on_line, mut values) = self.on_current_line(story, 3)?;
+        values.splice(
+            0..0,
+            [
+                rusqlite::types::Value::Text(story.as_str().to_owned()),
+                rusqlite::types::Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)),
+            ],
+        );
+        let mut rows = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT id, kind, char_count, position FROM entries
+                 WHERE story_id = ?1 AND deleted_at IS NULL{on_line} ORDER BY position DESC LIMIT ?2"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_map(rusqlite::params_from_iter(values), row_of)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.err(e))?;
+        rows.reverse();
+        Ok(rows)
+    }
+
     /// One live entry's row of the index, with its story; `None` when it is in the Trash or gone.
     pub fn entry_row(&self, id: &EntryId) -> Result<Option<(StoryId, EntryRow)>> {
         self.conn

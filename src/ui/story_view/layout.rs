@@ -25,6 +25,7 @@ pub struct StoryLayout {
     font_px: f32,
     dark: bool,
     last_id: Option<EntryId>,
+    first_id: Option<EntryId>,
     pub(super) heights: Vec<f32>,
     /// `prefix[i]` is the top of row i; one longer than `heights`.
     pub(super) prefix: Vec<f32>,
@@ -93,6 +94,12 @@ impl StoryLayout {
                 && rows.len() >= 2
                 && self.last_id.as_ref() == Some(&rows[rows.len() - 2].id)
                 || rows.len() == 1 && self.heights.is_empty();
+            let prepended = (!appended_one)
+                .then(|| self.first_id.as_ref())
+                .flatten()
+                .filter(|_| rows.last().map(|r| &r.id) == self.last_id.as_ref())
+                .and_then(|first| rows.iter().position(|r| &r.id == first))
+                .filter(|k| *k > 0);
             if appended_one {
                 // The common case while writing: one new row at the end, no need to revisit the rest.
                 let row = &rows[rows.len() - 1];
@@ -102,9 +109,22 @@ impl StoryLayout {
                 self.prefix.push(top + h);
                 self.last_id = Some(row.id.clone());
             } else {
+                let at_end = !self.is_scrolled_up();
                 self.rebuild(rows, metrics);
+                // The rest of a long story's index arrived above the rows shown: the reader
+                // stays on the same text (at the end, if that is where they were).
+                if let Some(k) = prepended {
+                    if at_end {
+                        self.scroll_to_bottom = true;
+                    } else {
+                        let above = self.prefix.get(k).copied().unwrap_or(0.0);
+                        self.scroll_to = Some(self.scrolled + above);
+                        self.anchor = self.anchor.map(|(index, frames)| (index + k, frames));
+                    }
+                }
             }
         }
+        self.first_id = rows.first().map(|r| r.id.clone());
         self.version = version;
     }
 

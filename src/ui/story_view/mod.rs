@@ -108,7 +108,11 @@ pub fn story_ui(
                 }
             }
         }
-        go_to_entry_ui(ui, view, open.rows.len());
+        ui.add_enabled_ui(open.rows_from.is_none(), |ui| {
+            go_to_entry_ui(ui, view, open.rows.len());
+        })
+        .response
+        .on_disabled_hover_text("Reading the story's index…");
         if ui
             .selectable_label(view.find_bar.is_some(), "Find")
             .on_hover_text("Find text in this story (Ctrl+F)")
@@ -127,13 +131,21 @@ pub fn story_ui(
     });
     if let Some((story_id, entry, query)) = view.jump.take() {
         if story_id == story.id {
-            if let Some(index) = open.rows.iter().position(|r| r.id == entry) {
+            let found = open.rows.iter().position(|r| r.id == entry);
+            if let Some(index) = found {
                 // Scrolled to once the rows are placed, below.
                 view.pending_top = Some((story.id.clone(), index));
             }
-            let mut bar = FindBar::open_with(&query);
-            bar.from_entry = Some(entry);
-            view.find_bar = Some(bar);
+            if found.is_none() && open.rows_from.is_some() {
+                // Above the rows held so far: once the rest of the index is in.
+                view.jump = Some((story_id, entry, query));
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(50));
+            } else {
+                let mut bar = FindBar::open_with(&query);
+                bar.from_entry = Some(entry);
+                view.find_bar = Some(bar);
+            }
         } else {
             view.jump = Some((story_id, entry, query));
         }
