@@ -417,7 +417,7 @@ fn deleting_restoring_and_undoing_an_entry_never_rereads_the_story() {
     );
     let open = h.state().state().open.clone().expect("open");
     assert!(
-        open.rows.windows(2).all(|w| w[0].position <= w[1].position),
+        open.rows.positions().windows(2).all(|w| w[0] <= w[1]),
         "every row in story order"
     );
     assert_eq!(

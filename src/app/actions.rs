@@ -4,7 +4,7 @@
 
 use super::FabulaApp;
 use super::undo::Change;
-use crate::domain::{EntryId, EntryKind, EntryRow, StoryId};
+use crate::domain::{EntryId, EntryKind, EntryRow, RowIndex, StoryId};
 use crate::state::{Action, BackupAction, EntryAction, Fatal, OpenStory, Screen, ViewEvent};
 use crate::storage::{self, Store, StoreError};
 
@@ -13,7 +13,7 @@ type Outcome = Result<(), StoreError>;
 /// The rows a story opens on before the rest of its index arrives: more than any window shows.
 const OPEN_TAIL: usize = 400;
 pub(super) const ROW_INDEX: &str = "row index";
-type RowIndex = (StoryId, Option<String>, Result<Vec<EntryRow>, StoreError>);
+type RowIndexRead = (StoryId, Option<String>, Result<RowIndex, StoreError>);
 
 impl FabulaApp {
     /// Carries out one entry action (see `EntryAction`).
@@ -181,11 +181,12 @@ impl FabulaApp {
         let summary = store.story_summary(id)?;
         // A long story opens on its newest rows; the rest of its index follows from a job, so
         // opening costs the same whatever the length.
-        let mut rows = store.entry_rows_tail(id, OPEN_TAIL + 1)?;
-        let rows_from = (rows.len() > OPEN_TAIL).then(|| {
-            rows.remove(0);
-            rows.first().map_or(0, |r| r.position)
+        let mut tail = store.entry_rows_tail(id, OPEN_TAIL + 1)?;
+        let rows_from = (tail.len() > OPEN_TAIL).then(|| {
+            tail.remove(0);
+            tail.first().map_or(0, |r| r.position)
         });
+        let rows = RowIndex::from_rows(tail);
         let version = self.state.open.as_ref().map_or(0, |o| o.rows_version) + 1;
         self.cache.clear();
         self.state.open = Some(OpenStory {
@@ -217,11 +218,11 @@ impl FabulaApp {
             move |cx| {
                 let rows = Store::open_worker(&path).and_then(|store| {
                     store.pin_branch(branch.clone());
-                    store.entry_rows(&story)
+                    store.entry_row_index(&story)
                 });
                 cx.send((story, branch, rows));
             },
-            |app: &mut FabulaApp, (story, branch, rows): RowIndex| {
+            |app: &mut FabulaApp, (story, branch, rows): RowIndexRead| {
                 let still = app.state.open.as_ref().is_some_and(|o| {
                     o.summary.story.id == story && o.rows_from.is_some()
                 }) && app.state.writing.branch == branch;
@@ -237,8 +238,7 @@ impl FabulaApp {
                 match rows {
                     Ok(mut all) => {
                         app.row_index_jobs += 1;
-                        all.retain(|r| r.position < from);
-                        all.append(&mut open.rows);
+                        all.keep_before_then(from, std::mem::take(&mut open.rows));
                         open.rows = all;
                         open.rows_version += 1;
                     }
@@ -295,12 +295,11 @@ impl FabulaApp {
         let Some(open) = self.state.open.as_mut() else {
             return Ok(());
         };
-        open.rows.retain(|r| &r.id != entry);
+        open.rows.remove(entry);
         if let Some((story, row)) = live
             && story == open.summary.story.id
         {
-            let at = open.rows.partition_point(|r| r.position <= row.position);
-            open.rows.insert(at, row);
+            open.rows.insert_in_place(row);
         }
         open.rows_version += 1;
         self.view_events
@@ -351,9 +350,8 @@ impl FabulaApp {
             .as_mut()
             .filter(|o| o.summary.story.id == before.story_id)
         {
-            if let Some(row) = open.rows.iter_mut().rev().find(|r| &r.id == id) {
-                row.char_count = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
-            }
+            open.rows
+                .set_chars(id, u32::try_from(text.chars().count()).unwrap_or(u32::MAX));
             open.rows_version += 1;
         }
         self.history.record(Change::EditEntry {

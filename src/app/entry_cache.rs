@@ -46,7 +46,7 @@ impl EntryCache {
 pub struct EntryLoader<'a> {
     pub store: Option<&'a Store>,
     pub cache: &'a mut EntryCache,
-    pub rows: &'a [EntryRow],
+    pub rows: &'a crate::domain::RowIndex,
 }
 
 impl EntryLoader<'_> {
@@ -58,11 +58,11 @@ impl EntryLoader<'_> {
         // Load a little behind as well as ahead: scrolling up is as common as down.
         let start = index.saturating_sub(PAGE / 4);
         let end = (index + PAGE).min(self.rows.len());
-        let missing: Vec<&EntryId> = self.rows[start..end]
-            .iter()
-            .map(|r| &r.id)
-            .filter(|id| !self.cache.entries.contains_key(*id))
+        let missing: Vec<EntryId> = (start..end)
+            .filter_map(|i| self.rows.id(i))
+            .filter(|id| !self.cache.entries.contains_key(id))
             .collect();
+        let missing: Vec<&EntryId> = missing.iter().collect();
         match store.entries_by_ids(&missing) {
             Ok(loaded) => {
                 for entry in loaded {
@@ -79,15 +79,15 @@ impl EntrySource for EntryLoader<'_> {
         self.rows.len()
     }
 
-    fn row(&self, index: usize) -> Option<&EntryRow> {
+    fn row(&self, index: usize) -> Option<EntryRow> {
         self.rows.get(index)
     }
 
     fn entry(&mut self, index: usize) -> Option<&Entry> {
-        let id = &self.rows.get(index)?.id;
-        if !self.cache.entries.contains_key(id) {
+        let id = self.rows.id(index)?;
+        if !self.cache.entries.contains_key(&id) {
             self.load_page(index);
         }
-        self.cache.entries.get(&self.rows.get(index)?.id)
+        self.cache.entries.get(&id)
     }
 }

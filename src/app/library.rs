@@ -245,7 +245,7 @@ impl FabulaApp {
             super::actions::ROW_INDEX,
         ]
         .iter()
-            .any(|name| self.jobs.is_running(name))
+        .any(|name| self.jobs.is_running(name))
             || self.is_searching()
     }
 

@@ -308,7 +308,8 @@ impl FabulaApp {
         self.frames += 1;
         let mut actions = Vec::new();
         {
-            let rows = self.state.open.as_ref().map_or(&[][..], |o| &o.rows[..]);
+            let empty = crate::domain::RowIndex::default();
+            let rows = self.state.open.as_ref().map_or(&empty, |o| &o.rows);
             let mut loader = EntryLoader {
                 store: self.store.as_ref(),
                 cache: &mut self.cache,

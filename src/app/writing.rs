@@ -412,10 +412,10 @@ impl FabulaApp {
         // A narration that ends after the writer switched branch landed on the branch it began
         // on: it is not a row of the one shown.
         let shown_branch = store.entry_branch(entry)? == self.state.writing.branch;
-        match open.rows.iter_mut().rev().find(|r| &r.id == entry) {
-            Some(row) => row.char_count = char_count,
-            None if !shown_branch => return Ok(()),
-            None => open.rows.push(EntryRow {
+        match open.rows.set_chars(entry, char_count) {
+            true => {}
+            false if !shown_branch => return Ok(()),
+            false => open.rows.push(EntryRow {
                 id: fresh.id.clone(),
                 kind: fresh.kind,
                 char_count,
@@ -459,7 +459,7 @@ impl FabulaApp {
         let Some(open) = &self.state.open else {
             return Ok(());
         };
-        let at = open.rows.iter().position(|r| &r.id == entry);
+        let at = open.rows.index_of(entry);
         let next = at.and_then(|i| open.rows.get(i + 1));
         match next {
             Some(row) if row.kind == EntryKind::Narration => {

@@ -18,6 +18,7 @@ mod profile;
 mod prompt;
 mod redact;
 mod release;
+pub mod row_index;
 pub mod search;
 mod story;
 mod story_settings;
@@ -58,6 +59,7 @@ pub use prompt::{
 };
 pub use redact::redact;
 pub use release::Available;
+pub use row_index::{RowIndex, RowKey};
 pub use story::{NewStory, Pov, Story, StoryMode, StorySummary, Tense};
 pub use story_settings::{
     DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_OUTPUT, NarrationLength, Pronouns, StorySettings,

@@ -22,7 +22,7 @@ use crate::domain::{
 /// Entry texts for the story view, fetched on demand for the rows on screen.
 pub trait EntrySource {
     fn len(&self) -> usize;
-    fn row(&self, index: usize) -> Option<&EntryRow>;
+    fn row(&self, index: usize) -> Option<EntryRow>;
     fn entry(&mut self, index: usize) -> Option<&Entry>;
     fn is_empty(&self) -> bool {
         self.len() == 0
@@ -363,7 +363,7 @@ impl WritingState {
 #[derive(Clone, Debug)]
 pub struct OpenStory {
     pub summary: StorySummary,
-    pub rows: Vec<EntryRow>,
+    pub rows: crate::domain::RowIndex,
     /// Bumped whenever `rows` changes, so the view knows to re-place rows.
     pub rows_version: u64,
     /// While the rest of a long story's index is read on a job: the position the rows held

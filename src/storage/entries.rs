@@ -207,6 +207,36 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// The story view's index, packed (see `RowIndex`): read row by row into it, no row's id
+    /// kept as its own string.
+    pub fn entry_row_index(&self, story: &StoryId) -> Result<crate::domain::RowIndex> {
+        self.row_index_reads.set(self.row_index_reads.get() + 1);
+        let (on_line, mut values) = self.on_current_line(story, 2)?;
+        values.insert(0, rusqlite::types::Value::Text(story.as_str().to_owned()));
+        let mut index = crate::domain::RowIndex::default();
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT id, kind, char_count, position FROM entries
+                 WHERE story_id = ?1 AND deleted_at IS NULL{on_line} ORDER BY position"
+            ))
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(values))
+            .map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let read = (|| -> rusqlite::Result<()> {
+                let id = r.get_ref(0)?.as_str()?;
+                let kind = EntryKind::parse(r.get_ref(1)?.as_str()?).unwrap_or(EntryKind::System);
+                let chars = u32::try_from(r.get::<_, i64>(2)?).unwrap_or(u32::MAX);
+                index.push_parts(id, kind, chars, r.get(3)?);
+                Ok(())
+            })();
+            read.map_err(|e| self.err(e))?;
+        }
+        Ok(index)
+    }
+
     /// The newest `limit` rows of the story view's index, oldest first: what a long story opens
     /// on while the rest of its index is read on a job.
     pub fn entry_rows_tail(&self, story: &StoryId, limit: usize) -> Result<Vec<EntryRow>> {

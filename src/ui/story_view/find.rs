@@ -5,7 +5,7 @@
 use egui::{Key, Modifiers};
 
 use super::super::ViewState;
-use crate::domain::EntryRow;
+use crate::domain::RowIndex;
 use crate::domain::search::SearchQuery;
 use crate::state::{Action, FindInStory, LibraryAction};
 
@@ -37,7 +37,7 @@ pub(super) fn find_bar_ui(
     ui: &mut egui::Ui,
     view: &mut ViewState,
     found: &FindInStory,
-    rows: &[EntryRow],
+    rows: &RowIndex,
     actions: &mut Vec<Action>,
 ) {
     let Some(bar) = view.find_bar.as_mut() else {
@@ -147,7 +147,7 @@ pub(super) fn find_bar_ui(
     };
     bar.current = Some(next);
     let id = &found.matches[next];
-    if let Some(index) = rows.iter().position(|r| &r.id == id) {
+    if let Some(index) = rows.index_of(id) {
         view.layout.start_at_entry(index);
     }
 }

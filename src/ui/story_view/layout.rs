@@ -9,7 +9,7 @@ use std::sync::Arc;
 use egui::{Color32, Galley, TextStyle};
 
 use super::{ROW_GAP, ROW_MARGIN};
-use crate::domain::{Entry, EntryId, EntryRow, StoryId};
+use crate::domain::{Entry, EntryId, RowIndex, RowKey, StoryId};
 
 struct CachedGalley {
     content_hash: u64,
@@ -24,13 +24,13 @@ pub struct StoryLayout {
     wrap_width: f32,
     font_px: f32,
     dark: bool,
-    last_id: Option<EntryId>,
-    first_id: Option<EntryId>,
+    last_key: Option<RowKey>,
+    first_key: Option<RowKey>,
     pub(super) heights: Vec<f32>,
     /// `prefix[i]` is the top of row i; one longer than `heights`.
     pub(super) prefix: Vec<f32>,
     prefix_dirty: bool,
-    measured: HashMap<EntryId, f32>,
+    measured: HashMap<RowKey, f32>,
     galleys: HashMap<EntryId, CachedGalley>,
     pub(super) scroll_to_bottom: bool,
     /// Height of the narration being streamed under the last row, as last drawn.
@@ -58,10 +58,10 @@ pub(super) struct Metrics {
 }
 
 impl Metrics {
-    pub(super) fn estimate(&self, row: &EntryRow) -> f32 {
+    pub(super) fn estimate(&self, char_count: u32) -> f32 {
         // Proportional fonts average about half an em per character in running prose.
         let chars_per_line = (self.wrap_width / (self.font_px * 0.5)).max(8.0);
-        let lines = (row.char_count as f32 / chars_per_line).ceil().max(1.0);
+        let lines = (char_count as f32 / chars_per_line).ceil().max(1.0);
         2.0 * f32::from(ROW_MARGIN) + self.header_height + lines * self.line_height + ROW_GAP
     }
 }
@@ -71,7 +71,7 @@ impl StoryLayout {
     pub(super) fn sync(
         &mut self,
         story: &StoryId,
-        rows: &[EntryRow],
+        rows: &RowIndex,
         version: u64,
         metrics: Metrics,
         dark: bool,
@@ -90,24 +90,25 @@ impl StoryLayout {
             self.dark = dark;
             self.rebuild(rows, metrics);
         } else if self.version != version {
-            let appended_one = rows.len() == self.heights.len() + 1
-                && rows.len() >= 2
-                && self.last_id.as_ref() == Some(&rows[rows.len() - 2].id)
-                || rows.len() == 1 && self.heights.is_empty();
+            let n = rows.len();
+            let appended_one = n == self.heights.len() + 1
+                && n >= 2
+                && self.last_key.is_some()
+                && rows.key(n - 2) == self.last_key
+                || n == 1 && self.heights.is_empty();
             let prepended = (!appended_one)
-                .then(|| self.first_id.as_ref())
+                .then_some(self.first_key)
                 .flatten()
-                .filter(|_| rows.last().map(|r| &r.id) == self.last_id.as_ref())
-                .and_then(|first| rows.iter().position(|r| &r.id == first))
+                .filter(|_| n > 0 && rows.key(n - 1) == self.last_key)
+                .and_then(|first| (0..n).find(|i| rows.key(*i) == Some(first)))
                 .filter(|k| *k > 0);
             if appended_one {
                 // The common case while writing: one new row at the end, no need to revisit the rest.
-                let row = &rows[rows.len() - 1];
-                let h = metrics.estimate(row);
+                let h = metrics.estimate(rows.chars(n - 1).unwrap_or(0));
                 let top = self.prefix.last().copied().unwrap_or(0.0);
                 self.heights.push(h);
                 self.prefix.push(top + h);
-                self.last_id = Some(row.id.clone());
+                self.last_key = rows.key(n - 1);
             } else {
                 let at_end = !self.is_scrolled_up();
                 self.rebuild(rows, metrics);
@@ -124,19 +125,22 @@ impl StoryLayout {
                 }
             }
         }
-        self.first_id = rows.first().map(|r| r.id.clone());
+        self.first_key = rows.key(0);
         self.version = version;
     }
 
-    pub(super) fn rebuild(&mut self, rows: &[EntryRow], metrics: Metrics) {
+    pub(super) fn rebuild(&mut self, rows: &RowIndex, metrics: Metrics) {
         self.heights.clear();
-        self.heights.extend(rows.iter().map(|r| {
-            self.measured
-                .get(&r.id)
-                .copied()
-                .unwrap_or_else(|| metrics.estimate(r))
-        }));
-        self.last_id = rows.last().map(|r| r.id.clone());
+        self.heights.reserve(rows.len());
+        for i in 0..rows.len() {
+            let measured = match self.measured.is_empty() {
+                true => None,
+                false => rows.key(i).and_then(|k| self.measured.get(&k).copied()),
+            };
+            let h = measured.unwrap_or_else(|| metrics.estimate(rows.chars(i).unwrap_or(0)));
+            self.heights.push(h);
+        }
+        self.last_key = rows.len().checked_sub(1).and_then(|i| rows.key(i));
         self.prefix_dirty = true;
         self.ensure_prefix();
     }
@@ -175,12 +179,12 @@ impl StoryLayout {
             *h = height;
             self.prefix_dirty = true;
         }
-        self.measured.insert(id.clone(), height);
+        self.measured.insert(RowKey::of(id), height);
     }
 
     /// Forgets what was measured for an entry whose text changed.
     pub fn invalidate(&mut self, id: &EntryId) {
-        self.measured.remove(id);
+        self.measured.remove(&RowKey::of(id));
         self.galleys.remove(id);
     }
 
@@ -313,6 +317,8 @@ mod tests {
         header_height: 18.0,
     };
 
+    use crate::domain::EntryRow;
+
     fn rows(chars: &[u32]) -> Vec<EntryRow> {
         chars
             .iter()
@@ -326,10 +332,14 @@ mod tests {
             .collect()
     }
 
+    fn index(rows: &[EntryRow]) -> RowIndex {
+        RowIndex::from_rows(rows.iter().cloned())
+    }
+
     fn placed(chars: &[u32]) -> (StoryLayout, Vec<EntryRow>) {
         let rows = rows(chars);
         let mut layout = StoryLayout::default();
-        layout.sync(&StoryId("s".into()), &rows, 1, METRICS, false);
+        layout.sync(&StoryId("s".into()), &index(&rows), 1, METRICS, false);
         (layout, rows)
     }
 
@@ -375,7 +385,7 @@ mod tests {
         assert_eq!(layout.prefix[2], before + 100.0);
         // A rebuild (rows changed other than by one at the end) keeps what was measured.
         let fewer = rows[..2].to_vec();
-        layout.sync(&StoryId("s".into()), &fewer, 2, METRICS, false);
+        layout.sync(&StoryId("s".into()), &index(&fewer), 2, METRICS, false);
         assert_eq!(layout.heights.len(), 2);
         assert_eq!(layout.prefix[1], before + 100.0 - layout.heights[1]);
     }
@@ -389,7 +399,7 @@ mod tests {
             r.id = EntryId("new".into());
             r
         }));
-        layout.sync(&StoryId("s".into()), &rows, 2, METRICS, false);
+        layout.sync(&StoryId("s".into()), &index(&rows), 2, METRICS, false);
         assert_eq!(layout.heights.len(), 3);
         assert_eq!(layout.heights[1], 300.0);
         assert_eq!(layout.prefix[3], layout.prefix[2] + layout.heights[2]);
@@ -403,27 +413,27 @@ mod tests {
             wrap_width: 200.0,
             ..METRICS
         };
-        layout.sync(&StoryId("s".into()), &rows, 1, narrower, false);
+        layout.sync(&StoryId("s".into()), &index(&rows), 1, narrower, false);
         assert_ne!(
             layout.heights[0], 300.0,
             "measured at the old width: forgotten"
         );
         layout.record_height(0, &rows[0].id, 300.0);
         layout.invalidate(&rows[0].id);
-        layout.sync(&StoryId("s".into()), &rows, 2, narrower, false);
+        layout.sync(&StoryId("s".into()), &index(&rows), 2, narrower, false);
         assert_ne!(
             layout.heights[0], 300.0,
             "an edited entry is measured again"
         );
         let mut other = StoryLayout::default();
-        other.sync(&StoryId("s".into()), &rows, 1, METRICS, false);
+        other.sync(&StoryId("s".into()), &index(&rows), 1, METRICS, false);
         other.scroll_to_bottom = false;
-        other.sync(&StoryId("s".into()), &rows, 2, METRICS, false);
+        other.sync(&StoryId("s".into()), &index(&rows), 2, METRICS, false);
         assert!(
             !other.scroll_to_bottom,
             "the same story stays where the reader is"
         );
-        other.sync(&StoryId("t".into()), &rows, 1, METRICS, false);
+        other.sync(&StoryId("t".into()), &index(&rows), 1, METRICS, false);
         assert!(
             other.scroll_to_bottom,
             "a newly opened story starts at its end"

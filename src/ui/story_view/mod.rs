@@ -131,7 +131,7 @@ pub fn story_ui(
     });
     if let Some((story_id, entry, query)) = view.jump.take() {
         if story_id == story.id {
-            let found = open.rows.iter().position(|r| r.id == entry);
+            let found = open.rows.index_of(&entry);
             if let Some(index) = found {
                 // Scrolled to once the rows are placed, below.
                 view.pending_top = Some((story.id.clone(), index));
@@ -199,17 +199,12 @@ pub fn story_ui(
         layout.start_at_entry(top);
     }
 
-    let last_action = open
-        .rows
-        .iter()
-        .rev()
-        .find(|r| r.kind == EntryKind::UserAction)
-        .map(|r| &r.id);
+    let last_action = open.rows.last_of_kind(EntryKind::UserAction);
     let context = RowContext {
         mode: story.mode,
         busy: writing.streaming.is_some(),
         streaming,
-        last_action,
+        last_action: last_action.as_ref(),
         chapters: &writing.chapters,
     };
     travel_keys(ui, layout, line_height, view.editing.is_some());
@@ -240,7 +235,7 @@ pub fn story_ui(
         let mut y = layout.prefix.get(index).copied().unwrap_or(0.0);
         let mut changed = false;
         while index < entries.len() && y <= viewport.max.y {
-            let Some(row) = entries.row(index).cloned() else {
+            let Some(row) = entries.row(index) else {
                 break;
             };
             let rect = Rect::from_min_size(
