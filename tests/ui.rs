@@ -1254,3 +1254,29 @@ fn prose_keeps_a_readable_width_and_a_narrow_window_overlays_the_side_panel() {
     let reached = h.get_by_label("Check for updates").rect();
     assert!(reached.max.y <= 480.0, "scrolled into view: {reached:?}");
 }
+
+/// A story longer than the rows it opens on: the rest of its index arrives from a job and the
+/// view is still at the end, every entry reachable by number.
+#[test]
+fn a_long_story_opens_at_its_very_end_once_its_whole_index_is_in() {
+    let data = TempData::new();
+    let mut h = long_story_open(&data, 3_000);
+    for _ in 0..10 {
+        h.step();
+    }
+    let open = h.state().state().open.clone().expect("open");
+    assert_eq!(open.rows.len(), 3_000, "the whole index is in");
+    assert!(open.rows_from.is_none());
+    assert!(has_label(&h, "I look around (2999)."));
+    assert!(
+        !has_label(&h, "Jump to latest"),
+        "the view is at the very end"
+    );
+    type_into(&mut h, "Go to entry", "1,501");
+    h.key_press(egui::Key::Enter);
+    settle(&mut h);
+    assert!(
+        has_label(&h, "I look around (1501)."),
+        "an entry above the rows it opened on is reachable by number"
+    );
+}

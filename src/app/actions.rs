@@ -216,10 +216,18 @@ impl FabulaApp {
             "Reading the story's index",
             self.waker(),
             move |cx| {
+                let started = std::time::Instant::now();
                 let rows = Store::open_worker(&path).and_then(|store| {
                     store.pin_branch(branch.clone());
                     store.entry_row_index(&story)
                 });
+                if let Ok(rows) = &rows {
+                    log::debug!(
+                        "row index: {} rows read in {} ms",
+                        rows.len(),
+                        started.elapsed().as_millis()
+                    );
+                }
                 cx.send((story, branch, rows));
             },
             |app: &mut FabulaApp, (story, branch, rows): RowIndexRead| {

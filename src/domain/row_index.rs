@@ -73,12 +73,17 @@ fn hashed(id: &str) -> [u8; 16] {
     out
 }
 
+fn short(chars: u32) -> u16 {
+    u16::try_from(chars).unwrap_or(u16::MAX)
+}
+
 /// The rows of a story as the view places them, oldest first (by position).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RowIndex {
     keys: Vec<RowKey>,
     positions: Vec<i64>,
-    chars: Vec<u32>,
+    /// Lengths for the height estimate, capped at 65,535 (a longer row is measured anyway).
+    chars: Vec<u16>,
     kinds: Vec<EntryKind>,
     /// The ids that are not UUIDs, by their key.
     spilled: HashMap<RowKey, EntryId>,
@@ -91,6 +96,25 @@ impl RowIndex {
             index.push(row);
         }
         index
+    }
+
+    /// Room for `rows` rows at once, so reading a long story's index does not leave the
+    /// growing arrays' earlier copies behind in the allocator.
+    pub fn with_capacity(rows: usize) -> Self {
+        Self {
+            keys: Vec::with_capacity(rows),
+            positions: Vec::with_capacity(rows),
+            chars: Vec::with_capacity(rows),
+            kinds: Vec::with_capacity(rows),
+            spilled: HashMap::new(),
+        }
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        self.keys.shrink_to_fit();
+        self.positions.shrink_to_fit();
+        self.chars.shrink_to_fit();
+        self.kinds.shrink_to_fit();
     }
 
     pub fn len(&self) -> usize {
@@ -117,7 +141,7 @@ impl RowIndex {
         let key = self.key_for(id);
         self.keys.push(key);
         self.positions.push(position);
-        self.chars.push(chars);
+        self.chars.push(short(chars));
         self.kinds.push(kind);
     }
 
@@ -131,7 +155,7 @@ impl RowIndex {
         let key = self.key_for(row.id.as_str());
         self.keys.insert(at, key);
         self.positions.insert(at, row.position);
-        self.chars.insert(at, row.char_count);
+        self.chars.insert(at, short(row.char_count));
         self.kinds.insert(at, row.kind);
     }
 
@@ -151,7 +175,7 @@ impl RowIndex {
         Some(EntryRow {
             id: self.id(index)?,
             kind: *self.kinds.get(index)?,
-            char_count: *self.chars.get(index)?,
+            char_count: u32::from(*self.chars.get(index)?),
             position: *self.positions.get(index)?,
         })
     }
@@ -165,7 +189,7 @@ impl RowIndex {
     }
 
     pub fn chars(&self, index: usize) -> Option<u32> {
-        self.chars.get(index).copied()
+        self.chars.get(index).copied().map(u32::from)
     }
 
     /// Every row's position, in order.
@@ -199,7 +223,7 @@ impl RowIndex {
     pub fn set_chars(&mut self, id: &EntryId, chars: u32) -> bool {
         match self.index_of(id) {
             Some(at) => {
-                self.chars[at] = chars;
+                self.chars[at] = short(chars);
                 true
             }
             None => false,

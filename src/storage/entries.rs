@@ -213,7 +213,18 @@ impl Store {
         self.row_index_reads.set(self.row_index_reads.get() + 1);
         let (on_line, mut values) = self.on_current_line(story, 2)?;
         values.insert(0, rusqlite::types::Value::Text(story.as_str().to_owned()));
-        let mut index = crate::domain::RowIndex::default();
+        // The story's count of live entries bounds any one line's.
+        let live: i64 = self
+            .conn
+            .query_row(
+                "SELECT entry_count FROM stories WHERE id = ?1",
+                [story.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+            .unwrap_or(0);
+        let mut index = crate::domain::RowIndex::with_capacity(usize::try_from(live).unwrap_or(0));
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
@@ -234,6 +245,7 @@ impl Store {
             })();
             read.map_err(|e| self.err(e))?;
         }
+        index.shrink_to_fit();
         Ok(index)
     }
 

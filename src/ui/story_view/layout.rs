@@ -16,6 +16,9 @@ struct CachedGalley {
     galley: Arc<Galley>,
 }
 
+/// Rows to a chunk of `StoryLayout::prefix`.
+const CHUNK: usize = 64;
+
 /// Row placement and text layout kept between frames.
 #[derive(Default)]
 pub struct StoryLayout {
@@ -27,8 +30,10 @@ pub struct StoryLayout {
     last_key: Option<RowKey>,
     first_key: Option<RowKey>,
     pub(super) heights: Vec<f32>,
-    /// `prefix[i]` is the top of row i; one longer than `heights`.
-    pub(super) prefix: Vec<f32>,
+    /// `prefix[c]` is the top of row `c * CHUNK`, and its last the bottom of the last row: a
+    /// row's top is its chunk's plus the heights before it there. In f64: a million rows are
+    /// about 10^8 points tall, where an f32 is only good to 8 of them.
+    pub(super) prefix: Vec<f64>,
     prefix_dirty: bool,
     measured: HashMap<RowKey, f32>,
     galleys: HashMap<EntryId, CachedGalley>,
@@ -44,6 +49,22 @@ pub struct StoryLayout {
     /// An entry to keep at the top while the rows above it are measured (their estimated heights
     /// give way to real ones), and for how many frames it has been held.
     anchor: Option<(usize, u8)>,
+    /// Past `SCROLL_LIMIT` points the scroll area is shorter than the story (an f32 offset
+    /// deep in 10^8 points is good only to 8): where the reader is, in story points, and the
+    /// offset the scroll area was given for it this frame.
+    pub(super) story_top: f64,
+    pub(super) offset_given: f32,
+    /// The last story point the reader could scroll to, as last drawn (following the end).
+    pub(super) followed_end: f64,
+    /// Opened at its end and not scrolled by the reader since: where the rest of a long story's
+    /// index arriving leaves them (at the end still).
+    pub(super) untouched: bool,
+    /// The scaled scroll area moved on its own last frame (see `story_top`).
+    pub(super) scroll_drifted: bool,
+    /// The story's scroll area, as last shown.
+    pub(super) scroll_id: Option<egui::Id>,
+    /// The height the scroll area was given last frame.
+    pub(super) content_given: f64,
     /// What Find looks for, marked in the text wherever it occurs.
     pub(super) highlight: Option<crate::domain::search::SearchQuery>,
 }
@@ -84,6 +105,7 @@ impl StoryLayout {
             self.measured.clear();
             self.galleys.clear();
             self.scroll_to_bottom |= new_story;
+            self.untouched |= new_story;
             self.story = Some(story.clone());
             self.wrap_width = metrics.wrap_width;
             self.font_px = metrics.font_px;
@@ -105,12 +127,17 @@ impl StoryLayout {
             if appended_one {
                 // The common case while writing: one new row at the end, no need to revisit the rest.
                 let h = metrics.estimate(rows.chars(n - 1).unwrap_or(0));
-                let top = self.prefix.last().copied().unwrap_or(0.0);
+                self.ensure_prefix();
                 self.heights.push(h);
-                self.prefix.push(top + h);
+                let bottom = self.prefix.last().copied().unwrap_or(0.0) + f64::from(h);
+                if (self.heights.len() - 1).is_multiple_of(CHUNK) {
+                    self.prefix.push(bottom);
+                } else if let Some(last) = self.prefix.last_mut() {
+                    *last = bottom;
+                }
                 self.last_key = rows.key(n - 1);
             } else {
-                let at_end = !self.is_scrolled_up();
+                let at_end = self.untouched || !self.is_scrolled_up();
                 self.rebuild(rows, metrics);
                 // The rest of a long story's index arrived above the rows shown: the reader
                 // stays on the same text (at the end, if that is where they were).
@@ -118,7 +145,7 @@ impl StoryLayout {
                     if at_end {
                         self.scroll_to_bottom = true;
                     } else {
-                        let above = self.prefix.get(k).copied().unwrap_or(0.0);
+                        let above = self.top(k);
                         self.scroll_to = Some(self.scrolled + above);
                         self.anchor = self.anchor.map(|(index, frames)| (index + k, frames));
                     }
@@ -146,30 +173,68 @@ impl StoryLayout {
     }
 
     pub(super) fn ensure_prefix(&mut self) {
-        if !self.prefix_dirty && self.prefix.len() == self.heights.len() + 1 {
+        let chunks = self.heights.len().div_ceil(CHUNK);
+        if !self.prefix_dirty && self.prefix.len() == chunks + 1 {
             return;
         }
         self.prefix.clear();
-        self.prefix.reserve(self.heights.len() + 1);
+        self.prefix.reserve(chunks + 1);
         let mut y = 0.0;
-        self.prefix.push(y);
-        for h in &self.heights {
-            y += h;
+        for chunk in self.heights.chunks(CHUNK) {
             self.prefix.push(y);
+            y += chunk.iter().map(|h| f64::from(*h)).sum::<f64>();
         }
+        self.prefix.push(y);
         self.prefix_dirty = false;
     }
 
     pub(super) fn total_height(&self) -> f32 {
+        self.prefix.last().copied().unwrap_or(0.0) as f32
+    }
+
+    /// The top of row `index` (the end, past the last).
+    pub(super) fn top(&self, index: usize) -> f32 {
+        self.top_exact(index) as f32
+    }
+
+    pub(super) fn total_exact(&self) -> f64 {
         self.prefix.last().copied().unwrap_or(0.0)
+    }
+
+    pub(super) fn top_exact(&self, index: usize) -> f64 {
+        if index >= self.heights.len() {
+            return self.total_exact();
+        }
+        let chunk = index / CHUNK;
+        let start = self.prefix.get(chunk).copied().unwrap_or(0.0);
+        start
+            + self.heights[chunk * CHUNK..index]
+                .iter()
+                .map(|h| f64::from(*h))
+                .sum::<f64>()
     }
 
     /// The row whose span contains `y` (clamped to the rows there are).
     pub(super) fn row_at(&self, y: f32) -> usize {
-        let upper = self.prefix.partition_point(|top| *top <= y);
-        upper
-            .saturating_sub(1)
-            .min(self.heights.len().saturating_sub(1))
+        self.row_at_exact(f64::from(y))
+    }
+
+    pub(super) fn row_at_exact(&self, y: f64) -> usize {
+        let chunks = self.heights.len().div_ceil(CHUNK);
+        let chunk = self.prefix[..chunks.min(self.prefix.len())]
+            .partition_point(|top| *top <= y)
+            .saturating_sub(1);
+        let mut top = self.prefix.get(chunk).copied().unwrap_or(0.0);
+        let mut index = chunk * CHUNK;
+        while index + 1 < self.heights.len() {
+            let bottom = top + f64::from(self.heights[index]);
+            if bottom > y {
+                break;
+            }
+            top = bottom;
+            index += 1;
+        }
+        index.min(self.heights.len().saturating_sub(1))
     }
 
     pub(super) fn record_height(&mut self, index: usize, id: &EntryId, height: f32) {
@@ -196,8 +261,8 @@ impl StoryLayout {
     /// heights around it settle.
     pub fn scroll_to_entry(&mut self, index: usize) {
         self.ensure_prefix();
-        let index = index.min(self.prefix.len().saturating_sub(2));
-        self.scroll_to = Some(self.prefix.get(index).copied().unwrap_or(0.0));
+        let index = index.min(self.heights.len().saturating_sub(1));
+        self.scroll_to = Some(self.top(index));
         self.anchor = Some((index, 0));
     }
 
@@ -209,7 +274,7 @@ impl StoryLayout {
             return false;
         };
         self.ensure_prefix();
-        let target = self.prefix.get(index).copied().unwrap_or(0.0);
+        let target = self.top(index);
         let settled = !heights_changed && (target - self.scrolled).abs() <= 1.0;
         // A few frames settle it; past that the reader is scrolling on their own.
         if settled || frames >= 12 || self.scroll_to_bottom {
@@ -347,10 +412,12 @@ mod tests {
     fn longer_text_is_placed_taller_and_tops_add_up() {
         let (layout, _) = placed(&[10, 500, 2000]);
         assert!(layout.heights[0] < layout.heights[1] && layout.heights[1] < layout.heights[2]);
-        assert_eq!(layout.prefix.len(), 4);
-        assert_eq!(layout.prefix[0], 0.0);
+        assert_eq!(layout.top_exact(0), 0.0);
         for i in 0..3 {
-            assert_eq!(layout.prefix[i + 1], layout.prefix[i] + layout.heights[i]);
+            assert_eq!(
+                layout.top_exact(i + 1),
+                layout.top_exact(i) + f64::from(layout.heights[i])
+            );
         }
         assert_eq!(layout.total_height(), layout.heights.iter().sum::<f32>());
         // Fifty characters to a line at this width: 2,000 characters are 40 lines.
@@ -361,12 +428,40 @@ mod tests {
     }
 
     #[test]
+    fn tops_over_many_chunks_and_appends_match_a_plain_sum() {
+        let chars: Vec<u32> = (0..300).map(|i| (i * 37 % 900) as u32).collect();
+        let (mut layout, mut all) = placed(&chars[..150]);
+        for (i, c) in chars[150..].iter().enumerate() {
+            let mut row = rows(&[*c]).remove(0);
+            row.id = EntryId(format!("n{i}"));
+            all.push(row);
+            layout.sync(
+                &StoryId("s".into()),
+                &index(&all),
+                2 + i as u64,
+                METRICS,
+                false,
+            );
+        }
+        layout.record_height(70, &all[70].id, 999.0);
+        layout.ensure_prefix();
+        let mut top = 0.0f64;
+        for i in 0..all.len() {
+            assert_eq!(layout.top_exact(i), top, "row {i}");
+            assert_eq!(layout.row_at_exact(top + 0.5), i);
+            top += f64::from(layout.heights[i]);
+        }
+        assert_eq!(layout.total_exact(), top);
+        assert_eq!(layout.row_at_exact(top + 10.0), all.len() - 1);
+    }
+
+    #[test]
     fn the_row_on_screen_is_found_at_any_height() {
         let (layout, _) = placed(&[10, 500, 2000]);
         assert_eq!(layout.row_at(0.0), 0);
-        assert_eq!(layout.row_at(layout.prefix[1] - 0.1), 0);
-        assert_eq!(layout.row_at(layout.prefix[1]), 1);
-        assert_eq!(layout.row_at(layout.prefix[2] + 1.0), 2);
+        assert_eq!(layout.row_at(layout.top(1) - 0.1), 0);
+        assert_eq!(layout.row_at(layout.top(1)), 1);
+        assert_eq!(layout.row_at(layout.top(2) + 1.0), 2);
         assert_eq!(
             layout.row_at(layout.total_height() + 500.0),
             2,
@@ -379,15 +474,18 @@ mod tests {
     #[test]
     fn a_measured_height_replaces_the_estimate_and_moves_later_rows() {
         let (mut layout, rows) = placed(&[10, 10, 10]);
-        let before = layout.prefix[2];
+        let before = layout.top_exact(2);
         layout.record_height(0, &rows[0].id, layout.heights[0] + 100.0);
         layout.ensure_prefix();
-        assert_eq!(layout.prefix[2], before + 100.0);
+        assert_eq!(layout.top_exact(2), before + 100.0);
         // A rebuild (rows changed other than by one at the end) keeps what was measured.
         let fewer = rows[..2].to_vec();
         layout.sync(&StoryId("s".into()), &index(&fewer), 2, METRICS, false);
         assert_eq!(layout.heights.len(), 2);
-        assert_eq!(layout.prefix[1], before + 100.0 - layout.heights[1]);
+        assert_eq!(
+            layout.top_exact(1),
+            before + 100.0 - f64::from(layout.heights[1])
+        );
     }
 
     #[test]
@@ -402,7 +500,10 @@ mod tests {
         layout.sync(&StoryId("s".into()), &index(&rows), 2, METRICS, false);
         assert_eq!(layout.heights.len(), 3);
         assert_eq!(layout.heights[1], 300.0);
-        assert_eq!(layout.prefix[3], layout.prefix[2] + layout.heights[2]);
+        assert_eq!(
+            layout.top_exact(3),
+            layout.top_exact(2) + f64::from(layout.heights[2])
+        );
     }
 
     #[test]

@@ -208,15 +208,48 @@ pub fn story_ui(
         chapters: &writing.chapters,
     };
     travel_keys(ui, layout, line_height, view.editing.is_some());
+    if layout.scroll_to.is_some()
+        || ui.input(|i| i.smooth_scroll_delta.y != 0.0 || i.pointer.any_down())
+    {
+        layout.untouched = false;
+    }
     let to_bottom = std::mem::take(&mut layout.scroll_to_bottom);
     let moved_to = layout.scroll_to.take();
+    // A story taller than the scroll area can hold exactly is scrolled in story points here and
+    // shown to the scroll area scaled down (see `story_top`).
+    let full = layout.total_exact() + f64::from(layout.tail_height);
+    let view_height = f64::from(layout.viewport_height.max(1.0));
+    let scaled = full > SCROLL_LIMIT;
+    let content_height = if scaled { SCROLL_LIMIT } else { full };
+    let ratio = (content_height - view_height).max(1.0) / (full - view_height).max(1.0);
+    let story_end = (full - view_height).max(0.0);
     let mut scroll = egui::ScrollArea::vertical()
         .id_salt(("story-scroll", story.id.as_str()))
         .auto_shrink([false, false])
         .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
         // A story followed at its end would pull a jump away from the end straight back.
-        .stick_to_bottom(moved_to.is_none());
-    if to_bottom {
+        .stick_to_bottom(moved_to.is_none() && !scaled);
+    if scaled {
+        let following = moved_to.is_none() && layout.story_top >= layout.followed_end - 1.0;
+        let top = if to_bottom || following {
+            story_end
+        } else {
+            moved_to.map_or(layout.story_top, f64::from)
+        };
+        layout.story_top = top.clamp(0.0, story_end);
+        layout.offset_given = (layout.story_top * ratio) as f32;
+        scroll = scroll.vertical_scroll_offset(layout.offset_given);
+        // The scroll area's own animations (a widget brought into view, a fling) would pull the
+        // scaled offset away frame after frame; here the place is kept in story points, so
+        // between the reader's own moves the area starts afresh from it.
+        let reader_moving = ui.input(|i| i.pointer.any_down() || i.smooth_scroll_delta.y != 0.0);
+        if let Some(id) = layout.scroll_id
+            && !reader_moving
+            && std::mem::take(&mut layout.scroll_drifted)
+        {
+            egui::scroll_area::State::default().store(ui.ctx(), id);
+        }
+    } else if to_bottom {
         scroll = scroll.vertical_scroll_offset(layout.total_height() + layout.tail_height);
     } else if let Some(offset) = moved_to {
         scroll = scroll.vertical_scroll_offset(offset.max(0.0));
@@ -229,17 +262,27 @@ pub fn story_ui(
     }
     let editing = &mut view.editing;
     let shown = scroll.show_viewport(ui, |ui, viewport| {
-        ui.set_height(layout.total_height() + layout.tail_height);
-        let origin = ui.max_rect().min + vec2(indent, 0.0);
-        let mut index = layout.row_at(viewport.min.y);
-        let mut y = layout.prefix.get(index).copied().unwrap_or(0.0);
+        ui.set_height(content_height as f32);
+        // Rows are placed from the top of what is shown, not from the content's origin: deep
+        // in a long story that origin is ~10^8 points away, where an f32 sum is off by several.
+        let view_top = ui.clip_rect().min.y;
+        let shown_top = if scaled {
+            layout.story_top
+        } else {
+            f64::from(viewport.min.y)
+        };
+        let shown_bottom = shown_top + f64::from(viewport.height());
+        let on_screen = |content_y: f64| view_top + (content_y - shown_top) as f32;
+        let left = ui.max_rect().min.x + indent;
+        let mut index = layout.row_at_exact(shown_top);
+        let mut y = layout.top_exact(index);
         let mut changed = false;
-        while index < entries.len() && y <= viewport.max.y {
+        while index < entries.len() && y <= shown_bottom {
             let Some(row) = entries.row(index) else {
                 break;
             };
             let rect = Rect::from_min_size(
-                origin + vec2(0.0, y),
+                egui::pos2(left, on_screen(y)),
                 vec2(row_width, layout.heights[index]),
             );
             let height = row_ui(
@@ -256,21 +299,20 @@ pub fn story_ui(
                 changed = true;
             }
             layout.record_height(index, &row.id, height);
-            y += height;
+            y += f64::from(height);
             index += 1;
         }
-        if let Some(streaming) = tail {
-            let top = layout.total_height();
-            if top <= viewport.max.y {
-                let rect = Rect::from_min_size(
-                    origin + vec2(0.0, top),
-                    vec2(row_width, layout.tail_height.max(40.0)),
-                );
-                let height = streaming_row_ui(ui, rect, streaming);
-                if (height - layout.tail_height).abs() > 0.5 {
-                    layout.tail_height = height;
-                    changed = true;
-                }
+        if let Some(streaming) = tail
+            && layout.total_exact() <= shown_bottom
+        {
+            let rect = Rect::from_min_size(
+                egui::pos2(left, on_screen(layout.top_exact(usize::MAX))),
+                vec2(row_width, layout.tail_height.max(40.0)),
+            );
+            let height = streaming_row_ui(ui, rect, streaming);
+            if (height - layout.tail_height).abs() > 0.5 {
+                layout.tail_height = height;
+                changed = true;
             }
         }
         if changed {
@@ -279,7 +321,46 @@ pub fn story_ui(
         }
         changed
     });
-    layout.scrolled = shown.state.clamped_offset().y;
+    layout.scroll_id = Some(shown.id);
+    let offset = shown.state.clamped_offset().y;
+    let content_before = std::mem::replace(&mut layout.content_given, content_height);
+    if scaled {
+        // What the wheel, the keys or the bar did this frame, back in story points: a step is
+        // taken as it is, a jump of the bar as the place it points to.
+        // The frame the scroll area grows, it still clamps to the height it had: nothing moved.
+        let regrown = (content_height - content_before).abs() > 0.5;
+        let reader_moving = ui.input(|i| i.pointer.any_down() || i.smooth_scroll_delta.y != 0.0);
+        let moved = match regrown {
+            true => 0.0,
+            false => f64::from(offset - layout.offset_given),
+        };
+        // Moved with no hand on it: the area's own animation, undone next frame.
+        let moved = match reader_moving || moved == 0.0 {
+            true => moved,
+            false => {
+                layout.scroll_drifted = true;
+                0.0
+            }
+        };
+        if moved.abs() > view_height * 1.5 {
+            layout.story_top = f64::from(offset) / ratio;
+        } else {
+            layout.story_top += moved;
+        }
+        layout.story_top = layout.story_top.clamp(0.0, story_end);
+        layout.followed_end = story_end;
+        if moved != 0.0 {
+            ui.ctx().request_repaint();
+        }
+        layout.scrolled = layout.story_top as f32;
+        if regrown {
+            ui.ctx().request_repaint();
+        }
+    } else {
+        layout.story_top = f64::from(offset);
+        layout.followed_end = story_end;
+        layout.scrolled = offset;
+    }
     if layout.hold_anchor(shown.inner) {
         ui.ctx().request_repaint();
     }
@@ -342,6 +423,9 @@ fn go_to_entry_ui(ui: &mut egui::Ui, view: &mut ViewState, count: usize) {
 /// PageUp / PageDown move through the story also while typing in the composer (a text field has
 /// no use for them); Home / End (with or without Ctrl) and the arrows do while no text field has
 /// the keyboard. An entry being edited in place keeps them all.
+/// The tallest scroll area handed to egui, in points: beyond it f32 offsets lose whole points.
+const SCROLL_LIMIT: f64 = 4_000_000.0;
+
 fn travel_keys(ui: &egui::Ui, layout: &mut StoryLayout, line_height: f32, editing: bool) {
     if editing {
         return;
