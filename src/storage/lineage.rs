@@ -69,9 +69,23 @@ pub(super) fn lineage_of(
         return Ok(Lineage::main());
     };
     let branches = read_branches(conn, story)?;
+    let by_id: HashMap<&str, &Branch> = branches.iter().map(|b| (b.id.as_str(), b)).collect();
+    // Only the forks on this branch's way up to the main line are read.
+    let mut chain = Vec::new();
+    let mut at = Some(branch);
+    while let Some(id) = at {
+        let Some(b) = by_id.get(id) else {
+            break;
+        };
+        if chain.iter().any(|c: &&Branch| c.id == b.id) {
+            break;
+        }
+        chain.push(*b);
+        at = b.parent.as_deref();
+    }
     let mut positions = HashMap::new();
     let mut stmt = conn.prepare_cached("SELECT position FROM entries WHERE id = ?1")?;
-    for b in &branches {
+    for b in chain {
         if let Some(p) = stmt
             .query_row([b.fork_entry.as_str()], |r| r.get::<_, i64>(0))
             .optional()?

@@ -326,8 +326,13 @@ pub(super) fn settle_in(
     only: Option<i64>,
 ) -> rusqlite::Result<Vec<(bool, String)>> {
     let shown = super::lineage::shown_branch(conn, story)?;
-    let lineage = super::lineage::lineage_sql(conn, story, shown.as_deref(), "e.", 4)?
-        .map(|_| super::lineage::lineage_of(conn, story, shown.as_deref()))
+    let has_branches: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM branches WHERE story_id = ?1 AND deleted_at IS NULL)",
+        )?
+        .query_row([story.as_str()], |r| r.get(0))?;
+    let lineage = (has_branches || shown.is_some())
+        .then(|| super::lineage::lineage_of(conn, story, shown.as_deref()))
         .transpose()?;
     settle_on(conn, story, lineage.as_ref(), entry, only)
 }

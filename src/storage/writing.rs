@@ -19,16 +19,26 @@ fn outside_chapters(
     story: &StoryId,
     from: usize,
 ) -> Result<(String, Vec<rusqlite::types::Value>)> {
-    let (chapter_on_line, mut values) = store.on_current_line_of("last.", story, from)?;
+    let (chapters, mut values) = outside_chapters_only(store, story, from)?;
     let (on_line, more) = store.on_current_line(story, from + values.len())?;
     values.extend(more);
+    Ok((format!("{chapters}{on_line}"), values))
+}
+
+/// `AND NOT EXISTS …`: outside every live chapter the branch shown sees, bound from `?{from}`.
+fn outside_chapters_only(
+    store: &Store,
+    story: &StoryId,
+    from: usize,
+) -> Result<(String, Vec<rusqlite::types::Value>)> {
+    let (chapter_on_line, values) = store.on_current_line_of("last.", story, from)?;
     Ok((
         format!(
             " AND NOT EXISTS (SELECT 1 FROM chapters c
                 JOIN entries first ON first.id = c.start_entry_id
                 JOIN entries last ON last.id = c.end_entry_id
                 WHERE c.story_id = entries.story_id AND c.deleted_at IS NULL{chapter_on_line}
-                  AND entries.position BETWEEN first.position AND last.position){on_line}"
+                  AND entries.position BETWEEN first.position AND last.position)"
         ),
         values,
     ))
@@ -74,53 +84,87 @@ impl Store {
             Some(id) => self.entry(id)?.position,
             None => i64::MAX,
         };
-        let (on_line, mut values) = outside_chapters(self, story, 3)?;
-        values.splice(
-            0..0,
-            [
-                rusqlite::types::Value::Text(story.as_str().to_owned()),
-                rusqlite::types::Value::Integer(before_position),
-            ],
-        );
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT id, kind, content, token_count FROM entries
-                     WHERE story_id = ?1 AND deleted_at IS NULL AND position < ?2{on_line}
-                     ORDER BY position DESC"
-            ))
-            .map_err(|e| self.err(e))?;
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(values))
-            .map_err(|e| self.err(e))?;
+        let (chapters, chapter_values) = outside_chapters_only(self, story, 3)?;
+        // One read per branch of the lineage, newest first: each goes by the index on branch and
+        // position, never over the entries other lines wrote after a fork.
+        let from = 3 + chapter_values.len();
+        let current = self.current_branch(story)?;
+        let parts: Vec<(String, Vec<rusqlite::types::Value>)> =
+            if current.is_none() && self.branches(story)?.is_empty() {
+                vec![(String::new(), Vec::new())]
+            } else {
+                let lineage = self.lineage(story, current.as_deref())?;
+                lineage
+                    .segments
+                    .iter()
+                    .map(|segment| {
+                        let (condition, bound) = crate::domain::branch::Lineage {
+                            segments: vec![segment.clone()],
+                            replaced: lineage.replaced.clone(),
+                        }
+                        .condition("", from);
+                        (
+                            format!(" AND {condition}"),
+                            bound
+                                .into_iter()
+                                .map(|v| match v {
+                                    crate::domain::branch::LineageValue::Text(t) => {
+                                        rusqlite::types::Value::Text(t)
+                                    }
+                                    crate::domain::branch::LineageValue::Int(i) => {
+                                        rusqlite::types::Value::Integer(i)
+                                    }
+                                })
+                                .collect(),
+                        )
+                    })
+                    .collect()
+            };
         let mut items = Vec::new();
         let mut missing = Vec::new();
         let mut spent = 0usize;
-        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-            let kind: String = row.get(1).map_err(|e| self.err(e))?;
-            let text: String = row.get(2).map_err(|e| self.err(e))?;
-            let cached: Option<i64> = row.get(3).map_err(|e| self.err(e))?;
-            let tokens = match cached {
-                Some(t) => usize::try_from(t).unwrap_or(0),
-                None => {
-                    let t = token_count(&text);
-                    missing.push((row.get::<_, String>(0).map_err(|e| self.err(e))?, t));
-                    usize::try_from(t).unwrap_or(0)
+        'parts: for (on_line, part_values) in parts {
+            let mut values = vec![
+                rusqlite::types::Value::Text(story.as_str().to_owned()),
+                rusqlite::types::Value::Integer(before_position),
+            ];
+            values.extend(chapter_values.iter().cloned());
+            values.extend(part_values);
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT id, kind, content, token_count FROM entries
+                     WHERE story_id = ?1 AND deleted_at IS NULL AND position < ?2{chapters}{on_line}
+                     ORDER BY position DESC"
+                ))
+                .map_err(|e| self.err(e))?;
+            let mut rows = stmt
+                .query(rusqlite::params_from_iter(values))
+                .map_err(|e| self.err(e))?;
+            while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+                let kind: String = row.get(1).map_err(|e| self.err(e))?;
+                let text: String = row.get(2).map_err(|e| self.err(e))?;
+                let cached: Option<i64> = row.get(3).map_err(|e| self.err(e))?;
+                let tokens = match cached {
+                    Some(t) => usize::try_from(t).unwrap_or(0),
+                    None => {
+                        let t = token_count(&text);
+                        missing.push((row.get::<_, String>(0).map_err(|e| self.err(e))?, t));
+                        usize::try_from(t).unwrap_or(0)
+                    }
+                };
+                items.push(HistoryItem {
+                    id: EntryId(row.get(0).map_err(|e| self.err(e))?),
+                    kind: EntryKind::parse(&kind).unwrap_or(EntryKind::System),
+                    text,
+                    tokens,
+                });
+                spent += tokens + 2;
+                if spent > budget {
+                    break 'parts;
                 }
-            };
-            items.push(HistoryItem {
-                id: EntryId(row.get(0).map_err(|e| self.err(e))?),
-                kind: EntryKind::parse(&kind).unwrap_or(EntryKind::System),
-                text,
-                tokens,
-            });
-            spent += tokens + 2;
-            if spent > budget {
-                break;
             }
         }
-        drop(rows);
-        drop(stmt);
         if !missing.is_empty() {
             let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
             {
