@@ -60,6 +60,24 @@ pub(super) fn lineage_sql(
     Ok(Some((condition, values)))
 }
 
+/// `branch` and its ancestors, nearest first (a loop in a tree read from a file ends it).
+fn way_up<'a>(branches: &'a [Branch], branch: &str) -> Vec<&'a Branch> {
+    let by_id: HashMap<&str, &Branch> = branches.iter().map(|b| (b.id.as_str(), b)).collect();
+    let mut chain: Vec<&Branch> = Vec::new();
+    let mut at = Some(branch);
+    while let Some(id) = at {
+        let Some(b) = by_id.get(id) else {
+            break;
+        };
+        if chain.iter().any(|c| c.id == b.id) {
+            break;
+        }
+        chain.push(b);
+        at = b.parent.as_deref();
+    }
+    chain
+}
+
 pub(super) fn lineage_of(
     conn: &Connection,
     story: &StoryId,
@@ -69,20 +87,8 @@ pub(super) fn lineage_of(
         return Ok(Lineage::main());
     };
     let branches = read_branches(conn, story)?;
-    let by_id: HashMap<&str, &Branch> = branches.iter().map(|b| (b.id.as_str(), b)).collect();
     // Only the forks on this branch's way up to the main line are read.
-    let mut chain = Vec::new();
-    let mut at = Some(branch);
-    while let Some(id) = at {
-        let Some(b) = by_id.get(id) else {
-            break;
-        };
-        if chain.iter().any(|c: &&Branch| c.id == b.id) {
-            break;
-        }
-        chain.push(*b);
-        at = b.parent.as_deref();
-    }
+    let chain = way_up(&branches, branch);
     let mut positions = HashMap::new();
     let mut stmt = conn.prepare_cached("SELECT position FROM entries WHERE id = ?1")?;
     for b in chain {
@@ -135,21 +141,12 @@ pub(super) fn world_chain(
         return Ok(vec![None]);
     };
     let branches = read_branches(conn, story)?;
-    let by_id: HashMap<&str, &Branch> = branches.iter().map(|b| (b.id.as_str(), b)).collect();
     let mut chain = Vec::new();
-    let mut at = Some(branch);
-    while let Some(id) = at {
-        let Some(b) = by_id.get(id) else {
-            break;
-        };
-        if chain.contains(&Some(id.to_owned())) {
-            break;
-        }
-        chain.push(Some(id.to_owned()));
+    for b in way_up(&branches, branch) {
+        chain.push(Some(b.id.clone()));
         if b.own_world {
             return Ok(chain);
         }
-        at = b.parent.as_deref();
     }
     chain.push(None);
     Ok(chain)

@@ -15,6 +15,25 @@ pub struct BranchRename {
     pub name: String,
 }
 
+/// A name being edited in place: the name to save once Save or Enter says so (the edit then
+/// ends), and Cancel ends it with nothing saved.
+fn rename_ui(ui: &mut egui::Ui, label: &str, editing: &mut Option<BranchRename>) -> Option<String> {
+    let rename = editing.as_mut()?;
+    let label = ui.label(label);
+    let field = ui
+        .text_edit_singleline(&mut rename.name)
+        .labelled_by(label.id);
+    let done = ui.small_button("Save").clicked()
+        || field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    if done {
+        return editing.take().map(|r| r.name);
+    }
+    if ui.small_button("Cancel").clicked() {
+        *editing = None;
+    }
+    None
+}
+
 /// The branches in tree order with their depth (children under their parent, oldest first).
 fn in_tree(branches: &[Branch]) -> Vec<(usize, &Branch)> {
     fn walk<'a>(
@@ -70,22 +89,8 @@ pub(super) fn branches_ui(
             ui.add_space(16.0 * depth as f32);
             let renaming = view.branch_rename.as_ref().is_some_and(|r| r.id == b.id);
             if renaming {
-                if let Some(rename) = view.branch_rename.as_mut() {
-                    let label = ui.label("Name");
-                    let field = ui
-                        .text_edit_singleline(&mut rename.name)
-                        .labelled_by(label.id);
-                    let done = ui.small_button("Save").clicked()
-                        || field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    if done {
-                        actions.push(Action::Branch(BranchAction::Rename(
-                            b.id.clone(),
-                            rename.name.clone(),
-                        )));
-                        view.branch_rename = None;
-                    } else if ui.small_button("Cancel").clicked() {
-                        view.branch_rename = None;
-                    }
+                if let Some(name) = rename_ui(ui, "Name", &mut view.branch_rename) {
+                    actions.push(Action::Branch(BranchAction::Rename(b.id.clone(), name)));
                 }
                 return;
             }
@@ -136,22 +141,11 @@ pub(super) fn branches_ui(
             .is_some_and(|r| r.id == c.id);
         ui.horizontal_wrapped(|ui| {
             if renaming {
-                if let Some(rename) = view.checkpoint_rename.as_mut() {
-                    let label = ui.label("Checkpoint name");
-                    let field = ui
-                        .text_edit_singleline(&mut rename.name)
-                        .labelled_by(label.id);
-                    let done = ui.small_button("Save").clicked()
-                        || field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    if done {
-                        actions.push(Action::Branch(BranchAction::RenameCheckpoint(
-                            c.id.clone(),
-                            rename.name.clone(),
-                        )));
-                        view.checkpoint_rename = None;
-                    } else if ui.small_button("Cancel").clicked() {
-                        view.checkpoint_rename = None;
-                    }
+                if let Some(name) = rename_ui(ui, "Checkpoint name", &mut view.checkpoint_rename) {
+                    actions.push(Action::Branch(BranchAction::RenameCheckpoint(
+                        c.id.clone(),
+                        name,
+                    )));
                 }
                 return;
             }
