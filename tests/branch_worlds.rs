@@ -563,3 +563,35 @@ fn the_panel_lists_each_branch_with_its_facts_and_shows_a_checkpoints_moment() {
     assert!(h.query_by_label("Snow, second version.").is_some());
     assert!(h.query_by_label("Orrin came.").is_none());
 }
+
+#[test]
+fn a_kept_draft_is_offered_on_the_branch_it_was_written_on_only() {
+    let data = TempData::new();
+    let story = data.add_story("Drafts");
+    let store = data.open();
+    let m0 = add(&store, &story, "m0");
+    store
+        .save_draft(&fabula::domain::Draft {
+            story_id: story.clone(),
+            target: None,
+            content: "Half a narration on the main line".into(),
+            reasoning: String::new(),
+            state: fabula::domain::DraftState::Cancelled,
+            error: None,
+            model: None,
+            started_at: 1,
+            updated_at: 2,
+        })
+        .expect("draft");
+    let b = store.create_branch(&story, &m0, "B").expect("branch");
+    assert!(store.draft(&story).expect("draft").is_none(), "not on B");
+    store.switch_branch(&story, None).expect("main");
+    assert_eq!(
+        store.draft(&story).expect("draft").map(|d| d.content),
+        Some("Half a narration on the main line".to_owned())
+    );
+    // A job bound to B does not see it either.
+    let job = data.open();
+    job.pin_branch(Some(b.id.clone()));
+    assert!(job.draft(&story).expect("draft").is_none());
+}

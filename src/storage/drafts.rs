@@ -6,13 +6,16 @@ use crate::domain::{Draft, DraftState, EntryId, StoryId};
 use rusqlite::{OptionalExtension, params};
 
 impl Store {
+    /// Saves the story's draft, on the branch this connection writes on.
     pub fn save_draft(&self, draft: &Draft) -> Result<()> {
+        let branch = self.current_branch(&draft.story_id)?;
         self.conn
             .prepare_cached(
-                "INSERT INTO drafts (story_id, target_entry_id, content, reasoning, state, error, model, started_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                "INSERT INTO drafts (story_id, target_entry_id, content, reasoning, state, error, model, started_at, updated_at, branch_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT (story_id) DO UPDATE SET target_entry_id = ?2, content = ?3, reasoning = ?4,
-                     state = ?5, error = ?6, model = ?7, started_at = ?8, updated_at = ?9",
+                     state = ?5, error = ?6, model = ?7, started_at = ?8, updated_at = ?9,
+                     branch_id = ?10",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -24,19 +27,22 @@ impl Store {
                     draft.error,
                     draft.model,
                     draft.started_at,
-                    draft.updated_at
+                    draft.updated_at,
+                    branch
                 ])
             })
             .map_err(|e| self.err(e))?;
         Ok(())
     }
 
+    /// The story's draft when it was written on the branch this connection reads.
     pub fn draft(&self, story: &StoryId) -> Result<Option<Draft>> {
+        let branch = self.current_branch(story)?;
         self.conn
             .query_row(
                 "SELECT target_entry_id, content, reasoning, state, error, model, started_at, updated_at
-                 FROM drafts WHERE story_id = ?1",
-                [story.as_str()],
+                 FROM drafts WHERE story_id = ?1 AND branch_id IS ?2",
+                params![story.as_str(), branch],
                 |r| {
                     let state: String = r.get(3)?;
                     Ok(Draft {
