@@ -1280,3 +1280,34 @@ fn a_long_story_opens_at_its_very_end_once_its_whole_index_is_in() {
         "an entry above the rows it opened on is reachable by number"
     );
 }
+
+/// Closed at the end of a story, the window opens at its end again, new entries included.
+#[test]
+fn a_relaunch_left_at_the_end_opens_at_the_end() {
+    let data = TempData::new();
+    let story = {
+        let mut store = data.open();
+        fabula::domain::StoryId(fabula::cli::seed(&mut store, 300, Some("Harbour")).expect("seed"))
+    };
+    let mut h = harness(&data);
+    click(&mut h, "Harbour");
+    settle(&mut h);
+    assert!(!has_label(&h, "Jump to latest"));
+    h.state_mut().remember_window();
+    drop(h);
+    {
+        let store = data.open();
+        for text in ["A gull cried.", "The tide turned."] {
+            store
+                .append_entry(&story, fabula::domain::EntryKind::Narration, text)
+                .expect("append");
+        }
+    }
+    let mut h = harness(&data);
+    settle(&mut h);
+    assert!(
+        has_label(&h, "The tide turned."),
+        "at the end, with what was added"
+    );
+    assert!(!has_label(&h, "Jump to latest"));
+}

@@ -25,7 +25,10 @@ impl ViewState {
             filter: self.filter.clone(),
             side: self.side.map(|s| s.label().to_owned()),
             open_story: open.map(|id| id.0.clone()),
-            top_entry: open.map(|_| self.layout.top_entry()),
+            // At the end of the story, it opens at its end again (whatever has been added).
+            top_entry: open
+                .filter(|_| self.layout.is_scrolled_up())
+                .map(|_| self.layout.top_entry()),
             composers: composers
                 .into_iter()
                 .map(|(id, (text, action))| (id, (text, action.label().to_owned())))
