@@ -159,14 +159,14 @@ impl Store {
         alternative: Option<u32>,
         name: &str,
     ) -> Result<Branch> {
+        let Some(index) = alternative else {
+            return self.create_branch(story, entry, name);
+        };
         let alternatives: Vec<String> = self
             .conn
             .prepare_cached("SELECT id FROM entry_alternatives WHERE entry_id = ?1 ORDER BY rowid")
             .and_then(|mut s| s.query_map([entry.as_str()], |r| r.get(0))?.collect())
             .map_err(|e| self.err(e))?;
-        let Some(index) = alternative else {
-            return self.create_branch(story, entry, name);
-        };
         let Some(chosen) = usize::try_from(index)
             .ok()
             .and_then(|i| i.checked_sub(1))

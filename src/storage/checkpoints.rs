@@ -143,7 +143,6 @@ impl Store {
         };
         let entry = self.entry(&checkpoint.entry)?;
         let on = self.entry_branch(&checkpoint.entry)?;
-        let err = |e| self.err(e);
         let full = self.lineage(story, checkpoint.branch.as_deref())?;
         // The lineage cut at the checkpoint's entry: the branches below the one it is on drop
         // out, and that one ends at it.
@@ -162,19 +161,7 @@ impl Store {
             segments,
             replaced: full.replaced,
         };
-        self.conn.execute_batch("SAVEPOINT moment").map_err(err)?;
-        let world = (|| {
-            self.conn.execute(
-                "UPDATE stories SET current_branch_id = ?2 WHERE id = ?1",
-                params![story.as_str(), checkpoint.branch],
-            )?;
-            super::world_changes::settle_on(&self.conn, story, Some(&cut), None, None)?;
-            super::world::read_world(&self.conn, story)
-        })();
-        self.conn
-            .execute_batch("ROLLBACK TO moment; RELEASE moment")
-            .map_err(err)?;
-        let world = world.map_err(err)?;
+        let world = self.world_seen(story, checkpoint.branch.as_deref(), Some(&cut))?;
         let kept = snapshot_lore(checkpoint.extra.as_deref());
         let lore_kept = kept.is_some();
         let lore = match kept {

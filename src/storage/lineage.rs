@@ -41,6 +41,19 @@ pub(super) fn lineage_sql(
     table: &str,
     from: usize,
 ) -> rusqlite::Result<Option<(String, Vec<rusqlite::types::Value>)>> {
+    let Some(lineage) = tree_lineage(conn, story, current)? else {
+        return Ok(None);
+    };
+    let (condition, values) = lineage.condition(table, from);
+    Ok(Some((condition, sql_values(values))))
+}
+
+/// What `current` sees, or `None` for a story without branches (every entry on its one line).
+pub(super) fn tree_lineage(
+    conn: &Connection,
+    story: &StoryId,
+    current: Option<&str>,
+) -> rusqlite::Result<Option<Lineage>> {
     let has_branches: bool = conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM branches WHERE story_id = ?1 AND deleted_at IS NULL)",
@@ -49,15 +62,18 @@ pub(super) fn lineage_sql(
     if !has_branches && current.is_none() {
         return Ok(None);
     }
-    let (condition, values) = lineage_of(conn, story, current)?.condition(table, from);
-    let values = values
+    lineage_of(conn, story, current).map(Some)
+}
+
+/// A lineage condition's values as SQLite binds them.
+pub(super) fn sql_values(values: Vec<LineageValue>) -> Vec<rusqlite::types::Value> {
+    values
         .into_iter()
         .map(|v| match v {
             LineageValue::Text(t) => rusqlite::types::Value::Text(t),
             LineageValue::Int(i) => rusqlite::types::Value::Integer(i),
         })
-        .collect();
-    Ok(Some((condition, values)))
+        .collect()
 }
 
 /// `branch` and its ancestors, nearest first (a loop in a tree read from a file ends it).

@@ -106,24 +106,35 @@ impl Store {
         if wanted == shown {
             return super::world::read_world(&self.conn, story).map_err(err);
         }
-        // A savepoint, so the peek also works inside a caller's transaction; whatever happens
-        // in it is rolled back.
+        let lineage =
+            super::lineage::tree_lineage(&self.conn, story, wanted.as_deref()).map_err(err)?;
+        self.world_seen(story, wanted.as_deref(), lineage.as_ref())
+    }
+
+    /// The world `lineage` implies (shown as `branch`'s), worked out in a savepoint that is
+    /// rolled back, so nothing changes — also inside a caller's transaction.
+    pub(super) fn world_seen(
+        &self,
+        story: &StoryId,
+        branch: Option<&str>,
+        lineage: Option<&crate::domain::branch::Lineage>,
+    ) -> Result<World> {
+        let err = |e| self.err(e);
         self.conn
             .execute_batch("SAVEPOINT peek_world")
             .map_err(err)?;
         let peeked = (|| {
             self.conn.execute(
                 "UPDATE stories SET current_branch_id = ?2 WHERE id = ?1",
-                params![story.as_str(), wanted],
+                params![story.as_str(), branch],
             )?;
-            settle_in(&self.conn, story, None, None)?;
+            settle_on(&self.conn, story, lineage, None, None)?;
             super::world::read_world(&self.conn, story)
         })();
         self.conn
             .execute_batch("ROLLBACK TO peek_world; RELEASE peek_world")
             .map_err(err)?;
-        let world = peeked.map_err(err)?;
-        Ok(world)
+        peeked.map_err(err)
     }
 
     /// Keeps what a world update read from `entry` would change and makes it when the story
@@ -326,14 +337,7 @@ pub(super) fn settle_in(
     only: Option<i64>,
 ) -> rusqlite::Result<Vec<(bool, String)>> {
     let shown = super::lineage::shown_branch(conn, story)?;
-    let has_branches: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM branches WHERE story_id = ?1 AND deleted_at IS NULL)",
-        )?
-        .query_row([story.as_str()], |r| r.get(0))?;
-    let lineage = (has_branches || shown.is_some())
-        .then(|| super::lineage::lineage_of(conn, story, shown.as_deref()))
-        .transpose()?;
+    let lineage = super::lineage::tree_lineage(conn, story, shown.as_deref())?;
     settle_on(conn, story, lineage.as_ref(), entry, only)
 }
 
@@ -346,7 +350,6 @@ pub(super) fn settle_on(
     entry: Option<&str>,
     only: Option<i64>,
 ) -> rusqlite::Result<Vec<(bool, String)>> {
-    use crate::domain::branch::LineageValue;
     use rusqlite::types::Value as Sql;
     let mut values: Vec<Sql> = vec![
         Sql::Text(story.as_str().to_owned()),
@@ -357,10 +360,7 @@ pub(super) fn settle_on(
     let on_line = match lineage {
         Some(lineage) => {
             let (condition, bound) = lineage.condition("e.", 4);
-            values.extend(bound.into_iter().map(|v| match v {
-                LineageValue::Text(t) => Sql::Text(t),
-                LineageValue::Int(i) => Sql::Integer(i),
-            }));
+            values.extend(super::lineage::sql_values(bound));
             format!("(e.id IS NOT NULL AND {condition})")
         }
         None => "1".to_owned(),

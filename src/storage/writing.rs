@@ -89,37 +89,26 @@ impl Store {
         // position, never over the entries other lines wrote after a fork.
         let from = 3 + chapter_values.len();
         let current = self.current_branch(story)?;
-        let parts: Vec<(String, Vec<rusqlite::types::Value>)> =
-            if current.is_none() && self.branches(story)?.is_empty() {
-                vec![(String::new(), Vec::new())]
-            } else {
-                let lineage = self.lineage(story, current.as_deref())?;
-                lineage
-                    .segments
-                    .iter()
-                    .map(|segment| {
-                        let (condition, bound) = crate::domain::branch::Lineage {
-                            segments: vec![segment.clone()],
-                            replaced: lineage.replaced.clone(),
-                        }
-                        .condition("", from);
-                        (
-                            format!(" AND {condition}"),
-                            bound
-                                .into_iter()
-                                .map(|v| match v {
-                                    crate::domain::branch::LineageValue::Text(t) => {
-                                        rusqlite::types::Value::Text(t)
-                                    }
-                                    crate::domain::branch::LineageValue::Int(i) => {
-                                        rusqlite::types::Value::Integer(i)
-                                    }
-                                })
-                                .collect(),
-                        )
-                    })
-                    .collect()
-            };
+        let lineage = super::lineage::tree_lineage(&self.conn, story, current.as_deref())
+            .map_err(|e| self.err(e))?;
+        let parts: Vec<(String, Vec<rusqlite::types::Value>)> = match lineage {
+            None => vec![(String::new(), Vec::new())],
+            Some(lineage) => lineage
+                .segments
+                .iter()
+                .map(|segment| {
+                    let (condition, bound) = crate::domain::branch::Lineage {
+                        segments: vec![segment.clone()],
+                        replaced: lineage.replaced.clone(),
+                    }
+                    .condition("", from);
+                    (
+                        format!(" AND {condition}"),
+                        super::lineage::sql_values(bound),
+                    )
+                })
+                .collect(),
+        };
         let mut items = Vec::new();
         let mut missing = Vec::new();
         let mut spent = 0usize;
