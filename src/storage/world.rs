@@ -1,6 +1,6 @@
-//! The story world's tables: read whole for the World panel and the prompt, edited a row at a
-//! time with deletion to the Trash, and changed by a change-set in one transaction (the exchange
-//! format's world sections are in world_sections.rs).
+//! The story world's tables: read whole for the World panel and the prompt, and changed by a
+//! change-set in one transaction (the writer's own edits, kept per branch, are in world_hand.rs;
+//! the exchange format's world sections in world_sections.rs).
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::Value;
@@ -165,7 +165,12 @@ pub(super) fn put_beat(
 }
 
 /// Writes one row at its place (its own if it has one, else after the last of its kind).
-fn write_row(tx: &Connection, story: &StoryId, row: &WorldRow, now: i64) -> rusqlite::Result<()> {
+pub(super) fn write_row(
+    tx: &Connection,
+    story: &StoryId,
+    row: &WorldRow,
+    now: i64,
+) -> rusqlite::Result<()> {
     let kind = row.kind();
     let position: i64 = tx.query_row(
         &format!(
@@ -194,7 +199,11 @@ fn write_row(tx: &Connection, story: &StoryId, row: &WorldRow, now: i64) -> rusq
 }
 
 /// The story's time tracker set to `time`, its other keys kept.
-fn write_story_time(conn: &Connection, story: &StoryId, time: StoryTime) -> rusqlite::Result<()> {
+pub(super) fn write_story_time(
+    conn: &Connection,
+    story: &StoryId,
+    time: StoryTime,
+) -> rusqlite::Result<()> {
     let previous: Option<String> = conn.query_row(
         "SELECT time_tracker FROM stories WHERE id = ?1",
         [story.as_str()],
@@ -316,7 +325,7 @@ fn live_rows<T>(
 
 /// How a row stands, live or not: `None` when there is no such row at all.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Standing {
+pub(super) enum Standing {
     Live,
     /// Taken away because the text that made it went (it comes back with the text).
     GoneWithText,
@@ -325,7 +334,7 @@ enum Standing {
 }
 
 /// One row whatever its standing (for taking an update back or making it again).
-fn any_row(
+pub(super) fn any_row(
     conn: &Connection,
     story: &StoryId,
     kind: WorldKind,
@@ -354,7 +363,7 @@ fn any_row(
 }
 
 /// The row of `kind` with `id`, as its kind's type, where `filter` lets it through.
-fn one_row(
+pub(super) fn one_row(
     conn: &Connection,
     story: &StoryId,
     kind: WorldKind,
@@ -440,89 +449,6 @@ impl Store {
         row.map_err(|e| self.err(e))
     }
 
-    /// Writes one row (new ones go last in their list; an edited one keeps its place). Only one
-    /// place is the current one: making a place current moves the protagonist there.
-    pub fn save_world_row(&self, story: &StoryId, row: &WorldRow) -> Result<()> {
-        let path = self.path.clone();
-        let err = |e| super::classify(&path, e);
-        let tx = self.step()?;
-        let now = now_ms();
-        if let WorldRow::Place(p) = row
-            && p.current
-        {
-            tx.execute(
-                "UPDATE world_places SET current = 0, updated_at = ?3
-                 WHERE story_id = ?1 AND id <> ?2 AND current = 1",
-                params![story.as_str(), p.id, now],
-            )
-            .map_err(err)?;
-        }
-        let before =
-            one_row(&tx, story, row.kind(), row.id(), " AND deleted_at IS NULL").map_err(err)?;
-        write_row(&tx, story, row, now).map_err(err)?;
-        let edit = crate::domain::world_change::Applied {
-            rows: vec![(before, row.clone())],
-            ..Default::default()
-        };
-        super::world_hand::keep_hand_change(&tx, story, super::world_hand::HAND_EDIT, &edit, None)
-            .map_err(err)?;
-        tx.commit().map_err(err)
-    }
-
-    /// Moves a row to the Trash on the branch shown (`restore_world_row` brings it back).
-    pub fn trash_world_row(&self, story: &StoryId, kind: WorldKind, id: &str) -> Result<()> {
-        let path = self.path.clone();
-        let err = |e| super::classify(&path, e);
-        let tx = self.step()?;
-        let Some(row) = one_row(&tx, story, kind, id, " AND deleted_at IS NULL").map_err(err)?
-        else {
-            return Err(super::StoreError::NotFound(format!(
-                "{} {id}",
-                kind.label()
-            )));
-        };
-        set_trashed(&tx, story, kind, id, true, now_ms()).map_err(err)?;
-        let put_away = crate::domain::world_change::Applied {
-            rows: vec![(Some(row.clone()), row)],
-            ..Default::default()
-        };
-        let key = row_key(kind, id);
-        super::world_hand::keep_hand_change(
-            &tx,
-            story,
-            super::world_hand::HAND_TRASH,
-            &put_away,
-            Some(&key),
-        )
-        .map_err(err)?;
-        tx.commit().map_err(err)
-    }
-
-    /// Brings a row back from the Trash, on every branch that had put it away.
-    pub fn restore_world_row(&self, story: &StoryId, kind: WorldKind, id: &str) -> Result<()> {
-        let path = self.path.clone();
-        let err = |e| super::classify(&path, e);
-        let tx = self.step()?;
-        let found = any_row(&tx, story, kind, id).map_err(err)?;
-        if found.is_none() {
-            return Err(super::StoreError::NotFound(format!(
-                "{} {id}",
-                kind.label()
-            )));
-        }
-        super::world_hand::forget_hand_trash(&tx, story, &row_key(kind, id)).map_err(err)?;
-        tx.execute(
-            &format!(
-                "UPDATE {} SET deleted_at = NULL, updated_at = ?3, by_text = 0
-                 WHERE story_id = ?1 AND id = ?2",
-                table(kind)
-            ),
-            params![story.as_str(), id, now_ms()],
-        )
-        .map_err(err)?;
-        tx.commit().map_err(err)
-    }
-
     /// Makes one update (or takes it back: `undo`) in one transaction, so the world never holds
     /// half of it. Only what the update itself changed is touched: a row or key changed since,
     /// by a newer update or by hand, keeps what it holds now, and a row the writer put in the
@@ -537,25 +463,6 @@ impl Store {
         let err = |e| super::classify(&path, e);
         let tx = self.step()?;
         apply_in(&tx, story, applied, undo, now_ms()).map_err(err)?;
-        tx.commit().map_err(err)
-    }
-
-    /// Sets the time in the story on the branch shown (other keys of the original's tracker are
-    /// kept).
-    pub fn set_story_time(&self, story: &StoryId, time: StoryTime) -> Result<()> {
-        let path = self.path.clone();
-        let err = |e| super::classify(&path, e);
-        let tx = self.step()?;
-        let before = read_world_time(&tx, story)
-            .map_err(err)?
-            .unwrap_or_default();
-        write_story_time(&tx, story, time).map_err(err)?;
-        let edit = crate::domain::world_change::Applied {
-            time: Some((before, time)),
-            ..Default::default()
-        };
-        super::world_hand::keep_hand_change(&tx, story, super::world_hand::HAND_EDIT, &edit, None)
-            .map_err(err)?;
         tx.commit().map_err(err)
     }
 }
@@ -699,7 +606,10 @@ fn current_place(conn: &Connection, story: &StoryId) -> rusqlite::Result<Option<
     .optional()
 }
 
-fn read_world_time(conn: &Connection, story: &StoryId) -> rusqlite::Result<Option<StoryTime>> {
+pub(super) fn read_world_time(
+    conn: &Connection,
+    story: &StoryId,
+) -> rusqlite::Result<Option<StoryTime>> {
     let text: Option<String> = conn
         .query_row(
             "SELECT time_tracker FROM stories WHERE id = ?1",

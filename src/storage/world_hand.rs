@@ -1,11 +1,14 @@
-//! The writer's hand edits of the world kept as updates of the branch they were made on, so that
-//! switching branch takes them back and brings them again like the narrator's (see V14).
+//! The writer's own edits of the world — a row saved, put in the Trash or restored, the time set —
+//! each kept as an update of the branch it was made on, so that switching branch takes it back
+//! and brings it again like the narrator's (see V14).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::{Result, Store, world};
+
 use crate::domain::world_change::Applied;
 use crate::domain::world_wire::applied_to_json;
-use crate::domain::{StoryId, now_ms};
+use crate::domain::{StoryId, StoryTime, WorldKind, WorldRow, now_ms};
 
 /// A kept update the writer made by hand: an edit, or a row put in the Trash.
 pub(super) const HAND_EDIT: i64 = 1;
@@ -72,4 +75,100 @@ pub(super) fn forget_hand_trash(
         params![story.as_str(), row_key],
     )?;
     Ok(())
+}
+
+impl Store {
+    /// Writes one row (new ones go last in their list; an edited one keeps its place). Only one
+    /// place is the current one: making a place current moves the protagonist there.
+    pub fn save_world_row(&self, story: &StoryId, row: &WorldRow) -> Result<()> {
+        let path = self.path.clone();
+        let err = |e| super::classify(&path, e);
+        let tx = self.step()?;
+        let now = now_ms();
+        if let WorldRow::Place(p) = row
+            && p.current
+        {
+            tx.execute(
+                "UPDATE world_places SET current = 0, updated_at = ?3
+                 WHERE story_id = ?1 AND id <> ?2 AND current = 1",
+                params![story.as_str(), p.id, now],
+            )
+            .map_err(err)?;
+        }
+        let before = world::one_row(&tx, story, row.kind(), row.id(), " AND deleted_at IS NULL")
+            .map_err(err)?;
+        world::write_row(&tx, story, row, now).map_err(err)?;
+        let edit = crate::domain::world_change::Applied {
+            rows: vec![(before, row.clone())],
+            ..Default::default()
+        };
+        keep_hand_change(&tx, story, HAND_EDIT, &edit, None).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// Moves a row to the Trash on the branch shown (`restore_world_row` brings it back).
+    pub fn trash_world_row(&self, story: &StoryId, kind: WorldKind, id: &str) -> Result<()> {
+        let path = self.path.clone();
+        let err = |e| super::classify(&path, e);
+        let tx = self.step()?;
+        let Some(row) =
+            world::one_row(&tx, story, kind, id, " AND deleted_at IS NULL").map_err(err)?
+        else {
+            return Err(super::StoreError::NotFound(format!(
+                "{} {id}",
+                kind.label()
+            )));
+        };
+        world::set_trashed(&tx, story, kind, id, true, now_ms()).map_err(err)?;
+        let put_away = crate::domain::world_change::Applied {
+            rows: vec![(Some(row.clone()), row)],
+            ..Default::default()
+        };
+        let key = world::row_key(kind, id);
+        keep_hand_change(&tx, story, HAND_TRASH, &put_away, Some(&key)).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// Brings a row back from the Trash, on every branch that had put it away.
+    pub fn restore_world_row(&self, story: &StoryId, kind: WorldKind, id: &str) -> Result<()> {
+        let path = self.path.clone();
+        let err = |e| super::classify(&path, e);
+        let tx = self.step()?;
+        let found = world::any_row(&tx, story, kind, id).map_err(err)?;
+        if found.is_none() {
+            return Err(super::StoreError::NotFound(format!(
+                "{} {id}",
+                kind.label()
+            )));
+        }
+        forget_hand_trash(&tx, story, &world::row_key(kind, id)).map_err(err)?;
+        tx.execute(
+            &format!(
+                "UPDATE {} SET deleted_at = NULL, updated_at = ?3, by_text = 0
+                 WHERE story_id = ?1 AND id = ?2",
+                world::table(kind)
+            ),
+            params![story.as_str(), id, now_ms()],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// Sets the time in the story on the branch shown (other keys of the original's tracker are
+    /// kept).
+    pub fn set_story_time(&self, story: &StoryId, time: StoryTime) -> Result<()> {
+        let path = self.path.clone();
+        let err = |e| super::classify(&path, e);
+        let tx = self.step()?;
+        let before = world::read_world_time(&tx, story)
+            .map_err(err)?
+            .unwrap_or_default();
+        world::write_story_time(&tx, story, time).map_err(err)?;
+        let edit = crate::domain::world_change::Applied {
+            time: Some((before, time)),
+            ..Default::default()
+        };
+        keep_hand_change(&tx, story, HAND_EDIT, &edit, None).map_err(err)?;
+        tx.commit().map_err(err)
+    }
 }
